@@ -1,0 +1,37 @@
+/**
+ * The one declaration of every error code: its HTTP status and what it means. Adding a code is one
+ * line here; test/errors/codes.test.ts keeps codes, docs and usage in step.
+ */
+export const ERROR_CODES = {
+  // net: addresses and values
+  OVC_ERR_NET_BAD_MAC: { status: 400, doc: 'not a MAC address (aa:bb:cc:dd:ee:ff)' },
+  OVC_ERR_NET_BAD_IPV4: { status: 400, doc: 'not a dotted-quad IPv4 address' },
+  OVC_ERR_NET_BAD_CIDR: { status: 400, doc: 'not an IPv4 CIDR (a.b.c.d/len) or host bits set' },
+  // topology files and the topology graph
+  OVC_ERR_TOPO_PARSE: { status: 400, doc: 'the topology file is not valid YAML' },
+  OVC_ERR_TOPO_SCHEMA: { status: 400, doc: 'a field is missing or has the wrong type' },
+  OVC_ERR_TOPO_DUPLICATE_DPID: { status: 409, doc: 'two switches share a dpid' },
+  OVC_ERR_TOPO_DUPLICATE_NAME: { status: 409, doc: 'two switches or hosts share a name' },
+  OVC_ERR_TOPO_DUPLICATE_PORT: { status: 409, doc: 'a switch declares the same port number twice' },
+  OVC_ERR_TOPO_UNKNOWN_SWITCH: { status: 404, doc: 'a link or host names a switch that does not exist' },
+  OVC_ERR_TOPO_UNKNOWN_PORT: { status: 404, doc: 'a link or host names a port the switch does not have' },
+  OVC_ERR_TOPO_PORT_IN_USE: { status: 409, doc: 'a port is used by two links or hosts' },
+  OVC_ERR_TOPO_SELF_LINK: { status: 400, doc: 'a link joins a port to itself' },
+  OVC_ERR_TOPO_DUPLICATE_MAC: { status: 409, doc: 'two hosts share a MAC address' },
+  OVC_ERR_TOPO_DUPLICATE_IP: { status: 409, doc: 'two hosts share an IP address' },
+  // flows
+  OVC_ERR_FLOW_BAD_MATCH: { status: 400, doc: 'a match field is out of range or lacks its prerequisite' },
+  OVC_ERR_FLOW_BAD_ACTION: { status: 400, doc: 'an action is malformed' },
+  OVC_ERR_FLOW_BAD_TABLE: { status: 400, doc: 'no such table, or goto-table does not go forward' },
+  // protocol
+  OVC_ERR_PROTO_MALFORMED: { status: 400, doc: 'a control-channel message could not be decoded' },
+  OVC_ERR_PROTO_OVERSIZED: { status: 400, doc: 'a control-channel frame exceeds the size limit' },
+  OVC_ERR_PROTO_VERSION: { status: 400, doc: 'no common protocol version' },
+  // api
+  OVC_ERR_API_VALIDATION: { status: 400, doc: 'the request does not match its schema' },
+  OVC_ERR_API_NOT_FOUND: { status: 404, doc: 'no such resource' },
+  OVC_ERR_SWITCH_NOT_CONNECTED: { status: 409, doc: 'the switch is not connected' },
+  OVC_ERR_LAB_UNKNOWN_HOST: { status: 404, doc: 'no lab host by that name' },
+} as const satisfies Record<string, { status: number; doc: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

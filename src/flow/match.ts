@@ -1,0 +1,147 @@
+/**
+ * Matches: a set of fields, each an exact value or a value/mask. A missing field is a wildcard.
+ * `compileMatch` lowers a match onto packet-key slots (value/mask words), the form classifiers use.
+ */
+import { OvercastError, type ProblemDetail } from '../errors/index.js';
+import { FIELDS, FIELD_NAMES, fullMask, isFieldName, type FieldName } from './fields.js';
+import { MATCHABLE_WORDS } from './packet-key.js';
+
+export interface MaskedValue {
+  value: number;
+  mask: number;
+}
+export type FieldMatch = number | MaskedValue;
+export type Match = { [F in FieldName]?: FieldMatch };
+
+export function fieldValue(m: FieldMatch): number {
+  return typeof m === 'number' ? m : m.value;
+}
+export function fieldMask(field: FieldName, m: FieldMatch): number {
+  return typeof m === 'number' ? fullMask(field) : m.mask;
+}
+
+/** 48-bit safe AND (JS bitwise operators truncate to 32 bits). */
+export function and48(a: number, b: number): number {
+  const hi = (Math.floor(a / 0x100000000) & Math.floor(b / 0x100000000)) >>> 0;
+  const lo = ((a >>> 0) & (b >>> 0)) >>> 0;
+  return hi * 0x100000000 + lo;
+}
+function andBits(bits: number, a: number, b: number): number {
+  return bits > 32 ? and48(a, b) : ((a & b) >>> 0);
+}
+
+/**
+ * The canonical form: values ANDed with their masks, full masks written as plain numbers, all-zero
+ * masks dropped (a zero mask is a wildcard). Two matches that match the same packets have equal
+ * canonical forms, so this is the identity used by flow diffs and strict flow-mods.
+ */
+export function normalizeMatch(match: Match): Match {
+  const out: Match = {};
+  for (const name of FIELD_NAMES) {
+    const m = match[name];
+    if (m === undefined) continue;
+    const full = fullMask(name);
+    const mask = fieldMask(name, m);
+    if (mask === 0) continue;
+    const value = andBits(FIELDS[name].bits, fieldValue(m), mask);
+    out[name] = mask === full ? value : { value, mask };
+  }
+  return out;
+}
+
+/** A stable string for a canonical match: used as a map key by the controller (never per packet). */
+export function matchKey(match: Match): string {
+  const n = normalizeMatch(match);
+  let s = '';
+  for (const name of FIELD_NAMES) {
+    const m = n[name];
+    if (m === undefined) continue;
+    s += typeof m === 'number' ? `${name}=${m},` : `${name}=${m.value}/${m.mask},`;
+  }
+  return s;
+}
+
+/** Every problem with a match: unknown fields, values out of range, masks on exact fields, missing prerequisites. */
+export function checkMatch(match: Match, path = 'match'): ProblemDetail[] {
+  const problems: ProblemDetail[] = [];
+  const bad = (field: string, message: string) =>
+    problems.push({ code: 'OVC_ERR_FLOW_BAD_MATCH', message, field: `${path}.${field}` });
+  for (const [name, m] of Object.entries(match) as [string, FieldMatch | undefined][]) {
+    if (m === undefined) continue;
+    if (!isFieldName(name)) {
+      bad(name, `unknown match field "${name}"`);
+      continue;
+    }
+    const spec = FIELDS[name];
+    const max = fullMask(name);
+    const value = fieldValue(m);
+    if (!Number.isInteger(value) || value < 0 || value > max) bad(name, `${name} value ${value} does not fit ${spec.bits} bits`);
+    if (typeof m !== 'number') {
+      if (!spec.maskable) bad(name, `${name} cannot be masked`);
+      if (!Number.isInteger(m.mask) || m.mask < 0 || m.mask > max) bad(name, `${name} mask ${m.mask} does not fit ${spec.bits} bits`);
+    }
+    const pre = spec.prerequisite as { ethType?: number; ipProto?: number };
+    if (pre.ethType !== undefined && match.ethType !== pre.ethType) {
+      bad(name, `${name} needs ethType 0x${pre.ethType.toString(16).padStart(4, '0')}`);
+    }
+    if (pre.ipProto !== undefined && match.ipProto !== pre.ipProto) bad(name, `${name} needs ipProto ${pre.ipProto}`);
+  }
+  return problems;
+}
+
+export function assertMatch(match: Match, path = 'match'): void {
+  const problems = checkMatch(match, path);
+  if (problems.length > 0) throw OvercastError.fromProblems(problems);
+}
+
+/** A match lowered onto packet-key slots: a packet key k matches when (k[i] & mask[i]) === value[i] for all i. */
+export interface CompiledMatch {
+  value: Uint32Array;
+  mask: Uint32Array;
+}
+
+export function compileMatch(match: Match): CompiledMatch {
+  const value = new Uint32Array(MATCHABLE_WORDS);
+  const mask = new Uint32Array(MATCHABLE_WORDS);
+  for (const name of FIELD_NAMES) {
+    const m = match[name];
+    if (m === undefined) continue;
+    const spec = FIELDS[name];
+    const v = fieldValue(m);
+    const mk = fieldMask(name, m);
+    if (spec.slots.length === 2) {
+      const [hi, lo] = spec.slots;
+      mask[hi] |= Math.floor(mk / 0x100000000) & 0xffff;
+      mask[lo] |= mk >>> 0;
+      value[hi] |= Math.floor(v / 0x100000000) & 0xffff & mask[hi];
+      value[lo] |= (v >>> 0) & mask[lo];
+    } else {
+      const slot = spec.slots[0];
+      mask[slot] |= mk >>> 0;
+      value[slot] |= (v & mk) >>> 0;
+    }
+  }
+  return { value, mask };
+}
+
+/** Does a packet key match a compiled match? The reference semantics every classifier must agree with. */
+export function keyMatches(key: Uint32Array, cm: CompiledMatch): boolean {
+  const { value, mask } = cm;
+  for (let i = 0; i < MATCHABLE_WORDS; i++) {
+    if (((key[i] & mask[i]) >>> 0) !== value[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * Non-strict flow-mod semantics (OpenFlow 1.3 §6.4): a flow is selected by a filter match when the
+ * flow's match is at least as specific as the filter, field by field.
+ */
+export function matchCovers(filter: CompiledMatch, flow: CompiledMatch): boolean {
+  for (let i = 0; i < MATCHABLE_WORDS; i++) {
+    const fm = filter.mask[i];
+    if (((flow.mask[i] & fm) >>> 0) !== fm) return false;
+    if (((flow.value[i] & fm) >>> 0) !== filter.value[i]) return false;
+  }
+  return true;
+}
