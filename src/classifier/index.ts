@@ -1,0 +1,2 @@
+export { beats, type Classifier, type ClassifierRule } from './classifier.js';
+export { LinearClassifier } from './linear.js';
