@@ -12,6 +12,7 @@ const layers = {
   switch: ['errors', 'net', 'flow', 'classifier', 'protocol'],
   controller: ['errors', 'net', 'model', 'flow', 'compiler', 'protocol', 'classifier'],
   api: ['errors', 'net', 'model', 'flow', 'controller'],
+  host: ['errors', 'net'], // test hosts: a runtime over net only
   cli: null, // composes everything
 };
 const all = Object.keys(layers);

@@ -6,3 +6,4 @@ export * from './pipeline.js';
 export * from './flow-entry.js';
 export * from './flow-mod.js';
 export * from './diff.js';
+export * from './format.js';

@@ -1,0 +1,38 @@
+/**
+ * The REST API: fastify, schema-first, OpenAPI served at /docs. Thin: validate, call the controller,
+ * map errors to the one JSON error shape.
+ */
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { Controller } from '../controller/controller.js';
+import { installErrorHandler } from './error-handler.js';
+import { registerSwitchRoutes } from './routes/switches.js';
+import { registerTopologyRoutes } from './routes/topology.js';
+import { registerLabRoutes, type LabService } from './routes/lab.js';
+
+export interface ApiServices {
+  controller: Controller;
+  /** The topology as JSON (switches, links, hosts). */
+  topology: () => unknown;
+  /** Present when the controller runs a lab: host control (ping, UDP). */
+  lab?: LabService;
+}
+
+export async function buildApi(services: ApiServices, logger: Logger): Promise<FastifyInstance> {
+  const app: FastifyInstance = fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, ajv: { customOptions: { allErrors: false } } });
+  installErrorHandler(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Overcast', description: 'Network virtualization for functions, containers and volumes', version: '0.1.0' },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  registerTopologyRoutes(app, services);
+  registerSwitchRoutes(app, services);
+  if (services.lab) registerLabRoutes(app, services.lab);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,138 @@
+/**
+ * The controller runtime: keeps the desired tables of every switch (computed by the pure compiler
+ * from the topology and intent), a session per attached switch, and drives each switch's installed
+ * tables to the desired ones. Channels (native TCP, OpenFlow 1.3) hand it ready SwitchConnections.
+ */
+import type { Logger } from 'pino';
+import type { FlowEntry, GroupEntry } from '../flow/index.js';
+import { ControllerEvents } from './events.js';
+import type { SwitchConnection } from './switch-connection.js';
+import { SwitchSession } from './switch-session.js';
+
+export interface DesiredTables {
+  flows: FlowEntry[];
+  groups: GroupEntry[];
+}
+
+export interface ControllerComponents {
+  logger: Logger;
+  nowMs: () => number;
+}
+
+export interface SwitchStatus {
+  dpid: number;
+  connected: boolean;
+  channel?: string;
+  remoteAddress?: string;
+  connectedAtMs?: number;
+  desiredFlows: number;
+  installedFlows: number;
+  ports: { number: number; name: string; up: boolean }[];
+  counters?: SwitchSession['counters'];
+}
+
+export class Controller {
+  readonly events = new ControllerEvents();
+  private readonly sessions = new Map<number, SwitchSession>();
+  private desired = new Map<number, DesiredTables>();
+  private readonly packetInCount = new Map<string, number>();
+
+  constructor(private readonly components: ControllerComponents) {}
+
+  /** Replace the desired tables (all switches) and push the difference to every attached switch. */
+  setDesired(desired: Map<number, DesiredTables>): Promise<void> {
+    this.desired = desired;
+    return this.syncAll();
+  }
+
+  desiredFor(dpid: number): DesiredTables {
+    return this.desired.get(dpid) ?? { flows: [], groups: [] };
+  }
+
+  get knownDpids(): number[] {
+    return [...new Set([...this.desired.keys(), ...this.sessions.keys()])].sort((a, b) => a - b);
+  }
+
+  session(dpid: number): SwitchSession | undefined {
+    return this.sessions.get(dpid);
+  }
+
+  /** A switch finished its handshake on some channel. A newer connection for a dpid replaces the old. */
+  attach(connection: SwitchConnection): void {
+    const { logger, nowMs } = this.components;
+    const dpid = connection.features.dpid;
+    const previous = this.sessions.get(dpid);
+    if (previous) {
+      logger.warn({ dpid }, 'switch reconnected; replacing its old session');
+      previous.connection.close();
+    }
+    const session = new SwitchSession(connection, nowMs());
+    this.sessions.set(dpid, session);
+    this.events.emit({ type: 'switch.connected', dpid, channel: connection.channel, remoteAddress: connection.remoteAddress });
+    logger.info({ dpid, channel: connection.channel, remote: connection.remoteAddress, ports: connection.features.ports.length }, 'switch connected');
+
+    connection.on('close', (reason) => {
+      if (this.sessions.get(dpid) !== session) return;
+      this.sessions.delete(dpid);
+      logger.info({ dpid, reason }, 'switch disconnected');
+      this.events.emit({ type: 'switch.disconnected', dpid, reason });
+    });
+    connection.on('packetIn', (e) => {
+      session.counters.packetIns++;
+      const k = `${e.reason}:${e.table}`;
+      this.packetInCount.set(k, (this.packetInCount.get(k) ?? 0) + 1);
+      this.events.emit({ type: 'packet-in', dpid, inPort: e.inPort, table: e.table, reason: e.reason });
+    });
+    connection.on('portStatus', (e) => {
+      this.events.emit({ type: 'port.status', dpid, port: e.port.number, up: e.port.up, reason: e.reason });
+    });
+    void this.syncOne(session);
+  }
+
+  private syncAll(): Promise<void> {
+    return Promise.all([...this.sessions.values()].map((s) => this.syncOne(s))).then(() => undefined);
+  }
+
+  private async syncOne(session: SwitchSession): Promise<void> {
+    const { logger, nowMs } = this.components;
+    const started = nowMs();
+    const want = this.desiredFor(session.dpid);
+    try {
+      const r = await session.sync(want.flows, want.groups);
+      const ms = nowMs() - started;
+      logger.info({ dpid: session.dpid, ...r, ms }, 'switch synced');
+      this.events.emit({ type: 'switch.synced', dpid: session.dpid, ...r, ms });
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      logger.warn({ dpid: session.dpid, error }, 'switch sync failed');
+      this.events.emit({ type: 'switch.sync-failed', dpid: session.dpid, error });
+    }
+  }
+
+  status(): SwitchStatus[] {
+    return this.knownDpids.map((dpid) => this.statusOf(dpid));
+  }
+
+  statusOf(dpid: number): SwitchStatus {
+    const s = this.sessions.get(dpid);
+    const desiredFlows = this.desiredFor(dpid).flows.length;
+    if (!s) return { dpid, connected: false, desiredFlows, installedFlows: 0, ports: [] };
+    return {
+      dpid,
+      connected: true,
+      channel: s.connection.channel,
+      remoteAddress: s.connection.remoteAddress,
+      connectedAtMs: s.connectedAtMs,
+      desiredFlows,
+      installedFlows: s.installedFlowCount,
+      ports: s.connection.features.ports.map((p) => ({ number: p.number, name: p.name, up: p.up })),
+      counters: { ...s.counters },
+    };
+  }
+
+  /** Close every switch connection (the switches keep their flows: fail-secure). */
+  close(): void {
+    for (const s of this.sessions.values()) s.connection.close();
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The controller's view of one attached switch, whichever channel it speaks (the native protobuf
+ * channel or OpenFlow 1.3). Sessions and the reconcile loop are written against this contract only;
+ * each channel has one adapter that implements it.
+ */
+import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod } from '../flow/index.js';
+
+export interface SwitchPort {
+  number: number;
+  name: string;
+  up: boolean;
+  /** Port MAC, when the switch reports one. */
+  hwAddr?: number;
+}
+
+export interface SwitchFeatures {
+  dpid: number;
+  ports: SwitchPort[];
+  /** Free text: "overcast-softswitch", "Open vSwitch 3.1.0", ... */
+  description: string;
+}
+
+export interface FlowStatsEntry {
+  flow: FlowEntry;
+  packets: number;
+  bytes: number;
+  durationSec: number;
+}
+
+export interface PortStatsEntry {
+  port: number;
+  rxPackets: number;
+  txPackets: number;
+  rxBytes: number;
+  txBytes: number;
+  rxDropped: number;
+  txDropped: number;
+}
+
+export interface PacketInEvent {
+  reason: 'noMatch' | 'action' | 'invalidTtl';
+  table: number;
+  cookie: number;
+  inPort: number;
+  frame: Buffer;
+}
+
+export interface PortStatusEvent {
+  reason: 'add' | 'delete' | 'modify';
+  port: SwitchPort;
+}
+
+export interface SwitchConnectionEvents {
+  packetIn(e: PacketInEvent): void;
+  portStatus(e: PortStatusEvent): void;
+  /** The connection is gone (closed by either side, or keepalive failed). */
+  close(reason: string): void;
+}
+
+export interface SwitchConnection {
+  readonly channel: 'native' | 'openflow13';
+  readonly remoteAddress: string;
+  readonly features: SwitchFeatures;
+  /** Queue flow-mods; they go out in large writes (corked) without waiting. */
+  sendFlowMods(mods: readonly FlowMod[]): void;
+  sendGroupMods(mods: readonly GroupMod[]): void;
+  /** Resolves when the switch has processed everything sent before; rejects on an error reply or close. */
+  barrier(): Promise<void>;
+  packetOut(frame: Buffer, inPort: number, actions: Action[]): void;
+  flowStats(): Promise<FlowStatsEntry[]>;
+  groupStats?(): Promise<GroupEntry[]>;
+  portStats(): Promise<PortStatsEntry[]>;
+  on<E extends keyof SwitchConnectionEvents>(event: E, listener: SwitchConnectionEvents[E]): void;
+  close(): void;
+}
