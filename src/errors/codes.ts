@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   OVC_ERR_TOPO_SELF_LINK: { status: 400, doc: 'a link joins a port to itself' },
   OVC_ERR_TOPO_DUPLICATE_MAC: { status: 409, doc: 'two hosts share a MAC address' },
   OVC_ERR_TOPO_DUPLICATE_IP: { status: 409, doc: 'two hosts share an IP address' },
+  OVC_ERR_TOPO_UNKNOWN_LINK: { status: 404, doc: 'no link with that id or on that port' },
+  OVC_ERR_TOPO_UNKNOWN_HOST: { status: 404, doc: 'no host by that name in the topology' },
   // flows
   OVC_ERR_FLOW_BAD_MATCH: { status: 400, doc: 'a match field is out of range or lacks its prerequisite' },
   OVC_ERR_FLOW_BAD_ACTION: { status: 400, doc: 'an action is malformed' },
