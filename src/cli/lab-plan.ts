@@ -4,12 +4,8 @@
  * docker/compose.yaml is generated from the same plan with service names for hosts, so the tested
  * process layout is the deployed one. Pure.
  */
-export interface LabTopologyView {
-  name: string;
-  switches: { name: string; dpid: number; ports: number[] }[];
-  links: { a: { switch: string; port: number }; b: { switch: string; port: number } }[];
-  hosts: { name: string; mac: string; ip: string; attach: { switch: string; port: number } }[];
-}
+import type { Topology } from '../model/index.js';
+import { formatIpv4, formatMac } from '../net/index.js';
 
 export interface UdpAddress {
   host: string;
@@ -47,7 +43,8 @@ export interface LabPlan {
 }
 
 export type LabLayout =
-  | { kind: 'loopback'; basePort: number; apiPort: number; nativePort: number }
+  /** `udpPorts`: a pool of free 127.0.0.1 ports, at least labPortCount(topology) of them. */
+  | { kind: 'loopback'; udpPorts: number[]; apiPort: number; nativePort: number }
   | { kind: 'compose'; apiPort: number; nativePort: number };
 
 /** In containers every service has its own address, so ports can be fixed numbers. */
@@ -55,17 +52,21 @@ const COMPOSE_SWITCH_PORT_BASE = 10000;
 const COMPOSE_HOST_DATA_PORT = 10000;
 const COMPOSE_HOST_CONTROL_PORT = 9000;
 
-export function planLab(topology: LabTopologyView, layout: LabLayout): LabPlan {
-  let next = layout.kind === 'loopback' ? layout.basePort : 0;
+export function planLab(topology: Topology, layout: LabLayout): LabPlan {
   const loopback = layout.kind === 'loopback';
-  const alloc = (service: string, fixedPort: number): UdpAddress =>
-    loopback ? { host: '127.0.0.1', port: next++ } : { host: service, port: fixedPort };
+  const pool = layout.kind === 'loopback' ? [...layout.udpPorts] : [];
+  const alloc = (service: string, fixedPort: number): UdpAddress => {
+    if (!loopback) return { host: service, port: fixedPort };
+    const port = pool.shift();
+    if (port === undefined) throw new Error('lab plan: the UDP port pool is too small');
+    return { host: '127.0.0.1', port };
+  };
 
   const portAddr = new Map<string, UdpAddress>();
   const switches: SwitchPlan[] = topology.switches.map((s) => ({
     name: s.name,
     dpid: s.dpid,
-    ports: s.ports.map((number) => {
+    ports: s.ports.map(({ number }) => {
       const bind = alloc(s.name, COMPOSE_SWITCH_PORT_BASE + number);
       portAddr.set(`${s.name}:${number}`, bind);
       return { number, bind };
@@ -79,7 +80,7 @@ export function planLab(topology: LabTopologyView, layout: LabLayout): LabPlan {
     const peer = portAddr.get(attachKey);
     if (!peer) throw new Error(`host ${h.name} attaches to unknown port ${attachKey}`);
     peerOf.set(attachKey, bind);
-    return { name: h.name, mac: h.mac, ip: h.ip, bind, peer, control };
+    return { name: h.name, mac: formatMac(h.mac), ip: `${formatIpv4(h.ip)}/${h.prefixLength}`, bind, peer, control };
   });
   for (const l of topology.links) {
     const a = `${l.a.switch}:${l.a.port}`;
@@ -107,6 +108,11 @@ export function planLab(topology: LabTopologyView, layout: LabLayout): LabPlan {
     switches,
     hosts,
   };
+}
+
+/** How many UDP ports a loopback lab needs: one per switch port, two per host (data and control). */
+export function labPortCount(topology: Topology): number {
+  return topology.switches.reduce((n, s) => n + s.ports.length, 0) + 2 * topology.hosts.length;
 }
 
 export function formatUdp(a: UdpAddress): string {

@@ -1,0 +1,43 @@
+/** `overcast host`: one test host process (data socket + control API), as run by the lab and containers. */
+import type { Logger } from 'pino';
+import { TestHost, createHostControlServer } from '../host/index.js';
+import { cidrContaining, parseIpv4, parseMac } from '../net/index.js';
+import { parseBindPeer, parseUrlAddress } from './addresses.js';
+
+export interface HostCommandOptions {
+  name: string;
+  mac: string;
+  /** a.b.c.d/len */
+  ip: string;
+  gateway?: string;
+  port: string;
+  control: string;
+}
+
+export async function runHostCommand(o: HostCommandOptions, logger: Logger): Promise<() => Promise<void>> {
+  const [ipText, lenText = '24'] = o.ip.split('/');
+  const ip = parseIpv4(ipText, 'ip');
+  const { bind, peer } = parseBindPeer(o.port);
+  if (!peer) throw new Error('--port needs a peer: udp://BIND@udp://SWITCH_PORT');
+  const host = new TestHost(
+    {
+      name: o.name,
+      mac: parseMac(o.mac, 'mac'),
+      ip,
+      subnet: cidrContaining(ip, Number(lenText), 'ip'),
+      ...(o.gateway ? { gateway: parseIpv4(o.gateway, 'gateway') } : {}),
+      bind,
+      peer,
+    },
+    { logger, nowMs: () => performance.now() },
+  );
+  await host.start();
+  const control = parseUrlAddress(o.control, 'http');
+  const server = createHostControlServer(host);
+  await new Promise<void>((resolve) => server.listen(control.port, control.host, resolve));
+  logger.info({ host: o.name, ip: o.ip, data: bind, control }, 'host up');
+  return async () => {
+    host.stop();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * `overcast lab`: brings a topology up as real processes on 127.0.0.1 — the controller, one softswitch
+ * per switch, one test host per host — exactly the layout of docker/compose.yaml, and tears it down.
+ * Also the harness of the end-to-end tests (startLab returns a handle that can kill and restart parts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseTopology, type Topology } from '../model/index.js';
+import { freeTcpPort, freeUdpPorts } from './free-ports.js';
+import { labPortCount, planLab, switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
+
+export const OVERCAST_BIN = fileURLToPath(new URL('../../bin/overcast.js', import.meta.url));
+
+export interface LabOptions {
+  topologyFile: string;
+  apiPort?: number;
+  /** Where plan.json and every process's log go; a fresh temp dir by default. */
+  runDir?: string;
+  logLevel?: string;
+  /** How long to wait for every switch to connect and sync. */
+  readyTimeoutMs?: number;
+  /** Extra arguments for every `overcast switch` (e.g. a classifier choice). */
+  switchArgs?: string[];
+}
+
+interface Managed {
+  name: string;
+  args: string[];
+  child?: ChildProcess;
+}
+
+export interface LabHandle {
+  plan: LabPlan;
+  topology: Topology;
+  apiUrl: string;
+  runDir: string;
+  /** Base URL of a host's control API. */
+  hostUrl(name: string): string;
+  killSwitch(name: string): Promise<void>;
+  startSwitch(name: string): Promise<void>;
+  stopController(): Promise<void>;
+  startController(): Promise<void>;
+  waitReady(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function spawnOvercast(m: Managed, runDir: string): ChildProcess {
+  const log = fs.openSync(path.join(runDir, `${m.name}.log`), 'a');
+  const child = spawn(process.execPath, [OVERCAST_BIN, ...m.args], {
+    stdio: ['ignore', log, log],
+    env: { ...process.env },
+  });
+  fs.closeSync(log);
+  m.child = child;
+  return child;
+}
+
+async function stopProcess(m: Managed): Promise<void> {
+  const child = m.child;
+  m.child = undefined;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return res.json();
+}
+
+export async function startLab(o: LabOptions): Promise<LabHandle> {
+  const topology = parseTopology(fs.readFileSync(o.topologyFile, 'utf8'), o.topologyFile);
+  const runDir = o.runDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `overcast-lab-${topology.name}-`));
+  fs.mkdirSync(runDir, { recursive: true });
+  const apiPort = o.apiPort ?? (await freeTcpPort());
+  const nativePort = await freeTcpPort();
+  const plan = planLab(topology, { kind: 'loopback', udpPorts: await freeUdpPorts(labPortCount(topology)), apiPort, nativePort });
+  const planFile = path.join(runDir, 'plan.json');
+  fs.writeFileSync(planFile, JSON.stringify(plan, null, 2));
+  const logLevel = ['--log-level', o.logLevel ?? 'info'];
+  const controllerUrl = `tcp://${plan.controller.host}:${nativePort}`;
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+
+  const controller: Managed = {
+    name: 'controller',
+    args: ['controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://127.0.0.1:${nativePort}`, '--api-port', String(apiPort), '--lab-plan', planFile, ...logLevel],
+  };
+  const switches = new Map<string, Managed>(
+    plan.switches.map((s) => [
+      s.name,
+      {
+        name: s.name,
+        args: ['switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...s.ports.flatMap((p) => ['--port', switchPortArg(p)]), ...(o.switchArgs ?? []), ...logLevel],
+      },
+    ]),
+  );
+  const hosts: Managed[] = plan.hosts.map((h) => ({
+    name: h.name,
+    args: ['host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, '--port', `${formatUdp(h.bind)}@${formatUdp(h.peer)}`, '--control', `http://${h.control.host}:${h.control.port}`, ...logLevel],
+  }));
+
+  const stop = async () => {
+    await Promise.all([...hosts, ...switches.values()].map(stopProcess));
+    await stopProcess(controller);
+  };
+
+  const waitReady = async (timeoutMs = o.readyTimeoutMs ?? 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      try {
+        const { switches: list } = (await getJson(`${apiUrl}/v1/switches`)) as {
+          switches: { dpid: number; connected: boolean; desiredFlows: number; installedFlows: number }[];
+        };
+        const ready = list.filter((s) => s.connected && s.installedFlows === s.desiredFlows);
+        last = `${ready.length}/${plan.switches.length} switches synced`;
+        if (ready.length === plan.switches.length) {
+          await Promise.all(plan.hosts.map((h) => getJson(`http://${h.control.host}:${h.control.port}/info`)));
+          return;
+        }
+      } catch (e) {
+        last = e instanceof Error ? e.message : String(e);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`lab not ready after ${timeoutMs} ms (${last}); logs in ${runDir}`);
+  };
+
+  try {
+    spawnOvercast(controller, runDir);
+    for (const m of [...switches.values(), ...hosts]) spawnOvercast(m, runDir);
+    await waitReady();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+
+  const mustSwitch = (name: string) => {
+    const m = switches.get(name);
+    if (!m) throw new Error(`no switch ${name} in the lab`);
+    return m;
+  };
+  return {
+    plan,
+    topology,
+    apiUrl,
+    runDir,
+    hostUrl(name) {
+      const h = plan.hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`no host ${name} in the lab`);
+      return `http://${h.control.host}:${h.control.port}`;
+    },
+    async killSwitch(name) {
+      const m = mustSwitch(name);
+      m.child?.kill('SIGKILL');
+      await stopProcess(m);
+    },
+    async startSwitch(name) {
+      spawnOvercast(mustSwitch(name), runDir);
+    },
+    stopController: () => stopProcess(controller),
+    async startController() {
+      spawnOvercast(controller, runDir);
+    },
+    waitReady,
+    stop,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The `overcast` command. The only place that composes runtimes: it reads arguments, builds loggers
+ * and clocks, and hands them to the controller, switch, host and lab factories.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+import { isOvercastError } from '../errors/index.js';
+import { runControllerCommand } from './controller-command.js';
+import { runHostCommand } from './host-command.js';
+import { labCompose, labDemo, labPing, labUp, printPing, stopOnSignal } from './lab-command.js';
+import { registerSwitchCommand } from './switch-command.js';
+import { registerBenchCommands } from './bench-command.js';
+
+function int(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
+  return n;
+}
+
+function logger(level: string, name: string) {
+  return pino({ level, base: { name } });
+}
+
+const program = new Command('overcast')
+  .description('Overcast: an SDN controller and software switch for functions, containers and volumes')
+  .showHelpAfterError();
+
+program
+  .command('controller')
+  .description('run the controller: native switch channel, REST API')
+  .requiredOption('--topology <file>', 'topology YAML file')
+  .option('--listen <tcp://host:port>', 'native channel address', 'tcp://0.0.0.0:6633')
+  .option('--api-port <n>', 'REST API port', int, 8080)
+  .option('--api-host <host>', 'REST API address', '127.0.0.1')
+  .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(async (o) => {
+    const stop = await runControllerCommand(o, logger(o.logLevel, 'controller'));
+    await stopOnSignal(stop);
+  });
+
+registerSwitchCommand(program, logger);
+
+program
+  .command('host')
+  .description('run a test host on a UDP socket attached to a switch port')
+  .requiredOption('--name <name>', 'host name')
+  .requiredOption('--mac <mac>', 'MAC address')
+  .requiredOption('--ip <a.b.c.d/len>', 'IPv4 address with prefix length')
+  .requiredOption('--port <udp://bind@udp://peer>', 'data socket and the switch port it attaches to')
+  .requiredOption('--control <http://host:port>', 'control API address')
+  .option('--gateway <ip>', 'default gateway')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(async (o) => {
+    const stop = await runHostCommand(o, logger(o.logLevel, o.name));
+    await stopOnSignal(stop);
+  });
+
+const lab = program.command('lab').description('bring topologies up as real processes on this machine');
+lab
+  .command('up <topology>')
+  .description('start the controller, one softswitch per switch and the hosts; Ctrl-C stops them all')
+  .option('--api-port <n>', 'REST API port', int, 8080)
+  .action(async (topology: string, o) => labUp(topology, o.apiPort));
+lab
+  .command('demo <topology>')
+  .description('lab up, then ping every host pair and show the traffic; stays up unless --exit')
+  .option('--api-port <n>', 'REST API port', int, 8080)
+  .option('--exit', 'stop the lab after the pings')
+  .action(async (topology: string, o) => {
+    process.exitCode = await labDemo(topology, o.apiPort, Boolean(o.exit));
+  });
+lab
+  .command('ping <from> <to>')
+  .description('ICMP echo from one lab host to another; exits non-zero when no reply comes back')
+  .option('--api <url>', 'controller REST API', 'http://127.0.0.1:8080')
+  .option('-c, --count <n>', 'echo requests', int, 3)
+  .option('--timeout <ms>', 'wait per request', int, 1000)
+  .action(async (from: string, to: string, o) => {
+    const r = await labPing(o.api, from, to, o.count, o.timeout);
+    printPing(r);
+    process.exitCode = r.received > 0 ? 0 : 1;
+  });
+lab
+  .command('compose <topology>')
+  .description('print the docker compose file for a topology (the same layout lab up runs)')
+  .option('--image <name>', 'image name', 'overcast:latest')
+  .action((topology: string, o) => {
+    process.stdout.write(labCompose(topology, o.image));
+  });
+
+registerBenchCommands(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (isOvercastError(e)) {
+    console.error(`${e.code}: ${e.message}`);
+    for (const p of e.problems.length > 1 ? e.problems : []) console.error(`  ${p.field ?? ''}: ${p.code} ${p.message}`);
+  } else {
+    console.error(e instanceof Error ? e.message : e);
+  }
+  process.exit(1);
+});
