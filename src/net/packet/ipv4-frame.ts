@@ -10,11 +10,11 @@ export interface Ipv4FrameOptions {
   dstIp: number;
   /** Default 64. */
   ttl?: number;
-  /** IP identification, default 0. */
-  id?: number;
+  /** IP identification, default 0 (named apart from ICMP's echo id). */
+  ipId?: number;
   dscp?: number;
-  /** IPv4 flags, default 0 (IPV4_FLAG_DF to forbid fragmentation). */
-  flags?: number;
+  /** IPv4 flags, default 0 (IPV4_FLAG_DF to forbid fragmentation); named apart from TCP's flags. */
+  ipFlags?: number;
   vlan?: VlanTagInit;
 }
 
@@ -32,7 +32,7 @@ export function allocIpv4Frame(o: Ipv4FrameOptions, protocol: number, l4Length: 
   const l4Offset = writeIpv4Header(
     buf,
     ipOffset,
-    { src: o.srcIp, dst: o.dstIp, protocol, ttl: o.ttl, id: o.id, dscp: o.dscp, flags: o.flags },
+    { src: o.srcIp, dst: o.dstIp, protocol, ttl: o.ttl, id: o.ipId, dscp: o.dscp, flags: o.ipFlags },
     l4Length,
   );
   return { buf, ipOffset, l4Offset };
