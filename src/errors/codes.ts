@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   OVC_ERR_PROTO_MALFORMED: { status: 400, doc: 'a control-channel message could not be decoded' },
   OVC_ERR_PROTO_OVERSIZED: { status: 400, doc: 'a control-channel frame exceeds the size limit' },
   OVC_ERR_PROTO_VERSION: { status: 400, doc: 'no common protocol version' },
+  OVC_ERR_PROTO_UNSUPPORTED: { status: 400, doc: 'a well-formed control-channel message uses a feature or value the codec does not model' },
   // api
   OVC_ERR_API_VALIDATION: { status: 400, doc: 'the request does not match its schema' },
   OVC_ERR_API_NOT_FOUND: { status: 404, doc: 'no such resource' },
