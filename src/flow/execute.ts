@@ -1,0 +1,648 @@
+/**
+ * The pipeline executor: one frame through the flow tables, as OpenFlow 1.3 apply-actions semantics
+ * say. Shared by the softswitch's fast path, the controller's trace and the tests, so all three agree
+ * on what a table does to a packet.
+ *
+ * Pure and allocation-lean: the caller supplies table lookup, groups and ports; the executor reuses
+ * its packet key and result arrays, writes into the frame in place when the caller owns it, and copies
+ * a frame only when it is rewritten after having been output (or when the caller does not own it).
+ */
+import {
+  checksumUpdate16,
+  decrementTtl,
+  setIpv4Dst,
+  setIpv4Src,
+  setL4DstPort,
+  setL4SrcPort,
+} from '../net/index.js';
+import { PORT, type Action } from './actions.js';
+import { FIELDS, type FieldName } from './fields.js';
+import type { Bucket, FlowEntry, GroupEntry } from './flow-entry.js';
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_QINQ,
+  ETH_TYPE_VLAN,
+  EXTRACT_OK,
+  IP_PROTO_ICMP,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
+  K,
+  KEY_WORDS,
+  VLAN_PRESENT,
+  createPacketKey,
+  extractKey,
+  type PacketKey,
+} from './packet-key.js';
+import type { MissBehaviour } from './pipeline.js';
+
+/** What a table lookup returns: the flow plus whatever the caller hangs on it (counters, ids). */
+export interface FlowHandle {
+  readonly flow: FlowEntry;
+}
+
+export type TableMissPolicy = MissBehaviour | ((table: number) => MissBehaviour);
+
+export interface PipelineEnv<H extends FlowHandle = FlowHandle> {
+  /** The best flow of `table` for this key (a Classifier lookup), or undefined on a miss. */
+  lookup(table: number, key: PacketKey): H | undefined;
+  group?(groupId: number): GroupEntry | undefined;
+  /** Every port FLOOD and ALL send to (the ingress port is left out). */
+  ports: readonly number[];
+  /** Port liveness for fast-failover buckets; every port is live when absent. */
+  isPortLive?(port: number): boolean;
+  /** What a table miss does: drop, send to the controller, or try the next table. */
+  tableMiss: TableMissPolicy;
+  /** Tables are 0..tableCount-1 ('next' past the last one drops). */
+  tableCount: number;
+}
+
+export type DropReason = 'malformed' | 'tableMiss' | 'noOutput' | 'ttlExpired' | 'groupMissing' | 'groupLoop';
+export const DROP_REASONS: readonly DropReason[] = ['malformed', 'tableMiss', 'noOutput', 'ttlExpired', 'groupMissing', 'groupLoop'];
+
+export type PacketInCause = 'noMatch' | 'action' | 'invalidTtl';
+
+export interface PacketInRecord {
+  table: number;
+  reason: PacketInCause;
+  cookie: number;
+  metadata: number;
+  frame: Uint8Array;
+}
+
+/**
+ * The outcome of one frame, reused between runs (reset at the start of each): outputs as parallel
+ * arrays (port i gets frame i; frames may be shared between outputs and must not be written by the
+ * caller), packet-ins, the flows that matched in table order, and why nothing left, if nothing did.
+ */
+export interface ExecResult<H extends FlowHandle = FlowHandle> {
+  outPorts: number[];
+  outFrames: Uint8Array[];
+  packetIns: PacketInRecord[];
+  matched: H[];
+  drop: DropReason | undefined;
+}
+
+export function createExecResult<H extends FlowHandle = FlowHandle>(): ExecResult<H> {
+  return { outPorts: [], outFrames: [], packetIns: [], matched: [], drop: undefined };
+}
+
+export type TraceStep =
+  | { kind: 'table'; table: number; flow: FlowEntry | undefined; miss?: MissBehaviour }
+  | { kind: 'action'; action: Action; skipped?: string }
+  | { kind: 'rewrite'; field: FieldName | 'vlan' | 'ipTtl'; from: number; to: number }
+  | { kind: 'metadata'; from: number; to: number }
+  | { kind: 'group'; groupId: number; type: GroupEntry['type'] | 'missing'; bucket: number }
+  | { kind: 'output'; port: number }
+  | { kind: 'packetIn'; reason: PacketInCause }
+  | { kind: 'drop'; reason: DropReason };
+
+export interface RunOptions {
+  /** May the executor write into the given frame? (The softswitch owns each received datagram.) */
+  mutable?: boolean;
+  tunnelId?: number;
+  metadata?: number;
+  /** First table (default 0). */
+  table?: number;
+  /** Collect every step here (trace mode; slower, for the controller's trace and debugging). */
+  trace?: TraceStep[];
+}
+
+/** Groups may chain (a bucket's action names another group): this deep and no deeper. */
+export const MAX_GROUP_DEPTH = 8;
+/** A goto chain cannot loop (goto must go forward), but 'next' misses and packet-out TABLE can: bound it. */
+const MAX_TABLE_HOPS = 256;
+
+const TWO_32 = 0x100000000;
+
+export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
+  private readonly key: PacketKey = createPacketKey();
+  private readonly scratch: Uint32Array[] = [];
+  private frame: Uint8Array = new Uint8Array(0);
+  /** The current frame is referenced elsewhere (an output, a packet-in, the caller): copy before writing. */
+  private shared = true;
+  private inPort = 0;
+  private res: ExecResult<H> = createExecResult<H>();
+  private trace: TraceStep[] | undefined;
+  private cookie = 0;
+  private table = 0;
+  private hops = 0;
+  private pendingDrop: DropReason | undefined;
+  private ttlExpired = false;
+
+  constructor(readonly env: PipelineEnv<H>) {
+    for (let i = 0; i <= MAX_GROUP_DEPTH; i++) this.scratch.push(new Uint32Array(KEY_WORDS));
+  }
+
+  /** The packet key of the last run (after its rewrites). */
+  get lastKey(): PacketKey {
+    return this.key;
+  }
+
+  /** Run a frame received on `inPort` through the tables. */
+  run(frame: Uint8Array, inPort: number, result: ExecResult<H>, opts: RunOptions = {}): ExecResult<H> {
+    if (!this.begin(frame, inPort, result, opts)) return result;
+    this.walk(opts.table ?? 0);
+    return this.finish();
+  }
+
+  /**
+   * Apply an action list to a frame (a packet-out): output to PORT.TABLE submits the frame to the
+   * pipeline from table 0, as OpenFlow says.
+   */
+  runActions(actions: readonly Action[], frame: Uint8Array, inPort: number, result: ExecResult<H>, opts: RunOptions = {}): ExecResult<H> {
+    if (!this.begin(frame, inPort, result, opts)) return result;
+    this.table = 0;
+    this.applyActions(actions, 0, true);
+    return this.finish();
+  }
+
+  private begin(frame: Uint8Array, inPort: number, result: ExecResult<H>, opts: RunOptions): boolean {
+    const r = result;
+    r.outPorts.length = 0;
+    r.outFrames.length = 0;
+    r.packetIns.length = 0;
+    r.matched.length = 0;
+    r.drop = undefined;
+    this.res = r;
+    this.trace = opts.trace;
+    this.frame = frame;
+    this.shared = opts.mutable !== true;
+    this.inPort = inPort >>> 0;
+    this.cookie = 0;
+    this.hops = 0;
+    this.pendingDrop = undefined;
+    this.ttlExpired = false;
+    if (extractKey(frame, inPort, opts.tunnelId ?? 0, this.key) !== EXTRACT_OK) {
+      r.drop = 'malformed';
+      this.trace?.push({ kind: 'drop', reason: 'malformed' });
+      return false;
+    }
+    this.key[K.METADATA] = (opts.metadata ?? 0) >>> 0;
+    return true;
+  }
+
+  private finish(): ExecResult<H> {
+    const r = this.res;
+    if (r.outPorts.length === 0 && r.packetIns.length === 0 && r.drop === undefined) {
+      r.drop = this.ttlExpired ? 'ttlExpired' : (this.pendingDrop ?? 'noOutput');
+      this.trace?.push({ kind: 'drop', reason: r.drop });
+    }
+    return r;
+  }
+
+  private walk(firstTable: number): void {
+    const env = this.env;
+    const key = this.key;
+    let table = firstTable;
+    while (this.hops++ < MAX_TABLE_HOPS) {
+      this.table = table;
+      const h = env.lookup(table, key);
+      if (h === undefined) {
+        const miss = typeof env.tableMiss === 'function' ? env.tableMiss(table) : env.tableMiss;
+        this.trace?.push({ kind: 'table', table, flow: undefined, miss });
+        if (miss === 'next' && table + 1 < env.tableCount) {
+          table++;
+          continue;
+        }
+        if (miss === 'controller') {
+          this.cookie = 0;
+          this.packetIn('noMatch');
+        } else {
+          this.res.drop = 'tableMiss';
+          this.trace?.push({ kind: 'drop', reason: 'tableMiss' });
+        }
+        return;
+      }
+      this.res.matched.push(h);
+      const f = h.flow;
+      this.trace?.push({ kind: 'table', table, flow: f });
+      this.cookie = f.cookie;
+      if (f.actions.length > 0 && !this.applyActions(f.actions, 0, false)) return;
+      const wm = f.writeMetadata;
+      if (wm !== undefined) {
+        const from = key[K.METADATA];
+        key[K.METADATA] = ((from & ~wm.mask) | (wm.value & wm.mask)) >>> 0;
+        this.trace?.push({ kind: 'metadata', from, to: key[K.METADATA] });
+      }
+      const next = f.gotoTable;
+      if (next === undefined || next <= table || next >= env.tableCount) return;
+      table = next;
+    }
+  }
+
+  /** Returns false when the packet must go no further (TTL expired). */
+  private applyActions(actions: readonly Action[], depth: number, packetOut: boolean): boolean {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i];
+      switch (a.type) {
+        case 'output':
+          this.trace?.push({ kind: 'action', action: a });
+          if (a.port === PORT.TABLE && packetOut) this.walk(0);
+          else this.output(a.port);
+          break;
+        case 'group':
+          this.trace?.push({ kind: 'action', action: a });
+          this.applyGroup(a.groupId, depth);
+          break;
+        case 'setField':
+          this.setField(a.field, a.value, a);
+          break;
+        case 'copyField':
+          this.setField(a.dst, this.readField(a.src), a);
+          break;
+        case 'pushVlan':
+          this.trace?.push({ kind: 'action', action: a });
+          this.pushVlan(a.ethType);
+          break;
+        case 'popVlan':
+          this.trace?.push({ kind: 'action', action: a });
+          this.popVlan();
+          break;
+        case 'decTtl':
+          this.trace?.push({ kind: 'action', action: a });
+          if (!this.decTtl()) return false;
+          break;
+      }
+    }
+    return true;
+  }
+
+  private output(port: number): void {
+    if (port === PORT.IN_PORT) {
+      this.emit(this.inPort);
+    } else if (port === PORT.FLOOD || port === PORT.ALL) {
+      const ports = this.env.ports;
+      for (let i = 0; i < ports.length; i++) if (ports[i] !== this.inPort) this.emit(ports[i]);
+    } else if (port === PORT.CONTROLLER) {
+      this.packetIn('action');
+    } else if (port < PORT.MAX && port !== this.inPort) {
+      // OpenFlow: sending back out of the ingress port needs IN_PORT explicitly.
+      this.emit(port);
+    }
+  }
+
+  private emit(port: number): void {
+    this.res.outPorts.push(port);
+    this.res.outFrames.push(this.frame);
+    this.shared = true;
+    this.trace?.push({ kind: 'output', port });
+  }
+
+  private packetIn(reason: PacketInCause): void {
+    this.res.packetIns.push({ table: this.table, reason, cookie: this.cookie, metadata: this.key[K.METADATA], frame: this.frame });
+    this.shared = true;
+    this.trace?.push({ kind: 'packetIn', reason });
+  }
+
+  /** The frame, made safe to write (copied once if anything else refers to it). */
+  private writable(): Uint8Array {
+    if (this.shared) {
+      const copy = Buffer.allocUnsafe(this.frame.length);
+      copy.set(this.frame);
+      this.frame = copy;
+      this.shared = false;
+    }
+    return this.frame;
+  }
+
+  private applyGroup(groupId: number, depth: number): void {
+    const g = this.env.group?.(groupId);
+    if (g === undefined) {
+      this.pendingDrop = 'groupMissing';
+      this.trace?.push({ kind: 'group', groupId, type: 'missing', bucket: -1 });
+      return;
+    }
+    if (depth >= MAX_GROUP_DEPTH) {
+      this.pendingDrop = 'groupLoop';
+      return;
+    }
+    const buckets = g.buckets;
+    switch (g.type) {
+      case 'all':
+        for (let i = 0; i < buckets.length; i++) this.runBucket(g, i, depth);
+        break;
+      case 'indirect':
+        if (buckets.length > 0) this.runBucket(g, 0, depth);
+        break;
+      case 'select': {
+        const i = selectBucket(buckets, flowHash(this.key));
+        if (i >= 0) this.runBucket(g, i, depth);
+        else this.pendingDrop = 'noOutput';
+        break;
+      }
+      case 'fastFailover':
+        for (let i = 0; i < buckets.length; i++) {
+          if (this.bucketLive(buckets[i])) {
+            this.runBucket(g, i, depth);
+            break;
+          }
+        }
+        break;
+    }
+  }
+
+  private bucketLive(b: Bucket): boolean {
+    if (b.watchPort !== undefined && b.watchPort !== PORT.ANY && this.env.isPortLive && !this.env.isPortLive(b.watchPort)) return false;
+    if (b.watchGroup !== undefined && b.watchGroup !== PORT.ANY && this.env.group?.(b.watchGroup) === undefined) return false;
+    return true;
+  }
+
+  /** A bucket works on a clone of the packet: its rewrites do not leak into the actions after the group. */
+  private runBucket(g: GroupEntry, index: number, depth: number): void {
+    this.trace?.push({ kind: 'group', groupId: g.groupId, type: g.type, bucket: index });
+    const saved = this.scratch[depth];
+    saved.set(this.key);
+    const frame = this.frame;
+    this.shared = true;
+    this.applyActions(g.buckets[index].actions, depth + 1, false);
+    this.ttlExpired = false;
+    this.frame = frame;
+    this.shared = true;
+    this.key.set(saved);
+  }
+
+  private readField(field: FieldName): number {
+    const slots = FIELDS[field].slots;
+    return slots.length === 2 ? this.key[slots[0]] * TWO_32 + this.key[slots[1]] : this.key[slots[0]];
+  }
+
+  private setField(field: FieldName, value: number, action: Action): void {
+    const key = this.key;
+    const from = this.readField(field);
+    const skip = (why: string) => this.trace?.push({ kind: 'action', action, skipped: why });
+    if (from === value) {
+      this.trace?.push({ kind: 'action', action });
+      return;
+    }
+    const l3 = key[K.L3_OFFSET];
+    const l4 = key[K.L4_OFFSET];
+    const ipv4 = key[K.ETH_TYPE] === ETH_TYPE_IPV4 && l3 !== 0;
+    const arp = key[K.ETH_TYPE] === ETH_TYPE_ARP && l3 !== 0;
+    const proto = key[K.IP_PROTO];
+    switch (field) {
+      case 'ethDst':
+        writeMac48(this.writable(), 0, value);
+        break;
+      case 'ethSrc':
+        writeMac48(this.writable(), 6, value);
+        break;
+      case 'vlanVid': {
+        if ((key[K.VLAN_VID] & VLAN_PRESENT) === 0) return void skip('no VLAN tag');
+        const b = this.writable();
+        b[14] = (b[14] & 0xf0) | ((value >>> 8) & 0x0f);
+        b[15] = value & 0xff;
+        key[K.VLAN_VID] = VLAN_PRESENT | (value & 0x0fff);
+        this.trace?.push({ kind: 'rewrite', field, from, to: key[K.VLAN_VID] });
+        return;
+      }
+      case 'vlanPcp': {
+        if ((key[K.VLAN_VID] & VLAN_PRESENT) === 0) return void skip('no VLAN tag');
+        const b = this.writable();
+        b[14] = (b[14] & 0x1f) | ((value & 7) << 5);
+        break;
+      }
+      case 'ipDscp': {
+        if (!ipv4) return void skip('not IPv4');
+        const b = this.writable();
+        const oldWord = (b[l3] << 8) | b[l3 + 1];
+        b[l3 + 1] = ((value & 0x3f) << 2) | (b[l3 + 1] & 3);
+        const c = checksumUpdate16((b[l3 + 10] << 8) | b[l3 + 11], oldWord, (b[l3] << 8) | b[l3 + 1]);
+        b[l3 + 10] = c >>> 8;
+        b[l3 + 11] = c;
+        break;
+      }
+      case 'ipv4Src':
+        if (!ipv4) return void skip('not IPv4');
+        setIpv4Src(this.writable(), l3, value);
+        break;
+      case 'ipv4Dst':
+        if (!ipv4) return void skip('not IPv4');
+        setIpv4Dst(this.writable(), l3, value);
+        break;
+      case 'tcpSrc':
+      case 'udpSrc':
+        if (!ipv4 || l4 === 0 || proto !== (field === 'tcpSrc' ? IP_PROTO_TCP : IP_PROTO_UDP)) return void skip('no such L4 header');
+        setL4SrcPort(this.writable(), l3, value);
+        break;
+      case 'tcpDst':
+      case 'udpDst':
+        if (!ipv4 || l4 === 0 || proto !== (field === 'tcpDst' ? IP_PROTO_TCP : IP_PROTO_UDP)) return void skip('no such L4 header');
+        setL4DstPort(this.writable(), l3, value);
+        break;
+      case 'icmpType':
+      case 'icmpCode': {
+        if (!ipv4 || l4 === 0 || proto !== IP_PROTO_ICMP) return void skip('not ICMP');
+        const b = this.writable();
+        const oldWord = (b[l4] << 8) | b[l4 + 1];
+        b[field === 'icmpType' ? l4 : l4 + 1] = value;
+        const c = checksumUpdate16((b[l4 + 2] << 8) | b[l4 + 3], oldWord, (b[l4] << 8) | b[l4 + 1]);
+        b[l4 + 2] = c >>> 8;
+        b[l4 + 3] = c;
+        break;
+      }
+      case 'arpOp': {
+        if (!arp) return void skip('not ARP');
+        const b = this.writable();
+        b[l3 + 6] = value >>> 8;
+        b[l3 + 7] = value;
+        break;
+      }
+      case 'arpSha':
+        if (!arp) return void skip('not ARP');
+        writeMac48(this.writable(), l3 + 8, value);
+        break;
+      case 'arpSpa':
+        if (!arp) return void skip('not ARP');
+        writeU32(this.writable(), l3 + 14, value);
+        break;
+      case 'arpTha':
+        if (!arp) return void skip('not ARP');
+        writeMac48(this.writable(), l3 + 18, value);
+        break;
+      case 'arpTpa':
+        if (!arp) return void skip('not ARP');
+        writeU32(this.writable(), l3 + 24, value);
+        break;
+      case 'tunnelId':
+        // Carried beside the frame (the encapsulation header), not in it.
+        break;
+      default:
+        // inPort, metadata, ethType, ipProto, tcpFlags: not settable (checkActions refuses them).
+        return void skip('field not settable');
+    }
+    const slots = FIELDS[field].slots;
+    if (slots.length === 2) {
+      key[slots[0]] = Math.floor(value / TWO_32) & 0xffff;
+      key[slots[1]] = value >>> 0;
+    } else {
+      key[slots[0]] = value >>> 0;
+    }
+    this.trace?.push({ kind: 'action', action });
+    this.trace?.push({ kind: 'rewrite', field, from, to: value });
+  }
+
+  private pushVlan(tpid: number): void {
+    const old = this.frame;
+    const tagged = (this.key[K.VLAN_VID] & VLAN_PRESENT) !== 0;
+    const b = Buffer.allocUnsafe(old.length + 4);
+    b.set(old.subarray(0, 12), 0);
+    b[12] = tpid >>> 8;
+    b[13] = tpid & 0xff;
+    // OpenFlow 1.3: the new tag copies VID and PCP from the outer tag when there is one.
+    b[14] = tagged ? old[14] : 0;
+    b[15] = tagged ? old[15] : 0;
+    b.set(old.subarray(12), 16);
+    this.frame = b;
+    this.shared = false;
+    this.reextract();
+    this.trace?.push({ kind: 'rewrite', field: 'vlan', from: tagged ? 1 : 0, to: 1 });
+  }
+
+  private popVlan(): void {
+    const t = (this.frame[12] << 8) | this.frame[13];
+    if (this.frame.length < 18 || (t !== ETH_TYPE_VLAN && t !== ETH_TYPE_QINQ)) return;
+    if (this.shared) {
+      const old = this.frame;
+      const b = Buffer.allocUnsafe(old.length - 4);
+      b.set(old.subarray(0, 12), 0);
+      b.set(old.subarray(16), 12);
+      this.frame = b;
+      this.shared = false;
+    } else {
+      // Slide the MACs over the tag: no allocation.
+      this.frame.copyWithin(4, 0, 12);
+      this.frame = this.frame.subarray(4);
+    }
+    this.reextract();
+    this.trace?.push({ kind: 'rewrite', field: 'vlan', from: 1, to: 0 });
+  }
+
+  private reextract(): void {
+    const key = this.key;
+    const metadata = key[K.METADATA];
+    extractKey(this.frame, key[K.IN_PORT], key[K.TUNNEL_ID], key);
+    key[K.METADATA] = metadata;
+  }
+
+  private decTtl(): boolean {
+    const key = this.key;
+    const l3 = key[K.L3_OFFSET];
+    if (key[K.ETH_TYPE] !== ETH_TYPE_IPV4 || l3 === 0) return true;
+    const ttl = this.frame[l3 + 8];
+    if (ttl <= 1) {
+      this.ttlExpired = true;
+      this.trace?.push({ kind: 'drop', reason: 'ttlExpired' });
+      return false;
+    }
+    decrementTtl(this.writable(), l3);
+    key[K.IP_TTL] = ttl - 1;
+    this.trace?.push({ kind: 'rewrite', field: 'ipTtl', from: ttl, to: ttl - 1 });
+    return true;
+  }
+}
+
+function writeMac48(b: Uint8Array, at: number, mac: number): void {
+  const hi = Math.floor(mac / TWO_32);
+  const lo = mac >>> 0;
+  b[at] = hi >>> 8;
+  b[at + 1] = hi;
+  b[at + 2] = lo >>> 24;
+  b[at + 3] = lo >>> 16;
+  b[at + 4] = lo >>> 8;
+  b[at + 5] = lo;
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = v >>> 16;
+  b[at + 2] = v >>> 8;
+  b[at + 3] = v;
+}
+
+/** murmur3's finaliser: a cheap, well-mixed 32-bit hash step. */
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0xcc9e2d51);
+  h = (h << 15) | (h >>> 17);
+  h = Math.imul(h, 0x1b873593);
+  return h >>> 0;
+}
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * The hash a select group picks a bucket by: the 5-tuple (IPv4 src/dst, protocol, L4 ports) for IP,
+ * the MAC pair otherwise. Every packet of one connection hashes alike, so it stays on one backend.
+ */
+export function flowHash(key: PacketKey): number {
+  let h = 0x9747b28c;
+  if (key[K.ETH_TYPE] === ETH_TYPE_IPV4) {
+    h = mix(h, key[K.IP_SRC]);
+    h = mix(h, key[K.IP_DST]);
+    h = mix(h, key[K.IP_PROTO]);
+    h = mix(h, (key[K.L4_SRC] << 16) | key[K.L4_DST]);
+  } else {
+    h = mix(h, key[K.ETH_SRC_HI]);
+    h = mix(h, key[K.ETH_SRC_LO]);
+    h = mix(h, key[K.ETH_DST_HI]);
+    h = mix(h, key[K.ETH_DST_LO]);
+  }
+  return fmix(h);
+}
+
+const bucketIds = new WeakMap<Bucket, number>();
+/** A bucket's identity is its actions, so adding or removing one bucket moves only its own share of flows. */
+function bucketId(b: Bucket): number {
+  let id = bucketIds.get(b);
+  if (id === undefined) {
+    const s = JSON.stringify(b.actions);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    id = h >>> 0;
+    bucketIds.set(b, id);
+  }
+  return id;
+}
+
+/**
+ * Weighted rendezvous hashing: each bucket scores weight / -ln(u), u uniform from hash(flow, bucket);
+ * the highest score wins. Deterministic per flow, proportional to weight, and consistent: a bucket
+ * joining or leaving moves only the flows it wins or held. Weight 0 buckets are never chosen.
+ */
+export function selectBucket(buckets: readonly Bucket[], hash: number): number {
+  let best = -1;
+  let bestScore = -1;
+  for (let i = 0; i < buckets.length; i++) {
+    const w = buckets[i].weight ?? 1;
+    if (w <= 0) continue;
+    const u = (fmix(mix(hash, bucketId(buckets[i]))) + 0.5) / TWO_32;
+    const score = w / -Math.log(u);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return best;
+}
+
+export function createPipelineExecutor<H extends FlowHandle>(env: PipelineEnv<H>): PipelineExecutor<H> {
+  return new PipelineExecutor(env);
+}
+
+/** One-shot trace: every step of one frame through the tables (the input frame is never written). */
+export function tracePipeline<H extends FlowHandle>(
+  env: PipelineEnv<H>,
+  frame: Uint8Array,
+  inPort: number,
+  opts: Omit<RunOptions, 'trace' | 'mutable'> = {},
+): { result: ExecResult<H>; steps: TraceStep[] } {
+  const steps: TraceStep[] = [];
+  const result = new PipelineExecutor(env).run(frame, inPort, createExecResult<H>(), { ...opts, trace: steps, mutable: false });
+  return { result, steps };
+}
