@@ -1,0 +1,91 @@
+/**
+ * The foundation compiler: a topology in, the proactive L2 fabric's flow tables out, per dpid.
+ * Pure: same topology, same tables (flows sorted canonically), no I/O.
+ *
+ * The driver walks owners (the fabric, each link, each host) through the steps and stamps every flow
+ * with its owner's cookie (./cookies.ts); compileOwnerFlows gives one owner's flows alone, the unit an
+ * incremental recompute replaces.
+ */
+import { matchKey, type FlowEntry } from '../flow/index.js';
+import { linkId, type HostSpec, type LinkSpec, type Topology, type TopologyGraph } from '../model/index.js';
+import { arpStep } from './compile-arp.js';
+import { forwardStep } from './compile-forward.js';
+import { ingressStep } from './compile-ingress.js';
+import type { CompileStep, Emit } from './compile-step.js';
+import { FABRIC_COOKIE, hostCookie, linkCookie } from './cookies.js';
+import { createFabricContext, type FabricContext } from './fabric-context.js';
+
+/** Flow tables per switch, keyed by dpid. */
+export type SwitchTables = Map<number, FlowEntry[]>;
+
+export const FABRIC_STEPS: readonly CompileStep[] = [ingressStep, arpStep, forwardStep];
+
+export type Owner = { kind: 'fabric' } | { kind: 'link'; link: LinkSpec } | { kind: 'host'; host: HostSpec };
+
+export function ownerCookie(owner: Owner): number {
+  switch (owner.kind) {
+    case 'fabric':
+      return FABRIC_COOKIE;
+    case 'link':
+      return linkCookie(linkId(owner.link));
+    case 'host':
+      return hostCookie(owner.host.name);
+  }
+}
+
+function runOwner(ctx: FabricContext, owner: Owner, steps: readonly CompileStep[], into: SwitchTables): void {
+  const cookie = ownerCookie(owner);
+  const emit: Emit = (switchName, flow) => {
+    const dpid = ctx.dpidOf.get(switchName);
+    if (dpid === undefined) throw new Error(`compile step emitted a flow for unknown switch ${switchName}`);
+    let flows = into.get(dpid);
+    if (!flows) into.set(dpid, (flows = []));
+    flows.push({ ...flow, cookie });
+  };
+  for (const step of steps) {
+    if (owner.kind === 'fabric') step.fabric?.(ctx, emit);
+    else if (owner.kind === 'link') step.link?.(ctx, owner.link, emit);
+    else step.host?.(ctx, owner.host, emit);
+  }
+}
+
+export function fabricOwners(topology: Topology): Owner[] {
+  return [
+    { kind: 'fabric' },
+    ...topology.links.map((link): Owner => ({ kind: 'link', link })),
+    ...topology.hosts.map((host): Owner => ({ kind: 'host', host })),
+  ];
+}
+
+/** Canonical order: table, then priority (highest first), then match. */
+export function compareFlows(x: FlowEntry, y: FlowEntry): number {
+  if (x.table !== y.table) return x.table - y.table;
+  if (x.priority !== y.priority) return y.priority - x.priority;
+  const a = matchKey(x.match);
+  const b = matchKey(y.match);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sortTables(tables: SwitchTables): SwitchTables {
+  for (const flows of tables.values()) flows.sort(compareFlows);
+  return tables;
+}
+
+/**
+ * Every switch's flow tables for the L2 fabric of a checked topology (parseTopology and the model's
+ * mutations return checked ones). Every switch has an entry, possibly empty. Pass the graph when the
+ * caller already built it.
+ */
+export function compileFabric(topology: Topology, graph?: TopologyGraph): SwitchTables {
+  const ctx = createFabricContext(topology, graph);
+  const tables: SwitchTables = new Map(topology.switches.map((s) => [s.dpid, []]));
+  for (const owner of fabricOwners(topology)) runOwner(ctx, owner, FABRIC_STEPS, tables);
+  return sortTables(tables);
+}
+
+/** The flows of one owner alone, per dpid (only switches where it has flows). */
+export function compileOwnerFlows(ctx: FabricContext, owner: Owner): SwitchTables {
+  const tables: SwitchTables = new Map();
+  runOwner(ctx, owner, FABRIC_STEPS, tables);
+  return sortTables(tables);
+}

@@ -1,0 +1,49 @@
+/**
+ * INGRESS: port security. A host port admits only frames carrying the host's own MAC and, for IPv4
+ * and ARP, its own IP (and ARP sender MAC): ARP requests go to the ARP responder, the rest to
+ * forwarding. Everything else from a host port (spoofed addresses, IPv6, LLDP, DHCP from 0.0.0.0) hits
+ * the host's low-priority drop, whose counter says "port security". Frames from link ports go to
+ * forwarding. Ports with neither a host nor an up link match nothing: table-miss drop.
+ */
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, TABLE } from '../flow/index.js';
+import type { CompileStep } from './compile-step.js';
+import { PRIORITY } from './priorities.js';
+
+/** ARP opcodes (RFC 826). */
+export const ARP_OP_REQUEST = 1;
+export const ARP_OP_REPLY = 2;
+
+/** Where admitted non-ARP-request traffic goes next (issue 4 routes it through ACCESS/ROUTE first). */
+const AFTER_INGRESS = TABLE.FORWARD;
+
+export const ingressStep: CompileStep = {
+  name: 'ingress',
+  host(_ctx, host, emit) {
+    const { switch: sw, port } = host.attach;
+    const own = { inPort: port, ethSrc: host.mac };
+    const ownArp = { ...own, ethType: ETH_TYPE_ARP, arpSpa: host.ip, arpSha: host.mac };
+    emit(sw, {
+      table: TABLE.INGRESS,
+      priority: PRIORITY.INGRESS_HOST_ARP_REQUEST,
+      match: { ...ownArp, arpOp: ARP_OP_REQUEST },
+      actions: [],
+      gotoTable: TABLE.ARP,
+    });
+    emit(sw, { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_HOST_ALLOW, match: ownArp, actions: [], gotoTable: AFTER_INGRESS });
+    emit(sw, {
+      table: TABLE.INGRESS,
+      priority: PRIORITY.INGRESS_HOST_ALLOW,
+      match: { ...own, ethType: ETH_TYPE_IPV4, ipv4Src: host.ip },
+      actions: [],
+      gotoTable: AFTER_INGRESS,
+    });
+    emit(sw, { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_HOST_SPOOF_DROP, match: { inPort: port }, actions: [] });
+  },
+  link(_ctx, link, emit) {
+    // A down link admits nothing: frames that still trickle in are table-miss drops.
+    if (!link.up) return;
+    for (const end of [link.a, link.b]) {
+      emit(end.switch, { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_LINK, match: { inPort: end.port }, actions: [], gotoTable: AFTER_INGRESS });
+    }
+  },
+};

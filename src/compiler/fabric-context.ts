@@ -1,0 +1,36 @@
+/**
+ * What every compile step reads: the topology, its graph, and the routing view, computed once per
+ * compile and shared. Next hops are computed per destination switch on first use.
+ */
+import { buildFabric, buildTopologyGraph, nextHopsTo, type Fabric, type NextHop, type Topology, type TopologyGraph } from '../model/index.js';
+
+export interface FabricContext {
+  readonly topology: Topology;
+  readonly graph: TopologyGraph;
+  readonly fabric: Fabric;
+  readonly dpidOf: ReadonlyMap<string, number>;
+  /** Switches with at least one host attached (where host-facing flows go). */
+  readonly hostSwitches: ReadonlySet<string>;
+  /** Next hop of each switch towards `dstSwitch`; absent for `dstSwitch` itself and for switches that cannot reach it. */
+  nextHopsTo(dstSwitch: string): ReadonlyMap<string, NextHop>;
+}
+
+export function createFabricContext(topology: Topology, graph: TopologyGraph = buildTopologyGraph(topology)): FabricContext {
+  const fabric = buildFabric(graph);
+  const memo = new Map<string, Map<string, NextHop>>();
+  return {
+    topology,
+    graph,
+    fabric,
+    dpidOf: new Map(topology.switches.map((s) => [s.name, s.dpid])),
+    hostSwitches: new Set(topology.hosts.map((h) => h.attach.switch)),
+    nextHopsTo(dstSwitch) {
+      let hops = memo.get(dstSwitch);
+      if (!hops) {
+        hops = nextHopsTo(fabric, dstSwitch);
+        memo.set(dstSwitch, hops);
+      }
+      return hops;
+    },
+  };
+}
