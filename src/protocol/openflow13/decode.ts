@@ -121,8 +121,8 @@ function readMultipart(r: Reader, xid: number, isRequest: boolean): Of13Message 
         const outGroup = r.u32();
         r.skip(4);
         const cookie = r.u64Safe();
-        const cookieMask = r.u64Safe();
-        if (cookie === undefined || cookieMask === undefined) throw unsupported('cookie wider than 53 bits');
+        const cookieMask = r.u64Mask();
+        if (cookie === undefined) throw unsupported('cookie wider than 53 bits');
         const match = readMatch(r, false);
         return {
           type: 'flowStatsRequest',

@@ -174,7 +174,7 @@ export function writeOf13(w: Writer, msg: Of13Message): void {
       w.u32(msg.outGroup ?? OFPG_ANY);
       w.u32(0);
       w.u64(msg.cookie ?? 0);
-      w.u64(msg.cookieMask ?? 0);
+      w.u64Mask(msg.cookieMask ?? 0);
       writeMatch(w, msg.match);
       break;
     case 'flowStatsReply':

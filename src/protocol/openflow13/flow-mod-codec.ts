@@ -39,7 +39,7 @@ export function writeFlowMod(w: Writer, mod: FlowMod, xid: number, flags = 0): v
   w.ensure(FLOW_MOD_FIXED_LEN + MAX_MATCH_BYTES + instructionsBound(f));
   const start = writeHeader(w, OFPT.FLOW_MOD, xid);
   w.u64(f.cookie);
-  w.u64(mod.cookieMask ?? 0);
+  w.u64Mask(mod.cookieMask ?? 0);
   w.u8(mod.allTables ? OFPTT_ALL : f.table);
   w.u8(OFPFC[mod.command]);
   w.u16(f.idleTimeoutSec ?? 0);
@@ -92,8 +92,8 @@ export function encodeBundledFlowModsBatch(bundleId: number, mods: readonly Flow
 /** The body of a FLOW_MOD (after the header). */
 export function readFlowModBody(r: Reader, xid: number): Of13FlowMod {
   const cookie = r.u64Safe();
-  const cookieMask = r.u64Safe();
-  if (cookie === undefined || cookieMask === undefined) throw unsupported('cookie wider than 53 bits');
+  const cookieMask = r.u64Mask();
+  if (cookie === undefined) throw unsupported('cookie wider than 53 bits');
   const table = r.u8();
   const commandNo = r.u8();
   const command = COMMANDS[commandNo];

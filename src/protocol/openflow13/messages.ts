@@ -187,6 +187,7 @@ export interface PortStatsRequest extends MultipartCommon {
   /** PORT.ANY for all ports. */
   portNo: number;
 }
+/** Counters the switch does not keep are -1 (OpenFlow's all ones). */
 export interface PortStats {
   portNo: number;
   rxPackets: number;

@@ -50,10 +50,18 @@ export class Writer {
     this.off = o + 4;
   }
 
-  /** A non-negative safe integer as 64 bits (upper bits zero for values below 2^32). */
+  /** A safe integer as 64 bits (upper bits zero for values below 2^32; -1 is all ones). */
   u64(v: number): void {
     this.u32(Math.floor(v / TWO_32));
     this.u32(v >>> 0);
+  }
+
+  /** A cookie mask: 2^53 - 1 (every bit a cookie can have) is written as all ones, as Open vSwitch does. */
+  u64Mask(v: number): void {
+    if (v === Number.MAX_SAFE_INTEGER) {
+      this.u32(0xffffffff);
+      this.u32(0xffffffff);
+    } else this.u64(v);
   }
 
   u64big(v: bigint): void {
@@ -154,9 +162,20 @@ export class Reader {
     return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
   }
 
-  /** 64 bits as a number, exact below 2^53 (counters). */
+  /** 64 bits as a number, exact below 2^53 (counters); all ones (OpenFlow's "not available") is -1. */
   u64Counter(): number {
     const hi = this.u32();
+    const lo = this.u32();
+    if (hi === 0xffffffff && lo === 0xffffffff) return -1;
+    return hi * TWO_32 + lo;
+  }
+
+  /**
+   * A 64-bit cookie mask: bits above 53 select cookie bits that are always zero in Overcast, so they
+   * are dropped; all ones (an exact cookie match, as ovs-ofctl writes it) becomes 2^53 - 1.
+   */
+  u64Mask(): number {
+    const hi = this.u32() & 0x1fffff;
     return hi * TWO_32 + this.u32();
   }
 
