@@ -5,7 +5,7 @@
 import { FIELDS, PORT, copyField, decTtl, group, output, popVlan, pushVlan, setField, type Action } from '../../flow/index.js';
 import { OvercastError } from '../../errors/index.js';
 import { NX_VENDOR_ID, NXAST_REG_MOVE, OFPAT } from './constants.js';
-import { fieldOfHeader, oxmSpecOf, readSetFieldOxm, writeOxmValue } from './oxm.js';
+import { fieldOfHeader, oxmSpecOf, readSetFieldOxm, regMoveHeader, writeOxmValue } from './oxm.js';
 import { malformed, unsupported, type Reader, type Writer } from './wire.js';
 
 /** Largest encoded action (reg_move, set-field of an experimenter field are 24 bytes). */
@@ -47,8 +47,8 @@ export function writeAction(w: Writer, a: Action): void {
       w.u16(NXAST_REG_MOVE);
       w.u16(FIELDS[a.dst].bits);
       w.u32(0); // src_ofs, dst_ofs
-      w.u32(src.header);
-      w.u32(dst.header);
+      w.u32(regMoveHeader(a.src));
+      w.u32(regMoveHeader(a.dst));
       return;
     }
     case 'pushVlan':

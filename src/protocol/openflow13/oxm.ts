@@ -257,6 +257,18 @@ const REG_MOVE_FIELDS = new Map<number, FieldName>([
   ...NXM_HEADERS.map(([cls, field, name]): [number, FieldName] => [(cls << 7) | field, name]),
 ]);
 
+const NXM_HEADER_OF = new Map<FieldName, number>(
+  NXM_HEADERS.map(([cls, field, name]): [FieldName, number] => [name, ((cls << 16) | (field << 9) | BY_NAME[name].bytes) >>> 0]),
+);
+
+/**
+ * The header reg_move names a field by: the NXM one where the field has one (what Open vSwitch itself
+ * writes, so our bytes equal ovs-ofctl's), else the OXM one (metadata, in_port, vlan, dscp).
+ */
+export function regMoveHeader(name: FieldName): number {
+  return NXM_HEADER_OF.get(name) ?? BY_NAME[name].header;
+}
+
 /** The field a 32-bit NXM/OXM header names, for reg_move; undefined when Overcast has no such field. */
 export function fieldOfHeader(h: number): FieldName | undefined {
   if ((h & 0x100) !== 0) return undefined;

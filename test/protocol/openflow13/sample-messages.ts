@@ -97,7 +97,7 @@ export const SAMPLE_MESSAGES: Of13Message[] = [
     type: 'packetIn',
     xid: 0,
     bufferId: 0xffffffff,
-    totalLen: 42,
+    totalLen: 14,
     reason: 1,
     tableId: 3,
     cookie: 0x1234,
