@@ -85,7 +85,8 @@ function l4ChecksumField(protocol: number): number {
  * The checksum the TCP, UDP or ICMP header of the packet at `ipOffset` should carry (computed over
  * the L4 header and payload up to the IP total length, with the pseudo-header for TCP and UDP, as if
  * the checksum field were 0). A UDP result of 0 is returned as 0xffff (0 on the wire means "none").
- * Undefined for other protocols. Expects an unfragmented packet whose bytes are all present.
+ * Undefined for other protocols. Expects an unfragmented packet whose bytes are all present. The L4
+ * length is the IP payload length (UDP's own length field is taken to agree, as parseUdp checks).
  */
 export function l4Checksum(buf: Uint8Array, ipOffset: number): number | undefined {
   const protocol = buf[ipOffset + 9];

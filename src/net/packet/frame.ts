@@ -16,8 +16,33 @@ export interface ParsedFrame {
   readonly icmp: IcmpHeader | undefined;
   readonly udp: UdpHeader | undefined;
   readonly tcp: TcpHeader | undefined;
-  /** The innermost payload (after the last header decoded): a view into the frame, not a copy. */
+  /** Where the innermost payload (after the last header decoded) lies in the frame. */
+  readonly payloadOffset: number;
+  readonly payloadEnd: number;
+  /**
+   * That payload as a view into the frame, not a copy. Made on first read: a view costs more than
+   * decoding all the headers, and most callers only look at the headers.
+   */
   readonly payload: Buffer;
+}
+
+class FrameView implements ParsedFrame {
+  private view: Buffer | undefined;
+  constructor(
+    private readonly buf: Uint8Array,
+    readonly eth: EthernetHeader,
+    readonly arp: ArpPacket | undefined,
+    readonly ip: Ipv4Header | undefined,
+    readonly icmp: IcmpHeader | undefined,
+    readonly udp: UdpHeader | undefined,
+    readonly tcp: TcpHeader | undefined,
+    readonly payloadOffset: number,
+    readonly payloadEnd: number,
+  ) {}
+
+  get payload(): Buffer {
+    return (this.view ??= payloadOf(this.buf, this));
+  }
 }
 
 /** A view of bytes [payloadOffset, payloadEnd) of `buf`, sharing its memory. */
@@ -37,33 +62,40 @@ export function parseFrame(buf: Uint8Array): ParsedFrame | Malformed {
   let icmp: IcmpHeader | undefined;
   let udp: UdpHeader | undefined;
   let tcp: TcpHeader | undefined;
-  let inner: { payloadOffset: number; payloadEnd: number } = eth;
+  // Two numbers rather than "the innermost header": reading them off five header shapes is megamorphic.
+  let payloadOffset = eth.payloadOffset;
+  let payloadEnd = eth.payloadEnd;
   if (eth.ethType === ETH_TYPE_ARP) {
     const a = parseArp(buf, eth.payloadOffset);
     if (isMalformed(a)) return a;
     arp = a;
-    inner = { payloadOffset: a.offset + ARP_PACKET_LEN, payloadEnd: a.offset + ARP_PACKET_LEN }; // the rest is padding
+    payloadOffset = payloadEnd = a.offset + ARP_PACKET_LEN; // what follows is padding
   } else if (eth.ethType === ETH_TYPE_IPV4) {
     const i = parseIpv4Header(buf, eth.payloadOffset);
     if (isMalformed(i)) return i;
     ip = i;
-    inner = i;
+    payloadOffset = i.payloadOffset;
+    payloadEnd = i.payloadEnd;
     // Only whole datagrams: a first fragment's UDP length and L4 checksum cover bytes it lacks.
     if (i.fragmentOffset === 0 && (i.flags & IPV4_FLAG_MF) === 0) {
       if (i.protocol === IP_PROTO_UDP) {
         const u = parseUdp(buf, i.payloadOffset, i.payloadEnd);
         if (isMalformed(u)) return u;
-        inner = udp = u;
+        udp = u;
+        payloadOffset = u.payloadOffset;
+        payloadEnd = u.payloadEnd;
       } else if (i.protocol === IP_PROTO_TCP) {
         const t = parseTcp(buf, i.payloadOffset, i.payloadEnd);
         if (isMalformed(t)) return t;
-        inner = tcp = t;
+        tcp = t;
+        payloadOffset = t.payloadOffset;
       } else if (i.protocol === IP_PROTO_ICMP) {
         const c = parseIcmp(buf, i.payloadOffset, i.payloadEnd);
         if (isMalformed(c)) return c;
-        inner = icmp = c;
+        icmp = c;
+        payloadOffset = c.payloadOffset;
       }
     }
   }
-  return { eth, arp, ip, icmp, udp, tcp, payload: payloadOf(buf, inner) };
+  return new FrameView(buf, eth, arp, ip, icmp, udp, tcp, payloadOffset, payloadEnd);
 }
