@@ -1,12 +1,12 @@
 /**
  * The foundation compiler: a topology in, the proactive L2 fabric's flow tables out, per dpid.
- * Pure: same topology, same tables (flows sorted canonically), no I/O.
+ * Pure: same topology, same tables in the same order (whatever the declaration order), no I/O.
  *
  * The driver walks owners (the fabric, each link, each host) through the steps and stamps every flow
  * with its owner's cookie (./cookies.ts); compileOwnerFlows gives one owner's flows alone, the unit an
  * incremental recompute replaces.
  */
-import { matchKey, type FlowEntry } from '../flow/index.js';
+import type { FlowEntry } from '../flow/index.js';
 import { linkId, type HostSpec, type LinkSpec, type Topology, type TopologyGraph } from '../model/index.js';
 import { arpStep } from './compile-arp.js';
 import { forwardStep } from './compile-forward.js';
@@ -49,26 +49,25 @@ function runOwner(ctx: FabricContext, owner: Owner, steps: readonly CompileStep[
   }
 }
 
+/**
+ * The owners of a topology's flows in a canonical order (fabric, links by id, hosts by name), so
+ * emission order, and with it each switch's flow order, does not depend on declaration order.
+ */
 export function fabricOwners(topology: Topology): Owner[] {
+  const byName = <T>(name: (x: T) => string) => (x: T, y: T) => (name(x) < name(y) ? -1 : name(x) > name(y) ? 1 : 0);
   return [
     { kind: 'fabric' },
-    ...topology.links.map((link): Owner => ({ kind: 'link', link })),
-    ...topology.hosts.map((host): Owner => ({ kind: 'host', host })),
+    ...[...topology.links].sort(byName(linkId)).map((link): Owner => ({ kind: 'link', link })),
+    ...[...topology.hosts].sort(byName((h: HostSpec) => h.name)).map((host): Owner => ({ kind: 'host', host })),
   ];
 }
 
-/** Canonical order: table, then priority (highest first), then match. */
+/**
+ * Table order, then priority (highest first), as a switch's table dump reads. Compiled lists are in
+ * owner order instead (canonical, and free); sort a copy with this for display.
+ */
 export function compareFlows(x: FlowEntry, y: FlowEntry): number {
-  if (x.table !== y.table) return x.table - y.table;
-  if (x.priority !== y.priority) return y.priority - x.priority;
-  const a = matchKey(x.match);
-  const b = matchKey(y.match);
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function sortTables(tables: SwitchTables): SwitchTables {
-  for (const flows of tables.values()) flows.sort(compareFlows);
-  return tables;
+  return x.table - y.table || y.priority - x.priority;
 }
 
 /**
@@ -80,12 +79,12 @@ export function compileFabric(topology: Topology, graph?: TopologyGraph): Switch
   const ctx = createFabricContext(topology, graph);
   const tables: SwitchTables = new Map(topology.switches.map((s) => [s.dpid, []]));
   for (const owner of fabricOwners(topology)) runOwner(ctx, owner, FABRIC_STEPS, tables);
-  return sortTables(tables);
+  return tables;
 }
 
 /** The flows of one owner alone, per dpid (only switches where it has flows). */
 export function compileOwnerFlows(ctx: FabricContext, owner: Owner): SwitchTables {
   const tables: SwitchTables = new Map();
   runOwner(ctx, owner, FABRIC_STEPS, tables);
-  return sortTables(tables);
+  return tables;
 }
