@@ -1,0 +1,325 @@
+/**
+ * The softswitch: UDP ports, flow tables and groups run by the shared pipeline executor, and a control
+ * channel to the controller. Fail-secure: flows stay installed and forwarding goes on while the
+ * controller is away; the channel reconnects with backoff.
+ */
+import type { Logger } from 'pino';
+import { createExecResult, createPipelineExecutor, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
+import { K, PORT, type Action, type FlowMod, type GroupMod } from '../flow/index.js';
+import type { ControllerRole, Msg, PortDesc, PortStats } from '../protocol/index.js';
+import type { BackoffOptions } from './backoff.js';
+import { Bundles } from './bundles.js';
+import { ChannelClient, type ChannelStats } from './channel-client.js';
+import { createFlowClassifier, type ClassifierFactory } from './classifier-factory.js';
+import { handleControlMessage, type AgentContext } from './control-agent.js';
+import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from './counters.js';
+import { FlowTables, type InstalledFlow } from './flow-tables.js';
+import { GroupTable } from './groups.js';
+import type { PortSpec } from './port-spec.js';
+import { PORT_RECV_BUFFER_BYTES, UdpPort } from './udp-port.js';
+
+/** Enough for the logical pipeline (7 tables) with room to grow. */
+export const DEFAULT_TABLE_COUNT = 16;
+export const TIMEOUT_SWEEP_INTERVAL_MS = 1000;
+
+export interface SoftSwitchOptions {
+  dpid: number;
+  /** Where the controller listens; none = standalone (tests, benchmarks). */
+  controller?: { host: string; port: number };
+  ports: PortSpec[];
+  tableCount?: number;
+  /** What a table miss does (default: send to the controller). */
+  tableMiss?: 'controller' | 'drop';
+  echoIntervalMs?: number;
+  echoTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** How often idle/hard timeouts and port liveness are checked. */
+  sweepIntervalMs?: number;
+  recvBufferBytes?: number;
+}
+
+export interface SoftSwitchComponents {
+  logger: Logger;
+  /** The clock flow timeouts and counters read (default Date.now); tests inject one. */
+  now?: () => number;
+  random?: () => number;
+  createClassifier?: ClassifierFactory;
+}
+
+export interface PortInfo {
+  portNo: number;
+  name: string;
+  local: { address: string; port: number };
+  peer: { host: string; port: number } | undefined;
+  live: boolean;
+  counters: PortCounters;
+}
+
+export interface SwitchStats {
+  dpid: number;
+  flows: number;
+  groups: number;
+  ports: PortInfo[];
+  drops: DropCounters;
+  channel: ChannelStats | undefined;
+}
+
+export interface SoftSwitch {
+  readonly dpid: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Is the control channel up (Hello done)? */
+  readonly connected: boolean;
+  ports(): PortInfo[];
+  stats(): SwitchStats;
+  /** Installed flows with their counters (read-only view). */
+  flows(): InstalledFlow[];
+  /** Local flow-mod/group-mod, as if from the controller (benchmarks, standalone use). Throws OvercastError. */
+  applyFlowMod(mod: FlowMod): void;
+  applyGroupMod(mod: GroupMod): void;
+  /** Expire timed-out flows and report port liveness changes now (also runs every sweepIntervalMs). */
+  sweep(): void;
+}
+
+const MUTABLE: RunOptions = { mutable: true };
+
+class SoftSwitchImpl implements SoftSwitch, AgentContext {
+  readonly dpid: number;
+  readonly tableCount: number;
+  readonly tables: FlowTables;
+  readonly groups = new GroupTable();
+  readonly bundles: Bundles;
+  readonly logger: Logger;
+  role: ControllerRole = 'equal';
+  private readonly drops: DropCounters = {};
+  private readonly portList: UdpPort[];
+  private readonly portByNo = new Map<number, UdpPort>();
+  private readonly portNos: number[];
+  private readonly exec: PipelineExecutor<InstalledFlow>;
+  private readonly result: ExecResult<InstalledFlow> = createExecResult<InstalledFlow>();
+  private readonly outResult: ExecResult<InstalledFlow> = createExecResult<InstalledFlow>();
+  private readonly channel: ChannelClient | undefined;
+  private readonly clock: () => number;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly lastLive = new Map<number, boolean>();
+
+  constructor(
+    private readonly opts: SoftSwitchOptions,
+    c: SoftSwitchComponents,
+  ) {
+    this.dpid = opts.dpid;
+    this.logger = c.logger.child({ dpid: opts.dpid });
+    this.clock = c.now ?? Date.now;
+    this.tableCount = opts.tableCount ?? DEFAULT_TABLE_COUNT;
+    this.tables = new FlowTables(this.tableCount, c.createClassifier ?? createFlowClassifier, this.clock);
+    this.bundles = new Bundles(this.tables, this.groups);
+    const onFrame = (port: UdpPort, frame: Buffer) => this.onFrame(port, frame);
+    this.portList = opts.ports.map((spec) => new UdpPort(spec, onFrame, this.logger, this.clock, opts.recvBufferBytes ?? PORT_RECV_BUFFER_BYTES));
+    for (const p of this.portList) this.portByNo.set(p.portNo, p);
+    this.portNos = this.portList.map((p) => p.portNo);
+    const tableMiss = opts.tableMiss ?? 'controller';
+    this.exec = createPipelineExecutor<InstalledFlow>({
+      lookup: (table, key) => this.tables.lookup(table, key),
+      group: (id) => this.groups.get(id),
+      ports: this.portNos,
+      isPortLive: (p) => this.portByNo.get(p)?.isLive() ?? false,
+      tableMiss,
+      tableCount: this.tableCount,
+    });
+    if (opts.controller) {
+      this.channel = new ChannelClient(
+        {
+          host: opts.controller.host,
+          port: opts.controller.port,
+          echoIntervalMs: opts.echoIntervalMs,
+          echoTimeoutMs: opts.echoTimeoutMs,
+          backoff: opts.backoff,
+        },
+        // The channel's keepalive runs on real time, whatever clock the flow timeouts use.
+        { logger: this.logger, now: Date.now, random: c.random ?? Math.random, drops: this.drops },
+        {
+          onReady: (version) => this.logger.info({ version }, 'control channel ready'),
+          onMessage: (msg) => handleControlMessage(this, msg),
+          onDisconnect: () => this.bundles.clear(),
+        },
+      );
+    }
+  }
+
+  get connected(): boolean {
+    return this.channel?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    try {
+      await Promise.all(this.portList.map((p) => p.start()));
+    } catch (e) {
+      await Promise.all(this.portList.map((p) => p.stop()));
+      throw e;
+    }
+    for (const p of this.portList) this.lastLive.set(p.portNo, p.isLive());
+    this.channel?.start();
+    this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs ?? TIMEOUT_SWEEP_INTERVAL_MS);
+    this.logger.info({ ports: this.ports().map((p) => `${p.portNo}=${p.local.address}:${p.local.port}`) }, 'softswitch started');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    this.channel?.stop();
+    await Promise.all(this.portList.map((p) => p.stop()));
+  }
+
+  /** The fast path: one received datagram through the pipeline. */
+  private onFrame(port: UdpPort, frame: Buffer): void {
+    const pc = port.counters;
+    const len = frame.length;
+    pc.rxPackets++;
+    pc.rxBytes += len;
+    const r = this.exec.run(frame, port.portNo, this.result, MUTABLE);
+    const matched = r.matched;
+    if (matched.length > 0) {
+      const now = this.clock();
+      for (let i = 0; i < matched.length; i++) {
+        const f = matched[i];
+        f.packets++;
+        f.bytes += len;
+        f.lastHitMs = now;
+      }
+    }
+    this.transmit(r);
+    if (r.drop !== undefined) {
+      pc.rxDropped++;
+      countDrop(this.drops, r.drop);
+    }
+  }
+
+  private transmit(r: ExecResult<InstalledFlow>): void {
+    const outPorts = r.outPorts;
+    for (let i = 0; i < outPorts.length; i++) {
+      const p = this.portByNo.get(outPorts[i]);
+      if (p === undefined) countDrop(this.drops, CHANNEL_DROP.UNKNOWN_PORT);
+      else p.send(r.outFrames[i]);
+    }
+    const pins = r.packetIns;
+    for (let i = 0; i < pins.length; i++) {
+      const pi = pins[i];
+      if (!this.channel?.connected) {
+        countDrop(this.drops, CHANNEL_DROP.PACKET_IN_NO_CONTROLLER);
+        continue;
+      }
+      const sent = this.channel.send(
+        {
+          type: 'packetIn',
+          xid: 0,
+          inPort: this.exec.lastKey[K.IN_PORT],
+          table: pi.table,
+          reason: pi.reason,
+          cookie: pi.cookie,
+          metadata: pi.metadata,
+          data: pi.frame,
+        },
+        true,
+      );
+      if (!sent) countDrop(this.drops, CHANNEL_DROP.PACKET_IN_OVERFLOW);
+    }
+  }
+
+  // AgentContext
+
+  now(): number {
+    return this.clock();
+  }
+
+  send(msg: Msg): void {
+    this.channel?.send(msg);
+  }
+
+  portDescs(): PortDesc[] {
+    return this.portList.map((p) => ({ portNo: p.portNo, name: p.spec.name, hwAddr: portMac(this.dpid, p.portNo), up: p.isLive() }));
+  }
+
+  portStats(portNo?: number): PortStats[] {
+    return this.portList
+      .filter((p) => portNo === undefined || portNo === PORT.ANY || p.portNo === portNo)
+      .map((p) => ({ portNo: p.portNo, ...p.counters }));
+  }
+
+  packetOut(inPort: number, actions: Action[], data: Uint8Array): void {
+    const r = this.exec.runActions(actions, data, inPort, this.outResult);
+    for (const f of r.matched) {
+      f.packets++;
+      f.bytes += data.length;
+      f.lastHitMs = this.clock();
+    }
+    this.transmit(r);
+    if (r.drop !== undefined) countDrop(this.drops, r.drop);
+  }
+
+  // SoftSwitch
+
+  ports(): PortInfo[] {
+    return this.portList.map((p) => ({
+      portNo: p.portNo,
+      name: p.spec.name,
+      local: p.localAddress(),
+      peer: p.peer(),
+      live: p.isLive(),
+      counters: { ...p.counters },
+    }));
+  }
+
+  stats(): SwitchStats {
+    return {
+      dpid: this.dpid,
+      flows: this.tables.size,
+      groups: this.groups.size,
+      ports: this.ports(),
+      drops: { ...this.drops },
+      channel: this.channel?.stats(),
+    };
+  }
+
+  flows(): InstalledFlow[] {
+    return [...this.tables.flows()];
+  }
+
+  applyFlowMod(mod: FlowMod): void {
+    this.tables.apply(mod);
+  }
+
+  applyGroupMod(mod: GroupMod): void {
+    this.groups.apply(mod);
+  }
+
+  sweep(): void {
+    for (const { flow, reason } of this.tables.expire()) {
+      this.logger.debug({ cookie: flow.flow.cookie, table: flow.flow.table, reason }, 'flow expired');
+      this.send({
+        type: 'flowRemoved',
+        xid: 0,
+        flow: flow.flow,
+        reason,
+        packets: flow.packets,
+        bytes: flow.bytes,
+        durationMs: Math.max(0, this.clock() - flow.installedAtMs),
+      });
+    }
+    for (const p of this.portList) {
+      const live = p.isLive();
+      if (this.lastLive.get(p.portNo) !== live) {
+        this.lastLive.set(p.portNo, live);
+        this.logger.info({ port: p.portNo, live }, 'port liveness changed');
+        this.send({ type: 'portStatus', xid: 0, reason: 'modify', port: { portNo: p.portNo, name: p.spec.name, hwAddr: portMac(this.dpid, p.portNo), up: live } });
+      }
+    }
+  }
+}
+
+/** A stable, locally administered MAC per (dpid, port): 02:dd:dd:dd:pp:pp. */
+export function portMac(dpid: number, portNo: number): number {
+  return 0x020000000000 + (dpid % 0x1000000) * 0x10000 + (portNo & 0xffff);
+}
+
+export function createSoftSwitch(options: SoftSwitchOptions, components: SoftSwitchComponents): SoftSwitch {
+  return new SoftSwitchImpl(options, components);
+}
