@@ -1,31 +1,40 @@
 /** The reference classifier (the oracle): every rule, in priority order, checked one by one. */
-import { keyMatches } from '../flow/index.js';
-import { beats, type Classifier, type ClassifierRule } from './classifier.js';
+import { OvercastError } from '../errors/index.js';
+import { beats, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
 
 export class LinearClassifier<T> implements Classifier<T> {
   readonly name = 'linear';
   private rules: ClassifierRule<T>[] = [];
+  private readonly ids = new Set<number>();
 
   get size(): number {
     return this.rules.length;
   }
 
   insert(rule: ClassifierRule<T>): void {
-    // Keep sorted best-first so lookup can stop at the first match.
-    let i = this.rules.length;
-    while (i > 0 && beats(rule, this.rules[i - 1])) i--;
-    this.rules.splice(i, 0, rule);
+    if (this.ids.has(rule.id)) throw new OvercastError('OVC_ERR_CLASSIFIER_DUPLICATE_ID', `rule id ${rule.id} is already present`, 'id');
+    this.ids.add(rule.id);
+    // Keep sorted best-first so lookup can stop at the first match; binary search for the slot.
+    let lo = 0;
+    let hi = this.rules.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (beats(rule, this.rules[mid])) hi = mid;
+      else lo = mid + 1;
+    }
+    this.rules.splice(lo, 0, rule);
   }
 
   remove(id: number): boolean {
+    if (!this.ids.delete(id)) return false;
     const i = this.rules.findIndex((r) => r.id === id);
-    if (i < 0) return false;
     this.rules.splice(i, 1);
     return true;
   }
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
-    for (const r of this.rules) if (keyMatches(key, r.match)) return r;
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) if (ruleMatches(key, rules[i])) return rules[i];
     return undefined;
   }
 }

@@ -1,0 +1,405 @@
+/**
+ * Tuple-space classifiers, one engine with three settings:
+ *
+ * - `tss`: plain tuple-space search (Srinivasan et al.): one hash table per distinct rule mask, every
+ *   table probed on every lookup. The baseline Open vSwitch started from.
+ * - `pstss`: the same tables probed in order of their best rule's priority, stopping once the answer in
+ *   hand beats every rule left (Open vSwitch's priority-sorted subtables).
+ * - `tuplemerge` (the default, see docs/classifier.md): TupleMerge (Daly, Liu, Torng 2019). A rule may
+ *   join any table whose tuple asks for a subset of its mask bits, so there are far fewer tables; a new
+ *   table takes a relaxed version of its first rule's mask (prefix lengths rounded down to a multiple
+ *   of 4) so later rules fit; when too many rules pile onto one hash key (the collision limit) they
+ *   move to a more specific table. Tables are probed in priority order as in `pstss`.
+ *
+ * All three update online: insert and remove touch one table (plus, rarely, a split), never a rebuild.
+ * Port ranges are hashed on their common prefix and checked exactly afterwards.
+ */
+import { K, MATCHABLE_WORDS } from '../flow/index.js';
+import { OvercastError } from '../errors/index.js';
+import type { Classifier, ClassifierRule } from './classifier.js';
+import { RuleStore, SLOT_FULL_MASK } from './rule-store.js';
+import { HASH_SEED, NO_RULE, TupleTable, mixWord, popcount, tupleSignature } from './tuple-table.js';
+
+export interface TupleSpaceOptions {
+  /** Let a rule join a table with a less specific tuple (TupleMerge). */
+  merge: boolean;
+  /** Probe tables best-first and stop early. */
+  prioritySort: boolean;
+  /** TupleMerge: most rules allowed under one hash key before they split into a more specific table. */
+  collisionLimit: number;
+  /** TupleMerge: an address prefix this many bits shorter than the other one is left out of a new table's tuple. */
+  relaxStep: number;
+  /** TupleMerge: new tables wildcard narrow (<= 16-bit) fields that their first rule only partly fixes (port ranges). */
+  wildcardNarrow: boolean;
+  /** Which compatible table a new rule joins. */
+  choose: 'specific' | 'first';
+  /** How an over-full hash key is split: TupleMerge's midpoint, or straight to the colliders' common tuple. */
+  split: 'midpoint' | 'common';
+  /** How new tables relax their first rule's tuple: TupleMerge's, or coarse (addresses to /8 steps, no ports). */
+  relaxMode: 'tm' | 'coarse';
+}
+
+export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = { merge: true, prioritySort: true, collisionLimit: 40, relaxStep: 4, wildcardNarrow: true, choose: 'specific', split: 'midpoint', relaxMode: 'coarse' };
+
+export class TupleSpaceClassifier<T> implements Classifier<T> {
+  readonly name: string;
+  private readonly opts: TupleSpaceOptions;
+  private readonly store = new RuleStore<T>();
+  private next = new Int32Array(64);
+  private ruleHash = new Int32Array(64);
+  private rulePos = new Int32Array(64);
+  private ruleTable: (TupleTable | undefined)[] = [];
+  /** Lookup order: by best rule when prioritySort, else creation order. */
+  private tables: TupleTable[] = [];
+  private readonly bySignature = new Map<string, TupleTable>();
+  private readonly scratchMask = new Int32Array(MATCHABLE_WORDS);
+
+  constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
+    this.name = name;
+    this.opts = { ...TUPLE_MERGE_DEFAULTS, ...options };
+  }
+
+  get size(): number {
+    return this.store.count;
+  }
+
+  /** How many hash tables a lookup may probe (a cost figure for the benchmark). */
+  get tableCount(): number {
+    return this.tables.length;
+  }
+
+  insert(rule: ClassifierRule<T>): void {
+    if (this.store.byId.has(rule.id)) {
+      throw new OvercastError('OVC_ERR_CLASSIFIER_DUPLICATE_ID', `rule id ${rule.id} is already present`, 'id');
+    }
+    const r = this.store.add(rule);
+    this.ensureCapacity();
+    this.store.effective(r);
+    const eff = this.store.effMask;
+    let table: TupleTable | undefined;
+    if (this.opts.merge) {
+      // The most specific table that asks only for bits this rule fixes.
+      if (this.opts.choose === 'first') {
+        for (const t of this.tables) if (t.accepts(eff)) { table = t; break; }
+      } else for (const t of this.tables) if (t.accepts(eff) && (table === undefined || t.bits > table.bits)) table = t;
+      table ??= this.tableFor(this.relax(eff));
+    } else {
+      table = this.tableFor(eff);
+    }
+    const h = table.hashValue(this.store.effValue);
+    const chain = this.place(r, table, h);
+    if (this.opts.merge && chain > this.opts.collisionLimit) this.split(table, h);
+  }
+
+  remove(id: number): boolean {
+    const r = this.store.byId.get(id);
+    if (r === undefined) return false;
+    this.unlink(r);
+    this.store.release(r);
+    return true;
+  }
+
+  lookup(key: Uint32Array): ClassifierRule<T> | undefined {
+    const store = this.store;
+    const pri = store.priority;
+    const ids = store.id;
+    const next = this.next;
+    const tables = this.tables;
+    const sorted = this.opts.prioritySort;
+    let best = NO_RULE;
+    let bestPri = -Infinity;
+    let bestId = Infinity;
+    for (let t = 0; t < tables.length; t++) {
+      const table = tables[t];
+      if (sorted && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
+      const slots = table.slots;
+      const masks = table.masks;
+      let h = HASH_SEED;
+      for (let i = 0; i < table.n; i++) h = mixWord(h, key[slots[i]] & masks[i]);
+      let r = table.heads[h & table.capMask];
+      while (r !== NO_RULE) {
+        const p = pri[r];
+        // Chains are best-first: once a rule cannot beat the answer in hand, none after it can.
+        if (p < bestPri || (p === bestPri && ids[r] > bestId)) break;
+        if (store.matches(r, key)) {
+          best = r;
+          bestPri = p;
+          bestId = ids[r];
+          break;
+        }
+        r = next[r];
+      }
+    }
+    return best === NO_RULE ? undefined : store.rules[best];
+  }
+
+  /**
+   * What a lookup of `key` costs: tables hashed and rules compared. Mirrors `lookup` (kept apart so
+   * the hot path carries no counters); used by the benchmark and tests.
+   */
+  probeCost(key: Uint32Array): { tables: number; rules: number } {
+    const store = this.store;
+    let tables = 0;
+    let rules = 0;
+    let bestPri = -Infinity;
+    let bestId = Infinity;
+    for (const table of this.tables) {
+      if (this.opts.prioritySort && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
+      tables++;
+      for (let r = table.heads[table.hashKey(key) & table.capMask]; r !== NO_RULE; r = this.next[r]) {
+        const p = store.priority[r];
+        if (p < bestPri || (p === bestPri && store.id[r] > bestId)) break;
+        rules++;
+        if (store.matches(r, key)) {
+          bestPri = p;
+          bestId = store.id[r];
+          break;
+        }
+      }
+    }
+    return { tables, rules };
+  }
+
+  /** Bytes of the index (typed arrays and table headers), excluding the caller's rule objects. */
+  memoryBytes(): number {
+    let b = this.store.bytes() + this.next.byteLength + this.ruleHash.byteLength + this.rulePos.byteLength + this.ruleTable.length * 8;
+    for (const t of this.tables) b += t.heads.byteLength + t.members.byteLength + t.slots.byteLength * 2 + 96;
+    return b;
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private ensureCapacity(): void {
+    const cap = this.store.capacity;
+    if (this.next.length >= cap) return;
+    const grow = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.next = grow(this.next);
+    this.ruleHash = grow(this.ruleHash);
+    this.rulePos = grow(this.rulePos);
+  }
+
+  /**
+   * TupleMerge's relaxation, which decides how many later rules can share a new table:
+   * - IPv4 addresses: when one prefix is more than 4 bits longer than the other, the shorter address
+   *   and its port leave the tuple (rules keyed mostly by one address then share tables); the prefix
+   *   lengths that stay are shortened (32 -> 28, 25..31 by 3, 17..24 by 2, 9..16 by 1), as in
+   *   TupleMerge's reference code.
+   * - narrow fields (16 bits or less: ports, protocol, EtherType, VLAN) stay only when fully fixed to
+   *   their slot's width; a partial one (a port range, the 8-bit protocol in its 16-bit slot) is left
+   *   to the exact check after the hash.
+   * - other wide fields (in_port, metadata, tunnel id, MACs) are exact identifiers: kept as they are.
+   */
+  private relax(eff: Int32Array): Int32Array {
+    const out = this.scratchMask;
+    for (let s = 0; s < MATCHABLE_WORDS; s++) {
+      const m = eff[s];
+      const full = SLOT_FULL_MASK[s];
+      out[s] = full <= 0xffff && this.opts.wildcardNarrow && m !== full ? 0 : m;
+    }
+    const src = popcount(out[K.IP_SRC]);
+    const dst = popcount(out[K.IP_DST]);
+    if (dst > src + this.opts.relaxStep) {
+      out[K.IP_SRC] = 0;
+      out[K.L4_SRC] = 0;
+    } else if (src > dst + this.opts.relaxStep) {
+      out[K.IP_DST] = 0;
+      out[K.L4_DST] = 0;
+    }
+    if (this.opts.relaxMode === 'coarse') {
+      for (let s = 0; s < MATCHABLE_WORDS; s++) if (SLOT_FULL_MASK[s] <= 0xffff) out[s] = 0;
+      out[K.IP_SRC] = prefix(popcount(out[K.IP_SRC]) & ~7) | 0;
+      out[K.IP_DST] = prefix(popcount(out[K.IP_DST]) & ~7) | 0;
+    } else {
+      out[K.IP_SRC] = shortenPrefix(out[K.IP_SRC]);
+      out[K.IP_DST] = shortenPrefix(out[K.IP_DST]);
+    }
+    return out;
+  }
+
+  private tableFor(mask: Int32Array): TupleTable {
+    const sig = tupleSignature(mask);
+    let t = this.bySignature.get(sig);
+    if (t === undefined) {
+      t = new TupleTable(mask);
+      this.bySignature.set(sig, t);
+      this.tables.push(t);
+    }
+    return t;
+  }
+
+  private beatsIdx(a: number, b: number): boolean {
+    const pa = this.store.priority[a];
+    const pb = this.store.priority[b];
+    return pa > pb || (pa === pb && this.store.id[a] < this.store.id[b]);
+  }
+
+  /** Link rule r into table t under hash h; returns how many rules share that hash there. */
+  private place(r: number, t: TupleTable, h: number): number {
+    if ((t.count + 1) * 2 > t.heads.length) this.rehash(t, t.heads.length * 2);
+    this.ruleTable[r] = t;
+    this.ruleHash[r] = h;
+    const sameKey = this.link(r, t);
+    if (t.count === t.members.length) {
+      const m = new Int32Array(t.members.length * 2);
+      m.set(t.members);
+      t.members = m;
+    }
+    t.members[t.count] = r;
+    this.rulePos[r] = t.count;
+    t.count++;
+    const pri = this.store.priority[r];
+    const id = this.store.id[r];
+    if (pri > t.maxPri || (pri === t.maxPri && id < t.maxId)) {
+      t.maxPri = pri;
+      t.maxId = id;
+      this.reposition(t);
+    }
+    return sameKey;
+  }
+
+  /** Insert into the bucket chain, keeping it best-first. Returns the number of rules with r's hash. */
+  private link(r: number, t: TupleTable): number {
+    const h = this.ruleHash[r];
+    const b = h & t.capMask;
+    const next = this.next;
+    let prev = NO_RULE;
+    let cur = t.heads[b];
+    let same = 1;
+    while (cur !== NO_RULE && this.beatsIdx(cur, r)) {
+      if (this.ruleHash[cur] === h) same++;
+      prev = cur;
+      cur = next[cur];
+    }
+    next[r] = cur;
+    if (prev === NO_RULE) t.heads[b] = r;
+    else next[prev] = r;
+    for (let c = cur; c !== NO_RULE; c = next[c]) if (this.ruleHash[c] === h) same++;
+    return same;
+  }
+
+  private unlink(r: number): void {
+    const t = this.ruleTable[r] as TupleTable;
+    const b = this.ruleHash[r] & t.capMask;
+    const next = this.next;
+    let prev = NO_RULE;
+    let cur = t.heads[b];
+    while (cur !== r) {
+      prev = cur;
+      cur = next[cur];
+    }
+    if (prev === NO_RULE) t.heads[b] = next[r];
+    else next[prev] = next[r];
+    const pos = this.rulePos[r];
+    const last = t.members[t.count - 1];
+    t.members[pos] = last;
+    this.rulePos[last] = pos;
+    t.count--;
+    this.ruleTable[r] = undefined;
+    if (t.count === 0) {
+      this.bySignature.delete(t.signature);
+      this.tables.splice(this.tables.indexOf(t), 1);
+      return;
+    }
+    if (this.store.priority[r] === t.maxPri && this.store.id[r] === t.maxId) {
+      // The best rule left: find the new best. O(table), and only when the table's top rule goes.
+      let bp = -Infinity;
+      let bi = Infinity;
+      const pri = this.store.priority;
+      const ids = this.store.id;
+      for (let i = 0; i < t.count; i++) {
+        const m = t.members[i];
+        if (pri[m] > bp || (pri[m] === bp && ids[m] < bi)) {
+          bp = pri[m];
+          bi = ids[m];
+        }
+      }
+      t.maxPri = bp;
+      t.maxId = bi;
+      this.reposition(t);
+    }
+  }
+
+  private rehash(t: TupleTable, buckets: number): void {
+    t.heads = new Int32Array(buckets).fill(NO_RULE);
+    t.capMask = buckets - 1;
+    for (let i = 0; i < t.count; i++) this.link(t.members[i], t);
+  }
+
+  /** Keep `tables` ordered by best rule (only when probing best-first). */
+  private reposition(t: TupleTable): void {
+    if (!this.opts.prioritySort) return;
+    const a = this.tables;
+    let i = a.indexOf(t);
+    const better = (x: TupleTable, y: TupleTable) => x.maxPri > y.maxPri || (x.maxPri === y.maxPri && x.maxId < y.maxId);
+    while (i > 0 && better(t, a[i - 1])) {
+      a[i] = a[i - 1];
+      a[--i] = t;
+    }
+    while (i < a.length - 1 && better(a[i + 1], t)) {
+      a[i] = a[i + 1];
+      a[++i] = t;
+    }
+  }
+
+  /**
+   * Too many rules share one hash key in t: move them to the most specific tuple they all fit, so
+   * lookups stop walking long chains. If that tuple is t itself, the rules are too alike to separate
+   * by hashing and the chain stays (their order still lets lookups stop early).
+   */
+  private split(t: TupleTable, h: number): void {
+    const colliders: number[] = [];
+    for (let c = t.heads[h & t.capMask]; c !== NO_RULE; c = this.next[c]) if (this.ruleHash[c] === h) colliders.push(c);
+    const common = new Int32Array(MATCHABLE_WORDS).fill(-1);
+    const union = new Int32Array(MATCHABLE_WORDS);
+    for (const r of colliders) {
+      this.store.effective(r);
+      for (let s = 0; s < MATCHABLE_WORDS; s++) {
+        common[s] &= this.store.effMask[s];
+        union[s] |= this.store.effMask[s];
+      }
+    }
+    if (this.opts.split === 'midpoint') {
+      // TupleMerge's split: from the tuple all colliders share, lengthen the one field where they
+      // differ most, halfway towards the longest; every rule of t that fits the result moves there.
+      let best = -1;
+      let gain = 0;
+      for (let s = 0; s < MATCHABLE_WORDS; s++) {
+        const d = popcount(union[s]) - popcount(common[s]);
+        if (d > gain) {
+          gain = d;
+          best = s;
+        }
+      }
+      if (best < 0) return;
+      const a = popcount(common[best]);
+      const b = popcount(union[best]);
+      const isPrefix = (m: number) => (m | 0) === (prefix(popcount(m)) | 0);
+      common[best] = isPrefix(common[best]) && isPrefix(union[best]) ? prefix((a + b + 1) >> 1) | 0 : union[best];
+    }
+    const target = this.tableFor(common);
+    if (target === t) return;
+    const movers = this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : colliders;
+    for (const r of movers) {
+      this.store.effective(r);
+      if (!target.accepts(this.store.effMask)) continue;
+      this.unlink(r);
+      this.place(r, target, target.hashValue(this.store.effValue));
+    }
+  }
+}
+
+/** Shorten a prefix mask for a new table's tuple; non-prefix masks are left alone. */
+function shortenPrefix(m: number): number {
+  const len = popcount(m);
+  if (len === 0 || (m | 0) !== (prefix(len) | 0)) return m;
+  const cut = len === 32 ? 4 : len > 24 ? 3 : len > 16 ? 2 : len > 8 ? 1 : 0;
+  return prefix(len - cut) | 0;
+}
+
+function prefix(len: number): number {
+  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+}

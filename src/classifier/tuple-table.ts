@@ -1,0 +1,91 @@
+/**
+ * One tuple of a tuple-space classifier: a hash table over the key bits selected by a per-slot mask.
+ * Rules that agree on those bits share a chain; chains are kept best-first (priority, then id), so the
+ * first rule of a chain that matches is the table's answer.
+ *
+ * Chained hashing over typed arrays: `heads` per bucket, `next` per rule index (owned by the engine,
+ * since a rule sits in one table at a time). The bucket count stays a power of two at most half full.
+ */
+export const NO_RULE = -1;
+
+/** Mix one masked key word into a running hash. Low bits of prefixes are zero, so fold high into low. */
+export function mixWord(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+export const HASH_SEED = 0x2545f491;
+
+export class TupleTable {
+  readonly slots: Int32Array;
+  readonly masks: Int32Array;
+  readonly n: number;
+  /** Total mask bits: how specific the tuple is (used to choose among compatible tables). */
+  readonly bits: number;
+  /** A canonical string of the tuple, used only at insert time to find an existing table. */
+  readonly signature: string;
+  heads: Int32Array;
+  capMask: number;
+  count = 0;
+  /** The best rule's priority and id: lookups skip this table once they hold something better. */
+  maxPri = -Infinity;
+  maxId = Infinity;
+  /** Rule indices in this table (dense, swap-remove), to recompute the maximum and to rehash. */
+  members: Int32Array;
+
+  constructor(mask: Int32Array) {
+    const slots: number[] = [];
+    const masks: number[] = [];
+    let bits = 0;
+    for (let s = 0; s < mask.length; s++) {
+      if (mask[s] === 0) continue;
+      slots.push(s);
+      masks.push(mask[s]);
+      bits += popcount(mask[s]);
+    }
+    this.slots = Int32Array.from(slots);
+    this.masks = Int32Array.from(masks);
+    this.n = slots.length;
+    this.bits = bits;
+    this.signature = tupleSignature(mask);
+    this.heads = new Int32Array(8).fill(NO_RULE);
+    this.capMask = 7;
+    this.members = new Int32Array(8);
+  }
+
+  /** Hash of a key under this tuple (the lookup side). */
+  hashKey(key: Uint32Array): number {
+    let h = HASH_SEED;
+    const slots = this.slots;
+    const masks = this.masks;
+    for (let i = 0; i < this.n; i++) h = mixWord(h, key[slots[i]] & masks[i]);
+    return h;
+  }
+
+  /** Hash of a rule's effective value under this tuple (the insert side); equals hashKey of any key it matches. */
+  hashValue(effValue: Int32Array): number {
+    let h = HASH_SEED;
+    for (let i = 0; i < this.n; i++) h = mixWord(h, effValue[this.slots[i]] & this.masks[i]);
+    return h;
+  }
+
+  /** May a rule with this effective mask live here? Only if the tuple asks for no bit the rule leaves free. */
+  accepts(effMask: Int32Array): boolean {
+    for (let i = 0; i < this.n; i++) {
+      const m = this.masks[i];
+      if ((effMask[this.slots[i]] & m) !== m) return false;
+    }
+    return true;
+  }
+}
+
+export function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
+export function tupleSignature(mask: Int32Array): string {
+  let s = '';
+  for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) s += `${i}:${mask[i]},`;
+  return s;
+}

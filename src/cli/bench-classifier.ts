@@ -1,0 +1,203 @@
+/**
+ * `overcast bench classifier --rules FILE --trace FILE [--algo NAME] [--json] [--out FILE] [--check]`
+ *
+ * Classifies a ClassBench trace with one classifier so users can measure their own rule sets.
+ * Priority is rule-file order (first line highest). Files ending in `.br` are Brotli-decompressed.
+ *
+ * Options (ClassifierBenchOptions):
+ *   rules     path of a ClassBench rule file (required)
+ *   trace     path of a ClassBench trace file (required)
+ *   algo      classifier name (default 'default' = tuplemerge+cache; see CLASSIFIER_ALGOS)
+ *   json      print one JSON object instead of text
+ *   out       write one line per packet: 0-based line of the matched rule in the rule file, or -1
+ *   check     compare every result with the linear reference; exit code 1 on any difference
+ *   runs      passes over the trace; the median rate is reported (default 1)
+ *   cacheEntries  flow-cache size for the cached algorithms
+ * Returns the process exit code: 0 ok, 1 check found differences, 2 bad input (unreadable or
+ * malformed file, unknown algorithm; the error code is printed).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { brotliDecompressSync } from 'node:zlib';
+import { isOvercastError } from '../errors/index.js';
+import { createPacketKey } from '../flow/index.js';
+import {
+  CachedClassifier,
+  LinearClassifier,
+  TupleSpaceClassifier,
+  classBenchRulesToClassifierRules,
+  createClassifier,
+  parseClassBenchRules,
+  parseClassBenchTrace,
+  traceKey,
+  TRACE_WORDS,
+  type ClassBenchTrace,
+  type Classifier,
+  type ClassifierRule,
+} from '../classifier/index.js';
+
+export interface ClassifierBenchOptions {
+  rules: string;
+  trace: string;
+  algo?: string;
+  json?: boolean;
+  out?: string;
+  check?: boolean;
+  runs?: number;
+  cacheEntries?: number;
+}
+
+export interface ClassifierBenchIo {
+  write(text: string): void;
+  error(text: string): void;
+}
+
+export interface ClassifierBenchReport {
+  algo: string;
+  rules: number;
+  packets: number;
+  buildMs: number;
+  lookupsPerSec: number;
+  matched: number;
+  tables?: number;
+  cacheHitRate?: number;
+  check?: { checked: number; differences: number; firstDifference?: { packet: number; got: number; want: number } };
+}
+
+/** Read a text file, Brotli-decompressing `.br` files. */
+export function readClassBenchText(path: string): string {
+  const raw = readFileSync(path);
+  return (path.endsWith('.br') ? brotliDecompressSync(raw) : raw).toString('latin1');
+}
+
+export function loadClassBenchRules(path: string): ClassifierRule<number>[] {
+  return classBenchRulesToClassifierRules(parseClassBenchRules(readClassBenchText(path)));
+}
+
+export function loadClassBenchTrace(path: string): ClassBenchTrace {
+  return parseClassBenchTrace(readClassBenchText(path));
+}
+
+/** Classify every header; results[i] = the matched rule's line, or -1. Returns elapsed nanoseconds. */
+export function classifyTrace(c: Classifier<number>, trace: ClassBenchTrace, results: Int32Array, count = trace.count): number {
+  const key = createPacketKey();
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    traceKey(trace, i, key);
+    const r = c.lookup(key);
+    results[i] = r === undefined ? -1 : r.payload;
+  }
+  return Number(process.hrtime.bigint() - t0);
+}
+
+/**
+ * The linear reference for every header, computed once per distinct header (traces repeat headers in
+ * bursts, so this is what makes `--check` affordable on 1M-packet traces).
+ */
+export function referenceResults(rules: readonly ClassifierRule<number>[], trace: ClassBenchTrace): Int32Array {
+  const linear = new LinearClassifier<number>();
+  for (const r of rules) linear.insert(r);
+  const seen = new Map<string, number>();
+  const out = new Int32Array(trace.count);
+  const key = createPacketKey();
+  const h = trace.headers;
+  for (let i = 0; i < trace.count; i++) {
+    const b = i * TRACE_WORDS;
+    const k = `${h[b]},${h[b + 1]},${h[b + 2]},${h[b + 3]},${h[b + 4]}`;
+    let v = seen.get(k);
+    if (v === undefined) {
+      traceKey(trace, i, key);
+      v = linear.lookup(key)?.payload ?? -1;
+      seen.set(k, v);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+export async function runClassifierBench(options: ClassifierBenchOptions, io: ClassifierBenchIo = defaultIo): Promise<number> {
+  try {
+    const report = benchOnce(options, io);
+    if (options.json) io.write(`${JSON.stringify(report)}\n`);
+    else {
+      io.write(
+        `${report.algo}: ${report.rules} rules, ${report.packets} packets, build ${report.buildMs.toFixed(1)} ms, ` +
+          `${(report.lookupsPerSec / 1e6).toFixed(3)} M lookups/s, matched ${report.matched}` +
+          (report.tables !== undefined ? `, ${report.tables} tables` : '') +
+          (report.cacheHitRate !== undefined ? `, cache hit rate ${(report.cacheHitRate * 100).toFixed(1)}%` : '') +
+          '\n',
+      );
+      if (report.check) {
+        const c = report.check;
+        io.write(`check: ${c.checked} packets, ${c.differences} differences\n`);
+        if (c.firstDifference) io.write(`first difference: packet ${c.firstDifference.packet} got ${c.firstDifference.got} want ${c.firstDifference.want}\n`);
+      }
+    }
+    return report.check !== undefined && report.check.differences > 0 ? 1 : 0;
+  } catch (e) {
+    if (isOvercastError(e)) io.error(`${e.code}: ${e.message}${e.field ? ` (${e.field})` : ''}\n`);
+    else if (e instanceof Error && 'code' in e) io.error(`${String((e as NodeJS.ErrnoException).code)}: ${e.message}\n`);
+    else throw e;
+    return 2;
+  }
+}
+
+function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): ClassifierBenchReport {
+  const algo = options.algo ?? 'default';
+  const rules = loadClassBenchRules(options.rules);
+  const trace = loadClassBenchTrace(options.trace);
+  const runs = Math.max(1, options.runs ?? 1);
+  const results = new Int32Array(trace.count);
+  const rates: number[] = [];
+  const builds: number[] = [];
+  let c: Classifier<number> | undefined;
+  for (let run = 0; run < runs; run++) {
+    const t0 = process.hrtime.bigint();
+    c = createClassifier<number>(algo, { cacheEntries: options.cacheEntries });
+    for (const r of rules) c.insert(r);
+    builds.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const ns = classifyTrace(c, trace, results);
+    rates.push(trace.count / (ns / 1e9));
+  }
+  const cls = c as Classifier<number>;
+  let matched = 0;
+  for (let i = 0; i < trace.count; i++) if (results[i] >= 0) matched++;
+  const report: ClassifierBenchReport = {
+    algo: cls.name,
+    rules: rules.length,
+    packets: trace.count,
+    buildMs: median(builds),
+    lookupsPerSec: median(rates),
+    matched,
+  };
+  const inner = cls instanceof CachedClassifier ? cls.inner : cls;
+  if (inner instanceof TupleSpaceClassifier) report.tables = inner.tableCount;
+  if (cls instanceof CachedClassifier) report.cacheHitRate = cls.stats.hits / Math.max(1, cls.stats.hits + cls.stats.misses);
+  if (options.out !== undefined) {
+    const lines: string[] = new Array<string>(trace.count);
+    for (let i = 0; i < trace.count; i++) lines[i] = String(results[i]);
+    writeFileSync(options.out, trace.count > 0 ? `${lines.join('\n')}\n` : '');
+  }
+  if (options.check) {
+    const want = referenceResults(rules, trace);
+    let differences = 0;
+    let first: { packet: number; got: number; want: number } | undefined;
+    for (let i = 0; i < trace.count; i++) {
+      if (results[i] !== want[i]) {
+        differences++;
+        first ??= { packet: i, got: results[i], want: want[i] };
+      }
+    }
+    report.check = { checked: trace.count, differences, ...(first ? { firstDifference: first } : {}) };
+  }
+  return report;
+}
+
+const defaultIo: ClassifierBenchIo = {
+  write: (t) => process.stdout.write(t),
+  error: (t) => process.stderr.write(t),
+};

@@ -1,0 +1,204 @@
+/**
+ * Every classifier (and the cached path) must answer exactly what the linear oracle answers, for random
+ * rule sets with ties, masks, prefixes and ranges, under interleaved inserts and removes.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { K, KEY_WORDS, MATCHABLE_WORDS, compileMatch } from '../../src/flow/index.js';
+import {
+  CachedClassifier,
+  LinearClassifier,
+  TupleSpaceClassifier,
+  createClassifier,
+  CLASSIFIER_ALGOS,
+  type Classifier,
+  type ClassifierRule,
+  type RangeMatch,
+} from '../../src/classifier/index.js';
+import { isOvercastError } from '../../src/errors/index.js';
+
+/** Slots the generators use, with a small pool of values each so rules and packets overlap often. */
+const SLOTS = [K.IN_PORT, K.METADATA, K.ETH_TYPE, K.VLAN_VID, K.IP_SRC, K.IP_DST, K.IP_PROTO, K.L4_SRC, K.L4_DST] as const;
+const POOL: Record<number, number[]> = {
+  [K.IN_PORT]: [1, 2, 3],
+  [K.METADATA]: [0, 7, 0x80000001],
+  [K.ETH_TYPE]: [0x0800, 0x0806],
+  [K.VLAN_VID]: [0, 0x1005, 0x1006],
+  // Addresses above 2^31 catch signed/unsigned slips.
+  [K.IP_SRC]: [0x0a000001, 0x0a000102, 0xc0a80001, 0xc0a8ff01],
+  [K.IP_DST]: [0x0a000001, 0x0a0000ff, 0xfe000001, 0xfe800001],
+  [K.IP_PROTO]: [6, 17],
+  [K.L4_SRC]: [80, 443, 1023, 1024, 65535],
+  [K.L4_DST]: [22, 80, 1024, 8080],
+};
+const WIDE = new Set<number>([K.IN_PORT, K.METADATA, K.IP_SRC, K.IP_DST]);
+
+const packetArb = fc.tuple(...SLOTS.map((s) => fc.constantFrom(...POOL[s]))).map((vals) => {
+  const key = new Uint32Array(KEY_WORDS);
+  SLOTS.forEach((s, i) => (key[s] = vals[i]));
+  return key;
+});
+
+interface RuleSpec {
+  priority: number;
+  fields: { slot: number; value: number; len: number }[];
+  ranges: RangeMatch[];
+}
+
+const fieldArb = fc.record({
+  slot: fc.constantFrom(...SLOTS),
+  pick: fc.nat(10),
+  len: fc.nat(32),
+  full: fc.boolean(),
+});
+// Range ends sit on, just below or just above pool values, so boundaries are exercised.
+const endArb = fc.tuple(fc.nat(10), fc.constantFrom(-1, 0, 1));
+const rangeArb = fc.record({ slot: fc.constantFrom(K.L4_SRC, K.L4_DST), a: endArb, b: endArb });
+const rangeEnd = (slot: number, [pick, off]: [number, number]) => {
+  const pool = POOL[slot];
+  return Math.max(0, Math.min(65535, pool[pick % pool.length] + off));
+};
+
+const ruleArb: fc.Arbitrary<RuleSpec> = fc
+  .record({ priority: fc.nat(4), fields: fc.array(fieldArb, { maxLength: 4 }), ranges: fc.array(rangeArb, { maxLength: 2 }) })
+  .map(({ priority, fields, ranges }) => ({
+    priority,
+    fields: fields.map((f) => {
+      const pool = POOL[f.slot];
+      const value = pool[f.pick % pool.length];
+      // Wide slots get prefixes (or exact); narrow ones exact or a few high bits.
+      const width = WIDE.has(f.slot) ? 32 : 16;
+      const len = f.full ? width : f.len % (width + 1);
+      return { slot: f.slot, value, len: Math.min(len, width) };
+    }),
+    ranges: ranges.map((g) => {
+      const a = rangeEnd(g.slot, g.a);
+      const b = rangeEnd(g.slot, g.b);
+      return { slot: g.slot, lo: Math.min(a, b), hi: Math.max(a, b) };
+    }),
+  }));
+
+function toRule(spec: RuleSpec, id: number): ClassifierRule<number> {
+  const value = new Uint32Array(MATCHABLE_WORDS);
+  const mask = new Uint32Array(MATCHABLE_WORDS);
+  for (const f of spec.fields) {
+    const width = WIDE.has(f.slot) ? 32 : 16;
+    const m = f.len === 0 ? 0 : ((0xffffffff << (32 - f.len)) >>> (32 - width)) >>> 0;
+    const fullWidth = width === 32 ? 0xffffffff : 0xffff;
+    const mk = (m & fullWidth) >>> 0;
+    mask[f.slot] = mk;
+    value[f.slot] = (f.value & mk) >>> 0;
+  }
+  return { id, priority: spec.priority, match: { value, mask }, ranges: spec.ranges, payload: id };
+}
+
+type Op = { kind: 'insert'; rule: RuleSpec } | { kind: 'remove'; pick: number };
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 3, arbitrary: ruleArb.map((rule) => ({ kind: 'insert' as const, rule })) },
+  { weight: 1, arbitrary: fc.nat(1000).map((pick) => ({ kind: 'remove' as const, pick })) },
+);
+
+function makeAll(): Classifier<number>[] {
+  return [
+    ...CLASSIFIER_ALGOS.filter((a) => a !== 'linear').map((a) => createClassifier<number>(a)),
+    // Tiny collision limits force table splits; a tiny cache forces evictions and collisions.
+    new TupleSpaceClassifier<number>('tm-limit1', { collisionLimit: 1 }),
+    new TupleSpaceClassifier<number>('tm-tm', { collisionLimit: 2, relaxMode: 'tm', split: 'common', choose: 'first' }),
+    new CachedClassifier<number>(new TupleSpaceClassifier<number>('tm-small-cache', { collisionLimit: 2 }), 4),
+  ];
+}
+
+function sameAnswers(oracle: LinearClassifier<number>, others: Classifier<number>[], packets: Uint32Array[]): void {
+  for (const p of packets) {
+    const want = oracle.lookup(p)?.id;
+    for (const c of others) {
+      // Twice: the second answer may come from a cache.
+      expect(c.lookup(p)?.id, c.name).toBe(want);
+      expect(c.lookup(p)?.id, c.name).toBe(want);
+    }
+  }
+}
+
+describe('classifiers agree with the linear oracle', () => {
+  it('on random rule sets under interleaved inserts and removes', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.array(packetArb, { minLength: 1, maxLength: 12 }), (ops, packets) => {
+        const oracle = new LinearClassifier<number>();
+        const others = makeAll();
+        const live: number[] = [];
+        let nextId = 0;
+        for (const op of ops) {
+          if (op.kind === 'insert') {
+            const rule = toRule(op.rule, nextId++);
+            oracle.insert(rule);
+            for (const c of others) c.insert(rule);
+            live.push(rule.id);
+          } else if (live.length > 0) {
+            const [id] = live.splice(op.pick % live.length, 1);
+            expect(oracle.remove(id)).toBe(true);
+            for (const c of others) expect(c.remove(id), c.name).toBe(true);
+          }
+          for (const c of others) expect(c.size, c.name).toBe(oracle.size);
+          sameAnswers(oracle, others, packets);
+        }
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('on flows compiled from the flow model (value/mask only)', () => {
+    const matchArb = fc.record(
+      {
+        inPort: fc.constantFrom(1, 2),
+        ethType: fc.constant(0x0800),
+        ipv4Src: fc.record({ value: fc.constantFrom(0x0a000001, 0xc0a80001), mask: fc.constantFrom(0xffffffff, 0xffffff00, 0xff000000) }),
+        ipProto: fc.constant(6),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(matchArb, fc.nat(3)), { maxLength: 30 }), fc.array(packetArb, { minLength: 1, maxLength: 10 }), (flows, packets) => {
+        const oracle = new LinearClassifier<number>();
+        const others = makeAll();
+        flows.forEach(([m, priority], id) => {
+          const rule = { id, priority, match: compileMatch(m), payload: id };
+          oracle.insert(rule);
+          for (const c of others) c.insert(rule);
+        });
+        sameAnswers(oracle, others, packets);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('breaks priority ties towards the smaller id, whatever the insertion order', () => {
+    for (const algo of CLASSIFIER_ALGOS) {
+      const c = createClassifier<string>(algo);
+      const wild = { value: new Uint32Array(MATCHABLE_WORDS), mask: new Uint32Array(MATCHABLE_WORDS) };
+      c.insert({ id: 9, priority: 5, match: wild, payload: 'late' });
+      c.insert({ id: 3, priority: 5, match: wild, payload: 'early' });
+      c.insert({ id: 1, priority: 4, match: wild, payload: 'lower' });
+      expect(c.lookup(new Uint32Array(KEY_WORDS))?.payload, algo).toBe('early');
+      expect(c.remove(3)).toBe(true);
+      expect(c.lookup(new Uint32Array(KEY_WORDS))?.payload, algo).toBe('late');
+      expect(c.remove(3)).toBe(false);
+    }
+  });
+
+  it('refuses a duplicate id and an unknown algorithm with typed errors', () => {
+    for (const algo of CLASSIFIER_ALGOS) {
+      const c = createClassifier<number>(algo);
+      const rule = { id: 1, priority: 1, match: { value: new Uint32Array(MATCHABLE_WORDS), mask: new Uint32Array(MATCHABLE_WORDS) }, payload: 1 };
+      c.insert(rule);
+      let code: string | undefined;
+      try {
+        c.insert(rule);
+      } catch (e) {
+        code = isOvercastError(e) ? e.code : 'other';
+      }
+      expect(code, algo).toBe('OVC_ERR_CLASSIFIER_DUPLICATE_ID');
+      expect(c.size).toBe(1);
+    }
+    expect(() => createClassifier('nope')).toThrow(expect.objectContaining({ code: 'OVC_ERR_CLASSIFIER_UNKNOWN_ALGO' }));
+  });
+});
