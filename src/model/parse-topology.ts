@@ -2,6 +2,18 @@
  * Topology files: YAML in, a checked Topology out, or one OvercastError listing every problem, each
  * with its code, field path (`switches[1].dpid`) and file position (`line`, `column`, also in the
  * message as `file:line:col`).
+ *
+ *   name: demo
+ *   switches:
+ *     - { name: s1, dpid: 1, ports: [1, 2, 3] }                   # or ports: [{ number: 1, name: up }]
+ *   links:
+ *     - [s1:3, s2:1]                                              # or { a: s1:3, b: { switch: s2, port: 1 }, up: false }
+ *   hosts:
+ *     - { name: h1, mac: "02:00:00:00:00:01", ip: 10.0.0.1/24, attach: s1:1 }
+ *
+ * Names: letters, digits, `_ . -`, unique across switches and hosts. dpid: positive integer, unique.
+ * Ports: 1..0xffffff00, each used by at most one link or host. Host MAC: unicast, non-zero; host IP: a
+ * usable address of its prefix. Unknown fields are errors (typos never pass silently).
  */
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
