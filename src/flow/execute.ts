@@ -8,6 +8,13 @@
  * a frame only when it is rewritten after having been output (or when the caller does not own it).
  */
 import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_QINQ,
+  ETH_TYPE_VLAN,
+  IP_PROTO_ICMP,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
   checksumUpdate16,
   decrementTtl,
   setIpv4Dst,
@@ -19,14 +26,7 @@ import { PORT, type Action } from './actions.js';
 import { FIELDS, type FieldName } from './fields.js';
 import type { Bucket, FlowEntry, GroupEntry } from './flow-entry.js';
 import {
-  ETH_TYPE_ARP,
-  ETH_TYPE_IPV4,
-  ETH_TYPE_QINQ,
-  ETH_TYPE_VLAN,
   EXTRACT_OK,
-  IP_PROTO_ICMP,
-  IP_PROTO_TCP,
-  IP_PROTO_UDP,
   K,
   KEY_WORDS,
   VLAN_PRESENT,
