@@ -6,19 +6,13 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
-import type { Controller } from '../controller/controller.js';
+import type { ApiServices } from './services.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerSwitchRoutes } from './routes/switches.js';
 import { registerTopologyRoutes } from './routes/topology.js';
-import { registerLabRoutes, type LabService } from './routes/lab.js';
+import { registerLabRoutes } from './routes/lab.js';
 
-export interface ApiServices {
-  controller: Controller;
-  /** The topology as JSON (switches, links, hosts). */
-  topology: () => unknown;
-  /** Present when the controller runs a lab: host control (ping, UDP). */
-  lab?: LabService;
-}
+export type { ApiServices };
 
 export async function buildApi(services: ApiServices, logger: Logger): Promise<FastifyInstance> {
   const app: FastifyInstance = fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, ajv: { customOptions: { allErrors: false } } });

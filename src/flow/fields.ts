@@ -2,7 +2,8 @@
  * The match-field catalogue: one declaration per field a flow may match or set. Everything else
  * (validation, packet-key layout, the OpenFlow OXM codec, the native protobuf codec) reads this table.
  */
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, K } from './packet-key.js';
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/index.js';
+import { K } from './packet-key.js';
 
 export interface Prerequisite {
   ethType?: number;

@@ -7,6 +7,8 @@
  * ARP's sender/target IPs live in IP_SRC/IP_DST and its opcode in IP_PROTO; ICMP's type and code live
  * in L4_SRC/L4_DST. 48-bit MACs take two slots (high 16 bits, low 32 bits).
  */
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_QINQ, ETH_TYPE_VLAN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/index.js';
+
 export const K = {
   IN_PORT: 0,
   METADATA: 1,
@@ -47,13 +49,9 @@ export function createPacketKey(): PacketKey {
   return new Uint32Array(KEY_WORDS);
 }
 
-export const ETH_TYPE_IPV4 = 0x0800;
-export const ETH_TYPE_ARP = 0x0806;
-export const ETH_TYPE_VLAN = 0x8100;
-export const ETH_TYPE_QINQ = 0x88a8;
-export const IP_PROTO_ICMP = 1;
-export const IP_PROTO_TCP = 6;
-export const IP_PROTO_UDP = 17;
+// Re-exported so flow users need one import; the values are declared once, in net.
+export { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_QINQ, ETH_TYPE_VLAN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP };
+
 export const VLAN_PRESENT = 0x1000;
 
 /** What extractKey reports: the key is valid, or why the frame could not be parsed. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { OvercastError } from '../../errors/index.js';
 import { formatFlow } from '../../flow/index.js';
-import type { ApiServices } from '../server.js';
+import type { ApiServices } from '../services.js';
 
 const DpidParams = Type.Object({ dpid: Type.Integer({ minimum: 0 }) });
 
