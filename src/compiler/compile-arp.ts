@@ -8,9 +8,9 @@
  * for an unknown address is a table-miss drop (the pipeline declares ARP's miss as drop): with no
  * VPCs yet there is nobody else to ask, and dropping keeps the controller out of the ARP path.
  */
-import { copyField, ETH_TYPE_ARP, output, PORT, setField, TABLE } from '../flow/index.js';
+import { copyField, output, PORT, setField, TABLE } from '../flow/index.js';
+import { ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP } from '../net/packet/constants.js';
 import type { CompileStep } from './compile-step.js';
-import { ARP_OP_REPLY, ARP_OP_REQUEST } from './compile-ingress.js';
 import { PRIORITY } from './priorities.js';
 
 export const arpStep: CompileStep = {

@@ -5,13 +5,10 @@
  * the host's low-priority drop, whose counter says "port security". Frames from link ports go to
  * forwarding. Ports with neither a host nor an up link match nothing: table-miss drop.
  */
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, TABLE } from '../flow/index.js';
+import { TABLE } from '../flow/index.js';
+import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import type { CompileStep } from './compile-step.js';
 import { PRIORITY } from './priorities.js';
-
-/** ARP opcodes (RFC 826). */
-export const ARP_OP_REQUEST = 1;
-export const ARP_OP_REPLY = 2;
 
 /** Where admitted non-ARP-request traffic goes next (issue 4 routes it through ACCESS/ROUTE first). */
 const AFTER_INGRESS = TABLE.FORWARD;

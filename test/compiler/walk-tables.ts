@@ -9,10 +9,7 @@ import { LinearClassifier } from '../../src/classifier/index.js';
 import {
   compileMatch,
   createPacketKey,
-  ETH_TYPE_ARP,
-  ETH_TYPE_IPV4,
   FIELDS,
-  IP_PROTO_UDP,
   K,
   PORT,
   TABLE,
@@ -21,6 +18,7 @@ import {
   type PacketKey,
 } from '../../src/flow/index.js';
 import { macFromHiLo, macHi, macLo } from '../../src/net/mac.js';
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_UDP } from '../../src/net/packet/constants.js';
 import { neighbourOnPort, type HostSpec, type TopologyGraph } from '../../src/model/index.js';
 
 export function readField(key: PacketKey, field: FieldName): number {
