@@ -119,8 +119,8 @@ export function formatUdp(a: UdpAddress): string {
   return `udp://${a.host}:${a.port}`;
 }
 
-/** The `--port` argument of `overcast switch` for one port: N=udp://BIND[@udp://PEER]. */
+/** The `--port` argument of `overcast switch` for one port: N=udp://BIND[@PEERHOST:PEERPORT]. */
 export function switchPortArg(p: SwitchPortPlan, bindHostOverride?: string): string {
   const bind = formatUdp(bindHostOverride ? { ...p.bind, host: bindHostOverride } : p.bind);
-  return p.peer ? `${p.number}=${bind}@${formatUdp(p.peer)}` : `${p.number}=${bind}`;
+  return p.peer ? `${p.number}=${bind}@${p.peer.host}:${p.peer.port}` : `${p.number}=${bind}`;
 }
