@@ -19,4 +19,9 @@ export const PRIORITY = {
   FORWARD_UNICAST: 100,
   /** FORWARD: broadcast and multicast destinations (ARP requests never get here): dropped, counted. */
   FORWARD_GROUP_DROP: 10,
+  /**
+   * FORWARD: unknown unicast is dropped by an explicit flow, not left to the table-miss: switches send
+   * misses to the controller (scale from zero needs that), and this flow's counter explains the drop.
+   */
+  FORWARD_UNKNOWN_DROP: 0,
 } as const;

@@ -115,8 +115,8 @@ describe('port security and drops', () => {
     expect(droppedAtIngress(ipv6)).toEqual(portSecurity);
   });
 
-  it('drops an unknown destination MAC by the FORWARD table miss', () => {
-    expect(droppedAtIngress(ipv4Key(a, 0x02000000ffff, e.ip))).toEqual([['leaf1', TABLE.FORWARD, undefined]]);
+  it('drops an unknown destination MAC by the explicit FORWARD drop (counted under the fabric cookie)', () => {
+    expect(droppedAtIngress(ipv4Key(a, 0x02000000ffff, e.ip))).toEqual([['leaf1', TABLE.FORWARD, FABRIC_COOKIE]]);
   });
 
   it('drops non-ARP broadcast and multicast in FORWARD by the fabric flow (no flooding)', () => {
@@ -155,7 +155,7 @@ describe('links going down', () => {
     const cut = walkFabric(graph, tables, 's1', ipv4Key(h1, h8.mac, h8.ip));
     expect(cut.delivered).toEqual([]);
     // No switch on h1's side of the cut has a route to h8: dropped where it enters, not carried to the cut.
-    expect(cut.dropped).toEqual([{ switch: 's1', table: TABLE.FORWARD }]);
+    expect(cut.dropped.map((d) => [d.switch, d.table, d.flow?.cookie])).toEqual([['s1', TABLE.FORWARD, FABRIC_COOKIE]]);
   });
 });
 
