@@ -6,3 +6,4 @@ export * from './topology-graph.js';
 export * from './paths.js';
 export * from './mutate-topology.js';
 export * from './generate-topology.js';
+export * from './intent.js';

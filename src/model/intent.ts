@@ -1,0 +1,64 @@
+/**
+ * The users' intent: VPCs, subnets and endpoints (later elastic IPs, load balancers, volumes). Plain
+ * immutable values with addresses as numbers; the store persists them, the API validates and formats
+ * them, the compiler turns them (with the topology) into flows. IDs are strings chosen by the store.
+ */
+
+/** A tenant network. Its id is also the tenant number carried between switches (`vni`). */
+export interface Vpc {
+  readonly id: string;
+  readonly name: string;
+  /** The VPC's address space (network address, prefix length). Subnets lie inside it. */
+  readonly cidr: { readonly network: number; readonly prefixLength: number };
+  /**
+   * Tenant number, unique across VPCs, 1..MAX_VNI: written into metadata at ingress and carried on
+   * inter-switch links (see docs/vpc.md for the encoding).
+   */
+  readonly vni: number;
+}
+
+export interface Subnet {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly name: string;
+  readonly cidr: { readonly network: number; readonly prefixLength: number };
+  /** The distributed gateway's IP in this subnet (default: the first host address). */
+  readonly gateway: number;
+}
+
+export const ENDPOINT_KINDS = ['function', 'container', 'storage', 'host'] as const;
+export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
+
+export interface Endpoint {
+  readonly id: string;
+  readonly kind: EndpointKind;
+  readonly vpcId: string;
+  readonly subnetId: string;
+  /** Where it attaches: a switch (by dpid) and one of its ports. */
+  readonly dpid: number;
+  readonly port: number;
+  readonly mac: number;
+  readonly ip: number;
+  /** e.g. { function: "resize", revision: "v2" }. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The whole intent at one moment: what the compiler reads. */
+export interface Intent {
+  readonly vpcs: ReadonlyMap<string, Vpc>;
+  readonly subnets: ReadonlyMap<string, Subnet>;
+  readonly endpoints: ReadonlyMap<string, Endpoint>;
+}
+
+/**
+ * VNIs fit the 12-bit VLAN id used on inter-switch links (0 and 4095 are reserved by 802.1Q), so one
+ * fabric carries up to 4094 VPCs. See docs/vpc.md.
+ */
+export const MAX_VNI = 4094;
+
+/** The distributed gateway answers with one well-known MAC in every VPC (as OVN's router ports do per router). */
+export const GATEWAY_MAC = 0x0a0000000001;
+
+export function emptyIntent(): Intent {
+  return { vpcs: new Map(), subnets: new Map(), endpoints: new Map() };
+}
