@@ -71,20 +71,32 @@ export interface PacketInRecord {
 }
 
 /**
- * The outcome of one frame, reused between runs (reset at the start of each): outputs as parallel
- * arrays (port i gets frame i; frames may be shared between outputs and must not be written by the
- * caller), packet-ins, the flows that matched in table order, and why nothing left, if nothing did.
+ * The outcome of one frame, reused between runs: outputs as parallel arrays (port i gets frame i, for
+ * i < outCount; frames may be shared between outputs and must not be written by the caller),
+ * packet-ins, the flows that matched in table order (the first matchedCount), and why nothing left,
+ * if nothing did. The arrays keep their length between runs (truncating a V8 array to 0 frees its
+ * store, and regrowing it costs more than the whole lookup): read the counts, or trimResult() first.
  */
 export interface ExecResult<H extends FlowHandle = FlowHandle> {
   outPorts: number[];
   outFrames: Uint8Array[];
+  outCount: number;
   packetIns: PacketInRecord[];
   matched: H[];
+  matchedCount: number;
   drop: DropReason | undefined;
 }
 
 export function createExecResult<H extends FlowHandle = FlowHandle>(): ExecResult<H> {
-  return { outPorts: [], outFrames: [], packetIns: [], matched: [], drop: undefined };
+  return { outPorts: [], outFrames: [], outCount: 0, packetIns: [], matched: [], matchedCount: 0, drop: undefined };
+}
+
+/** Cut the arrays to their counts (slow paths: trace, packet-out, tests), so they can be read whole. */
+export function trimResult<H extends FlowHandle>(r: ExecResult<H>): ExecResult<H> {
+  r.outPorts.length = r.outCount;
+  r.outFrames.length = r.outCount;
+  r.matched.length = r.matchedCount;
+  return r;
 }
 
 export type TraceStep =
@@ -159,10 +171,9 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
 
   private begin(frame: Uint8Array, inPort: number, result: ExecResult<H>, opts: RunOptions): boolean {
     const r = result;
-    r.outPorts.length = 0;
-    r.outFrames.length = 0;
-    r.packetIns.length = 0;
-    r.matched.length = 0;
+    r.outCount = 0;
+    r.matchedCount = 0;
+    if (r.packetIns.length !== 0) r.packetIns.length = 0;
     r.drop = undefined;
     this.res = r;
     this.trace = opts.trace;
@@ -184,7 +195,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
 
   private finish(): ExecResult<H> {
     const r = this.res;
-    if (r.outPorts.length === 0 && r.packetIns.length === 0 && r.drop === undefined) {
+    if (r.outCount === 0 && r.packetIns.length === 0 && r.drop === undefined) {
       r.drop = this.ttlExpired ? 'ttlExpired' : (this.pendingDrop ?? 'noOutput');
       this.trace?.push({ kind: 'drop', reason: r.drop });
     }
@@ -214,7 +225,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
         }
         return;
       }
-      this.res.matched.push(h);
+      this.res.matched[this.res.matchedCount++] = h;
       const f = h.flow;
       this.trace?.push({ kind: 'table', table, flow: f });
       this.cookie = f.cookie;
@@ -283,8 +294,9 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
   }
 
   private emit(port: number): void {
-    this.res.outPorts.push(port);
-    this.res.outFrames.push(this.frame);
+    const r = this.res;
+    r.outPorts[r.outCount] = port;
+    r.outFrames[r.outCount++] = this.frame;
     this.shared = true;
     this.trace?.push({ kind: 'output', port });
   }
@@ -644,5 +656,5 @@ export function tracePipeline<H extends FlowHandle>(
 ): { result: ExecResult<H>; steps: TraceStep[] } {
   const steps: TraceStep[] = [];
   const result = new PipelineExecutor(env).run(frame, inPort, createExecResult<H>(), { ...opts, trace: steps, mutable: false });
-  return { result, steps };
+  return { result: trimResult(result), steps };
 }

@@ -4,7 +4,7 @@
  * controller is away; the channel reconnects with backoff.
  */
 import type { Logger } from 'pino';
-import { createExecResult, createPipelineExecutor, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
+import { createExecResult, createPipelineExecutor, trimResult, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
 import { K, PORT, type Action, type FlowMod, type GroupMod } from '../flow/index.js';
 import type { ControllerRole, Msg, PortDesc, PortStats } from '../protocol/index.js';
 import type { BackoffOptions } from './backoff.js';
@@ -177,9 +177,10 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     pc.rxBytes += len;
     const r = this.exec.run(frame, port.portNo, this.result, MUTABLE);
     const matched = r.matched;
-    if (matched.length > 0) {
+    const n = r.matchedCount;
+    if (n > 0) {
       const now = this.clock();
-      for (let i = 0; i < matched.length; i++) {
+      for (let i = 0; i < n; i++) {
         const f = matched[i];
         f.packets++;
         f.bytes += len;
@@ -195,7 +196,8 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
 
   private transmit(r: ExecResult<InstalledFlow>): void {
     const outPorts = r.outPorts;
-    for (let i = 0; i < outPorts.length; i++) {
+    const n = r.outCount;
+    for (let i = 0; i < n; i++) {
       const p = this.portByNo.get(outPorts[i]);
       if (p === undefined) countDrop(this.drops, CHANNEL_DROP.UNKNOWN_PORT);
       else p.send(r.outFrames[i]);
@@ -245,7 +247,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   }
 
   packetOut(inPort: number, actions: Action[], data: Uint8Array): void {
-    const r = this.exec.runActions(actions, data, inPort, this.outResult);
+    const r = trimResult(this.exec.runActions(actions, data, inPort, this.outResult));
     for (const f of r.matched) {
       f.packets++;
       f.bytes += data.length;
