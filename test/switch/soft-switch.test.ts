@@ -221,6 +221,21 @@ describe('softswitch runtime', () => {
     expect(sw.connected).toBe(false);
   });
 
+  it('reports a port whose peer went away with a PortStatus and marks it not live', async () => {
+    const { sw, a, b, session, port1 } = await rig();
+    await install(session, [fwd(1, 2)]);
+    await b.close();
+    // Each send to the closed peer draws an ICMP port-unreachable, seen as ECONNREFUSED on the socket.
+    await eventually(() => {
+      a.send(frameAB(), port1);
+      return sw.ports()[1].counters.txErrors > 0;
+    });
+    sw.sweep();
+    const st = await session.waitFor('portStatus');
+    expect(st).toMatchObject({ reason: 'modify', port: { portNo: 2, up: false } });
+    expect(sw.ports()[1].live).toBe(false);
+  });
+
   it('replies to echo requests (keepalive)', async () => {
     const { session } = await rig();
     session.send({ type: 'echoRequest', xid: 120, data: new Uint8Array([1, 2, 3]) });

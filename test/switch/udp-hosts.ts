@@ -36,7 +36,14 @@ export async function startHost(): Promise<TestHost> {
         waiters.push(check);
         check();
       }),
-    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        try {
+          socket.close(() => resolve());
+        } catch {
+          resolve(); // already closed
+        }
+      }),
   };
 }
 
