@@ -18,7 +18,9 @@ export interface ControllerStub {
   close(): Promise<void>;
 }
 
-export async function startControllerStub(opts: { port?: number; versions?: number[]; onSession?: (s: StubSession) => void } = {}): Promise<ControllerStub> {
+export async function startControllerStub(
+  opts: { port?: number; versions?: number[]; onSession?: (s: StubSession) => void; /** Never answer echo requests. */ silent?: boolean } = {},
+): Promise<ControllerStub> {
   const sessions: StubSession[] = [];
   const sockets = new Set<net.Socket>();
   const sessionWaiters: ((s: StubSession) => void)[] = [];
@@ -65,7 +67,7 @@ export async function startControllerStub(opts: { port?: number; versions?: numb
           session.send({ type: 'hello', xid: m.xid, versions: opts.versions ?? [1] });
           if (!opts.versions || opts.versions.includes(1)) session.send({ type: 'featuresRequest', xid: 1000 });
         }
-        if (m.type === 'echoRequest') session.send({ type: 'echoReply', xid: m.xid, data: m.data });
+        if (m.type === 'echoRequest' && !opts.silent) session.send({ type: 'echoReply', xid: m.xid, data: m.data });
         for (const w of [...waiters]) w();
       }
     });

@@ -236,6 +236,24 @@ describe('softswitch runtime', () => {
     expect(sw.ports()[1].live).toBe(false);
   });
 
+  it('drops a silent controller after the echo timeout and reconnects', async () => {
+    const ctl = await startControllerStub({ silent: true });
+    const sw = createSoftSwitch(
+      { dpid: 3, controller: { host: '127.0.0.1', port: ctl.port }, ports: [], echoIntervalMs: 40, echoTimeoutMs: 150, backoff: { initialMs: 10, maxMs: 20 } },
+      { logger },
+    );
+    await sw.start();
+    cleanups.push(async () => {
+      await sw.stop();
+      await ctl.close();
+    });
+    const first = await ctl.nextSession();
+    await first.waitFor('echoRequest');
+    await first.closed;
+    await eventually(() => ctl.sessions.length >= 2);
+    expect(sw.stats().channel?.disconnects).toBeGreaterThanOrEqual(1);
+  });
+
   it('replies to echo requests (keepalive)', async () => {
     const { session } = await rig();
     session.send({ type: 'echoRequest', xid: 120, data: new Uint8Array([1, 2, 3]) });
