@@ -12,7 +12,19 @@ import { parseTopology, type Topology } from '../model/index.js';
 import { freeTcpPort, freeUdpPorts } from './free-ports.js';
 import { labPortCount, planLab, switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
 
-export const OVERCAST_BIN = fileURLToPath(new URL('../../bin/overcast.js', import.meta.url));
+/** bin/overcast.js, found upwards from this module (it runs from src/cli in tests, from dist/ when bundled). */
+function findBin(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'bin', 'overcast.js');
+    if (fs.existsSync(candidate)) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('cannot find bin/overcast.js above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+
+export const OVERCAST_BIN = findBin();
 
 export interface LabOptions {
   topologyFile: string;
