@@ -25,6 +25,8 @@ export function frame(payload: Uint8Array): Buffer {
 export class FrameDecoder {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
+  /** Bytes the frame at the head of the buffer needs in all (header included); 4 while unknown. */
+  private needed = FRAME_HEADER_BYTES;
   private skipBytes = 0;
   /** Frames reported oversized so far (a counter for the runtime's drop statistics). */
   oversizedCount = 0;
@@ -47,7 +49,10 @@ export class FrameDecoder {
     if (data.length === 0) return events;
     this.buffered.push(data);
     this.bufferedBytes += data.length;
-    let buf = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered, this.bufferedBytes);
+    // Join the chunks only once the head frame is complete: a peer trickling a large frame byte by
+    // byte must not make us copy the growing buffer on every chunk.
+    if (this.bufferedBytes < this.needed) return events;
+    const buf = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered, this.bufferedBytes);
     let off = 0;
     while (buf.length - off >= FRAME_HEADER_BYTES) {
       const length = buf.readUInt32BE(off);
@@ -65,15 +70,17 @@ export class FrameDecoder {
       events.push({ type: 'frame', frame: Buffer.from(buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + length)) });
       off += FRAME_HEADER_BYTES + length;
     }
-    buf = buf.subarray(off);
-    this.buffered = buf.length > 0 ? [buf] : [];
-    this.bufferedBytes = buf.length;
+    const rest = buf.subarray(off);
+    this.buffered = rest.length > 0 ? [rest] : [];
+    this.bufferedBytes = rest.length;
+    this.needed = rest.length >= FRAME_HEADER_BYTES ? FRAME_HEADER_BYTES + rest.readUInt32BE(0) : FRAME_HEADER_BYTES;
     return events;
   }
 
   reset(): void {
     this.buffered = [];
     this.bufferedBytes = 0;
+    this.needed = FRAME_HEADER_BYTES;
     this.skipBytes = 0;
   }
 }

@@ -33,6 +33,18 @@ describe('FrameDecoder', () => {
     );
   });
 
+  it('takes a large frame trickled one byte at a time (joined once, not on every chunk)', () => {
+    const payload = new Uint8Array(200_000).fill(3);
+    const stream = frame(payload);
+    const dec = new FrameDecoder();
+    let got: Buffer | undefined;
+    for (let i = 0; i < stream.length; i++) {
+      for (const ev of dec.push(stream.subarray(i, i + 1))) if (ev.type === 'frame') got = ev.frame;
+    }
+    expect(got?.length).toBe(payload.length);
+    expect(dec.pendingBytes).toBe(0);
+  });
+
   it('never throws on random bytes', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 64 })), (chunks) => {
