@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PORT, output, toController, type FlowEntry } from '../../src/flow/index.js';
+import { PORT, group, output, toController, type FlowEntry } from '../../src/flow/index.js';
 import { MAX_FRAME_BYTES, frame } from '../../src/protocol/index.js';
 import { buildUdpFrame } from '../../src/net/index.js';
 import { createSoftSwitch, type SoftSwitch } from '../../src/switch/index.js';
@@ -252,6 +252,29 @@ describe('softswitch runtime', () => {
     await first.closed;
     await eventually(() => ctl.sessions.length >= 2);
     expect(sw.stats().channel?.disconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('forwards through a group; deleting the group removes the flows that use it', async () => {
+    const { sw, a, b, session, port1 } = await rig();
+    session.send({ type: 'groupMod', xid: 130, groupMod: { command: 'add', group: { groupId: 9, type: 'select', buckets: [{ weight: 1, actions: [output(2)] }] } } });
+    await install(session, [fwd(1, 0, { actions: [group(9)] })], 131);
+    a.send(frameAB(), port1);
+    await b.waitFrames(1);
+    session.send({ type: 'groupMod', xid: 132, groupMod: { command: 'add', group: { groupId: 9, type: 'all', buckets: [] } } });
+    expect((await session.waitFor('error', (m) => m.xid === 132)).code).toBe('OVC_ERR_SWITCH_BAD_GROUP');
+    session.send({ type: 'groupMod', xid: 133, groupMod: { command: 'delete', group: { groupId: 9, type: 'all', buckets: [] } } });
+    session.send({ type: 'barrierRequest', xid: 134 });
+    await session.waitFor('barrierReply', (m) => m.xid === 134);
+    expect(sw.stats()).toMatchObject({ flows: 0, groups: 0 });
+  });
+
+  it('refuses changes from a controller that made itself slave', async () => {
+    const { sw, session } = await rig();
+    session.send({ type: 'roleRequest', xid: 140, role: 'slave', generationId: 1 });
+    expect(await session.waitFor('roleReply', (m) => m.xid === 140)).toMatchObject({ role: 'slave', generationId: 1 });
+    session.send({ type: 'flowMod', xid: 141, flowMod: { command: 'add', flow: fwd(1, 2) } });
+    expect((await session.waitFor('error', (m) => m.xid === 141)).code).toBe('OVC_ERR_PROTO_UNEXPECTED');
+    expect(sw.stats().flows).toBe(0);
   });
 
   it('replies to echo requests (keepalive)', async () => {
