@@ -4,14 +4,51 @@
  * tables to the desired ones. Channels (native TCP, OpenFlow 1.3) hand it ready SwitchConnections.
  */
 import type { Logger } from 'pino';
-import type { FlowEntry, GroupEntry } from '../flow/index.js';
+import { flowKey, type FlowEntry, type GroupEntry, type GroupMod } from '../flow/index.js';
 import { ControllerEvents } from './events.js';
 import type { SwitchConnection } from './switch-connection.js';
-import { SwitchSession } from './switch-session.js';
+import { SwitchSession, type DesiredSource, type SyncResult } from './switch-session.js';
 
 export interface DesiredTables {
   flows: FlowEntry[];
   groups: GroupEntry[];
+}
+
+/** What changed in one switch's desired tables (from the incremental compiler). */
+export interface SwitchDelta {
+  add: readonly FlowEntry[];
+  remove: readonly FlowEntry[];
+  groupMods?: readonly GroupMod[];
+}
+
+/** One switch's desired tables, keyed for cheap incremental updates. */
+class DesiredState implements DesiredSource {
+  readonly flowsByKey = new Map<string, FlowEntry>();
+  readonly groupsById = new Map<number, GroupEntry>();
+
+  static of(t: DesiredTables): DesiredState {
+    const d = new DesiredState();
+    for (const f of t.flows) d.flowsByKey.set(flowKey(f), f);
+    for (const g of t.groups) d.groupsById.set(g.groupId, g);
+    return d;
+  }
+
+  flows(): Iterable<FlowEntry> {
+    return this.flowsByKey.values();
+  }
+
+  groups(): Iterable<GroupEntry> {
+    return this.groupsById.values();
+  }
+
+  apply(delta: SwitchDelta): void {
+    for (const f of delta.remove) this.flowsByKey.delete(flowKey(f));
+    for (const f of delta.add) this.flowsByKey.set(flowKey(f), f);
+    for (const m of delta.groupMods ?? []) {
+      if (m.command === 'delete') this.groupsById.delete(m.group.groupId);
+      else this.groupsById.set(m.group.groupId, m.group);
+    }
+  }
 }
 
 export interface ControllerComponents {
@@ -34,19 +71,48 @@ export interface SwitchStatus {
 export class Controller {
   readonly events = new ControllerEvents();
   private readonly sessions = new Map<number, SwitchSession>();
-  private desired = new Map<number, DesiredTables>();
+  private desired = new Map<number, DesiredState>();
   private readonly packetInCount = new Map<string, number>();
 
   constructor(private readonly components: ControllerComponents) {}
 
-  /** Replace the desired tables (all switches) and push the difference to every attached switch. */
+  /** Replace the desired tables (all switches) and reconcile every attached switch against them. */
   setDesired(desired: Map<number, DesiredTables>): Promise<void> {
-    this.desired = desired;
+    this.desired = new Map([...desired].map(([dpid, t]) => [dpid, DesiredState.of(t)]));
     return this.syncAll();
   }
 
+  /**
+   * Apply the incremental compiler's per-switch deltas and push them; resolves when every affected,
+   * connected switch has acknowledged them with a barrier reply.
+   */
+  async applyDelta(deltas: ReadonlyMap<number, SwitchDelta>): Promise<void> {
+    const pushes: Promise<unknown>[] = [];
+    for (const [dpid, delta] of deltas) {
+      const state = this.stateFor(dpid);
+      state.apply(delta);
+      const session = this.sessions.get(dpid);
+      if (session) pushes.push(this.report(session, session.delta(delta.add, delta.remove, delta.groupMods ?? [], state)));
+    }
+    await Promise.all(pushes);
+  }
+
   desiredFor(dpid: number): DesiredTables {
-    return this.desired.get(dpid) ?? { flows: [], groups: [] };
+    const d = this.desired.get(dpid);
+    return d ? { flows: [...d.flows()], groups: [...d.groups()] } : { flows: [], groups: [] };
+  }
+
+  desiredFlowCount(dpid: number): number {
+    return this.desired.get(dpid)?.flowsByKey.size ?? 0;
+  }
+
+  private stateFor(dpid: number): DesiredState {
+    let d = this.desired.get(dpid);
+    if (!d) {
+      d = new DesiredState();
+      this.desired.set(dpid, d);
+    }
+    return d;
   }
 
   get knownDpids(): number[] {
@@ -93,14 +159,18 @@ export class Controller {
     return Promise.all([...this.sessions.values()].map((s) => this.syncOne(s))).then(() => undefined);
   }
 
-  private async syncOne(session: SwitchSession): Promise<void> {
+  private syncOne(session: SwitchSession): Promise<void> {
+    return this.report(session, session.sync(this.stateFor(session.dpid)));
+  }
+
+  /** Log and emit the outcome of a sync or delta; never rejects (a failed push is retried on reconnect). */
+  private async report(session: SwitchSession, op: Promise<SyncResult>): Promise<void> {
     const { logger, nowMs } = this.components;
     const started = nowMs();
-    const want = this.desiredFor(session.dpid);
     try {
-      const r = await session.sync(want.flows, want.groups);
+      const r = await op;
       const ms = nowMs() - started;
-      logger.info({ dpid: session.dpid, ...r, ms }, 'switch synced');
+      logger.debug({ dpid: session.dpid, ...r, ms }, 'switch synced');
       this.events.emit({ type: 'switch.synced', dpid: session.dpid, ...r, ms });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
@@ -115,7 +185,7 @@ export class Controller {
 
   statusOf(dpid: number): SwitchStatus {
     const s = this.sessions.get(dpid);
-    const desiredFlows = this.desiredFor(dpid).flows.length;
+    const desiredFlows = this.desiredFlowCount(dpid);
     if (!s) return { dpid, connected: false, desiredFlows, installedFlows: 0, ports: [] };
     return {
       dpid,

@@ -1,8 +1,11 @@
 /**
- * One attached switch: its connection, the flows we believe are installed, and the reconcile step that
- * makes them equal to the desired ones. The controller never re-adds what is already there: after a
- * (re)connect it reads the switch's flows and pushes only the difference (OVN ofctrl style), followed by
- * a barrier so "synced" means "the switch has applied it".
+ * One attached switch: its connection, the flows we believe are installed, and the two ways of making
+ * them equal to the desired ones:
+ * - reconcile (after every (re)connect, or when unsure): read the switch's flows, diff against the
+ *   desired tables, push only the difference (never a blind re-add), then a barrier;
+ * - delta (the incremental path): the compiler says exactly which flows came and went; send those
+ *   flow-mods and a barrier, no diff of whole tables.
+ * Operations run one at a time, in order, so a delta never overtakes the reconcile before it.
  */
 import {
   diffFlows,
@@ -13,6 +16,7 @@ import {
   type FlowEntry,
   type FlowMod,
   type GroupEntry,
+  type GroupMod,
 } from '../flow/index.js';
 import type { SwitchConnection } from './switch-connection.js';
 
@@ -29,18 +33,24 @@ export interface SessionCounters {
   barriers: number;
   packetIns: number;
   syncs: number;
+  deltas: number;
 }
+
+export interface DesiredSource {
+  flows(): Iterable<FlowEntry>;
+  groups(): Iterable<GroupEntry>;
+}
+
+const NO_CHANGE: SyncResult = { added: 0, modified: 0, removed: 0, groupMods: 0 };
 
 export class SwitchSession {
   readonly dpid: number;
   readonly connectedAtMs: number;
-  readonly counters: SessionCounters = { flowModsSent: 0, groupModsSent: 0, barriers: 0, packetIns: 0, syncs: 0 };
+  readonly counters: SessionCounters = { flowModsSent: 0, groupModsSent: 0, barriers: 0, packetIns: 0, syncs: 0, deltas: 0 };
   private installed = new Map<string, FlowEntry>();
   private installedGroups = new Map<number, GroupEntry>();
   private knownInstalled = false;
-  /** Serialises syncs: one diff-push-barrier round at a time, the latest desired state wins. */
-  private syncing: Promise<SyncResult> | undefined;
-  private pending: { flows: FlowEntry[]; groups: GroupEntry[] } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly connection: SwitchConnection,
@@ -58,33 +68,40 @@ export class SwitchSession {
     return this.installed.size;
   }
 
-  /**
-   * Make the switch's tables equal `flows` and `groups`. The first sync after a connect reads the
-   * switch's flows (reconcile); later ones diff against what we pushed. Resolves after the barrier.
-   */
-  sync(flows: FlowEntry[], groups: GroupEntry[] = []): Promise<SyncResult> {
-    this.pending = { flows, groups };
-    if (!this.syncing) {
-      this.syncing = this.drain().finally(() => {
-        this.syncing = undefined;
-      });
-    }
-    return this.syncing;
+  /** Reconcile: make the switch's tables equal `desired` (read at the time the operation runs). */
+  sync(desired: DesiredSource): Promise<SyncResult> {
+    return this.enqueue(async () => {
+      if (!this.knownInstalled) await this.readInstalled();
+      return this.pushDifference([...desired.flows()], [...desired.groups()]);
+    });
   }
 
-  private async drain(): Promise<SyncResult> {
-    const total: SyncResult = { added: 0, modified: 0, removed: 0, groupMods: 0 };
-    while (this.pending) {
-      const { flows, groups } = this.pending;
-      this.pending = undefined;
-      if (!this.knownInstalled) await this.readInstalled();
-      const r = await this.pushDifference(flows, groups);
-      total.added += r.added;
-      total.modified += r.modified;
-      total.removed += r.removed;
-      total.groupMods += r.groupMods;
-    }
-    return total;
+  /**
+   * Incremental: the desired tables changed by exactly `add` and `remove` (and group mods). When the
+   * installed state is unknown (a reconcile is due), falls back to reconciling against `desired`.
+   */
+  delta(add: readonly FlowEntry[], remove: readonly FlowEntry[], groupMods: readonly GroupMod[], desired: DesiredSource): Promise<SyncResult> {
+    return this.enqueue(async () => {
+      if (!this.knownInstalled) {
+        await this.readInstalled();
+        return this.pushDifference([...desired.flows()], [...desired.groups()]);
+      }
+      this.counters.deltas++;
+      const mods: FlowMod[] = [];
+      for (const flow of add) mods.push({ command: 'add', flow });
+      for (const flow of remove) mods.push({ command: 'deleteStrict', flow });
+      await this.send(mods, groupMods);
+      for (const f of remove) this.installed.delete(flowKey(f));
+      for (const f of add) this.installed.set(flowKey(f), f);
+      this.applyGroupMods(groupMods);
+      return { added: add.length, modified: 0, removed: remove.length, groupMods: groupMods.length };
+    });
+  }
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private async readInstalled(): Promise<void> {
@@ -101,13 +118,20 @@ export class SwitchSession {
     const diff = diffFlows(this.installed.values(), flows);
     const groupMods = diffGroups(this.installedGroups.values(), groups);
     this.counters.syncs++;
-    if (isEmptyDiff(diff) && groupMods.length === 0) return { added: 0, modified: 0, removed: 0, groupMods: 0 };
-    // Groups a flow points at must exist before the flow arrives, and go only after it left.
+    if (isEmptyDiff(diff) && groupMods.length === 0) return NO_CHANGE;
+    await this.send(diffToFlowMods(diff), groupMods);
+    for (const f of diff.remove) this.installed.delete(flowKey(f));
+    for (const f of [...diff.add, ...diff.modify]) this.installed.set(flowKey(f), f);
+    this.applyGroupMods(groupMods);
+    return { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, groupMods: groupMods.length };
+  }
+
+  /** Flow-mods and group-mods, groups a flow points at first and groups no flow needs last; then a barrier. */
+  private async send(mods: FlowMod[], groupMods: readonly GroupMod[]): Promise<void> {
     const groupAdds = groupMods.filter((m) => m.command !== 'delete');
     const groupDeletes = groupMods.filter((m) => m.command === 'delete');
-    const mods: FlowMod[] = diffToFlowMods(diff);
     if (groupAdds.length) this.connection.sendGroupMods(groupAdds);
-    this.connection.sendFlowMods(mods);
+    if (mods.length) this.connection.sendFlowMods(mods);
     if (groupDeletes.length) this.connection.sendGroupMods(groupDeletes);
     this.counters.flowModsSent += mods.length;
     this.counters.groupModsSent += groupMods.length;
@@ -115,16 +139,16 @@ export class SwitchSession {
     try {
       await this.connection.barrier();
     } catch (e) {
-      // We no longer know what the switch holds: read it again on the next sync.
+      // We no longer know what the switch holds: the next operation reads it again.
       this.knownInstalled = false;
       throw e;
     }
-    for (const f of diff.remove) this.installed.delete(flowKey(f));
-    for (const f of [...diff.add, ...diff.modify]) this.installed.set(flowKey(f), f);
+  }
+
+  private applyGroupMods(groupMods: readonly GroupMod[]): void {
     for (const m of groupMods) {
       if (m.command === 'delete') this.installedGroups.delete(m.group.groupId);
       else this.installedGroups.set(m.group.groupId, m.group);
     }
-    return { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, groupMods: groupMods.length };
   }
 }

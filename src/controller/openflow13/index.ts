@@ -1,0 +1,3 @@
+export * from './of13-connection.js';
+export * from './of13-server.js';
+export { isFlowStatsReplyFrame, splitFlowStatsReply, strictDeleteFromRawEntry, type SplitFlowStats } from './foreign-flows.js';

@@ -1,0 +1,181 @@
+/**
+ * The loaded intent in memory, with the lookups validation needs (addresses per subnet, MACs, ports,
+ * VNIs) kept in step with every change. Mutable inside; `snapshot()` hands out an immutable Intent,
+ * copied only when asked for after a change, so a burst of changes does not copy the maps each time.
+ *
+ * The maps keep insertion order, which is id (`seq`) order: new objects get ever higher ids, updates
+ * replace values in place, and the store loads in seq order. Lists and pagination rely on it.
+ */
+import { Cidr } from '../../net/index.js';
+import type { Endpoint, Intent, Subnet, Topology, Vpc } from '../../model/index.js';
+
+/** `dpid:port`, the key of a switch port. */
+export function portKey(dpid: number, port: number): string {
+  return `${dpid}:${port}`;
+}
+
+export function cidrOf(x: Vpc | Subnet): Cidr {
+  return new Cidr(x.cidr.network, x.cidr.prefixLength);
+}
+
+export class IntentIndex {
+  readonly vpcs = new Map<string, Vpc>();
+  readonly subnets = new Map<string, Subnet>();
+  readonly endpoints = new Map<string, Endpoint>();
+  readonly vnis = new Set<number>();
+  readonly macOwner = new Map<number, string>();
+  readonly portOwner = new Map<string, string>();
+  private readonly subnetsByVpc = new Map<string, Set<string>>();
+  /** Per subnet: endpoint IP -> endpoint id. */
+  private readonly ipsBySubnet = new Map<string, Map<number, string>>();
+  /** Per subnet: no host index below this one is free (so allocation does not rescan the taken ones). */
+  private readonly freeHint = new Map<string, number>();
+  private readonly endpointCount = new Map<string, number>();
+  private cached: Intent | undefined;
+
+  constructor(intent: Intent) {
+    for (const v of intent.vpcs.values()) this.putVpc(v);
+    for (const s of intent.subnets.values()) this.putSubnet(s);
+    for (const e of intent.endpoints.values()) this.putEndpoint(e);
+  }
+
+  snapshot(): Intent {
+    this.cached ??= { vpcs: new Map(this.vpcs), subnets: new Map(this.subnets), endpoints: new Map(this.endpoints) };
+    return this.cached;
+  }
+
+  subnetIdsOf(vpcId: string): ReadonlySet<string> {
+    return this.subnetsByVpc.get(vpcId) ?? new Set();
+  }
+
+  endpointCountOfVpc(vpcId: string): number {
+    return this.endpointCount.get(vpcId) ?? 0;
+  }
+
+  endpointCountOfSubnet(subnetId: string): number {
+    return this.ipsBySubnet.get(subnetId)?.size ?? 0;
+  }
+
+  /** The endpoint holding `ip` in the subnet, if any. */
+  ipOwner(subnetId: string, ip: number): string | undefined {
+    return this.ipsBySubnet.get(subnetId)?.get(ip);
+  }
+
+  /** The lowest usable address of the subnet that neither the gateway nor an endpoint holds. */
+  lowestFreeIp(subnet: Subnet): number | undefined {
+    const cidr = cidrOf(subnet);
+    const taken = this.ipsBySubnet.get(subnet.id);
+    for (let i = this.freeHint.get(subnet.id) ?? 0; i < cidr.hostCount; i++) {
+      const ip = cidr.hostAt(i);
+      if (ip === subnet.gateway || taken?.has(ip)) continue;
+      this.freeHint.set(subnet.id, i);
+      return ip;
+    }
+    this.freeHint.set(subnet.id, cidr.hostCount);
+    return undefined;
+  }
+
+  putVpc(v: Vpc): void {
+    const old = this.vpcs.get(v.id);
+    if (old) this.vnis.delete(old.vni);
+    this.vpcs.set(v.id, v);
+    this.vnis.add(v.vni);
+    this.cached = undefined;
+  }
+
+  removeVpc(id: string): void {
+    const v = this.vpcs.get(id);
+    if (!v) return;
+    this.vpcs.delete(id);
+    this.vnis.delete(v.vni);
+    this.subnetsByVpc.delete(id);
+    this.endpointCount.delete(id);
+    this.cached = undefined;
+  }
+
+  /** Subnets never change VPC or CIDR, so a put is an add. */
+  putSubnet(s: Subnet): void {
+    this.subnets.set(s.id, s);
+    let ids = this.subnetsByVpc.get(s.vpcId);
+    if (!ids) this.subnetsByVpc.set(s.vpcId, (ids = new Set()));
+    ids.add(s.id);
+    if (!this.ipsBySubnet.has(s.id)) this.ipsBySubnet.set(s.id, new Map());
+    this.cached = undefined;
+  }
+
+  removeSubnet(id: string): void {
+    const s = this.subnets.get(id);
+    if (!s) return;
+    this.subnets.delete(id);
+    this.subnetsByVpc.get(s.vpcId)?.delete(id);
+    this.ipsBySubnet.delete(id);
+    this.freeHint.delete(id);
+    this.cached = undefined;
+  }
+
+  putEndpoint(e: Endpoint): void {
+    const old = this.endpoints.get(e.id);
+    if (old) this.unindexEndpoint(old);
+    this.endpoints.set(e.id, e);
+    this.macOwner.set(e.mac, e.id);
+    this.portOwner.set(portKey(e.dpid, e.port), e.id);
+    this.ipsBySubnet.get(e.subnetId)?.set(e.ip, e.id);
+    this.endpointCount.set(e.vpcId, (this.endpointCount.get(e.vpcId) ?? 0) + 1);
+    this.cached = undefined;
+  }
+
+  removeEndpoint(id: string): void {
+    const e = this.endpoints.get(id);
+    if (!e) return;
+    this.unindexEndpoint(e);
+    this.endpoints.delete(id);
+    this.cached = undefined;
+  }
+
+  private unindexEndpoint(e: Endpoint): void {
+    this.macOwner.delete(e.mac);
+    this.portOwner.delete(portKey(e.dpid, e.port));
+    this.ipsBySubnet.get(e.subnetId)?.delete(e.ip);
+    this.endpointCount.set(e.vpcId, (this.endpointCount.get(e.vpcId) ?? 1) - 1);
+    const s = this.subnets.get(e.subnetId);
+    if (s) {
+      const i = cidrOf(s).hostIndex(e.ip);
+      if (i >= 0 && i < (this.freeHint.get(s.id) ?? 0)) this.freeHint.set(s.id, i);
+    }
+  }
+}
+
+/** What the topology says about ports and MACs, for endpoint placement. Rebuilt on each topology change. */
+export class TopologyIndex {
+  readonly switchByDpid = new Map<number, Topology['switches'][number]>();
+  readonly portsByDpid = new Map<number, Set<number>>();
+  /** `dpid:port` -> what holds it (`link s1:2~s2:1`, `host h1`). */
+  readonly usedPorts = new Map<string, string>();
+  readonly hostMacs = new Set<number>();
+
+  constructor(readonly topology: Topology) {
+    const dpidOf = new Map<string, number>();
+    for (const s of topology.switches) {
+      this.switchByDpid.set(s.dpid, s);
+      this.portsByDpid.set(s.dpid, new Set(s.ports.map((p) => p.number)));
+      dpidOf.set(s.name, s.dpid);
+    }
+    const use = (sw: string, port: number, what: string) => {
+      const dpid = dpidOf.get(sw);
+      if (dpid !== undefined) this.usedPorts.set(portKey(dpid, port), what);
+    };
+    for (const l of topology.links) {
+      const what = `link ${l.a.switch}:${l.a.port}~${l.b.switch}:${l.b.port}`;
+      use(l.a.switch, l.a.port, what);
+      use(l.b.switch, l.b.port, what);
+    }
+    for (const h of topology.hosts) {
+      use(h.attach.switch, h.attach.port, `host ${h.name}`);
+      this.hostMacs.add(h.mac);
+    }
+  }
+
+  dpidOfSwitch(name: string): number | undefined {
+    return this.topology.switches.find((s) => s.name === name)?.dpid;
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * The intent store: VPCs, subnets, endpoints and the topology in one SQLite file (better-sqlite3).
+ * Every change is one transaction, committed (and, with synchronous=FULL, fsynced) before the caller
+ * acknowledges it; WAL mode keeps a crash between statements from leaving anything half-written: after
+ * a kill -9 the file holds exactly the committed transactions.
+ *
+ * The store only persists; the IntentService validates. It is read whole once at start (`load`).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Endpoint, EndpointKind, Intent, Subnet, Topology, Vpc } from '../../model/index.js';
+import { migrate } from './schema.js';
+import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
+
+/** The file inside a data directory (`--data DIR`). */
+export const INTENT_STORE_FILE = 'intent.sqlite';
+
+/** Id prefixes; an id is `<prefix>-<seq>`. */
+export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep' } as const;
+export type IdKind = keyof typeof ID_PREFIX;
+
+/** Everything the store holds, as read at open. */
+export interface StoredState {
+  readonly intent: Intent;
+  /** Absent in a new store: the caller seeds it (from the topology file). */
+  readonly topology: Topology | undefined;
+  /** The highest seq ever given out per kind (ids are never reused). */
+  readonly lastSeq: Readonly<Record<IdKind, number>>;
+}
+
+/** The writes of one transaction. */
+export interface StoreWriter {
+  /** Gives out the next id of a kind (persisted with the transaction). */
+  nextId(kind: IdKind): string;
+  putVpc(vpc: Vpc): void;
+  deleteVpc(id: string): void;
+  putSubnet(subnet: Subnet): void;
+  deleteSubnet(id: string): void;
+  putEndpoint(endpoint: Endpoint): void;
+  deleteEndpoint(id: string): void;
+  putTopology(topology: Topology): void;
+}
+
+export interface IntentStore {
+  load(): StoredState;
+  /**
+   * Runs `fn` in one transaction: all its writes commit together before this returns, or none do (an
+   * exception from `fn` rolls back and propagates).
+   */
+  transaction<T>(fn: (w: StoreWriter) => T): T;
+  close(): void;
+}
+
+/** `seq` of an id this store gave out (`ep-17` -> 17), or undefined. */
+export function idSeq(kind: IdKind, id: string): number | undefined {
+  const prefix = `${ID_PREFIX[kind]}-`;
+  if (!id.startsWith(prefix)) return undefined;
+  const digits = id.slice(prefix.length);
+  if (!/^[1-9][0-9]{0,14}$/.test(digits)) return undefined;
+  return Number(digits);
+}
+
+interface VpcRow {
+  id: string;
+  name: string;
+  network: number;
+  prefix_length: number;
+  vni: number;
+}
+interface SubnetRow {
+  id: string;
+  vpc_id: string;
+  name: string;
+  network: number;
+  prefix_length: number;
+  gateway: number;
+}
+interface EndpointRow {
+  id: string;
+  kind: string;
+  vpc_id: string;
+  subnet_id: string;
+  dpid: number;
+  port: number;
+  mac: number;
+  ip: number;
+  labels: string;
+}
+
+/** Opens (creating if needed) the store at a file path, or an in-memory one for `':memory:'`. */
+export function openIntentStore(file: string): IntentStore {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    // FULL: a commit is fsynced before it returns (a process kill alone would be safe with NORMAL;
+    // FULL also survives a power cut, and changes are rare enough that the fsync is cheap).
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return new SqliteIntentStore(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** Opens the store in a data directory (created if missing). */
+export function openIntentStoreInDir(dir: string): IntentStore {
+  fs.mkdirSync(dir, { recursive: true });
+  return openIntentStore(path.join(dir, INTENT_STORE_FILE));
+}
+
+class SqliteIntentStore implements IntentStore {
+  private readonly writer: StoreWriter;
+  private readonly tx: BetterSqlite3.Transaction<(fn: (w: StoreWriter) => unknown) => unknown>;
+
+  constructor(private readonly db: BetterSqlite3.Database) {
+    // Prepared once; each write is a bound statement.
+    const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
+    const putMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    const putVpc = db.prepare(
+      `INSERT INTO vpcs (id, seq, name, network, prefix_length, vni) VALUES (@id, @seq, @name, @network, @prefixLength, @vni)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, network = excluded.network, prefix_length = excluded.prefix_length, vni = excluded.vni`,
+    );
+    const putSubnet = db.prepare(
+      `INSERT INTO subnets (id, seq, vpc_id, name, network, prefix_length, gateway) VALUES (@id, @seq, @vpcId, @name, @network, @prefixLength, @gateway)
+       ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, name = excluded.name, network = excluded.network,
+         prefix_length = excluded.prefix_length, gateway = excluded.gateway`,
+    );
+    const putEndpoint = db.prepare(
+      `INSERT INTO endpoints (id, seq, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels)
+       VALUES (@id, @seq, @kind, @vpcId, @subnetId, @dpid, @port, @mac, @ip, @labels)
+       ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, vpc_id = excluded.vpc_id, subnet_id = excluded.subnet_id,
+         dpid = excluded.dpid, port = excluded.port, mac = excluded.mac, ip = excluded.ip, labels = excluded.labels`,
+    );
+    const delVpc = db.prepare('DELETE FROM vpcs WHERE id = ?');
+    const delSubnet = db.prepare('DELETE FROM subnets WHERE id = ?');
+    const delEndpoint = db.prepare('DELETE FROM endpoints WHERE id = ?');
+    const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
+
+    const seqOf = (kind: IdKind, id: string): number => {
+      const seq = idSeq(kind, id);
+      if (seq === undefined) throw new Error(`not a ${kind} id of this store: ${id}`);
+      return seq;
+    };
+    this.writer = {
+      nextId: (kind) => {
+        const key = `seq.${kind}`;
+        const seq = Number(getMeta.get(key)?.value ?? '0') + 1;
+        putMeta.run(key, String(seq));
+        return `${ID_PREFIX[kind]}-${seq}`;
+      },
+      putVpc: (v) => {
+        putVpc.run({ id: v.id, seq: seqOf('vpc', v.id), name: v.name, network: v.cidr.network, prefixLength: v.cidr.prefixLength, vni: v.vni });
+      },
+      deleteVpc: (id) => {
+        delVpc.run(id);
+      },
+      putSubnet: (s) => {
+        putSubnet.run({ id: s.id, seq: seqOf('subnet', s.id), vpcId: s.vpcId, name: s.name, network: s.cidr.network, prefixLength: s.cidr.prefixLength, gateway: s.gateway });
+      },
+      deleteSubnet: (id) => {
+        delSubnet.run(id);
+      },
+      putEndpoint: (e) => {
+        putEndpoint.run({
+          id: e.id,
+          seq: seqOf('endpoint', e.id),
+          kind: e.kind,
+          vpcId: e.vpcId,
+          subnetId: e.subnetId,
+          dpid: e.dpid,
+          port: e.port,
+          mac: e.mac,
+          ip: e.ip,
+          labels: JSON.stringify(e.labels),
+        });
+      },
+      deleteEndpoint: (id) => {
+        delEndpoint.run(id);
+      },
+      putTopology: (t) => {
+        putTopology.run(encodeTopologyDocument(t));
+      },
+    };
+    this.tx = db.transaction((fn: (w: StoreWriter) => unknown) => fn(this.writer));
+  }
+
+  load(): StoredState {
+    const db = this.db;
+    return db.transaction((): StoredState => {
+      const vpcs = new Map<string, Vpc>();
+      for (const r of db.prepare<[], VpcRow>('SELECT id, name, network, prefix_length, vni FROM vpcs ORDER BY seq').all()) {
+        vpcs.set(r.id, { id: r.id, name: r.name, cidr: { network: r.network, prefixLength: r.prefix_length }, vni: r.vni });
+      }
+      const subnets = new Map<string, Subnet>();
+      for (const r of db.prepare<[], SubnetRow>('SELECT id, vpc_id, name, network, prefix_length, gateway FROM subnets ORDER BY seq').all()) {
+        subnets.set(r.id, { id: r.id, vpcId: r.vpc_id, name: r.name, cidr: { network: r.network, prefixLength: r.prefix_length }, gateway: r.gateway });
+      }
+      const endpoints = new Map<string, Endpoint>();
+      const endpointRows = db.prepare<[], EndpointRow>('SELECT id, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels FROM endpoints ORDER BY seq').all();
+      for (const r of endpointRows) {
+        endpoints.set(r.id, {
+          id: r.id,
+          kind: r.kind as EndpointKind,
+          vpcId: r.vpc_id,
+          subnetId: r.subnet_id,
+          dpid: r.dpid,
+          port: r.port,
+          mac: r.mac,
+          ip: r.ip,
+          labels: JSON.parse(r.labels) as Record<string, string>,
+        });
+      }
+      const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
+      const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');
+      return {
+        intent: { vpcs, subnets, endpoints },
+        topology: doc ? decodeTopologyDocument(doc.doc) : undefined,
+        lastSeq: { vpc: seq('vpc'), subnet: seq('subnet'), endpoint: seq('endpoint') },
+      };
+    })();
+  }
+
+  transaction<T>(fn: (w: StoreWriter) => T): T {
+    return this.tx(fn) as T;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

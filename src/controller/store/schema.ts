@@ -1,0 +1,70 @@
+/**
+ * The intent store's SQLite schema, one version at a time. `PRAGMA user_version` records the version a
+ * file was written with; opening a file from a newer build is refused rather than guessed at.
+ *
+ * Addresses are integers (as in src/model); `seq` is the number in an object's id (`ep-17` -> 17) and
+ * orders lists and pagination, so an id is never reused after a delete. Constraints (NOT NULL, foreign
+ * keys, UNIQUE) make a half-written or dangling row impossible even if the service had a bug.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { OvercastError } from '../../errors/index.js';
+
+export const SCHEMA_VERSION = 1;
+
+const SCHEMA_V1 = `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+CREATE TABLE vpcs (
+  id            TEXT PRIMARY KEY,
+  seq           INTEGER NOT NULL UNIQUE,
+  name          TEXT NOT NULL,
+  network       INTEGER NOT NULL CHECK (network BETWEEN 0 AND 4294967295),
+  prefix_length INTEGER NOT NULL CHECK (prefix_length BETWEEN 0 AND 32),
+  vni           INTEGER NOT NULL UNIQUE CHECK (vni >= 1)
+) STRICT;
+CREATE TABLE subnets (
+  id            TEXT PRIMARY KEY,
+  seq           INTEGER NOT NULL UNIQUE,
+  vpc_id        TEXT NOT NULL REFERENCES vpcs(id),
+  name          TEXT NOT NULL,
+  network       INTEGER NOT NULL CHECK (network BETWEEN 0 AND 4294967295),
+  prefix_length INTEGER NOT NULL CHECK (prefix_length BETWEEN 0 AND 32),
+  gateway       INTEGER NOT NULL CHECK (gateway BETWEEN 0 AND 4294967295)
+) STRICT;
+CREATE INDEX subnets_vpc ON subnets (vpc_id);
+CREATE TABLE endpoints (
+  id        TEXT PRIMARY KEY,
+  seq       INTEGER NOT NULL UNIQUE,
+  kind      TEXT NOT NULL CHECK (kind IN ('function', 'container', 'storage', 'host')),
+  vpc_id    TEXT NOT NULL REFERENCES vpcs(id),
+  subnet_id TEXT NOT NULL REFERENCES subnets(id),
+  dpid      INTEGER NOT NULL,
+  port      INTEGER NOT NULL,
+  mac       INTEGER NOT NULL UNIQUE,
+  ip        INTEGER NOT NULL,
+  labels    TEXT NOT NULL,
+  UNIQUE (subnet_id, ip),
+  UNIQUE (dpid, port)
+) STRICT;
+CREATE INDEX endpoints_vpc ON endpoints (vpc_id);
+-- The topology is one document (the topology file's JSON form): it changes rarely and always whole.
+CREATE TABLE topology (
+  id  INTEGER PRIMARY KEY CHECK (id = 1),
+  doc TEXT NOT NULL
+) STRICT;
+`;
+
+/** Creates the schema in an empty database, or checks the version of an existing one. */
+export function migrate(db: BetterSqlite3.Database, field?: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version > SCHEMA_VERSION) {
+    throw new OvercastError('OVC_ERR_STORE_SCHEMA_VERSION', `intent store schema ${version} is newer than this build's ${SCHEMA_VERSION}`, field);
+  }
+  db.transaction(() => {
+    db.exec(SCHEMA_V1);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
