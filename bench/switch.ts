@@ -7,13 +7,16 @@
  *
  * Relay and switch runs alternate for --rounds rounds and the best of each is reported: on a shared
  * 2-core machine the other processes' load is the main noise, and it only ever slows a run down.
- * A second table gives the pipeline's own cost per frame in process (no sockets), against a
- * key extraction alone.
+ * A last line gives the pipeline's own cost per frame in process (no sockets), against a key
+ * extraction alone.
+ *
+ * The children run from an esbuild bundle of this file (dist/bench-switch.mjs), not through tsx:
+ * code loaded by tsx's loader runs the datapath several times slower, which would flatter the relay.
  *
  * --rules N installs N extra non-matching rules above the forwarding rule, so a linear classifier
  * scans them all on every frame (the classifier issue compares 10 and 10k).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
@@ -79,6 +82,10 @@ async function runSwitch(sinkPort: number, rules: number): Promise<number> {
 
 async function child(): Promise<void> {
   const kind = arg('child', 'relay');
+  if (kind === 'cost') {
+    process.stdout.write(`${JSON.stringify(pipelineCost(Number(arg('rules', '0'))))}\n`);
+    return;
+  }
   const sinkPort = Number(arg('sink', '0'));
   const port = kind === 'relay' ? await runRelay(sinkPort) : await runSwitch(sinkPort, Number(arg('rules', '0')));
   process.stdout.write(`${JSON.stringify({ port })}\n`);
@@ -97,19 +104,10 @@ interface Result {
 async function measure(kind: 'relay' | 'switch', size: number, durationMs: number, window: number, rules: number): Promise<Result> {
   const sink = dgram.createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
   await new Promise<void>((r) => sink.bind(0, LO, r));
-  const me = fileURLToPath(import.meta.url);
-  const proc = spawn(process.execPath, ['--import', 'tsx', me, '--child', kind, '--sink', String(sink.address().port), '--rules', String(rules)], {
+  const proc = spawn(process.execPath, [bundlePath, '--child', kind, '--sink', String(sink.address().port), '--rules', String(rules)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const dutPort = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    proc.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve((JSON.parse(buf.slice(0, nl)) as { port: number }).port);
-    });
-    proc.on('exit', (code) => reject(new Error(`${kind} exited ${code}`)));
-  });
+  const dutPort = (await firstJsonLine<{ port: number }>(proc, kind)).port;
   const gen = dgram.createSocket({ type: 'udp4', sendBufferSize: RECV_BUFFER_BYTES });
   await new Promise<void>((r) => gen.bind(0, LO, r));
   await new Promise<void>((r) => gen.connect(dutPort, LO, r));
@@ -189,7 +187,36 @@ function pipelineCost(rules: number): { extract: number; pipeline: number } {
   return { extract, pipeline };
 }
 
+const bundlePath = fileURLToPath(new URL('../dist/bench-switch.mjs', import.meta.url));
+
+async function bundleSelf(): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: bundlePath,
+    logLevel: 'error',
+  });
+}
+
+function firstJsonLine<T>(proc: ChildProcess, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let buf = '';
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)) as T);
+    });
+    proc.on('exit', (code) => reject(new Error(`${what} exited ${code}`)));
+  });
+}
+
 async function main(): Promise<void> {
+  await bundleSelf();
   const durationMs = Number(arg('duration-ms', '2000'));
   const rounds = Number(arg('rounds', '3'));
   const window = Number(arg('window', '256'));
@@ -207,12 +234,12 @@ async function main(): Promise<void> {
     }
     console.log(`${String(size).padStart(4)} B ${fmt(relay)}   ${fmt(sw)}   ${(sw / relay).toFixed(2).padStart(12)}`);
   }
-  const cost = pipelineCost(rules);
+  const costProc = spawn(process.execPath, [bundlePath, '--child', 'cost', '--rules', String(rules)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const cost = await firstJsonLine<{ extract: number; pipeline: number }>(costProc, 'cost');
   console.log(`in process, 64 B frame: extractKey ${cost.extract.toFixed(0)} ns, whole pipeline ${cost.pipeline.toFixed(0)} ns (x${(cost.pipeline / cost.extract).toFixed(1)})`);
 }
 
-// Run only as a script, so other benchmarks can import extraRules.
-if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
-  if (process.argv.includes('--child')) await child();
-  else await main();
-}
+// Run only as a script (or as the bundled child), so other benchmarks can import extraRules.
+if (process.argv.includes('--child')) await child();
+else if (process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) await main();
+
