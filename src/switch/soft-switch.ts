@@ -113,7 +113,16 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     this.tableCount = opts.tableCount ?? DEFAULT_TABLE_COUNT;
     this.tables = new FlowTables(this.tableCount, c.createClassifier ?? createFlowClassifier, this.clock);
     this.bundles = new Bundles(this.tables, this.groups);
-    const onFrame = (port: UdpPort, frame: Buffer) => this.onFrame(port, frame);
+    const onFrame = (port: UdpPort, frame: Buffer) => {
+      try {
+        this.onFrame(port, frame);
+      } catch (e) {
+        // A bug must cost one frame, not the process: count it, log it, keep forwarding.
+        countDrop(this.drops, 'internalError');
+        port.counters.rxDropped++;
+        this.logger.error({ err: (e as Error).message, port: port.portNo }, 'datapath error');
+      }
+    };
     this.portList = opts.ports.map((spec) => new UdpPort(spec, onFrame, this.logger, this.clock, opts.recvBufferBytes ?? PORT_RECV_BUFFER_BYTES));
     for (const p of this.portList) this.portByNo.set(p.portNo, p);
     this.portNos = this.portList.map((p) => p.portNo);
