@@ -8,26 +8,18 @@
  * for an unknown address is a table-miss drop (the pipeline declares ARP's miss as drop): with no
  * VPCs yet there is nobody else to ask, and dropping keeps the controller out of the ARP path.
  */
-import { copyField, output, PORT, setField, TABLE } from '../flow/index.js';
-import { ARP_OP_REPLY, ARP_OP_REQUEST, ETH_TYPE_ARP } from '../net/packet/constants.js';
+import { TABLE } from '../flow/index.js';
+import { ARP_OP_REQUEST, ETH_TYPE_ARP } from '../net/packet/constants.js';
+import { arpReplyActions } from './arp-reply.js';
 import type { CompileStep } from './compile-step.js';
 import { PRIORITY } from './priorities.js';
 
 export const arpStep: CompileStep = {
   name: 'arp',
   host(ctx, host, emit) {
-    const request = { ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: host.ip };
-    // Order matters: each copy reads a field before the set that overwrites it.
-    const reply = [
-      copyField('ethSrc', 'ethDst'),
-      setField('ethSrc', host.mac),
-      setField('arpOp', ARP_OP_REPLY),
-      copyField('arpSha', 'arpTha'),
-      setField('arpSha', host.mac),
-      copyField('arpSpa', 'arpTpa'),
-      setField('arpSpa', host.ip),
-      output(PORT.IN_PORT),
-    ];
+    // metadata 0 is the underlay: a VPC endpoint asking for the same address never hears a host.
+    const request = { metadata: 0, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: host.ip };
+    const reply = arpReplyActions(host.mac, host.ip);
     for (const sw of ctx.hostSwitches) {
       emit(sw, { table: TABLE.ARP, priority: PRIORITY.ARP_REPLY, match: request, actions: reply });
     }

@@ -15,7 +15,8 @@ const GROUP_BIT = 0x010000000000;
 export const forwardStep: CompileStep = {
   name: 'forward',
   host(ctx, host, emit) {
-    const match = { ethDst: host.mac };
+    // Underlay only (metadata 0): a VPC frame addressed to a host's MAC must not reach it.
+    const match = { metadata: 0, ethDst: host.mac };
     const home = host.attach.switch;
     emit(home, { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match, actions: [output(host.attach.port)] });
     for (const [sw, hop] of ctx.nextHopsTo(home)) {

@@ -17,7 +17,9 @@ export const ingressStep: CompileStep = {
   name: 'ingress',
   host(_ctx, host, emit) {
     const { switch: sw, port } = host.attach;
-    const own = { inPort: port, ethSrc: host.mac };
+    // Untagged only: a tagged frame from a host must never look like fabric traffic (a tag is how a
+    // VPC travels between switches, docs/vpc.md); it falls to the host's drop.
+    const own = { inPort: port, vlanVid: 0, ethSrc: host.mac };
     const ownArp = { ...own, ethType: ETH_TYPE_ARP, arpSpa: host.ip, arpSha: host.mac };
     emit(sw, {
       table: TABLE.INGRESS,
@@ -40,7 +42,14 @@ export const ingressStep: CompileStep = {
     // A down link admits nothing: frames that still trickle in are table-miss drops.
     if (!link.up) return;
     for (const end of [link.a, link.b]) {
-      emit(end.switch, { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_LINK, match: { inPort: end.port }, actions: [], gotoTable: AFTER_INGRESS });
+      // Untagged frames are the underlay; tagged ones belong to a VPC (compile-vpc-link.ts) or drop.
+      emit(end.switch, {
+        table: TABLE.INGRESS,
+        priority: PRIORITY.INGRESS_LINK,
+        match: { inPort: end.port, vlanVid: 0 },
+        actions: [],
+        gotoTable: AFTER_INGRESS,
+      });
     }
   },
 };

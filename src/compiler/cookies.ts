@@ -17,6 +17,12 @@ export const COOKIE_KIND = {
   LINK: 2,
   /** A host's flows: port security, its ARP answers, forwarding towards it. */
   HOST: 3,
+  /** A VPC endpoint's flows: port security, its ARP answers, routing and forwarding towards it. */
+  ENDPOINT: 4,
+  /** A subnet's flows: the distributed gateway's ARP answers. */
+  SUBNET: 5,
+  /** A VPC's own flows: admitting its tagged frames from links, dropping routes to nowhere. */
+  VPC: 6,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -27,16 +33,30 @@ const KIND_COUNT = 32;
 /** Selects the kind bits (for an OpenFlow cookie mask: "all flows of kind X"). */
 export const COOKIE_KIND_MASK = (KIND_COUNT - 1) * ID_SPAN;
 
-const FNV64_OFFSET = 0xcbf29ce484222325n;
-const FNV64_PRIME = 0x100000001b3n;
-const MASK64 = (1n << 64n) - 1n;
 const encoder = new TextEncoder();
+/** FNV-1a 64's offset basis, low 48 bits, as three 16-bit limbs (low first). */
+const FNV_OFFSET_LIMBS = [0x2325, 0x8422, 0x9ce4] as const;
 
-/** FNV-1a 64-bit over the UTF-8 bytes of `name`, low 48 bits. Compile-time only, never per packet. */
+/**
+ * FNV-1a 64-bit over the UTF-8 bytes of `name`, low 48 bits. The low 48 bits of a product depend only
+ * on the low 48 bits of its factors, so three 16-bit limbs suffice (no BigInt: a full compile names
+ * tens of thousands of owners). Prime 2^40 + 0x1b3: h * prime = h * 0x1b3 + (h << 40).
+ */
 export function ownerId48(name: string): number {
-  let h = FNV64_OFFSET;
-  for (const b of encoder.encode(name)) h = ((h ^ BigInt(b)) * FNV64_PRIME) & MASK64;
-  return Number(h & ((1n << 48n) - 1n));
+  let [h0, h1, h2] = FNV_OFFSET_LIMBS as readonly number[];
+  const ascii = /^[\x00-\x7f]*$/.test(name);
+  const bytes = ascii ? undefined : encoder.encode(name);
+  const n = bytes ? bytes.length : name.length;
+  for (let i = 0; i < n; i++) {
+    h0 ^= bytes ? bytes[i] : name.charCodeAt(i);
+    const t0 = h0 * 0x1b3;
+    const t1 = h1 * 0x1b3 + (t0 >>> 16);
+    const t2 = h2 * 0x1b3 + (h0 << 8) + (t1 >>> 16);
+    h0 = t0 & 0xffff;
+    h1 = t1 & 0xffff;
+    h2 = t2 & 0xffff;
+  }
+  return h2 * 2 ** 32 + h1 * 2 ** 16 + h0;
 }
 
 export function makeCookie(kind: CookieKind, id: number): number {
@@ -51,6 +71,18 @@ export function hostCookie(hostName: string): number {
 
 export function linkCookie(linkId: string): number {
   return makeCookie('LINK', ownerId48(linkId));
+}
+
+export function endpointCookie(endpointId: string): number {
+  return makeCookie('ENDPOINT', ownerId48(endpointId));
+}
+
+export function subnetCookie(subnetId: string): number {
+  return makeCookie('SUBNET', ownerId48(subnetId));
+}
+
+export function vpcCookie(vpcId: string): number {
+  return makeCookie('VPC', ownerId48(vpcId));
 }
 
 /** The owner kind a cookie names, or undefined for a cookie outside the scheme (e.g. 0). */

@@ -6,3 +6,17 @@ export { ingressStep } from './compile-ingress.js';
 export { arpStep } from './compile-arp.js';
 export { forwardStep } from './compile-forward.js';
 export * from './compile-forwarding.js';
+export { arpReplyActions } from './arp-reply.js';
+export * from './vpc-encoding.js';
+export { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type EndpointPlan, type OwnerFlows, type VpcPlan } from './compile-vpc-flows.js';
+export { sameFlow } from './flow-equality.js';
+export { OwnerRegistry, type OwnerKind, type OwnerName } from './owner-registry.js';
+export {
+  createIncrementalCompiler,
+  fullCompile,
+  type CompilerStats,
+  type IncrementalCompiler,
+  type IntentChange,
+  type SwitchDelta,
+  type TablesDelta,
+} from './incremental-compiler.js';
