@@ -165,7 +165,7 @@ export class Of13Connection implements SwitchConnection {
       ports: ports
         .flatMap((r) => (r.type === 'portDescReply' ? r.ports.filter(isDataPort).map(toSwitchPort) : []))
         .sort((a, b) => a.number - b.number),
-      description: desc ? `${desc.mfrDesc} ${desc.swDesc}`.trim() : 'OpenFlow 1.3 switch',
+      description: desc ? `${desc.hwDesc} ${desc.swDesc}`.trim() : 'OpenFlow 1.3 switch',
     };
     this.startKeepalive();
     return this.features;
