@@ -1,0 +1,4 @@
+export * from './common.js';
+export * from './vpc.js';
+export * from './endpoint.js';
+export * from './topology.js';

@@ -1,0 +1,40 @@
+/** Topology admin shapes: a switch, a link, a link's state, and the topology as JSON. */
+import { Type } from '@sinclair/typebox';
+import { linkId, type Topology } from '../../model/index.js';
+import { formatIpv4, formatMac } from '../../net/index.js';
+import { PortRefJson } from './common.js';
+
+const PortJson = Type.Object({ number: Type.Integer({ minimum: 1, maximum: 0xffffff00 }), name: Type.Optional(Type.String({ maxLength: 64 })) });
+
+export const AddSwitchBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  dpid: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  ports: Type.Array(Type.Union([Type.Integer({ minimum: 1, maximum: 0xffffff00 }), PortJson]), { maxItems: 4096, description: 'Port numbers, or {number, name}' }),
+});
+
+export const AddLinkBody = Type.Object({
+  a: PortRefJson,
+  b: PortRefJson,
+  up: Type.Optional(Type.Boolean({ default: true })),
+});
+
+export const LinkStateBody = Type.Object({ up: Type.Boolean() });
+
+export const SwitchNameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
+export const LinkIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 160, description: 'The link id, `s1:2~s2:1` (ends sorted)' }) });
+
+export const TopologyJson = Type.Object({
+  name: Type.String(),
+  switches: Type.Array(Type.Object({ name: Type.String(), dpid: Type.Integer(), ports: Type.Array(PortJson) })),
+  links: Type.Array(Type.Object({ id: Type.String(), a: PortRefJson, b: PortRefJson, up: Type.Boolean() })),
+  hosts: Type.Array(Type.Object({ name: Type.String(), mac: Type.String(), ip: Type.String(), attach: PortRefJson })),
+});
+
+export function topologyJson(t: Topology) {
+  return {
+    name: t.name,
+    switches: t.switches.map((s) => ({ name: s.name, dpid: s.dpid, ports: s.ports })),
+    links: t.links.map((l) => ({ id: linkId(l), a: l.a, b: l.b, up: l.up })),
+    hosts: t.hosts.map((h) => ({ name: h.name, mac: formatMac(h.mac), ip: `${formatIpv4(h.ip)}/${h.prefixLength}`, attach: h.attach })),
+  };
+}

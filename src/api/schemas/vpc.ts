@@ -1,0 +1,47 @@
+/** VPC and subnet JSON shapes, and their formatting from the model (addresses as text). */
+import { Type } from '@sinclair/typebox';
+import type { Subnet, Vpc } from '../../model/index.js';
+import { Cidr, formatCidr, formatIpv4 } from '../../net/index.js';
+
+const CidrText = Type.String({ maxLength: 18, examples: ['10.0.0.0/16'] });
+
+export const VpcJson = Type.Object({
+  id: Type.String({ examples: ['vpc-1'] }),
+  name: Type.String(),
+  cidr: CidrText,
+  vni: Type.Integer({ description: 'Tenant number carried between switches (1..4094)' }),
+});
+
+export const CreateVpcBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 128 }),
+  cidr: CidrText,
+});
+
+export const UpdateVpcBody = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  cidr: Type.Optional(CidrText),
+});
+
+export const SubnetJson = Type.Object({
+  id: Type.String({ examples: ['subnet-1'] }),
+  vpc: Type.String(),
+  name: Type.String(),
+  cidr: CidrText,
+  gateway: Type.String({ examples: ['10.0.1.1'] }),
+});
+
+export const CreateSubnetBody = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  cidr: CidrText,
+  gateway: Type.Optional(Type.String({ maxLength: 15, description: 'Default: the first host address' })),
+});
+
+export const SubnetParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), subnetId: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export function vpcJson(v: Vpc) {
+  return { id: v.id, name: v.name, cidr: formatCidr(new Cidr(v.cidr.network, v.cidr.prefixLength)), vni: v.vni };
+}
+
+export function subnetJson(s: Subnet) {
+  return { id: s.id, vpc: s.vpcId, name: s.name, cidr: formatCidr(new Cidr(s.cidr.network, s.cidr.prefixLength)), gateway: formatIpv4(s.gateway) };
+}
