@@ -20,3 +20,15 @@ export {
   type SwitchDelta,
   type TablesDelta,
 } from './incremental-compiler.js';
+export {
+  buildTraceFrame,
+  traceIntent,
+  type ExitTarget,
+  type HeaderSummary,
+  type IntentTrace,
+  type TraceHop,
+  type TraceOptions,
+  type TracePacket,
+  type TraceStart,
+  type TraceTableStep,
+} from './trace-intent.js';
