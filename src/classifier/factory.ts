@@ -6,9 +6,10 @@ import { OvercastError } from '../errors/index.js';
 import type { Classifier } from './classifier.js';
 import { CachedClassifier, DEFAULT_CACHE_ENTRIES } from './flow-cache.js';
 import { LinearClassifier } from './linear.js';
+import { FlatLinearClassifier } from './linear-flat.js';
 import { TupleSpaceClassifier } from './tuple-space.js';
 
-export const CLASSIFIER_ALGOS = ['default', 'tuplemerge', 'tuplemerge+cache', 'pstss', 'tss', 'tss+cache', 'linear'] as const;
+export const CLASSIFIER_ALGOS = ['default', 'tuplemerge', 'tuplemerge+cache', 'pstss', 'tss', 'tss+cache', 'linear', 'linear-flat'] as const;
 export type ClassifierAlgo = (typeof CLASSIFIER_ALGOS)[number];
 
 export function isClassifierAlgo(name: string): name is ClassifierAlgo {
@@ -24,7 +25,7 @@ export interface ClassifierFactoryOptions {
  * - `default` = `tuplemerge+cache`: what the softswitch uses.
  * - `tuplemerge`: the fast classifier without a cache.
  * - `pstss`, `tss`: tuple-space search with and without priority-sorted tables (baselines).
- * - `linear`: the reference oracle.
+ * - `linear`: the reference oracle; `linear-flat`: linear search over flat records (the benchmark baseline).
  * Throws OVC_ERR_CLASSIFIER_UNKNOWN_ALGO for any other name.
  */
 export function createClassifier<T>(algo: string = 'default', options: ClassifierFactoryOptions = {}): Classifier<T> {
@@ -43,6 +44,8 @@ export function createClassifier<T>(algo: string = 'default', options: Classifie
       return new CachedClassifier<T>(new TupleSpaceClassifier<T>('tss', { merge: false, prioritySort: false }), entries);
     case 'linear':
       return new LinearClassifier<T>();
+    case 'linear-flat':
+      return new FlatLinearClassifier<T>();
     default:
       throw new OvercastError('OVC_ERR_CLASSIFIER_UNKNOWN_ALGO', `unknown classifier "${algo}" (known: ${CLASSIFIER_ALGOS.join(', ')})`, 'algo');
   }

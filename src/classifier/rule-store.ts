@@ -48,18 +48,27 @@ export function rangeCoverMask(lo: number, hi: number, full: number): number {
   return (full & ~below) >>> 0;
 }
 
+/** Record layout, in Int32 words from the record start (always even, so the f64 view lines up). */
+const R_PRI = 0; // f64 at word 0-1
+const R_ID = 2; // f64 at word 2-3
+export const R_NEXT = 4; // next rule in the bucket chain (owned by the tuple tables)
+const R_NMASK = 5;
+const R_NRANGE = 6;
+const R_CONDS = 8;
+
 export class RuleStore<T> {
   capacity: number;
+  /** Int32 words per rule record; grows (with a re-layout) when a rule needs more conditions. */
+  stride: number;
+  /**
+   * One record per rule index: priority and id (as f64, via `f64`), chain link, condition counts and
+   * the (slot, mask, value) / (slot, lo, span) triples. Everything a lookup touches for one rule sits
+   * in one or two cache lines: a structure of arrays cost four or five misses per rule checked.
+   */
+  rec: Int32Array;
+  f64: Float64Array;
   /** Rule per index (undefined when free). */
   rules: (ClassifierRule<T> | undefined)[] = [];
-  priority: Float64Array;
-  id: Float64Array;
-  condStart: Int32Array;
-  nMask: Uint8Array;
-  nRange: Uint8Array;
-  conds: Int32Array;
-  condEnd = 0;
-  private condGarbage = 0;
   private free: number[] = [];
   private next = 0;
   readonly byId = new Map<number, number>();
@@ -67,37 +76,52 @@ export class RuleStore<T> {
   readonly effMask = new Int32Array(MATCHABLE_WORDS);
   readonly effValue = new Int32Array(MATCHABLE_WORDS);
 
-  constructor(initial = 64) {
+  constructor(initial = 64, stride = 30) {
     this.capacity = initial;
-    this.priority = new Float64Array(initial);
-    this.id = new Float64Array(initial);
-    this.condStart = new Int32Array(initial);
-    this.nMask = new Uint8Array(initial);
-    this.nRange = new Uint8Array(initial);
-    this.conds = new Int32Array(initial * 9);
+    this.stride = stride;
+    this.rec = new Int32Array(initial * stride);
+    this.f64 = new Float64Array(this.rec.buffer);
   }
 
   get count(): number {
     return this.byId.size;
   }
 
+  priority(r: number): number {
+    return this.f64[(r * this.stride + R_PRI) >> 1];
+  }
+  id(r: number): number {
+    return this.f64[(r * this.stride + R_ID) >> 1];
+  }
+  getNext(r: number): number {
+    return this.rec[r * this.stride + R_NEXT];
+  }
+  setNext(r: number, v: number): void {
+    this.rec[r * this.stride + R_NEXT] = v;
+  }
+
   /** Store a rule's conditions; returns its index. The caller checked the id is new. */
   add(rule: ClassifierRule<T>): number {
-    let r: number;
-    if (this.free.length > 0) r = this.free.pop() as number;
-    else {
-      if (this.next === this.capacity) this.grow();
-      r = this.next++;
-    }
     const { value, mask } = rule.match;
     const ranges = rule.ranges ?? [];
     let nm = 0;
     for (let s = 0; s < MATCHABLE_WORDS; s++) if (mask[s] !== 0) nm++;
-    const need = 3 * (nm + ranges.length);
-    if (this.condEnd + need > this.conds.length) this.compactOrGrow(need);
-    let p = this.condEnd;
-    this.condStart[r] = p;
-    const c = this.conds;
+    const need = (R_CONDS + 3 * (nm + ranges.length) + 1) & ~1;
+    if (need > this.stride) this.relayout(this.capacity, need);
+    let r: number;
+    if (this.free.length > 0) r = this.free.pop() as number;
+    else {
+      if (this.next === this.capacity) this.relayout(this.capacity * 2, this.stride);
+      r = this.next++;
+    }
+    const o = r * this.stride;
+    const c = this.rec;
+    this.f64[(o + R_PRI) >> 1] = rule.priority;
+    this.f64[(o + R_ID) >> 1] = rule.id;
+    c[o + R_NEXT] = -1;
+    c[o + R_NMASK] = nm;
+    c[o + R_NRANGE] = ranges.length;
+    let p = o + R_CONDS;
     for (let s = 0; s < MATCHABLE_WORDS; s++) {
       if (mask[s] === 0) continue;
       c[p] = s;
@@ -111,11 +135,6 @@ export class RuleStore<T> {
       c[p + 2] = (g.hi - g.lo) | 0;
       p += 3;
     }
-    this.condEnd = p;
-    this.nMask[r] = nm;
-    this.nRange[r] = ranges.length;
-    this.priority[r] = rule.priority;
-    this.id[r] = rule.id;
     this.rules[r] = rule;
     this.byId.set(rule.id, r);
     return r;
@@ -126,21 +145,39 @@ export class RuleStore<T> {
     if (rule === undefined) return;
     this.byId.delete(rule.id);
     this.rules[r] = undefined;
-    this.condGarbage += 3 * (this.nMask[r] + this.nRange[r]);
-    this.nMask[r] = 0;
-    this.nRange[r] = 0;
     this.free.push(r);
   }
 
   /** Does the rule at index r match the key? The hot-path check. */
   matches(r: number, key: Uint32Array): boolean {
-    const c = this.conds;
-    let p = this.condStart[r];
-    const em = p + 3 * this.nMask[r];
+    const c = this.rec;
+    const o = r * this.stride;
+    let p = o + R_CONDS;
+    const em = p + 3 * c[o + R_NMASK];
     for (; p < em; p += 3) if ((key[c[p]] & c[p + 1]) !== c[p + 2]) return false;
-    const er = em + 3 * this.nRange[r];
+    const er = em + 3 * c[o + R_NRANGE];
     for (; p < er; p += 3) if ((key[c[p]] - c[p + 1]) >>> 0 > c[p + 2] >>> 0) return false;
     return true;
+  }
+
+  /**
+   * Reorder rule r's value/mask conditions so those its table's hash already (almost surely) settled
+   * come last: a rule met in a chain shares the packet's hashed bits, so the other fields are the ones
+   * that reject it, and checking them first saves work on every rejected rule.
+   */
+  orderConds(r: number, settled: (slot: number, mask: number) => boolean): void {
+    const c = this.rec;
+    const o = r * this.stride;
+    const start = o + R_CONDS;
+    const n = c[o + R_NMASK];
+    const tmp: number[] = [];
+    for (const pass of [false, true]) {
+      for (let i = 0; i < n; i++) {
+        const p = start + 3 * i;
+        if (settled(c[p], c[p + 1]) === pass) tmp.push(c[p], c[p + 1], c[p + 2]);
+      }
+    }
+    for (let i = 0; i < tmp.length; i++) c[start + i] = tmp[i];
   }
 
   /**
@@ -152,14 +189,15 @@ export class RuleStore<T> {
     const v = this.effValue;
     m.fill(0);
     v.fill(0);
-    const c = this.conds;
-    let p = this.condStart[r];
-    const em = p + 3 * this.nMask[r];
+    const c = this.rec;
+    const o = r * this.stride;
+    let p = o + R_CONDS;
+    const em = p + 3 * c[o + R_NMASK];
     for (; p < em; p += 3) {
       m[c[p]] |= c[p + 1];
       v[c[p]] |= c[p + 2];
     }
-    const er = em + 3 * this.nRange[r];
+    const er = em + 3 * c[o + R_NRANGE];
     for (; p < er; p += 3) {
       const s = c[p];
       const lo = c[p + 1] >>> 0;
@@ -173,54 +211,17 @@ export class RuleStore<T> {
 
   /** Bytes held by the typed arrays (the rule objects themselves belong to the caller). */
   bytes(): number {
-    return (
-      this.priority.byteLength +
-      this.id.byteLength +
-      this.condStart.byteLength +
-      this.nMask.byteLength +
-      this.nRange.byteLength +
-      this.conds.byteLength +
-      this.capacity * 8
-    );
+    return this.rec.byteLength + this.capacity * 8;
   }
 
-  private grow(): void {
-    const cap = this.capacity * 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.priority = f64(this.priority);
-    this.id = f64(this.id);
-    const i32 = new Int32Array(cap);
-    i32.set(this.condStart);
-    this.condStart = i32;
-    const u8a = new Uint8Array(cap);
-    u8a.set(this.nMask);
-    this.nMask = u8a;
-    const u8b = new Uint8Array(cap);
-    u8b.set(this.nRange);
-    this.nRange = u8b;
-    this.capacity = cap;
-  }
-
-  /** Deleted rules leave holes in the pool: squeeze them out when they are half of it, else grow. */
-  private compactOrGrow(need: number): void {
-    const live = this.condEnd - this.condGarbage;
-    const size = Math.max(this.conds.length, 2 * (live + need));
-    const out = new Int32Array(this.condGarbage * 2 > this.condEnd ? size : Math.max(size, this.conds.length * 2));
-    let p = 0;
-    for (let r = 0; r < this.next; r++) {
-      if (this.rules[r] === undefined) continue;
-      const n = 3 * (this.nMask[r] + this.nRange[r]);
-      const s = this.condStart[r];
-      out.set(this.conds.subarray(s, s + n), p);
-      this.condStart[r] = p;
-      p += n;
-    }
-    this.conds = out;
-    this.condEnd = p;
-    this.condGarbage = 0;
+  /** Grow the record array and/or widen every record (rule indices, and so chains, stay valid). */
+  private relayout(capacity: number, stride: number): void {
+    const out = new Int32Array(capacity * stride);
+    const old = this.stride;
+    for (let r = 0; r < this.next; r++) out.set(this.rec.subarray(r * old, (r + 1) * old), r * stride);
+    this.rec = out;
+    this.f64 = new Float64Array(out.buffer);
+    this.capacity = capacity;
+    this.stride = stride;
   }
 }

@@ -17,7 +17,7 @@
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { OvercastError } from '../errors/index.js';
 import type { Classifier, ClassifierRule } from './classifier.js';
-import { RuleStore, SLOT_FULL_MASK } from './rule-store.js';
+import { R_NEXT, RuleStore, SLOT_FULL_MASK } from './rule-store.js';
 import { HASH_SEED, NO_RULE, TupleTable, mixWord, popcount, tupleSignature } from './tuple-table.js';
 
 export interface TupleSpaceOptions {
@@ -44,8 +44,8 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = { merge: true, prioritySo
 export class TupleSpaceClassifier<T> implements Classifier<T> {
   readonly name: string;
   private readonly opts: TupleSpaceOptions;
+  private readonly sorted: boolean;
   private readonly store = new RuleStore<T>();
-  private next = new Int32Array(64);
   private ruleHash = new Int32Array(64);
   private rulePos = new Int32Array(64);
   private ruleTable: (TupleTable | undefined)[] = [];
@@ -57,6 +57,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
     this.name = name;
     this.opts = { ...TUPLE_MERGE_DEFAULTS, ...options };
+    this.sorted = this.opts.prioritySort;
   }
 
   get size(): number {
@@ -101,11 +102,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
     const store = this.store;
-    const pri = store.priority;
-    const ids = store.id;
-    const next = this.next;
+    const rec = store.rec;
+    const f64 = store.f64;
+    const stride = store.stride;
     const tables = this.tables;
-    const sorted = this.opts.prioritySort;
+    const sorted = this.sorted;
     let best = NO_RULE;
     let bestPri = -Infinity;
     let bestId = Infinity;
@@ -118,16 +119,17 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       for (let i = 0; i < table.n; i++) h = mixWord(h, key[slots[i]] & masks[i]);
       let r = table.heads[h & table.capMask];
       while (r !== NO_RULE) {
-        const p = pri[r];
+        const o = r * stride;
+        const p = f64[o >> 1];
         // Chains are best-first: once a rule cannot beat the answer in hand, none after it can.
-        if (p < bestPri || (p === bestPri && ids[r] > bestId)) break;
+        if (p < bestPri || (p === bestPri && f64[(o >> 1) + 1] > bestId)) break;
         if (store.matches(r, key)) {
           best = r;
           bestPri = p;
-          bestId = ids[r];
+          bestId = f64[(o >> 1) + 1];
           break;
         }
-        r = next[r];
+        r = rec[o + R_NEXT];
       }
     }
     return best === NO_RULE ? undefined : store.rules[best];
@@ -146,13 +148,13 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (const table of this.tables) {
       if (this.opts.prioritySort && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
       tables++;
-      for (let r = table.heads[table.hashKey(key) & table.capMask]; r !== NO_RULE; r = this.next[r]) {
-        const p = store.priority[r];
-        if (p < bestPri || (p === bestPri && store.id[r] > bestId)) break;
+      for (let r = table.heads[table.hashKey(key) & table.capMask]; r !== NO_RULE; r = store.getNext(r)) {
+        const p = store.priority(r);
+        if (p < bestPri || (p === bestPri && store.id(r) > bestId)) break;
         rules++;
         if (store.matches(r, key)) {
           bestPri = p;
-          bestId = store.id[r];
+          bestId = store.id(r);
           break;
         }
       }
@@ -162,7 +164,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   /** Bytes of the index (typed arrays and table headers), excluding the caller's rule objects. */
   memoryBytes(): number {
-    let b = this.store.bytes() + this.next.byteLength + this.ruleHash.byteLength + this.rulePos.byteLength + this.ruleTable.length * 8;
+    let b = this.store.bytes() + this.ruleHash.byteLength + this.rulePos.byteLength + this.ruleTable.length * 8;
     for (const t of this.tables) b += t.heads.byteLength + t.members.byteLength + t.slots.byteLength * 2 + 96;
     return b;
   }
@@ -171,13 +173,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   private ensureCapacity(): void {
     const cap = this.store.capacity;
-    if (this.next.length >= cap) return;
+    if (this.ruleHash.length >= cap) return;
     const grow = (a: Int32Array) => {
       const b = new Int32Array(cap);
       b.set(a);
       return b;
     };
-    this.next = grow(this.next);
     this.ruleHash = grow(this.ruleHash);
     this.rulePos = grow(this.rulePos);
   }
@@ -232,9 +233,9 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   }
 
   private beatsIdx(a: number, b: number): boolean {
-    const pa = this.store.priority[a];
-    const pb = this.store.priority[b];
-    return pa > pb || (pa === pb && this.store.id[a] < this.store.id[b]);
+    const pa = this.store.priority(a);
+    const pb = this.store.priority(b);
+    return pa > pb || (pa === pb && this.store.id(a) < this.store.id(b));
   }
 
   /** Link rule r into table t under hash h; returns how many rules share that hash there. */
@@ -242,6 +243,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     if ((t.count + 1) * 2 > t.heads.length) this.rehash(t, t.heads.length * 2);
     this.ruleTable[r] = t;
     this.ruleHash[r] = h;
+    this.store.orderConds(r, (slot, mask) => t.maskOf(slot) === mask);
     const sameKey = this.link(r, t);
     if (t.count === t.members.length) {
       const m = new Int32Array(t.members.length * 2);
@@ -251,8 +253,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     t.members[t.count] = r;
     this.rulePos[r] = t.count;
     t.count++;
-    const pri = this.store.priority[r];
-    const id = this.store.id[r];
+    const pri = this.store.priority(r);
+    const id = this.store.id(r);
     if (pri > t.maxPri || (pri === t.maxPri && id < t.maxId)) {
       t.maxPri = pri;
       t.maxId = id;
@@ -265,34 +267,34 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private link(r: number, t: TupleTable): number {
     const h = this.ruleHash[r];
     const b = h & t.capMask;
-    const next = this.next;
+    const store = this.store;
     let prev = NO_RULE;
     let cur = t.heads[b];
     let same = 1;
     while (cur !== NO_RULE && this.beatsIdx(cur, r)) {
       if (this.ruleHash[cur] === h) same++;
       prev = cur;
-      cur = next[cur];
+      cur = store.getNext(cur);
     }
-    next[r] = cur;
+    store.setNext(r, cur);
     if (prev === NO_RULE) t.heads[b] = r;
-    else next[prev] = r;
-    for (let c = cur; c !== NO_RULE; c = next[c]) if (this.ruleHash[c] === h) same++;
+    else store.setNext(prev, r);
+    for (let c = cur; c !== NO_RULE; c = store.getNext(c)) if (this.ruleHash[c] === h) same++;
     return same;
   }
 
   private unlink(r: number): void {
     const t = this.ruleTable[r] as TupleTable;
     const b = this.ruleHash[r] & t.capMask;
-    const next = this.next;
+    const store = this.store;
     let prev = NO_RULE;
     let cur = t.heads[b];
     while (cur !== r) {
       prev = cur;
-      cur = next[cur];
+      cur = store.getNext(cur);
     }
-    if (prev === NO_RULE) t.heads[b] = next[r];
-    else next[prev] = next[r];
+    if (prev === NO_RULE) t.heads[b] = store.getNext(r);
+    else store.setNext(prev, store.getNext(r));
     const pos = this.rulePos[r];
     const last = t.members[t.count - 1];
     t.members[pos] = last;
@@ -304,17 +306,17 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       this.tables.splice(this.tables.indexOf(t), 1);
       return;
     }
-    if (this.store.priority[r] === t.maxPri && this.store.id[r] === t.maxId) {
+    if (this.store.priority(r) === t.maxPri && this.store.id(r) === t.maxId) {
       // The best rule left: find the new best. O(table), and only when the table's top rule goes.
       let bp = -Infinity;
       let bi = Infinity;
-      const pri = this.store.priority;
-      const ids = this.store.id;
       for (let i = 0; i < t.count; i++) {
         const m = t.members[i];
-        if (pri[m] > bp || (pri[m] === bp && ids[m] < bi)) {
-          bp = pri[m];
-          bi = ids[m];
+        const p = this.store.priority(m);
+        const id = this.store.id(m);
+        if (p > bp || (p === bp && id < bi)) {
+          bp = p;
+          bi = id;
         }
       }
       t.maxPri = bp;
@@ -352,7 +354,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   private split(t: TupleTable, h: number): void {
     const colliders: number[] = [];
-    for (let c = t.heads[h & t.capMask]; c !== NO_RULE; c = this.next[c]) if (this.ruleHash[c] === h) colliders.push(c);
+    for (let c = t.heads[h & t.capMask]; c !== NO_RULE; c = this.store.getNext(c)) if (this.ruleHash[c] === h) colliders.push(c);
     const common = new Int32Array(MATCHABLE_WORDS).fill(-1);
     const union = new Int32Array(MATCHABLE_WORDS);
     for (const r of colliders) {

@@ -68,6 +68,12 @@ export class TupleTable {
     return h;
   }
 
+  /** The tuple's mask on a slot (0 when the slot is not hashed). */
+  maskOf(slot: number): number {
+    for (let i = 0; i < this.n; i++) if (this.slots[i] === slot) return this.masks[i];
+    return 0;
+  }
+
   /** May a rule with this effective mask live here? Only if the tuple asks for no bit the rule leaves free. */
   accepts(effMask: Int32Array): boolean {
     for (let i = 0; i < this.n; i++) {

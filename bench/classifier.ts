@@ -1,0 +1,280 @@
+/**
+ * The classifier suite (`npm run bench:classifier`): generated ClassBench acl1/fw1/ipc1 at 1k, 10k and
+ * 100k rules, each with its 1M-header trace, classified by linear, TSS, priority-sorted TSS, ours
+ * (TupleMerge-style) and ours behind the flow cache, in the same run. Prints lookups/s, build time,
+ * updates/s and memory, ratios against TSS and linear, and the TupleMerge (online) C++ figure measured
+ * on this machine (../shared/classbench/results.csv) for scale.
+ *
+ * Run: node --expose-gc --import tsx bench/classifier.ts [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
+ *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE]
+ * Without --expose-gc the memory column is the index's own typed-array estimate only.
+ *
+ * Sampling, said in the output: linear classifies an evenly spaced sample of the trace (20k headers by
+ * default; 1M x 100k rules would take an hour); any classifier whose first run projects past the time
+ * budget is also measured on an evenly spaced sample. Rates are per lookup either way.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createPacketKey } from '../src/flow/index.js';
+import {
+  CachedClassifier,
+  TupleSpaceClassifier,
+  createClassifier,
+  traceKey,
+  TRACE_WORDS,
+  type ClassBenchTrace,
+  type Classifier,
+  type ClassifierRule,
+} from '../src/classifier/index.js';
+import { loadClassBenchRules, loadClassBenchTrace, readClassBenchText } from '../src/cli/bench-classifier.js';
+
+const SHARED = new URL('../../shared/classbench/', import.meta.url).pathname;
+const ALGOS = ['linear', 'linear-flat', 'tss', 'pstss', 'tuplemerge', 'tuplemerge+cache'] as const;
+
+interface Args {
+  sets: string[];
+  sizes: string[];
+  runs: number;
+  budgetMs: number;
+  linearPackets: number;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  return {
+    sets: (get('sets') ?? 'acl1,fw1,ipc1').split(','),
+    sizes: (get('sizes') ?? '1k,10k,100k').split(','),
+    runs: Number(get('runs') ?? 3),
+    budgetMs: Number(get('budget-ms') ?? 3000),
+    linearPackets: Number(get('linear-packets') ?? 20000),
+    json: get('json'),
+  };
+}
+
+interface Row {
+  set: string;
+  rules: number;
+  algo: string;
+  packets: number;
+  sampled: boolean;
+  mlps: number;
+  buildMs: number;
+  updatesPerSec: number | null;
+  updateUs: number | null;
+  memKB: number;
+  tables: number | null;
+  cacheHitRate: number | null;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function heapBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
+/** Every `step`-th header as its own trace, so a sample keeps the trace's mix of rules. */
+function sampleTrace(trace: ClassBenchTrace, n: number): ClassBenchTrace {
+  if (n >= trace.count) return trace;
+  const headers = new Uint32Array(n * TRACE_WORDS);
+  const filterIdx = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const j = Math.floor((i * trace.count) / n);
+    headers.set(trace.headers.subarray(j * TRACE_WORDS, (j + 1) * TRACE_WORDS), i * TRACE_WORDS);
+    filterIdx[i] = trace.filterIdx[j];
+  }
+  return { count: n, headers, filterIdx };
+}
+
+/**
+ * CPU time of this process in ns. The figures are per CPU-second, as in the C++ harnesses' results.csv:
+ * the machine is shared, and wall time under contention measures the neighbours, not the classifier.
+ */
+function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1e3;
+}
+
+let sink = 0;
+function classify(c: Classifier<number>, trace: ClassBenchTrace): number {
+  const key = createPacketKey();
+  let acc = 0;
+  const t0 = cpuNs();
+  for (let i = 0; i < trace.count; i++) {
+    traceKey(trace, i, key);
+    const r = c.lookup(key);
+    acc += r === undefined ? -1 : r.payload;
+  }
+  const ns = cpuNs() - t0;
+  sink += acc;
+  return ns;
+}
+
+/** A deterministic PRNG (mulberry32): the bench must pick the same updates every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Online updates, as the TupleMerge harness does them: from the full set, alternately remove a random
+ * present rule and re-insert a random absent one. Returns microseconds per operation.
+ */
+function measureUpdates(c: Classifier<number>, rules: readonly ClassifierRule<number>[], ops: number): number {
+  const rand = prng(42);
+  const present = rules.map((r) => r.id);
+  const absent: ClassifierRule<number>[] = [];
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  const t0 = cpuNs();
+  for (let i = 0; i < ops; i++) {
+    if (i % 2 === 0 || absent.length === 0) {
+      const k = Math.floor(rand() * present.length);
+      const id = present[k];
+      present[k] = present[present.length - 1];
+      present.pop();
+      c.remove(id);
+      absent.push(byId.get(id) as ClassifierRule<number>);
+    } else {
+      const k = Math.floor(rand() * absent.length);
+      const r = absent[k];
+      absent[k] = absent[absent.length - 1];
+      absent.pop();
+      c.insert(r);
+      present.push(r.id);
+    }
+  }
+  const us = (cpuNs() - t0) / 1e3 / ops;
+  // Put the removed rules back so later measurements see the full set.
+  for (const r of absent) c.insert(r);
+  return us;
+}
+
+function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], fullTrace: ClassBenchTrace, args: Args): Row {
+  let trace = algo.startsWith('linear') ? sampleTrace(fullTrace, args.linearPackets) : fullTrace;
+  const builds: number[] = [];
+  const rates: number[] = [];
+  let c: Classifier<number> | undefined;
+  let memKB = 0;
+  for (let run = 0; run < args.runs; run++) {
+    c = undefined;
+    gc?.();
+    const before = heapBytes();
+    const t0 = cpuNs();
+    const built = createClassifier<number>(algo);
+    for (const r of rules) built.insert(r);
+    builds.push((cpuNs() - t0) / 1e6);
+    gc?.();
+    if (run === 0) memKB = gc ? (heapBytes() - before) / 1024 : estimateBytes(built) / 1024;
+    c = built;
+    const ns = classify(c, trace);
+    rates.push(trace.count / (ns / 1e9));
+    // A classifier too slow for the budget on the whole trace continues on a sample of it.
+    const projectedMs = (ns / 1e6) * (args.runs - run - 1);
+    if (projectedMs > args.budgetMs && trace.count > 20000) {
+      trace = sampleTrace(fullTrace, Math.max(20000, Math.floor((trace.count * args.budgetMs) / projectedMs)));
+    }
+  }
+  const cls = c as Classifier<number>;
+  let updateUs: number | null = null;
+  if (!(cls instanceof CachedClassifier)) {
+    const ops = algo.startsWith('linear') ? Math.min(2000, rules.length) : Math.min(100000, rules.length * 4);
+    updateUs = measureUpdates(cls, rules, ops);
+  }
+  const inner = cls instanceof CachedClassifier ? cls.inner : cls;
+  return {
+    set,
+    rules: rules.length,
+    algo,
+    packets: trace.count,
+    sampled: trace.count < fullTrace.count,
+    mlps: median(rates) / 1e6,
+    buildMs: median(builds),
+    updatesPerSec: updateUs === null ? null : 1e6 / updateUs,
+    updateUs,
+    memKB,
+    tables: inner instanceof TupleSpaceClassifier ? inner.tableCount : null,
+    cacheHitRate: cls instanceof CachedClassifier ? cls.stats.hits / Math.max(1, cls.stats.hits + cls.stats.misses) : null,
+  };
+}
+
+function estimateBytes(c: Classifier<number>): number {
+  if (c instanceof CachedClassifier) return c.memoryBytes() + estimateBytes(c.inner);
+  if (c instanceof TupleSpaceClassifier) return c.memoryBytes();
+  return 0;
+}
+
+/** TupleMerge (online) C++ figures measured here, for scale: set -> M lookups/s. */
+function tupleMergeFigures(): Map<string, { mlps: number; updateUs: number | null }> {
+  const out = new Map<string, { mlps: number; updateUs: number | null }>();
+  const path = `${SHARED}results.csv`;
+  if (!existsSync(path)) return out;
+  for (const line of readClassBenchText(path).split('\n').slice(1)) {
+    const cols = line.match(/("[^"]*"|[^,]*)(,|$)/g)?.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, '')) ?? [];
+    if (cols[0] !== 'tm' || cols[3] !== 'TupleMerge(online)') continue;
+    out.set(cols[1], { mlps: Number(cols[5]), updateUs: cols[12] === '' ? null : Number(cols[12]) });
+  }
+  return out;
+}
+
+function fmt(x: number | null, digits = 2): string {
+  return x === null ? '-' : x.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const tm = tupleMergeFigures();
+  const rows: Row[] = [];
+  console.log(
+    `classifier suite: runs=${args.runs} (median), linear on ${args.linearPackets} evenly spaced headers, ` +
+      `budget ${args.budgetMs} ms per classifier; times are CPU time of this process; memory = ${gc ? 'heap + array buffers delta after build (gc)' : 'index typed arrays only (run with --expose-gc for heap)'}`,
+  );
+  for (const size of args.sizes) {
+    for (const set of args.sets) {
+      const name = `${set}_${size}`;
+      const rulesPath = `${SHARED}generated/${name}${size === '100k' ? '.br' : ''}`;
+      const rules = loadClassBenchRules(rulesPath);
+      const trace = loadClassBenchTrace(`${SHARED}generated/${name}_trace1M.br`);
+      console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)})`);
+      console.log(
+        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}  packets`,
+      );
+      const mine: Row[] = [];
+      for (const algo of ALGOS) {
+        const row = benchAlgo(name, algo, rules, trace, args);
+        rows.push(row);
+        mine.push(row);
+        console.log(
+          `  ${algo.padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
+            `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
+            `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
+        );
+      }
+      const get = (a: string) => mine.find((r) => r.algo === a) as Row;
+      const ours = get('tuplemerge');
+      const cached = get('tuplemerge+cache');
+      const ref = tm.get(`generated/${name}`);
+      console.log(
+        `  ratios: ours/linear ${fmt(ours.mlps / get('linear').mlps, 1)}x, ours/linear-flat ${fmt(ours.mlps / get('linear-flat').mlps, 1)}x, ours/tss ${fmt(ours.mlps / get('tss').mlps, 1)}x, ours/pstss ${fmt(ours.mlps / get('pstss').mlps, 1)}x, cached/ours ${fmt(cached.mlps / ours.mlps, 1)}x` +
+          (ref ? `; C++ TupleMerge online ${ref.mlps} M/s: ours ${fmt(ours.mlps / ref.mlps)}x, cached ${fmt(cached.mlps / ref.mlps)}x (target 1x / 2x)` : ''),
+      );
+    }
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify({ rows, sink }, null, 1));
+}
+
+await main();
