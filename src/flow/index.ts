@@ -7,3 +7,4 @@ export * from './flow-entry.js';
 export * from './flow-mod.js';
 export * from './diff.js';
 export * from './format.js';
+export * from './execute.js';
