@@ -375,6 +375,10 @@ export class IntentService {
   // ---- topology ----
 
   addSwitch(sw: SwitchSpec): Topology {
+    // The model reports a clash on the element checked later, which may be an existing host: name the new switch.
+    if (this.topo.topology.hosts.some((h) => h.name === sw.name)) {
+      throw new OvercastError('OVC_ERR_TOPO_DUPLICATE_NAME', `name "${sw.name}" is already used by a host`, 'body.name');
+    }
     const i = this.topo.topology.switches.length;
     return this.changeTopology(() => rebaseFields(() => addSwitch(this.topo.topology, sw), [[`switches[${i}]`, 'body']]));
   }
@@ -395,8 +399,12 @@ export class IntentService {
     const problems: ProblemDetail[] = [];
     for (const [end, field] of [[a, 'body.a'], [b, 'body.b']] as const) {
       const dpid = this.topo.dpidOfSwitch(end.switch);
-      const owner = dpid === undefined ? undefined : this.state.portOwner.get(portKey(dpid, end.port));
-      if (owner) problems.push({ code: 'OVC_ERR_TOPO_PORT_IN_USE', message: `port ${end.switch}:${end.port} carries endpoint ${owner}`, field });
+      if (dpid === undefined) continue;
+      // Checked here, not left to the model, so the problem names the new link's end (the model would
+      // report it on whichever element it checks second, e.g. an existing host).
+      const key = portKey(dpid, end.port);
+      const owner = this.topo.usedPorts.get(key) ?? (this.state.portOwner.has(key) ? `endpoint ${this.state.portOwner.get(key)}` : undefined);
+      if (owner) problems.push({ code: 'OVC_ERR_TOPO_PORT_IN_USE', message: `port ${end.switch}:${end.port} carries ${owner}`, field });
     }
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
     const i = this.topo.topology.links.length;
@@ -532,7 +540,7 @@ function paginate<T extends { id: string }>(kind: IdKind, all: Iterable<T>, page
   let after = 0;
   if (page.cursor !== undefined) {
     const seq = idSeq(kind, page.cursor);
-    if (seq === undefined) throw new OvercastError('OVC_ERR_API_BAD_CURSOR', `not a cursor of this list: ${page.cursor}`, 'query.cursor');
+    if (seq === undefined) throw new OvercastError('OVC_ERR_API_BAD_CURSOR', `not a cursor of this list: ${page.cursor}`, 'querystring.cursor');
     after = seq;
   }
   const items: T[] = [];

@@ -15,7 +15,7 @@ export function parseLabelFilter(items: readonly string[] | undefined): Record<s
   const problems: ProblemDetail[] = [];
   items.forEach((item, i) => {
     const eq = item.indexOf('=');
-    if (eq < 1) problems.push({ code: 'OVC_ERR_API_VALIDATION', message: `label filter "${item}" is not key=value`, field: `query.label[${i}]` });
+    if (eq < 1) problems.push({ code: 'OVC_ERR_API_VALIDATION', message: `label filter "${item}" is not key=value`, field: `querystring.label[${i}]` });
     else labels[item.slice(0, eq)] = item.slice(eq + 1);
   });
   if (problems.length > 0) throw OvercastError.fromProblems(problems);

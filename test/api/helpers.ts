@@ -1,0 +1,102 @@
+import fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
+import { installErrorHandler } from '../../src/api/error-handler.js';
+import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
+import { createIntentService, type IntentService } from '../../src/controller/intent-service.js';
+import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
+import { parseTopology } from '../../src/model/index.js';
+
+/** Two switches joined on port 8; host h1 holds s1:1. Ports 2..7 are free on both. */
+export const TOPOLOGY = parseTopology(`
+name: t
+switches:
+  - { name: s1, dpid: 1, ports: [1, 2, 3, 4, 5, 6, 7, 8] }
+  - { name: s2, dpid: 2, ports: [1, 2, 3, 4, 5, 6, 7, 8] }
+links:
+  - [s1:8, s2:8]
+hosts:
+  - { name: h1, mac: "02:00:00:00:00:01", ip: 192.168.0.1/24, attach: s1:1 }
+`);
+
+export interface TestApi {
+  app: FastifyInstance;
+  intent: IntentService;
+  store: IntentStore;
+  close(): Promise<void>;
+}
+
+/** The intent routes on a fastify app configured as src/api/server.ts does, over an in-memory store. */
+export async function buildTestApi(file = ':memory:'): Promise<TestApi> {
+  const app = fastify({ ajv: { customOptions: { allErrors: false } } });
+  installErrorHandler(app);
+  const store = openIntentStore(file);
+  const intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
+  registerIntentRoutes(app, intent);
+  await app.ready();
+  return {
+    app,
+    intent,
+    store,
+    close: async () => {
+      await app.close();
+      store.close();
+    },
+  };
+}
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export async function call(app: FastifyInstance, method: Method, url: string, payload?: object): Promise<LightMyRequestResponse> {
+  return app.inject({ method, url, ...(payload ? { payload } : {}) });
+}
+
+/** Asserts a success status and returns the JSON body. */
+export async function ok<T = Record<string, unknown>>(app: FastifyInstance, method: Method, url: string, payload?: object, status?: number): Promise<T> {
+  const r = await call(app, method, url, payload);
+  expect(r.statusCode, r.body).toBe(status ?? (method === 'POST' ? 201 : method === 'DELETE' ? 204 : 200));
+  return (r.body ? r.json() : undefined) as T;
+}
+
+/** Asserts a refusal with this status, code and field (the one JSON error shape). */
+export async function refused(app: FastifyInstance, method: Method, url: string, payload: object | undefined, status: number, code: string, field: string | undefined) {
+  const r = await call(app, method, url, payload);
+  expect(r.statusCode, r.body).toBe(status);
+  const body = r.json() as { statusCode: number; code: string; field?: string; error: string; message: string; problems?: { code: string; field?: string }[] };
+  expect(body.statusCode).toBe(status);
+  expect(body.code).toBe(code);
+  expect(body.field).toBe(field);
+  expect(typeof body.error).toBe('string');
+  return body;
+}
+
+export interface Vpc {
+  id: string;
+  name: string;
+  cidr: string;
+  vni: number;
+}
+export interface Subnet {
+  id: string;
+  vpc: string;
+  name: string;
+  cidr: string;
+  gateway: string;
+}
+export interface Endpoint {
+  id: string;
+  kind: string;
+  vpc: string;
+  subnet: string;
+  dpid: number;
+  port: number;
+  mac: string;
+  ip: string;
+  labels: Record<string, string>;
+}
+
+/** A VPC 10.0.0.0/16 with subnet 10.0.1.0/24. */
+export async function vpcWithSubnet(app: FastifyInstance, cidr = '10.0.0.0/16', subnetCidr = '10.0.1.0/24'): Promise<{ vpc: Vpc; subnet: Subnet }> {
+  const vpc = await ok<Vpc>(app, 'POST', '/v1/vpcs', { name: 'v', cidr });
+  const subnet = await ok<Subnet>(app, 'POST', `/v1/vpcs/${vpc.id}/subnets`, { cidr: subnetCidr });
+  return { vpc, subnet };
+}
