@@ -1,24 +1,149 @@
-/** Controller events (switch connected/disconnected, synced, packet-in...), for logs, SSE and tests. */
-import { EventEmitter } from 'node:events';
+/**
+ * Controller events, for logs, the SSE stream, webhooks and tests. Every event gets an id (increasing
+ * by one per event in this process) and a time from the injected clock; the last `ringSize` events are
+ * kept so a reconnecting SSE client can resume after the id it last saw (`Last-Event-ID`).
+ */
+import type { IntentChange } from './intent-service.js';
 
-export type ControllerEvent =
+/** Why held packets were dropped (see packet-hold.ts). */
+export type HoldDropReason = 'overflow' | 'expired' | 'unsendable';
+
+/** What a producer emits; the stamp (`id`, `timeMs`) is added by ControllerEvents.emit. */
+export type ControllerEventBody =
   | { type: 'switch.connected'; dpid: number; channel: string; remoteAddress: string }
   | { type: 'switch.disconnected'; dpid: number; reason: string }
   | { type: 'switch.synced'; dpid: number; added: number; modified: number; removed: number; ms: number }
   | { type: 'switch.sync-failed'; dpid: number; error: string }
   | { type: 'port.status'; dpid: number; port: number; up: boolean; reason: string }
-  | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string };
+  | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string }
+  | { type: 'endpoint.up'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
+  | { type: 'endpoint.down'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
+  /** The first packet for a function with no ready instance was held: start one. Once per cold period. */
+  | { type: 'function.activation-requested'; functionKey: string; vpcId?: string; vip?: string; heldPackets: number }
+  /** Its first instance registered (PacketHold.release was called); `heldPackets` are about to be replayed. */
+  | { type: 'function.activated'; functionKey: string; heldPackets: number }
+  /** Held packets sent on through the pipeline; `delayMs` from registration to the first one sent. */
+  | { type: 'packets.released'; functionKey: string; count: number; delayMs: number }
+  | { type: 'packets.dropped'; functionKey: string; reason: HoldDropReason; count: number };
+
+export type ControllerEventType = ControllerEventBody['type'];
+
+export interface EventStamp {
+  /** 1, 2, 3... in emission order, per process. */
+  readonly id: number;
+  /** Wall-clock milliseconds (epoch) from the injected clock. */
+  readonly timeMs: number;
+}
+
+export type ControllerEvent = ControllerEventBody & EventStamp;
+
+/** Every event type, in one place (the record makes the compiler flag a type missing here). */
+const TYPES: Record<ControllerEventType, true> = {
+  'switch.connected': true,
+  'switch.disconnected': true,
+  'switch.synced': true,
+  'switch.sync-failed': true,
+  'port.status': true,
+  'packet-in': true,
+  'endpoint.up': true,
+  'endpoint.down': true,
+  'function.activation-requested': true,
+  'function.activated': true,
+  'packets.released': true,
+  'packets.dropped': true,
+};
+export const CONTROLLER_EVENT_TYPES = Object.keys(TYPES) as readonly ControllerEventType[];
+
+export function isControllerEventType(s: string): s is ControllerEventType {
+  return Object.hasOwn(TYPES, s);
+}
+
+/** Enough for a client that blinked (a reconnect, a slow consumer dropped) to catch up. */
+export const DEFAULT_EVENT_RING_SIZE = 1024;
+
+export interface ControllerEventsOptions {
+  /** Wall clock for `timeMs` (default Date.now). */
+  nowMs?: () => number;
+  ringSize?: number;
+}
+
+/** What a resume finds: the events after the given id, and whether some between were lost. */
+export interface EventReplay {
+  events: ControllerEvent[];
+  /** True when events after `lastId` have left the ring (or `lastId` is from another process). */
+  gap: boolean;
+}
+
+export type EventListener = (e: ControllerEvent) => void;
 
 export class ControllerEvents {
-  private readonly emitter = new EventEmitter();
+  private readonly listeners = new Set<EventListener>();
+  private readonly nowMs: () => number;
+  private readonly ring: (ControllerEvent | undefined)[];
+  private nextId = 1;
+  /** Listeners that threw: counted, never thrown into the producer (a packet-in handler, a sync). */
+  listenerErrors = 0;
 
-  emit(e: ControllerEvent): void {
-    this.emitter.emit('event', e);
+  constructor(options: ControllerEventsOptions = {}) {
+    this.nowMs = options.nowMs ?? Date.now;
+    this.ring = new Array<ControllerEvent | undefined>(Math.max(1, options.ringSize ?? DEFAULT_EVENT_RING_SIZE));
   }
 
-  subscribe(listener: (e: ControllerEvent) => void): () => void {
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
+  /** Stamp, remember and deliver an event synchronously to every subscriber; returns the stamped event. */
+  emit(body: ControllerEventBody): ControllerEvent {
+    const e: ControllerEvent = { ...body, id: this.nextId++, timeMs: this.nowMs() };
+    this.ring[e.id % this.ring.length] = e;
+    // A snapshot: listeners may unsubscribe (waitFor) or subscribe while we deliver.
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        this.listenerErrors++;
+      }
+    }
+    return e;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /** The id of the newest event (0 before the first). */
+  get lastId(): number {
+    return this.nextId - 1;
+  }
+
+  /** The remembered events with id > lastId, oldest first. */
+  since(lastId: number): EventReplay {
+    const newest = this.nextId - 1;
+    const oldest = Math.max(1, newest - this.ring.length + 1);
+    if (lastId > newest || !Number.isInteger(lastId) || lastId < 0) {
+      // An id this process never gave: the client saw another controller process. Replay all we have.
+      return { events: this.range(oldest, newest), gap: true };
+    }
+    const from = Math.max(lastId + 1, oldest);
+    return { events: this.range(from, newest), gap: from > lastId + 1 };
+  }
+
+  /** The remembered events, oldest first. */
+  recent(): ControllerEvent[] {
+    return this.since(0).events;
+  }
+
+  private range(from: number, to: number): ControllerEvent[] {
+    const out: ControllerEvent[] = [];
+    for (let id = from; id <= to; id++) {
+      const e = this.ring[id % this.ring.length];
+      if (e && e.id === id) out.push(e);
+    }
+    return out;
   }
 
   /** Resolves with the first event that satisfies `predicate` (tests and `lab up` use it). */
@@ -36,4 +161,24 @@ export class ControllerEvents {
       });
     });
   }
+}
+
+/**
+ * endpoint.up / endpoint.down from one intent transaction: an endpoint added is up, deleted is down; an
+ * update that moves it (switch or port) is down then up. Wire it with intent.onChange.
+ */
+export function endpointEvents(changes: readonly IntentChange[]): ControllerEventBody[] {
+  const out: ControllerEventBody[] = [];
+  const ev = (type: 'endpoint.up' | 'endpoint.down', ep: { id: string; vpcId: string; labels: Readonly<Record<string, string>> }) =>
+    out.push({ type, endpointId: ep.id, vpcId: ep.vpcId, labels: ep.labels });
+  for (const c of changes) {
+    if (c.kind !== 'endpoint') continue;
+    if (c.op === 'add') ev('endpoint.up', c.after);
+    else if (c.op === 'delete') ev('endpoint.down', c.before);
+    else if (c.before.dpid !== c.after.dpid || c.before.port !== c.after.port) {
+      ev('endpoint.down', c.before);
+      ev('endpoint.up', c.after);
+    }
+  }
+  return out;
 }
