@@ -377,3 +377,11 @@ export async function startOvsLab(o: OvsLabOptions): Promise<OvsLab> {
     },
   };
 }
+
+/**
+ * The relays a lab plan needs: each host sends to its switch port's planned address, where the relay
+ * listens, and the relay sends to the host's own address.
+ */
+export function hostRelaysFromPlan(plan: { hosts: readonly { name: string; bind: UdpEndpoint; peer: UdpEndpoint }[] }): OvsLabOptions['hostRelays'] {
+  return plan.hosts.map((h) => ({ host: h.name, bind: h.peer, peer: h.bind }));
+}

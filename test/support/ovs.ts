@@ -7,6 +7,8 @@
  *   console.log(await ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br0'));
  *   await ovs.stop();
  */
+import { ovsAvailable } from '../../src/cli/lab-ovs.js';
+
 export {
   OVS_SCHEMA,
   addBridgeArgs,
@@ -19,14 +21,10 @@ export {
   type StartOvsOptions,
 } from '../../src/cli/lab-ovs.js';
 
+let available: boolean | undefined;
+
 /** Root and the OVS binaries: what the live Open vSwitch tests need. */
 export function canRunOvs(): boolean {
-  return process.getuid?.() === 0 && ovsAvailableCached();
-}
-
-import { ovsAvailable as available } from '../../src/cli/lab-ovs.js';
-let cached: boolean | undefined;
-function ovsAvailableCached(): boolean {
-  cached ??= available();
-  return cached;
+  available ??= process.getuid?.() === 0 && ovsAvailable();
+  return available;
 }
