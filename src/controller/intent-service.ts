@@ -128,6 +128,7 @@ export class IntentService {
   private readonly state: IntentIndex;
   private topo: TopologyIndex;
   private readonly listeners = new Set<IntentChangeListener>();
+  private readonly orderedCache = new WeakMap<object, Ordered<{ id: string }>>();
 
   constructor(options: IntentServiceOptions, components: IntentServiceComponents) {
     this.store = components.store;
@@ -166,7 +167,7 @@ export class IntentService {
   }
 
   listVpcs(page: PageRequest): Page<Vpc> {
-    return paginate('vpc', this.state.vpcs.values(), page, () => true);
+    return paginate('vpc', this.ordered('vpc', this.intent().vpcs), page, () => true);
   }
 
   createVpc(input: CreateVpcInput): Vpc {
@@ -228,7 +229,7 @@ export class IntentService {
 
   listSubnets(vpcId: string, page: PageRequest): Page<Subnet> {
     this.getVpc(vpcId);
-    return paginate('subnet', this.state.subnets.values(), page, (s) => s.vpcId === vpcId);
+    return paginate('subnet', this.ordered('subnet', this.intent().subnets), page, (s) => s.vpcId === vpcId);
   }
 
   createSubnet(vpcId: string, input: CreateSubnetInput): Subnet {
@@ -292,7 +293,7 @@ export class IntentService {
     const labels = Object.entries(filter.labels ?? {});
     return paginate(
       'endpoint',
-      this.state.endpoints.values(),
+      this.ordered('endpoint', this.intent().endpoints),
       page,
       (e) =>
         (filter.vpc === undefined || e.vpcId === filter.vpc) &&
@@ -422,6 +423,20 @@ export class IntentService {
 
   // ---- internals ----
 
+  /**
+   * A snapshot's objects as an array with their seqs, built once per snapshot, so each page of a list
+   * starts at its cursor by binary search instead of walking every object before it.
+   */
+  private ordered<T extends { id: string }>(kind: IdKind, map: ReadonlyMap<string, T>): Ordered<T> {
+    let o = this.orderedCache.get(map) as Ordered<T> | undefined;
+    if (!o) {
+      const items = [...map.values()];
+      o = { items, seqs: items.map((x) => idSeq(kind, x.id) ?? 0) };
+      this.orderedCache.set(map, o);
+    }
+    return o;
+  }
+
   private changeTopology(change: () => Topology): Topology {
     const before = this.topo.topology;
     const after = change();
@@ -535,20 +550,34 @@ function sameLabels(x: Readonly<Record<string, string>>, y: Readonly<Record<stri
   return kx.length === Object.keys(y).length && kx.every((k) => y[k] === x[k]);
 }
 
+/** Objects in id order with their seqs (ascending). */
+interface Ordered<T> {
+  items: T[];
+  seqs: number[];
+}
+
 /** Items after the cursor (by id order), up to `limit`, with the cursor of the next page. */
-function paginate<T extends { id: string }>(kind: IdKind, all: Iterable<T>, page: PageRequest, keep: (x: T) => boolean): Page<T> {
+function paginate<T extends { id: string }>(kind: IdKind, all: Ordered<T>, page: PageRequest, keep: (x: T) => boolean): Page<T> {
   let after = 0;
   if (page.cursor !== undefined) {
     const seq = idSeq(kind, page.cursor);
     if (seq === undefined) throw new OvercastError('OVC_ERR_API_BAD_CURSOR', `not a cursor of this list: ${page.cursor}`, 'querystring.cursor');
     after = seq;
   }
+  // First index whose seq is above the cursor.
+  let lo = 0;
+  let hi = all.seqs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (all.seqs[mid] <= after) lo = mid + 1;
+    else hi = mid;
+  }
   const items: T[] = [];
-  for (const x of all) {
-    if ((idSeq(kind, x.id) ?? 0) <= after || !keep(x)) continue;
+  for (let i = lo; i < all.items.length; i++) {
+    const x = all.items[i];
+    if (!keep(x)) continue;
     if (items.length === page.limit) return { items, next: items[items.length - 1].id };
     items.push(x);
   }
   return { items, next: null };
 }
-

@@ -1,8 +1,10 @@
 /**
- * The topology as the store keeps it: the topology file's own JSON form (JSON is YAML), so reading it
- * back goes through parseTopology and every rule of a topology file is checked again on load.
+ * The topology as the store keeps it: the topology file's own JSON form, so reading it back goes
+ * through the file's decoder and every rule of a topology file is checked again on load. (JSON.parse,
+ * not the YAML parser: a 20k-port topology loads in milliseconds instead of seconds.)
  */
-import { parseTopology, type Topology } from '../../model/index.js';
+import { OvercastError } from '../../errors/index.js';
+import { checkTopology, decodeTopology, type Topology } from '../../model/index.js';
 import { formatIpv4, formatMac } from '../../net/index.js';
 
 export function encodeTopologyDocument(t: Topology): string {
@@ -15,5 +17,8 @@ export function encodeTopologyDocument(t: Topology): string {
 }
 
 export function decodeTopologyDocument(doc: string): Topology {
-  return parseTopology(doc, '<intent store topology>');
+  const decoded = decodeTopology(JSON.parse(doc));
+  const problems = [...decoded.problems, ...checkTopology(decoded.topology, decoded.paths)];
+  if (problems.length > 0) throw OvercastError.fromProblems(problems);
+  return decoded.topology;
 }
