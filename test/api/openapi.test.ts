@@ -13,7 +13,7 @@ it('documents every intent route, its filters and the error shape in the OpenAPI
   const store = openIntentStore(':memory:');
   registerIntentRoutes(app, createIntentService({}, { store }));
   await app.ready();
-  const doc = app.swagger() as { paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>> };
+  const doc = app.swagger() as unknown as { paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>> };
   expect(Object.keys(doc.paths).sort()).toEqual([
     '/v1/endpoints',
     '/v1/endpoints/{id}',
