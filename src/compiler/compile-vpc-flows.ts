@@ -23,6 +23,11 @@ import { arpReplyActions } from './arp-reply.js';
 import { PRIORITY } from './priorities.js';
 import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
 
+const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
+const DEC_TTL = decTtl();
+const PUSH_VLAN = pushVlan();
+const POP_VLAN = popVlan();
+
 /** Flows per dpid. */
 export type OwnerFlows = Map<number, FlowEntry[]>;
 
@@ -53,22 +58,22 @@ export interface EndpointPlan {
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
   const { endpoint: e, subnet, vni, homeDpid } = plan;
   const out: OwnerFlows = new Map();
-  const own = { inPort: e.port, vlanVid: 0, ethSrc: e.mac };
+  const meta = vniMetadata(vni);
   push(out, homeDpid, {
     table: TABLE.INGRESS,
     priority: PRIORITY.INGRESS_ENDPOINT_ARP_REQUEST,
-    match: { ...own, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: e.ip, arpSha: e.mac },
+    match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: e.ip, arpSha: e.mac },
     actions: [],
-    writeMetadata: vniMetadata(vni),
+    writeMetadata: meta,
     gotoTable: TABLE.ARP,
     cookie,
   });
   push(out, homeDpid, {
     table: TABLE.INGRESS,
     priority: PRIORITY.INGRESS_ENDPOINT_ALLOW,
-    match: { ...own, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
+    match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
     actions: [],
-    writeMetadata: vniMetadata(vni),
+    writeMetadata: meta,
     gotoTable: TABLE.ACCESS,
     cookie,
   });
@@ -94,7 +99,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     table: TABLE.ROUTE,
     priority: PRIORITY.ROUTE_ENDPOINT,
     match: { metadata: vni, ethDst: GATEWAY_MAC, ethType: ETH_TYPE_IPV4, ipv4Dst: e.ip },
-    actions: [setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl()],
+    actions: [SET_GATEWAY_SRC, setField('ethDst', e.mac), DEC_TTL],
     gotoTable: TABLE.FORWARD,
     cookie,
   };
@@ -111,7 +116,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
         table: TABLE.FORWARD,
         priority: PRIORITY.FORWARD_UNICAST,
         match: { metadata: vni, ethDst: e.mac },
-        actions: [pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port)],
+        actions: [PUSH_VLAN, setField('vlanVid', vniVlanVid(vni)), output(port)],
         cookie,
       };
       byPort.set(port, flow);
@@ -156,7 +161,7 @@ export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
           table: TABLE.INGRESS,
           priority: PRIORITY.INGRESS_LINK_VPC,
           match: { inPort: port, vlanVid: vniVlanVid(vni) },
-          actions: [popVlan()],
+          actions: [POP_VLAN],
           writeMetadata: vniMetadata(vni),
           gotoTable: TABLE.FORWARD,
           cookie,

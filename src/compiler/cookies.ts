@@ -44,7 +44,8 @@ const FNV_OFFSET_LIMBS = [0x2325, 0x8422, 0x9ce4] as const;
  */
 export function ownerId48(name: string): number {
   let [h0, h1, h2] = FNV_OFFSET_LIMBS as readonly number[];
-  const ascii = /^[\x00-\x7f]*$/.test(name);
+  let ascii = true;
+  for (let i = 0; i < name.length && ascii; i++) ascii = name.charCodeAt(i) < 0x80;
   const bytes = ascii ? undefined : encoder.encode(name);
   const n = bytes ? bytes.length : name.length;
   for (let i = 0; i < n; i++) {

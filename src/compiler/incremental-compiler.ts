@@ -395,8 +395,15 @@ class Engine implements IncrementalCompiler {
     const fresh = this.compileOwner(key);
     const oldFlows = old?.flows ?? EMPTY_FLOWS;
     const newFlows = fresh?.flows ?? EMPTY_FLOWS;
-    const kept: OwnerFlows = new Map();
-    for (const [dpid, flows] of newFlows) kept.set(dpid, this.diffSwitch(dpid, oldFlows.get(dpid), flows));
+    let kept: OwnerFlows;
+    if (!old) {
+      // A new owner (every owner of a full compile): its flows go in as they are.
+      kept = newFlows;
+      for (const [dpid, flows] of newFlows) this.diffSwitch(dpid, undefined, flows);
+    } else {
+      kept = new Map();
+      for (const [dpid, flows] of newFlows) kept.set(dpid, this.diffSwitch(dpid, oldFlows.get(dpid), flows));
+    }
     for (const [dpid, flows] of oldFlows) if (!newFlows.has(dpid)) this.diffSwitch(dpid, flows, []);
     if (old && (!fresh || old.cookie !== fresh.cookie)) this.registry.delete(old.cookie);
     if (fresh && kept.size > 0) {

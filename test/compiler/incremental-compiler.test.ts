@@ -7,7 +7,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  cookieKind,
   createIncrementalCompiler,
   endpointCookie,
   fullCompile,
@@ -18,7 +17,7 @@ import {
 } from '../../src/compiler/index.js';
 import { flowKey, sameFlowBody, type FlowEntry } from '../../src/flow/index.js';
 import { buildUdpFrame } from '../../src/net/packet/udp.js';
-import { emptyIntent, type Endpoint, type Intent, type Topology } from '../../src/model/index.js';
+import { type Endpoint, type Intent, type Topology } from '../../src/model/index.js';
 import { createFrameSim, endpoint, ip, subnet, twoVpcIntent, vpc, vpcTopology } from './vpc-fixture.js';
 
 const topology = vpcTopology();
@@ -67,9 +66,18 @@ function applyToIntent(intent: Intent, c: IntentChange): Intent {
   const vpcs = new Map(intent.vpcs);
   const subnets = new Map(intent.subnets);
   const endpoints = new Map(intent.endpoints);
-  if (c.kind === 'vpc') c.op === 'delete' ? vpcs.delete(c.id) : vpcs.set(c.vpc.id, c.vpc);
-  if (c.kind === 'subnet') c.op === 'delete' ? subnets.delete(c.id) : subnets.set(c.subnet.id, c.subnet);
-  if (c.kind === 'endpoint') c.op === 'delete' ? endpoints.delete(c.id) : endpoints.set(c.endpoint.id, c.endpoint);
+  if (c.kind === 'vpc') {
+    if (c.op === 'delete') vpcs.delete(c.id);
+    else vpcs.set(c.vpc.id, c.vpc);
+  }
+  if (c.kind === 'subnet') {
+    if (c.op === 'delete') subnets.delete(c.id);
+    else subnets.set(c.subnet.id, c.subnet);
+  }
+  if (c.kind === 'endpoint') {
+    if (c.op === 'delete') endpoints.delete(c.id);
+    else endpoints.set(c.endpoint.id, c.endpoint);
+  }
   return { vpcs, subnets, endpoints };
 }
 

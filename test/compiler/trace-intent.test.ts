@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { createIncrementalCompiler, traceIntent } from '../../src/compiler/index.js';
+import { GATEWAY_MAC, type Endpoint } from '../../src/model/index.js';
+import { twoVpcIntent, vpcTopology } from './vpc-fixture.js';
+
+const t = vpcTopology();
+const intent = twoVpcIntent();
+const compiler = createIncrementalCompiler(t, intent);
+const ep = (id: string) => intent.endpoints.get(id) as Endpoint;
+const opts = { describeCookie: (c: number) => compiler.describeCookie(c), intent };
+
+describe('traceIntent', () => {
+  it('a routed packet: tables, owners, rewrites per switch, and where it leaves', () => {
+    const [r1, r4] = [ep('r1'), ep('r4')]; // leaf1 -> leaf3, red-a -> red-b
+    const trace = traceIntent(compiler.tables(), t, {
+      dpid: r1.dpid,
+      inPort: r1.port,
+      packet: { kind: 'udp', ethSrc: r1.mac, ethDst: GATEWAY_MAC, ipv4Src: r1.ip, ipv4Dst: r4.ip, ttl: 64 },
+    }, opts);
+    expect(trace.hops.map((h) => h.switch)).toEqual(['leaf1', 'spine1', 'leaf3']);
+    const first = trace.hops[0];
+    expect(first.tables.map((s) => [s.table, s.flow?.owner?.kind ?? s.miss])).toEqual([
+      ['INGRESS', 'endpoint'],
+      ['ACCESS', 'next'],
+      ['NAT_LB', 'next'],
+      ['ROUTE', 'endpoint'],
+      ['FORWARD', 'endpoint'],
+    ]);
+    expect(first.tables[0].flow?.owner).toEqual({ kind: 'endpoint', name: 'r1' });
+    expect(first.tables[3].flow?.owner).toEqual({ kind: 'endpoint', name: 'r4' });
+    expect(first.rewrites.map((r) => r.field)).toEqual(expect.arrayContaining(['ethSrc', 'ethDst', 'ipTtl', 'vlan', 'vlanVid']));
+    expect(first.outputs[0]).toMatchObject({ port: 5, to: { kind: 'switch', switch: 'spine1', port: 1 }, headers: { vlanVid: 0x1001 } });
+    expect(trace.hops[1].tables[0].flow?.owner).toEqual({ kind: 'vpc', name: 'red' });
+    expect(trace.exits).toHaveLength(1);
+    expect(trace.exits[0]).toMatchObject({
+      switch: 'leaf3',
+      port: r4.port,
+      to: { kind: 'endpoint', endpoint: 'r4' },
+      headers: { ethSrc: GATEWAY_MAC, ethDst: r4.mac, vlanVid: 0, ipTtl: 63, ipv4Dst: r4.ip },
+    });
+    expect(trace.drops).toEqual([]);
+  });
+
+  it('a spoofed packet is dropped at ingress by the endpoint\'s own flow', () => {
+    const [r1, r2] = [ep('r1'), ep('r2')];
+    const trace = traceIntent(compiler.tables(), t, {
+      dpid: r1.dpid,
+      inPort: r1.port,
+      packet: { kind: 'tcp', ethSrc: r2.mac, ethDst: r2.mac, ipv4Src: r1.ip, ipv4Dst: r2.ip },
+    }, opts);
+    expect(trace.exits).toEqual([]);
+    expect(trace.drops).toEqual([{ dpid: 101, switch: 'leaf1', reason: 'noOutput', table: 'INGRESS', owner: { kind: 'endpoint', name: 'r1' } }]);
+  });
+
+  it('an ARP request is answered in the first switch', () => {
+    const [r1, r3] = [ep('r1'), ep('r3')];
+    const trace = traceIntent(compiler.tables(), t, {
+      dpid: r1.dpid,
+      inPort: r1.port,
+      packet: { kind: 'arp', op: 'request', ethSrc: r1.mac, arpSha: r1.mac, arpSpa: r1.ip, arpTpa: r3.ip },
+    }, opts);
+    expect(trace.hops).toHaveLength(1);
+    expect(trace.exits[0]).toMatchObject({ port: r1.port, to: { kind: 'endpoint', endpoint: 'r1' }, headers: { arpOp: 2, arpSha: r3.mac, arpSpa: r3.ip, ethDst: r1.mac } });
+    expect(trace.hops[0].tables[1].flow?.owner).toEqual({ kind: 'endpoint', name: 'r3' });
+  });
+
+  it('malformed bytes are reported as a drop, not thrown', () => {
+    const trace = traceIntent(compiler.tables(), t, { dpid: 101, inPort: 7, packet: new Uint8Array(5) }, opts);
+    expect(trace.drops.map((d) => d.reason)).toEqual(['malformed']);
+  });
+});
