@@ -25,7 +25,7 @@ export const ERROR_CODES = {
   OVC_ERR_FLOW_BAD_MATCH: { status: 400, doc: 'a match field is out of range or lacks its prerequisite' },
   OVC_ERR_FLOW_BAD_ACTION: { status: 400, doc: 'an action is malformed' },
   OVC_ERR_FLOW_BAD_TABLE: { status: 400, doc: 'no such table, or goto-table does not go forward' },
-  OVC_ERR_FLOW_BAD_MAGLEV: { status: 400, doc: 'a Maglev table size is not a prime in range, or a backend weight is negative or not finite' },
+  OVC_ERR_FLOW_BAD_MAGLEV: { status: 400, doc: 'a Maglev table size is not a prime in range, or a backend weight is not an integer in 0..65535' },
   // protocol
   OVC_ERR_PROTO_MALFORMED: { status: 400, doc: 'a control-channel message could not be decoded' },
   OVC_ERR_PROTO_OVERSIZED: { status: 400, doc: 'a control-channel frame exceeds the size limit' },

@@ -34,6 +34,7 @@ import {
   extractKey,
   type PacketKey,
 } from './packet-key.js';
+import { degradedTable, maglevLookup, selectTableFor } from './maglev.js';
 import type { MissBehaviour } from './pipeline.js';
 
 /** What a table lookup returns: the flow plus whatever the caller hangs on it (counters, ids). */
@@ -338,7 +339,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
         if (buckets.length > 0) this.runBucket(g, 0, depth);
         break;
       case 'select': {
-        const i = selectBucket(buckets, flowHash(this.key));
+        const i = selectBucket(buckets, flowHash(this.key), this.isBucketLive);
         if (i >= 0) this.runBucket(g, i, depth);
         else this.pendingDrop = 'noOutput';
         break;
@@ -353,6 +354,8 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
         break;
     }
   }
+
+  private readonly isBucketLive = (b: Bucket): boolean => this.bucketLive(b);
 
   private bucketLive(b: Bucket): boolean {
     if (b.watchPort !== undefined && b.watchPort !== PORT.ANY && this.env.isPortLive && !this.env.isPortLive(b.watchPort)) return false;
@@ -608,40 +611,27 @@ export function flowHash(key: PacketKey): number {
   return fmix(h);
 }
 
-const bucketIds = new WeakMap<Bucket, number>();
-/** A bucket's identity is its actions, so adding or removing one bucket moves only its own share of flows. */
-function bucketId(b: Bucket): number {
-  let id = bucketIds.get(b);
-  if (id === undefined) {
-    const s = JSON.stringify(b.actions);
-    let h = 0x811c9dc5;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    id = h >>> 0;
-    bucketIds.set(b, id);
-  }
-  return id;
-}
-
 /**
- * Weighted rendezvous hashing: each bucket scores weight / -ln(u), u uniform from hash(flow, bucket);
- * the highest score wins. Deterministic per flow, proportional to weight, and consistent: a bucket
- * joining or leaving moves only the flows it wins or held. Weight 0 buckets are never chosen.
+ * The select-group choice: the bucket whose Maglev slot the flow hash lands in (see maglev.ts). The
+ * group's table is built when the group is installed (GroupTable) or on first use, never per packet.
+ * Deterministic per flow, split by weight, consistent: a bucket joining or leaving moves its own
+ * share of flows plus a small fraction (Maglev: about 1/N in all). Weight-0 buckets are never chosen;
+ * -1 when no bucket can be.
+ *
+ * Liveness (`isLive`, when given): a flow whose bucket is live keeps it; a flow whose bucket is down
+ * goes where the table of the live buckets only (same names, dead weights 0) sends it, built once
+ * per change of liveness. So a port going down moves only its own flows, and they come back when it
+ * comes up.
  */
-export function selectBucket(buckets: readonly Bucket[], hash: number): number {
-  let best = -1;
-  let bestScore = -1;
-  for (let i = 0; i < buckets.length; i++) {
-    const w = buckets[i].weight ?? 1;
-    if (w <= 0) continue;
-    const u = (fmix(mix(hash, bucketId(buckets[i]))) + 0.5) / TWO_32;
-    const score = w / -Math.log(u);
-    if (score > bestScore) {
-      bestScore = score;
-      best = i;
-    }
-  }
-  return best;
+export function selectBucket(buckets: readonly Bucket[], hash: number, isLive?: (b: Bucket) => boolean): number {
+  const t = selectTableFor(buckets);
+  const i = maglevLookup(t, hash);
+  if (i < 0 || isLive === undefined || isLive(buckets[i])) return i;
+  const live = liveScratch.length >= buckets.length ? liveScratch : (liveScratch = new Uint8Array(buckets.length * 2));
+  for (let k = 0; k < buckets.length; k++) live[k] = isLive(buckets[k]) ? 1 : 0;
+  return maglevLookup(degradedTable(t, live), hash);
 }
+let liveScratch = new Uint8Array(64);
 
 export function createPipelineExecutor<H extends FlowHandle>(env: PipelineEnv<H>): PipelineExecutor<H> {
   return new PipelineExecutor(env);

@@ -264,7 +264,7 @@ describe('executePipeline', () => {
     }
     expect(counts.get(4)!).toBeGreaterThan(1500 * 0.8 * (3 / 3));
     for (const p of [1, 2, 3]) expect(counts.get(p)!).toBeGreaterThan(300);
-    // Remove bucket 2: only its flows move.
+    // Remove bucket 2: its flows move, and (Maglev) a small fraction of the others.
     const fewer = [buckets[0], buckets[2], buckets[3]];
     let moved = 0;
     for (let sp = 1; sp <= 3000; sp++) {
@@ -276,7 +276,7 @@ describe('executePipeline', () => {
       const before = choice.get(sp)!;
       if (before !== 2 && (hashOwner as { port: number }).port !== before) moved++;
     }
-    expect(moved).toBe(0);
+    expect(moved / 3000).toBeLessThan(0.02);
   });
 
   it('records every step in trace mode', () => {
