@@ -1,9 +1,32 @@
-/** The group table: add/modify/delete with OpenFlow 1.3's checks (add of an existing id, modify of a missing one). */
+/**
+ * The group table: add/modify/delete with OpenFlow 1.3's checks (add of an existing id, modify of a
+ * missing one). A select group's Maglev table is built here, when the group is installed, so no
+ * packet pays for it; the executor finds it by the group's bucket list (flow/maglev.ts).
+ */
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
 import { checkActions, type GroupEntry, type GroupMod } from '../flow/index.js';
+import { MAGLEV_DEFAULT_SIZE, MAGLEV_MAX_SIZE, isPrime, selectTableFor, type MaglevTable } from '../flow/maglev.js';
+
+export interface GroupTableOptions {
+  /**
+   * Slots in each select group's Maglev table: a prime (default 65537, 128 KiB per group). Smaller
+   * primes save memory on switches with many load balancers but coarsen weights (one slot is 1/M of
+   * traffic) and raise churn; keep M above ~100x the largest pool.
+   */
+  maglevSize?: number;
+}
 
 export class GroupTable {
   private readonly groups = new Map<number, GroupEntry>();
+  readonly maglevSize: number;
+
+  constructor(opts: GroupTableOptions = {}) {
+    const size = opts.maglevSize ?? MAGLEV_DEFAULT_SIZE;
+    if (!isPrime(size) || size > MAGLEV_MAX_SIZE) {
+      throw new OvercastError('OVC_ERR_FLOW_BAD_MAGLEV', `Maglev table size ${size} is not a prime in 2..${MAGLEV_MAX_SIZE}`, 'maglevSize');
+    }
+    this.maglevSize = size;
+  }
 
   get size(): number {
     return this.groups.size;
@@ -15,6 +38,12 @@ export class GroupTable {
 
   entries(): IterableIterator<GroupEntry> {
     return this.groups.values();
+  }
+
+  /** A select group's Maglev table (slot -> bucket index), or undefined for a missing or other group. */
+  selectTable(groupId: number): MaglevTable | undefined {
+    const g = this.groups.get(groupId);
+    return g?.type === 'select' ? selectTableFor(g.buckets, this.maglevSize) : undefined;
   }
 
   /** Problems with a group-mod against the current table (or against `pending` ids in a bundle). */
@@ -42,7 +71,14 @@ export class GroupTable {
   }
 
   applyChecked(mod: GroupMod): void {
-    if (mod.command === 'delete') this.groups.delete(mod.group.groupId);
-    else this.groups.set(mod.group.groupId, mod.group);
+    if (mod.command === 'delete') {
+      this.groups.delete(mod.group.groupId);
+      return;
+    }
+    const g = mod.group;
+    // Build before installing: the first packet after the mod finds the table ready. The old
+    // group's table goes with its bucket list.
+    if (g.type === 'select') selectTableFor(g.buckets, this.maglevSize);
+    this.groups.set(g.groupId, g);
   }
 }
