@@ -1,4 +1,5 @@
 /** Shared setup of the live Open vSwitch controller tests: a topology on OVS bridges, our controller. */
+import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { compileFabric } from '../../../src/compiler/index.js';
 import { Controller, type DesiredTables } from '../../../src/controller/controller.js';
@@ -70,7 +71,6 @@ export async function referenceDump(lab: OvsLab, flows: readonly FlowEntry[], sc
   await ovs.vsctl('--may-exist', 'add-br', scratch, '--', 'set', 'bridge', scratch, 'datapath_type=dummy', 'fail-mode=secure', 'protocols=OpenFlow13');
   await ovs.ofctl('-O', 'OpenFlow13', 'del-flows', scratch);
   const file = `${ovs.dir}/ref-flows.txt`;
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(file, flows.map(ofctlFlow).join('\n') + '\n');
   await ovs.ofctl('-O', 'OpenFlow13', 'add-flows', scratch, file);
   return stableDump(await ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', scratch));

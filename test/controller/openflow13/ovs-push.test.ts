@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import type { ControllerEvent } from '../../../src/controller/events.js';
-import { listenOpenFlow, Of13Connection } from '../../../src/controller/openflow13/index.js';
+import { listenOpenFlow, Of13Connection, ofctlFlow, ofctlMatch } from '../../../src/controller/openflow13/index.js';
 import { loadShipped } from '../../model/helpers.js';
 import { canRunOvs } from '../../support/ovs.js';
 import { bridgeDump, desiredOf, referenceDump, silent, startLiveFabric, waitSynced, type LiveFabric } from './helpers.js';
@@ -58,8 +58,7 @@ describe.skipIf(!LIVE)('controller over OpenFlow 1.3 to Open vSwitch: demo.yaml'
     const conn = fab.controller.session(sw.dpid)?.connection;
     if (!conn) throw new Error('not connected');
     const got = new Promise<{ inPort: number; frame: Buffer; cookie: number }>((resolve) => conn.on('packetIn', resolve));
-    // A table-7 flow nobody else uses would be outside the pipeline; put a controller flow in table 0
-    // for an ethertype the fabric never matches, inject a frame, then remove the flow again.
+    // A controller flow in table 0 for an ethertype the fabric never matches; removed again after.
     const flow = { table: 0, priority: 65000, match: { ethType: 0x88b5 }, actions: [{ type: 'output' as const, port: 0xfffffffd, maxLen: 0xffff }], cookie: 77 };
     conn.sendFlowMods([{ command: 'add', flow }]);
     await conn.barrier();
@@ -115,7 +114,6 @@ describe.skipIf(!LIVE)('controller over OpenFlow 1.3 to Open vSwitch: demo.yaml'
     const victim = want.find((f) => f.table === 5 && f.actions.length > 0);
     const changed = want.find((f) => f.table === 0 && f.gotoTable !== undefined);
     if (!victim || !changed) throw new Error('demo tables changed shape');
-    const { ofctlFlow, ofctlMatch } = await import('../../../src/controller/openflow13/index.js');
     await ofctl('--strict', 'del-flows', s1.name, `table=${victim.table},priority=${victim.priority},${ofctlMatch(victim.match).join(',')}`);
     await ofctl('add-flow', s1.name, ofctlFlow({ ...changed, gotoTable: undefined, actions: [] }));
     await ofctl('add-flow', s1.name, 'table=2,priority=7,cookie=0x1234,udp,actions=drop');
