@@ -172,7 +172,7 @@ export class IntentService {
 
   createVpc(input: CreateVpcInput): Vpc {
     const cidr = parseCidr(input.cidr, 'body.cidr');
-    const vni = this.lowestFreeVni();
+    const vni = this.state.lowestFreeVni(MAX_VNI);
     if (vni === undefined) throw new OvercastError('OVC_ERR_VPC_EXHAUSTED', `all ${MAX_VNI} VNIs are taken`, 'body');
     const vpc = this.store.transaction((w) => {
       const v: Vpc = { id: w.nextId('vpc'), name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni };
@@ -497,11 +497,6 @@ export class IntentService {
       if (!this.macTaken(mac)) return mac;
     }
     throw new Error('no free MAC left');
-  }
-
-  private lowestFreeVni(): number | undefined {
-    for (let vni = 1; vni <= MAX_VNI; vni++) if (!this.state.vnis.has(vni)) return vni;
-    return undefined;
   }
 
   private emit(changes: IntentChange[]): void {

@@ -25,20 +25,42 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** The intent routes on a fastify app configured as src/api/server.ts does, over an in-memory store. */
+// One app per test file (compiling the route schemas is most of a test's cost); each test gets a fresh
+// store and service behind it, through a forwarding object the routes were registered with.
+let current: IntentService | undefined;
+let shared: Promise<FastifyInstance> | undefined;
+const forwarding = new Proxy({} as IntentService, {
+  get(_, key) {
+    if (!current) throw new Error('no test intent service');
+    const value = Reflect.get(current, key) as unknown;
+    return typeof value === 'function' ? value.bind(current) : value;
+  },
+});
+
+async function sharedApp(): Promise<FastifyInstance> {
+  shared ??= (async () => {
+    // Configured as src/api/server.ts configures its app.
+    const app = fastify({ ajv: { customOptions: { allErrors: false } } });
+    installErrorHandler(app);
+    registerIntentRoutes(app, forwarding);
+    await app.ready();
+    return app;
+  })();
+  return shared;
+}
+
+/** The intent routes over a fresh in-memory store seeded with TOPOLOGY. */
 export async function buildTestApi(file = ':memory:'): Promise<TestApi> {
-  const app = fastify({ ajv: { customOptions: { allErrors: false } } });
-  installErrorHandler(app);
+  const app = await sharedApp();
   const store = openIntentStore(file);
   const intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
-  registerIntentRoutes(app, intent);
-  await app.ready();
+  current = intent;
   return {
     app,
     intent,
     store,
     close: async () => {
-      await app.close();
+      current = undefined;
       store.close();
     },
   };

@@ -31,6 +31,8 @@ export class IntentIndex {
   /** Per subnet: no host index below this one is free (so allocation does not rescan the taken ones). */
   private readonly freeHint = new Map<string, number>();
   private readonly endpointCount = new Map<string, number>();
+  /** No VNI below this one is free. */
+  private vniFloor = 1;
   private cached: Intent | undefined;
 
   constructor(intent: Intent) {
@@ -75,6 +77,16 @@ export class IntentIndex {
     return undefined;
   }
 
+  /** The lowest VNI in 1..maxVni no VPC holds. */
+  lowestFreeVni(maxVni: number): number | undefined {
+    for (let vni = this.vniFloor; vni <= maxVni; vni++) {
+      if (this.vnis.has(vni)) continue;
+      this.vniFloor = vni;
+      return vni;
+    }
+    return undefined;
+  }
+
   putVpc(v: Vpc): void {
     const old = this.vpcs.get(v.id);
     if (old) this.vnis.delete(old.vni);
@@ -88,6 +100,7 @@ export class IntentIndex {
     if (!v) return;
     this.vpcs.delete(id);
     this.vnis.delete(v.vni);
+    if (v.vni < this.vniFloor) this.vniFloor = v.vni;
     this.subnetsByVpc.delete(id);
     this.endpointCount.delete(id);
     this.cached = undefined;
