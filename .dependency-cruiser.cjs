@@ -29,7 +29,8 @@ for (const [layer, allowed] of Object.entries(layers)) {
     comment: `src/${layer} may import only: ${allowed.join(', ') || 'nothing of ours'}`,
     severity: 'error',
     from: { path: `^src/${layer}/` },
-    to: { path: `^src/(${banned.join('|')})/` },
+    // Type-only imports share a vocabulary, not code (the API names the compiler's trace packet type).
+    to: { path: `^src/(${banned.join('|')})/`, dependencyTypesNot: ['type-only'] },
   });
 }
 forbidden.push({

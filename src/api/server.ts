@@ -11,6 +11,9 @@ import { installErrorHandler } from './error-handler.js';
 import { registerSwitchRoutes } from './routes/switches.js';
 import { registerTopologyRoutes } from './routes/topology.js';
 import { registerLabRoutes } from './routes/lab.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerIntentRoutes } from './routes/vpcs.js';
+import { registerTraceRoutes } from './routes/trace.js';
 
 export type { ApiServices };
 
@@ -26,6 +29,9 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   registerTopologyRoutes(app, services);
   registerSwitchRoutes(app, services);
+  registerEventRoutes(app, services.controller.events);
+  if (services.intent) registerIntentRoutes(app, services.intent);
+  if (services.trace) registerTraceRoutes(app, services.trace);
   if (services.lab) registerLabRoutes(app, services.lab);
   await app.ready();
   return app;

@@ -1,11 +1,17 @@
 /** What the API needs from the rest of the process; routes depend on this, not on the server. */
+import type { TracePacket } from '../compiler/index.js';
 import type { Controller } from '../controller/controller.js';
+import type { IntentService } from '../controller/intent-service.js';
 import type { LabService } from './routes/lab.js';
 
 export interface ApiServices {
   controller: Controller;
   /** The topology as JSON (switches, links, hosts). */
   topology: () => unknown;
+  /** Intent CRUD and topology administration (VPCs, subnets, endpoints). */
+  intent?: IntentService;
+  /** A packet's path through the current compiled tables (POST /v1/trace). */
+  trace?: (start: { dpid: number; inPort: number; packet: TracePacket }) => unknown;
   /** Present when the controller runs a lab: host control (ping, UDP). */
   lab?: LabService;
 }

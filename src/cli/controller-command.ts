@@ -1,11 +1,17 @@
-/** `overcast controller`: the controller process (native channel, REST API), as the lab and containers run it. */
+/**
+ * `overcast controller`: the controller process — intent store, incremental compiler, native and
+ * OpenFlow 1.3 switch channels, REST API — as the lab and the containers run it.
+ */
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
-import { compileFabric } from '../compiler/index.js';
-import { Controller, type DesiredTables } from '../controller/controller.js';
+import { Controller } from '../controller/controller.js';
+import { createIntentService } from '../controller/intent-service.js';
+import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { createLabService } from '../controller/lab-service.js';
 import { listenNative } from '../controller/native/native-server.js';
+import { listenOpenFlow } from '../controller/openflow13/index.js';
+import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
 import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac } from '../net/index.js';
 import { parseUrlAddress } from './addresses.js';
@@ -14,8 +20,12 @@ import type { LabPlan } from './lab-plan.js';
 export interface ControllerCommandOptions {
   topology: string;
   listen: string;
+  /** OpenFlow 1.3 listener (Open vSwitch bridges), tcp://host:port, or 'none'. */
+  openflow: string;
   apiPort: number;
   apiHost: string;
+  /** Intent store directory (SQLite); without it intent lives in memory only. */
+  data?: string;
   labPlan?: string;
 }
 
@@ -28,31 +38,38 @@ export function topologyJson(t: Topology) {
   };
 }
 
-export function desiredFromTopology(topology: Topology): Map<number, DesiredTables> {
-  const flows = compileFabric(topology);
-  return new Map([...flows].map(([dpid, f]) => [dpid, { flows: f, groups: [] }]));
-}
-
 export async function runControllerCommand(o: ControllerCommandOptions, logger: Logger): Promise<() => Promise<void>> {
-  const topology = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
+  const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
+  const store = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
+  const intent = createIntentService({ seedTopology: seed }, { store, logger });
+  if (intent.topology().name !== seed.name) {
+    logger.warn({ stored: intent.topology().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
+  }
   const controller = new Controller({ logger, nowMs: () => performance.now() });
-  await controller.setDesired(desiredFromTopology(topology));
+  const runtime = await startIntentRuntime(intent, controller, logger);
   const listen = parseUrlAddress(o.listen, 'tcp');
   const native = await listenNative(controller, listen.host, listen.port, logger);
+  const ofAddr = o.openflow === 'none' ? undefined : parseUrlAddress(o.openflow, 'tcp');
+  const openflow = ofAddr ? await listenOpenFlow(controller, ofAddr.host, ofAddr.port, logger) : undefined;
   const plan = o.labPlan ? (JSON.parse(fs.readFileSync(o.labPlan, 'utf8')) as LabPlan) : undefined;
   const api = await buildApi(
     {
       controller,
-      topology: () => topologyJson(topology),
-      ...(plan ? { lab: createLabService(topology, plan.hosts) } : {}),
+      topology: () => topologyJson(intent.topology()),
+      intent,
+      trace: (start) => runtime.trace(start),
+      ...(plan ? { lab: createLabService(intent.topology(), plan.hosts) } : {}),
     },
     logger,
   );
   await api.listen({ port: o.apiPort, host: o.apiHost });
-  logger.info({ api: `http://${o.apiHost}:${o.apiPort}`, native: native.port, topology: topology.name }, 'controller up');
+  logger.info({ api: `http://${o.apiHost}:${o.apiPort}`, native: native.port, openflow: ofAddr?.port, data: o.data ?? 'memory' }, 'controller up');
   return async () => {
+    runtime.stop();
     await api.close();
+    store.close();
     controller.close();
     await native.close();
+    await openflow?.close();
   };
 }

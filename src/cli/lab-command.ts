@@ -53,8 +53,8 @@ function describe(lab: LabHandle): void {
   for (const h of lab.plan.hosts) console.log(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
 }
 
-export async function labUp(topologyFile: string, apiPort: number): Promise<void> {
-  const lab = await startLab({ topologyFile, apiPort });
+export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string): Promise<void> {
+  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}) });
   describe(lab);
   console.log(`try: overcast lab ping ${lab.plan.hosts[0]?.name ?? 'h1'} ${lab.plan.hosts.at(-1)?.name ?? 'h2'} --api ${lab.apiUrl}`);
   console.log('Ctrl-C stops every process the lab started.');

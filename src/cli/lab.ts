@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTopology, type Topology } from '../model/index.js';
 import { freeTcpPort, freeUdpPorts } from './free-ports.js';
+import { hostRelaysFromPlan, startOvsLab, type OvsLab } from './lab-ovs.js';
 import { labPortCount, planLab, switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
 
 /** bin/overcast.js, found upwards from this module (it runs from src/cli in tests, from dist/ when bundled). */
@@ -34,6 +35,10 @@ export interface LabOptions {
   logLevel?: string;
   /** How long to wait for every switch to connect and sync. */
   readyTimeoutMs?: number;
+  /** 'soft' (default): one `overcast switch` process per switch; 'ovs': Open vSwitch bridges (root). */
+  switches?: 'soft' | 'ovs';
+  /** The controller's intent store (default: <runDir>/data, so a lab restart of the controller keeps intent). */
+  dataDir?: string;
   /** Extra arguments for every `overcast switch` (e.g. a classifier choice). */
   switchArgs?: string[];
 }
@@ -96,6 +101,10 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   fs.mkdirSync(runDir, { recursive: true });
   const apiPort = o.apiPort ?? (await freeTcpPort());
   const nativePort = await freeTcpPort();
+  const openflowPort = await freeTcpPort();
+  const useOvs = o.switches === 'ovs';
+  let ovsLab: OvsLab | undefined;
+  const dataDir = o.dataDir ?? path.join(runDir, 'data');
   const plan = planLab(topology, { kind: 'loopback', udpPorts: await freeUdpPorts(labPortCount(topology)), apiPort, nativePort });
   const planFile = path.join(runDir, 'plan.json');
   fs.writeFileSync(planFile, JSON.stringify(plan, null, 2));
@@ -105,7 +114,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
 
   const controller: Managed = {
     name: 'controller',
-    args: ['controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://127.0.0.1:${nativePort}`, '--api-port', String(apiPort), '--lab-plan', planFile, ...logLevel],
+    args: ['controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://127.0.0.1:${nativePort}`, '--openflow', `tcp://127.0.0.1:${openflowPort}`, '--data', dataDir, '--api-port', String(apiPort), '--lab-plan', planFile, ...logLevel],
   };
   const switches = new Map<string, Managed>(
     plan.switches.map((s) => [
@@ -123,6 +132,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
 
   const stop = async () => {
     await Promise.all([...hosts, ...switches.values()].map(stopProcess));
+    await ovsLab?.stop();
+    ovsLab = undefined;
     await stopProcess(controller);
   };
 
@@ -150,6 +161,10 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
 
   try {
     spawnOvercast(controller, runDir);
+    if (useOvs) {
+      ovsLab = await startOvsLab({ topology, controller: `tcp:127.0.0.1:${openflowPort}`, hostRelays: hostRelaysFromPlan(plan), controllerMaxBackoffMs: 1000 });
+      switches.clear();
+    }
     for (const m of [...switches.values(), ...hosts]) spawnOvercast(m, runDir);
     await waitReady();
   } catch (e) {

@@ -30,6 +30,8 @@ program
   .description('run the controller: native switch channel, REST API')
   .requiredOption('--topology <file>', 'topology YAML file')
   .option('--listen <tcp://host:port>', 'native channel address', 'tcp://0.0.0.0:6633')
+  .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://0.0.0.0:6653')
+  .option('--data <dir>', 'intent store directory (SQLite); without it intent lives in memory only')
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
   .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`')
@@ -61,7 +63,9 @@ lab
   .command('up <topology>')
   .description('start the controller, one softswitch per switch and the hosts; Ctrl-C stops them all')
   .option('--api-port <n>', 'REST API port', int, 8080)
-  .action(async (topology: string, o) => labUp(topology, o.apiPort));
+  .option('--switches <kind>', 'softswitch processes (soft) or Open vSwitch bridges (ovs; root, openvswitch-switch)', 'soft')
+  .option('--data <dir>', 'intent store directory (default: <run dir>/data)')
+  .action(async (topology: string, o) => labUp(topology, o.apiPort, o.switches, o.data));
 lab
   .command('demo <topology>')
   .description('lab up, then ping every host pair and show the traffic; stays up unless --exit')

@@ -1,0 +1,97 @@
+/**
+ * The loop that keeps switches true to the intent: every committed intent change goes through the
+ * incremental compiler, and the per-switch deltas it returns go to the switches (flow-mods + barrier).
+ * Port status from the switches moves links down/up (operational state, not stored intent).
+ */
+import type { Logger } from 'pino';
+import {
+  createIncrementalCompiler,
+  traceIntent,
+  type IncrementalCompiler,
+  type IntentChange as CompilerChange,
+  type IntentTrace,
+  type TracePacket,
+} from '../compiler/index.js';
+import type { Controller, DesiredTables } from './controller.js';
+import type { IntentChange, IntentService } from './intent-service.js';
+
+export interface IntentRuntime {
+  readonly compiler: IncrementalCompiler;
+  /** A packet's path through the current tables, named by owners and endpoints. */
+  trace(start: { dpid: number; inPort: number; packet: TracePacket }): IntentTrace;
+  /** Resolves when every change committed so far is installed on every connected switch (barrier replies). */
+  settled(): Promise<void>;
+  stop(): void;
+}
+
+export function toCompilerChange(c: IntentChange): CompilerChange {
+  if (c.kind === 'topology') return { kind: 'topology', topology: c.topology };
+  if (c.op === 'delete') return { kind: c.kind, op: 'delete', id: c.before.id };
+  switch (c.kind) {
+    case 'vpc':
+      return { kind: 'vpc', op: c.op, vpc: c.after };
+    case 'subnet':
+      return { kind: 'subnet', op: c.op, subnet: c.after };
+    case 'endpoint':
+      return { kind: 'endpoint', op: c.op, endpoint: c.after };
+  }
+}
+
+export function tablesToDesired(tables: ReadonlyMap<number, readonly { table: number }[]>): Map<number, DesiredTables> {
+  return new Map([...tables].map(([dpid, flows]) => [dpid, { flows: [...flows] as DesiredTables['flows'], groups: [] }]));
+}
+
+export async function startIntentRuntime(intent: IntentService, controller: Controller, logger: Logger): Promise<IntentRuntime> {
+  let compiler = createIncrementalCompiler(intent.topology(), intent.intent());
+  await controller.setDesired(tablesToDesired(compiler.tables()));
+  const pending = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+
+  const push = (change: CompilerChange) => {
+    try {
+      const delta = compiler.apply(change);
+      if (delta.size > 0) track(controller.applyDelta(delta));
+    } catch (err) {
+      logger.error({ err, change: change.kind }, 'incremental compile failed; recompiling everything');
+      compiler = createIncrementalCompiler(intent.topology(), intent.intent());
+      track(controller.setDesired(tablesToDesired(compiler.tables())));
+    }
+  };
+
+  const offIntent = intent.onChange((changes) => {
+    for (const c of changes) push(toCompilerChange(c));
+  });
+  const offEvents = controller.events.subscribe((e) => {
+    if (e.type !== 'port.status') return;
+    const sw = intent.topology().switches.find((s) => s.dpid === e.dpid);
+    if (!sw) return;
+    const onLink = intent.topology().links.some(
+      (l) => (l.a.switch === sw.name && l.a.port === e.port) || (l.b.switch === sw.name && l.b.port === e.port),
+    );
+    if (!onLink) return;
+    logger.info({ dpid: e.dpid, port: e.port, up: e.up }, 'link port changed state; rerouting');
+    push({ kind: 'link', op: e.up ? 'up' : 'down', link: { switch: sw.name, port: e.port } });
+  });
+
+  return {
+    get compiler() {
+      return compiler;
+    },
+    trace(start) {
+      return traceIntent(compiler.tables(), compiler.topology(), start, {
+        describeCookie: (cookie: number) => compiler.describeCookie(cookie),
+        intent: compiler.intent(),
+      });
+    },
+    settled: async () => {
+      while (pending.size > 0) await Promise.all([...pending]);
+    },
+    stop() {
+      offIntent();
+      offEvents();
+    },
+  };
+}
