@@ -1,9 +1,15 @@
 /**
- * The one place the softswitch picks its classifier. The fast classifier (a separate issue) replaces
- * LinearClassifier here and nowhere else.
+ * The one place the softswitch picks its classifier: TupleMerge-style tuple space search with an
+ * exact-match flow cache in front (src/classifier, docs/classifier.md), one per table.
  */
-import { LinearClassifier, type Classifier } from '../classifier/index.js';
+import { createClassifier, type Classifier } from '../classifier/index.js';
 
 export type ClassifierFactory = <T>() => Classifier<T>;
 
-export const createFlowClassifier: ClassifierFactory = <T>() => new LinearClassifier<T>();
+/**
+ * Per-table cache entries. Sixteen tables per switch and a process per switch in a lab: 8K entries
+ * keeps each cache ~256 KB while still holding every active connection of a test-sized fabric.
+ */
+export const SWITCH_CACHE_ENTRIES = 8192;
+
+export const createFlowClassifier: ClassifierFactory = <T>() => createClassifier<T>('default', { cacheEntries: SWITCH_CACHE_ENTRIES });
