@@ -88,7 +88,9 @@ export function registerEventRoutes(app: FastifyInstance, events: ControllerEven
 
       let ended = false;
       let off = () => {};
-      let heartbeat: NodeJS.Timeout | undefined;
+      // Started first so that `end` (which a replay overflow may call at once) always has it.
+      const heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs);
+      heartbeat.unref();
       const end = () => {
         if (ended) return;
         ended = true;
@@ -118,8 +120,6 @@ export function registerEventRoutes(app: FastifyInstance, events: ControllerEven
       }
       if (ended) return; // cut off already: the replay alone overflowed the buffer
       off = events.subscribe(send);
-      heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs);
-      heartbeat.unref();
       open.add(end);
       res.on('close', end);
       res.on('error', end);
