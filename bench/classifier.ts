@@ -5,7 +5,7 @@
  * updates/s and memory, ratios against TSS and linear, and the TupleMerge (online) C++ figure measured
  * on this machine (../shared/classbench/results.csv) for scale.
  *
- * Run: node --expose-gc --import tsx bench/classifier.ts [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
+ * Run: npm run bench:classifier --  [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
  *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE]
  * Without --expose-gc the memory column is the index's own typed-array estimate only.
  *
@@ -15,6 +15,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import path from 'node:path';
 import { createPacketKey } from '../src/flow/index.js';
 import {
   CachedClassifier,
@@ -28,7 +29,8 @@ import {
 } from '../src/classifier/index.js';
 import { loadClassBenchRules, loadClassBenchTrace, readClassBenchText } from '../src/cli/bench-classifier.js';
 
-const SHARED = new URL('../../shared/classbench/', import.meta.url).pathname;
+// The repository's sibling shared/ folder, found from the working directory (npm runs benches from the root).
+const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench') + '/';
 const ALGOS = ['linear', 'linear-flat', 'tss', 'pstss', 'tuplemerge', 'tuplemerge+cache'] as const;
 
 interface Args {
