@@ -11,14 +11,20 @@ import { installErrorHandler } from './error-handler.js';
 import { registerSwitchRoutes } from './routes/switches.js';
 import { registerTopologyRoutes } from './routes/topology.js';
 import { registerLabRoutes } from './routes/lab.js';
-import { registerEventRoutes } from './routes/events.js';
+import { registerEventRoutes, registerWebhookRoutes } from './routes/events.js';
 import { registerIntentRoutes } from './routes/vpcs.js';
 import { registerTraceRoutes } from './routes/trace.js';
 
 export type { ApiServices };
 
 export async function buildApi(services: ApiServices, logger: Logger): Promise<FastifyInstance> {
-  const app: FastifyInstance = fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true, ajv: { customOptions: { allErrors: false } } });
+  const app: FastifyInstance = fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // SSE clients keep connections open; closing the server must not wait for them.
+    forceCloseConnections: true,
+    ajv: { customOptions: { allErrors: false } },
+  });
   installErrorHandler(app);
   await app.register(swagger, {
     openapi: {
@@ -30,6 +36,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   registerTopologyRoutes(app, services);
   registerSwitchRoutes(app, services);
   registerEventRoutes(app, services.controller.events);
+  if (services.webhooks) registerWebhookRoutes(app, services.webhooks);
   if (services.intent) registerIntentRoutes(app, services.intent);
   if (services.trace) registerTraceRoutes(app, services.trace);
   if (services.lab) registerLabRoutes(app, services.lab);

@@ -2,6 +2,7 @@
 import type { TracePacket } from '../compiler/index.js';
 import type { Controller } from '../controller/controller.js';
 import type { IntentService } from '../controller/intent-service.js';
+import type { WebhookDispatcher } from '../controller/webhooks.js';
 import type { LabService } from './routes/lab.js';
 
 export interface ApiServices {
@@ -12,6 +13,8 @@ export interface ApiServices {
   intent?: IntentService;
   /** A packet's path through the current compiled tables (POST /v1/trace). */
   trace?: (start: { dpid: number; inPort: number; packet: TracePacket }) => unknown;
+  /** Webhook subscriptions for controller events. */
+  webhooks?: WebhookDispatcher;
   /** Present when the controller runs a lab: host control (ping, UDP). */
   lab?: LabService;
 }

@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
+import { endpointEvents } from '../controller/events.js';
 import { createIntentService } from '../controller/intent-service.js';
+import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
+import { createWebhookDispatcher } from '../controller/webhooks.js';
 import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { createLabService } from '../controller/lab-service.js';
 import { listenNative } from '../controller/native/native-server.js';
@@ -47,6 +50,14 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   }
   const controller = new Controller({ logger, nowMs: () => performance.now() });
   const runtime = await startIntentRuntime(intent, controller, logger);
+  const webhooks = createWebhookDispatcher({}, { logger });
+  const offWebhooks = webhooks.attach(controller.events);
+  const offEndpointEvents = intent.onChange((changes) => {
+    for (const e of endpointEvents(changes)) controller.events.emit(e);
+  });
+  // Scale from zero: packets for a function with no instance wait here until one registers.
+  const hold = createPacketHold({ classify: () => undefined }, { nowMs: () => performance.now(), emit: (e) => controller.events.emit(e) });
+  const scaleFromZero = attachPacketHold(controller, hold);
   const listen = parseUrlAddress(o.listen, 'tcp');
   const native = await listenNative(controller, listen.host, listen.port, logger);
   const ofAddr = o.openflow === 'none' ? undefined : parseUrlAddress(o.openflow, 'tcp');
@@ -57,6 +68,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       controller,
       topology: () => topologyJson(intent.topology()),
       intent,
+      webhooks,
       trace: (start) => runtime.trace(start),
       ...(plan ? { lab: createLabService(intent.topology(), plan.hosts) } : {}),
     },
@@ -66,6 +78,11 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   logger.info({ api: `http://${o.apiHost}:${o.apiPort}`, native: native.port, openflow: ofAddr?.port, data: o.data ?? 'memory' }, 'controller up');
   return async () => {
     runtime.stop();
+    scaleFromZero.detach();
+    hold.close();
+    offWebhooks();
+    webhooks.close();
+    offEndpointEvents();
     await api.close();
     store.close();
     controller.close();
