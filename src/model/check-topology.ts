@@ -13,6 +13,7 @@ export interface TopologyPaths {
   switches: string[];
   links: { self: string; a: string; b: string }[];
   hosts: string[];
+  gateways?: string[];
 }
 
 export function defaultPaths(t: Topology): TopologyPaths {
@@ -20,6 +21,7 @@ export function defaultPaths(t: Topology): TopologyPaths {
     switches: t.switches.map((_, i) => `switches[${i}]`),
     links: t.links.map((_, i) => ({ self: `links[${i}]`, a: `links[${i}].a`, b: `links[${i}].b` })),
     hosts: t.hosts.map((_, i) => `hosts[${i}]`),
+    gateways: (t.gateways ?? []).map((_, i) => `gateways[${i}]`),
   };
 }
 
@@ -116,6 +118,21 @@ export function checkTopology(t: Topology, paths: TopologyPaths = defaultPaths(t
       else ips.set(h.ip, h.name);
     }
     usePort(h.attach, `${at}.attach`);
+  });
+
+  (t.gateways ?? []).forEach((g, i) => {
+    const at = paths.gateways?.[i] ?? `gateways[${i}]`;
+    claimName(g.name, `${at}.name`);
+    for (const key of ['mac', 'routerMac'] as const) {
+      if (!isMac(g[key]) || g[key] === 0 || isMulticastMac(g[key])) report('OVC_ERR_NET_BAD_MAC', `${at}.${key}`, `${key} must be a non-zero unicast 48-bit address`);
+    }
+    const ipProblem = hostAddressProblem(g.ip, g.prefixLength);
+    if (ipProblem) report(ipProblem.code, `${at}.ip`, ipProblem.message);
+    const pool = g.publicPool;
+    if (!isIpv4(pool.network) || !Number.isInteger(pool.prefixLength) || pool.prefixLength < 1 || pool.prefixLength > 32) {
+      report('OVC_ERR_NET_BAD_CIDR', `${at}.publicPool`, 'publicPool must be a CIDR a.b.c.d/len');
+    }
+    usePort(g.attach, `${at}.attach`);
   });
   return problems;
 }

@@ -9,7 +9,8 @@ import { isOvercastError } from '../errors/index.js';
 import { parseMac } from '../net/mac.js';
 import { parseIpv4 } from '../net/ipv4.js';
 import type { TopologyPaths } from './check-topology.js';
-import type { HostSpec, LinkSpec, PortRef, PortSpec, SwitchSpec, Topology } from './topology.js';
+import { parseCidr } from '../net/cidr.js';
+import type { GatewaySpec, HostSpec, LinkSpec, PortRef, PortSpec, SwitchSpec, Topology } from './topology.js';
 
 export interface DecodedTopology {
   topology: Topology;
@@ -20,12 +21,13 @@ export interface DecodedTopology {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const TOP_KEYS = ['name', 'switches', 'links', 'hosts'];
+const TOP_KEYS = ['name', 'switches', 'links', 'hosts', 'gateways'];
 const SWITCH_KEYS = ['name', 'dpid', 'ports'];
 const PORT_KEYS = ['number', 'name'];
 const LINK_KEYS = ['a', 'b', 'up'];
 const HOST_KEYS = ['name', 'mac', 'ip', 'attach'];
 const REF_KEYS = ['switch', 'port'];
+const GATEWAY_KEYS = ['name', 'attach', 'mac', 'ip', 'routerMac', 'publicPool'];
 const PORT_REF_TEXT = /^([^:\s]+):([0-9]+)$/;
 const HOST_ADDRESS_TEXT = /^([^/]*)\/([0-9]{1,2})$/;
 
@@ -155,7 +157,52 @@ export function decodeTopology(raw: unknown): DecodedTopology {
     return { name: str(v, 'name', at), mac, ip, prefixLength, attach: portRef(v.attach, `${at}.attach`) };
   });
 
-  return { topology: { name, switches, links, hosts }, paths, problems };
+  const macField = (v: Obj, key: string, at: string): number => {
+    if (typeof v[key] !== 'string') {
+      schema(`${at}.${key}`, v[key] === undefined ? `missing ${key}` : `${key} must be a string aa:bb:cc:dd:ee:ff`);
+      return NaN;
+    }
+    return parseOr(problems, () => parseMac(v[key] as string, `${at}.${key}`));
+  };
+  const addressField = (v: Obj, key: string, at: string): { ip: number; prefixLength: number } => {
+    if (typeof v[key] !== 'string') {
+      schema(`${at}.${key}`, v[key] === undefined ? `missing ${key}` : `${key} must be a string a.b.c.d/len`);
+      return { ip: NaN, prefixLength: NaN };
+    }
+    const m = HOST_ADDRESS_TEXT.exec(v[key] as string);
+    if (!m) {
+      problems.push({ code: 'OVC_ERR_NET_BAD_CIDR', message: `"${String(v[key])}" is not address/prefix-length`, field: `${at}.${key}` });
+      return { ip: NaN, prefixLength: NaN };
+    }
+    return { ip: parseOr(problems, () => parseIpv4(m[1], `${at}.${key}`)), prefixLength: Number(m[2]) };
+  };
+
+  const hasGateways = top.gateways !== undefined;
+  paths.gateways = [];
+  const gateways = list(top, 'gateways', false).map((v, i): GatewaySpec => {
+    const at = `gateways[${i}]`;
+    paths.gateways?.push(at);
+    const pool = { network: NaN, prefixLength: NaN };
+    if (!isObj(v)) {
+      schema(at, 'a gateway is a mapping with name, attach, mac, ip, routerMac, publicPool');
+      return { name: '', attach: { switch: '', port: NaN }, mac: NaN, ip: NaN, prefixLength: NaN, routerMac: NaN, publicPool: pool };
+    }
+    unknownKeys(v, GATEWAY_KEYS, at);
+    const { ip, prefixLength } = addressField(v, 'ip', at);
+    if (typeof v.publicPool !== 'string') schema(`${at}.publicPool`, v.publicPool === undefined ? 'missing publicPool' : 'publicPool must be a string a.b.c.d/len');
+    else {
+      const c = parseOr(problems, () => {
+        const cidr = parseCidr(v.publicPool as string, `${at}.publicPool`);
+        pool.prefixLength = cidr.prefixLength;
+        return cidr.network;
+      });
+      pool.network = c;
+    }
+    return { name: str(v, 'name', at), attach: portRef(v.attach, `${at}.attach`), mac: macField(v, 'mac', at), ip, prefixLength, routerMac: macField(v, 'routerMac', at), publicPool: pool };
+  });
+
+  const topology: Topology = hasGateways ? { name, switches, links, hosts, gateways } : { name, switches, links, hosts };
+  return { topology, paths, problems };
 }
 
 function join(at: string, key: string): string {

@@ -43,11 +43,46 @@ export interface Endpoint {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/**
+ * A public address from a gateway's pool (docs/elastic-ip.md). Associated with an endpoint, inbound
+ * traffic to it is DNATed to the endpoint and the endpoint's traffic to the outside leaves from it.
+ */
+export interface ElasticIp {
+  readonly id: string;
+  readonly publicIp: number;
+  readonly endpointId?: string;
+}
+
+export const LB_PROTOCOLS = ['tcp', 'udp'] as const;
+export type LbProtocol = (typeof LB_PROTOCOLS)[number];
+
+/**
+ * A virtual IP and port in a VPC whose backends are the endpoints labelled `function: <function>`,
+ * split between their revisions (`revision` label) by weight. A revision not named in `weights` gets
+ * no traffic unless `weights` is empty (then every backend weighs the same).
+ */
+export interface LoadBalancer {
+  readonly id: string;
+  readonly vpcId: string;
+  readonly vip: number;
+  readonly protocol: LbProtocol;
+  readonly port: number;
+  /** The port backends listen on (default: `port`). */
+  readonly backendPort: number;
+  readonly function: string;
+  readonly weights: Readonly<Record<string, number>>;
+  /** Endpoint ids taken out of the pool until they recover. */
+  readonly unhealthy: readonly string[];
+}
+
 /** The whole intent at one moment: what the compiler reads. */
 export interface Intent {
   readonly vpcs: ReadonlyMap<string, Vpc>;
   readonly subnets: ReadonlyMap<string, Subnet>;
   readonly endpoints: ReadonlyMap<string, Endpoint>;
+  /** Absent means none (intent written before elastic IPs existed). */
+  readonly elasticIps?: ReadonlyMap<string, ElasticIp>;
+  readonly loadBalancers?: ReadonlyMap<string, LoadBalancer>;
 }
 
 /**

@@ -46,11 +46,28 @@ export interface HostSpec {
   readonly attach: PortRef;
 }
 
+/**
+ * An uplink to the outside network (docs/elastic-ip.md): a switch port, the gateway's own MAC and IP
+ * on that network, the MAC every outbound frame is addressed to (the outside router, or the one
+ * outside host of a lab), and the public addresses elastic IPs are allocated from.
+ */
+export interface GatewaySpec {
+  readonly name: string;
+  readonly attach: PortRef;
+  readonly mac: number;
+  readonly ip: number;
+  readonly prefixLength: number;
+  readonly routerMac: number;
+  readonly publicPool: { readonly network: number; readonly prefixLength: number };
+}
+
 export interface Topology {
   readonly name: string;
   readonly switches: readonly SwitchSpec[];
   readonly links: readonly LinkSpec[];
   readonly hosts: readonly HostSpec[];
+  /** Uplinks; absent in topologies without an outside network (every file before elastic IPs). */
+  readonly gateways?: readonly GatewaySpec[];
 }
 
 export function formatPortRef(ref: PortRef): string {

@@ -13,6 +13,18 @@ export function encodeTopologyDocument(t: Topology): string {
     switches: t.switches.map((s) => ({ name: s.name, dpid: s.dpid, ports: s.ports.map((p) => (p.name === undefined ? { number: p.number } : { number: p.number, name: p.name })) })),
     links: t.links.map((l) => ({ a: { switch: l.a.switch, port: l.a.port }, b: { switch: l.b.switch, port: l.b.port }, up: l.up })),
     hosts: t.hosts.map((h) => ({ name: h.name, mac: formatMac(h.mac), ip: `${formatIpv4(h.ip)}/${h.prefixLength}`, attach: { switch: h.attach.switch, port: h.attach.port } })),
+    ...(t.gateways === undefined
+      ? {}
+      : {
+          gateways: t.gateways.map((g) => ({
+            name: g.name,
+            attach: { switch: g.attach.switch, port: g.attach.port },
+            mac: formatMac(g.mac),
+            ip: `${formatIpv4(g.ip)}/${g.prefixLength}`,
+            routerMac: formatMac(g.routerMac),
+            publicPool: `${formatIpv4(g.publicPool.network)}/${g.publicPool.prefixLength}`,
+          })),
+        }),
   });
 }
 
