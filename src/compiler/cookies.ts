@@ -23,6 +23,12 @@ export const COOKIE_KIND = {
   SUBNET: 5,
   /** A VPC's own flows: admitting its tagged frames from links, dropping routes to nowhere. */
   VPC: 6,
+  /** An elastic IP's flows: ARP, DNAT and SNAT at the gateway, the egress path from its endpoint. */
+  ELASTIC_IP: 7,
+  /** A load balancer's flows and select groups: VIP ARP, VIP -> group, return SNAT; empty pool -> controller. */
+  LOAD_BALANCER: 8,
+  /** A gateway's (uplink's) own flows: admitting outside frames, answering ARP for its IP. */
+  GATEWAY: 9,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -84,6 +90,18 @@ export function subnetCookie(subnetId: string): number {
 
 export function vpcCookie(vpcId: string): number {
   return makeCookie('VPC', ownerId48(vpcId));
+}
+
+export function elasticIpCookie(id: string): number {
+  return makeCookie('ELASTIC_IP', ownerId48(id));
+}
+
+export function loadBalancerCookie(id: string): number {
+  return makeCookie('LOAD_BALANCER', ownerId48(id));
+}
+
+export function gatewayCookie(name: string): number {
+  return makeCookie('GATEWAY', ownerId48(name));
 }
 
 /** The owner kind a cookie names, or undefined for a cookie outside the scheme (e.g. 0). */

@@ -16,12 +16,14 @@
  * endpoints' flows are recompiled (they reach every present switch). Link up/down recompiles every
  * path-dependent owner (underlay, VPCs, endpoints); the delta still carries only flows that changed.
  */
-import type { FlowEntry } from '../flow/index.js';
+import type { FlowEntry, GroupEntry, GroupMod } from '../flow/index.js';
 import { flowKey } from '../flow/index.js';
 import {
   linkId,
   setLinkUp,
+  type ElasticIp,
   type Endpoint,
+  type LoadBalancer,
   type Intent,
   type LinkSelector,
   type Subnet,
@@ -30,11 +32,15 @@ import {
 } from '../model/index.js';
 import { compileOwnerFlows, fabricOwners, ownerCookie, type Owner, type SwitchTables } from './compile-forwarding.js';
 import { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type OwnerFlows } from './compile-vpc-flows.js';
-import { endpointCookie, subnetCookie, vpcCookie } from './cookies.js';
+import { compileElasticIpFlows, compileGatewayFlows, type GatewayPort } from './compile-elastic-ip.js';
+import { compileLoadBalancerFlows, type LbBackend, type OwnerGroups } from './compile-load-balancer.js';
+import { elasticIpCookie, endpointCookie, gatewayCookie, loadBalancerCookie, subnetCookie, vpcCookie } from './cookies.js';
 import { createFabricContext, type FabricContext } from './fabric-context.js';
 import { sameFlow } from './flow-equality.js';
 import { IntentState } from './intent-state.js';
+import { prefixMask } from '../net/cidr.js';
 import { OwnerRegistry, type OwnerName } from './owner-registry.js';
+import { ServiceState } from './service-state.js';
 
 export type IntentChange =
   | { kind: 'vpc'; op: 'add' | 'update'; vpc: Vpc }
@@ -43,6 +49,10 @@ export type IntentChange =
   | { kind: 'subnet'; op: 'delete'; id: string }
   | { kind: 'endpoint'; op: 'add' | 'update'; endpoint: Endpoint }
   | { kind: 'endpoint'; op: 'delete'; id: string }
+  | { kind: 'elasticIp'; op: 'add' | 'update'; elasticIp: ElasticIp }
+  | { kind: 'elasticIp'; op: 'delete'; id: string }
+  | { kind: 'loadBalancer'; op: 'add' | 'update'; loadBalancer: LoadBalancer }
+  | { kind: 'loadBalancer'; op: 'delete'; id: string }
   /** A link named by its id (`s1:2~s2:1`) or either end; throws OVC_ERR_TOPO_UNKNOWN_LINK if none. */
   | { kind: 'link'; op: 'up' | 'down'; link: LinkSelector }
   /** A whole new topology (switches, links, hosts): every owner is recompiled. */
@@ -56,6 +66,8 @@ export type IntentChange =
 export interface SwitchDelta {
   add: FlowEntry[];
   remove: FlowEntry[];
+  /** Load balancers' select groups: adds/modifies go before the flows, deletes after (the session orders them). */
+  groupMods?: GroupMod[];
 }
 
 export type TablesDelta = Map<number, SwitchDelta>;
@@ -74,6 +86,8 @@ export interface IncrementalCompiler {
   tables(): SwitchTables;
   /** The current flows of one switch (empty for an unknown dpid). */
   table(dpid: number): FlowEntry[];
+  /** The current groups of every switch that has any. */
+  groups(): Map<number, GroupEntry[]>;
   topology(): Topology;
   intent(): Intent;
   /** Which owner a cookie names. */
@@ -84,6 +98,13 @@ export interface IncrementalCompiler {
 interface OwnerRecord {
   cookie: number;
   flows: OwnerFlows;
+  groups?: OwnerGroups;
+}
+
+interface ElasticIpRecord {
+  vpcId: string;
+  /** Gateway switches serving it: the VPC counts as present there. */
+  homes: string[];
 }
 
 interface EndpointRecord {
@@ -92,6 +113,11 @@ interface EndpointRecord {
 }
 
 const EMPTY_FLOWS: OwnerFlows = new Map();
+
+/** A gateway with the public pool it serves. */
+interface ServingGateway extends GatewayPort {
+  pool: { network: number; prefixLength: number };
+}
 
 function underlayKey(owner: Owner): string {
   switch (owner.kind) {
@@ -132,14 +158,22 @@ class Engine implements IncrementalCompiler {
   /** Per VPC, per home switch: the switches sending towards it and their ports. */
   private readonly towardsCache = new Map<string, Map<string, Map<number, number>>>();
   private delta: TablesDelta | undefined;
+  private readonly services = new ServiceState();
+  private readonly eipRecords = new Map<string, ElasticIpRecord>();
+  private gateways: ServingGateway[] = [];
+  private readonly groupTables = new Map<number, Map<number, GroupEntry>>();
 
   constructor(topology: Topology, intent: Intent) {
     this.state = new IntentState(topology, intent);
+    for (const x of intent.elasticIps?.values() ?? []) this.services.putElasticIp(x);
+    for (const lb of intent.loadBalancers?.values() ?? []) this.services.putLoadBalancer(lb);
     this.setTopology(topology);
     const dirty = new Set<string>(this.underlay.keys());
     for (const id of this.state.vpcs.keys()) dirty.add(`v:${id}`);
     for (const id of this.state.subnets.keys()) dirty.add(`s:${id}`);
-    this.run(dirty, new Set(this.state.endpoints.keys()));
+    for (const g of this.gateways) dirty.add(`g:${g.name}`);
+    for (const id of this.services.loadBalancers.keys()) dirty.add(`b:${id}`);
+    this.run(dirty, new Set(this.state.endpoints.keys()), new Set(this.services.elasticIps.keys()));
   }
 
   private setTopology(topology: Topology): void {
@@ -150,6 +184,10 @@ class Engine implements IncrementalCompiler {
     this.nameOfDpid = new Map(topology.switches.map((s) => [s.dpid, s.name]));
     for (const sw of topology.switches) if (!this.switchTables.has(sw.dpid)) this.switchTables.set(sw.dpid, new Set());
     this.underlay = new Map(fabricOwners(topology).map((o) => [underlayKey(o), o]));
+    this.gateways = (topology.gateways ?? [])
+      .filter((g) => this.dpidOf.has(g.attach.switch))
+      .map((g) => ({ name: g.name, dpid: this.dpidOf.get(g.attach.switch) ?? 0, port: g.attach.port, mac: g.mac, ip: g.ip, routerMac: g.routerMac, pool: g.publicPool }))
+      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
     this.presentCache.clear();
     this.towardsCache.clear();
   }
@@ -168,7 +206,7 @@ class Engine implements IncrementalCompiler {
         const added = new Set(d.add.map(flowKey));
         d.remove = d.remove.filter((f) => !added.has(flowKey(f)));
       }
-      if (d.add.length === 0 && d.remove.length === 0) delta.delete(dpid);
+      if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0) delta.delete(dpid);
     }
     return delta;
   }
@@ -176,11 +214,14 @@ class Engine implements IncrementalCompiler {
   private applyChange(change: IntentChange): void {
     const dirty = new Set<string>();
     const candidates = new Set<string>();
+    const eips = new Set<string>();
     const s = this.state;
+    const svc = this.services;
     const touchVpc = (id: string) => {
       dirty.add(`v:${id}`);
       for (const sid of s.subnetsByVpc.get(id) ?? []) dirty.add(`s:${sid}`);
       for (const eid of s.endpointsByVpc.get(id) ?? []) candidates.add(eid);
+      for (const lb of svc.lbsByVpc.get(id) ?? []) dirty.add(`b:${lb}`);
     };
     switch (change.kind) {
       case 'vpc': {
@@ -225,13 +266,42 @@ class Engine implements IncrementalCompiler {
         }
         break;
       }
+      case 'elasticIp': {
+        const id = change.op === 'delete' ? change.id : change.elasticIp.id;
+        eips.add(id);
+        const old = svc.elasticIps.get(id);
+        if (old) for (const r of svc.elasticIpRivals(old)) eips.add(r);
+        if (change.op === 'delete') svc.deleteElasticIp(id);
+        else {
+          svc.putElasticIp(change.elasticIp);
+          for (const r of svc.elasticIpRivals(change.elasticIp)) eips.add(r);
+        }
+        break;
+      }
+      case 'loadBalancer': {
+        const id = change.op === 'delete' ? change.id : change.loadBalancer.id;
+        dirty.add(`b:${id}`);
+        const old = svc.loadBalancers.get(id);
+        if (old) for (const r of svc.loadBalancerRivals(old)) dirty.add(`b:${r}`);
+        if (change.op === 'delete') svc.deleteLoadBalancer(id);
+        else {
+          svc.putLoadBalancer(change.loadBalancer);
+          for (const r of svc.loadBalancerRivals(change.loadBalancer)) dirty.add(`b:${r}`);
+        }
+        break;
+      }
       case 'link':
       case 'topology': {
         const next = change.kind === 'link' ? setLinkUp(this.topo, change.link, change.op === 'up') : change.topology;
         if (next === this.topo) return;
         for (const key of this.underlay.keys()) dirty.add(key);
+        for (const g of this.gateways) dirty.add(`g:${g.name}`);
         this.setTopology(next);
         for (const key of this.underlay.keys()) dirty.add(key);
+        for (const g of this.gateways) dirty.add(`g:${g.name}`);
+        for (const id of svc.elasticIps.keys()) eips.add(id);
+        for (const id of this.eipRecords.keys()) eips.add(id);
+        for (const id of svc.loadBalancers.keys()) dirty.add(`b:${id}`);
         for (const id of s.vpcs.keys()) dirty.add(`v:${id}`);
         for (const id of s.endpoints.keys()) candidates.add(id);
         // Ports may have changed hands; endpoints that went away must lose their flows too.
@@ -239,15 +309,20 @@ class Engine implements IncrementalCompiler {
         break;
       }
     }
-    this.run(dirty, candidates);
+    this.run(dirty, candidates, eips);
   }
 
   /** Re-decides the candidates' activity and homes, updates presence, then recompiles every dirty owner. */
-  private run(dirty: Set<string>, candidates: Set<string>): void {
+  private run(dirty: Set<string>, candidates: Set<string>, eips: Set<string> = new Set()): void {
     const presenceChanged = new Set<string>();
     for (const id of candidates) {
       dirty.add(`e:${id}`);
       const e = this.state.endpoints.get(id);
+      // Load balancer pools and elastic IPs follow their endpoints (old and new VPC alike).
+      for (const vpcId of [e?.vpcId, this.endpointRecords.get(id)?.vpcId]) {
+        if (vpcId !== undefined) for (const lb of this.services.lbsByVpc.get(vpcId) ?? []) dirty.add(`b:${lb}`);
+      }
+      for (const x of this.services.eipsByEndpoint.get(id) ?? []) eips.add(x);
       const home = e ? this.state.endpointHome(e)?.name : undefined;
       const before = this.endpointRecords.get(id);
       if (before && e && home !== undefined && before.vpcId === e.vpcId && before.home === home) continue;
@@ -260,7 +335,22 @@ class Engine implements IncrementalCompiler {
         this.endpointRecords.set(id, { vpcId: e.vpcId, home });
       }
     }
+    for (const id of eips) {
+      dirty.add(`x:${id}`);
+      const before = this.eipRecords.get(id);
+      const now = this.elasticIpPlacement(id);
+      if (before && now && before.vpcId === now.vpcId && before.homes.join() === now.homes.join()) continue;
+      if (before) {
+        for (const h of before.homes) if (this.leave(before.vpcId, h)) presenceChanged.add(before.vpcId);
+        this.eipRecords.delete(id);
+      }
+      if (now) {
+        for (const h of now.homes) if (this.enter(now.vpcId, h)) presenceChanged.add(now.vpcId);
+        this.eipRecords.set(id, now);
+      }
+    }
     for (const vpcId of presenceChanged) {
+      for (const lb of this.services.lbsByVpc.get(vpcId) ?? []) dirty.add(`b:${lb}`);
       this.presentCache.delete(vpcId);
       this.towardsCache.delete(vpcId);
       dirty.add(`v:${vpcId}`);
@@ -268,6 +358,26 @@ class Engine implements IncrementalCompiler {
       for (const eid of this.state.endpointsByVpc.get(vpcId) ?? []) dirty.add(`e:${eid}`);
     }
     for (const key of dirty) this.recompile(key);
+  }
+
+  /** The gateways whose pool holds a public address, by name. */
+  private servingGateways(publicIp: number): ServingGateway[] {
+    return this.gateways.filter((g) => {
+      const mask = prefixMask(g.pool.prefixLength);
+      return ((publicIp & mask) >>> 0) === ((g.pool.network & mask) >>> 0);
+    });
+  }
+
+  /** Where a live elastic IP makes its VPC present (its gateways' switches), or undefined when it is not live. */
+  private elasticIpPlacement(id: string): ElasticIpRecord | undefined {
+    const x = this.services.elasticIps.get(id);
+    if (!x || !this.services.elasticIpHolds(x) || x.endpointId === undefined) return undefined;
+    const rec = this.endpointRecords.get(x.endpointId);
+    if (!rec) return undefined;
+    const gws = this.servingGateways(x.publicIp);
+    if (gws.length === 0) return undefined;
+    const homes = [...new Set(gws.map((g) => this.nameOfDpid.get(g.dpid) ?? ''))].sort();
+    return { vpcId: rec.vpcId, homes };
   }
 
   /** Returns true when the VPC appeared on a new switch. */
@@ -336,10 +446,18 @@ class Engine implements IncrementalCompiler {
     return out;
   }
 
-  private compileOwner(key: string): { flows: OwnerFlows; cookie: number; name: OwnerName } | undefined {
+  private compileOwner(key: string): { flows: OwnerFlows; groups?: OwnerGroups; cookie: number; name: OwnerName } | undefined {
     const kind = key.slice(0, 2);
     const id = key.slice(2);
     const s = this.state;
+    if (kind === 'g:') {
+      const g = this.gateways.find((x) => x.name === id);
+      if (!g) return undefined;
+      const cookie = gatewayCookie(id);
+      return { flows: compileGatewayFlows(g, cookie), cookie, name: { kind: 'gateway', name: id } };
+    }
+    if (kind === 'x:') return this.compileElasticIp(id);
+    if (kind === 'b:') return this.compileLoadBalancer(id);
     if (kind === 'e:') {
       const rec = this.endpointRecords.get(id);
       const e = s.endpoints.get(id);
@@ -390,6 +508,92 @@ class Engine implements IncrementalCompiler {
     return { flows: compileOwnerFlows(this.ctx, owner), cookie: ownerCookie(owner), name: underlayName(owner) };
   }
 
+  private compileElasticIp(id: string): { flows: OwnerFlows; cookie: number; name: OwnerName } | undefined {
+    const x = this.services.elasticIps.get(id);
+    if (!x || !this.eipRecords.has(id) || x.endpointId === undefined) return undefined;
+    const e = this.state.endpoints.get(x.endpointId);
+    const vpc = e ? this.state.activeVpc(e.vpcId) : undefined;
+    if (!e || !vpc) return undefined;
+    const gateways = this.servingGateways(x.publicIp);
+    const egress = gateways[0];
+    const home = this.nameOfDpid.get(e.dpid);
+    const egressName = this.nameOfDpid.get(egress.dpid);
+    const transit = new Map<number, number>();
+    if (home !== undefined && egressName !== undefined) {
+      const hops = this.ctx.nextHopsTo(egressName);
+      let at = home;
+      while (at !== egressName) {
+        const hop = hops.get(at);
+        if (!hop) break;
+        transit.set(this.dpidOf.get(at) ?? 0, hop.outPort);
+        at = hop.next;
+      }
+    }
+    const cookie = elasticIpCookie(id);
+    const flows = compileElasticIpFlows({ publicIp: x.publicIp, endpoint: e, vni: vpc.vni, vpcCidr: vpc.cidr, gateways, egress, transit }, cookie);
+    return { flows, cookie, name: { kind: 'elasticIp', name: id } };
+  }
+
+  private compileLoadBalancer(id: string): { flows: OwnerFlows; groups: OwnerGroups; cookie: number; name: OwnerName } | undefined {
+    const lb = this.services.loadBalancers.get(id);
+    if (!lb || !this.services.loadBalancerHolds(lb)) return undefined;
+    const vpc = this.state.activeVpc(lb.vpcId);
+    if (!vpc) return undefined;
+    const unhealthy = new Set(lb.unhealthy);
+    const members: LbBackend[] = [];
+    for (const eid of [...(this.state.endpointsByVpc.get(lb.vpcId) ?? [])].sort()) {
+      const e = this.state.endpoints.get(eid);
+      const rec = this.endpointRecords.get(eid);
+      if (!e || !rec || rec.vpcId !== lb.vpcId || e.labels.function !== lb.function) continue;
+      members.push({ endpoint: e, homeDpid: e.dpid });
+    }
+    const pool = members.filter((b) => !unhealthy.has(b.endpoint.id));
+    const cookie = loadBalancerCookie(id);
+    const out = compileLoadBalancerFlows(
+      {
+        lb,
+        vni: vpc.vni,
+        presentDpids: this.presentDpids(lb.vpcId),
+        portTowards: (from, to) => {
+          const toName = this.nameOfDpid.get(to);
+          const fromName = this.nameOfDpid.get(from);
+          if (toName === undefined || fromName === undefined) return undefined;
+          return this.ctx.nextHopsTo(toName).get(fromName)?.outPort;
+        },
+        pool,
+        members,
+      },
+      cookie,
+    );
+    return { ...out, cookie, name: { kind: 'loadBalancer', name: id } };
+  }
+
+  /** Replaces an owner's groups on every switch and records group-mods for the difference. */
+  private diffGroups(before: OwnerGroups | undefined, after: OwnerGroups | undefined): void {
+    const dpids = new Set<number>([...(before?.keys() ?? []), ...(after?.keys() ?? [])]);
+    for (const dpid of dpids) {
+      const old = new Map((before?.get(dpid) ?? []).map((g) => [g.groupId, g]));
+      const fresh = after?.get(dpid) ?? [];
+      let table = this.groupTables.get(dpid);
+      if (!table) this.groupTables.set(dpid, (table = new Map()));
+      const mods: GroupMod[] = [];
+      for (const g of fresh) {
+        const prev = old.get(g.groupId);
+        old.delete(g.groupId);
+        if (prev && JSON.stringify(prev) === JSON.stringify(g)) continue;
+        table.set(g.groupId, g);
+        mods.push({ command: prev ? 'modify' : 'add', group: g });
+      }
+      for (const g of old.values()) {
+        table.delete(g.groupId);
+        mods.push({ command: 'delete', group: g });
+      }
+      if (table.size === 0) this.groupTables.delete(dpid);
+      const d = mods.length > 0 ? this.deltaFor(dpid) : undefined;
+      if (d) (d.groupMods ??= []).push(...mods);
+    }
+  }
+
   private recompile(key: string): void {
     const old = this.owners.get(key);
     const fresh = this.compileOwner(key);
@@ -405,9 +609,10 @@ class Engine implements IncrementalCompiler {
       for (const [dpid, flows] of newFlows) kept.set(dpid, this.diffSwitch(dpid, oldFlows.get(dpid), flows));
     }
     for (const [dpid, flows] of oldFlows) if (!newFlows.has(dpid)) this.diffSwitch(dpid, flows, []);
+    if (old?.groups || fresh?.groups) this.diffGroups(old?.groups, fresh?.groups);
     if (old && (!fresh || old.cookie !== fresh.cookie)) this.registry.delete(old.cookie);
     if (fresh && kept.size > 0) {
-      this.owners.set(key, { cookie: fresh.cookie, flows: kept });
+      this.owners.set(key, { cookie: fresh.cookie, flows: kept, ...(fresh.groups ? { groups: fresh.groups } : {}) });
       this.registry.set(fresh.cookie, fresh.name);
     } else {
       this.owners.delete(key);
@@ -469,12 +674,24 @@ class Engine implements IncrementalCompiler {
     return [...(this.switchTables.get(dpid) ?? [])];
   }
 
+  groups(): Map<number, GroupEntry[]> {
+    const out = new Map<number, GroupEntry[]>();
+    for (const [dpid, t] of this.groupTables) out.set(dpid, [...t.values()]);
+    return out;
+  }
+
   topology(): Topology {
     return this.topo;
   }
 
   intent(): Intent {
-    return { vpcs: new Map(this.state.vpcs), subnets: new Map(this.state.subnets), endpoints: new Map(this.state.endpoints) };
+    return {
+      vpcs: new Map(this.state.vpcs),
+      subnets: new Map(this.state.subnets),
+      endpoints: new Map(this.state.endpoints),
+      elasticIps: new Map(this.services.elasticIps),
+      loadBalancers: new Map(this.services.loadBalancers),
+    };
   }
 
   describeCookie(cookie: number): OwnerName | undefined {

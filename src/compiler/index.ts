@@ -10,6 +10,17 @@ export { arpReplyActions } from './arp-reply.js';
 export * from './vpc-encoding.js';
 export { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type EndpointPlan, type OwnerFlows, type VpcPlan } from './compile-vpc-flows.js';
 export { sameFlow } from './flow-equality.js';
+export { compileElasticIpFlows, compileGatewayFlows, elasticIpMac, EIP_MAC_BASE, UPLINK_METADATA, type ElasticIpPlan, type GatewayPort } from './compile-elastic-ip.js';
+export {
+  backendWeights,
+  compileLoadBalancerFlows,
+  LB_WEIGHT_SCALE,
+  loadBalancerGroupId,
+  type LbBackend,
+  type LoadBalancerPlan,
+  type OwnerGroups,
+} from './compile-load-balancer.js';
+export { coldFunctionOfCookie, functionKey } from './cold-start.js';
 export { OwnerRegistry, type OwnerKind, type OwnerName } from './owner-registry.js';
 export {
   createIncrementalCompiler,

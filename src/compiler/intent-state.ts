@@ -106,6 +106,7 @@ export class IntentState {
       for (const end of [l.a, l.b]) reserved.add(portKey(dpidOf.get(end.switch) ?? -1, end.port));
     }
     for (const h of topology.hosts) reserved.add(portKey(dpidOf.get(h.attach.switch) ?? -1, h.attach.port));
+    for (const g of topology.gateways ?? []) reserved.add(portKey(dpidOf.get(g.attach.switch) ?? -1, g.attach.port));
     this.reservedPorts = reserved;
   }
 

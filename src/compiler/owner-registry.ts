@@ -4,7 +4,7 @@
  */
 import { cookieKind, type CookieKind } from './cookies.js';
 
-export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc';
+export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc' | 'elasticIp' | 'loadBalancer' | 'gateway';
 
 export interface OwnerName {
   kind: OwnerKind;
@@ -19,6 +19,9 @@ const KIND_OF: Record<CookieKind, OwnerKind> = {
   ENDPOINT: 'endpoint',
   SUBNET: 'subnet',
   VPC: 'vpc',
+  ELASTIC_IP: 'elasticIp',
+  LOAD_BALANCER: 'loadBalancer',
+  GATEWAY: 'gateway',
 };
 
 export class OwnerRegistry {

@@ -19,6 +19,28 @@ export const PRIORITY = {
   INGRESS_LINK_VPC: 100,
   /** INGRESS: the rest from an endpoint port (spoofed, tagged, other ethertypes): dropped, counted per endpoint. */
   INGRESS_ENDPOINT_SPOOF_DROP: 1,
+  /** INGRESS (uplink): an ARP request from the outside network -> uplink metadata, ARP. */
+  INGRESS_UPLINK_ARP_REQUEST: 200,
+  /** INGRESS (uplink): IPv4 addressed to the gateway's MAC -> uplink metadata, NAT_LB. */
+  INGRESS_UPLINK_IPV4: 100,
+  /** INGRESS (uplink): anything else from the outside: dropped, counted under the gateway. */
+  INGRESS_UPLINK_DROP: 1,
+  /** ARP (uplink): answer for the gateway's IP and for associated public IPs with the gateway's MAC. */
+  UPLINK_ARP_REPLY: 100,
+  /** ARP (VPC): answer for a load balancer's VIP with the gateway MAC (above subnet answers: a VIP is no endpoint's). */
+  LB_ARP_REPLY: 150,
+  /** NAT_LB (uplink): public IP -> the endpoint's private IP, into its VPC. */
+  EIP_DNAT: 100,
+  /** NAT_LB: VIP/protocol/port -> the load balancer's select group (or the controller when the pool is empty). */
+  LB_VIP: 200,
+  /** NAT_LB: a backend's reply from its service port -> source rewritten back to the VIP. */
+  LB_RETURN: 150,
+  /** NAT_LB: an endpoint with an elastic IP talking inside its VPC: routed as usual, no SNAT. */
+  EIP_SNAT_BYPASS: 120,
+  /** NAT_LB: an endpoint with an elastic IP talking via the gateway MAC to the outside: towards the uplink. */
+  EIP_SNAT: 110,
+  /** FORWARD: an elastic IP's egress frames (addressed to its pseudo MAC): SNAT at the gateway, or on towards it. */
+  EIP_EGRESS: 100,
   /** ARP: a host asking for its own address (gratuitous ARP) gets no answer. */
   ARP_SELF_DROP: 200,
   /** ARP: answer a request for a known host's address. */
@@ -36,8 +58,9 @@ export const PRIORITY = {
   /** FORWARD: broadcast and multicast destinations (ARP requests never get here): dropped, counted. */
   FORWARD_GROUP_DROP: 10,
   /**
-   * FORWARD: unknown unicast is dropped by an explicit flow, not left to the table-miss: switches send
-   * misses to the controller (scale from zero needs that), and this flow's counter explains the drop.
+   * Every table: the miss behaviour PIPELINE declares (drop, go to the next table, or the controller)
+   * as an explicit lowest-priority flow. Switches differ in what a bare miss does (OpenFlow 1.3 drops,
+   * the softswitch asks the controller), so nothing is left to it, and the flow's counter explains it.
    */
-  FORWARD_UNKNOWN_DROP: 0,
+  TABLE_MISS: 0,
 } as const;

@@ -1,0 +1,161 @@
+/**
+ * Load balancers as pure flow and group builders (docs/elastic-ip.md).
+ *
+ * On every switch where the VPC is present:
+ *   ARP      metadata = vni, request for the VIP -> answered with GATEWAY_MAC (clients in the VIP's
+ *            subnet then send to the gateway like everybody else).
+ *   NAT_LB   metadata = vni, ip_dst = VIP, protocol, dst port -> the LB's select group on this switch;
+ *            with no backend in the pool -> the controller, under the LB's cookie (scale from zero).
+ *   group    select, one bucket per backend, weight = its revision's weight shared among the
+ *            revision's backends; the bucket delivers completely (a group cannot goto-table): ip_dst
+ *            (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then out of
+ *            the backend's port or tagged towards its switch. The softswitch picks the bucket by Maglev
+ *            over the 5-tuple hash, so a connection keeps its backend and a pool change moves ~1/N.
+ * On every backend's switch:
+ *   NAT_LB   metadata = vni, ip_src = backend, protocol, src port = backend port -> ip_src = VIP (and
+ *            the port), then ROUTE as usual: clients only ever see the VIP.
+ */
+import {
+  decTtl,
+  group,
+  output,
+  pushVlan,
+  setField,
+  TABLE,
+  toController,
+  type Action,
+  type Bucket,
+  type FieldName,
+  type FlowEntry,
+  type GroupEntry,
+} from '../flow/index.js';
+import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js';
+import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
+import { arpReplyActions } from './arp-reply.js';
+import { ownerId48 } from './cookies.js';
+import type { OwnerFlows } from './compile-vpc-flows.js';
+import { PRIORITY } from './priorities.js';
+import { vniVlanVid } from './vpc-encoding.js';
+
+/** Groups per dpid. */
+export type OwnerGroups = Map<number, GroupEntry[]>;
+
+/** Total of all bucket weights of a pool (OpenFlow bucket weights are 16-bit). */
+export const LB_WEIGHT_SCALE = 60_000;
+
+/** A load balancer's group id: the same on every switch, from its id (never 0, below OFPG_MAX). */
+export function loadBalancerGroupId(lbId: string): number {
+  return (ownerId48(lbId) % 0x7ffffffe) + 1;
+}
+
+export interface LbBackend {
+  endpoint: Endpoint;
+  /** The backend's switch. */
+  homeDpid: number;
+}
+
+export interface LoadBalancerPlan {
+  lb: LoadBalancer;
+  vni: number;
+  /** Switches where the VPC is present, each with its ports towards every backend home (absent: cannot reach). */
+  presentDpids: readonly number[];
+  /** Port on `from` towards the switch `to` (undefined when to === from or unreachable). */
+  portTowards(from: number, to: number): number | undefined;
+  /** Healthy backends in the pool (weights decided here). */
+  pool: readonly LbBackend[];
+  /** Every backend of the function, healthy or not: their replies are rewritten back to the VIP. */
+  members: readonly LbBackend[];
+}
+
+/**
+ * Bucket weights: each revision's weight shared among its backends, scaled so the pool sums to about
+ * LB_WEIGHT_SCALE. With no weights given every backend weighs the same; a revision not named gets 0.
+ */
+export function backendWeights(lb: LoadBalancer, pool: readonly LbBackend[]): number[] {
+  const named = Object.keys(lb.weights);
+  if (named.length === 0) return pool.map(() => Math.max(1, Math.floor(LB_WEIGHT_SCALE / Math.max(1, pool.length))));
+  const count = new Map<string, number>();
+  for (const b of pool) {
+    const r = b.endpoint.labels.revision ?? '';
+    count.set(r, (count.get(r) ?? 0) + 1);
+  }
+  let total = 0;
+  for (const [r, n] of count) if (n > 0) total += Math.max(0, lb.weights[r] ?? 0);
+  return pool.map((b) => {
+    const r = b.endpoint.labels.revision ?? '';
+    const w = Math.max(0, lb.weights[r] ?? 0);
+    if (w === 0 || total === 0) return 0;
+    return Math.max(1, Math.round((LB_WEIGHT_SCALE * w) / total / (count.get(r) ?? 1)));
+  });
+}
+
+function l4Fields(lb: LoadBalancer): { proto: number; src: FieldName; dst: FieldName } {
+  return lb.protocol === 'tcp' ? { proto: IP_PROTO_TCP, src: 'tcpSrc', dst: 'tcpDst' } : { proto: IP_PROTO_UDP, src: 'udpSrc', dst: 'udpDst' };
+}
+
+function push<T>(into: Map<number, T[]>, dpid: number, x: T): void {
+  const xs = into.get(dpid);
+  if (xs) xs.push(x);
+  else into.set(dpid, [x]);
+}
+
+export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number): { flows: OwnerFlows; groups: OwnerGroups } {
+  const { lb, vni } = plan;
+  const flows: OwnerFlows = new Map();
+  const groups: OwnerGroups = new Map();
+  const { proto, src, dst } = l4Fields(lb);
+  const groupId = loadBalancerGroupId(lb.id);
+  const weights = backendWeights(lb, plan.pool);
+  const live = plan.pool.map((b, i) => ({ b, w: weights[i] })).filter((x) => x.w > 0);
+  const arp: FlowEntry = {
+    table: TABLE.ARP,
+    priority: PRIORITY.LB_ARP_REPLY,
+    match: { metadata: vni, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: lb.vip },
+    actions: arpReplyActions(GATEWAY_MAC, lb.vip),
+    cookie,
+  };
+  const vipMatch = { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: lb.vip, [dst]: lb.port };
+  const toGroup: FlowEntry = { table: TABLE.NAT_LB, priority: PRIORITY.LB_VIP, match: vipMatch, actions: [group(groupId)], cookie };
+  const cold: FlowEntry = { table: TABLE.NAT_LB, priority: PRIORITY.LB_VIP, match: vipMatch, actions: [toController()], cookie };
+  for (const dpid of plan.presentDpids) {
+    push(flows, dpid, arp);
+    if (live.length === 0) {
+      push(flows, dpid, cold);
+      continue;
+    }
+    const buckets: Bucket[] = [];
+    for (const { b, w } of live) {
+      const e = b.endpoint;
+      const actions: Action[] = [setField('ipv4Dst', e.ip)];
+      if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
+      actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
+      if (b.homeDpid === dpid) actions.push(output(e.port));
+      else {
+        const port = plan.portTowards(dpid, b.homeDpid);
+        if (port === undefined) continue; // cut off from this backend: not in this switch's pool
+        actions.push(pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port));
+      }
+      buckets.push({ weight: w, actions });
+    }
+    if (buckets.length === 0) {
+      push(flows, dpid, cold);
+      continue;
+    }
+    push(groups, dpid, { groupId, type: 'select', buckets, cookie });
+    push(flows, dpid, toGroup);
+  }
+  for (const b of plan.members) {
+    const e = b.endpoint;
+    const actions: Action[] = [setField('ipv4Src', lb.vip)];
+    if (lb.backendPort !== lb.port) actions.push(setField(src, lb.port));
+    push(flows, b.homeDpid, {
+      table: TABLE.NAT_LB,
+      priority: PRIORITY.LB_RETURN,
+      match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort },
+      actions,
+      gotoTable: TABLE.ROUTE,
+      cookie,
+    });
+  }
+  return { flows, groups };
+}

@@ -1,0 +1,132 @@
+/**
+ * The compiler's working copy of elastic IPs and load balancers, with the indexes an incremental
+ * recompute needs and their claim rules (the store rejects such conflicts; the compiler never trusts
+ * it, so an incremental result always equals a full one):
+ * - An elastic IP is live when it is associated, no elastic IP with a smaller id has the same public IP
+ *   or the same endpoint, and (decided by the engine) its endpoint is active and a gateway's pool holds it.
+ * - A load balancer is live when its VPC is active, its port and VIP are well-formed, and no load
+ *   balancer with a smaller id in the VPC claims the same VIP/protocol/port or the same
+ *   function/protocol/backend port (their return flows would be one flow).
+ */
+import type { ElasticIp, LoadBalancer } from '../model/index.js';
+
+class Claims {
+  private readonly byKey = new Map<string, Set<string>>();
+
+  add(key: string, id: string): void {
+    let ids = this.byKey.get(key);
+    if (!ids) this.byKey.set(key, (ids = new Set()));
+    ids.add(id);
+  }
+
+  delete(key: string, id: string): void {
+    const ids = this.byKey.get(key);
+    if (!ids) return;
+    ids.delete(id);
+    if (ids.size === 0) this.byKey.delete(key);
+  }
+
+  claimants(key: string): ReadonlySet<string> {
+    return this.byKey.get(key) ?? EMPTY;
+  }
+
+  holds(key: string, id: string): boolean {
+    const ids = this.byKey.get(key);
+    if (!ids || !ids.has(id)) return false;
+    for (const other of ids) if (other < id) return false;
+    return true;
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+const vipKey = (lb: LoadBalancer) => `${lb.vpcId}|${lb.vip}|${lb.protocol}|${lb.port}`;
+const fnKey = (lb: LoadBalancer) => `${lb.vpcId}|${lb.function}|${lb.protocol}|${lb.backendPort}`;
+const validPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 0xffff;
+
+export class ServiceState {
+  readonly elasticIps = new Map<string, ElasticIp>();
+  readonly loadBalancers = new Map<string, LoadBalancer>();
+  readonly eipsByEndpoint = new Map<string, Set<string>>();
+  readonly lbsByVpc = new Map<string, Set<string>>();
+  private readonly publicClaims = new Claims();
+  private readonly endpointClaims = new Claims();
+  private readonly vipClaims = new Claims();
+  private readonly fnClaims = new Claims();
+
+  putElasticIp(x: ElasticIp): void {
+    this.deleteElasticIp(x.id);
+    this.elasticIps.set(x.id, x);
+    this.publicClaims.add(String(x.publicIp), x.id);
+    if (x.endpointId !== undefined) {
+      this.endpointClaims.add(x.endpointId, x.id);
+      let ids = this.eipsByEndpoint.get(x.endpointId);
+      if (!ids) this.eipsByEndpoint.set(x.endpointId, (ids = new Set()));
+      ids.add(x.id);
+    }
+  }
+
+  deleteElasticIp(id: string): void {
+    const old = this.elasticIps.get(id);
+    if (!old) return;
+    this.elasticIps.delete(id);
+    this.publicClaims.delete(String(old.publicIp), id);
+    if (old.endpointId !== undefined) {
+      this.endpointClaims.delete(old.endpointId, id);
+      const ids = this.eipsByEndpoint.get(old.endpointId);
+      ids?.delete(id);
+      if (ids?.size === 0) this.eipsByEndpoint.delete(old.endpointId);
+    }
+  }
+
+  /** Elastic IPs whose liveness may depend on `x`'s claims (`x` included when stored). */
+  elasticIpRivals(x: ElasticIp): Set<string> {
+    const out = new Set(this.publicClaims.claimants(String(x.publicIp)));
+    if (x.endpointId !== undefined) for (const id of this.endpointClaims.claimants(x.endpointId)) out.add(id);
+    return out;
+  }
+
+  /** The claim rules alone (endpoint activity and gateways are the engine's part). */
+  elasticIpHolds(x: ElasticIp): boolean {
+    return x.endpointId !== undefined && this.publicClaims.holds(String(x.publicIp), x.id) && this.endpointClaims.holds(x.endpointId, x.id);
+  }
+
+  putLoadBalancer(lb: LoadBalancer): void {
+    this.deleteLoadBalancer(lb.id);
+    this.loadBalancers.set(lb.id, lb);
+    this.vipClaims.add(vipKey(lb), lb.id);
+    this.fnClaims.add(fnKey(lb), lb.id);
+    let ids = this.lbsByVpc.get(lb.vpcId);
+    if (!ids) this.lbsByVpc.set(lb.vpcId, (ids = new Set()));
+    ids.add(lb.id);
+  }
+
+  deleteLoadBalancer(id: string): void {
+    const old = this.loadBalancers.get(id);
+    if (!old) return;
+    this.loadBalancers.delete(id);
+    this.vipClaims.delete(vipKey(old), id);
+    this.fnClaims.delete(fnKey(old), id);
+    const ids = this.lbsByVpc.get(old.vpcId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.lbsByVpc.delete(old.vpcId);
+  }
+
+  loadBalancerRivals(lb: LoadBalancer): Set<string> {
+    const out = new Set(this.vipClaims.claimants(vipKey(lb)));
+    for (const id of this.fnClaims.claimants(fnKey(lb))) out.add(id);
+    return out;
+  }
+
+  loadBalancerHolds(lb: LoadBalancer): boolean {
+    return (
+      validPort(lb.port) &&
+      validPort(lb.backendPort) &&
+      Number.isInteger(lb.vip) &&
+      lb.vip > 0 &&
+      lb.vip <= 0xffffffff &&
+      this.vipClaims.holds(vipKey(lb), lb.id) &&
+      this.fnClaims.holds(fnKey(lb), lb.id)
+    );
+  }
+}
