@@ -1,0 +1,111 @@
+/**
+ * incremental == full recompute with elastic IPs and load balancers in the change mix (conflicts on
+ * purpose: shared public IPs, shared endpoints, shared VIPs), groups included; deltas replayed
+ * controller-style (flows and group mods) give the same tables.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createIncrementalCompiler, fullCompile, type IntentChange, type TablesDelta } from '../../src/compiler/index.js';
+import { flowKey, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
+import type { ElasticIp, Endpoint, Intent, LoadBalancer } from '../../src/model/index.js';
+import { ip } from './vpc-fixture.js';
+import { fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
+
+const topology = { ...gatewayTopology(), hosts: [] };
+
+function canonical(tables: ReadonlyMap<number, readonly FlowEntry[]>): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const [dpid, flows] of tables) {
+    out.set(dpid, flows.map((f) => `${flowKey(f)} => ${f.cookie} ${JSON.stringify([f.actions, f.writeMetadata ?? null, f.gotoTable ?? null])}`).sort());
+  }
+  return out;
+}
+
+function canonicalGroups(groups: ReadonlyMap<number, readonly GroupEntry[]>): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const [dpid, gs] of groups) if (gs.length > 0) out.set(dpid, gs.map((g) => JSON.stringify(g)).sort());
+  return out;
+}
+
+function applyToIntent(intent: Intent, c: IntentChange): Intent {
+  const endpoints = new Map(intent.endpoints);
+  const elasticIps = new Map(intent.elasticIps);
+  const loadBalancers = new Map(intent.loadBalancers);
+  if (c.kind === 'endpoint') {
+    if (c.op === 'delete') endpoints.delete(c.id);
+    else endpoints.set(c.endpoint.id, c.endpoint);
+  }
+  if (c.kind === 'elasticIp') {
+    if (c.op === 'delete') elasticIps.delete(c.id);
+    else elasticIps.set(c.elasticIp.id, c.elasticIp);
+  }
+  if (c.kind === 'loadBalancer') {
+    if (c.op === 'delete') loadBalancers.delete(c.id);
+    else loadBalancers.set(c.loadBalancer.id, c.loadBalancer);
+  }
+  return { ...intent, endpoints, elasticIps, loadBalancers };
+}
+
+const epIds = ['e0', 'e1', 'e2', 'e3', 'e4'];
+const arbEndpoint: fc.Arbitrary<Endpoint> = fc
+  .record({ i: fc.integer({ min: 0, max: 4 }), dpid: fc.constantFrom(101, 102, 103, 104), port: fc.constantFrom(7, 8, 9), rev: fc.constantFrom('v1', 'v2'), fn: fc.constantFrom('resize', 'other') })
+  .map(({ i, dpid, port, rev, fn }) => fnEndpoint(epIds[i], dpid, port, i + 1, { function: fn, revision: rev }));
+const arbEip: fc.Arbitrary<ElasticIp> = fc
+  .record({ id: fc.constantFrom('x1', 'x2', 'x3'), host: fc.constantFrom(5, 6, 40), ep: fc.option(fc.constantFrom(...epIds, 'nobody'), { freq: 4 }) })
+  .map(({ id, host, ep }) => (ep === null ? { id, publicIp: ip(203, 0, 113, host) } : { id, publicIp: ip(203, 0, 113, host), endpointId: ep }));
+const arbLb: fc.Arbitrary<LoadBalancer> = fc
+  .record({ id: fc.constantFrom('l1', 'l2'), vip: fc.constantFrom(200, 201), w: fc.constantFrom({}, { v1: 90, v2: 10 }, { v2: 1 }), sick: fc.subarray(epIds, { maxLength: 2 }) })
+  .map(({ id, vip, w, sick }) => ({ id, vpcId: 'red', vip: ip(10, 0, 0, vip), protocol: 'udp', port: 80, backendPort: 80, function: 'resize', weights: w, unhealthy: sick }));
+const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
+  { weight: 4, arbitrary: arbEndpoint.map((endpoint): IntentChange => ({ kind: 'endpoint', op: 'update', endpoint })) },
+  { weight: 1, arbitrary: fc.constantFrom(...epIds).map((id): IntentChange => ({ kind: 'endpoint', op: 'delete', id })) },
+  { weight: 3, arbitrary: arbEip.map((elasticIp): IntentChange => ({ kind: 'elasticIp', op: 'update', elasticIp })) },
+  { weight: 1, arbitrary: fc.constantFrom('x1', 'x2', 'x3').map((id): IntentChange => ({ kind: 'elasticIp', op: 'delete', id })) },
+  { weight: 3, arbitrary: arbLb.map((loadBalancer): IntentChange => ({ kind: 'loadBalancer', op: 'update', loadBalancer })) },
+  { weight: 1, arbitrary: fc.constantFrom('l1', 'l2').map((id): IntentChange => ({ kind: 'loadBalancer', op: 'delete', id })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .record({ leaf: fc.constantFrom('leaf1', 'leaf3'), port: fc.constantFrom(5, 6), up: fc.boolean() })
+      .map(({ leaf, port, up }): IntentChange => ({ kind: 'link', op: up ? 'up' : 'down', link: { switch: leaf, port } })),
+  },
+);
+
+describe('incremental == full recompute with elastic IPs and load balancers', () => {
+  it('after every change; flow deltas and group mods replay onto the installed tables', () => {
+    fc.assert(
+      fc.property(fc.array(arbChange, { minLength: 1, maxLength: 20 }), (changes) => {
+        let intent: Intent = serviceIntent([]);
+        const compiler = createIncrementalCompiler(topology, intent);
+        const installed = new Map([...compiler.tables()].map(([d, fs]) => [d, new Map(fs.map((f) => [flowKey(f), f]))]));
+        const installedGroups = new Map<number, Map<number, GroupEntry>>();
+        const replay = (delta: TablesDelta) => {
+          for (const [dpid, d] of delta) {
+            const t = installed.get(dpid) ?? new Map<string, FlowEntry>();
+            installed.set(dpid, t);
+            const g = installedGroups.get(dpid) ?? new Map<number, GroupEntry>();
+            installedGroups.set(dpid, g);
+            for (const m of d.groupMods ?? []) {
+              if (m.command === 'add') expect(g.has(m.group.groupId)).toBe(false);
+              else expect(g.has(m.group.groupId)).toBe(true);
+              if (m.command === 'delete') g.delete(m.group.groupId);
+              else g.set(m.group.groupId, m.group);
+            }
+            for (const f of d.add) t.set(flowKey(f), f);
+            for (const f of d.remove) t.delete(flowKey(f));
+          }
+        };
+        for (const change of changes) {
+          replay(compiler.apply(change));
+          intent = applyToIntent(intent, change);
+          const full = createIncrementalCompiler(compiler.topology(), intent);
+          expect(canonical(compiler.tables())).toEqual(canonical(fullCompile(compiler.topology(), intent)));
+          expect(canonicalGroups(compiler.groups())).toEqual(canonicalGroups(full.groups()));
+          expect(canonical(new Map([...installed].map(([d, t]) => [d, [...t.values()]])))).toEqual(canonical(compiler.tables()));
+          expect(canonicalGroups(new Map([...installedGroups].map(([d, g]) => [d, [...g.values()]])))).toEqual(canonicalGroups(compiler.groups()));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
