@@ -6,7 +6,9 @@
  * on this machine (../shared/classbench/results.csv) for scale.
  *
  * Run: npm run bench:classifier --  [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
- *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE]
+ *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE] [--algos tuplemerge,tuplemerge+cache]
+ * A fixed calibration loop (hash mixing over a typed array) is timed before each set: its rate against
+ * an idle machine's says how much the shared machine's load slowed this run.
  * Without --expose-gc the memory column is the index's own typed-array estimate only.
  *
  * Sampling, said in the output: linear-flat classifies an evenly spaced sample of the trace (20k headers
@@ -40,6 +42,7 @@ interface Args {
   budgetMs: number;
   linearPackets: number;
   json?: string;
+  algos: string[];
 }
 
 function parseArgs(argv: string[]): Args {
@@ -54,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     budgetMs: Number(get('budget-ms') ?? 3000),
     linearPackets: Number(get('linear-packets') ?? 20000),
     json: get('json'),
+    algos: (get('algos') ?? ALGOS.join(',')).split(','),
   };
 }
 
@@ -107,6 +111,25 @@ function cpuNs(): number {
 }
 
 let sink = 0;
+
+/**
+ * A fixed CPU-bound loop (the classifier's own kind of work: Math.imul mixing of typed-array words), in
+ * M mixes per CPU-second. Printed beside each set so runs on a loaded machine can be compared: divide a
+ * rate by this figure's ratio to an idle run's.
+ */
+function calibrate(): number {
+  const words = new Uint32Array(4096);
+  for (let i = 0; i < words.length; i++) words[i] = Math.imul(i, 0x9e3779b1);
+  let h = 0;
+  const n = 20_000_000;
+  const t0 = cpuNs();
+  for (let i = 0; i < n; i++) {
+    h = Math.imul(h ^ words[i & 4095], 0x85ebca6b);
+    h ^= h >>> 13;
+  }
+  sink += h;
+  return n / ((cpuNs() - t0) / 1e3);
+}
 function classify(c: Classifier<number>, trace: ClassBenchTrace): number {
   const key = createPacketKey();
   let acc = 0;
@@ -253,12 +276,12 @@ async function main(): Promise<void> {
       const rulesPath = `${SHARED}generated/${name}${size === '100k' ? '.br' : ''}`;
       const rules = loadClassBenchRules(rulesPath);
       const trace = loadClassBenchTrace(`${SHARED}generated/${name}_trace1M.br`);
-      console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)})`);
+      console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)}; calibration loop ${calibrate().toFixed(0)} M mixes/CPU-s)`);
       console.log(
         `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}  packets`,
       );
       const mine: Row[] = [];
-      for (const algo of ALGOS) {
+      for (const algo of args.algos) {
         const row = benchAlgo(name, algo, rules, trace, args);
         rows.push(row);
         mine.push(row);
@@ -268,13 +291,13 @@ async function main(): Promise<void> {
             `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
         );
       }
-      const get = (a: string) => mine.find((r) => r.algo === a) as Row;
-      const ours = get('tuplemerge');
-      const cached = get('tuplemerge+cache');
+      const rate = (a: string) => mine.find((r) => r.algo === a)?.mlps ?? NaN;
+      const ours = rate('tuplemerge');
+      const cached = rate('tuplemerge+cache');
       const ref = tm.get(`generated/${name}`);
       console.log(
-        `  ratios: ours/linear ${fmt(ours.mlps / get('linear').mlps, 1)}x, ours/linear-flat ${fmt(ours.mlps / get('linear-flat').mlps, 1)}x, ours/tss ${fmt(ours.mlps / get('tss').mlps, 1)}x, ours/pstss ${fmt(ours.mlps / get('pstss').mlps, 1)}x, cached/ours ${fmt(cached.mlps / ours.mlps, 1)}x` +
-          (ref ? `; C++ TupleMerge online ${ref.mlps} M/s: ours ${fmt(ours.mlps / ref.mlps)}x, cached ${fmt(cached.mlps / ref.mlps)}x (target 1x / 2x)` : ''),
+        `  ratios: ours/linear ${fmt(ours / rate('linear'), 1)}x, ours/linear-flat ${fmt(ours / rate('linear-flat'), 1)}x, ours/tss ${fmt(ours / rate('tss'), 1)}x, ours/pstss ${fmt(ours / rate('pstss'), 1)}x, cached/ours ${fmt(cached / ours, 1)}x` +
+          (ref ? `; C++ TupleMerge online ${ref.mlps} M/s: ours ${fmt(ours / ref.mlps)}x, cached ${fmt(cached / ref.mlps)}x (target 1x / 2x)` : ''),
       );
     }
   }

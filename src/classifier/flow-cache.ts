@@ -11,19 +11,30 @@
  * controller changes rules far less often than packets arrive; the cost is a cold cache after a
  * change, never a wrong one.
  *
- * Direct-mapped, one entry per bucket; misses (no rule) are cached too.
+ * Direct-mapped, one entry per bucket; misses (no rule) are cached too. The probe (hash of exactly the
+ * slots rules read, with their union masks as constants, and the word compare) is generated for the
+ * current layout (codegen.ts), so a hit is one hash, one record read, a few compares and one array read.
+ *
+ * Sizing: the cache starts small and grows (x4, up to `cacheEntries`) when the flows it sees do not
+ * fit: when misses have replaced as many live entries as the cache holds since it last grew. A table
+ * with a few flows keeps a few KB; a table under a ClassBench-like trace grows to its maximum.
  */
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import type { Classifier, ClassifierRule } from './classifier.js';
+import { buildCacheFind, type CacheFindFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
-import { HASH_SEED, mixWord } from './tuple-table.js';
 
 export interface FlowCacheStats {
   hits: number;
   misses: number;
   /** Generation bumps (rule changes) since creation. */
   invalidations: number;
+  /** Times the cache grew (it starts small and grows x4 while flows keep evicting each other). */
+  grows: number;
 }
+
+/** Where a cache starts (entries): small, so a table with few flows costs a few KB. */
+export const INITIAL_CACHE_ENTRIES = 1 << 12;
 
 /**
  * 64K entries (~2.5 MB for a 5-field key). ClassBench traces reuse half their headers at once and the
@@ -34,24 +45,28 @@ export const DEFAULT_CACHE_ENTRIES = 1 << 16;
 
 export class CachedClassifier<T> implements Classifier<T> {
   readonly name: string;
-  readonly stats: FlowCacheStats = { hits: 0, misses: 0, invalidations: 0 };
-  private readonly entries: number;
-  private readonly capMask: number;
+  readonly stats: FlowCacheStats = { hits: 0, misses: 0, invalidations: 0, grows: 0 };
+  /** The most entries the cache may grow to. */
+  readonly maxEntries: number;
+  private entries: number;
   /**
-   * One record per entry: [hash, generation, result index, masked key words...], padded to `stride`.
-   * A hit reads one record (one or two cache lines); separate arrays per column cost a miss each.
+   * One record per entry: [generation, unused, masked key words...], padded to `stride` (a power of
+   * two, so records do not straddle more cache lines than they must). Generation 0 = empty.
    */
   private table = new Int32Array(0);
-  private stride = 3;
-  /** Results by small index (0 = no match), so a record holds a number, not an object. */
-  private results: (ClassifierRule<T> | undefined)[] = [undefined];
-  private readonly resultIndex = new Map<ClassifierRule<T>, number>();
+  private stride = 2;
+  /** The answer of each entry, by entry index (a parallel array: records hold numbers only). */
+  private answers: (ClassifierRule<T> | undefined)[] = [];
+  private shift = 1;
   private usedSlots = new Int32Array(0);
   private usedMasks = new Int32Array(0);
   private readonly unionMask = new Int32Array(MATCHABLE_WORDS);
   private generation = 1;
+  /** Live entries replaced by a miss since the last grow: the signal that the flows do not fit. */
+  private evictions = 0;
+  private find: CacheFindFn = () => -1;
 
-  /** @param entries rounded up to a power of two. */
+  /** @param entries the maximum size, rounded up to a power of two (the cache starts smaller and grows). */
   constructor(
     readonly inner: Classifier<T>,
     entries = DEFAULT_CACHE_ENTRIES,
@@ -59,13 +74,18 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.name = `${inner.name}+cache`;
     let n = 1;
     while (n < entries) n <<= 1;
-    this.entries = n;
-    this.capMask = n - 1;
+    this.maxEntries = n;
+    this.entries = Math.min(n, INITIAL_CACHE_ENTRIES);
     this.rebuildLayout();
   }
 
   get size(): number {
     return this.inner.size;
+  }
+
+  /** Entries the cache holds now (it grows towards `maxEntries`). */
+  get capacity(): number {
+    return this.entries;
   }
 
   insert(rule: ClassifierRule<T>): void {
@@ -104,48 +124,40 @@ export class CachedClassifier<T> implements Classifier<T> {
       this.generation = 0;
     }
     this.generation++;
-    // The result index only ever grows with distinct answers; start afresh when it gets large.
-    if (this.results.length > 4 * this.entries) {
-      this.results = [undefined];
-      this.resultIndex.clear();
-      this.table.fill(0);
-    }
+    this.evictions = 0;
   }
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
-    const slots = this.usedSlots;
-    const masks = this.usedMasks;
-    const n = slots.length;
-    let h = HASH_SEED;
-    for (let i = 0; i < n; i++) h = mixWord(h, key[slots[i]] & masks[i]);
-    const tab = this.table;
-    const o = (h & this.capMask) * this.stride;
-    if (tab[o] === h && tab[o + 1] === this.generation) {
-      let i = 0;
-      while (i < n && tab[o + 3 + i] === (key[slots[i]] & masks[i])) i++;
-      if (i === n) {
-        this.stats.hits++;
-        return this.results[tab[o + 2]];
-      }
+    const o = this.find(this.table, this.generation, key);
+    if (o >= 0) {
+      this.stats.hits++;
+      return this.answers[o >> this.shift];
     }
+    return this.miss(key, ~o);
+  }
+
+  /** The slow path, kept out of `lookup` so the hit path stays small enough to inline. */
+  private miss(key: Uint32Array, o: number): ClassifierRule<T> | undefined {
     this.stats.misses++;
     const r = this.inner.lookup(key);
-    tab[o] = h;
-    tab[o + 1] = this.generation;
-    tab[o + 2] = this.indexOf(r);
-    for (let i = 0; i < n; i++) tab[o + 3 + i] = key[slots[i]] & masks[i];
+    const tab = this.table;
+    if (tab[o] === this.generation && ++this.evictions >= this.entries && this.entries < this.maxEntries) {
+      this.grow();
+      return r;
+    }
+    tab[o] = this.generation;
+    const slots = this.usedSlots;
+    const masks = this.usedMasks;
+    for (let i = 0; i < slots.length; i++) tab[o + 2 + i] = key[slots[i]] & masks[i];
+    this.answers[o >> this.shift] = r;
     return r;
   }
 
-  private indexOf(r: ClassifierRule<T> | undefined): number {
-    if (r === undefined) return 0;
-    let i = this.resultIndex.get(r);
-    if (i === undefined) {
-      i = this.results.length;
-      this.results.push(r);
-      this.resultIndex.set(r, i);
-    }
-    return i;
+  /** Four times the entries; the cache restarts cold (growing happens a few times in a table's life). */
+  private grow(): void {
+    this.entries = Math.min(this.maxEntries, this.entries * 4);
+    this.stats.grows++;
+    this.rebuildLayout();
   }
 
   private rebuildLayout(): void {
@@ -158,14 +170,17 @@ export class CachedClassifier<T> implements Classifier<T> {
     }
     this.usedSlots = Int32Array.from(slots);
     this.usedMasks = Int32Array.from(masks);
-    // Round records to a power of two words so one never straddles more cache lines than it must.
-    let stride = 4;
-    while (stride < 3 + slots.length) stride <<= 1;
-    this.stride = stride;
-    this.table = new Int32Array(this.entries * stride);
+    let shift = 1;
+    while (1 << shift < 2 + slots.length) shift++;
+    this.shift = shift;
+    this.stride = 1 << shift;
+    this.table = new Int32Array(this.entries * this.stride);
+    this.answers = new Array<ClassifierRule<T> | undefined>(this.entries).fill(undefined);
+    this.evictions = 0;
+    this.find = buildCacheFind(this.usedSlots, this.usedMasks, this.stride, this.entries - 1);
   }
 
   memoryBytes(): number {
-    return this.table.byteLength + this.results.length * 8;
+    return this.table.byteLength + this.answers.length * 8;
   }
 }

@@ -16,9 +16,11 @@
  */
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { OvercastError } from '../errors/index.js';
-import type { Classifier, ClassifierRule } from './classifier.js';
-import { R_NEXT, RuleStore, SLOT_FULL_MASK } from './rule-store.js';
-import { HASH_SEED, NO_RULE, TupleTable, mixWord, popcount, tupleSignature } from './tuple-table.js';
+import { ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
+import { buildProbe } from './codegen.js';
+import { SLOT_FULL_MASK } from './rule-store.js';
+import { RuleRecords } from './rule-records.js';
+import { NO_RULE, TupleTable, popcount, tupleSignature } from './tuple-table.js';
 
 export interface TupleSpaceOptions {
   /** Let a rule join a table with a less specific tuple (TupleMerge). */
@@ -45,8 +47,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   readonly name: string;
   private readonly opts: TupleSpaceOptions;
   private readonly sorted: boolean;
-  private readonly store = new RuleStore<T>();
-  private ruleHash = new Int32Array(64);
+  private readonly store = new RuleRecords<T>();
   private rulePos = new Int32Array(64);
   private ruleTable: (TupleTable | undefined)[] = [];
   /** Lookup order: by best rule when prioritySort, else creation order. */
@@ -75,7 +76,10 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     }
     const r = this.store.add(rule);
     this.ensureCapacity();
-    this.store.effective(r);
+    // A new slot in the record layout moves every condition: regenerate every table's probe.
+    if (this.tables.length > 0 && this.tables[0].probeLayout !== this.store.layoutVersion) for (const t of this.tables) this.generate(t);
+    // A rule that can never match is stored (for size and remove) but joins no table.
+    if (!this.store.effective(rule)) return;
     const eff = this.store.effMask;
     let table: TupleTable | undefined;
     if (this.opts.merge) {
@@ -95,7 +99,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   remove(id: number): boolean {
     const r = this.store.byId.get(id);
     if (r === undefined) return false;
-    this.unlink(r);
+    if (this.ruleTable[r] !== undefined) this.unlink(r);
     this.store.release(r);
     return true;
   }
@@ -104,7 +108,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const store = this.store;
     const rec = store.rec;
     const f64 = store.f64;
-    const stride = store.stride;
+    const half = store.stride >> 1;
     const tables = this.tables;
     const sorted = this.sorted;
     let best = NO_RULE;
@@ -113,23 +117,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (let t = 0; t < tables.length; t++) {
       const table = tables[t];
       if (sorted && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
-      const slots = table.slots;
-      const masks = table.masks;
-      let h = HASH_SEED;
-      for (let i = 0; i < table.n; i++) h = mixWord(h, key[slots[i]] & masks[i]);
-      let r = table.heads[h & table.capMask];
-      while (r !== NO_RULE) {
-        const o = r * stride;
-        const p = f64[o >> 1];
-        // Chains are best-first: once a rule cannot beat the answer in hand, none after it can.
-        if (p < bestPri || (p === bestPri && f64[(o >> 1) + 1] > bestId)) break;
-        if (store.matches(r, key)) {
-          best = r;
-          bestPri = p;
-          bestId = f64[(o >> 1) + 1];
-          break;
-        }
-        r = rec[o + R_NEXT];
+      // The table's own generated code: hash of its tuple, chain walk, straight-line rule check.
+      const r = table.probe(table, rec, f64, key, bestPri, bestId);
+      if (r !== NO_RULE) {
+        best = r;
+        bestPri = f64[r * half];
+        bestId = f64[r * half + 1];
       }
     }
     return best === NO_RULE ? undefined : store.rules[best];
@@ -148,11 +141,13 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (const table of this.tables) {
       if (this.opts.prioritySort && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
       tables++;
-      for (let r = table.heads[table.hashKey(key) & table.capMask]; r !== NO_RULE; r = store.getNext(r)) {
+      const h = table.hashKey(key);
+      for (let r = table.heads[h & table.capMask]; r !== NO_RULE; r = store.getNext(r)) {
         const p = store.priority(r);
         if (p < bestPri || (p === bestPri && store.id(r) > bestId)) break;
+        if (store.getHash(r) !== h) continue;
         rules++;
-        if (store.matches(r, key)) {
+        if (ruleMatches(key, store.rules[r] as ClassifierRule<T>)) {
           bestPri = p;
           bestId = store.id(r);
           break;
@@ -164,7 +159,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   /** Bytes of the index (typed arrays and table headers), excluding the caller's rule objects. */
   memoryBytes(): number {
-    let b = this.store.bytes() + this.ruleHash.byteLength + this.rulePos.byteLength + this.ruleTable.length * 8;
+    let b = this.store.bytes() + this.rulePos.byteLength + this.ruleTable.length * 8;
     for (const t of this.tables) b += t.heads.byteLength + t.members.byteLength + t.slots.byteLength * 2 + 96;
     return b;
   }
@@ -173,13 +168,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   private ensureCapacity(): void {
     const cap = this.store.capacity;
-    if (this.ruleHash.length >= cap) return;
+    if (this.rulePos.length >= cap) return;
     const grow = (a: Int32Array) => {
       const b = new Int32Array(cap);
       b.set(a);
       return b;
     };
-    this.ruleHash = grow(this.ruleHash);
     this.rulePos = grow(this.rulePos);
   }
 
@@ -226,10 +220,22 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     let t = this.bySignature.get(sig);
     if (t === undefined) {
       t = new TupleTable(mask);
+      this.generate(t);
       this.bySignature.set(sig, t);
       this.tables.push(t);
     }
     return t;
+  }
+
+  /** (Re)generate a table's probe for its tuple and the current record layout. */
+  private generate(t: TupleTable): void {
+    const s = this.store;
+    t.probe = buildProbe(t.slots, t.masks, {
+      stride: s.stride,
+      masks: s.mslots.map((slot) => [slot, s.maskOffset(slot)]),
+      ranges: s.rslots.map((slot) => [slot, s.rangeOffset(slot)]),
+    });
+    t.probeLayout = s.layoutVersion;
   }
 
   private beatsIdx(a: number, b: number): boolean {
@@ -242,8 +248,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private place(r: number, t: TupleTable, h: number): number {
     if ((t.count + 1) * 2 > t.heads.length) this.rehash(t, t.heads.length * 2);
     this.ruleTable[r] = t;
-    this.ruleHash[r] = h;
-    this.store.orderConds(r, (slot, mask) => t.maskOf(slot) === mask);
+    this.store.setHash(r, h);
     const sameKey = this.link(r, t);
     if (t.count === t.members.length) {
       const m = new Int32Array(t.members.length * 2);
@@ -265,28 +270,28 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   /** Insert into the bucket chain, keeping it best-first. Returns the number of rules with r's hash. */
   private link(r: number, t: TupleTable): number {
-    const h = this.ruleHash[r];
+    const h = this.store.getHash(r);
     const b = h & t.capMask;
     const store = this.store;
     let prev = NO_RULE;
     let cur = t.heads[b];
     let same = 1;
     while (cur !== NO_RULE && this.beatsIdx(cur, r)) {
-      if (this.ruleHash[cur] === h) same++;
+      if (store.getHash(cur) === h) same++;
       prev = cur;
       cur = store.getNext(cur);
     }
     store.setNext(r, cur);
     if (prev === NO_RULE) t.heads[b] = r;
     else store.setNext(prev, r);
-    for (let c = cur; c !== NO_RULE; c = store.getNext(c)) if (this.ruleHash[c] === h) same++;
+    for (let c = cur; c !== NO_RULE; c = store.getNext(c)) if (store.getHash(c) === h) same++;
     return same;
   }
 
   private unlink(r: number): void {
     const t = this.ruleTable[r] as TupleTable;
-    const b = this.ruleHash[r] & t.capMask;
     const store = this.store;
+    const b = store.getHash(r) & t.capMask;
     let prev = NO_RULE;
     let cur = t.heads[b];
     while (cur !== r) {
@@ -354,11 +359,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   private split(t: TupleTable, h: number): void {
     const colliders: number[] = [];
-    for (let c = t.heads[h & t.capMask]; c !== NO_RULE; c = this.store.getNext(c)) if (this.ruleHash[c] === h) colliders.push(c);
+    for (let c = t.heads[h & t.capMask]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) colliders.push(c);
     const common = new Int32Array(MATCHABLE_WORDS).fill(-1);
     const union = new Int32Array(MATCHABLE_WORDS);
     for (const r of colliders) {
-      this.store.effective(r);
+      this.store.effective(this.store.rules[r] as ClassifierRule<T>);
       for (let s = 0; s < MATCHABLE_WORDS; s++) {
         common[s] &= this.store.effMask[s];
         union[s] |= this.store.effMask[s];
@@ -386,7 +391,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     if (target === t) return;
     const movers = this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : colliders;
     for (const r of movers) {
-      this.store.effective(r);
+      this.store.effective(this.store.rules[r] as ClassifierRule<T>);
       if (!target.accepts(this.store.effMask)) continue;
       this.unlink(r);
       this.place(r, target, target.hashValue(this.store.effValue));
