@@ -12,6 +12,7 @@ import {
   type IntentTrace,
   type TracePacket,
 } from '../compiler/index.js';
+import type { GroupEntry } from '../flow/index.js';
 import type { Controller, DesiredTables } from './controller.js';
 import type { IntentChange, IntentService } from './intent-service.js';
 
@@ -34,16 +35,20 @@ export function toCompilerChange(c: IntentChange): CompilerChange {
       return { kind: 'subnet', op: c.op, subnet: c.after };
     case 'endpoint':
       return { kind: 'endpoint', op: c.op, endpoint: c.after };
+    case 'elasticIp':
+      return { kind: 'elasticIp', op: c.op, elasticIp: c.after };
+    case 'loadBalancer':
+      return { kind: 'loadBalancer', op: c.op, loadBalancer: c.after };
   }
 }
 
-export function tablesToDesired(tables: ReadonlyMap<number, readonly { table: number }[]>): Map<number, DesiredTables> {
-  return new Map([...tables].map(([dpid, flows]) => [dpid, { flows: [...flows] as DesiredTables['flows'], groups: [] }]));
+export function tablesToDesired(tables: ReadonlyMap<number, readonly { table: number }[]>, groups?: ReadonlyMap<number, readonly GroupEntry[]>): Map<number, DesiredTables> {
+  return new Map([...tables].map(([dpid, flows]) => [dpid, { flows: [...flows] as DesiredTables['flows'], groups: [...(groups?.get(dpid) ?? [])] }]));
 }
 
 export async function startIntentRuntime(intent: IntentService, controller: Controller, logger: Logger): Promise<IntentRuntime> {
   let compiler = createIncrementalCompiler(intent.topology(), intent.intent());
-  await controller.setDesired(tablesToDesired(compiler.tables()));
+  await controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups()));
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
     pending.add(p);
@@ -57,7 +62,7 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
     } catch (err) {
       logger.error({ err, change: change.kind }, 'incremental compile failed; recompiling everything');
       compiler = createIncrementalCompiler(intent.topology(), intent.intent());
-      track(controller.setDesired(tablesToDesired(compiler.tables())));
+      track(controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups())));
     }
   };
 
@@ -76,6 +81,12 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
     push({ kind: 'link', op: e.up ? 'up' : 'down', link: { switch: sw.name, port: e.port } });
   });
 
+  const settled = async () => {
+    while (pending.size > 0) await Promise.all([...pending]);
+  };
+  // The REST layer acknowledges intent changes (an elastic IP move) only once they are installed.
+  intent.setSettler(settled);
+
   return {
     get compiler() {
       return compiler;
@@ -86,10 +97,9 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
         intent: compiler.intent(),
       });
     },
-    settled: async () => {
-      while (pending.size > 0) await Promise.all([...pending]);
-    },
+    settled,
     stop() {
+      intent.setSettler(undefined);
       offIntent();
       offEvents();
     },

@@ -18,16 +18,20 @@ import {
   removeLink,
   removeSwitch,
   setLinkUp,
+  LB_PROTOCOLS,
+  type ElasticIp,
   type Endpoint,
   type EndpointKind,
   type Intent,
+  type LbProtocol,
+  type LoadBalancer,
   type PortRef,
   type Subnet,
   type SwitchSpec,
   type Topology,
   type Vpc,
 } from '../model/index.js';
-import { formatCidr, formatIpv4, formatMac, isMac, isMulticastMac, parseCidr, parseIpv4, parseMac } from '../net/index.js';
+import { Cidr, formatCidr, formatIpv4, formatMac, isMac, isMulticastMac, parseCidr, parseIpv4, parseMac } from '../net/index.js';
 import { IntentIndex, TopologyIndex, cidrOf, portKey } from './store/intent-index.js';
 import { idSeq, type IdKind, type IntentStore } from './store/intent-store.js';
 
@@ -41,6 +45,8 @@ export type IntentChange =
   | ObjectChange<'vpc', Vpc>
   | ObjectChange<'subnet', Subnet>
   | ObjectChange<'endpoint', Endpoint>
+  | ObjectChange<'elasticIp', ElasticIp>
+  | ObjectChange<'loadBalancer', LoadBalancer>
   | { readonly kind: 'topology'; readonly before: Topology; readonly topology: Topology };
 
 /**
@@ -82,6 +88,35 @@ export interface UpdateEndpointInput {
   port?: number;
   labels?: Record<string, string>;
 }
+
+export interface AllocateElasticIpInput {
+  /** A particular public address (default: the lowest free one of the gateways' pools). */
+  address?: string;
+  /** Associate at once. */
+  endpoint?: string;
+}
+export interface UpdateElasticIpInput {
+  /** Associate with (or move to) this endpoint; null disassociates. */
+  endpoint: string | null;
+}
+export interface CreateLoadBalancerInput {
+  vpc: string;
+  vip: string;
+  protocol: LbProtocol;
+  port: number;
+  /** Default: `port`. */
+  backendPort?: number;
+  function: string;
+  weights?: Record<string, number>;
+}
+export interface UpdateLoadBalancerInput {
+  weights?: Record<string, number>;
+  /** Replaces the set of backends out of the pool. */
+  unhealthy?: string[];
+}
+
+/** Revision weights are small integers (the compiler scales them to bucket weights). */
+export const MAX_REVISION_WEIGHT = 10_000;
 
 export interface PageRequest {
   limit: number;
@@ -129,6 +164,7 @@ export class IntentService {
   private topo: TopologyIndex;
   private readonly listeners = new Set<IntentChangeListener>();
   private readonly orderedCache = new WeakMap<object, Ordered<{ id: string }>>();
+  private settler: (() => Promise<void>) | undefined;
 
   constructor(options: IntentServiceOptions, components: IntentServiceComponents) {
     this.store = components.store;
@@ -150,6 +186,18 @@ export class IntentService {
 
   topology(): Topology {
     return this.topo.topology;
+  }
+
+  /**
+   * Resolves once every committed change is installed on the switches. The intent runtime provides
+   * the waiting (setSettler); without one (no runtime) a change counts as installed once committed.
+   */
+  settled(): Promise<void> {
+    return this.settler ? this.settler() : Promise.resolve();
+  }
+
+  setSettler(settler: (() => Promise<void>) | undefined): void {
+    this.settler = settler;
   }
 
   /** Returns the unsubscribe function. */
@@ -208,6 +256,8 @@ export class IntentService {
     const before = this.getVpc(id);
     const n = this.state.endpointCountOfVpc(id);
     if (n > 0) throw new OvercastError('OVC_ERR_VPC_HAS_ENDPOINTS', `VPC ${id} still has ${n} endpoints`, 'params.id');
+    const lb = [...this.state.loadBalancers.values()].find((l) => l.vpcId === id);
+    if (lb) throw new OvercastError('OVC_ERR_VPC_HAS_LOAD_BALANCERS', `VPC ${id} still has load balancer ${lb.id}`, 'params.id');
     const subnets = [...this.state.subnetIdsOf(id)].map((s) => this.state.subnets.get(s)).filter((s): s is Subnet => s !== undefined);
     this.store.transaction((w) => {
       for (const s of subnets) w.deleteSubnet(s.id);
@@ -366,11 +416,193 @@ export class IntentService {
     return after;
   }
 
+  /** Deletes the endpoint; an elastic IP associated with it is disassociated in the same transaction. */
   deleteEndpoint(id: string): void {
     const before = this.getEndpoint(id);
-    this.store.transaction((w) => w.deleteEndpoint(id));
+    const eips = [...this.state.elasticIps.values()].filter((x) => x.endpointId === id);
+    const freed = eips.map((x): ElasticIp => ({ id: x.id, publicIp: x.publicIp }));
+    this.store.transaction((w) => {
+      for (const x of freed) w.putElasticIp(x);
+      w.deleteEndpoint(id);
+    });
+    for (const x of freed) this.state.putElasticIp(x);
     this.state.removeEndpoint(id);
-    this.emit([{ kind: 'endpoint', op: 'delete', before }]);
+    this.emit([...eips.map((b, i): IntentChange => ({ kind: 'elasticIp', op: 'update', before: b, after: freed[i] })), { kind: 'endpoint', op: 'delete', before }]);
+  }
+
+  // ---- elastic IPs ----
+
+  getElasticIp(id: string): ElasticIp {
+    const x = this.state.elasticIps.get(id);
+    if (!x) throw new OvercastError('OVC_ERR_EIP_NOT_FOUND', `no elastic IP ${id}`, 'params.id');
+    return x;
+  }
+
+  listElasticIps(page: PageRequest): Page<ElasticIp> {
+    return paginate('elasticIp', this.ordered('elasticIp', this.intent().elasticIps ?? new Map<string, ElasticIp>()), page, () => true);
+  }
+
+  allocateElasticIp(input: AllocateElasticIpInput): ElasticIp {
+    const pools = (this.topo.topology.gateways ?? []).map((g) => new Cidr(g.publicPool.network, g.publicPool.prefixLength));
+    if (pools.length === 0) throw new OvercastError('OVC_ERR_EIP_NO_GATEWAY', 'the topology has no gateway with a public pool', 'body');
+    const taken = new Set([...this.state.elasticIps.values()].map((x) => x.publicIp));
+    let address: number | undefined;
+    if (input.address !== undefined) {
+      address = parseIpv4(input.address, 'body.address');
+      const a = address;
+      if (!pools.some((p) => p.contains(a))) throw new OvercastError('OVC_ERR_EIP_NO_GATEWAY', `${input.address} is in no gateway's public pool`, 'body.address');
+      if (taken.has(address)) throw new OvercastError('OVC_ERR_EIP_ADDRESS_TAKEN', `${input.address} is already allocated`, 'body.address');
+    } else {
+      outer: for (const p of pools) {
+        for (let i = 0; i < p.hostCount; i++) {
+          const a = p.hostAt(i);
+          if (!taken.has(a)) {
+            address = a;
+            break outer;
+          }
+        }
+      }
+      if (address === undefined) throw new OvercastError('OVC_ERR_EIP_POOL_EXHAUSTED', 'every public address is allocated', 'body');
+    }
+    if (input.endpoint !== undefined) this.checkAssociation(input.endpoint, undefined);
+    const publicIp = address;
+    const eip = this.store.transaction((w) => {
+      const id = w.nextId('elasticIp');
+      const x: ElasticIp = input.endpoint === undefined ? { id, publicIp } : { id, publicIp, endpointId: input.endpoint };
+      w.putElasticIp(x);
+      return x;
+    });
+    this.state.putElasticIp(eip);
+    this.emit([{ kind: 'elasticIp', op: 'add', after: eip }]);
+    return eip;
+  }
+
+  /** Associate, move (one change: the compiler's delta is make-before-break) or disassociate (null). */
+  updateElasticIp(id: string, input: UpdateElasticIpInput): ElasticIp {
+    const before = this.getElasticIp(id);
+    if ((before.endpointId ?? null) === input.endpoint) return before;
+    if (input.endpoint !== null) this.checkAssociation(input.endpoint, id);
+    const after: ElasticIp = input.endpoint === null ? { id, publicIp: before.publicIp } : { id, publicIp: before.publicIp, endpointId: input.endpoint };
+    this.store.transaction((w) => w.putElasticIp(after));
+    this.state.putElasticIp(after);
+    this.emit([{ kind: 'elasticIp', op: 'update', before, after }]);
+    return after;
+  }
+
+  /** Gives the address back to the pool; refused while it is associated. */
+  releaseElasticIp(id: string): void {
+    const before = this.getElasticIp(id);
+    if (before.endpointId !== undefined) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} is associated with ${before.endpointId}`, 'params.id');
+    this.store.transaction((w) => w.deleteElasticIp(id));
+    this.state.removeElasticIp(id);
+    this.emit([{ kind: 'elasticIp', op: 'delete', before }]);
+  }
+
+  private checkAssociation(endpointId: string, self: string | undefined): void {
+    if (!this.state.endpoints.has(endpointId)) throw new OvercastError('OVC_ERR_ENDPOINT_NOT_FOUND', `no endpoint ${endpointId}`, 'body.endpoint');
+    const other = [...this.state.elasticIps.values()].find((x) => x.endpointId === endpointId && x.id !== self);
+    if (other) throw new OvercastError('OVC_ERR_EIP_IN_USE', `endpoint ${endpointId} already has elastic IP ${other.id}`, 'body.endpoint');
+  }
+
+  // ---- load balancers ----
+
+  getLoadBalancer(id: string): LoadBalancer {
+    const lb = this.state.loadBalancers.get(id);
+    if (!lb) throw new OvercastError('OVC_ERR_LB_NOT_FOUND', `no load balancer ${id}`, 'params.id');
+    return lb;
+  }
+
+  listLoadBalancers(page: PageRequest): Page<LoadBalancer> {
+    return paginate('loadBalancer', this.ordered('loadBalancer', this.intent().loadBalancers ?? new Map<string, LoadBalancer>()), page, () => true);
+  }
+
+  createLoadBalancer(input: CreateLoadBalancerInput): LoadBalancer {
+    const problems: ProblemDetail[] = [];
+    const report = (code: ErrorCode, field: string, message: string) => problems.push({ code, message, field });
+    const vpc = this.state.vpcs.get(input.vpc);
+    if (!vpc) report('OVC_ERR_VPC_NOT_FOUND', 'body.vpc', `no VPC ${input.vpc}`);
+    if (!(LB_PROTOCOLS as readonly string[]).includes(input.protocol)) report('OVC_ERR_API_VALIDATION', 'body.protocol', `protocol must be one of ${LB_PROTOCOLS.join(', ')}`);
+    const backendPort = input.backendPort ?? input.port;
+    for (const [field, p] of [['body.port', input.port], ['body.backendPort', backendPort]] as const) {
+      if (!Number.isInteger(p) || p < 1 || p > 0xffff) report('OVC_ERR_API_VALIDATION', field, `${field} must be 1..65535`);
+    }
+    this.checkWeights(problems, input.weights ?? {});
+    const vip = collect(problems, () => parseIpv4(input.vip, 'body.vip'));
+    if (vip !== undefined && vpc) {
+      const subnets = [...this.state.subnetIdsOf(vpc.id)].map((id) => this.state.subnets.get(id)).filter((x): x is Subnet => x !== undefined);
+      if (!cidrOf(vpc).contains(vip)) report('OVC_ERR_LB_BAD_VIP', 'body.vip', `${input.vip} is not inside VPC ${vpc.id}`);
+      else if (subnets.some((sn) => sn.gateway === vip || this.state.ipOwner(sn.id, vip) !== undefined)) {
+        report('OVC_ERR_LB_BAD_VIP', 'body.vip', `${input.vip} is an endpoint's or a gateway's address`);
+      }
+      for (const other of this.state.loadBalancers.values()) {
+        if (other.vpcId !== vpc.id || other.protocol !== input.protocol) continue;
+        if ((other.vip === vip && other.port === input.port) || (other.function === input.function && other.backendPort === backendPort)) {
+          report('OVC_ERR_LB_CONFLICT', 'body.vip', `load balancer ${other.id} already serves that`);
+          break;
+        }
+      }
+    }
+    if (problems.length > 0 || !vpc || vip === undefined) throw OvercastError.fromProblems(problems);
+    const lb = this.store.transaction((w) => {
+      const x: LoadBalancer = {
+        id: w.nextId('loadBalancer'),
+        vpcId: vpc.id,
+        vip,
+        protocol: input.protocol,
+        port: input.port,
+        backendPort,
+        function: input.function,
+        weights: { ...(input.weights ?? {}) },
+        unhealthy: [],
+      };
+      w.putLoadBalancer(x);
+      return x;
+    });
+    this.state.putLoadBalancer(lb);
+    this.emit([{ kind: 'loadBalancer', op: 'add', after: lb }]);
+    return lb;
+  }
+
+  /** New revision weights (a canary's split) and/or the set of unhealthy backends. */
+  updateLoadBalancer(id: string, input: UpdateLoadBalancerInput): LoadBalancer {
+    const before = this.getLoadBalancer(id);
+    const problems: ProblemDetail[] = [];
+    if (input.weights) this.checkWeights(problems, input.weights);
+    if (problems.length > 0) throw OvercastError.fromProblems(problems);
+    const after: LoadBalancer = {
+      ...before,
+      weights: input.weights ? { ...input.weights } : before.weights,
+      unhealthy: input.unhealthy ? [...new Set(input.unhealthy)].sort() : before.unhealthy,
+    };
+    if (JSON.stringify(after) === JSON.stringify(before)) return before;
+    this.store.transaction((w) => w.putLoadBalancer(after));
+    this.state.putLoadBalancer(after);
+    this.emit([{ kind: 'loadBalancer', op: 'update', before, after }]);
+    return after;
+  }
+
+  /** Marks one backend healthy or not (REST, or a health prober). */
+  setBackendHealth(id: string, endpointId: string, healthy: boolean): LoadBalancer {
+    const lb = this.getLoadBalancer(id);
+    const set = new Set(lb.unhealthy);
+    if (healthy) set.delete(endpointId);
+    else set.add(endpointId);
+    return this.updateLoadBalancer(id, { unhealthy: [...set] });
+  }
+
+  deleteLoadBalancer(id: string): void {
+    const before = this.getLoadBalancer(id);
+    this.store.transaction((w) => w.deleteLoadBalancer(id));
+    this.state.removeLoadBalancer(id);
+    this.emit([{ kind: 'loadBalancer', op: 'delete', before }]);
+  }
+
+  private checkWeights(problems: ProblemDetail[], weights: Record<string, number>): void {
+    for (const [rev, w] of Object.entries(weights)) {
+      if (!Number.isInteger(w) || w < 0 || w > MAX_REVISION_WEIGHT) {
+        problems.push({ code: 'OVC_ERR_LB_BAD_WEIGHTS', message: `weight of ${rev} must be an integer 0..${MAX_REVISION_WEIGHT}`, field: `body.weights.${rev}` });
+      }
+    }
   }
 
   // ---- topology ----

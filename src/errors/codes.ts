@@ -67,6 +67,16 @@ export const ERROR_CODES = {
   OVC_ERR_EVENTS_UNKNOWN_TYPE: { status: 400, doc: 'no controller event type by that name (SSE ?types= filter, webhook types)' },
   OVC_ERR_WEBHOOK_BAD_URL: { status: 400, doc: 'a webhook URL is not an absolute http(s) URL' },
   OVC_ERR_WEBHOOK_NOT_FOUND: { status: 404, doc: 'no webhook subscription with that id' },
+  OVC_ERR_EIP_NOT_FOUND: { status: 404, doc: 'no elastic IP with that id' },
+  OVC_ERR_EIP_NO_GATEWAY: { status: 409, doc: 'the topology has no gateway, or none whose public pool holds the address' },
+  OVC_ERR_EIP_POOL_EXHAUSTED: { status: 409, doc: 'every address of the gateways\' public pools is allocated' },
+  OVC_ERR_EIP_ADDRESS_TAKEN: { status: 409, doc: 'that public address is already allocated' },
+  OVC_ERR_EIP_IN_USE: { status: 409, doc: 'the elastic IP is associated (disassociate it first), or the endpoint already has one' },
+  OVC_ERR_LB_NOT_FOUND: { status: 404, doc: 'no load balancer with that id' },
+  OVC_ERR_LB_CONFLICT: { status: 409, doc: 'another load balancer of the VPC has that VIP/protocol/port or serves that function on that protocol/backend port' },
+  OVC_ERR_LB_BAD_VIP: { status: 400, doc: 'a VIP must lie in its VPC and be no endpoint\'s or gateway\'s address' },
+  OVC_ERR_LB_BAD_WEIGHTS: { status: 400, doc: 'revision weights are integers 0..10000' },
+  OVC_ERR_VPC_HAS_LOAD_BALANCERS: { status: 409, doc: 'a VPC cannot be deleted while load balancers are in it' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,16 +9,20 @@ import type { IntentService } from '../../controller/intent-service.js';
 import { ErrorReply, IdParams, PageQuery, pageOf, refuseUnknownFields } from '../schemas/common.js';
 import { CreateSubnetBody, CreateVpcBody, SubnetJson, SubnetParams, UpdateVpcBody, VpcJson, subnetJson, vpcJson } from '../schemas/vpc.js';
 import { Type } from '@sinclair/typebox';
+import { registerElasticIpRoutes, type ServiceRouteOptions } from './elastic-ips.js';
 import { registerEndpointRoutes } from './endpoints.js';
+import { registerLoadBalancerRoutes } from './load-balancers.js';
 import { registerTopologyAdminRoutes } from './topology-admin.js';
 
 const PageOnly = Type.Object(PageQuery);
 const errors = { '4xx': ErrorReply };
 
-/** Every intent route: VPCs, subnets, endpoints, topology admin. */
-export function registerIntentRoutes(app: FastifyInstance, intent: IntentService): void {
+/** Every intent route: VPCs, subnets, endpoints, elastic IPs, load balancers, topology admin. */
+export function registerIntentRoutes(app: FastifyInstance, intent: IntentService, options: ServiceRouteOptions = {}): void {
   registerVpcRoutes(app, intent);
   registerEndpointRoutes(app, intent);
+  registerElasticIpRoutes(app, intent, options);
+  registerLoadBalancerRoutes(app, intent, options);
   registerTopologyAdminRoutes(app, intent);
 }
 

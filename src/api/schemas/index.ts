@@ -2,3 +2,4 @@ export * from './common.js';
 export * from './vpc.js';
 export * from './endpoint.js';
 export * from './topology.js';
+export * from './elastic-ip.js';

@@ -7,7 +7,7 @@
  * replace values in place, and the store loads in seq order. Lists and pagination rely on it.
  */
 import { Cidr } from '../../net/index.js';
-import type { Endpoint, Intent, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
 
 /** `dpid:port`, the key of a switch port. */
 export function portKey(dpid: number, port: number): string {
@@ -22,6 +22,8 @@ export class IntentIndex {
   readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
   readonly endpoints = new Map<string, Endpoint>();
+  readonly elasticIps = new Map<string, ElasticIp>();
+  readonly loadBalancers = new Map<string, LoadBalancer>();
   readonly vnis = new Set<number>();
   readonly macOwner = new Map<number, string>();
   readonly portOwner = new Map<string, string>();
@@ -39,11 +41,39 @@ export class IntentIndex {
     for (const v of intent.vpcs.values()) this.putVpc(v);
     for (const s of intent.subnets.values()) this.putSubnet(s);
     for (const e of intent.endpoints.values()) this.putEndpoint(e);
+    for (const x of intent.elasticIps?.values() ?? []) this.elasticIps.set(x.id, x);
+    for (const lb of intent.loadBalancers?.values() ?? []) this.loadBalancers.set(lb.id, lb);
   }
 
   snapshot(): Intent {
-    this.cached ??= { vpcs: new Map(this.vpcs), subnets: new Map(this.subnets), endpoints: new Map(this.endpoints) };
+    this.cached ??= {
+      vpcs: new Map(this.vpcs),
+      subnets: new Map(this.subnets),
+      endpoints: new Map(this.endpoints),
+      elasticIps: new Map(this.elasticIps),
+      loadBalancers: new Map(this.loadBalancers),
+    };
     return this.cached;
+  }
+
+  putElasticIp(x: ElasticIp): void {
+    this.elasticIps.set(x.id, x);
+    this.cached = undefined;
+  }
+
+  removeElasticIp(id: string): void {
+    this.elasticIps.delete(id);
+    this.cached = undefined;
+  }
+
+  putLoadBalancer(lb: LoadBalancer): void {
+    this.loadBalancers.set(lb.id, lb);
+    this.cached = undefined;
+  }
+
+  removeLoadBalancer(id: string): void {
+    this.loadBalancers.delete(id);
+    this.cached = undefined;
   }
 
   subnetIdsOf(vpcId: string): ReadonlySet<string> {
@@ -186,6 +216,7 @@ export class TopologyIndex {
       use(h.attach.switch, h.attach.port, `host ${h.name}`);
       this.hostMacs.add(h.mac);
     }
+    for (const g of topology.gateways ?? []) use(g.attach.switch, g.attach.port, `gateway ${g.name}`);
   }
 
   dpidOfSwitch(name: string): number | undefined {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Endpoint, EndpointKind, Intent, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { ElasticIp, Endpoint, EndpointKind, Intent, LbProtocol, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
 import { migrate } from './schema.js';
 import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
 
@@ -18,7 +18,7 @@ import { decodeTopologyDocument, encodeTopologyDocument } from './topology-docum
 export const INTENT_STORE_FILE = 'intent.sqlite';
 
 /** Id prefixes; an id is `<prefix>-<seq>`. */
-export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep' } as const;
+export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep', elasticIp: 'eip', loadBalancer: 'lb' } as const;
 export type IdKind = keyof typeof ID_PREFIX;
 
 /** Everything the store holds, as read at open. */
@@ -40,6 +40,10 @@ export interface StoreWriter {
   deleteSubnet(id: string): void;
   putEndpoint(endpoint: Endpoint): void;
   deleteEndpoint(id: string): void;
+  putElasticIp(x: ElasticIp): void;
+  deleteElasticIp(id: string): void;
+  putLoadBalancer(lb: LoadBalancer): void;
+  deleteLoadBalancer(id: string): void;
   putTopology(topology: Topology): void;
 }
 
@@ -76,6 +80,22 @@ interface SubnetRow {
   network: number;
   prefix_length: number;
   gateway: number;
+}
+interface ElasticIpRow {
+  id: string;
+  public_ip: number;
+  endpoint_id: string | null;
+}
+interface LoadBalancerRow {
+  id: string;
+  vpc_id: string;
+  vip: number;
+  protocol: string;
+  port: number;
+  backend_port: number;
+  function: string;
+  weights: string;
+  unhealthy: string;
 }
 interface EndpointRow {
   id: string;
@@ -138,6 +158,18 @@ class SqliteIntentStore implements IntentStore {
     const delVpc = db.prepare('DELETE FROM vpcs WHERE id = ?');
     const delSubnet = db.prepare('DELETE FROM subnets WHERE id = ?');
     const delEndpoint = db.prepare('DELETE FROM endpoints WHERE id = ?');
+    const putEip = db.prepare(
+      `INSERT INTO elastic_ips (id, seq, public_ip, endpoint_id) VALUES (@id, @seq, @publicIp, @endpointId)
+       ON CONFLICT (id) DO UPDATE SET public_ip = excluded.public_ip, endpoint_id = excluded.endpoint_id`,
+    );
+    const delEip = db.prepare('DELETE FROM elastic_ips WHERE id = ?');
+    const putLb = db.prepare(
+      `INSERT INTO load_balancers (id, seq, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy)
+       VALUES (@id, @seq, @vpcId, @vip, @protocol, @port, @backendPort, @fn, @weights, @unhealthy)
+       ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, vip = excluded.vip, protocol = excluded.protocol, port = excluded.port,
+         backend_port = excluded.backend_port, function = excluded.function, weights = excluded.weights, unhealthy = excluded.unhealthy`,
+    );
+    const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
     const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
 
     const seqOf = (kind: IdKind, id: string): number => {
@@ -181,6 +213,29 @@ class SqliteIntentStore implements IntentStore {
       deleteEndpoint: (id) => {
         delEndpoint.run(id);
       },
+      putElasticIp: (x) => {
+        putEip.run({ id: x.id, seq: seqOf('elasticIp', x.id), publicIp: x.publicIp, endpointId: x.endpointId ?? null });
+      },
+      deleteElasticIp: (id) => {
+        delEip.run(id);
+      },
+      putLoadBalancer: (lb) => {
+        putLb.run({
+          id: lb.id,
+          seq: seqOf('loadBalancer', lb.id),
+          vpcId: lb.vpcId,
+          vip: lb.vip,
+          protocol: lb.protocol,
+          port: lb.port,
+          backendPort: lb.backendPort,
+          fn: lb.function,
+          weights: JSON.stringify(lb.weights),
+          unhealthy: JSON.stringify(lb.unhealthy),
+        });
+      },
+      deleteLoadBalancer: (id) => {
+        delLb.run(id);
+      },
       putTopology: (t) => {
         putTopology.run(encodeTopologyDocument(t));
       },
@@ -214,12 +269,31 @@ class SqliteIntentStore implements IntentStore {
           labels: JSON.parse(r.labels) as Record<string, string>,
         });
       }
+      const elasticIps = new Map<string, ElasticIp>();
+      for (const r of db.prepare<[], ElasticIpRow>('SELECT id, public_ip, endpoint_id FROM elastic_ips ORDER BY seq').all()) {
+        elasticIps.set(r.id, r.endpoint_id === null ? { id: r.id, publicIp: r.public_ip } : { id: r.id, publicIp: r.public_ip, endpointId: r.endpoint_id });
+      }
+      const loadBalancers = new Map<string, LoadBalancer>();
+      const lbRows = db.prepare<[], LoadBalancerRow>('SELECT id, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy FROM load_balancers ORDER BY seq').all();
+      for (const r of lbRows) {
+        loadBalancers.set(r.id, {
+          id: r.id,
+          vpcId: r.vpc_id,
+          vip: r.vip,
+          protocol: r.protocol as LbProtocol,
+          port: r.port,
+          backendPort: r.backend_port,
+          function: r.function,
+          weights: JSON.parse(r.weights) as Record<string, number>,
+          unhealthy: JSON.parse(r.unhealthy) as string[],
+        });
+      }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
       const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');
       return {
-        intent: { vpcs, subnets, endpoints },
+        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers },
         topology: doc ? decodeTopologyDocument(doc.doc) : undefined,
-        lastSeq: { vpc: seq('vpc'), subnet: seq('subnet'), endpoint: seq('endpoint') },
+        lastSeq: { vpc: seq('vpc'), subnet: seq('subnet'), endpoint: seq('endpoint'), elasticIp: seq('elasticIp'), loadBalancer: seq('loadBalancer') },
       };
     })();
   }

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -56,6 +56,29 @@ CREATE TABLE topology (
 ) STRICT;
 `;
 
+/** Version 2: elastic IPs and load balancers (docs/elastic-ip.md). */
+const SCHEMA_V2 = `
+CREATE TABLE elastic_ips (
+  id          TEXT PRIMARY KEY,
+  seq         INTEGER NOT NULL UNIQUE,
+  public_ip   INTEGER NOT NULL UNIQUE CHECK (public_ip BETWEEN 0 AND 4294967295),
+  endpoint_id TEXT UNIQUE REFERENCES endpoints(id)
+) STRICT;
+CREATE TABLE load_balancers (
+  id           TEXT PRIMARY KEY,
+  seq          INTEGER NOT NULL UNIQUE,
+  vpc_id       TEXT NOT NULL REFERENCES vpcs(id),
+  vip          INTEGER NOT NULL CHECK (vip BETWEEN 0 AND 4294967295),
+  protocol     TEXT NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+  port         INTEGER NOT NULL CHECK (port BETWEEN 1 AND 65535),
+  backend_port INTEGER NOT NULL CHECK (backend_port BETWEEN 1 AND 65535),
+  function     TEXT NOT NULL,
+  weights      TEXT NOT NULL,
+  unhealthy    TEXT NOT NULL,
+  UNIQUE (vpc_id, vip, protocol, port)
+) STRICT;
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -64,7 +87,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
     throw new OvercastError('OVC_ERR_STORE_SCHEMA_VERSION', `intent store schema ${version} is newer than this build's ${SCHEMA_VERSION}`, field);
   }
   db.transaction(() => {
-    db.exec(SCHEMA_V1);
+    if (version < 1) db.exec(SCHEMA_V1);
+    db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
