@@ -43,6 +43,16 @@ export interface LabOptions {
   switchArgs?: string[];
 }
 
+export interface AttachedHostSpec {
+  name: string;
+  mac: string;
+  /** a.b.c.d/len */
+  ip: string;
+  gateway?: string;
+  switch: string;
+  port: number;
+}
+
 interface Managed {
   name: string;
   args: string[];
@@ -54,8 +64,15 @@ export interface LabHandle {
   topology: Topology;
   apiUrl: string;
   runDir: string;
-  /** Base URL of a host's control API. */
+  /** Base URL of a host's control API (lab hosts and attached endpoint hosts). */
   hostUrl(name: string): string;
+  /**
+   * Start a test host process on a free port of a switch (an endpoint's data plane: a function
+   * instance or container created over REST). Resolves when its control API answers.
+   */
+  attachHost(spec: AttachedHostSpec): Promise<string>;
+  /** Stop a host started with attachHost. */
+  detachHost(name: string): Promise<void>;
   killSwitch(name: string): Promise<void>;
   startSwitch(name: string): Promise<void>;
   stopController(): Promise<void>;
@@ -130,8 +147,9 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     args: ['host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, '--port', `${formatUdp(h.bind)}@${formatUdp(h.peer)}`, '--control', `http://${h.control.host}:${h.control.port}`, ...logLevel],
   }));
 
+  const attached = new Map<string, { managed: Managed; url: string }>();
   const stop = async () => {
-    await Promise.all([...hosts, ...switches.values()].map(stopProcess));
+    await Promise.all([...hosts, ...switches.values(), ...[...attached.values()].map((a) => a.managed)].map(stopProcess));
     await ovsLab?.stop();
     ovsLab = undefined;
     await stopProcess(controller);
@@ -183,9 +201,41 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     apiUrl,
     runDir,
     hostUrl(name) {
+      const a = attached.get(name);
+      if (a) return a.url;
       const h = plan.hosts.find((x) => x.name === name);
       if (!h) throw new Error(`no host ${name} in the lab`);
       return `http://${h.control.host}:${h.control.port}`;
+    },
+    async attachHost(spec) {
+      const sw = plan.switches.find((x) => x.name === spec.switch);
+      const port = sw?.ports.find((p) => p.number === spec.port);
+      if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
+      const [dataPort, controlPort] = await freeUdpPorts(2);
+      const managed: Managed = {
+        name: spec.name,
+        args: ['host', '--name', spec.name, '--mac', spec.mac, '--ip', spec.ip, ...(spec.gateway ? ['--gateway', spec.gateway] : []),
+          '--port', `${formatUdp({ host: '127.0.0.1', port: dataPort })}@${formatUdp(port.bind)}`,
+          '--control', `http://127.0.0.1:${controlPort}`, ...logLevel],
+      };
+      const url = `http://127.0.0.1:${controlPort}`;
+      attached.set(spec.name, { managed, url });
+      spawnOvercast(managed, runDir);
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        try {
+          await getJson(`${url}/info`);
+          return url;
+        } catch (e) {
+          if (Date.now() > deadline) throw new Error(`host ${spec.name} did not come up: ${String(e)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
+    async detachHost(name) {
+      const a = attached.get(name);
+      attached.delete(name);
+      if (a) await stopProcess(a.managed);
     },
     async killSwitch(name) {
       const m = mustSwitch(name);

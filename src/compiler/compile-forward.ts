@@ -1,7 +1,7 @@
 /**
  * FORWARD: per destination host MAC, every switch that can reach the host's switch sends towards it
  * along the shortest path (deterministic next hops, src/model/paths.ts); the host's own switch sends
- * it out of the host's port. Unknown unicast destinations hit an explicit lowest-priority drop. Broadcast and
+ * it out of the host's port. Unknown unicast destinations hit FORWARD's miss flow (a drop, compile-table-miss.ts). Broadcast and
  * multicast other than ARP requests (which INGRESS sent to the responder) are dropped by an explicit
  * fabric flow, so their counter tells them apart from unknown unicast: there is no flooding in Overcast.
  */
@@ -31,7 +31,6 @@ export const forwardStep: CompileStep = {
         match: { ethDst: { value: GROUP_BIT, mask: GROUP_BIT } },
         actions: [],
       });
-      emit(sw.name, { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNKNOWN_DROP, match: {}, actions: [] });
     }
   },
 };

@@ -11,6 +11,7 @@ import { linkId, type HostSpec, type LinkSpec, type Topology, type TopologyGraph
 import { arpStep } from './compile-arp.js';
 import { forwardStep } from './compile-forward.js';
 import { ingressStep } from './compile-ingress.js';
+import { tableMissStep } from './compile-table-miss.js';
 import type { CompileStep, Emit } from './compile-step.js';
 import { FABRIC_COOKIE, hostCookie, linkCookie } from './cookies.js';
 import { createFabricContext, type FabricContext } from './fabric-context.js';
@@ -18,7 +19,7 @@ import { createFabricContext, type FabricContext } from './fabric-context.js';
 /** Flow tables per switch, keyed by dpid. */
 export type SwitchTables = Map<number, FlowEntry[]>;
 
-export const FABRIC_STEPS: readonly CompileStep[] = [ingressStep, arpStep, forwardStep];
+export const FABRIC_STEPS: readonly CompileStep[] = [ingressStep, arpStep, forwardStep, tableMissStep];
 
 export type Owner = { kind: 'fabric' } | { kind: 'link'; link: LinkSpec } | { kind: 'host'; host: HostSpec };
 

@@ -8,3 +8,4 @@ export * from './flow-mod.js';
 export * from './diff.js';
 export * from './format.js';
 export * from './execute.js';
+export * from './maglev.js';

@@ -119,6 +119,9 @@ export class TestHost {
       });
     });
     await new Promise<void>((resolve) => this.socket.connect(peer.port, peer.host, resolve));
+    // A gratuitous ARP on link-up, as real hosts send: it also tells a switch port without a
+    // configured peer where this host is (the port learns its peer from the first datagram).
+    this.sendFrame(buildArpRequest({ srcMac: this.options.mac, srcIp: this.options.ip, targetIp: this.options.ip }));
   }
 
   get boundPort(): number {

@@ -11,10 +11,12 @@ export interface PortCounters {
   txDropped: number;
   /** Send errors the socket reported (e.g. the peer's port is closed). */
   txErrors: number;
+  /** Link liveness probes received (they never enter the pipeline). */
+  rxProbes: number;
 }
 
 export function createPortCounters(): PortCounters {
-  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0, txDropped: 0, txErrors: 0 };
+  return { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, rxDropped: 0, txDropped: 0, txErrors: 0, rxProbes: 0 };
 }
 
 /**

@@ -16,7 +16,7 @@ import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from '.
 import { FlowTables, type InstalledFlow } from './flow-tables.js';
 import { GroupTable } from './groups.js';
 import type { PortSpec } from './port-spec.js';
-import { PORT_RECV_BUFFER_BYTES, UdpPort } from './udp-port.js';
+import { PORT_RECV_BUFFER_BYTES, UdpPort, buildProbeFrame } from './udp-port.js';
 
 /** Enough for the logical pipeline (7 tables) with room to grow. */
 export const DEFAULT_TABLE_COUNT = 16;
@@ -102,6 +102,17 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   private readonly clock: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly lastLive = new Map<number, boolean>();
+  private readonly probes = new Map<number, Buffer>();
+
+  /** Built once per port: the probe never changes. */
+  private probeFrame(portNo: number): Buffer {
+    let f = this.probes.get(portNo);
+    if (!f) {
+      f = buildProbeFrame(portMac(this.dpid, portNo), this.dpid, portNo);
+      this.probes.set(portNo, f);
+    }
+    return f;
+  }
 
   constructor(
     private readonly opts: SoftSwitchOptions,
@@ -166,7 +177,10 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       await Promise.all(this.portList.map((p) => p.stop()));
       throw e;
     }
-    for (const p of this.portList) this.lastLive.set(p.portNo, p.isLive());
+    for (const p of this.portList) {
+      this.lastLive.set(p.portNo, p.isLive());
+      p.sendProbe(this.probeFrame(p.portNo)); // a restarted switch announces itself to its neighbours at once
+    }
     this.channel?.start();
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs ?? TIMEOUT_SWEEP_INTERVAL_MS);
     this.logger.info({ ports: this.ports().map((p) => `${p.portNo}=${p.local.address}:${p.local.port}`) }, 'softswitch started');
@@ -316,6 +330,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       });
     }
     for (const p of this.portList) {
+      p.sendProbe(this.probeFrame(p.portNo));
       const live = p.isLive();
       if (this.lastLive.get(p.portNo) !== live) {
         this.lastLive.set(p.portNo, live);

@@ -17,6 +17,29 @@ export const PORT_DOWN_HOLD_MS = 3000;
 
 export type FrameHandler = (port: UdpPort, frame: Buffer) => void;
 
+/** Link probes use LLDP's EtherType, sent to the nearest-bridge group (never forwarded by bridges). */
+export const PROBE_ETH_TYPE = 0x88cc;
+const PROBE_DST = Buffer.from([0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e]);
+
+/**
+ * A link liveness probe: an LLDP-typed frame naming the sending switch and port. Like BFD on a real
+ * fabric, it tells each end the other is alive (a restarted neighbour announces itself at once) and,
+ * when the peer's socket is gone, draws the ICMP "port unreachable" that marks the port down.
+ */
+export function buildProbeFrame(srcMac: number, dpid: number, portNo: number): Buffer {
+  const b = Buffer.alloc(14 + 12);
+  PROBE_DST.copy(b, 0);
+  b.writeUIntBE(srcMac, 6, 6);
+  b.writeUInt16BE(PROBE_ETH_TYPE, 12);
+  b.writeUIntBE(dpid, 14, 6);
+  b.writeUInt32BE(portNo, 20);
+  return b;
+}
+
+function isProbe(frame: Buffer): boolean {
+  return frame.length >= 14 && frame[12] === 0x88 && frame[13] === 0xcc;
+}
+
 export class UdpPort {
   readonly counters: PortCounters = createPortCounters();
   private readonly socket: dgram.Socket;
@@ -40,6 +63,10 @@ export class UdpPort {
     this.socket.on('message', (msg, rinfo) => {
       this.lastRxMs = this.lastErrorMs === 0 ? 0 : this.now();
       if (this.peerPort === undefined) this.learnPeer(rinfo.address, rinfo.port);
+      if (isProbe(msg)) {
+        this.counters.rxProbes++;
+        return; // liveness only: probes never enter the pipeline
+      }
       this.onFrame(this, msg);
     });
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -100,6 +127,12 @@ export class UdpPort {
     c.txPackets++;
     c.txBytes += frame.length;
     return true;
+  }
+
+  /** Send a liveness probe to a known peer (not counted as data). */
+  sendProbe(frame: Buffer): void {
+    if (this.connected) this.socket.send(frame);
+    else if (this.peerPort !== undefined && this.peerHost !== undefined && this.open) this.socket.send(frame, this.peerPort, this.peerHost);
   }
 
   /** Live unless the peer's port was recently found closed and nothing arrived since. */

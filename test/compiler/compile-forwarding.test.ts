@@ -66,11 +66,11 @@ describe.each(['linear-8.yaml', 'leaf-spine.yaml'])('%s: ARP is answered in the 
     }
   });
 
-  it('a request for an unknown address is dropped by the ARP table miss', () => {
+  it("a request for an unknown address is dropped by the ARP table's miss flow", () => {
     const a = t.hosts[0];
     const walk = walkFabric(graph, tables, a.attach.switch, arpRequestKey(a, 0x0a0000fe));
     expect(walk.delivered).toEqual([]);
-    expect(walk.dropped).toEqual([{ switch: a.attach.switch, table: TABLE.ARP }]);
+    expect(walk.dropped.map((d) => [d.switch, d.table, d.flow?.cookie])).toEqual([[a.attach.switch, TABLE.ARP, FABRIC_COOKIE]]);
   });
 
   it('a host asking for its own address gets no answer', () => {
@@ -124,13 +124,13 @@ describe('port security and drops', () => {
     expect(droppedAtIngress(ipv4Key(a, 0x01005e000001, 0xe0000001))).toEqual([['leaf1', TABLE.FORWARD, FABRIC_COOKIE]]);
   });
 
-  it('drops frames on a port with nothing declared on it by the INGRESS miss', () => {
+  it('drops frames on a port with nothing declared on it by the INGRESS miss flow', () => {
     const linear = setup(loadShipped('linear-8.yaml'));
     const h1 = linear.t.hosts[0];
     const key = ipv4Key(h1, linear.t.hosts[1].mac, linear.t.hosts[1].ip);
     key[K.IN_PORT] = 2; // s1:2 faces nothing (s1 is the end of the line)
     const walk = walkFabric(linear.graph, linear.tables, 's1', key);
-    expect(walk.dropped).toEqual([{ switch: 's1', table: TABLE.INGRESS }]);
+    expect(walk.dropped.map((d) => [d.switch, d.table, d.flow?.cookie])).toEqual([['s1', TABLE.INGRESS, FABRIC_COOKIE]]);
   });
 });
 

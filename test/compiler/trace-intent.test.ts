@@ -21,8 +21,8 @@ describe('traceIntent', () => {
     const first = trace.hops[0];
     expect(first.tables.map((s) => [s.table, s.flow?.owner?.kind ?? s.miss])).toEqual([
       ['INGRESS', 'endpoint'],
-      ['ACCESS', 'next'],
-      ['NAT_LB', 'next'],
+      ['ACCESS', 'fabric'],
+      ['NAT_LB', 'fabric'],
       ['ROUTE', 'endpoint'],
       ['FORWARD', 'endpoint'],
     ]);

@@ -60,6 +60,16 @@ describe('linear-8 lab', () => {
     expect(r.received).toBe(0);
     await lab.startSwitch(middle);
     await lab.waitReady(30_000);
+    // The neighbours marked their ports to it down (link probes) and the controller routed around the
+    // hole; the restarted switch's probes bring the links back up, and the routes return.
+    await waitFor(
+      'forwarding through the restarted switch',
+      async () => {
+        const r = await post<{ received: number }>(`${lab.apiUrl}/v1/lab/ping`, { from: lab.plan.hosts[0].name, to: lab.plan.hosts[7].name, count: 1, timeoutMs: 300 });
+        return r.received === 1 ? true : undefined;
+      },
+      15_000,
+    );
     const after = await post<{ received: number }>(`${lab.apiUrl}/v1/lab/ping`, { from: lab.plan.hosts[0].name, to: lab.plan.hosts[7].name, count: 3 });
     expect(after.received).toBe(3);
     // The others kept their sessions: none was re-synced with changes.

@@ -14,6 +14,8 @@ export async function startHost(): Promise<TestHost> {
   const received: Buffer[] = [];
   let waiters: (() => void)[] = [];
   socket.on('message', (m) => {
+    // Hosts ignore the switch's link liveness probes (LLDP EtherType), as real hosts ignore LLDP.
+    if (m.length >= 14 && m[12] === 0x88 && m[13] === 0xcc) return;
     received.push(m);
     for (const w of waiters) w();
   });
