@@ -16,12 +16,13 @@
  * current layout (codegen.ts), so a hit is one hash, one record read, a few compares and one array read.
  *
  * Sizing: the cache starts small and grows (x4, up to `cacheEntries`) when the flows it sees do not
- * fit: when misses have replaced as many live entries as the cache holds since it last grew. A table
- * with a few flows keeps a few KB; a table under a ClassBench-like trace grows to its maximum.
+ * fit: when misses have replaced a quarter as many live entries as the cache holds since it last grew.
+ * Growing moves the live entries over (the cache stays warm). A table with a few flows keeps a few KB;
+ * a table under a ClassBench-like trace grows to its maximum within a few hundred thousand packets.
  */
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import type { Classifier, ClassifierRule } from './classifier.js';
-import { buildCacheFind, type CacheFindFn } from './codegen.js';
+import { buildCacheFind, buildCacheRehash, type CacheFindFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 
 export interface FlowCacheStats {
@@ -41,7 +42,18 @@ export const INITIAL_CACHE_ENTRIES = 1 << 12;
  * rest only after 30K-150K other packets; OVS's 8K EMC would catch little more than the first half
  * (its 1M-entry signature cache, SMC, plays the role of the rest).
  */
-export const DEFAULT_CACHE_ENTRIES = 1 << 16;
+export const DEFAULT_CACHE_ENTRIES = 1 << 18;
+
+/** A classifier that can answer with a rule index (TupleSpaceClassifier does). */
+interface IndexedClassifier<T> {
+  lookupIndex(key: Uint32Array): number;
+  ruleAt(r: number): ClassifierRule<T> | undefined;
+}
+
+function isIndexed<T>(c: Classifier<T>): c is Classifier<T> & IndexedClassifier<T> {
+  const x = c as Partial<IndexedClassifier<T>>;
+  return typeof x.lookupIndex === 'function' && typeof x.ruleAt === 'function';
+}
 
 export class CachedClassifier<T> implements Classifier<T> {
   readonly name: string;
@@ -50,8 +62,10 @@ export class CachedClassifier<T> implements Classifier<T> {
   readonly maxEntries: number;
   private entries: number;
   /**
-   * One record per entry: [generation, unused, masked key words...], padded to `stride` (a power of
-   * two, so records do not straddle more cache lines than they must). Generation 0 = empty.
+   * One record per entry: [generation, answer index, masked key words...], padded to `stride` (a
+   * power of two, so records do not straddle more cache lines than they must). Generation 0 = empty.
+   * The answer index is the inner classifier's rule index when it has one (`indexed`): a hit then
+   * touches the record and the rule, nothing else; other classifiers' answers go to `answers`.
    */
   private table = new Int32Array(0);
   private stride = 2;
@@ -65,6 +79,9 @@ export class CachedClassifier<T> implements Classifier<T> {
   /** Live entries replaced by a miss since the last grow: the signal that the flows do not fit. */
   private evictions = 0;
   private find: CacheFindFn = () => -1;
+  private readonly indexed: IndexedClassifier<T> | undefined;
+  /** The entry the previous lookup used (see buildCacheFind). */
+  private last = 0;
 
   /** @param entries the maximum size, rounded up to a power of two (the cache starts smaller and grows). */
   constructor(
@@ -76,6 +93,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     while (n < entries) n <<= 1;
     this.maxEntries = n;
     this.entries = Math.min(n, INITIAL_CACHE_ENTRIES);
+    this.indexed = isIndexed(inner) ? inner : undefined;
     this.rebuildLayout();
   }
 
@@ -128,10 +146,12 @@ export class CachedClassifier<T> implements Classifier<T> {
   }
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
-    const o = this.find(this.table, this.generation, key);
+    const o = this.find(this.table, this.generation, key, this.last);
     if (o >= 0) {
+      this.last = o;
       this.stats.hits++;
-      return this.answers[o >> this.shift];
+      const ix = this.indexed;
+      return ix !== undefined ? ix.ruleAt(this.table[o + 1]) : this.answers[o >> this.shift];
     }
     return this.miss(key, ~o);
   }
@@ -139,25 +159,42 @@ export class CachedClassifier<T> implements Classifier<T> {
   /** The slow path, kept out of `lookup` so the hit path stays small enough to inline. */
   private miss(key: Uint32Array, o: number): ClassifierRule<T> | undefined {
     this.stats.misses++;
-    const r = this.inner.lookup(key);
+    const ix = this.indexed;
+    const idx = ix !== undefined ? ix.lookupIndex(key) : 0;
+    const r = ix !== undefined ? ix.ruleAt(idx) : this.inner.lookup(key);
     const tab = this.table;
-    if (tab[o] === this.generation && ++this.evictions >= this.entries && this.entries < this.maxEntries) {
+    if (tab[o] === this.generation && ++this.evictions >= this.entries >> 2 && this.entries < this.maxEntries) {
       this.grow();
       return r;
     }
     tab[o] = this.generation;
+    tab[o + 1] = idx;
+    this.last = o;
     const slots = this.usedSlots;
     const masks = this.usedMasks;
     for (let i = 0; i < slots.length; i++) tab[o + 2 + i] = key[slots[i]] & masks[i];
-    this.answers[o >> this.shift] = r;
+    if (ix === undefined) this.answers[o >> this.shift] = r;
     return r;
   }
 
-  /** Four times the entries; the cache restarts cold (growing happens a few times in a table's life). */
+  /** Four times the entries, moving the live ones over (a few times in a table's life, O(entries)). */
   private grow(): void {
+    const oldTab = this.table;
+    const oldAnswers = this.answers;
+    const stride = this.stride;
     this.entries = Math.min(this.maxEntries, this.entries * 4);
     this.stats.grows++;
     this.rebuildLayout();
+    const rehash = buildCacheRehash(this.usedSlots.length);
+    const tab = this.table;
+    const capMask = this.entries - 1;
+    for (let i = 0; i < oldTab.length / stride; i++) {
+      const from = i * stride;
+      if (oldTab[from] !== this.generation) continue;
+      const to = (rehash(oldTab, from) & capMask) * stride;
+      tab.set(oldTab.subarray(from, from + stride), to);
+      if (this.indexed === undefined) this.answers[to >> this.shift] = oldAnswers[i];
+    }
   }
 
   private rebuildLayout(): void {
@@ -175,8 +212,9 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.shift = shift;
     this.stride = 1 << shift;
     this.table = new Int32Array(this.entries * this.stride);
-    this.answers = new Array<ClassifierRule<T> | undefined>(this.entries).fill(undefined);
+    this.answers = this.indexed !== undefined ? [] : new Array<ClassifierRule<T> | undefined>(this.entries).fill(undefined);
     this.evictions = 0;
+    this.last = 0;
     this.find = buildCacheFind(this.usedSlots, this.usedMasks, this.stride, this.entries - 1);
   }
 

@@ -105,6 +105,20 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   }
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
+    const r = this.lookupIndex(key);
+    return r === NO_RULE ? undefined : this.store.rules[r];
+  }
+
+  /** The rule at an index `lookupIndex` returned (valid until the next insert or remove). */
+  ruleAt(r: number): ClassifierRule<T> | undefined {
+    return r === NO_RULE ? undefined : this.store.rules[r];
+  }
+
+  /**
+   * `lookup` as a small integer (NO_RULE = -1 for none): lets the flow cache keep the answer inside its
+   * own record instead of a parallel array of objects, one memory access less per hit.
+   */
+  lookupIndex(key: Uint32Array): number {
     const store = this.store;
     const rec = store.rec;
     const f64 = store.f64;
@@ -125,7 +139,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         bestId = f64[r * half + 1];
       }
     }
-    return best === NO_RULE ? undefined : store.rules[best];
+    return best;
   }
 
   /**
