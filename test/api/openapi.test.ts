@@ -15,8 +15,13 @@ it('documents every intent route, its filters and the error shape in the OpenAPI
   await app.ready();
   const doc = app.swagger() as unknown as { paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>> };
   expect(Object.keys(doc.paths).sort()).toEqual([
+    '/v1/elastic-ips',
+    '/v1/elastic-ips/{id}',
     '/v1/endpoints',
     '/v1/endpoints/{id}',
+    '/v1/load-balancers',
+    '/v1/load-balancers/{id}',
+    '/v1/load-balancers/{id}/backends/{endpointId}/health',
     '/v1/topology/links',
     '/v1/topology/links/{id}',
     '/v1/topology/switches',
