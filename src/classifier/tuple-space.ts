@@ -17,7 +17,7 @@
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { OvercastError } from '../errors/index.js';
 import { ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
-import { buildProbe } from './codegen.js';
+import { buildProbe, type ProbeFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 import { RuleRecords } from './rule-records.js';
 import { NO_RULE, TupleTable, popcount, tupleSignature } from './tuple-table.js';
@@ -54,6 +54,13 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private tables: TupleTable[] = [];
   private readonly bySignature = new Map<string, TupleTable>();
   private readonly scratchMask = new Int32Array(MATCHABLE_WORDS);
+  /**
+   * Generated probes by tuple signature, for the current record layout: a table that empties and comes
+   * back (update churn; TSS makes and drops tables all the time) reuses its code instead of compiling
+   * it again (a compile costs tens of microseconds, an update should cost a few).
+   */
+  private probes = new Map<string, ProbeFn>();
+  private probesLayout = -1;
 
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
     this.name = name;
@@ -244,11 +251,20 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   /** (Re)generate a table's probe for its tuple and the current record layout. */
   private generate(t: TupleTable): void {
     const s = this.store;
-    t.probe = buildProbe(t.slots, t.masks, {
-      stride: s.stride,
-      masks: s.mslots.map((slot) => [slot, s.maskOffset(slot)]),
-      ranges: s.rslots.map((slot) => [slot, s.rangeOffset(slot)]),
-    });
+    if (this.probesLayout !== s.layoutVersion) {
+      this.probes.clear();
+      this.probesLayout = s.layoutVersion;
+    }
+    let probe = this.probes.get(t.signature);
+    if (probe === undefined) {
+      probe = buildProbe(t.slots, t.masks, {
+        stride: s.stride,
+        masks: s.mslots.map((slot) => [slot, s.maskOffset(slot)]),
+        ranges: s.rslots.map((slot) => [slot, s.rangeOffset(slot)]),
+      });
+      this.probes.set(t.signature, probe);
+    }
+    t.probe = probe;
     t.probeLayout = s.layoutVersion;
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { K, KEY_WORDS, MATCHABLE_WORDS } from '../../src/flow/index.js';
-import { CachedClassifier, LinearClassifier, type ClassifierRule } from '../../src/classifier/index.js';
+import { CachedClassifier, LinearClassifier, TupleSpaceClassifier, type ClassifierRule } from '../../src/classifier/index.js';
 
 function rule(id: number, priority: number, slot: number, value: number, mask = 0xffffffff): ClassifierRule<string> {
   const v = new Uint32Array(MATCHABLE_WORDS);
@@ -53,5 +53,61 @@ describe('CachedClassifier', () => {
     expect(c.lookup(k)).toBeUndefined();
     expect(c.remove(1)).toBe(false);
     expect(c.size).toBe(0);
+  });
+});
+
+describe('CachedClassifier sizing', () => {
+  it('grows while flows evict each other, keeps its entries when it grows, and never answers wrong', () => {
+    const c = new CachedClassifier(new TupleSpaceClassifier<string>('tuplemerge'), 1 << 14);
+    const oracle = new LinearClassifier<string>();
+    for (let i = 0; i < 64; i++) {
+      const r = rule(i, i % 7, K.IP_DST, 0x0a000000 + (i << 8), 0xffffff00);
+      c.insert(r);
+      oracle.insert(r);
+    }
+    const start = c.capacity;
+    for (let round = 0; round < 3; round++) {
+      for (let f = 0; f < 20000; f++) {
+        const k = key(K.IP_DST, 0x0a000000 + ((f * 2654435761) >>> 18), [[K.L4_DST, f & 7]]);
+        expect(c.lookup(k)?.id).toBe(oracle.lookup(k)?.id);
+      }
+    }
+    expect(start).toBeLessThan(1 << 14);
+    expect(c.capacity).toBe(1 << 14);
+    expect(c.stats.grows).toBeGreaterThan(0);
+    // After growing, the repeated flows hit.
+    expect(c.stats.hits).toBeGreaterThan(c.stats.misses);
+  });
+
+  it('stays small for a table with few flows', () => {
+    const c = new CachedClassifier(new TupleSpaceClassifier<string>('tuplemerge'));
+    c.insert(rule(1, 1, K.IN_PORT, 5));
+    for (let i = 0; i < 10000; i++) c.lookup(key(K.IN_PORT, i & 15));
+    expect(c.stats.grows).toBe(0);
+    expect(c.capacity).toBeLessThan(c.maxEntries);
+  });
+});
+
+describe('rules that can never match', () => {
+  it('are counted and removable but never returned (value outside mask, empty range intersection)', () => {
+    for (const c of [new TupleSpaceClassifier<string>('tuplemerge'), new CachedClassifier(new TupleSpaceClassifier<string>('tuplemerge'), 64)]) {
+      const bad = rule(1, 9, K.IN_PORT, 0x105, 0xff);
+      const empty: ClassifierRule<string> = {
+        ...rule(2, 9, K.IN_PORT, 5),
+        ranges: [
+          { slot: K.L4_DST, lo: 10, hi: 20 },
+          { slot: K.L4_DST, lo: 30, hi: 40 },
+        ],
+      };
+      c.insert(bad);
+      c.insert(empty);
+      c.insert(rule(3, 1, K.IN_PORT, 5));
+      expect(c.size).toBe(3);
+      expect(c.lookup(key(K.IN_PORT, 5, [[K.L4_DST, 15]]))?.id).toBe(3);
+      expect(c.lookup(key(K.IN_PORT, 5, [[K.L4_DST, 35]]))?.id).toBe(3);
+      expect(c.remove(2)).toBe(true);
+      expect(c.remove(1)).toBe(true);
+      expect(c.size).toBe(1);
+    }
   });
 });
