@@ -4,6 +4,7 @@
  * it, for the packet hold's classify (src/controller/packet-hold.ts).
  */
 import type { Intent } from '../model/index.js';
+import { formatIpv4 } from '../net/ipv4.js';
 import { cookieKind } from './cookies.js';
 import type { OwnerName } from './owner-registry.js';
 
@@ -22,4 +23,16 @@ export function coldFunctionOfCookie(cookie: number, describeCookie: (cookie: nu
 /** How a function is named to the packet hold: functions are per VPC. */
 export function functionKey(vpcId: string, fn: string): string {
   return `${vpcId}/${fn}`;
+}
+
+/** The same as a packet hold target: the function key plus the VPC and VIP for the activation event. */
+export function coldTargetOfCookie(
+  cookie: number,
+  describeCookie: (cookie: number) => OwnerName | undefined,
+  intent: Intent,
+): { functionKey: string; vpcId: string; vip: string } | undefined {
+  if (cookieKind(cookie) !== 'LOAD_BALANCER') return undefined;
+  const owner = describeCookie(cookie);
+  const lb = owner?.kind === 'loadBalancer' ? intent.loadBalancers?.get(owner.name) : undefined;
+  return lb ? { functionKey: functionKey(lb.vpcId, lb.function), vpcId: lb.vpcId, vip: formatIpv4(lb.vip) } : undefined;
 }

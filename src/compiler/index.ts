@@ -20,7 +20,7 @@ export {
   type LoadBalancerPlan,
   type OwnerGroups,
 } from './compile-load-balancer.js';
-export { coldFunctionOfCookie, functionKey } from './cold-start.js';
+export { coldFunctionOfCookie, coldTargetOfCookie, functionKey } from './cold-start.js';
 export { OwnerRegistry, type OwnerKind, type OwnerName } from './owner-registry.js';
 export {
   createIncrementalCompiler,
