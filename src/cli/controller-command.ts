@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents } from '../controller/events.js';
+import { coldTargetOfCookie, functionKey } from '../compiler/index.js';
 import { createIntentService } from '../controller/intent-service.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
@@ -56,8 +57,21 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     for (const e of endpointEvents(changes)) controller.events.emit(e);
   });
   // Scale from zero: packets for a function with no instance wait here until one registers.
-  const hold = createPacketHold({ classify: () => undefined }, { nowMs: () => performance.now(), emit: (e) => controller.events.emit(e) });
+  const hold = createPacketHold(
+    { classify: (p) => coldTargetOfCookie(p.cookie, (c) => runtime.compiler.describeCookie(c), intent.intent()) },
+    { nowMs: () => performance.now(), emit: (e) => controller.events.emit(e) },
+  );
   const scaleFromZero = attachPacketHold(controller, hold);
+  // The first instance of a held function: once its flows are installed, replay what waited for it.
+  const offActivation = intent.onChange((changes) => {
+    for (const c of changes) {
+      if (c.kind !== 'endpoint' || c.op === 'delete' || c.after.labels.function === undefined) continue;
+      const key = functionKey(c.after.vpcId, c.after.labels.function);
+      if (hold.held(key) === 0) continue;
+      const registeredAtMs = performance.now();
+      void intent.settled().then(() => scaleFromZero.activate(key, { registeredAtMs }));
+    }
+  });
   const listen = parseUrlAddress(o.listen, 'tcp');
   const native = await listenNative(controller, listen.host, listen.port, logger);
   const ofAddr = o.openflow === 'none' ? undefined : parseUrlAddress(o.openflow, 'tcp');
@@ -78,6 +92,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   logger.info({ api: `http://${o.apiHost}:${o.apiPort}`, native: native.port, openflow: ofAddr?.port, data: o.data ?? 'memory' }, 'controller up');
   return async () => {
     runtime.stop();
+    offActivation();
     scaleFromZero.detach();
     hold.close();
     offWebhooks();
