@@ -12,7 +12,9 @@
  *   move to a more specific table. Tables are probed in priority order as in `pstss`.
  *
  * All three update online: insert and remove touch one table (plus, rarely, a split), never a rebuild.
- * Port ranges are hashed on their common prefix and checked exactly afterwards.
+ * Port ranges are hashed on their common prefix and checked exactly afterwards. Rules live in one
+ * fixed record layout (rule-records.ts) and each table probes with code generated for its tuple and
+ * that layout (codegen.ts).
  */
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { OvercastError } from '../errors/index.js';
