@@ -6,8 +6,6 @@
  * Chained hashing over typed arrays: `heads` per bucket, `next` per rule index (owned by the engine,
  * since a rule sits in one table at a time). The bucket count stays a power of two at most half full.
  */
-import type { ProbeFn } from './codegen.js';
-
 export const NO_RULE = -1;
 
 /** Mix one masked key word into a running hash. Low bits of prefixes are zero, so fold high into low. */
@@ -37,7 +35,7 @@ export class TupleTable {
    * The lookup for this table, generated for its tuple and the engine's record layout (codegen.ts);
    * set by the engine when the table is created and whenever the record layout changes.
    */
-  probe: ProbeFn = () => NO_RULE;
+  probe: (t: TupleTable, rec: Int32Array, f64: Float64Array, key: Uint32Array, bestPri: number, bestId: number) => number = () => NO_RULE;
   /** The record layout version `probe` was generated for. */
   probeLayout = -1;
 
