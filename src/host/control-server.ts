@@ -72,7 +72,13 @@ export function createHostControlServer(host: TestHost): http.Server {
       const srcPort = int(body, 'srcPort', 40000, 0, 65535);
       const dstPort = int(body, 'dstPort', 9, 0, 65535);
       const payload = typeof body.payloadHex === 'string' ? Buffer.from(body.payloadHex, 'hex') : Buffer.from(String(body.payload ?? ''));
-      for (let i = 0; i < count; i++) await host.sendUdp(dst, srcPort, dstPort, payload);
+      // `connections: true`: datagram i leaves from srcPort + i (mod the port space) carrying "<payload><i>",
+      // so one call opens `count` distinct 5-tuples (load-balancer tests).
+      const connections = body.connections === true;
+      for (let i = 0; i < count; i++) {
+        const sport = connections ? 1024 + ((srcPort - 1024 + i) % (65536 - 1024)) : srcPort;
+        await host.sendUdp(dst, sport, dstPort, connections ? Buffer.concat([payload, Buffer.from(String(i))]) : payload);
+      }
       return { sent: count };
     },
     'POST /frame': (body) => {

@@ -1,0 +1,148 @@
+/**
+ * Issue 5's load balancer with real processes: a client endpoint opens 10,000 UDP "connections" (distinct
+ * source ports) to a VIP whose backends are ten instances of one function in two revisions weighted
+ * 90/10; the split is measured at the backends. Removing one backend moves about a tenth of the
+ * connections. A cold function (no instance) holds its first packets until an instance registers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { get, post, received, waitFor } from './lab-client.js';
+
+const CONNECTIONS = 10_000;
+
+async function send(url: string, body: unknown, method = 'POST') {
+  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (res.status === 204 ? {} : await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+describe('load balancer over a function, end to end', () => {
+  let lab: LabHandle;
+  let vpc: string;
+  let subnet: string;
+  const backends: { name: string; id: string; revision: string; url: string }[] = [];
+  let clientUrl: string;
+
+  async function synced() {
+    await waitFor(
+      'switches in sync',
+      async () => {
+        const { switches } = await get<{ switches: { connected: boolean; desiredFlows: number; installedFlows: number }[] }>(`${lab.apiUrl}/v1/switches`);
+        return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? true : undefined;
+      },
+      20_000,
+    );
+  }
+
+  /** Which backend each connection index reached. */
+  async function assignments(vip: string, port: number, tag: string): Promise<Map<number, string>> {
+    for (const b of backends) await received(b.url);
+    await post(`${clientUrl}/udp`, { dst: vip, srcPort: 20000, dstPort: port, payload: tag, count: CONNECTIONS, connections: true });
+    const where = new Map<number, string>();
+    await waitFor(
+      'every connection at some backend',
+      async () => {
+        for (const b of backends) {
+          for (const d of await received(b.url)) {
+            const text = Buffer.from(d.payloadHex, 'hex').toString();
+            if (text.startsWith(tag)) where.set(Number(text.slice(tag.length)), b.name);
+          }
+        }
+        return where.size >= CONNECTIONS * 0.99 ? true : undefined;
+      },
+      30_000,
+      250,
+    );
+    return where;
+  }
+
+  beforeAll(async () => {
+    lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
+    vpc = String((await send(`${lab.apiUrl}/v1/vpcs`, { name: 'fn', cidr: '10.0.0.0/16' })).id);
+    const sn = await send(`${lab.apiUrl}/v1/vpcs/${vpc}/subnets`, { cidr: '10.0.1.0/24' });
+    subnet = String(sn.id);
+    const client = await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'container', vpc, subnet, dpid: 101, port: 1 });
+    clientUrl = await lab.attachHost({ name: 'client', mac: String(client.mac), ip: `${client.ip}/24`, gateway: String(sn.gateway), switch: 'leaf1', port: 1 });
+    const leaves = ['leaf2', 'leaf3', 'leaf4'];
+    for (let i = 0; i < 10; i++) {
+      const revision = i < 9 ? 'v1' : 'v2';
+      const leaf = leaves[i % 3];
+      const port = 1 + Math.floor(i / 3);
+      const mac = `02:bb:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`;
+      const ip = `10.0.1.${100 + i}`;
+      // The instance's process comes up first (its port learns it), then it registers.
+      const url = await lab.attachHost({ name: `f${i}`, mac, ip: `${ip}/24`, gateway: String(sn.gateway), switch: leaf, port });
+      const ep = await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid: 101 + leaves.indexOf(leaf) + 1, port, mac, ip, labels: { function: 'resize', revision } });
+      backends.push({ name: `f${i}`, id: String(ep.id), revision, url });
+    }
+    await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.9', protocol: 'udp', port: 8080, function: 'resize', weights: { v1: 90, v2: 10 } });
+    await synced();
+  }, 180_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('splits 10,000 connections 90/10 between revisions (within a few percent), one backend per connection', async () => {
+    const where = await assignments('10.0.9.9', 8080, 'a');
+    const canary = [...where.values()].filter((b) => backends.find((x) => x.name === b)?.revision === 'v2').length;
+    const share = canary / where.size;
+    console.log(`canary share ${(share * 100).toFixed(2)}% of ${where.size} connections`);
+    expect(share).toBeGreaterThan(0.07);
+    expect(share).toBeLessThan(0.13);
+  }, 90_000);
+
+  it('removing one of ten backends moves about a tenth of the connections', async () => {
+    const before = await assignments('10.0.9.9', 8080, 'b');
+    const gone = backends[0];
+    await send(`${lab.apiUrl}/v1/endpoints/${gone.id}`, {}, 'DELETE');
+    await synced();
+    const after = await assignments('10.0.9.9', 8080, 'c');
+    let moved = 0;
+    let movedOthers = 0;
+    for (const [i, b] of after) {
+      const was = before.get(i);
+      if (was === undefined || was === b) continue;
+      moved++;
+      if (was !== gone.name) movedOthers++;
+    }
+    const fraction = moved / after.size;
+    console.log(`moved ${(fraction * 100).toFixed(2)}% (${movedOthers} of them from backends that stayed)`);
+    expect([...after.values()]).not.toContain(gone.name);
+    expect(fraction).toBeLessThan(0.2);
+    expect(movedOthers / after.size).toBeLessThan(0.05);
+  }, 120_000);
+
+  it("a cold function's first packets wait at the controller and arrive, in order, once an instance registers", async () => {
+    await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.10', protocol: 'udp', port: 9090, function: 'thumbnail' });
+    await synced();
+    const events: string[] = [];
+    const abort = new AbortController();
+    const stream = fetch(`${lab.apiUrl}/v1/events?types=function.*,packets.*`, { signal: abort.signal }).then(async (res) => {
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        events.push(Buffer.from(value).toString());
+      }
+    }).catch(() => undefined);
+    for (let i = 0; i < 5; i++) await post(`${clientUrl}/udp`, { dst: '10.0.9.10', srcPort: 30000, dstPort: 9090, payload: `cold-${i}` });
+    await waitFor('the activation request', async () => (events.join('').includes('function.activation-requested') ? true : undefined), 5000);
+
+    const mac = '02:cc:00:00:00:01';
+    const url = await lab.attachHost({ name: 'thumb0', mac, ip: '10.0.1.200/24', switch: 'leaf4', port: 4 });
+    await received(url);
+    await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid: 104, port: 4, mac, ip: '10.0.1.200', labels: { function: 'thumbnail', revision: 'v1' } });
+    const got = await waitFor('the held packets at the new instance', async () => {
+      const list = await get<{ received: { payloadHex: string; dstPort: number }[] }>(`${url}/received`);
+      return list.received.length >= 5 ? list.received : undefined;
+    }, 10_000);
+    expect(got.map((d) => Buffer.from(d.payloadHex, 'hex').toString())).toEqual(['cold-0', 'cold-1', 'cold-2', 'cold-3', 'cold-4']);
+    await waitFor('the release event', async () => (events.join('').includes('packets.released') ? true : undefined), 5000);
+    const released = events.join('').split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
+    console.log(`release: ${released}`);
+    abort.abort();
+    await stream;
+  }, 60_000);
+});
