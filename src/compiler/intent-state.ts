@@ -15,39 +15,8 @@
 import { GATEWAY_MAC, type Endpoint, type Intent, type Subnet, type SwitchSpec, type Topology, type Vpc } from '../model/index.js';
 import { PORT } from '../flow/index.js';
 import { isValidVni } from './vpc-encoding.js';
+import { Claims } from './claims.js';
 
-/** A map from a claim key to the ids claiming it. */
-class Claims {
-  private readonly byKey = new Map<string, Set<string>>();
-
-  add(key: string, id: string): void {
-    let ids = this.byKey.get(key);
-    if (!ids) this.byKey.set(key, (ids = new Set()));
-    ids.add(id);
-  }
-
-  delete(key: string, id: string): void {
-    const ids = this.byKey.get(key);
-    if (!ids) return;
-    ids.delete(id);
-    if (ids.size === 0) this.byKey.delete(key);
-  }
-
-  claimants(key: string): ReadonlySet<string> {
-    return this.byKey.get(key) ?? EMPTY;
-  }
-
-  /** Does `id` hold `key` (the smallest id claiming it)? */
-  holds(key: string, id: string): boolean {
-    const ids = this.byKey.get(key);
-    if (!ids) return false;
-    if (ids.size === 1) return ids.has(id);
-    for (const other of ids) if (other < id) return false;
-    return ids.has(id);
-  }
-}
-
-const EMPTY: ReadonlySet<string> = new Set();
 
 const GROUP_BIT = 0x010000000000;
 

@@ -9,36 +9,8 @@
  *   function/protocol/backend port (their return flows would be one flow).
  */
 import type { ElasticIp, LoadBalancer } from '../model/index.js';
+import { Claims } from './claims.js';
 
-class Claims {
-  private readonly byKey = new Map<string, Set<string>>();
-
-  add(key: string, id: string): void {
-    let ids = this.byKey.get(key);
-    if (!ids) this.byKey.set(key, (ids = new Set()));
-    ids.add(id);
-  }
-
-  delete(key: string, id: string): void {
-    const ids = this.byKey.get(key);
-    if (!ids) return;
-    ids.delete(id);
-    if (ids.size === 0) this.byKey.delete(key);
-  }
-
-  claimants(key: string): ReadonlySet<string> {
-    return this.byKey.get(key) ?? EMPTY;
-  }
-
-  holds(key: string, id: string): boolean {
-    const ids = this.byKey.get(key);
-    if (!ids || !ids.has(id)) return false;
-    for (const other of ids) if (other < id) return false;
-    return true;
-  }
-}
-
-const EMPTY: ReadonlySet<string> = new Set();
 
 const vipKey = (lb: LoadBalancer) => `${lb.vpcId}|${lb.vip}|${lb.protocol}|${lb.port}`;
 const fnKey = (lb: LoadBalancer) => `${lb.vpcId}|${lb.function}|${lb.protocol}|${lb.backendPort}`;
