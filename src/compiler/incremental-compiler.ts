@@ -32,6 +32,7 @@ import {
 } from '../model/index.js';
 import { compileOwnerFlows, fabricOwners, ownerCookie, type Owner, type SwitchTables } from './compile-forwarding.js';
 import { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type OwnerFlows } from './compile-vpc-flows.js';
+import { addSubnetHealthFlows } from './compile-health.js';
 import { compileElasticIpFlows, compileGatewayFlows, type GatewayPort } from './compile-elastic-ip.js';
 import { compileLoadBalancerFlows, type LbBackend, type OwnerGroups } from './compile-load-balancer.js';
 import { elasticIpCookie, endpointCookie, gatewayCookie, loadBalancerCookie, subnetCookie, vpcCookie } from './cookies.js';
@@ -485,7 +486,9 @@ class Engine implements IncrementalCompiler {
       const vpc = s.activeVpc(subnet.vpcId);
       if (!vpc) return undefined;
       const cookie = subnetCookie(id);
-      return { flows: compileSubnetFlows(subnet, vpc.vni, this.presentDpids(vpc.id), cookie), cookie, name: { kind: 'subnet', name: id } };
+      const present = this.presentDpids(vpc.id);
+      const flows = addSubnetHealthFlows(compileSubnetFlows(subnet, vpc.vni, present, cookie), subnet, vpc.vni, present, cookie);
+      return { flows, cookie, name: { kind: 'subnet', name: id } };
     }
     if (kind === 'v:') {
       const vpc = s.activeVpc(id);

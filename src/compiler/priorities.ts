@@ -51,6 +51,8 @@ export const PRIORITY = {
   VPC_ARP_REPLY: 100,
   /** ROUTE: to the gateway MAC, for an endpoint's IP: rewrite MACs, decrement TTL, forward. */
   ROUTE_ENDPOINT: 100,
+  /** ROUTE: an ICMP echo reply to a subnet's gateway IP (a health probe's answer) -> the controller. */
+  ROUTE_HEALTH_REPLY: 50,
   /** ROUTE: to the gateway MAC for no endpoint of the VPC: dropped, counted under the VPC. */
   ROUTE_NOWHERE_DROP: 10,
   /** FORWARD: a known host's (metadata 0) or endpoint's (metadata vni) MAC -> next hop. */
