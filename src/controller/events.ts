@@ -24,7 +24,11 @@ export type ControllerEventBody =
   | { type: 'function.activated'; functionKey: string; heldPackets: number }
   /** Held packets sent on through the pipeline; `delayMs` from registration to the first one sent. */
   | { type: 'packets.released'; functionKey: string; count: number; delayMs: number }
-  | { type: 'packets.dropped'; functionKey: string; reason: HoldDropReason; count: number };
+  | { type: 'packets.dropped'; functionKey: string; reason: HoldDropReason; count: number }
+  /** The health prober took a backend out of a load balancer's pool (`misses` echo requests in a row unanswered). */
+  | { type: 'backend.unhealthy'; loadBalancerId: string; endpointId: string; misses: number }
+  /** The health prober put a backend it had taken out back into the pool (`successes` answers in a row). */
+  | { type: 'backend.healthy'; loadBalancerId: string; endpointId: string; successes: number };
 
 export type ControllerEventType = ControllerEventBody['type'];
 
@@ -51,6 +55,8 @@ const TYPES: Record<ControllerEventType, true> = {
   'function.activated': true,
   'packets.released': true,
   'packets.dropped': true,
+  'backend.unhealthy': true,
+  'backend.healthy': true,
 };
 export const CONTROLLER_EVENT_TYPES = Object.keys(TYPES) as readonly ControllerEventType[];
 

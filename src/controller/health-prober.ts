@@ -1,0 +1,314 @@
+/**
+ * Health probes for load-balancer backends (docs/load-balancing.md, "Health probes"). Every interval the
+ * controller sends each backend an ICMP echo request from its subnet's gateway (gateway IP,
+ * GATEWAY_MAC) as a packet-out on the backend's own switch, out of the backend's port. The backend
+ * answers towards the gateway; the compiler's health-reply flow (src/compiler/compile-health.ts) lifts
+ * the answer back to us as a packet-in, matched here by switch, addresses, echo id and sequence.
+ *
+ * `unhealthyAfter` unanswered probes in a row take the backend out of every load balancer it serves
+ * (IntentService.setBackendHealth, so the change is stored, compiled and installed like a REST one);
+ * `healthyAfter` answers in a row put it back. The prober only returns backends it took out itself: a
+ * backend marked unhealthy over REST stays out until REST says otherwise (marks already present when
+ * the prober starts are adopted, since the store does not say who made them). A switch that is not
+ * connected is not probed and its backends' counts stand still: no verdict without a probe.
+ *
+ * Time comes from the injected clock; a probe is a miss when no answer came within `timeoutMs` (judged
+ * at the next tick, so no per-probe timer exists).
+ */
+import type { Logger } from 'pino';
+import { output, PORT, type Action } from '../flow/index.js';
+import { GATEWAY_MAC, type Endpoint, type Intent } from '../model/index.js';
+import { buildIcmpEchoFrame, ICMP_ECHO_REPLY, isMalformed, parseFrame } from '../net/index.js';
+import type { ControllerEvents } from './events.js';
+import type { IntentService } from './intent-service.js';
+import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
+
+export const DEFAULT_HEALTH_INTERVAL_MS = 1000;
+export const DEFAULT_HEALTH_TIMEOUT_MS = 500;
+export const DEFAULT_UNHEALTHY_AFTER = 3;
+export const DEFAULT_HEALTHY_AFTER = 2;
+/** The echo identifier of our probes ("OV"): replies with another id are not ours. */
+export const HEALTH_ECHO_ID = 0x4f56;
+/** Probe payload: names the sender to anyone capturing the traffic. */
+const PROBE_PAYLOAD = Buffer.from('overcast-health');
+
+export interface HealthProberOptions {
+  intervalMs?: number;
+  /** A probe unanswered this long is a miss. */
+  timeoutMs?: number;
+  /** Misses in a row that take a backend out of the pool. */
+  unhealthyAfter?: number;
+  /** Answers in a row that put it back. */
+  healthyAfter?: number;
+  echoId?: number;
+}
+
+/** What the prober needs of the controller (the Controller class satisfies it). */
+export interface ProberController {
+  readonly events: Pick<ControllerEvents, 'emit' | 'subscribe'>;
+  session(dpid: number): { readonly connection: Pick<SwitchConnection, 'packetOut' | 'on'> } | undefined;
+  readonly knownDpids: number[];
+}
+
+export type TimerHandle = unknown;
+
+export interface HealthProberComponents {
+  controller: ProberController;
+  intent: Pick<IntentService, 'intent' | 'setBackendHealth'>;
+  /** Monotonic milliseconds. */
+  nowMs(): number;
+  setInterval?(fn: () => void, ms: number): TimerHandle;
+  clearInterval?(handle: TimerHandle): void;
+  logger?: Logger;
+}
+
+export interface HealthProberStats {
+  probesSent: number;
+  repliesMatched: number;
+  /** Answers that came after `timeoutMs` (already counted as misses). */
+  repliesLate: number;
+  misses: number;
+  /** Backends not probed in a tick because their switch was not connected. */
+  unreachable: number;
+  markedUnhealthy: number;
+  markedHealthy: number;
+}
+
+export interface BackendHealthStatus {
+  endpointId: string;
+  dpid: number;
+  port: number;
+  /** Misses / answers in a row. */
+  misses: number;
+  successes: number;
+  loadBalancers: string[];
+}
+
+export interface HealthProber {
+  /** One round: judge the previous probes, apply verdicts, send the next probes. The timer calls it. */
+  tick(): void;
+  /** Offer a packet-in; true when it was one of our probes' answers. */
+  offer(p: PacketInEvent & { dpid: number }): boolean;
+  stats(): HealthProberStats;
+  status(): BackendHealthStatus[];
+  stop(): void;
+}
+
+interface Target {
+  endpoint: Endpoint;
+  gateway: number;
+  misses: number;
+  successes: number;
+  /** The probe awaiting an answer. */
+  outstanding?: { seq: number; sentAtMs: number };
+  loadBalancers: string[];
+}
+
+const pairKey = (lbId: string, endpointId: string) => `${lbId}\u0000${endpointId}`;
+
+/** Endpoint id -> the load balancers it is a backend of (same rule as the compiler's members). */
+function backendsOf(intent: Intent): Map<string, string[]> {
+  const byFunction = new Map<string, string[]>();
+  for (const lb of intent.loadBalancers?.values() ?? []) {
+    const k = `${lb.vpcId}\u0000${lb.function}`;
+    const list = byFunction.get(k);
+    if (list) list.push(lb.id);
+    else byFunction.set(k, [lb.id]);
+  }
+  const out = new Map<string, string[]>();
+  if (byFunction.size === 0) return out;
+  for (const e of intent.endpoints.values()) {
+    const fn = e.labels.function;
+    if (fn === undefined) continue;
+    const lbs = byFunction.get(`${e.vpcId}\u0000${fn}`);
+    if (lbs) out.set(e.id, lbs);
+  }
+  return out;
+}
+
+export function createHealthProber(options: HealthProberOptions, components: HealthProberComponents): HealthProber {
+  const intervalMs = options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_HEALTH_TIMEOUT_MS;
+  const unhealthyAfter = Math.max(1, options.unhealthyAfter ?? DEFAULT_UNHEALTHY_AFTER);
+  const healthyAfter = Math.max(1, options.healthyAfter ?? DEFAULT_HEALTHY_AFTER);
+  const echoId = (options.echoId ?? HEALTH_ECHO_ID) & 0xffff;
+  const { controller, intent, nowMs, logger } = components;
+
+  const targets = new Map<string, Target>();
+  /** seq -> endpoint id of the probe that carries it. */
+  const bySeq = new Map<number, string>();
+  let nextSeq = 0;
+  /** (lb, endpoint) pairs this prober took out of the pool (or adopted at start). */
+  const ours = new Set<string>();
+  for (const lb of intent.intent().loadBalancers?.values() ?? []) for (const e of lb.unhealthy) ours.add(pairKey(lb.id, e));
+  const stats: HealthProberStats = { probesSent: 0, repliesMatched: 0, repliesLate: 0, misses: 0, unreachable: 0, markedUnhealthy: 0, markedHealthy: 0 };
+  let stopped = false;
+
+  const setHealth = (lbId: string, endpointId: string, healthy: boolean, count: number) => {
+    try {
+      intent.setBackendHealth(lbId, endpointId, healthy);
+    } catch (err) {
+      // The load balancer or endpoint went away between the tick and now: nothing to mark.
+      logger?.debug({ err, lbId, endpointId }, 'health verdict not applied');
+      return;
+    }
+    if (healthy) {
+      ours.delete(pairKey(lbId, endpointId));
+      stats.markedHealthy++;
+      controller.events.emit({ type: 'backend.healthy', loadBalancerId: lbId, endpointId, successes: count });
+    } else {
+      ours.add(pairKey(lbId, endpointId));
+      stats.markedUnhealthy++;
+      controller.events.emit({ type: 'backend.unhealthy', loadBalancerId: lbId, endpointId, misses: count });
+    }
+    logger?.info({ lbId, endpointId, healthy, count }, healthy ? 'backend answers health probes again; back in the pool' : 'backend missed health probes; out of the pool');
+  };
+
+  /** Apply the verdict the counts give, against the current intent (REST may have changed it). */
+  const decide = (t: Target) => {
+    if (t.misses < unhealthyAfter && t.successes < healthyAfter) return;
+    const lbs = intent.intent().loadBalancers;
+    for (const lbId of t.loadBalancers) {
+      const lb = lbs?.get(lbId);
+      if (!lb) continue;
+      const out = lb.unhealthy.includes(t.endpoint.id);
+      if (t.misses >= unhealthyAfter && !out) setHealth(lbId, t.endpoint.id, false, t.misses);
+      else if (t.successes >= healthyAfter && out && ours.has(pairKey(lbId, t.endpoint.id))) setHealth(lbId, t.endpoint.id, true, t.successes);
+    }
+  };
+
+  const forget = (t: Target) => {
+    if (t.outstanding) bySeq.delete(t.outstanding.seq);
+    t.outstanding = undefined;
+  };
+
+  /** Bring the target list in line with the intent: new backends, moved ones (counts restart), gone ones. */
+  const refresh = (current: Intent) => {
+    const backends = backendsOf(current);
+    for (const [id, t] of targets) {
+      const e = current.endpoints.get(id);
+      const moved = e !== undefined && (e.dpid !== t.endpoint.dpid || e.port !== t.endpoint.port || e.mac !== t.endpoint.mac || e.ip !== t.endpoint.ip);
+      if (!e || !backends.has(id) || moved) {
+        forget(t);
+        targets.delete(id);
+      }
+    }
+    for (const [id, lbs] of backends) {
+      const e = current.endpoints.get(id);
+      const subnet = e ? current.subnets.get(e.subnetId) : undefined;
+      if (!e || !subnet) continue;
+      const t = targets.get(id);
+      if (t) {
+        t.loadBalancers = lbs;
+        t.gateway = subnet.gateway;
+      } else targets.set(id, { endpoint: e, gateway: subnet.gateway, misses: 0, successes: 0, loadBalancers: lbs });
+    }
+  };
+
+  const send = (t: Target, now: number) => {
+    const session = controller.session(t.endpoint.dpid);
+    if (!session) {
+      stats.unreachable++;
+      return;
+    }
+    // Skip sequence numbers still awaiting an answer (more than 65535 backends per interval).
+    let seq = nextSeq;
+    for (let i = 0; i < 0x10000 && bySeq.has(seq); i++) seq = (seq + 1) & 0xffff;
+    nextSeq = (seq + 1) & 0xffff;
+    const e = t.endpoint;
+    const frame = buildIcmpEchoFrame({ srcMac: GATEWAY_MAC, dstMac: e.mac, srcIp: t.gateway, dstIp: e.ip, type: 'request', id: echoId, seq, payload: PROBE_PAYLOAD });
+    const actions: Action[] = [output(e.port)];
+    try {
+      session.connection.packetOut(frame, PORT.CONTROLLER, actions);
+    } catch (err) {
+      logger?.debug({ err, dpid: e.dpid }, 'health probe not sent');
+      stats.unreachable++;
+      return;
+    }
+    t.outstanding = { seq, sentAtMs: now };
+    bySeq.set(seq, e.id);
+    stats.probesSent++;
+  };
+
+  const tick = () => {
+    if (stopped) return;
+    const now = nowMs();
+    refresh(intent.intent());
+    for (const t of targets.values()) {
+      if (t.outstanding) {
+        if (now - t.outstanding.sentAtMs < timeoutMs) continue; // still in time: no new probe yet
+        forget(t);
+        t.misses++;
+        t.successes = 0;
+        stats.misses++;
+        decide(t);
+      }
+      send(t, now);
+    }
+  };
+
+  const offer = (p: PacketInEvent & { dpid: number }): boolean => {
+    if (stopped) return false;
+    const f = parseFrame(p.frame);
+    if (isMalformed(f) || !f.icmp || !f.ip || f.icmp.type !== ICMP_ECHO_REPLY || f.icmp.id !== echoId) return false;
+    const id = bySeq.get(f.icmp.seq);
+    const t = id === undefined ? undefined : targets.get(id);
+    if (!t || !t.outstanding || t.outstanding.seq !== f.icmp.seq) return false;
+    const e = t.endpoint;
+    if (p.dpid !== e.dpid || f.ip.src !== e.ip || f.ip.dst !== t.gateway) return false;
+    const late = nowMs() - t.outstanding.sentAtMs > timeoutMs;
+    if (late) {
+      // Leave it outstanding: the next tick counts the miss.
+      stats.repliesLate++;
+      return true;
+    }
+    forget(t);
+    stats.repliesMatched++;
+    t.successes++;
+    t.misses = 0;
+    decide(t);
+    return true;
+  };
+
+  // Answers arrive as packet-ins on the switch connections (the events carry no frame).
+  const seen = new WeakSet<object>();
+  const watch = (dpid: number) => {
+    const connection = controller.session(dpid)?.connection;
+    if (!connection || seen.has(connection)) return;
+    seen.add(connection);
+    connection.on('packetIn', (e) => {
+      offer({ ...e, dpid });
+    });
+  };
+  for (const dpid of controller.knownDpids) watch(dpid);
+  const off = controller.events.subscribe((e) => {
+    if (e.type === 'switch.connected') watch(e.dpid);
+  });
+  const si = components.setInterval ?? ((fn: () => void, ms: number) => setInterval(fn, ms));
+  const ci = components.clearInterval ?? ((h: TimerHandle) => clearInterval(h as ReturnType<typeof setInterval>));
+  const timer = intervalMs > 0 ? si(tick, intervalMs) : undefined;
+  const unref = timer as { unref?: () => void } | undefined;
+  unref?.unref?.();
+
+  return {
+    tick,
+    offer,
+    stats: () => ({ ...stats }),
+    status: () =>
+      [...targets.values()].map((t) => ({
+        endpointId: t.endpoint.id,
+        dpid: t.endpoint.dpid,
+        port: t.endpoint.port,
+        misses: t.misses,
+        successes: t.successes,
+        loadBalancers: [...t.loadBalancers],
+      })),
+    stop() {
+      stopped = true;
+      off();
+      if (timer !== undefined) ci(timer);
+      targets.clear();
+      bySeq.clear();
+    },
+  };
+}
