@@ -2,7 +2,8 @@
  * The VPC compiler's cost (`npx tsx bench/compile.ts`, or `node --expose-gc --import tsx
  * bench/compile.ts` for steadier heap figures): N VPCs (10, 100, 1000) x 2 subnets x 10 endpoints each,
  * endpoints spread over the leaves of a leaf-spine fabric (deterministic pseudo-random placement).
- * Prints, per fabric and N: full compile time (median of runs) and retained heap, flows per switch,
+ * Prints, per fabric and N: full compile time (median of runs) and retained heap, then the time of
+ * reading every switch's table out of it (`tables()`, what the controller's first push does), flows per switch,
  * and the incremental add-one-endpoint latency (p50/p99 over many adds, each followed by its delete),
  * with the full recompute / incremental ratio measured in the same run.
  *
@@ -93,6 +94,7 @@ function bench(label: string, topology: Topology, n: number): void {
   const work = buildIntent(topology, n);
   const times: number[] = [];
   const cpus: number[] = [];
+  const reads: number[] = [];
   let compiler: IncrementalCompiler | undefined;
   let heap = 0;
   for (let r = 0; r < RUNS; r++) {
@@ -105,6 +107,9 @@ function bench(label: string, topology: Topology, n: number): void {
     times.push(performance.now() - t0);
     cpus.push((c1.user + c1.system) / 1000);
     heap = heapMb() - before;
+    const t1 = performance.now();
+    compiler.tables();
+    reads.push(performance.now() - t1);
   }
   const c = compiler as IncrementalCompiler;
   const stats = c.stats();
@@ -135,7 +140,7 @@ function bench(label: string, topology: Topology, n: number): void {
   console.log(
     [
       `${label} N=${String(n).padStart(4)} VPCs (${work.intent.endpoints.size} endpoints):`,
-      `full compile ${full.toFixed(1)} ms wall / ${median(cpus).toFixed(1)} ms CPU (median of ${RUNS}, load ${loadavg()[0].toFixed(1)}), heap ${gc ? `${heap.toFixed(1)} MB` : `~${heap.toFixed(1)} MB (no --expose-gc)`},`,
+      `full compile ${full.toFixed(1)} ms wall / ${median(cpus).toFixed(1)} ms CPU (median of ${RUNS}, load ${loadavg()[0].toFixed(1)}), heap ${gc ? `${heap.toFixed(1)} MB` : `~${heap.toFixed(1)} MB (no --expose-gc)`}, tables() ${median(reads).toFixed(1)} ms,`,
       `${stats.flows} flows: leaves ${range(leaves)}, spines ${range(spines)};`,
       `add one endpoint p50 ${pct(addUs, 50).toFixed(0)} us p99 ${pct(addUs, 99).toFixed(0)} us (${(flowsAdded / ADDS).toFixed(1)} flows),`,
       `delete p50 ${pct(delUs, 50).toFixed(0)} us;`,

@@ -147,7 +147,12 @@ class Engine implements IncrementalCompiler {
   private ctx!: FabricContext;
   private readonly state: IntentState;
   private readonly owners = new Map<string, OwnerRecord>();
-  private readonly switchTables = new Map<number, Set<FlowEntry>>();
+  /**
+   * Flows per switch, by dpid. The tables themselves are not kept: the owners' flows are the one
+   * truth, and tables()/table() gather them (a per-switch Set of every flow cost a third of a
+   * 1000-VPC full compile, only to be copied out again).
+   */
+  private readonly flowCounts = new Map<number, number>();
   private readonly registry = new OwnerRegistry();
   private underlay = new Map<string, Owner>();
   private dpidOf = new Map<string, number>();
@@ -155,7 +160,8 @@ class Engine implements IncrementalCompiler {
   private readonly endpointRecords = new Map<string, EndpointRecord>();
   /** Per VPC: active endpoints per switch name. */
   private readonly presence = new Map<string, Map<string, number>>();
-  private readonly presentCache = new Map<string, number[]>();
+  /** Per VPC: its present switches sorted by dpid, names and dpids (cleared when presence or topology changes). */
+  private readonly presentCache = new Map<string, { names: string[]; dpids: number[] }>();
   /** Per VPC, per home switch: the switches sending towards it and their ports. */
   private readonly towardsCache = new Map<string, Map<string, Map<number, number>>>();
   private delta: TablesDelta | undefined;
@@ -183,7 +189,7 @@ class Engine implements IncrementalCompiler {
     this.state.setTopology(topology);
     this.dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
     this.nameOfDpid = new Map(topology.switches.map((s) => [s.dpid, s.name]));
-    for (const sw of topology.switches) if (!this.switchTables.has(sw.dpid)) this.switchTables.set(sw.dpid, new Set());
+    for (const sw of topology.switches) if (!this.flowCounts.has(sw.dpid)) this.flowCounts.set(sw.dpid, 0);
     this.underlay = new Map(fabricOwners(topology).map((o) => [underlayKey(o), o]));
     this.gateways = (topology.gateways ?? [])
       .filter((g) => this.dpidOf.has(g.attach.switch))
@@ -406,18 +412,22 @@ class Engine implements IncrementalCompiler {
 
   /** Switches (names) where the VPC has active endpoints, by dpid. */
   private presentSwitches(vpcId: string): string[] {
-    const at = this.presence.get(vpcId);
-    if (!at) return [];
-    return [...at.keys()].sort((x, y) => (this.dpidOf.get(x) ?? 0) - (this.dpidOf.get(y) ?? 0));
+    return this.present(vpcId).names;
   }
 
   private presentDpids(vpcId: string): number[] {
-    let dpids = this.presentCache.get(vpcId);
-    if (!dpids) {
-      dpids = this.presentSwitches(vpcId).map((n) => this.dpidOf.get(n) ?? 0);
-      this.presentCache.set(vpcId, dpids);
+    return this.present(vpcId).dpids;
+  }
+
+  private present(vpcId: string): { names: string[]; dpids: number[] } {
+    let cached = this.presentCache.get(vpcId);
+    if (!cached) {
+      const at = this.presence.get(vpcId);
+      const names = at ? [...at.keys()].sort((x, y) => (this.dpidOf.get(x) ?? 0) - (this.dpidOf.get(y) ?? 0)) : [];
+      cached = { names, dpids: names.map((n) => this.dpidOf.get(n) ?? 0) };
+      this.presentCache.set(vpcId, cached);
     }
-    return dpids;
+    return cached;
   }
 
   /**
@@ -628,14 +638,12 @@ class Engine implements IncrementalCompiler {
    * objects where nothing changed (stable identity for the controller), new ones elsewhere.
    */
   private diffSwitch(dpid: number, before: FlowEntry[] | undefined, after: FlowEntry[]): FlowEntry[] {
-    let table = this.switchTables.get(dpid);
-    if (!table) this.switchTables.set(dpid, (table = new Set()));
     const old = before ?? [];
     if (old.length === after.length && old.every((f, i) => sameFlow(f, after[i]))) return old;
+    this.flowCounts.set(dpid, (this.flowCounts.get(dpid) ?? 0) + after.length - old.length);
     const d = this.deltaFor(dpid);
     if (old.length === 0) {
-      for (const f of after) table.add(f);
-      d?.add.push(...after);
+      if (d) for (const f of after) d.add.push(f);
       return after;
     }
     const oldByKey = new Map<string, FlowEntry>();
@@ -649,14 +657,10 @@ class Engine implements IncrementalCompiler {
         oldByKey.delete(k);
       } else {
         kept.push(f);
-        table.add(f);
         d?.add.push(f);
       }
     }
-    for (const f of oldByKey.values()) {
-      table.delete(f);
-      d?.remove.push(f);
-    }
+    if (d) for (const f of oldByKey.values()) d.remove.push(f);
     return kept;
   }
 
@@ -668,13 +672,32 @@ class Engine implements IncrementalCompiler {
   }
 
   tables(): SwitchTables {
+    // Pre-sized from the counts: growing 100,000-flow arrays push by push costs more than the walk.
     const out: SwitchTables = new Map();
-    for (const sw of this.topo.switches) out.set(sw.dpid, this.table(sw.dpid));
+    const fill = new Map<number, number>();
+    for (const sw of this.topo.switches) {
+      out.set(sw.dpid, new Array<FlowEntry>(this.flowCounts.get(sw.dpid) ?? 0));
+      fill.set(sw.dpid, 0);
+    }
+    for (const owner of this.owners.values()) {
+      for (const [dpid, flows] of owner.flows) {
+        const into = out.get(dpid);
+        if (!into) continue;
+        let i = fill.get(dpid) ?? 0;
+        for (const f of flows) into[i++] = f;
+        fill.set(dpid, i);
+      }
+    }
     return out;
   }
 
   table(dpid: number): FlowEntry[] {
-    return [...(this.switchTables.get(dpid) ?? [])];
+    const out: FlowEntry[] = [];
+    for (const owner of this.owners.values()) {
+      const flows = owner.flows.get(dpid);
+      if (flows) for (const f of flows) out.push(f);
+    }
+    return out;
   }
 
   groups(): Map<number, GroupEntry[]> {
@@ -704,9 +727,9 @@ class Engine implements IncrementalCompiler {
   stats(): CompilerStats {
     const flowsPerSwitch = new Map<number, number>();
     let flows = 0;
-    for (const [dpid, t] of this.switchTables) {
-      flowsPerSwitch.set(dpid, t.size);
-      flows += t.size;
+    for (const [dpid, n] of this.flowCounts) {
+      flowsPerSwitch.set(dpid, n);
+      flows += n;
     }
     return { owners: this.owners.size, flows, flowsPerSwitch };
   }

@@ -39,7 +39,6 @@ function subnetWellFormed(s: Subnet): boolean {
     && Number.isInteger(s.gateway) && s.gateway >= 0 && s.gateway <= 0xffffffff;
 }
 
-const vniKey = (vni: number) => `${vni}`;
 const portKey = (dpid: number, port: number) => `${dpid}:${port}`;
 const ipKey = (vpcId: string, ip: number) => `${vpcId}|${ip}`;
 const macKey = (vpcId: string, mac: number) => `${vpcId}|${mac}`;
@@ -51,7 +50,7 @@ export class IntentState {
   readonly subnetsByVpc = new Map<string, Set<string>>();
   readonly endpointsByVpc = new Map<string, Set<string>>();
   readonly endpointsBySubnet = new Map<string, Set<string>>();
-  private readonly vniClaims = new Claims();
+  private readonly vniClaims = new Claims<number>();
   private readonly gatewayClaims = new Claims();
   private readonly portClaims = new Claims();
   private readonly ipClaims = new Claims();
@@ -84,7 +83,7 @@ export class IntentState {
   putVpc(v: Vpc): Vpc | undefined {
     const old = this.deleteVpc(v.id);
     this.vpcs.set(v.id, v);
-    this.vniClaims.add(vniKey(v.vni), v.id);
+    this.vniClaims.add(v.vni, v.id);
     return old;
   }
 
@@ -92,12 +91,12 @@ export class IntentState {
     const old = this.vpcs.get(id);
     if (!old) return undefined;
     this.vpcs.delete(id);
-    this.vniClaims.delete(vniKey(old.vni), id);
+    this.vniClaims.delete(old.vni, id);
     return old;
   }
 
   vpcActive(v: Vpc): boolean {
-    return isValidVni(v.vni) && this.vniClaims.holds(vniKey(v.vni), v.id);
+    return isValidVni(v.vni) && this.vniClaims.holds(v.vni, v.id);
   }
 
   /** The active VPC with this id, if any. */
@@ -108,7 +107,7 @@ export class IntentState {
 
   /** VPC ids claiming a VNI (whose activity a change to that VNI may flip). */
   vniClaimants(vni: number): ReadonlySet<string> {
-    return this.vniClaims.claimants(vniKey(vni));
+    return this.vniClaims.claimants(vni);
   }
 
   // --- subnets
@@ -190,7 +189,7 @@ export class IntentState {
       return undefined;
     }
     if (!Number.isInteger(e.ip) || e.ip < 0 || e.ip > 0xffffffff) return undefined;
-    if (this.gatewayClaims.claimants(ipKey(e.vpcId, e.ip)).size > 0) return undefined;
+    if (this.gatewayClaims.claimed(ipKey(e.vpcId, e.ip))) return undefined;
     if (!this.portClaims.holds(portKey(e.dpid, e.port), e.id)) return undefined;
     if (!this.ipClaims.holds(ipKey(e.vpcId, e.ip), e.id)) return undefined;
     if (!this.macClaims.holds(macKey(e.vpcId, e.mac), e.id)) return undefined;
