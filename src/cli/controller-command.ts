@@ -8,6 +8,7 @@ import { buildApi } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey } from '../compiler/index.js';
+import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
 import { createIntentService } from '../controller/intent-service.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
@@ -31,6 +32,8 @@ export interface ControllerCommandOptions {
   /** Intent store directory (SQLite); without it intent lives in memory only. */
   data?: string;
   labPlan?: string;
+  /** Load-balancer backend health probes every this many ms; 0 turns them off (default 1000). */
+  healthIntervalMs?: number;
 }
 
 export function topologyJson(t: Topology) {
@@ -72,6 +75,15 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       void intent.settled().then(() => scaleFromZero.activate(key, { registeredAtMs }));
     }
   });
+  // Backends that stop answering echo requests leave their load balancers' pools until they answer again.
+  const healthIntervalMs = o.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
+  const prober =
+    healthIntervalMs > 0
+      ? createHealthProber(
+          { intervalMs: healthIntervalMs, timeoutMs: Math.min(500, Math.max(1, Math.floor(healthIntervalMs / 2))) },
+          { controller, intent, nowMs: () => performance.now(), logger },
+        )
+      : undefined;
   const listen = parseUrlAddress(o.listen, 'tcp');
   const native = await listenNative(controller, listen.host, listen.port, logger);
   const ofAddr = o.openflow === 'none' ? undefined : parseUrlAddress(o.openflow, 'tcp');
@@ -91,6 +103,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   await api.listen({ port: o.apiPort, host: o.apiHost });
   logger.info({ api: `http://${o.apiHost}:${o.apiPort}`, native: native.port, openflow: ofAddr?.port, data: o.data ?? 'memory' }, 'controller up');
   return async () => {
+    prober?.stop();
     runtime.stop();
     offActivation();
     scaleFromZero.detach();

@@ -148,6 +148,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   }));
 
   const attached = new Map<string, { managed: Managed; url: string }>();
+  /** The host-side UDP port used on each switch port (`switch:port`) by attachHost. */
+  const dataPorts = new Map<string, number>();
   const stop = async () => {
     await Promise.all([...hosts, ...switches.values(), ...[...attached.values()].map((a) => a.managed)].map(stopProcess));
     await ovsLab?.stop();
@@ -211,7 +213,12 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       const sw = plan.switches.find((x) => x.name === spec.switch);
       const port = sw?.ports.find((p) => p.number === spec.port);
       if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
-      const [dataPort, controlPort] = await freeUdpPorts(2);
+      const [freshData, controlPort] = await freeUdpPorts(2);
+      // A lab switch port learns its peer once, from the first datagram: a host re-attached to the
+      // same port (a restarted instance) binds the address the port already knows.
+      const portKey = `${spec.switch}:${spec.port}`;
+      const dataPort = dataPorts.get(portKey) ?? freshData;
+      dataPorts.set(portKey, dataPort);
       const managed: Managed = {
         name: spec.name,
         args: ['host', '--name', spec.name, '--mac', spec.mac, '--ip', spec.ip, ...(spec.gateway ? ['--gateway', spec.gateway] : []),

@@ -1,0 +1,128 @@
+/**
+ * Health probes with real processes: three instances of a function behind a VIP; one instance's
+ * process stops, the controller's probes go unanswered and it leaves the pool (every connection lands
+ * on the other two); a new process with the same MAC and IP on the same port answers again and it
+ * returns. The controller runs with its default probing (every 1000 ms, 3 misses out, 2 answers in).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { get, post, received, waitFor } from './lab-client.js';
+
+const CONNECTIONS = 600;
+
+async function send(url: string, body: unknown, method = 'POST') {
+  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const json = (res.status === 204 ? {} : await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+interface Backend {
+  name: string;
+  id: string;
+  mac: string;
+  ip: string;
+  leaf: string;
+  port: number;
+  url: string;
+}
+
+describe('health probes, end to end', () => {
+  let lab: LabHandle;
+  let gateway: string;
+  let lbId: string;
+  let clientUrl: string;
+  const backends: Backend[] = [];
+
+  async function synced() {
+    await waitFor(
+      'switches in sync',
+      async () => {
+        const { switches } = await get<{ switches: { connected: boolean; desiredFlows: number; installedFlows: number }[] }>(`${lab.apiUrl}/v1/switches`);
+        return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? true : undefined;
+      },
+      20_000,
+    );
+  }
+
+  async function unhealthy(): Promise<string[]> {
+    return (await get<{ unhealthy: string[] }>(`${lab.apiUrl}/v1/load-balancers/${lbId}`)).unhealthy;
+  }
+
+  /** A burst of distinct connections to the VIP: how many each live backend got. */
+  async function burst(tag: string, live: Backend[]): Promise<Map<string, number>> {
+    for (const b of live) await received(b.url);
+    await post(`${clientUrl}/udp`, { dst: '10.0.9.9', srcPort: 20000, dstPort: 8080, payload: tag, count: CONNECTIONS, connections: true });
+    const seen = new Map<string, Set<string>>(live.map((b) => [b.name, new Set<string>()]));
+    const total = () => [...seen.values()].reduce((n, s) => n + s.size, 0);
+    await waitFor(
+      'the burst at the backends',
+      async () => {
+        for (const b of live) {
+          for (const d of await received(b.url)) {
+            const text = Buffer.from(d.payloadHex, 'hex').toString();
+            if (text.startsWith(tag)) seen.get(b.name)?.add(text);
+          }
+        }
+        return total() >= CONNECTIONS * 0.99 ? true : undefined;
+      },
+      20_000,
+      200,
+    ).catch(() => undefined);
+    return new Map([...seen].map(([k, v]) => [k, v.size]));
+  }
+
+  beforeAll(async () => {
+    lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
+    const vpc = String((await send(`${lab.apiUrl}/v1/vpcs`, { name: 'fn', cidr: '10.0.0.0/16' })).id);
+    const sn = await send(`${lab.apiUrl}/v1/vpcs/${vpc}/subnets`, { cidr: '10.0.1.0/24' });
+    gateway = String(sn.gateway);
+    const client = await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'container', vpc, subnet: sn.id, dpid: 101, port: 1 });
+    clientUrl = await lab.attachHost({ name: 'client', mac: String(client.mac), ip: `${client.ip}/24`, gateway, switch: 'leaf1', port: 1 });
+    const leaves = ['leaf2', 'leaf3', 'leaf4'];
+    for (let i = 0; i < 3; i++) {
+      const b = { name: `f${i}`, mac: `02:bb:00:00:00:0${i + 1}`, ip: `10.0.1.${100 + i}`, leaf: leaves[i], port: 1 };
+      const url = await lab.attachHost({ name: b.name, mac: b.mac, ip: `${b.ip}/24`, gateway, switch: b.leaf, port: b.port });
+      const ep = await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'function', vpc, subnet: sn.id, dpid: 102 + i, port: b.port, mac: b.mac, ip: b.ip, labels: { function: 'resize' } });
+      backends.push({ ...b, id: String(ep.id), url });
+    }
+    lbId = String((await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.9', protocol: 'udp', port: 8080, function: 'resize' })).id);
+    await synced();
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('all three answer their probes and share the connections', async () => {
+    // A few probe rounds with everyone alive: nobody is marked.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await unhealthy()).toEqual([]);
+    const got = await burst('a', backends);
+    for (const b of backends) expect(got.get(b.name)).toBeGreaterThan(CONNECTIONS / 10);
+  }, 60_000);
+
+  it('a backend whose process stops leaves the pool within a few seconds; one that answers again returns', async () => {
+    const dead = backends[1];
+    const live = backends.filter((b) => b !== dead);
+    const t0 = Date.now();
+    await lab.detachHost(dead.name);
+    await waitFor('the dead backend marked unhealthy', async () => ((await unhealthy()).includes(dead.id) ? true : undefined), 15_000, 100);
+    const outMs = Date.now() - t0;
+    await synced();
+    const during = await burst('b', live);
+    const landed = [...during.values()].reduce((a, b) => a + b, 0);
+    console.log(`out of the pool ${outMs} ms after the process stopped; burst while out: ${[...during].map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    expect(landed).toBeGreaterThanOrEqual(CONNECTIONS * 0.99);
+
+    const t1 = Date.now();
+    dead.url = await lab.attachHost({ name: dead.name, mac: dead.mac, ip: `${dead.ip}/24`, gateway, switch: dead.leaf, port: dead.port });
+    await waitFor('the backend back in the pool', async () => ((await unhealthy()).length === 0 ? true : undefined), 15_000, 100);
+    const backMs = Date.now() - t1;
+    await synced();
+    const after = await burst('c', backends);
+    console.log(`back in the pool ${backMs} ms after the new process started; burst: ${[...after].map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    expect(after.get(dead.name)).toBeGreaterThan(CONNECTIONS / 10);
+    expect([...after.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(CONNECTIONS * 0.99);
+  }, 90_000);
+});
