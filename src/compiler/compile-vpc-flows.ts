@@ -15,7 +15,7 @@
  *   FORWARD  metadata = vni, eth_dst = endpoint -> its port on its own switch; elsewhere push the VPC's
  *            tag and output towards it.
  */
-import { decTtl, output, popVlan, pushVlan, setField, TABLE, type FlowEntry } from '../flow/index.js';
+import { decTtl, output, popVlan, pushVlan, setField, TABLE, type Action, type FlowEntry, type MaskedValue } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
@@ -27,8 +27,42 @@ const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
 const DEC_TTL = decTtl();
 const PUSH_VLAN = pushVlan();
 const POP_VLAN = popVlan();
+/** Drop flows' (empty) action list: one frozen array for all of them. */
+const NO_ACTIONS: Action[] = [];
+Object.freeze(NO_ACTIONS);
 
-/** Flows per dpid. */
+/*
+ * Flows are immutable values, so the pieces that only depend on the VNI (and a link port) are made
+ * once per VPC and shared by every endpoint's flows: a 1000-VPC compile retains ~370,000 flows, and
+ * each object less per flow is ~10% less allocation and GC. Both memos are bounded (valid VNIs x up
+ * link ports) and hold frozen values.
+ */
+const metadataByVni = new Map<number, MaskedValue>();
+const tagActionsByVni = new Map<number, Map<number, Action[]>>();
+
+function metadataOf(vni: number): MaskedValue {
+  let meta = metadataByVni.get(vni);
+  if (!meta) metadataByVni.set(vni, (meta = Object.freeze(vniMetadata(vni))));
+  return meta;
+}
+
+/** push the VPC's tag, output on `port`. */
+function tagActions(vni: number, port: number): Action[] {
+  let byPort = tagActionsByVni.get(vni);
+  if (!byPort) tagActionsByVni.set(vni, (byPort = new Map()));
+  let actions = byPort.get(port);
+  if (!actions) {
+    actions = [PUSH_VLAN, setField('vlanVid', vniVlanVid(vni)), output(port)];
+    Object.freeze(actions);
+    byPort.set(port, actions);
+  }
+  return actions;
+}
+
+/**
+ * Flows per dpid. The lists are read-only once built: one list may serve several switches (an
+ * endpoint's ARP answer + route pair is the same list on every switch of its VPC).
+ */
 export type OwnerFlows = Map<number, FlowEntry[]>;
 
 function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
@@ -58,35 +92,39 @@ export interface EndpointPlan {
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
   const { endpoint: e, subnet, vni, homeDpid } = plan;
   const out: OwnerFlows = new Map();
-  const meta = vniMetadata(vni);
-  push(out, homeDpid, {
-    table: TABLE.INGRESS,
-    priority: PRIORITY.INGRESS_ENDPOINT_ARP_REQUEST,
-    match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: e.ip, arpSha: e.mac },
-    actions: [],
-    writeMetadata: meta,
-    gotoTable: TABLE.ARP,
-    cookie,
-  });
-  push(out, homeDpid, {
-    table: TABLE.INGRESS,
-    priority: PRIORITY.INGRESS_ENDPOINT_ALLOW,
-    match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
-    actions: [],
-    writeMetadata: meta,
-    gotoTable: TABLE.ACCESS,
-    cookie,
-  });
-  push(out, homeDpid, { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: { inPort: e.port }, actions: [], cookie });
-  // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
-  push(out, homeDpid, {
-    table: TABLE.ARP,
-    priority: PRIORITY.VPC_ARP_SELF_DROP,
-    match: { metadata: vni, inPort: e.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: e.ip },
-    actions: [],
-    cookie,
-  });
-  push(out, homeDpid, { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: { metadata: vni, ethDst: e.mac }, actions: [output(e.port)], cookie });
+  const meta = metadataOf(vni);
+  const toEndpoint = { metadata: vni, ethDst: e.mac };
+  const local: FlowEntry[] = [
+    {
+      table: TABLE.INGRESS,
+      priority: PRIORITY.INGRESS_ENDPOINT_ARP_REQUEST,
+      match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: e.ip, arpSha: e.mac },
+      actions: NO_ACTIONS,
+      writeMetadata: meta,
+      gotoTable: TABLE.ARP,
+      cookie,
+    },
+    {
+      table: TABLE.INGRESS,
+      priority: PRIORITY.INGRESS_ENDPOINT_ALLOW,
+      match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
+      actions: NO_ACTIONS,
+      writeMetadata: meta,
+      gotoTable: TABLE.ACCESS,
+      cookie,
+    },
+    { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: { inPort: e.port }, actions: NO_ACTIONS, cookie },
+    // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
+    {
+      table: TABLE.ARP,
+      priority: PRIORITY.VPC_ARP_SELF_DROP,
+      match: { metadata: vni, inPort: e.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: e.ip },
+      actions: NO_ACTIONS,
+      cookie,
+    },
+    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: [output(e.port)], cookie },
+  ];
+  out.set(homeDpid, local);
 
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -103,25 +141,37 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     gotoTable: TABLE.FORWARD,
     cookie,
   };
-  for (const dpid of plan.presentDpids) {
-    push(out, dpid, arp);
-    push(out, dpid, route);
-  }
-
   const byPort = new Map<number, FlowEntry>();
-  for (const [dpid, port] of plan.towards) {
+  const forwardOn = (port: number): FlowEntry => {
     let flow = byPort.get(port);
     if (!flow) {
-      flow = {
-        table: TABLE.FORWARD,
-        priority: PRIORITY.FORWARD_UNICAST,
-        match: { metadata: vni, ethDst: e.mac },
-        actions: [PUSH_VLAN, setField('vlanVid', vniVlanVid(vni)), output(port)],
-        cookie,
-      };
+      flow = { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: tagActions(vni, port), cookie };
       byPort.set(port, flow);
     }
-    push(out, dpid, flow);
+    return flow;
+  };
+  // Every present switch answers ARP and routes; those on the way to the endpoint also forward.
+  const answerAndRoute = [arp, route];
+  let forwarding = 0;
+  for (const dpid of plan.presentDpids) {
+    if (dpid === homeDpid) {
+      local.push(arp, route);
+      continue;
+    }
+    const port = plan.towards.get(dpid);
+    if (port === undefined) out.set(dpid, answerAndRoute);
+    else {
+      out.set(dpid, [arp, route, forwardOn(port)]);
+      forwarding++;
+    }
+  }
+  if (forwarding < plan.towards.size) {
+    // Transit switches where the VPC is not present: forwarding only.
+    for (const [dpid, port] of plan.towards) {
+      const flows = out.get(dpid);
+      if (!flows) out.set(dpid, [forwardOn(port)]);
+      else if (dpid === homeDpid) flows.push(forwardOn(port));
+    }
   }
   return out;
 }
@@ -162,7 +212,7 @@ export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
           priority: PRIORITY.INGRESS_LINK_VPC,
           match: { inPort: port, vlanVid: vniVlanVid(vni) },
           actions: [POP_VLAN],
-          writeMetadata: vniMetadata(vni),
+          writeMetadata: metadataOf(vni),
           gotoTable: TABLE.FORWARD,
           cookie,
         };
@@ -175,7 +225,7 @@ export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
     table: TABLE.ROUTE,
     priority: PRIORITY.ROUTE_NOWHERE_DROP,
     match: { metadata: vni, ethDst: GATEWAY_MAC },
-    actions: [],
+    actions: NO_ACTIONS,
     cookie,
   };
   for (const dpid of plan.presentDpids) push(out, dpid, nowhere);

@@ -674,20 +674,21 @@ class Engine implements IncrementalCompiler {
   tables(): SwitchTables {
     // Pre-sized from the counts: growing 100,000-flow arrays push by push costs more than the walk.
     const out: SwitchTables = new Map();
-    const fill = new Map<number, number>();
+    const slots = new Map<number, { flows: FlowEntry[]; n: number }>();
     for (const sw of this.topo.switches) {
-      out.set(sw.dpid, new Array<FlowEntry>(this.flowCounts.get(sw.dpid) ?? 0));
-      fill.set(sw.dpid, 0);
+      const flows = new Array<FlowEntry>(this.flowCounts.get(sw.dpid) ?? 0);
+      out.set(sw.dpid, flows);
+      slots.set(sw.dpid, { flows, n: 0 });
     }
-    for (const owner of this.owners.values()) {
-      for (const [dpid, flows] of owner.flows) {
-        const into = out.get(dpid);
-        if (!into) continue;
-        let i = fill.get(dpid) ?? 0;
-        for (const f of flows) into[i++] = f;
-        fill.set(dpid, i);
-      }
-    }
+    const gather = (flows: FlowEntry[], dpid: number): void => {
+      const slot = slots.get(dpid);
+      if (!slot) return;
+      const into = slot.flows;
+      let n = slot.n;
+      for (let i = 0; i < flows.length; i++) into[n++] = flows[i];
+      slot.n = n;
+    };
+    for (const owner of this.owners.values()) owner.flows.forEach(gather);
     return out;
   }
 
