@@ -31,6 +31,11 @@ export class Claims<K = string> {
     if (ids.size === 1) this.byKey.set(key, ids.values().next().value as string);
   }
 
+  /** How many keys are claimed. */
+  get size(): number {
+    return this.byKey.size;
+  }
+
   /** Is the key claimed at all? */
   claimed(key: K): boolean {
     return this.byKey.has(key);
@@ -50,5 +55,38 @@ export class Claims<K = string> {
     if (!ids.has(id)) return false;
     for (const other of ids) if (other < id) return false;
     return true;
+  }
+}
+
+/**
+ * Claims on keys within scopes (an IP within a VPC, a port on a switch): one Claims per scope, so no
+ * composite key string is built and hashed per lookup.
+ */
+export class ScopedClaims<S, K> {
+  private readonly byScope = new Map<S, Claims<K>>();
+
+  add(scope: S, key: K, id: string): void {
+    let claims = this.byScope.get(scope);
+    if (!claims) this.byScope.set(scope, (claims = new Claims<K>()));
+    claims.add(key, id);
+  }
+
+  delete(scope: S, key: K, id: string): void {
+    const claims = this.byScope.get(scope);
+    if (!claims) return;
+    claims.delete(key, id);
+    if (claims.size === 0) this.byScope.delete(scope);
+  }
+
+  claimed(scope: S, key: K): boolean {
+    return this.byScope.get(scope)?.claimed(key) ?? false;
+  }
+
+  claimants(scope: S, key: K): ReadonlySet<string> {
+    return this.byScope.get(scope)?.claimants(key) ?? EMPTY;
+  }
+
+  holds(scope: S, key: K, id: string): boolean {
+    return this.byScope.get(scope)?.holds(key, id) ?? false;
   }
 }

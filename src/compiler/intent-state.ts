@@ -15,7 +15,7 @@
 import { GATEWAY_MAC, type Endpoint, type Intent, type Subnet, type SwitchSpec, type Topology, type Vpc } from '../model/index.js';
 import { PORT } from '../flow/index.js';
 import { isValidVni } from './vpc-encoding.js';
-import { Claims } from './claims.js';
+import { Claims, ScopedClaims } from './claims.js';
 
 
 const GROUP_BIT = 0x010000000000;
@@ -40,8 +40,6 @@ function subnetWellFormed(s: Subnet): boolean {
 }
 
 const portKey = (dpid: number, port: number) => `${dpid}:${port}`;
-const ipKey = (vpcId: string, ip: number) => `${vpcId}|${ip}`;
-const macKey = (vpcId: string, mac: number) => `${vpcId}|${mac}`;
 
 export class IntentState {
   readonly vpcs = new Map<string, Vpc>();
@@ -51,10 +49,11 @@ export class IntentState {
   readonly endpointsByVpc = new Map<string, Set<string>>();
   readonly endpointsBySubnet = new Map<string, Set<string>>();
   private readonly vniClaims = new Claims<number>();
-  private readonly gatewayClaims = new Claims();
-  private readonly portClaims = new Claims();
-  private readonly ipClaims = new Claims();
-  private readonly macClaims = new Claims();
+  /** Gateway IPs, endpoint IPs and MACs are claimed within their VPC; endpoint ports on their switch. */
+  private readonly gatewayClaims = new ScopedClaims<string, number>();
+  private readonly portClaims = new ScopedClaims<number, number>();
+  private readonly ipClaims = new ScopedClaims<string, number>();
+  private readonly macClaims = new ScopedClaims<string, number>();
   private switchByDpid = new Map<number, SwitchSpec>();
   /** `dpid:port` of every port with a link or a topology host: never an endpoint's. */
   private reservedPorts = new Set<string>();
@@ -116,7 +115,7 @@ export class IntentState {
     const old = this.deleteSubnet(s.id);
     this.subnets.set(s.id, s);
     multiIndexAdd(this.subnetsByVpc, s.vpcId, s.id);
-    this.gatewayClaims.add(ipKey(s.vpcId, s.gateway), s.id);
+    this.gatewayClaims.add(s.vpcId, s.gateway, s.id);
     return old;
   }
 
@@ -125,17 +124,17 @@ export class IntentState {
     if (!old) return undefined;
     this.subnets.delete(id);
     multiIndexDelete(this.subnetsByVpc, old.vpcId, id);
-    this.gatewayClaims.delete(ipKey(old.vpcId, old.gateway), id);
+    this.gatewayClaims.delete(old.vpcId, old.gateway, id);
     return old;
   }
 
   subnetActive(s: Subnet): boolean {
-    return subnetWellFormed(s) && this.activeVpc(s.vpcId) !== undefined && this.gatewayClaims.holds(ipKey(s.vpcId, s.gateway), s.id);
+    return subnetWellFormed(s) && this.activeVpc(s.vpcId) !== undefined && this.gatewayClaims.holds(s.vpcId, s.gateway, s.id);
   }
 
   /** Subnet ids whose gateway is `ip` in the VPC. */
   gatewayClaimants(vpcId: string, ip: number): ReadonlySet<string> {
-    return this.gatewayClaims.claimants(ipKey(vpcId, ip));
+    return this.gatewayClaims.claimants(vpcId, ip);
   }
 
   // --- endpoints
@@ -145,9 +144,9 @@ export class IntentState {
     this.endpoints.set(e.id, e);
     multiIndexAdd(this.endpointsByVpc, e.vpcId, e.id);
     multiIndexAdd(this.endpointsBySubnet, e.subnetId, e.id);
-    this.portClaims.add(portKey(e.dpid, e.port), e.id);
-    this.ipClaims.add(ipKey(e.vpcId, e.ip), e.id);
-    this.macClaims.add(macKey(e.vpcId, e.mac), e.id);
+    this.portClaims.add(e.dpid, e.port, e.id);
+    this.ipClaims.add(e.vpcId, e.ip, e.id);
+    this.macClaims.add(e.vpcId, e.mac, e.id);
     return old;
   }
 
@@ -157,24 +156,24 @@ export class IntentState {
     this.endpoints.delete(id);
     multiIndexDelete(this.endpointsByVpc, old.vpcId, id);
     multiIndexDelete(this.endpointsBySubnet, old.subnetId, id);
-    this.portClaims.delete(portKey(old.dpid, old.port), id);
-    this.ipClaims.delete(ipKey(old.vpcId, old.ip), id);
-    this.macClaims.delete(macKey(old.vpcId, old.mac), id);
+    this.portClaims.delete(old.dpid, old.port, id);
+    this.ipClaims.delete(old.vpcId, old.ip, id);
+    this.macClaims.delete(old.vpcId, old.mac, id);
     return old;
   }
 
   /** Every endpoint whose activity may depend on `e`'s claims (`e` included when present). */
   endpointRivals(e: Endpoint): Set<string> {
     const out = new Set<string>();
-    for (const id of this.portClaims.claimants(portKey(e.dpid, e.port))) out.add(id);
-    for (const id of this.ipClaims.claimants(ipKey(e.vpcId, e.ip))) out.add(id);
-    for (const id of this.macClaims.claimants(macKey(e.vpcId, e.mac))) out.add(id);
+    for (const id of this.portClaims.claimants(e.dpid, e.port)) out.add(id);
+    for (const id of this.ipClaims.claimants(e.vpcId, e.ip)) out.add(id);
+    for (const id of this.macClaims.claimants(e.vpcId, e.mac)) out.add(id);
     return out;
   }
 
   /** Endpoint ids with this IP in this VPC (a subnet gateway there darkens them). */
   endpointsWithIp(vpcId: string, ip: number): ReadonlySet<string> {
-    return this.ipClaims.claimants(ipKey(vpcId, ip));
+    return this.ipClaims.claimants(vpcId, ip);
   }
 
   /** Where an endpoint is attached if it is active, else undefined (see the rules above). */
@@ -189,10 +188,10 @@ export class IntentState {
       return undefined;
     }
     if (!Number.isInteger(e.ip) || e.ip < 0 || e.ip > 0xffffffff) return undefined;
-    if (this.gatewayClaims.claimed(ipKey(e.vpcId, e.ip))) return undefined;
-    if (!this.portClaims.holds(portKey(e.dpid, e.port), e.id)) return undefined;
-    if (!this.ipClaims.holds(ipKey(e.vpcId, e.ip), e.id)) return undefined;
-    if (!this.macClaims.holds(macKey(e.vpcId, e.mac), e.id)) return undefined;
+    if (this.gatewayClaims.claimed(e.vpcId, e.ip)) return undefined;
+    if (!this.portClaims.holds(e.dpid, e.port, e.id)) return undefined;
+    if (!this.ipClaims.holds(e.vpcId, e.ip, e.id)) return undefined;
+    if (!this.macClaims.holds(e.vpcId, e.mac, e.id)) return undefined;
     return sw;
   }
 }
