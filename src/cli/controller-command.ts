@@ -76,6 +76,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     }
   });
   // Backends that stop answering echo requests leave their load balancers' pools until they answer again.
+  // Health-probe replies come back under their subnet's cookie: routine, not worth an event each.
+  controller.isRoutinePacketIn = (e) => runtime.compiler.describeCookie(e.cookie)?.kind === 'subnet';
   const healthIntervalMs = o.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
   const prober =
     healthIntervalMs > 0

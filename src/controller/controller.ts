@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { flowKey, type FlowEntry, type GroupEntry, type GroupMod } from '../flow/index.js';
 import { ControllerEvents } from './events.js';
-import type { SwitchConnection } from './switch-connection.js';
+import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
 import { SwitchSession, type DesiredSource, type SyncResult } from './switch-session.js';
 
 export interface DesiredTables {
@@ -73,6 +73,11 @@ export class Controller {
   private readonly sessions = new Map<number, SwitchSession>();
   private desired = new Map<number, DesiredState>();
   private readonly packetInCount = new Map<string, number>();
+  /**
+   * Packet-ins a handler consumes as routine traffic (health-probe replies, every second per backend)
+   * are counted but not published as events, so they do not flood the event ring and SSE clients.
+   */
+  isRoutinePacketIn: (e: PacketInEvent) => boolean = () => false;
 
   constructor(private readonly components: ControllerComponents) {}
 
@@ -147,6 +152,7 @@ export class Controller {
       session.counters.packetIns++;
       const k = `${e.reason}:${e.table}`;
       this.packetInCount.set(k, (this.packetInCount.get(k) ?? 0) + 1);
+      if (this.isRoutinePacketIn(e)) return;
       this.events.emit({ type: 'packet-in', dpid, inPort: e.inPort, table: e.table, reason: e.reason });
     });
     connection.on('portStatus', (e) => {
