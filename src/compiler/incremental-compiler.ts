@@ -102,6 +102,14 @@ interface OwnerRecord {
   groups?: OwnerGroups;
 }
 
+/** One owner's freshly compiled flows. */
+interface CompiledOwner {
+  flows: OwnerFlows;
+  groups?: OwnerGroups;
+  cookie: number;
+  name: OwnerName;
+}
+
 interface ElasticIpRecord {
   vpcId: string;
   /** Gateway switches serving it: the VPC counts as present there. */
@@ -146,7 +154,13 @@ class Engine implements IncrementalCompiler {
   private topo!: Topology;
   private ctx!: FabricContext;
   private readonly state: IntentState;
+  /** Every owner but endpoints, by key (`v:id`, `s:id`, ..., underlay keys). */
   private readonly owners = new Map<string, OwnerRecord>();
+  /**
+   * Endpoints' owners by endpoint id: 20,000 in a 1000-VPC compile, so they skip the prefixed key
+   * (a fresh string to build and hash per lookup; the intent's own id strings keep their hash).
+   */
+  private readonly endpointOwners = new Map<string, OwnerRecord>();
   /**
    * Flows per switch, by dpid. The tables themselves are not kept: the owners' flows are the one
    * truth, and tables()/table() gather them (a per-switch Set of every flow cost a third of a
@@ -322,16 +336,19 @@ class Engine implements IncrementalCompiler {
   /** Re-decides the candidates' activity and homes, updates presence, then recompiles every dirty owner. */
   private run(dirty: Set<string>, candidates: Set<string>, eips: Set<string> = new Set()): void {
     const presenceChanged = new Set<string>();
+    const dirtyEndpoints = new Set<string>(candidates);
+    const { lbsByVpc, eipsByEndpoint } = this.services;
     for (const id of candidates) {
-      dirty.add(`e:${id}`);
       const e = this.state.endpoints.get(id);
-      // Load balancer pools and elastic IPs follow their endpoints (old and new VPC alike).
-      for (const vpcId of [e?.vpcId, this.endpointRecords.get(id)?.vpcId]) {
-        if (vpcId !== undefined) for (const lb of this.services.lbsByVpc.get(vpcId) ?? []) dirty.add(`b:${lb}`);
-      }
-      for (const x of this.services.eipsByEndpoint.get(id) ?? []) eips.add(x);
-      const home = e ? this.state.endpointHome(e)?.name : undefined;
       const before = this.endpointRecords.get(id);
+      // Load balancer pools and elastic IPs follow their endpoints (old and new VPC alike).
+      if (lbsByVpc.size > 0) {
+        for (const vpcId of [e?.vpcId, before?.vpcId]) {
+          if (vpcId !== undefined) for (const lb of lbsByVpc.get(vpcId) ?? []) dirty.add(`b:${lb}`);
+        }
+      }
+      if (eipsByEndpoint.size > 0) for (const x of eipsByEndpoint.get(id) ?? []) eips.add(x);
+      const home = e ? this.state.endpointHome(e)?.name : undefined;
       if (before && e && home !== undefined && before.vpcId === e.vpcId && before.home === home) continue;
       if (before) {
         if (this.leave(before.vpcId, before.home)) presenceChanged.add(before.vpcId);
@@ -362,9 +379,10 @@ class Engine implements IncrementalCompiler {
       this.towardsCache.delete(vpcId);
       dirty.add(`v:${vpcId}`);
       for (const sid of this.state.subnetsByVpc.get(vpcId) ?? []) dirty.add(`s:${sid}`);
-      for (const eid of this.state.endpointsByVpc.get(vpcId) ?? []) dirty.add(`e:${eid}`);
+      for (const eid of this.state.endpointsByVpc.get(vpcId) ?? []) dirtyEndpoints.add(eid);
     }
-    for (const key of dirty) this.recompile(key);
+    for (const key of dirty) this.replaceOwner(this.owners, key, this.compileOwner(key));
+    for (const id of dirtyEndpoints) this.replaceOwner(this.endpointOwners, id, this.compileEndpoint(id));
   }
 
   /** The gateways whose pool holds a public address, by name. */
@@ -457,7 +475,7 @@ class Engine implements IncrementalCompiler {
     return out;
   }
 
-  private compileOwner(key: string): { flows: OwnerFlows; groups?: OwnerGroups; cookie: number; name: OwnerName } | undefined {
+  private compileOwner(key: string): CompiledOwner | undefined {
     const kind = key.slice(0, 2);
     const id = key.slice(2);
     const s = this.state;
@@ -469,27 +487,6 @@ class Engine implements IncrementalCompiler {
     }
     if (kind === 'x:') return this.compileElasticIp(id);
     if (kind === 'b:') return this.compileLoadBalancer(id);
-    if (kind === 'e:') {
-      const rec = this.endpointRecords.get(id);
-      const e = s.endpoints.get(id);
-      if (!rec || !e) return undefined;
-      const vpc = s.activeVpc(e.vpcId);
-      const subnet = s.subnets.get(e.subnetId);
-      if (!vpc || !subnet) return undefined;
-      const cookie = endpointCookie(id);
-      const flows = compileEndpointFlows(
-        {
-          endpoint: e,
-          subnet,
-          vni: vpc.vni,
-          homeDpid: e.dpid,
-          presentDpids: this.presentDpids(e.vpcId),
-          towards: this.towards(e.vpcId, rec.home),
-        },
-        cookie,
-      );
-      return { flows, cookie, name: { kind: 'endpoint', name: id } };
-    }
     if (kind === 's:') {
       const subnet = s.subnets.get(id);
       if (!subnet || !s.subnetActive(subnet)) return undefined;
@@ -519,6 +516,29 @@ class Engine implements IncrementalCompiler {
     const owner = this.underlay.get(key);
     if (!owner) return undefined;
     return { flows: compileOwnerFlows(this.ctx, owner), cookie: ownerCookie(owner), name: underlayName(owner) };
+  }
+
+  private compileEndpoint(id: string): CompiledOwner | undefined {
+    const s = this.state;
+    const rec = this.endpointRecords.get(id);
+    const e = s.endpoints.get(id);
+    if (!rec || !e) return undefined;
+    const vpc = s.activeVpc(e.vpcId);
+    const subnet = s.subnets.get(e.subnetId);
+    if (!vpc || !subnet) return undefined;
+    const cookie = endpointCookie(id);
+    const flows = compileEndpointFlows(
+      {
+        endpoint: e,
+        subnet,
+        vni: vpc.vni,
+        homeDpid: e.dpid,
+        presentDpids: this.presentDpids(e.vpcId),
+        towards: this.towards(e.vpcId, rec.home),
+      },
+      cookie,
+    );
+    return { flows, cookie, name: { kind: 'endpoint', name: id } };
   }
 
   private compileElasticIp(id: string): { flows: OwnerFlows; cookie: number; name: OwnerName } | undefined {
@@ -607,9 +627,9 @@ class Engine implements IncrementalCompiler {
     }
   }
 
-  private recompile(key: string): void {
-    const old = this.owners.get(key);
-    const fresh = this.compileOwner(key);
+  /** Installs an owner's fresh flows in place of its old ones (in `owners`, under `key`), recording the delta. */
+  private replaceOwner(owners: Map<string, OwnerRecord>, key: string, fresh: CompiledOwner | undefined): void {
+    const old = owners.get(key);
     const oldFlows = old?.flows ?? EMPTY_FLOWS;
     const newFlows = fresh?.flows ?? EMPTY_FLOWS;
     let kept: OwnerFlows;
@@ -625,10 +645,10 @@ class Engine implements IncrementalCompiler {
     if (old?.groups || fresh?.groups) this.diffGroups(old?.groups, fresh?.groups);
     if (old && (!fresh || old.cookie !== fresh.cookie)) this.registry.delete(old.cookie);
     if (fresh && kept.size > 0) {
-      this.owners.set(key, { cookie: fresh.cookie, flows: kept, ...(fresh.groups ? { groups: fresh.groups } : {}) });
+      owners.set(key, fresh.groups ? { cookie: fresh.cookie, flows: kept, groups: fresh.groups } : { cookie: fresh.cookie, flows: kept });
       this.registry.set(fresh.cookie, fresh.name);
     } else {
-      this.owners.delete(key);
+      owners.delete(key);
       if (fresh) this.registry.delete(fresh.cookie);
     }
   }
@@ -689,14 +709,17 @@ class Engine implements IncrementalCompiler {
       slot.n = n;
     };
     for (const owner of this.owners.values()) owner.flows.forEach(gather);
+    for (const owner of this.endpointOwners.values()) owner.flows.forEach(gather);
     return out;
   }
 
   table(dpid: number): FlowEntry[] {
     const out: FlowEntry[] = [];
-    for (const owner of this.owners.values()) {
-      const flows = owner.flows.get(dpid);
-      if (flows) for (const f of flows) out.push(f);
+    for (const owners of [this.owners, this.endpointOwners]) {
+      for (const owner of owners.values()) {
+        const flows = owner.flows.get(dpid);
+        if (flows) for (const f of flows) out.push(f);
+      }
     }
     return out;
   }
@@ -732,7 +755,7 @@ class Engine implements IncrementalCompiler {
       flowsPerSwitch.set(dpid, n);
       flows += n;
     }
-    return { owners: this.owners.size, flows, flowsPerSwitch };
+    return { owners: this.owners.size + this.endpointOwners.size, flows, flowsPerSwitch };
   }
 }
 
