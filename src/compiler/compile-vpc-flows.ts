@@ -141,6 +141,8 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     gotoTable: TABLE.FORWARD,
     cookie,
   };
+  // One flow, and one list, per output port: switches sending on the same port number (every leaf's
+  // uplink to spine 1, say) share them.
   const byPort = new Map<number, FlowEntry>();
   const forwardOn = (port: number): FlowEntry => {
     let flow = byPort.get(port);
@@ -150,6 +152,8 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     }
     return flow;
   };
+  const presentByPort = new Map<number, FlowEntry[]>();
+  const transitByPort = new Map<number, FlowEntry[]>();
   // Every present switch answers ARP and routes; those on the way to the endpoint also forward.
   const answerAndRoute = [arp, route];
   let forwarding = 0;
@@ -161,7 +165,9 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     const port = plan.towards.get(dpid);
     if (port === undefined) out.set(dpid, answerAndRoute);
     else {
-      out.set(dpid, [arp, route, forwardOn(port)]);
+      let flows = presentByPort.get(port);
+      if (!flows) presentByPort.set(port, (flows = [arp, route, forwardOn(port)]));
+      out.set(dpid, flows);
       forwarding++;
     }
   }
@@ -169,8 +175,11 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     // Transit switches where the VPC is not present: forwarding only.
     for (const [dpid, port] of plan.towards) {
       const flows = out.get(dpid);
-      if (!flows) out.set(dpid, [forwardOn(port)]);
-      else if (dpid === homeDpid) flows.push(forwardOn(port));
+      if (flows === undefined) {
+        let transit = transitByPort.get(port);
+        if (!transit) transitByPort.set(port, (transit = [forwardOn(port)]));
+        out.set(dpid, transit);
+      } else if (dpid === homeDpid) flows.push(forwardOn(port));
     }
   }
   return out;
