@@ -30,6 +30,7 @@ import {
   type ClassifierRule,
 } from '../src/classifier/index.js';
 import { loadClassBenchRules, loadClassBenchTrace, readClassBenchText } from '../src/cli/bench-classifier.js';
+import { prng } from '../test/support/prng.js';
 
 // The repository's sibling shared/ folder, found from the working directory (npm runs benches from the root).
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench') + '/';
@@ -144,17 +145,6 @@ function classify(c: Classifier<number>, trace: ClassBenchTrace): number {
   return ns;
 }
 
-/** A deterministic PRNG (mulberry32): the bench must pick the same updates every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Online updates, as the TupleMerge harness does them: from the full set, alternately remove a random

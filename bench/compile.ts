@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createIncrementalCompiler, type IncrementalCompiler } from '../src/compiler/index.js';
 import { generateLeafSpine, type Endpoint, type Intent, type Subnet, type Topology, type Vpc } from '../src/model/index.js';
+import { prng as rng } from '../test/support/prng.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -27,17 +28,6 @@ const ENDPOINT_PORT_BASE = 100;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** A small deterministic PRNG (mulberry32): the same placement every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Workload {
   intent: Intent;

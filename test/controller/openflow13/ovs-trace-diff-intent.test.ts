@@ -21,6 +21,7 @@ import { bucketOrderProblem, createGroupJudge, ovsSelectVerdicts, recirculates, 
 import { startLiveIntent, type LiveIntent } from './live-intent.js';
 import { frameFields, ovsVerdict, parseDpifShow } from './verdict.js';
 import { TABLE } from '../../../src/flow/index.js';
+import { prng } from '../../support/prng.js';
 
 const LIVE = canRunOvs();
 const RANDOM_FRAMES_PER_SWITCH = 100;
@@ -77,16 +78,6 @@ function fullIntent(): Intent {
   };
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function udp(srcMac: number, dstMac: number, srcIp: number, dstIp: number, o: { ttl?: number; srcPort?: number; dstPort?: number; vid?: number } = {}): Buffer {
   return buildUdpFrame({

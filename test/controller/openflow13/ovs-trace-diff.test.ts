@@ -16,6 +16,7 @@ import { loadShipped } from '../../model/helpers.js';
 import { canRunOvs } from '../../support/ovs.js';
 import { startLiveFabric, type LiveFabric } from './helpers.js';
 import { createOurJudge, frameFields, ovsVerdict, parseDpifShow, type Verdict } from './verdict.js';
+import { prng } from '../../support/prng.js';
 
 const LIVE = canRunOvs();
 const RANDOM_FRAMES_PER_SWITCH = 120;
@@ -29,17 +30,6 @@ interface Probe {
   frame: Buffer;
 }
 
-/** A small deterministic PRNG (mulberry32): the same frames every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function udp(srcMac: number, dstMac: number, srcIp: number, dstIp: number, ttl = 64): Buffer {
   return buildUdpFrame({ srcMac, dstMac, srcIp, dstIp, srcPort: 40000, dstPort: 7, ttl, payload: Buffer.from('overcast') });
