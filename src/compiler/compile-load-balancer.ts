@@ -14,6 +14,15 @@
  * On every backend's switch:
  *   NAT_LB   metadata = vni, ip_src = backend, protocol, src port = backend port -> ip_src = VIP (and
  *            the port), then ROUTE as usual: clients only ever see the VIP.
+ * Behind an elastic IP (`plan.outside`), additionally:
+ *   ARP      at each serving gateway: the public IP -> the gateway's MAC (as an elastic IP's).
+ *   NAT_LB   at each serving gateway: uplink, ip_dst = public IP, protocol, dst port -> ip_dst = VIP,
+ *            metadata = vni, the LB's group (the gateway's switch counts as present, so it has one).
+ *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
+ *            gateway MAC elsewhere -> ip_src = VIP, eth_dst = the public IP's pseudo MAC, FORWARD.
+ *   FORWARD  that pseudo MAC -> tagged towards the egress gateway; there (ip_src = VIP) -> ip_src =
+ *            public IP, eth_src = gateway MAC, eth_dst = router MAC, dec_ttl, out of the uplink: the
+ *            elastic IP's egress path, keyed on the VIP instead of an endpoint's IP.
  */
 import {
   decTtl,
@@ -31,11 +40,13 @@ import {
 } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
+import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
+import { elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { ownerId48 } from './cookies.js';
 import type { OwnerFlows } from './compile-vpc-flows.js';
 import { PRIORITY } from './priorities.js';
-import { vniVlanVid } from './vpc-encoding.js';
+import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
 
 /** Groups per dpid. */
 export type OwnerGroups = Map<number, GroupEntry[]>;
@@ -65,6 +76,21 @@ export interface LoadBalancerPlan {
   pool: readonly LbBackend[];
   /** Every backend of the function, healthy or not: their replies are rewritten back to the VIP. */
   members: readonly LbBackend[];
+  /** Set when the LB is live behind an elastic IP. */
+  outside?: LbOutside;
+}
+
+/** An LB's elastic IP placed on the fabric. */
+export interface LbOutside {
+  publicIp: number;
+  /** The VPC's address space: replies inside it are never translated to the public IP. */
+  vpcCidr: { network: number; prefixLength: number };
+  /** Every gateway whose pool holds the address: each answers ARP for it and translates inbound. */
+  gateways: readonly GatewayPort[];
+  /** The gateway replies leave through (one of `gateways`). */
+  egress: GatewayPort;
+  /** Switches between the backends' switches and the egress gateway's (that one excluded), with their port towards it. */
+  transit: ReadonlyMap<number, number>;
 }
 
 /**
@@ -107,6 +133,7 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const groupId = loadBalancerGroupId(lb.id);
   const weights = backendWeights(lb, plan.pool);
   const live = plan.pool.map((b, i) => ({ b, w: weights[i] })).filter((x) => x.w > 0);
+  const grouped = new Set<number>();
   const arp: FlowEntry = {
     table: TABLE.ARP,
     priority: PRIORITY.LB_ARP_REPLY,
@@ -142,20 +169,77 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       continue;
     }
     push(groups, dpid, { groupId, type: 'select', buckets, cookie });
+    grouped.add(dpid);
     push(flows, dpid, toGroup);
   }
   for (const b of plan.members) {
     const e = b.endpoint;
     const actions: Action[] = [setField('ipv4Src', lb.vip)];
     if (lb.backendPort !== lb.port) actions.push(setField(src, lb.port));
-    push(flows, b.homeDpid, {
+    const match = { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort };
+    push(flows, b.homeDpid, { table: TABLE.NAT_LB, priority: PRIORITY.LB_RETURN, match, actions, gotoTable: TABLE.ROUTE, cookie });
+    if (plan.outside) {
+      const mask = prefixMask(plan.outside.vpcCidr.prefixLength);
+      push(flows, b.homeDpid, {
+        table: TABLE.NAT_LB,
+        priority: PRIORITY.LB_RETURN_BYPASS,
+        match: { ...match, ipv4Dst: { value: (plan.outside.vpcCidr.network & mask) >>> 0, mask } },
+        actions,
+        gotoTable: TABLE.ROUTE,
+        cookie,
+      });
+      push(flows, b.homeDpid, {
+        table: TABLE.NAT_LB,
+        priority: PRIORITY.LB_RETURN_OUT,
+        match: { ...match, ethDst: GATEWAY_MAC },
+        actions: [...actions, setField('ethDst', elasticIpMac(plan.outside.publicIp))],
+        gotoTable: TABLE.FORWARD,
+        cookie,
+      });
+    }
+  }
+  if (plan.outside) compileOutside(plan, plan.outside, groupId, grouped, cookie, flows);
+  return { flows, groups };
+}
+
+/** The flows that put the LB behind its elastic IP (see the header). */
+function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, grouped: ReadonlySet<number>, cookie: number, flows: OwnerFlows): void {
+  const { lb, vni } = plan;
+  const { proto, dst } = l4Fields(lb);
+  for (const g of o.gateways) {
+    push(flows, g.dpid, {
+      table: TABLE.ARP,
+      priority: PRIORITY.UPLINK_ARP_REPLY,
+      match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: o.publicIp },
+      actions: arpReplyActions(g.mac, o.publicIp),
+      cookie,
+    });
+    // No group on this switch (empty pool, or cut off from every backend): the controller (cold start).
+    push(flows, g.dpid, {
       table: TABLE.NAT_LB,
-      priority: PRIORITY.LB_RETURN,
-      match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort },
-      actions,
-      gotoTable: TABLE.ROUTE,
+      priority: PRIORITY.EIP_DNAT,
+      match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: o.publicIp, [dst]: lb.port },
+      actions: [setField('ipv4Dst', lb.vip), grouped.has(g.dpid) ? group(groupId) : toController()],
+      writeMetadata: vniMetadata(vni),
       cookie,
     });
   }
-  return { flows, groups };
+  const pseudoMac = elasticIpMac(o.publicIp);
+  for (const [dpid, port] of o.transit) {
+    push(flows, dpid, {
+      table: TABLE.FORWARD,
+      priority: PRIORITY.EIP_EGRESS,
+      match: { metadata: vni, ethDst: pseudoMac },
+      actions: [pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port)],
+      cookie,
+    });
+  }
+  const e = o.egress;
+  push(flows, e.dpid, {
+    table: TABLE.FORWARD,
+    priority: PRIORITY.EIP_EGRESS,
+    match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: lb.vip },
+    actions: [setField('ipv4Src', o.publicIp), setField('ethSrc', e.mac), setField('ethDst', e.routerMac), decTtl(), output(e.port)],
+    cookie,
+  });
 }

@@ -34,7 +34,7 @@ import { compileOwnerFlows, fabricOwners, ownerCookie, type Owner, type SwitchTa
 import { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type OwnerFlows } from './compile-vpc-flows.js';
 import { addSubnetHealthFlows } from './compile-health.js';
 import { compileElasticIpFlows, compileGatewayFlows, type GatewayPort } from './compile-elastic-ip.js';
-import { compileLoadBalancerFlows, type LbBackend, type OwnerGroups } from './compile-load-balancer.js';
+import { compileLoadBalancerFlows, type LbBackend, type LbOutside, type OwnerGroups } from './compile-load-balancer.js';
 import { elasticIpCookie, endpointCookie, gatewayCookie, loadBalancerCookie, subnetCookie, vpcCookie } from './cookies.js';
 import { createFabricContext, type FabricContext } from './fabric-context.js';
 import { sameFlow } from './flow-equality.js';
@@ -181,6 +181,8 @@ class Engine implements IncrementalCompiler {
   private delta: TablesDelta | undefined;
   private readonly services = new ServiceState();
   private readonly eipRecords = new Map<string, ElasticIpRecord>();
+  /** Load balancers live behind their elastic IP, by LB id: where that makes their VPC present. */
+  private readonly lbEipRecords = new Map<string, ElasticIpRecord>();
   private gateways: ServingGateway[] = [];
   private readonly groupTables = new Map<number, Map<number, GroupEntry>>();
 
@@ -337,7 +339,7 @@ class Engine implements IncrementalCompiler {
   private run(dirty: Set<string>, candidates: Set<string>, eips: Set<string> = new Set()): void {
     const presenceChanged = new Set<string>();
     const dirtyEndpoints = new Set<string>(candidates);
-    const { lbsByVpc, eipsByEndpoint } = this.services;
+    const { lbsByVpc, eipsByEndpoint, lbsByEip } = this.services;
     for (const id of candidates) {
       const e = this.state.endpoints.get(id);
       const before = this.endpointRecords.get(id);
@@ -357,6 +359,22 @@ class Engine implements IncrementalCompiler {
       if (e && home !== undefined) {
         if (this.enter(e.vpcId, home)) presenceChanged.add(e.vpcId);
         this.endpointRecords.set(id, { vpcId: e.vpcId, home });
+      }
+    }
+    if (lbsByEip.size > 0) for (const id of eips) for (const lb of lbsByEip.get(id) ?? []) dirty.add(`b:${lb}`);
+    for (const key of dirty) {
+      if (!key.startsWith('b:')) continue;
+      const id = key.slice(2);
+      const before = this.lbEipRecords.get(id);
+      const now = this.loadBalancerPlacement(id);
+      if (before && now && before.vpcId === now.vpcId && before.homes.join() === now.homes.join()) continue;
+      if (before) {
+        for (const h of before.homes) if (this.leave(before.vpcId, h)) presenceChanged.add(before.vpcId);
+        this.lbEipRecords.delete(id);
+      }
+      if (now) {
+        for (const h of now.homes) if (this.enter(now.vpcId, h)) presenceChanged.add(now.vpcId);
+        this.lbEipRecords.set(id, now);
       }
     }
     for (const id of eips) {
@@ -403,6 +421,17 @@ class Engine implements IncrementalCompiler {
     if (gws.length === 0) return undefined;
     const homes = [...new Set(gws.map((g) => this.nameOfDpid.get(g.dpid) ?? ''))].sort();
     return { vpcId: rec.vpcId, homes };
+  }
+
+  /** Where a load balancer live behind its elastic IP makes its VPC present (its gateways' switches). */
+  private loadBalancerPlacement(id: string): ElasticIpRecord | undefined {
+    const lb = this.services.loadBalancers.get(id);
+    const x = lb ? this.services.loadBalancerElasticIp(lb) : undefined;
+    if (!lb || !x) return undefined;
+    const gws = this.servingGateways(x.publicIp);
+    if (gws.length === 0) return undefined;
+    const homes = [...new Set(gws.map((g) => this.nameOfDpid.get(g.dpid) ?? ''))].sort();
+    return { vpcId: lb.vpcId, homes };
   }
 
   /** Returns true when the VPC appeared on a new switch. */
@@ -582,6 +611,25 @@ class Engine implements IncrementalCompiler {
     }
     const pool = members.filter((b) => !unhealthy.has(b.endpoint.id));
     const cookie = loadBalancerCookie(id);
+    const eip = this.lbEipRecords.has(id) ? this.services.loadBalancerElasticIp(lb) : undefined;
+    let outside: LbOutside | undefined;
+    if (eip) {
+      const gateways = this.servingGateways(eip.publicIp);
+      const egress = gateways[0];
+      const egressName = this.nameOfDpid.get(egress.dpid) ?? '';
+      const hops = this.ctx.nextHopsTo(egressName);
+      const transit = new Map<number, number>();
+      for (const b of members) {
+        let at = this.nameOfDpid.get(b.homeDpid);
+        while (at !== undefined && at !== egressName && !transit.has(this.dpidOf.get(at) ?? 0)) {
+          const hop = hops.get(at);
+          if (!hop) break;
+          transit.set(this.dpidOf.get(at) ?? 0, hop.outPort);
+          at = hop.next;
+        }
+      }
+      outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, egress, transit };
+    }
     const out = compileLoadBalancerFlows(
       {
         lb,
@@ -595,6 +643,7 @@ class Engine implements IncrementalCompiler {
         },
         pool,
         members,
+        outside,
       },
       cookie,
     );

@@ -35,6 +35,10 @@ export const PRIORITY = {
   LB_VIP: 200,
   /** NAT_LB: a backend's reply from its service port -> source rewritten back to the VIP. */
   LB_RETURN: 150,
+  /** NAT_LB: an LB with an elastic IP: a backend's reply to a client inside the VPC: as LB_RETURN (routed). */
+  LB_RETURN_BYPASS: 170,
+  /** NAT_LB: an LB with an elastic IP: a backend's reply via the gateway MAC elsewhere: VIP, then towards the uplink. */
+  LB_RETURN_OUT: 160,
   /** NAT_LB: an endpoint with an elastic IP talking inside its VPC: routed as usual, no SNAT. */
   EIP_SNAT_BYPASS: 120,
   /** NAT_LB: an endpoint with an elastic IP talking via the gateway MAC to the outside: towards the uplink. */

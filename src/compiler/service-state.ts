@@ -7,6 +7,9 @@
  * - A load balancer is live when its VPC is active, its port and VIP are well-formed, and no load
  *   balancer with a smaller id in the VPC claims the same VIP/protocol/port or the same
  *   function/protocol/backend port (their return flows would be one flow).
+ * - A load balancer is behind its elastic IP when it is live, the address exists, is associated with
+ *   no endpoint, holds its public IP, and no load balancer with a smaller id names the same address
+ *   (and, decided by the engine, a gateway's pool holds it).
  */
 import type { ElasticIp, LoadBalancer } from '../model/index.js';
 import { Claims } from './claims.js';
@@ -21,6 +24,9 @@ export class ServiceState {
   readonly loadBalancers = new Map<string, LoadBalancer>();
   readonly eipsByEndpoint = new Map<string, Set<string>>();
   readonly lbsByVpc = new Map<string, Set<string>>();
+  /** Load balancers by the elastic IP id they name. */
+  readonly lbsByEip = new Map<string, Set<string>>();
+  private readonly lbEipClaims = new Claims();
   private readonly publicClaims = new Claims();
   private readonly endpointClaims = new Claims();
   private readonly vipClaims = new Claims();
@@ -71,6 +77,12 @@ export class ServiceState {
     let ids = this.lbsByVpc.get(lb.vpcId);
     if (!ids) this.lbsByVpc.set(lb.vpcId, (ids = new Set()));
     ids.add(lb.id);
+    if (lb.elasticIpId !== undefined) {
+      this.lbEipClaims.add(lb.elasticIpId, lb.id);
+      let byEip = this.lbsByEip.get(lb.elasticIpId);
+      if (!byEip) this.lbsByEip.set(lb.elasticIpId, (byEip = new Set()));
+      byEip.add(lb.id);
+    }
   }
 
   deleteLoadBalancer(id: string): void {
@@ -82,12 +94,27 @@ export class ServiceState {
     const ids = this.lbsByVpc.get(old.vpcId);
     ids?.delete(id);
     if (ids?.size === 0) this.lbsByVpc.delete(old.vpcId);
+    if (old.elasticIpId !== undefined) {
+      this.lbEipClaims.delete(old.elasticIpId, id);
+      const byEip = this.lbsByEip.get(old.elasticIpId);
+      byEip?.delete(id);
+      if (byEip?.size === 0) this.lbsByEip.delete(old.elasticIpId);
+    }
   }
 
   loadBalancerRivals(lb: LoadBalancer): Set<string> {
     const out = new Set(this.vipClaims.claimants(vipKey(lb)));
     for (const id of this.fnClaims.claimants(fnKey(lb))) out.add(id);
+    if (lb.elasticIpId !== undefined) for (const id of this.lbEipClaims.claimants(lb.elasticIpId)) out.add(id);
     return out;
+  }
+
+  /** The claim rules for an LB behind its elastic IP (gateways are the engine's part); the address when they hold. */
+  loadBalancerElasticIp(lb: LoadBalancer): ElasticIp | undefined {
+    if (lb.elasticIpId === undefined || !this.loadBalancerHolds(lb) || !this.lbEipClaims.holds(lb.elasticIpId, lb.id)) return undefined;
+    const x = this.elasticIps.get(lb.elasticIpId);
+    if (!x || x.endpointId !== undefined || !this.publicClaims.holds(String(x.publicIp), x.id)) return undefined;
+    return x;
   }
 
   loadBalancerHolds(lb: LoadBalancer): boolean {

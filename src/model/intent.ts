@@ -73,6 +73,11 @@ export interface LoadBalancer {
   readonly weights: Readonly<Record<string, number>>;
   /** Endpoint ids taken out of the pool until they recover. */
   readonly unhealthy: readonly string[];
+  /**
+   * An elastic IP (by id) the LB is reachable at from outside: publicIp:port -> VIP:port. The address
+   * then serves this LB only (never an endpoint as well).
+   */
+  readonly elasticIpId?: string;
 }
 
 /** The whole intent at one moment: what the compiler reads. */

@@ -54,8 +54,11 @@ const arbEip: fc.Arbitrary<ElasticIp> = fc
   .record({ id: fc.constantFrom('x1', 'x2', 'x3'), host: fc.constantFrom(5, 6, 40), ep: fc.option(fc.constantFrom(...epIds, 'nobody'), { freq: 4 }) })
   .map(({ id, host, ep }) => (ep === null ? { id, publicIp: ip(203, 0, 113, host) } : { id, publicIp: ip(203, 0, 113, host), endpointId: ep }));
 const arbLb: fc.Arbitrary<LoadBalancer> = fc
-  .record({ id: fc.constantFrom('l1', 'l2'), vip: fc.constantFrom(200, 201), w: fc.constantFrom<Record<string, number>[]>({}, { v1: 90, v2: 10 }, { v2: 1 }), sick: fc.subarray(epIds, { maxLength: 2 }) })
-  .map(({ id, vip, w, sick }) => ({ id, vpcId: 'red', vip: ip(10, 0, 0, vip), protocol: 'udp', port: 80, backendPort: 80, function: 'resize', weights: w, unhealthy: sick }));
+  .record({ id: fc.constantFrom('l1', 'l2'), vip: fc.constantFrom(200, 201), w: fc.constantFrom<Record<string, number>[]>({}, { v1: 90, v2: 10 }, { v2: 1 }), sick: fc.subarray(epIds, { maxLength: 2 }), eip: fc.option(fc.constantFrom('x1', 'x2', 'x3'), { freq: 2 }) })
+  .map(({ id, vip, w, sick, eip }): LoadBalancer => {
+    const lb: LoadBalancer = { id, vpcId: 'red', vip: ip(10, 0, 0, vip), protocol: 'udp', port: 80, backendPort: 80, function: 'resize', weights: w, unhealthy: sick };
+    return eip === null ? lb : { ...lb, elasticIpId: eip };
+  });
 const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   { weight: 4, arbitrary: arbEndpoint.map((endpoint): IntentChange => ({ kind: 'endpoint', op: 'update', endpoint })) },
   { weight: 1, arbitrary: fc.constantFrom(...epIds).map((id): IntentChange => ({ kind: 'endpoint', op: 'delete', id })) },
