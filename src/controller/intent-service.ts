@@ -108,11 +108,15 @@ export interface CreateLoadBalancerInput {
   backendPort?: number;
   function: string;
   weights?: Record<string, number>;
+  /** An elastic IP (id) associated with no endpoint: outside clients reach the LB at its publicIp:port. */
+  elasticIp?: string;
 }
 export interface UpdateLoadBalancerInput {
   weights?: Record<string, number>;
   /** Replaces the set of backends out of the pool. */
   unhealthy?: string[];
+  /** Put the LB behind this elastic IP; null detaches. */
+  elasticIp?: string | null;
 }
 
 /** Revision weights are small integers (the compiler scales them to bucket weights). */
@@ -481,7 +485,11 @@ export class IntentService {
   updateElasticIp(id: string, input: UpdateElasticIpInput): ElasticIp {
     const before = this.getElasticIp(id);
     if ((before.endpointId ?? null) === input.endpoint) return before;
-    if (input.endpoint !== null) this.checkAssociation(input.endpoint, id);
+    if (input.endpoint !== null) {
+      const lb = this.loadBalancerOf(id);
+      if (lb) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} serves load balancer ${lb.id}`, 'body.endpoint');
+      this.checkAssociation(input.endpoint, id);
+    }
     const after: ElasticIp = input.endpoint === null ? { id, publicIp: before.publicIp } : { id, publicIp: before.publicIp, endpointId: input.endpoint };
     this.store.transaction((w) => w.putElasticIp(after));
     this.state.putElasticIp(after);
@@ -493,6 +501,8 @@ export class IntentService {
   releaseElasticIp(id: string): void {
     const before = this.getElasticIp(id);
     if (before.endpointId !== undefined) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} is associated with ${before.endpointId}`, 'params.id');
+    const lb = this.loadBalancerOf(id);
+    if (lb) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} serves load balancer ${lb.id}`, 'params.id');
     this.store.transaction((w) => w.deleteElasticIp(id));
     this.state.removeElasticIp(id);
     this.emit([{ kind: 'elasticIp', op: 'delete', before }]);
@@ -527,6 +537,7 @@ export class IntentService {
       if (!Number.isInteger(p) || p < 1 || p > 0xffff) report('OVC_ERR_API_VALIDATION', field, `${field} must be 1..65535`);
     }
     this.checkWeights(problems, input.weights ?? {});
+    if (input.elasticIp !== undefined) this.checkLbElasticIp(problems, input.elasticIp, undefined);
     const vip = collect(problems, () => parseIpv4(input.vip, 'body.vip'));
     if (vip !== undefined && vpc) {
       const subnets = [...this.state.subnetIdsOf(vpc.id)].map((id) => this.state.subnets.get(id)).filter((x): x is Subnet => x !== undefined);
@@ -544,7 +555,7 @@ export class IntentService {
     }
     if (problems.length > 0 || !vpc || vip === undefined) throw OvercastError.fromProblems(problems);
     const lb = this.store.transaction((w) => {
-      const x: LoadBalancer = {
+      const base: LoadBalancer = {
         id: w.nextId('loadBalancer'),
         vpcId: vpc.id,
         vip,
@@ -555,6 +566,7 @@ export class IntentService {
         weights: { ...(input.weights ?? {}) },
         unhealthy: [],
       };
+      const x: LoadBalancer = input.elasticIp === undefined ? base : { ...base, elasticIpId: input.elasticIp };
       w.putLoadBalancer(x);
       return x;
     });
@@ -568,12 +580,16 @@ export class IntentService {
     const before = this.getLoadBalancer(id);
     const problems: ProblemDetail[] = [];
     if (input.weights) this.checkWeights(problems, input.weights);
+    if (typeof input.elasticIp === 'string') this.checkLbElasticIp(problems, input.elasticIp, id);
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
-    const after: LoadBalancer = {
-      ...before,
+    const { elasticIpId: oldEip, ...rest } = before;
+    const eip = input.elasticIp === undefined ? oldEip : (input.elasticIp ?? undefined);
+    const changed: LoadBalancer = {
+      ...rest,
       weights: input.weights ? { ...input.weights } : before.weights,
       unhealthy: input.unhealthy ? [...new Set(input.unhealthy)].sort() : before.unhealthy,
     };
+    const after: LoadBalancer = eip === undefined ? changed : { ...changed, elasticIpId: eip };
     if (JSON.stringify(after) === JSON.stringify(before)) return before;
     this.store.transaction((w) => w.putLoadBalancer(after));
     this.state.putLoadBalancer(after);
@@ -595,6 +611,25 @@ export class IntentService {
     this.store.transaction((w) => w.deleteLoadBalancer(id));
     this.state.removeLoadBalancer(id);
     this.emit([{ kind: 'loadBalancer', op: 'delete', before }]);
+  }
+
+  /** An LB's elastic IP: allocated, associated with no endpoint, serving no other LB (one address, one target). */
+  private checkLbElasticIp(problems: ProblemDetail[], eipId: string, self: string | undefined): void {
+    const x = this.state.elasticIps.get(eipId);
+    if (!x) {
+      problems.push({ code: 'OVC_ERR_EIP_NOT_FOUND', message: `no elastic IP ${eipId}`, field: 'body.elasticIp' });
+      return;
+    }
+    if (x.endpointId !== undefined) {
+      problems.push({ code: 'OVC_ERR_EIP_IN_USE', message: `elastic IP ${eipId} is associated with endpoint ${x.endpointId}`, field: 'body.elasticIp' });
+      return;
+    }
+    const other = this.loadBalancerOf(eipId);
+    if (other && other.id !== self) problems.push({ code: 'OVC_ERR_EIP_IN_USE', message: `elastic IP ${eipId} serves load balancer ${other.id}`, field: 'body.elasticIp' });
+  }
+
+  private loadBalancerOf(eipId: string): LoadBalancer | undefined {
+    return [...this.state.loadBalancers.values()].find((lb) => lb.elasticIpId === eipId);
   }
 
   private checkWeights(problems: ProblemDetail[], weights: Record<string, number>): void {

@@ -40,7 +40,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, intent: IntentS
 
   app.patch(
     '/v1/load-balancers/:id',
-    { schema: { tags, summary: 'Change revision weights (a canary split) and/or the unhealthy backends', params: IdParams, body: UpdateLoadBalancerBody, response: { 200: LoadBalancerJson, ...errors } } },
+    { schema: { tags, summary: 'Change revision weights (a canary split), the unhealthy backends and/or the elastic IP', params: IdParams, body: UpdateLoadBalancerBody, response: { 200: LoadBalancerJson, ...errors } } },
     async (request) => {
       refuseUnknownFields(request.body, UpdateLoadBalancerBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;

@@ -41,6 +41,7 @@ export const LoadBalancerJson = Type.Object({
   function: Type.String(),
   weights: Weights,
   unhealthy: Type.Array(Type.String()),
+  elasticIp: Type.Union([Type.String(), Type.Null()], { description: 'The elastic IP the LB is reachable at from outside (publicIp:port), or null' }),
 });
 
 export const CreateLoadBalancerBody = Type.Object({
@@ -51,11 +52,15 @@ export const CreateLoadBalancerBody = Type.Object({
   backendPort: Type.Optional(L4Port),
   function: Type.String({ minLength: 1, maxLength: 256, description: 'Backends are the endpoints labelled function=<this>' }),
   weights: Type.Optional(Weights),
+  elasticIp: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'An allocated elastic IP associated with no endpoint: outside clients reach the LB at publicIp:port' })),
 });
 
 export const UpdateLoadBalancerBody = Type.Object({
   weights: Type.Optional(Weights),
   unhealthy: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10_000 })),
+  elasticIp: Type.Optional(
+    Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], { description: 'Put the LB behind this elastic IP (associated with no endpoint); null detaches' }),
+  ),
 });
 
 export const BackendParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), endpointId: Type.String({ minLength: 1, maxLength: 64 }) });
@@ -72,5 +77,6 @@ export function loadBalancerJson(lb: LoadBalancer) {
     function: lb.function,
     weights: lb.weights,
     unhealthy: [...lb.unhealthy],
+    elasticIp: lb.elasticIpId ?? null,
   };
 }

@@ -96,6 +96,7 @@ interface LoadBalancerRow {
   function: string;
   weights: string;
   unhealthy: string;
+  elastic_ip_id: string | null;
 }
 interface EndpointRow {
   id: string;
@@ -164,10 +165,11 @@ class SqliteIntentStore implements IntentStore {
     );
     const delEip = db.prepare('DELETE FROM elastic_ips WHERE id = ?');
     const putLb = db.prepare(
-      `INSERT INTO load_balancers (id, seq, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy)
-       VALUES (@id, @seq, @vpcId, @vip, @protocol, @port, @backendPort, @fn, @weights, @unhealthy)
+      `INSERT INTO load_balancers (id, seq, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, elastic_ip_id)
+       VALUES (@id, @seq, @vpcId, @vip, @protocol, @port, @backendPort, @fn, @weights, @unhealthy, @elasticIpId)
        ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, vip = excluded.vip, protocol = excluded.protocol, port = excluded.port,
-         backend_port = excluded.backend_port, function = excluded.function, weights = excluded.weights, unhealthy = excluded.unhealthy`,
+         backend_port = excluded.backend_port, function = excluded.function, weights = excluded.weights, unhealthy = excluded.unhealthy,
+         elastic_ip_id = excluded.elastic_ip_id`,
     );
     const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
     const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
@@ -231,6 +233,7 @@ class SqliteIntentStore implements IntentStore {
           fn: lb.function,
           weights: JSON.stringify(lb.weights),
           unhealthy: JSON.stringify(lb.unhealthy),
+          elasticIpId: lb.elasticIpId ?? null,
         });
       },
       deleteLoadBalancer: (id) => {
@@ -274,9 +277,9 @@ class SqliteIntentStore implements IntentStore {
         elasticIps.set(r.id, r.endpoint_id === null ? { id: r.id, publicIp: r.public_ip } : { id: r.id, publicIp: r.public_ip, endpointId: r.endpoint_id });
       }
       const loadBalancers = new Map<string, LoadBalancer>();
-      const lbRows = db.prepare<[], LoadBalancerRow>('SELECT id, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy FROM load_balancers ORDER BY seq').all();
+      const lbRows = db.prepare<[], LoadBalancerRow>('SELECT id, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, elastic_ip_id FROM load_balancers ORDER BY seq').all();
       for (const r of lbRows) {
-        loadBalancers.set(r.id, {
+        const lb: LoadBalancer = {
           id: r.id,
           vpcId: r.vpc_id,
           vip: r.vip,
@@ -286,7 +289,8 @@ class SqliteIntentStore implements IntentStore {
           function: r.function,
           weights: JSON.parse(r.weights) as Record<string, number>,
           unhealthy: JSON.parse(r.unhealthy) as string[],
-        });
+        };
+        loadBalancers.set(r.id, r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id });
       }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
       const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -79,6 +79,15 @@ CREATE TABLE load_balancers (
 ) STRICT;
 `;
 
+/**
+ * Version 3: a load balancer may sit behind an elastic IP (docs/elastic-ip.md). One address serves at
+ * most one load balancer (the unique index; NULLs do not collide).
+ */
+const SCHEMA_V3 = `
+ALTER TABLE load_balancers ADD COLUMN elastic_ip_id TEXT REFERENCES elastic_ips(id);
+CREATE UNIQUE INDEX load_balancers_elastic_ip ON load_balancers (elastic_ip_id);
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -88,7 +97,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
   }
   db.transaction(() => {
     if (version < 1) db.exec(SCHEMA_V1);
-    db.exec(SCHEMA_V2);
+    if (version < 2) db.exec(SCHEMA_V2);
+    db.exec(SCHEMA_V3);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
