@@ -17,7 +17,9 @@
  * Behind an elastic IP (`plan.outside`), additionally:
  *   ARP      at each serving gateway: the public IP -> the gateway's MAC (as an elastic IP's).
  *   NAT_LB   at each serving gateway: uplink, ip_dst = public IP, protocol, dst port -> ip_dst = VIP,
- *            metadata = vni, the LB's group (the gateway's switch counts as present, so it has one).
+ *            metadata = vni, the LB's group (the gateway's switch counts as present, so it has one);
+ *            with no group there -> the controller untranslated (the replay of a held packet starts
+ *            over at table 0 on the uplink port, so it must still carry the public IP).
  *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
  *            gateway MAC elsewhere -> ip_src = VIP, eth_dst = the public IP's pseudo MAC, FORWARD.
  *   FORWARD  that pseudo MAC -> tagged towards the egress gateway; there (ip_src = VIP) -> ip_src =
@@ -214,12 +216,13 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
       actions: arpReplyActions(g.mac, o.publicIp),
       cookie,
     });
-    // No group on this switch (empty pool, or cut off from every backend): the controller (cold start).
+    // No group on this switch (empty pool, or cut off from every backend): the controller (cold start),
+    // with the frame untranslated: the hold replays it from table 0 on this port, through this flow again.
     push(flows, g.dpid, {
       table: TABLE.NAT_LB,
       priority: PRIORITY.EIP_DNAT,
       match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: o.publicIp, [dst]: lb.port },
-      actions: [setField('ipv4Dst', lb.vip), grouped.has(g.dpid) ? group(groupId) : toController()],
+      actions: grouped.has(g.dpid) ? [setField('ipv4Dst', lb.vip), group(groupId)] : [toController()],
       writeMetadata: vniMetadata(vni),
       cookie,
     });

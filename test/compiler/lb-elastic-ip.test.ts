@@ -4,7 +4,7 @@
  * publicIp:port; checksums verified on the delivered bytes. Clients inside the VPC are not translated.
  */
 import { describe, expect, it } from 'vitest';
-import { createIncrementalCompiler, fullCompile, type IncrementalCompiler } from '../../src/compiler/index.js';
+import { coldTargetOfCookie, createIncrementalCompiler, fullCompile, loadBalancerCookie, type IncrementalCompiler } from '../../src/compiler/index.js';
 import { flowKey } from '../../src/flow/index.js';
 import { GATEWAY_MAC, type ElasticIp, type Endpoint, type LoadBalancer } from '../../src/model/index.js';
 import { buildArpRequest, buildUdpFrame, isMalformed, parseFrame, verifyIpv4Checksum, verifyL4Checksum, ARP_OP_REPLY } from '../../src/net/index.js';
@@ -119,6 +119,26 @@ describe('load balancer behind an elastic IP', () => {
     const s = createServiceSim(topology, c.tables(), c.groups(), all);
     const wrongPort = buildUdpFrame({ srcMac: ROUTER_MAC, dstMac: GW_MAC, srcIp: OUTSIDE_IP, dstIp: PUBLIC, srcPort: 4000, dstPort: 81, ttl: 64, payload: Buffer.from('x') });
     expect(s.send(GW_DPID, GW_PORT, wrongPort)).toEqual([]);
+  });
+
+  it('cold: the gateway holds the packet as it came from the uplink, so its replay (in_port = uplink, table 0) reaches the first instance', () => {
+    const c = createIncrementalCompiler(topology, { ...serviceIntent([client]), elasticIps: new Map([[eip.id, eip]]), loadBalancers: new Map([['lb-1', lb()]]) });
+    const cold = createServiceSim(topology, c.tables(), c.groups(), [client]);
+    expect(cold.send(GW_DPID, GW_PORT, inbound(4000))).toEqual([]);
+    expect(cold.packetInFrames.length).toBe(1);
+    const held = cold.packetInFrames[0];
+    expect([held.dpid, held.inPort, held.cookie]).toEqual([GW_DPID, GW_PORT, loadBalancerCookie('lb-1')]);
+    expect(coldTargetOfCookie(held.cookie, (k) => c.describeCookie(k), c.intent())?.functionKey).toBe('red/resize');
+    // Untranslated: the replay goes through the uplink's flows again, which match the public address.
+    expect(parsed(held.frame).ip?.dst).toBe(PUBLIC);
+    // The first instance registers; the controller replays the held frame on the switch and port it came from.
+    c.apply({ kind: 'endpoint', op: 'add', endpoint: eps[1] });
+    const warm = createServiceSim(topology, c.tables(), c.groups(), [client, eps[1]]);
+    const out = warm.send(held.dpid, held.inPort, held.frame);
+    expect(out.map((d) => d.to)).toEqual(['endpoint:b1']);
+    const p = parsed(out[0].frame);
+    expect([p.ip?.dst, p.udp?.dstPort, p.payload.toString()]).toEqual([eps[1].ip, 8080, 'q4000']);
+    expect(checksumsOk(out[0].frame)).toBe(true);
   });
 
   it('attach and detach incrementally equal a full compile', () => {

@@ -81,6 +81,8 @@ export function createServiceSim(topology: Topology, tables: ReadonlyMap<number,
   for (const g of topology.gateways ?? []) at.set(`${dpidOf.get(g.attach.switch)}:${g.attach.port}`, `gateway:${g.name}`);
   for (const e of endpoints) at.set(`${e.dpid}:${e.port}`, `endpoint:${e.id}`);
   let packetIns = 0;
+  /** The frames the switches sent to the controller, as sent (after any rewrite before the output). */
+  const packetInFrames: { dpid: number; inPort: number; cookie: number; frame: Uint8Array }[] = [];
 
   function send(dpid: number, port: number, frame: Uint8Array): Delivered[] {
     const out: Delivered[] = [];
@@ -91,6 +93,7 @@ export function createServiceSim(topology: Topology, tables: ReadonlyMap<number,
       const hop = queue.shift() as (typeof queue)[number];
       const r = (executors.get(hop.dpid) as PipelineExecutor).run(hop.frame, hop.port, createExecResult());
       packetIns += r.packetIns.length;
+      for (const pi of r.packetIns) packetInFrames.push({ dpid: hop.dpid, inPort: hop.port, cookie: pi.cookie, frame: Uint8Array.from(pi.frame) });
       for (let i = 0; i < r.outCount; i++) {
         const f = Uint8Array.from(r.outFrames[i]);
         const next = peer.get(`${hop.dpid}:${r.outPorts[i]}`);
@@ -105,5 +108,6 @@ export function createServiceSim(topology: Topology, tables: ReadonlyMap<number,
     get packetIns() {
       return packetIns;
     },
+    packetInFrames,
   };
 }
