@@ -22,6 +22,13 @@ export interface ClassifierFactoryOptions {
 }
 
 /**
+ * The baselines probe table by table as Open vSwitch's classifier does (no fused lookup): they stand
+ * for the designs they are named after, and the fused code is part of ours.
+ */
+const BASELINE_PSTSS = { merge: false, prioritySort: true, fuseAfter: Infinity };
+const BASELINE_TSS = { merge: false, prioritySort: false, fuseAfter: Infinity };
+
+/**
  * - `default` = `tuplemerge+cache`: what the softswitch uses.
  * - `tuplemerge`: the fast classifier without a cache.
  * - `pstss`, `tss`: tuple-space search with and without priority-sorted tables (baselines).
@@ -37,11 +44,11 @@ export function createClassifier<T>(algo: string = 'default', options: Classifie
     case 'tuplemerge':
       return new TupleSpaceClassifier<T>('tuplemerge');
     case 'pstss':
-      return new TupleSpaceClassifier<T>('pstss', { merge: false, prioritySort: true });
+      return new TupleSpaceClassifier<T>('pstss', BASELINE_PSTSS);
     case 'tss':
-      return new TupleSpaceClassifier<T>('tss', { merge: false, prioritySort: false });
+      return new TupleSpaceClassifier<T>('tss', BASELINE_TSS);
     case 'tss+cache':
-      return new CachedClassifier<T>(new TupleSpaceClassifier<T>('tss', { merge: false, prioritySort: false }), entries);
+      return new CachedClassifier<T>(new TupleSpaceClassifier<T>('tss', BASELINE_TSS), entries);
     case 'linear':
       return new LinearClassifier<T>();
     case 'linear-flat':

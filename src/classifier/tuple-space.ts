@@ -19,7 +19,7 @@
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { OvercastError } from '../errors/index.js';
 import { ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
-import { buildProbe, type ProbeFn } from './codegen.js';
+import { buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 import { RuleRecords } from './rule-records.js';
 import { NO_RULE, TupleTable, popcount, tupleSignature } from './tuple-table.js';
@@ -41,9 +41,35 @@ export interface TupleSpaceOptions {
   split: 'midpoint' | 'common';
   /** How new tables relax their first rule's tuple: TupleMerge's, or coarse (addresses to /8 steps, no ports). */
   relaxMode: 'tm' | 'coarse';
+  /**
+   * Look up through one generated function for all tables (codegen.ts `buildFusedLookup`) once the
+   * tables have kept their shape for this many lookups; Infinity = always the loop over per-table
+   * probes. Until then lookups take the loop, which is right for any shape. The wait grows (x4, up to
+   * MAX_FUSE_WAIT) each time fused code is thrown away young, so churn (tables made, dropped or
+   * reordered by a stream of updates) cannot make the classifier compile code all the time: a new
+   * function costs ~0.1 ms to build and ~40 ms of V8 compiler CPU to optimize (10 tables).
+   */
+  fuseAfter: number;
 }
 
-export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = { merge: true, prioritySort: true, collisionLimit: 40, relaxStep: 4, wildcardNarrow: true, choose: 'specific', split: 'midpoint', relaxMode: 'coarse' };
+/** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
+export const MAX_FUSED_TABLES = 48;
+/** The longest wait (lookups) before fusing, however much the tables churn. */
+export const MAX_FUSE_WAIT = 1 << 22;
+/** Fused code that served fewer than this many times its wait before the shape changed died young. */
+const YOUNG = 16;
+
+export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
+  merge: true,
+  prioritySort: true,
+  collisionLimit: 40,
+  relaxStep: 4,
+  wildcardNarrow: true,
+  choose: 'first',
+  split: 'midpoint',
+  relaxMode: 'coarse',
+  fuseAfter: 1024,
+};
 
 export class TupleSpaceClassifier<T> implements Classifier<T> {
   readonly name: string;
@@ -63,11 +89,27 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   private probes = new Map<string, ProbeFn>();
   private probesLayout = -1;
+  /** The record layout the tables' probes were generated for. */
+  private tablesLayout = -1;
+  /**
+   * Moves whenever the fused lookup would need new code: a table made or dropped, tables changing
+   * places, the record layout widening.
+   */
+  private shape = 0;
+  private fused: FusedLookupFn | undefined;
+  private fusedShape = -1;
+  /** Lookups served by the loop since the shape last changed (see `fuseAfter`). */
+  private staleLookups = 0;
+  /** Lookups served by the current fused code. */
+  private fusedServed = 0;
+  /** The current wait before fusing: `fuseAfter`, grown by churn. */
+  private fuseWait: number;
 
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
     this.name = name;
     this.opts = { ...TUPLE_MERGE_DEFAULTS, ...options };
     this.sorted = this.opts.prioritySort;
+    this.fuseWait = this.opts.fuseAfter;
   }
 
   get size(): number {
@@ -86,7 +128,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const r = this.store.add(rule);
     this.ensureCapacity();
     // A new slot in the record layout moves every condition: regenerate every table's probe.
-    if (this.tables.length > 0 && this.tables[0].probeLayout !== this.store.layoutVersion) for (const t of this.tables) this.generate(t);
+    if (this.tablesLayout !== this.store.layoutVersion) {
+      this.tablesLayout = this.store.layoutVersion;
+      for (const t of this.tables) this.generate(t);
+      this.reshaped();
+    }
     // A rule that can never match is stored (for size and remove) but joins no table.
     if (!this.store.effective(rule)) return;
     const eff = this.store.effMask;
@@ -128,6 +174,25 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    * own record instead of a parallel array of objects, one memory access less per hit.
    */
   lookupIndex(key: Uint32Array): number {
+    if (this.fusedShape === this.shape) {
+      this.fusedServed++;
+      return (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
+    }
+    // The fused code exits early between tables, so it needs them in priority order.
+    if (++this.staleLookups > this.fuseWait && this.sorted && this.tables.length <= MAX_FUSED_TABLES) {
+      this.fuse();
+      return (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
+    }
+    return this.lookupLoop(key);
+  }
+
+  /** Whether lookups currently go through the fused function (for tests and the benchmark). */
+  get fusedActive(): boolean {
+    return this.fusedShape === this.shape;
+  }
+
+  /** The lookup as a loop over the tables' own probes: right for any shape, used while the fused code is stale. */
+  private lookupLoop(key: Uint32Array): number {
     const store = this.store;
     const rec = store.rec;
     const f64 = store.f64;
@@ -189,6 +254,27 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   // --- internals -------------------------------------------------------------------------------
 
+  private fuse(): void {
+    const s = this.store;
+    this.fused = buildFusedLookup(this.tables, {
+      stride: s.stride,
+      masks: s.mslots.map((slot) => [slot, s.maskOffset(slot)]),
+      ranges: s.rslots.map((slot) => [slot, s.rangeOffset(slot)]),
+    });
+    this.fusedShape = this.shape;
+    this.fusedServed = 0;
+  }
+
+  /** The fused lookup's code no longer fits the tables: back to the loop until they settle again. */
+  private reshaped(): void {
+    if (this.fusedShape === this.shape) {
+      const young = this.fusedServed < this.fuseWait * YOUNG;
+      this.fuseWait = young ? Math.min(MAX_FUSE_WAIT, this.fuseWait * 4) : this.opts.fuseAfter;
+    }
+    this.shape++;
+    this.staleLookups = 0;
+  }
+
   private ensureCapacity(): void {
     const cap = this.store.capacity;
     if (this.rulePos.length >= cap) return;
@@ -246,6 +332,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       this.generate(t);
       this.bySignature.set(sig, t);
       this.tables.push(t);
+      this.reshaped();
     }
     return t;
   }
@@ -267,7 +354,6 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       this.probes.set(t.signature, probe);
     }
     t.probe = probe;
-    t.probeLayout = s.layoutVersion;
   }
 
   private beatsIdx(a: number, b: number): boolean {
@@ -341,6 +427,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     if (t.count === 0) {
       this.bySignature.delete(t.signature);
       this.tables.splice(this.tables.indexOf(t), 1);
+      this.reshaped();
       return;
     }
     if (this.store.priority(r) === t.maxPri && this.store.id(r) === t.maxId) {
@@ -374,6 +461,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const a = this.tables;
     let i = a.indexOf(t);
     const better = (x: TupleTable, y: TupleTable) => x.maxPri > y.maxPri || (x.maxPri === y.maxPri && x.maxId < y.maxId);
+    const from = i;
     while (i > 0 && better(t, a[i - 1])) {
       a[i] = a[i - 1];
       a[--i] = t;
@@ -382,6 +470,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       a[i] = a[i + 1];
       a[++i] = t;
     }
+    if (i !== from) this.reshaped();
   }
 
   /**

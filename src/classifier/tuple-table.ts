@@ -36,8 +36,6 @@ export class TupleTable {
    * set by the engine when the table is created and whenever the record layout changes.
    */
   probe: (t: TupleTable, rec: Int32Array, f64: Float64Array, key: Uint32Array, bestPri: number, bestId: number) => number = () => NO_RULE;
-  /** The record layout version `probe` was generated for. */
-  probeLayout = -1;
 
   constructor(mask: Int32Array) {
     const slots: number[] = [];

@@ -10,6 +10,7 @@ import {
   LinearClassifier,
   classBenchRulesToClassifierRules,
   createClassifier,
+  TupleSpaceClassifier,
   parseClassBenchRule,
   parseClassBenchRules,
   parseClassBenchTrace,
@@ -147,6 +148,8 @@ describe.skipIf(!existsSync(CB))('every shared ClassBench set, sampled, against 
       const trace = sampleTrace(readText(`${CB}/${tracePath}`), packets);
       const oracle = new LinearClassifier<number>();
       const algos = ['tuplemerge', 'default', 'pstss', 'tss'].map((a) => createClassifier<number>(a));
+      // The sample is shorter than the default fuseAfter: this one takes the fused lookup from the start.
+      algos.push(new TupleSpaceClassifier<number>('tuplemerge-fused', { fuseAfter: 0 }));
       for (const r of rules) {
         oracle.insert(r);
         for (const c of algos) c.insert(r);

@@ -105,6 +105,10 @@ function makeAll(): Classifier<number>[] {
     new TupleSpaceClassifier<number>('tm-limit1', { collisionLimit: 1 }),
     new TupleSpaceClassifier<number>('tm-tm', { collisionLimit: 2, relaxMode: 'tm', split: 'common', choose: 'first' }),
     new CachedClassifier<number>(new TupleSpaceClassifier<number>('tm-small-cache', { collisionLimit: 2 }), 4),
+    // The fused lookup from the first lookup after every change (0), and after one loop lookup (1):
+    // sameAnswers looks every packet up twice, so both paths answer right after each change.
+    new TupleSpaceClassifier<number>('tm-fused-now', { fuseAfter: 0 }),
+    new TupleSpaceClassifier<number>('tm-fused-second', { fuseAfter: 1, collisionLimit: 2 }),
   ];
 }
 
@@ -169,6 +173,77 @@ describe('classifiers agree with the linear oracle', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('switches to the fused lookup once the tables settle, and back to the loop when they change', () => {
+    const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 3 });
+    const rule = (id: number, priority: number, slot: number, value: number): ClassifierRule<number> => {
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      const v = new Uint32Array(MATCHABLE_WORDS);
+      mask[slot] = 0xffffffff;
+      v[slot] = value;
+      return { id, priority, match: { value: v, mask }, payload: id };
+    };
+    const key = new Uint32Array(KEY_WORDS);
+    key[K.IP_DST] = 0x0a000001;
+    key[K.IN_PORT] = 2;
+    c.insert(rule(1, 1, K.IP_DST, 0x0a000001));
+    const answers: (number | undefined)[] = [];
+    for (let i = 0; i < 3; i++) answers.push(c.lookup(key)?.id);
+    expect(c.fusedActive).toBe(false);
+    answers.push(c.lookup(key)?.id);
+    expect(c.fusedActive).toBe(true);
+    // A better rule on another slot makes a new table at the front: the fused code is stale at once,
+    // and the loop serves the new answer until the shape has held long enough (the fused code died
+    // young, so the wait is now 4 x 3 lookups).
+    c.insert(rule(2, 9, K.IN_PORT, 2));
+    expect(c.fusedActive).toBe(false);
+    answers.push(c.lookup(key)?.id);
+    for (let i = 0; i < 11; i++) c.lookup(key);
+    expect(c.fusedActive).toBe(false);
+    c.lookup(key);
+    expect(c.fusedActive).toBe(true);
+    answers.push(c.lookup(key)?.id);
+    expect(answers).toEqual([1, 1, 1, 1, 2, 2]);
+    // A change inside a table (same tuple, same order) keeps the fused code.
+    c.insert(rule(3, 0, K.IP_DST, 0x0a000002));
+    expect(c.fusedActive).toBe(true);
+    expect(c.remove(2)).toBe(true);
+    expect(c.lookup(key)?.id).toBe(1);
+  });
+
+  it('waits longer before fusing again when fused code keeps dying young (churn), and recovers', () => {
+    const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 2 });
+    const key = new Uint32Array(KEY_WORDS);
+    let nextId = 0;
+    let priority = 0;
+    /** A rule above all others on a slot no table hashes yet: a new table at the front, a new shape. */
+    const reshape = () => {
+      const slots = [K.IN_PORT, K.METADATA, K.ETH_TYPE, K.VLAN_VID, K.IP_SRC, K.IP_DST, K.IP_PROTO, K.L4_SRC];
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      mask[slots[nextId % slots.length]] = 1;
+      c.insert({ id: nextId++, priority: ++priority, match: { value: new Uint32Array(MATCHABLE_WORDS), mask }, payload: 0 });
+    };
+    /** Lookups until the fused code takes over. */
+    const lookupsToFuse = () => {
+      let n = 0;
+      while (!c.fusedActive && n < 1000) {
+        c.lookup(key);
+        n++;
+      }
+      return n;
+    };
+    reshape();
+    expect(lookupsToFuse()).toBe(3);
+    reshape(); // the fused code served nothing: young
+    expect(lookupsToFuse()).toBe(9);
+    reshape();
+    expect(lookupsToFuse()).toBe(33);
+    // Now it lives long (16 x its wait of 32 lookups) before the next change: back to the base wait.
+    for (let i = 0; i < 16 * 32; i++) c.lookup(key);
+    reshape();
+    expect(lookupsToFuse()).toBe(3);
+    expect(c.lookup(key)?.id).toBe(nextId - 1);
   });
 
   it('breaks priority ties towards the smaller id, whatever the insertion order', () => {
