@@ -21,7 +21,7 @@
  * a table under a ClassBench-like trace grows to its maximum within a few hundred thousand packets.
  */
 import { MATCHABLE_WORDS } from '../flow/index.js';
-import type { Classifier, ClassifierRule } from './classifier.js';
+import { NO_MATCH, type Classifier, type ClassifierRule } from './classifier.js';
 import { buildCacheFind, buildCacheRehash, type CacheFindFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 
@@ -49,11 +49,12 @@ export const DEFAULT_CACHE_ENTRIES = 1 << 18;
 interface IndexedClassifier<T> {
   lookupIndex(key: Uint32Array): number;
   ruleAt(r: number): ClassifierRule<T> | undefined;
+  idAt(r: number): number;
 }
 
 function isIndexed<T>(c: Classifier<T>): c is Classifier<T> & IndexedClassifier<T> {
   const x = c as Partial<IndexedClassifier<T>>;
-  return typeof x.lookupIndex === 'function' && typeof x.ruleAt === 'function';
+  return typeof x.lookupIndex === 'function' && typeof x.ruleAt === 'function' && typeof x.idAt === 'function';
 }
 
 export class CachedClassifier<T> implements Classifier<T> {
@@ -148,25 +149,50 @@ export class CachedClassifier<T> implements Classifier<T> {
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
     const o = this.find(this.table, this.generation, key, this.last);
+    const ix = this.indexed;
     if (o >= 0) {
       this.last = o;
       this.stats.hits++;
-      const ix = this.indexed;
       return ix !== undefined ? ix.ruleAt(this.table[o + 1]) : this.answers[o >> this.shift];
     }
-    return this.miss(key, ~o);
+    return ix !== undefined ? ix.ruleAt(this.missIndex(ix, key, ~o)) : this.missRule(key, ~o);
   }
 
-  /** The slow path, kept out of `lookup` so the hit path stays small enough to inline. */
-  private miss(key: Uint32Array, o: number): ClassifierRule<T> | undefined {
-    this.stats.misses++;
+  lookupId(key: Uint32Array): number {
+    const o = this.find(this.table, this.generation, key, this.last);
     const ix = this.indexed;
-    const idx = ix !== undefined ? ix.lookupIndex(key) : 0;
-    const r = ix !== undefined ? ix.ruleAt(idx) : this.inner.lookup(key);
+    if (o >= 0) {
+      this.last = o;
+      this.stats.hits++;
+      return ix !== undefined ? ix.idAt(this.table[o + 1]) : (this.answers[o >> this.shift]?.id ?? NO_MATCH);
+    }
+    return ix !== undefined ? ix.idAt(this.missIndex(ix, key, ~o)) : (this.missRule(key, ~o)?.id ?? NO_MATCH);
+  }
+
+  // The slow paths are kept out of the lookups so the hit paths stay small enough to inline.
+
+  /** A miss with an indexed inner classifier: its answer as a rule index, remembered in the entry. */
+  private missIndex(ix: IndexedClassifier<T>, key: Uint32Array, o: number): number {
+    this.stats.misses++;
+    const idx = ix.lookupIndex(key);
+    this.remember(key, o, idx, undefined);
+    return idx;
+  }
+
+  /** A miss with any other inner classifier: the rule, remembered beside the entry. */
+  private missRule(key: Uint32Array, o: number): ClassifierRule<T> | undefined {
+    this.stats.misses++;
+    const r = this.inner.lookup(key);
+    this.remember(key, o, 0, r);
+    return r;
+  }
+
+  /** Store an answer in entry o, or grow instead when misses keep replacing live entries. */
+  private remember(key: Uint32Array, o: number, idx: number, rule: ClassifierRule<T> | undefined): void {
     const tab = this.table;
     if (tab[o] === this.generation && ++this.evictions >= this.entries >> 2 && this.entries < this.maxEntries) {
       this.grow();
-      return r;
+      return;
     }
     tab[o] = this.generation;
     tab[o + 1] = idx;
@@ -174,8 +200,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     const slots = this.usedSlots;
     const masks = this.usedMasks;
     for (let i = 0; i < slots.length; i++) tab[o + 2 + i] = key[slots[i]] & masks[i];
-    if (ix === undefined) this.answers[o >> this.shift] = r;
-    return r;
+    if (this.indexed === undefined) this.answers[o >> this.shift] = rule;
   }
 
   /** Four times the entries, moving the live ones over (a few times in a table's life, O(entries)). */

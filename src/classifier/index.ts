@@ -1,4 +1,4 @@
-export { beats, ruleMatches, type Classifier, type ClassifierRule, type RangeMatch } from './classifier.js';
+export { NO_MATCH, beats, ruleMatches, type Classifier, type ClassifierRule, type RangeMatch } from './classifier.js';
 export { LinearClassifier } from './linear.js';
 export { FlatLinearClassifier } from './linear-flat.js';
 export { TupleSpaceClassifier, TUPLE_MERGE_DEFAULTS, type TupleSpaceOptions } from './tuple-space.js';

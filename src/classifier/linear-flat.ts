@@ -3,8 +3,7 @@
  * linear.ts walks rule objects and all 22 slots, which measures JavaScript objects, not the method).
  * Rules are kept best-first in an Int32Array of record indices; lookup returns the first match.
  */
-import { OvercastError } from '../errors/index.js';
-import type { Classifier, ClassifierRule } from './classifier.js';
+import { NO_MATCH, checkNewRuleId, type Classifier, type ClassifierRule } from './classifier.js';
 import { RuleStore } from './rule-store.js';
 
 export class FlatLinearClassifier<T> implements Classifier<T> {
@@ -18,7 +17,7 @@ export class FlatLinearClassifier<T> implements Classifier<T> {
   }
 
   insert(rule: ClassifierRule<T>): void {
-    if (this.store.byId.has(rule.id)) throw new OvercastError('OVC_ERR_CLASSIFIER_DUPLICATE_ID', `rule id ${rule.id} is already present`, 'id');
+    checkNewRuleId(rule.id, this.store.byId.has(rule.id));
     const r = this.store.add(rule);
     if (this.n === this.order.length) {
       const o = new Int32Array(this.order.length * 2);
@@ -54,5 +53,12 @@ export class FlatLinearClassifier<T> implements Classifier<T> {
     const store = this.store;
     for (let i = 0; i < this.n; i++) if (store.matches(order[i], key)) return store.rules[order[i]];
     return undefined;
+  }
+
+  lookupId(key: Uint32Array): number {
+    const order = this.order;
+    const store = this.store;
+    for (let i = 0; i < this.n; i++) if (store.matches(order[i], key)) return store.id(order[i]);
+    return NO_MATCH;
   }
 }

@@ -1,6 +1,5 @@
 /** The reference classifier (the oracle): every rule, in priority order, checked one by one. */
-import { OvercastError } from '../errors/index.js';
-import { beats, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
+import { NO_MATCH, beats, checkNewRuleId, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
 
 export class LinearClassifier<T> implements Classifier<T> {
   readonly name = 'linear';
@@ -12,7 +11,7 @@ export class LinearClassifier<T> implements Classifier<T> {
   }
 
   insert(rule: ClassifierRule<T>): void {
-    if (this.ids.has(rule.id)) throw new OvercastError('OVC_ERR_CLASSIFIER_DUPLICATE_ID', `rule id ${rule.id} is already present`, 'id');
+    checkNewRuleId(rule.id, this.ids.has(rule.id));
     this.ids.add(rule.id);
     // Keep sorted best-first so lookup can stop at the first match; binary search for the slot.
     let lo = 0;
@@ -36,5 +35,9 @@ export class LinearClassifier<T> implements Classifier<T> {
     const rules = this.rules;
     for (let i = 0; i < rules.length; i++) if (ruleMatches(key, rules[i])) return rules[i];
     return undefined;
+  }
+
+  lookupId(key: Uint32Array): number {
+    return this.lookup(key)?.id ?? NO_MATCH;
   }
 }

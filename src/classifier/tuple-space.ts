@@ -17,8 +17,7 @@
  * that layout (codegen.ts).
  */
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
-import { OvercastError } from '../errors/index.js';
-import { ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
+import { NO_MATCH, checkNewRuleId, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
 import { buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 import { RuleRecords } from './rule-records.js';
@@ -122,9 +121,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   }
 
   insert(rule: ClassifierRule<T>): void {
-    if (this.store.byId.has(rule.id)) {
-      throw new OvercastError('OVC_ERR_CLASSIFIER_DUPLICATE_ID', `rule id ${rule.id} is already present`, 'id');
-    }
+    checkNewRuleId(rule.id, this.store.byId.has(rule.id));
     const r = this.store.add(rule);
     this.ensureCapacity();
     // A new slot in the record layout moves every condition: regenerate every table's probe.
@@ -162,6 +159,16 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
     const r = this.lookupIndex(key);
     return r === NO_RULE ? undefined : this.store.rules[r];
+  }
+
+  lookupId(key: Uint32Array): number {
+    const r = this.lookupIndex(key);
+    return r === NO_RULE ? NO_MATCH : this.store.id(r);
+  }
+
+  /** The id of the rule at an index `lookupIndex` returned (read from its record, no rule object). */
+  idAt(r: number): number {
+    return r === NO_RULE ? NO_MATCH : this.store.id(r);
   }
 
   /** The rule at an index `lookupIndex` returned (valid until the next insert or remove). */

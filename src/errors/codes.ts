@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   OVC_ERR_PROTO_VERSION: { status: 400, doc: 'no common protocol version' },
   OVC_ERR_PROTO_UNSUPPORTED: { status: 400, doc: 'a well-formed control-channel message uses a feature or value the codec does not model' },
   OVC_ERR_CLASSIFIER_DUPLICATE_ID: { status: 409, doc: 'a classifier already holds a rule with that id' },
+  OVC_ERR_CLASSIFIER_BAD_ID: { status: 400, doc: 'a classifier rule id is not a non-negative safe integer' },
   OVC_ERR_CLASSIFIER_BAD_RULESET: { status: 400, doc: 'a ClassBench rule or trace line is malformed' },
   OVC_ERR_CLASSIFIER_UNKNOWN_ALGO: { status: 400, doc: 'no classifier algorithm by that name' },
   // api

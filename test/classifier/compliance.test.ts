@@ -11,6 +11,7 @@ import {
   TupleSpaceClassifier,
   createClassifier,
   CLASSIFIER_ALGOS,
+  NO_MATCH,
   type Classifier,
   type ClassifierRule,
   type RangeMatch,
@@ -119,6 +120,7 @@ function sameAnswers(oracle: LinearClassifier<number>, others: Classifier<number
       // Twice: the second answer may come from a cache.
       expect(c.lookup(p)?.id, c.name).toBe(want);
       expect(c.lookup(p)?.id, c.name).toBe(want);
+      expect(c.lookupId(p), c.name).toBe(want ?? NO_MATCH);
     }
   }
 }
@@ -273,6 +275,18 @@ describe('classifiers agree with the linear oracle', () => {
       }
       expect(code, algo).toBe('OVC_ERR_CLASSIFIER_DUPLICATE_ID');
       expect(c.size).toBe(1);
+      // lookupId answers NO_MATCH (-1) for "none", so an id must be a non-negative safe integer.
+      for (const id of [-1, 1.5, 2 ** 53]) {
+        let bad: string | undefined;
+        try {
+          c.insert({ ...rule, id });
+        } catch (e) {
+          bad = isOvercastError(e) ? `${e.code} ${e.field}` : 'other';
+        }
+        expect(bad, `${algo} id ${id}`).toBe('OVC_ERR_CLASSIFIER_BAD_ID id');
+      }
+      expect(c.size).toBe(1);
+      expect(c.lookupId(new Uint32Array(KEY_WORDS))).toBe(1);
     }
     expect(() => createClassifier('nope')).toThrow(expect.objectContaining({ code: 'OVC_ERR_CLASSIFIER_UNKNOWN_ALGO' }));
   });
