@@ -335,8 +335,13 @@ async function main(): Promise<void> {
       const ours = rate('tuplemerge');
       const cached = rate('tuplemerge+cache');
       const ref = tm.get(`generated/${name}`);
+      // Only the ratios whose both sides were measured in this run (--algos may leave some out).
+      const ratios = [
+        ...['linear', 'linear-flat', 'tss', 'pstss'].map((a) => [`ours/${a}`, ours / rate(a)] as const),
+        ['cached/ours', cached / ours] as const,
+      ].filter(([, x]) => Number.isFinite(x));
       console.log(
-        `  ratios: ours/linear ${fmt(ours / rate('linear'), 1)}x, ours/linear-flat ${fmt(ours / rate('linear-flat'), 1)}x, ours/tss ${fmt(ours / rate('tss'), 1)}x, ours/pstss ${fmt(ours / rate('pstss'), 1)}x, cached/ours ${fmt(cached / ours, 1)}x` +
+        `  ratios: ${ratios.map(([n, x]) => `${n} ${fmt(x, 1)}x`).join(', ')}` +
           (ref ? `; C++ TupleMerge online ${ref.mlps} M/s: ours ${fmt(ours / ref.mlps)}x, cached ${fmt(cached / ref.mlps)}x (target 1x / 2x)` : ''),
       );
     }
