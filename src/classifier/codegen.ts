@@ -102,7 +102,7 @@ export type FusedLookupFn = (key: Uint32Array, rec: Int32Array, f64: Float64Arra
  * One function for a whole classifier: every table's probe, in the given (best-first) order, inlined
  * one after the other with the early exit between them. Measured against calling each table's own
  * probe in a loop (the same tables, alternating passes in one process, ClassBench 10k and 100k sets):
- * 1.2-2.5x, from no call per table (the per-table probes are different closures at one call site, a
+ * 1.3-1.9x, from no call per table (the per-table probes are different closures at one call site, a
  * megamorphic call V8 cannot inline) and from the compiler keeping the key words, the record arrays and
  * the best-so-far in registers across tables.
  *
@@ -136,7 +136,7 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
 /**
  * find(tab, generation, key, last) for the flow cache: the record offset of key's entry when it holds
  * key under the current generation (a hit), else the bitwise NOT of the offset to fill (a miss).
- * Records are [generation, unused, masked words...] of `stride` words, `capMask + 1` of them.
+ * Records are [generation, answer index, answer id, masked words...] of `stride` words, `capMask + 1` of them.
  *
  * `last` is the entry the previous lookup used: it is compared before anything is hashed, because
  * packets come in trains (half of every ClassBench trace repeats the previous header; bursts of one
@@ -147,6 +147,9 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
  * constant and the products summed, so the multiplies run in parallel instead of one after the other,
  * then one final mix; collisions only cost hit rate, since a hit compares every word.
  */
+/** Words of a cache record before the masked key: generation, answer index, answer id. */
+export const CACHE_KEY_OFFSET = 3;
+
 export type CacheFindFn = (tab: Int32Array, generation: number, key: Uint32Array, last: number) => number;
 
 const CACHE_MULS = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1, 0xd3a2646c | 1, 0xfd7046c5, 0xb55a4f09];
@@ -163,7 +166,7 @@ export type CacheRehashFn = (tab: Int32Array, o: number) => number;
 
 export function buildCacheRehash(n: number): CacheRehashFn {
   let src = '';
-  for (let i = 0; i < n; i++) src += `const w${i} = tab[o + ${int(2 + i)}];\n`;
+  for (let i = 0; i < n; i++) src += `const w${i} = tab[o + ${int(CACHE_KEY_OFFSET + i)}];\n`;
   return new Function('tab', 'o', `${src}${cacheHashSource(n)}return h;\n`) as CacheRehashFn;
 }
 
@@ -173,7 +176,7 @@ export function buildCacheFind(slots: ArrayLike<number>, masks: ArrayLike<number
     const m = masks[i] | 0;
     words.push(m === -1 ? `(key[${int(slots[i])}] | 0)` : `(key[${int(slots[i])}] & ${int(m)})`);
   }
-  const same = (o: string) => [`tab[${o}] === generation`, ...words.map((w, i) => `tab[${o} + ${int(2 + i)}] === w${i}`)].join(' && ');
+  const same = (o: string) => [`tab[${o}] === generation`, ...words.map((w, i) => `tab[${o} + ${int(CACHE_KEY_OFFSET + i)}] === w${i}`)].join(' && ');
   let src = words.map((w, i) => `const w${i} = ${w};\n`).join('');
   src += `if (${same('last')}) return last;\n`;
   src += cacheHashSource(words.length);

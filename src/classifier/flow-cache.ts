@@ -22,7 +22,7 @@
  */
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, type Classifier, type ClassifierRule } from './classifier.js';
-import { buildCacheFind, buildCacheRehash, type CacheFindFn } from './codegen.js';
+import { CACHE_KEY_OFFSET, buildCacheFind, buildCacheRehash, type CacheFindFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 
 export interface FlowCacheStats {
@@ -45,6 +45,9 @@ export const INITIAL_CACHE_ENTRIES = 1 << 12;
  */
 export const DEFAULT_CACHE_ENTRIES = 1 << 18;
 
+/** In an entry's id word: the id does not fit in 31 bits, ask the answer index (or the rule). */
+const ID_ELSEWHERE = -2;
+
 /** A classifier that can answer with a rule index (TupleSpaceClassifier does). */
 interface IndexedClassifier<T> {
   lookupIndex(key: Uint32Array): number;
@@ -64,7 +67,7 @@ export class CachedClassifier<T> implements Classifier<T> {
   readonly maxEntries: number;
   private entries: number;
   /**
-   * One record per entry: [generation, answer index, masked key words...], padded to `stride` (a
+   * One record per entry: [generation, answer index, answer id, masked key words...], padded to `stride` (a
    * power of two, so records do not straddle more cache lines than they must). Generation 0 = empty.
    * The answer index is the inner classifier's rule index when it has one (`indexed`): a hit then
    * touches the record and the rule, nothing else; other classifiers' answers go to `answers`.
@@ -164,6 +167,8 @@ export class CachedClassifier<T> implements Classifier<T> {
     if (o >= 0) {
       this.last = o;
       this.stats.hits++;
+      const id = this.table[o + 2];
+      if (id !== ID_ELSEWHERE) return id;
       return ix !== undefined ? ix.idAt(this.table[o + 1]) : (this.answers[o >> this.shift]?.id ?? NO_MATCH);
     }
     return ix !== undefined ? ix.idAt(this.missIndex(ix, key, ~o)) : (this.missRule(key, ~o)?.id ?? NO_MATCH);
@@ -196,10 +201,13 @@ export class CachedClassifier<T> implements Classifier<T> {
     }
     tab[o] = this.generation;
     tab[o + 1] = idx;
+    // The answer's id in the entry too: a lookupId hit then reads no rule record (a miss of its own at 100k rules).
+    const id = this.indexed !== undefined ? this.indexed.idAt(idx) : (rule?.id ?? NO_MATCH);
+    tab[o + 2] = id <= 0x7fffffff ? id : ID_ELSEWHERE;
     this.last = o;
     const slots = this.usedSlots;
     const masks = this.usedMasks;
-    for (let i = 0; i < slots.length; i++) tab[o + 2 + i] = key[slots[i]] & masks[i];
+    for (let i = 0; i < slots.length; i++) tab[o + CACHE_KEY_OFFSET + i] = key[slots[i]] & masks[i];
     if (this.indexed === undefined) this.answers[o >> this.shift] = rule;
   }
 
@@ -234,7 +242,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.usedSlots = Int32Array.from(slots);
     this.usedMasks = Int32Array.from(masks);
     let shift = 1;
-    while (1 << shift < 2 + slots.length) shift++;
+    while (1 << shift < CACHE_KEY_OFFSET + slots.length) shift++;
     this.shift = shift;
     this.stride = 1 << shift;
     this.table = new Int32Array(this.entries * this.stride);
