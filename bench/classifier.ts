@@ -342,7 +342,14 @@ async function main(): Promise<void> {
       ].filter(([, x]) => Number.isFinite(x));
       console.log(
         `  ratios: ${ratios.map(([n, x]) => `${n} ${fmt(x, 1)}x`).join(', ')}` +
-          (ref ? `; C++ TupleMerge online ${ref.mlps} M/s: ours ${fmt(ours / ref.mlps)}x, cached ${fmt(cached / ref.mlps)}x (target 1x / 2x)` : ''),
+          (ref
+            ? `; C++ TupleMerge online ${ref.mlps} M/s:` +
+              [['ours', ours] as const, ['cached', cached] as const]
+                .filter(([, x]) => Number.isFinite(x))
+                .map(([n, x]) => ` ${n} ${fmt(x / ref.mlps)}x`)
+                .join(',') +
+              ' (target 1x / 2x)'
+            : ''),
       );
     }
   }
