@@ -4,6 +4,9 @@
  * kills it with SIGKILL at a random moment and checks the store against the printed lines.
  *
  *   vpc <id>            subnet <id> <vpcId>            ep <id> <subnetId>            del <vpcId>
+ *
+ * A delete is announced before it is made (`> epdel <id>`, `> del <vpcId>`): killed between its commit
+ * and its ack, the store legitimately lacks a row the acks still promise, and the test must know which.
  */
 import { createIntentService } from '../../../src/controller/intent-service.js';
 import { openIntentStore } from '../../../src/controller/store/index.js';
@@ -42,10 +45,12 @@ for (let round = 0; round < 1000; round++) {
     const old = live.shift();
     if (old) {
       for (const e of old.endpoints) {
+        ack(`> epdel ${e.id}`);
         svc.deleteEndpoint(e.id);
         freePorts.push(e.port);
         ack(`epdel ${e.id}`);
       }
+      ack(`> del ${old.vpc}`);
       svc.deleteVpc(old.vpc);
       ack(`del ${old.vpc}`);
     }
