@@ -7,6 +7,7 @@
  *
  * Run: npm run bench:classifier --  [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
  *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE] [--algos tuplemerge,tuplemerge+cache]
+ *        [--cache-entries N]
  * A fixed calibration loop (hash mixing over a typed array) is timed before each set: its rate against
  * an idle machine's says how much the shared machine's load slowed this run.
  * Without --expose-gc the memory column is the index's own typed-array estimate only.
@@ -14,7 +15,8 @@
  * Lookups: each classifier is built `runs` times (median build time); the last build classifies the
  * trace once, reported apart as "cold" (V8 optimizes the generated lookup code only after ~10^5
  * lookups, and its compiler's CPU time counts in this process's), then `runs` more times: their
- * median is "M lookups/s", the steady state. A cached classifier's cache is emptied before each of them.
+ * median is "M lookups/s", the steady state. A cached classifier is emptied and made to forget its
+ * judgement of the traffic (`forget`) before each of them.
  *
  * Every classifier runs in a child process of its own (fresh JIT), one after the other.
  *
@@ -52,6 +54,8 @@ interface Args {
   linearPackets: number;
   json?: string;
   algos: string[];
+  /** Most entries of the flow cache (the cached algorithms); the library default when absent. */
+  cacheEntries?: number;
   /** Internal: measure one set and algorithm in this process and print the row as JSON ("SET,ALGO"). */
   child?: string;
 }
@@ -70,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     json: get('json'),
     algos: (get('algos') ?? ALGOS.join(',')).split(','),
     child: get('child'),
+    cacheEntries: get('cache-entries') === undefined ? undefined : Number(get('cache-entries')),
   };
 }
 
@@ -81,6 +86,8 @@ interface Row {
   sampled: boolean;
   /** Median of the timed passes, after the cold one. */
   mlps: number;
+  /** Every timed pass (in --json output: how far the passes spread). */
+  passMlps: number[];
   /** The first pass after the build (JIT warm-up included). */
   coldMlps: number;
   buildMs: number;
@@ -88,7 +95,9 @@ interface Row {
   updateUs: number | null;
   memKB: number;
   tables: number | null;
+  /** Of the lookups of the last timed pass: answered by the cache, and sent past it while it stood aside. */
   cacheHitRate: number | null;
+  cacheBypassRate: number | null;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -205,7 +214,7 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
     gc?.();
     const before = heapBytes();
     const t0 = cpuNs();
-    const built = createClassifier<number>(algo);
+    const built = createClassifier<number>(algo, { cacheEntries: args.cacheEntries });
     for (const r of rules) built.insert(r);
     builds.push((cpuNs() - t0) / 1e6);
     gc?.();
@@ -223,13 +232,14 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
   }
   const rates: number[] = [];
   let hits = 0;
-  let misses = 0;
+  let bypassed = 0;
   for (let run = 0; run < runs; run++) {
-    // Every timed pass starts from an empty cache: a cache must not learn the trace from the pass before.
+    // Every timed pass starts from an empty cache that has judged nothing yet (whether to step aside):
+    // a cache must not learn the trace from the pass before.
     if (cls instanceof CachedClassifier) {
-      cls.invalidate();
+      cls.forget();
       hits = cls.stats.hits;
-      misses = cls.stats.misses;
+      bypassed = cls.stats.bypassed;
     }
     rates.push(trace.count / (classify(cls, trace) / 1e9));
   }
@@ -246,14 +256,16 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
     packets: trace.count,
     sampled: trace.count < fullTrace.count,
     mlps: median(rates) / 1e6,
+    passMlps: rates.map((r) => r / 1e6),
     coldMlps: cold / 1e6,
     buildMs: median(builds),
     updatesPerSec: updateUs === null ? null : 1e6 / updateUs,
     updateUs,
     memKB,
     tables: inner instanceof TupleSpaceClassifier ? inner.tableCount : null,
-    // Of the last timed pass (from an empty cache).
-    cacheHitRate: cls instanceof CachedClassifier ? (cls.stats.hits - hits) / Math.max(1, cls.stats.hits - hits + cls.stats.misses - misses) : null,
+    // Of the last timed pass (from an empty cache), per lookup.
+    cacheHitRate: cls instanceof CachedClassifier ? (cls.stats.hits - hits) / trace.count : null,
+    cacheBypassRate: cls instanceof CachedClassifier ? (cls.stats.bypassed - bypassed) / trace.count : null,
   };
 }
 
@@ -318,7 +330,7 @@ async function main(): Promise<void> {
       const { rules, trace } = loadSet(name);
       console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)}; calibration loop ${calibrate().toFixed(0)} M mixes/CPU-s)`);
       console.log(
-        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}  packets`,
+        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}  packets`,
       );
       const mine: Row[] = [];
       for (const algo of args.algos) {
@@ -328,7 +340,8 @@ async function main(): Promise<void> {
         console.log(
           `  ${algo.padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
             `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
-            `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
+            `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
+            `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
         );
       }
       const rate = (a: string) => mine.find((r) => r.algo === a)?.mlps ?? NaN;

@@ -19,6 +19,18 @@
  * fit: when misses have replaced a quarter as many live entries as the cache holds since it last grew.
  * Growing moves the live entries over (the cache stays warm). A table with a few flows keeps a few KB;
  * a table under a ClassBench-like trace grows to its maximum within a few hundred thousand packets.
+ *
+ * Stepping aside: a cache that has grown all it may and still mostly misses costs more than it saves
+ * (every miss pays a probe of a table larger than the CPU's caches on top of the classifier). Such
+ * traffic (100k-rule ClassBench traces, a scan, a flood of new flows) is detected by counting, per
+ * window of misses, the "far" hits, those not on the previous packet's entry: a repeat of the previous
+ * packet is nearly free for the classifier too (its records are still in L1), so only far hits save
+ * anything. Under `BYPASS_BELOW` far hits per non-repeat lookup, lookups go straight to the classifier
+ * for a while, then the cache is tried again (the span doubling while the traffic stays the same). A
+ * cold cache is not judged: after an invalidation or a grow, the first misses (as many as the cache
+ * has entries) only fill it.
+ * It is OVS's answer to the same problem (`emc-insert-inv-prob`: insert into the EMC rarely) taken
+ * further: there the EMC is still probed on every packet.
  */
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, type Classifier, type ClassifierRule } from './classifier.js';
@@ -32,18 +44,35 @@ export interface FlowCacheStats {
   invalidations: number;
   /** Times the cache grew (it starts small and grows x4 while flows keep evicting each other). */
   grows: number;
+  /** Lookups sent straight to the classifier while the cache stood aside (see the module comment). */
+  bypassed: number;
 }
 
 /** Where a cache starts (entries): small, so a table with few flows costs a few KB. */
 export const INITIAL_CACHE_ENTRIES = 1 << 12;
 
 /**
- * The most entries a cache grows to: 256K (8 MB of records for a 5-field key). ClassBench traces at 10k
+ * The most entries a cache grows to: 64K (2 MB of records for a 5-field key). ClassBench traces at 10k
  * rules hold 44K-101K distinct headers and reuse half of them only after 30K-150K other packets; OVS's
  * 8K EMC would catch little more than the back-to-back half (its 1M-entry signature cache, SMC, plays
- * the role of the rest). Growth is on demand, so small tables never pay for this.
+ * the role of the rest). Measured on an idle machine (acl1 / fw1 / ipc1 10k, M lookups/s): 64K entries
+ * 25.3 / 22.9 / 11.1 at 78-92% hits, 256K 27.9 / 11.4 / 8.8 at 86-96%: past a few MB a hit is a trip
+ * to memory and no longer much cheaper than the classifier. Growth is on demand, so small tables never
+ * pay for this.
  */
-export const DEFAULT_CACHE_ENTRIES = 1 << 18;
+export const DEFAULT_CACHE_ENTRIES = 1 << 16;
+
+/** Misses per judgement of whether the cache pays (see the module comment). */
+export const BYPASS_WINDOW_MISSES = 1 << 14;
+/**
+ * The cache stands aside below this many far hits per lookup that does not repeat the previous packet.
+ * Measured on the 100k sets (64K entries): 31% far hits made the cache even with the bare classifier,
+ * 10-13% made it 0.7-0.8x.
+ */
+export const BYPASS_BELOW = 0.25;
+/** Lookups a first bypass lasts; each further one in a row doubles it, up to BYPASS_MAX_LOOKUPS. */
+export const BYPASS_MIN_LOOKUPS = 1 << 20;
+const BYPASS_MAX_LOOKUPS = 1 << 24;
 
 /** In an entry's id word: the id does not fit in 31 bits, ask the answer index (or the rule). */
 const ID_ELSEWHERE = -2;
@@ -62,7 +91,7 @@ function isIndexed<T>(c: Classifier<T>): c is Classifier<T> & IndexedClassifier<
 
 export class CachedClassifier<T> implements Classifier<T> {
   readonly name: string;
-  readonly stats: FlowCacheStats = { hits: 0, misses: 0, invalidations: 0, grows: 0 };
+  readonly stats: FlowCacheStats = { hits: 0, misses: 0, invalidations: 0, grows: 0, bypassed: 0 };
   /** The most entries the cache may grow to. */
   readonly maxEntries: number;
   private entries: number;
@@ -87,6 +116,15 @@ export class CachedClassifier<T> implements Classifier<T> {
   private readonly indexed: IndexedClassifier<T> | undefined;
   /** The entry the previous lookup used (see buildCacheFind). */
   private last = 0;
+  /** The bypass judgement: this window's misses, its hits on the previous packet's entry, the hits before it. */
+  private windowMisses = 0;
+  private windowRepeatHits = 0;
+  private windowHitsBefore = 0;
+  /** Misses since the cache was last emptied or grown: it is judged only once they fill it. */
+  private missesSinceCold = 0;
+  /** Lookups left to send straight to the classifier, and how long the next bypass lasts. */
+  private bypassLeft = 0;
+  private bypassSpan = BYPASS_MIN_LOOKUPS;
 
   /** @param entries the maximum size, rounded up to a power of two (the cache starts smaller and grows). */
   constructor(
@@ -148,25 +186,44 @@ export class CachedClassifier<T> implements Classifier<T> {
     }
     this.generation++;
     this.evictions = 0;
+    this.startCold();
+  }
+
+  /**
+   * Back to the state of a new cache of this size: no entries, and no judgement about the traffic
+   * (a bypass under way ends). `invalidate` keeps a bypass going: a rule change says nothing about how
+   * the packets repeat. Benchmarks call this between passes so one pass does not learn from another.
+   */
+  forget(): void {
+    this.invalidate();
+    this.bypassLeft = 0;
+    this.bypassSpan = BYPASS_MIN_LOOKUPS;
+  }
+
+  private startCold(): void {
+    this.missesSinceCold = 0;
+    this.windowMisses = 0;
+    this.windowRepeatHits = 0;
+    this.windowHitsBefore = this.stats.hits;
   }
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
+    if (this.bypassLeft > 0) return this.bypassRule(key);
     const o = this.find(this.table, this.generation, key, this.last);
     const ix = this.indexed;
     if (o >= 0) {
-      this.last = o;
-      this.stats.hits++;
+      this.hit(o);
       return ix !== undefined ? ix.ruleAt(this.table[o + 1]) : this.answers[o >> this.shift];
     }
     return ix !== undefined ? ix.ruleAt(this.missIndex(ix, key, ~o)) : this.missRule(key, ~o);
   }
 
   lookupId(key: Uint32Array): number {
+    if (this.bypassLeft > 0) return this.bypassId(key);
     const o = this.find(this.table, this.generation, key, this.last);
     const ix = this.indexed;
     if (o >= 0) {
-      this.last = o;
-      this.stats.hits++;
+      this.hit(o);
       const id = this.table[o + 2];
       if (id !== ID_ELSEWHERE) return id;
       return ix !== undefined ? ix.idAt(this.table[o + 1]) : (this.answers[o >> this.shift]?.id ?? NO_MATCH);
@@ -174,11 +231,54 @@ export class CachedClassifier<T> implements Classifier<T> {
     return ix !== undefined ? ix.idAt(this.missIndex(ix, key, ~o)) : (this.missRule(key, ~o)?.id ?? NO_MATCH);
   }
 
+  /** Whether the cache is standing aside now (see the module comment). */
+  get bypassing(): boolean {
+    return this.bypassLeft > 0;
+  }
+
+  private hit(o: number): void {
+    this.stats.hits++;
+    if (o === this.last) this.windowRepeatHits++;
+    else this.last = o;
+  }
+
   // The slow paths are kept out of the lookups so the hit paths stay small enough to inline.
+
+  private bypassId(key: Uint32Array): number {
+    this.bypassLeft--;
+    this.stats.bypassed++;
+    return this.inner.lookupId(key);
+  }
+
+  private bypassRule(key: Uint32Array): ClassifierRule<T> | undefined {
+    this.bypassLeft--;
+    this.stats.bypassed++;
+    return this.inner.lookup(key);
+  }
+
+  /** Count a miss; every BYPASS_WINDOW_MISSES of them, judge whether the cache pays for itself. */
+  private countMiss(): void {
+    this.stats.misses++;
+    if (++this.windowMisses < BYPASS_WINDOW_MISSES) return;
+    const farHits = this.stats.hits - this.windowHitsBefore - this.windowRepeatHits;
+    // Only a warm cache that may not grow any more is judged: growing is the first answer to misses.
+    if (this.entries === this.maxEntries && this.missesSinceCold >= this.entries) {
+      if (farHits < BYPASS_BELOW * (farHits + this.windowMisses)) {
+        this.bypassLeft = this.bypassSpan;
+        this.bypassSpan = Math.min(BYPASS_MAX_LOOKUPS, this.bypassSpan * 2);
+      } else {
+        this.bypassSpan = BYPASS_MIN_LOOKUPS;
+      }
+    }
+    this.missesSinceCold += this.windowMisses;
+    this.windowMisses = 0;
+    this.windowRepeatHits = 0;
+    this.windowHitsBefore = this.stats.hits;
+  }
 
   /** A miss with an indexed inner classifier: its answer as a rule index, remembered in the entry. */
   private missIndex(ix: IndexedClassifier<T>, key: Uint32Array, o: number): number {
-    this.stats.misses++;
+    this.countMiss();
     const idx = ix.lookupIndex(key);
     this.remember(key, o, idx, undefined);
     return idx;
@@ -186,7 +286,7 @@ export class CachedClassifier<T> implements Classifier<T> {
 
   /** A miss with any other inner classifier: the rule, remembered beside the entry. */
   private missRule(key: Uint32Array, o: number): ClassifierRule<T> | undefined {
-    this.stats.misses++;
+    this.countMiss();
     const r = this.inner.lookup(key);
     this.remember(key, o, 0, r);
     return r;
@@ -218,6 +318,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     const stride = this.stride;
     this.entries = Math.min(this.maxEntries, this.entries * 4);
     this.stats.grows++;
+    this.startCold();
     this.rebuildLayout();
     const rehash = buildCacheRehash(this.usedSlots.length);
     const tab = this.table;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { K, KEY_WORDS, MATCHABLE_WORDS } from '../../src/flow/index.js';
 import { CachedClassifier, LinearClassifier, TupleSpaceClassifier, type ClassifierRule } from '../../src/classifier/index.js';
+import { BYPASS_MIN_LOOKUPS, BYPASS_WINDOW_MISSES } from '../../src/classifier/flow-cache.js';
 
 function rule(id: number, priority: number, slot: number, value: number, mask = 0xffffffff): ClassifierRule<string> {
   const v = new Uint32Array(MATCHABLE_WORDS);
@@ -85,6 +86,87 @@ describe('CachedClassifier sizing', () => {
     for (let i = 0; i < 10000; i++) c.lookup(key(K.IN_PORT, i & 15));
     expect(c.stats.grows).toBe(0);
     expect(c.capacity).toBeLessThan(c.maxEntries);
+  });
+});
+
+describe('CachedClassifier stepping aside', () => {
+  /** 64 /24 rules on IP_DST; the cache keys on the top 24 bits, so `i << 8` is a new flow for every i. */
+  function setUp(maxEntries = 1 << 12): { c: CachedClassifier<string>; oracle: LinearClassifier<string> } {
+    const c = new CachedClassifier(new TupleSpaceClassifier<string>('tuplemerge'), maxEntries);
+    const oracle = new LinearClassifier<string>();
+    for (let i = 0; i < 64; i++) {
+      const r = rule(i, i % 5, K.IP_DST, i << 8, 0xffffff00);
+      c.insert(r);
+      oracle.insert(r);
+    }
+    return { c, oracle };
+  }
+  const flow = (i: number) => key(K.IP_DST, (i << 8) >>> 0);
+
+  it('stands aside when nothing repeats once it is full and warm, answering right all along', () => {
+    const { c, oracle } = setUp();
+    // Warm-up (as many misses as entries, once grown to the maximum) and one judged window, all new flows.
+    let i = 0;
+    while (!c.bypassing && i < 4 * BYPASS_WINDOW_MISSES + (1 << 14)) {
+      expect(c.lookupId(flow(i))).toBe(oracle.lookup(flow(i))?.id ?? -1);
+      i++;
+    }
+    expect(c.bypassing).toBe(true);
+    expect(c.capacity).toBe(c.maxEntries);
+    // Not before the cache was warm: at least its entries plus one window of misses.
+    expect(i).toBeGreaterThanOrEqual(c.maxEntries + BYPASS_WINDOW_MISSES);
+    const before = c.stats.bypassed;
+    for (let j = 0; j < 1000; j++) expect(c.lookup(flow(i + j))?.id).toBe(oracle.lookup(flow(i + j))?.id);
+    expect(c.stats.bypassed - before).toBe(1000);
+    // Rule changes still reach the answers while it stands aside (it asks the classifier).
+    c.insert(rule(999, 100, K.IP_DST, 7 << 8, 0xffffff00));
+    expect(c.lookup(flow(7))?.id).toBe(999);
+    expect(c.bypassing).toBe(true);
+  });
+
+  it('comes back after its span, and stays while flows repeat', () => {
+    const { c } = setUp();
+    let i = 0;
+    while (!c.bypassing) c.lookupId(flow(i++));
+    for (let j = 0; j < BYPASS_MIN_LOOKUPS; j++) c.lookupId(flow(j & 255));
+    expect(c.bypassing).toBe(false);
+    // 256 flows in a 4K direct-mapped cache: nearly all hit (a few pairs share a bucket), all far hits.
+    const hits = c.stats.hits;
+    for (let j = 0; j < 200_000; j++) c.lookupId(flow(j & 255));
+    expect(c.bypassing).toBe(false);
+    expect(c.stats.hits - hits).toBeGreaterThan(180_000);
+  });
+
+  it('keeps caching when far flows repeat, and counts only far hits as worth it', () => {
+    const { c } = setUp();
+    // Each new flow comes twice in a row (a repeat of the previous packet: not worth a cache), then
+    // the flow from 200 flows back (a far hit, unless evicted): ~90% far hits per miss, above the bar.
+    for (let n = 0; n < 400_000; n++) {
+      c.lookupId(flow(n));
+      c.lookupId(flow(n));
+      if (n >= 200) c.lookupId(flow(n - 200));
+    }
+    expect(c.capacity).toBe(c.maxEntries);
+    expect(c.stats.bypassed).toBe(0);
+    // Without the far flows, the repeats alone do not keep it in.
+    const { c: d } = setUp();
+    for (let n = 0; n < 400_000 && !d.bypassing; n++) {
+      d.lookupId(flow(n));
+      d.lookupId(flow(n));
+    }
+    expect(d.bypassing).toBe(true);
+  });
+
+  it('forget ends a bypass; an invalidation does not', () => {
+    const { c } = setUp();
+    let i = 0;
+    while (!c.bypassing) c.lookupId(flow(i++));
+    c.invalidate();
+    expect(c.bypassing).toBe(true);
+    c.forget();
+    expect(c.bypassing).toBe(false);
+    expect(c.lookup(flow(3))?.id).toBe(3);
+    expect(c.stats.hits + c.stats.misses).toBeGreaterThan(0);
   });
 });
 
