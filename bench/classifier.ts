@@ -102,6 +102,21 @@ interface Row {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/**
+ * Full collections until the heap stops shrinking: one call leaves the garbage of the rule and trace
+ * parsing half collected, and at 1k rules that made the build's delta negative.
+ */
+function settleHeap(): void {
+  if (!gc) return;
+  let last = Infinity;
+  for (let i = 0; i < 8; i++) {
+    gc();
+    const now = heapBytes();
+    if (now >= last) return;
+    last = now;
+  }
+}
+
 function heapBytes(): number {
   const m = process.memoryUsage();
   return m.heapUsed + m.arrayBuffers;
@@ -211,13 +226,13 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
   let memKB = 0;
   for (let run = 0; run < runs; run++) {
     c = undefined;
-    gc?.();
+    settleHeap();
     const before = heapBytes();
     const t0 = cpuNs();
     const built = createClassifier<number>(algo, { cacheEntries: args.cacheEntries });
     for (const r of rules) built.insert(r);
     builds.push((cpuNs() - t0) / 1e6);
-    gc?.();
+    settleHeap();
     if (run === 0) memKB = gc ? (heapBytes() - before) / 1024 : estimateBytes(built) / 1024;
     c = built;
   }
