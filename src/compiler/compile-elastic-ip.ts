@@ -97,14 +97,14 @@ export interface ElasticIpPlan {
   vpcCidr: { network: number; prefixLength: number };
   /** Every gateway whose pool holds the address: each answers ARP for it and translates inbound. */
   gateways: readonly GatewayPort[];
-  /** The gateway outbound traffic leaves through (one of `gateways`). */
-  egress: GatewayPort;
-  /** Switches between the endpoint's switch and the egress gateway's (the gateway's excluded), with their port towards it. */
+  /** Where outbound traffic may leave (some of `gateways`, at most one per switch): each translates and sends it out. */
+  exits: readonly GatewayPort[];
+  /** Switches on the way from the endpoint's switch to its exit (exits excluded), with their port towards it. */
   transit: ReadonlyMap<number, number>;
 }
 
 export function compileElasticIpFlows(plan: ElasticIpPlan, cookie: number): OwnerFlows {
-  const { publicIp, endpoint: e, vni, egress } = plan;
+  const { publicIp, endpoint: e, vni } = plan;
   const out: OwnerFlows = new Map();
   const pseudoMac = elasticIpMac(publicIp);
   for (const g of plan.gateways) {
@@ -151,12 +151,14 @@ export function compileElasticIpFlows(plan: ElasticIpPlan, cookie: number): Owne
       cookie,
     });
   }
-  push(out, egress.dpid, {
-    table: TABLE.FORWARD,
-    priority: PRIORITY.EIP_EGRESS,
-    match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
-    actions: [setField('ipv4Src', publicIp), setField('ethSrc', egress.mac), setField('ethDst', egress.routerMac), decTtl(), output(egress.port)],
-    cookie,
-  });
+  for (const x of plan.exits) {
+    push(out, x.dpid, {
+      table: TABLE.FORWARD,
+      priority: PRIORITY.EIP_EGRESS,
+      match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
+      actions: [setField('ipv4Src', publicIp), setField('ethSrc', x.mac), setField('ethDst', x.routerMac), decTtl(), output(x.port)],
+      cookie,
+    });
+  }
   return out;
 }

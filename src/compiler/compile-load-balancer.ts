@@ -22,7 +22,7 @@
  *            over at table 0 on the uplink port, so it must still carry the public IP).
  *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
  *            gateway MAC elsewhere -> ip_src = VIP, eth_dst = the public IP's pseudo MAC, FORWARD.
- *   FORWARD  that pseudo MAC -> tagged towards the egress gateway; there (ip_src = VIP) -> ip_src =
+ *   FORWARD  that pseudo MAC -> tagged towards the nearest exit (gateway); there (ip_src = VIP) -> ip_src =
  *            public IP, eth_src = gateway MAC, eth_dst = router MAC, dec_ttl, out of the uplink: the
  *            elastic IP's egress path, keyed on the VIP instead of an endpoint's IP.
  */
@@ -89,9 +89,9 @@ export interface LbOutside {
   vpcCidr: { network: number; prefixLength: number };
   /** Every gateway whose pool holds the address: each answers ARP for it and translates inbound. */
   gateways: readonly GatewayPort[];
-  /** The gateway replies leave through (one of `gateways`). */
-  egress: GatewayPort;
-  /** Switches between the backends' switches and the egress gateway's (that one excluded), with their port towards it. */
+  /** Where replies may leave (some of `gateways`, at most one per switch): each translates and sends them out. */
+  exits: readonly GatewayPort[];
+  /** Switches on the way from the backends' switches to their exits (exits excluded), with their port towards one. */
   transit: ReadonlyMap<number, number>;
 }
 
@@ -237,12 +237,13 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
       cookie,
     });
   }
-  const e = o.egress;
-  push(flows, e.dpid, {
-    table: TABLE.FORWARD,
-    priority: PRIORITY.EIP_EGRESS,
-    match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: lb.vip },
-    actions: [setField('ipv4Src', o.publicIp), setField('ethSrc', e.mac), setField('ethDst', e.routerMac), decTtl(), output(e.port)],
-    cookie,
-  });
+  for (const x of o.exits) {
+    push(flows, x.dpid, {
+      table: TABLE.FORWARD,
+      priority: PRIORITY.EIP_EGRESS,
+      match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: lb.vip },
+      actions: [setField('ipv4Src', o.publicIp), setField('ethSrc', x.mac), setField('ethDst', x.routerMac), decTtl(), output(x.port)],
+      cookie,
+    });
+  }
 }

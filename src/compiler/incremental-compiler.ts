@@ -411,6 +411,55 @@ class Engine implements IncrementalCompiler {
     });
   }
 
+  /**
+   * Where traffic for the outside leaves: by the nearest serving gateway, decided switch by switch.
+   * Every switch with a serving gateway is an exit (its first gateway by name translates there); any
+   * other switch on the way from `sources` sends towards ITS nearest exit (fewest hops; ties to the
+   * exit of the first gateway by name), so the paths of several sources (an LB's backends) agree
+   * wherever they meet, each hop is closer to an exit than the last, and an exit cut off by links
+   * down is never chosen while another is reachable. Cloud VPCs do the same (traffic leaves by the
+   * closest internet gateway); before, everything left by the first gateway by name.
+   */
+  private routesToExits(gateways: readonly ServingGateway[], sources: Iterable<number>): { exits: GatewayPort[]; transit: Map<number, number> } {
+    const exitAt = new Map<string, GatewayPort>();
+    for (const g of gateways) {
+      const name = this.nameOfDpid.get(g.dpid);
+      if (name !== undefined && !exitAt.has(name)) exitAt.set(name, g);
+    }
+    const transit = new Map<number, number>();
+    for (const dpid of sources) {
+      let at = this.nameOfDpid.get(dpid);
+      while (at !== undefined && !exitAt.has(at) && !transit.has(this.dpidOf.get(at) ?? 0)) {
+        let best: string | undefined;
+        let bestHops = Infinity;
+        for (const exit of exitAt.keys()) {
+          const n = this.hopsBetween(at, exit);
+          if (n !== undefined && n < bestHops) {
+            best = exit;
+            bestHops = n;
+          }
+        }
+        const hop = best === undefined ? undefined : this.ctx.nextHopsTo(best).get(at);
+        if (!hop) break;
+        transit.set(this.dpidOf.get(at) ?? 0, hop.outPort);
+        at = hop.next;
+      }
+    }
+    return { exits: [...exitAt.values()], transit };
+  }
+
+  /** Hops from one switch to another along the shortest paths, or undefined when links down part them. */
+  private hopsBetween(from: string, to: string): number | undefined {
+    const hops = this.ctx.nextHopsTo(to);
+    let n = 0;
+    for (let at = from; at !== to; n++) {
+      const hop = hops.get(at);
+      if (!hop || n > this.nameOfDpid.size) return undefined;
+      at = hop.next;
+    }
+    return n;
+  }
+
   /** Where a live elastic IP makes its VPC present (its gateways' switches), or undefined when it is not live. */
   private elasticIpPlacement(id: string): ElasticIpRecord | undefined {
     const x = this.services.elasticIps.get(id);
@@ -577,22 +626,9 @@ class Engine implements IncrementalCompiler {
     const vpc = e ? this.state.activeVpc(e.vpcId) : undefined;
     if (!e || !vpc) return undefined;
     const gateways = this.servingGateways(x.publicIp);
-    const egress = gateways[0];
-    const home = this.nameOfDpid.get(e.dpid);
-    const egressName = this.nameOfDpid.get(egress.dpid);
-    const transit = new Map<number, number>();
-    if (home !== undefined && egressName !== undefined) {
-      const hops = this.ctx.nextHopsTo(egressName);
-      let at = home;
-      while (at !== egressName) {
-        const hop = hops.get(at);
-        if (!hop) break;
-        transit.set(this.dpidOf.get(at) ?? 0, hop.outPort);
-        at = hop.next;
-      }
-    }
+    const { exits, transit } = this.routesToExits(gateways, [e.dpid]);
     const cookie = elasticIpCookie(id);
-    const flows = compileElasticIpFlows({ publicIp: x.publicIp, endpoint: e, vni: vpc.vni, vpcCidr: vpc.cidr, gateways, egress, transit }, cookie);
+    const flows = compileElasticIpFlows({ publicIp: x.publicIp, endpoint: e, vni: vpc.vni, vpcCidr: vpc.cidr, gateways, exits, transit }, cookie);
     return { flows, cookie, name: { kind: 'elasticIp', name: id } };
   }
 
@@ -615,20 +651,11 @@ class Engine implements IncrementalCompiler {
     let outside: LbOutside | undefined;
     if (eip) {
       const gateways = this.servingGateways(eip.publicIp);
-      const egress = gateways[0];
-      const egressName = this.nameOfDpid.get(egress.dpid) ?? '';
-      const hops = this.ctx.nextHopsTo(egressName);
-      const transit = new Map<number, number>();
-      for (const b of members) {
-        let at = this.nameOfDpid.get(b.homeDpid);
-        while (at !== undefined && at !== egressName && !transit.has(this.dpidOf.get(at) ?? 0)) {
-          const hop = hops.get(at);
-          if (!hop) break;
-          transit.set(this.dpidOf.get(at) ?? 0, hop.outPort);
-          at = hop.next;
-        }
-      }
-      outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, egress, transit };
+      const { exits, transit } = this.routesToExits(
+        gateways,
+        members.map((b) => b.homeDpid),
+      );
+      outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, exits, transit };
     }
     const out = compileLoadBalancerFlows(
       {

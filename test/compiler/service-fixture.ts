@@ -29,6 +29,16 @@ export function gatewayTopology(): Topology {
   return { ...vpcTopology(), gateways: [gw] };
 }
 
+export const GW2_MAC = 0x0a00000000fd;
+export const GW2_DPID = 104;
+
+/** gatewayTopology with a second gateway, gw2 on leaf4 port 11, serving the same pool. */
+export function twoGatewayTopology(): Topology {
+  const t = gatewayTopology();
+  const gw1 = (t.gateways ?? [])[0];
+  return { ...t, gateways: [gw1, { ...gw1, name: 'gw2', attach: { switch: 'leaf4', port: GW_PORT }, mac: GW2_MAC }] };
+}
+
 export function fnEndpoint(id: string, dpid: number, port: number, n: number, labels: Record<string, string> = {}): Endpoint {
   return { id, kind: 'function', vpcId: 'red', subnetId: 'red-a', dpid, port, mac: 0x020000c00000 + n, ip: ip(10, 0, 0, 10 + n), labels };
 }

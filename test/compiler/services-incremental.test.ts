@@ -9,9 +9,13 @@ import { createIncrementalCompiler, fullCompile, type IntentChange, type TablesD
 import { flowKey, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
 import type { ElasticIp, Endpoint, Intent, LoadBalancer } from '../../src/model/index.js';
 import { ip } from './vpc-fixture.js';
-import { fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
+import { fnEndpoint, gatewayTopology, serviceIntent, twoGatewayTopology } from './service-fixture.js';
 
-const topology = { ...gatewayTopology(), hosts: [] };
+// One gateway, and two serving the same pool (outbound by the nearest, which links going down change).
+const topologies = [
+  ['one gateway', { ...gatewayTopology(), hosts: [] }],
+  ['two gateways', { ...twoGatewayTopology(), hosts: [] }],
+] as const;
 
 function canonical(tables: ReadonlyMap<number, readonly FlowEntry[]>): Map<number, string[]> {
   const out = new Map<number, string[]>();
@@ -74,7 +78,7 @@ const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   },
 );
 
-describe('incremental == full recompute with elastic IPs and load balancers', () => {
+describe.each(topologies)('incremental == full recompute with elastic IPs and load balancers (%s)', (_name, topology) => {
   it('after every change; flow deltas and group mods replay onto the installed tables', () => {
     fc.assert(
       fc.property(fc.array(arbChange, { minLength: 1, maxLength: 20 }), (changes) => {
