@@ -15,7 +15,7 @@ import { buildIcmpEchoFrame } from '../../../src/net/packet/icmp.js';
 import { buildTcpFrame } from '../../../src/net/packet/tcp.js';
 import { buildUdpFrame } from '../../../src/net/packet/udp.js';
 import { ip, twoVpcIntent } from '../../compiler/vpc-fixture.js';
-import { gatewayTopology, GW_IP, GW_MAC, OUTSIDE_IP, ROUTER_MAC } from '../../compiler/service-fixture.js';
+import { GW_IP, GW_MAC, GW2_MAC, OUTSIDE_IP, ROUTER_MAC, twoGatewayTopology } from '../../compiler/service-fixture.js';
 import { canRunOvs } from '../../support/ovs.js';
 import { bucketOrderProblem, createGroupJudge, ovsSelectVerdicts, recirculates, withoutInvalidTtl } from './group-verdict.js';
 import { startLiveIntent, type LiveIntent } from './live-intent.js';
@@ -187,23 +187,25 @@ function probesFor(sw: SwitchSpec, topology: Topology, intent: Intent, linkPorts
   for (const g of topology.gateways ?? []) {
     if (g.attach.switch !== sw.name) continue;
     const p = g.attach.port;
+    // Frames on an uplink are addressed to that gateway's MAC.
+    const gwMac = g.mac;
     for (const [what, dst] of [['r4 public', PUBLIC_R4], ['b1 public', PUBLIC_B1], ['free public', PUBLIC_FREE], ['unknown public', PUBLIC_UNKNOWN], ['gateway IP', GW_IP], ['a private IP', ip(10, 0, 1, 10)]] as const) {
-      add('eip-inbound', `udp to ${what}`, p, udp(ROUTER_MAC, GW_MAC, OUTSIDE_IP, dst));
-      add('eip-inbound', `tcp to ${what}`, p, tcp(ROUTER_MAC, GW_MAC, OUTSIDE_IP, dst, 4000, 22));
-      add('eip-inbound', `icmp to ${what}`, p, buildIcmpEchoFrame({ srcMac: ROUTER_MAC, dstMac: GW_MAC, srcIp: OUTSIDE_IP, dstIp: dst, ttl: 64, type: 'request', id: 1, seq: 1 }));
-      add('eip-inbound', `ttl 1 to ${what}`, p, udp(ROUTER_MAC, GW_MAC, OUTSIDE_IP, dst, { ttl: 1 }));
+      add('eip-inbound', `udp to ${what}`, p, udp(ROUTER_MAC, gwMac, OUTSIDE_IP, dst));
+      add('eip-inbound', `tcp to ${what}`, p, tcp(ROUTER_MAC, gwMac, OUTSIDE_IP, dst, 4000, 22));
+      add('eip-inbound', `icmp to ${what}`, p, buildIcmpEchoFrame({ srcMac: ROUTER_MAC, dstMac: gwMac, srcIp: OUTSIDE_IP, dstIp: dst, ttl: 64, type: 'request', id: 1, seq: 1 }));
+      add('eip-inbound', `ttl 1 to ${what}`, p, udp(ROUTER_MAC, gwMac, OUTSIDE_IP, dst, { ttl: 1 }));
       add('eip-inbound', `to ${what} via another MAC`, p, udp(ROUTER_MAC, UNKNOWN_MAC, OUTSIDE_IP, dst));
-      add('eip-inbound', `to ${what} tagged`, p, udp(ROUTER_MAC, GW_MAC, OUTSIDE_IP, dst, { vid: 1 }));
+      add('eip-inbound', `to ${what} tagged`, p, udp(ROUTER_MAC, gwMac, OUTSIDE_IP, dst, { vid: 1 }));
       add('eip-inbound', `ARP for ${what}`, p, buildArpRequest({ srcMac: ROUTER_MAC, srcIp: OUTSIDE_IP, targetIp: dst }));
     }
     add('eip-inbound', 'broadcast from outside', p, udp(ROUTER_MAC, BROADCAST, OUTSIDE_IP, 0xffffffff));
-    add('eip-inbound', 'ipv6 from outside', p, buildEthernet({ dst: GW_MAC, src: ROUTER_MAC, ethType: 0x86dd, payload: Buffer.alloc(40) }));
+    add('eip-inbound', 'ipv6 from outside', p, buildEthernet({ dst: gwMac, src: ROUTER_MAC, ethType: 0x86dd, payload: Buffer.alloc(40) }));
   }
 
   // Random frames over every address in play.
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const macs = [...all.map((e) => e.mac), ...topology.hosts.map((h) => h.mac), GATEWAY_MAC, GW_MAC, ROUTER_MAC, elasticIpMac(PUBLIC_R4), elasticIpMac(PUBLIC_B1), UNKNOWN_MAC];
+  const macs = [...all.map((e) => e.mac), ...topology.hosts.map((h) => h.mac), GATEWAY_MAC, GW_MAC, GW2_MAC, ROUTER_MAC, elasticIpMac(PUBLIC_R4), elasticIpMac(PUBLIC_B1), UNKNOWN_MAC];
   const ips = [...all.map((e) => e.ip), ...topology.hosts.map((h) => h.ip), VIP_UDP, VIP_TCP, PUBLIC_R4, PUBLIC_B1, PUBLIC_FREE, OUTSIDE_IP, GW_IP, ip(10, 0, 0, 1), UNKNOWN_IP];
   const ports = sw.ports.map((x) => x.number);
   for (let i = 0; i < RANDOM_FRAMES_PER_SWITCH; i++) {
@@ -247,7 +249,8 @@ interface Tally {
 }
 
 describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofproto/trace equals the softswitch executor', () => {
-  const topology = gatewayTopology();
+  // Two gateways serving one pool (leaf1, leaf4): outbound SNAT at the nearest exit, inbound at both.
+  const topology = twoGatewayTopology();
   const intent = fullIntent();
   let compiler: IncrementalCompiler;
   let live: LiveIntent;
