@@ -34,7 +34,15 @@ export async function runHostCommand(o: HostCommandOptions, logger: Logger): Pro
   await host.start();
   const control = parseUrlAddress(o.control, 'http');
   const server = createHostControlServer(host);
-  await new Promise<void>((resolve) => server.listen(control.port, control.host, resolve));
+  // A port already taken ends the process with that message (the lab then retries on another port),
+  // not with an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      host.stop();
+      reject(new Error(`host ${o.name}: cannot listen on ${o.control} for its control API: ${e.code ?? e.message}`));
+    });
+    server.listen(control.port, control.host, resolve);
+  });
   logger.info({ host: o.name, ip: o.ip, data: bind, control }, 'host up');
   return async () => {
     host.stop();

@@ -213,29 +213,37 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       const sw = plan.switches.find((x) => x.name === spec.switch);
       const port = sw?.ports.find((p) => p.number === spec.port);
       if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
-      const [freshData, controlPort] = await freeUdpPorts(2);
+      const [freshData] = await freeUdpPorts(1);
       // A lab switch port learns its peer once, from the first datagram: a host re-attached to the
       // same port (a restarted instance) binds the address the port already knows.
       const portKey = `${spec.switch}:${spec.port}`;
       const dataPort = dataPorts.get(portKey) ?? freshData;
       dataPorts.set(portKey, dataPort);
-      const managed: Managed = {
-        name: spec.name,
-        args: ['host', '--name', spec.name, '--mac', spec.mac, '--ip', spec.ip, ...(spec.gateway ? ['--gateway', spec.gateway] : []),
-          '--port', `${formatUdp({ host: '127.0.0.1', port: dataPort })}@${formatUdp(port.bind)}`,
-          '--control', `http://127.0.0.1:${controlPort}`, ...logLevel],
-      };
-      const url = `http://127.0.0.1:${controlPort}`;
-      attached.set(spec.name, { managed, url });
-      spawnOvercast(managed, runDir);
       const deadline = Date.now() + 20_000;
-      for (;;) {
-        try {
-          await getJson(`${url}/info`);
-          return url;
-        } catch (e) {
-          if (Date.now() > deadline) throw new Error(`host ${spec.name} did not come up: ${String(e)}`);
-          await new Promise((r) => setTimeout(r, 100));
+      // The control API is HTTP, so its port is probed in TCP's space; between the probe and the host's
+      // listen another process may take it (measured in CI: a fetch's ephemeral port), and then the host
+      // exits at once and is started again on a fresh port.
+      for (let attempt = 1; ; attempt++) {
+        const controlPort = await freeTcpPort();
+        const managed: Managed = {
+          name: spec.name,
+          args: ['host', '--name', spec.name, '--mac', spec.mac, '--ip', spec.ip, ...(spec.gateway ? ['--gateway', spec.gateway] : []),
+            '--port', `${formatUdp({ host: '127.0.0.1', port: dataPort })}@${formatUdp(port.bind)}`,
+            '--control', `http://127.0.0.1:${controlPort}`, ...logLevel],
+        };
+        const url = `http://127.0.0.1:${controlPort}`;
+        attached.set(spec.name, { managed, url });
+        const child = spawnOvercast(managed, runDir);
+        for (;;) {
+          try {
+            await getJson(`${url}/info`);
+            return url;
+          } catch (e) {
+            const exited = child.exitCode !== null || child.signalCode !== null;
+            if (exited && attempt < 3) break;
+            if (exited || Date.now() > deadline) throw new Error(`host ${spec.name} did not come up (attempt ${attempt}; log in ${runDir}/${spec.name}.log): ${String(e)}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
         }
       }
     },
