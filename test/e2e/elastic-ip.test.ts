@@ -6,23 +6,12 @@
  * sends continuously: nothing sent after the PATCH is acknowledged reaches the old instance, and
  * nothing is lost.
  */
-import dgram from 'node:dgram';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { TestHost, type ReceivedDatagram } from '../../src/host/index.js';
-import { buildUdpFrame, cidrContaining, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { post, waitFor } from './lab-client.js';
+import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
+import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
+import { plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
-const logger = pino({ level: 'warn' });
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function patch<T>(url: string, body: unknown): Promise<T> {
   const res = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -40,19 +29,7 @@ describe('elastic IP lab', () => {
   let eip: { id: string; publicIp: string };
   let epBId: string;
 
-  /** A test host plugged into a switch port of the lab (the port learns the host from its first frame). */
-  async function plug(sw: string, port: number, o: { name: string; mac: string; ip: string; prefix: number; gateway: string }): Promise<TestHost> {
-    const sp = lab.plan.switches.find((s) => s.name === sw)?.ports.find((p) => p.number === port);
-    if (!sp) throw new Error(`no ${sw}:${port}`);
-    const ip = parseIpv4(o.ip);
-    const h = new TestHost(
-      { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: await freePort() }, peer: sp.bind },
-      { logger, nowMs: () => performance.now() },
-    );
-    await h.start();
-    hosts.push(h);
-    return h;
-  }
+  const plug = (sw: string, port: number, o: PlugOptions) => plugHost(lab, hosts, sw, port, o);
 
   beforeAll(async () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-demo.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });

@@ -1,4 +1,12 @@
 /** Helpers for end-to-end tests: talk to lab hosts' control APIs and the controller's REST API. */
+import pino from 'pino';
+import { freeUdpPorts } from '../../src/cli/free-ports.js';
+import type { LabHandle } from '../../src/cli/lab.js';
+import { TestHost } from '../../src/host/index.js';
+import { cidrContaining, parseIpv4, parseMac } from '../../src/net/index.js';
+
+const hostLogger = pino({ level: 'warn' });
+
 export async function post<T>(url: string, body: unknown): Promise<T> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as T;
@@ -38,4 +46,31 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** What a test host plugged into a lab port is: its addresses, its prefix (default 24) and its gateway. */
+export interface PlugOptions {
+  name: string;
+  mac: string;
+  ip: string;
+  prefix?: number;
+  gateway: string;
+}
+
+/**
+ * A test host in this process, plugged into a switch port of the lab (the port learns the host from its
+ * first frame); started, and pushed on `hosts` so the test can stop them all.
+ */
+export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, port: number, o: PlugOptions): Promise<TestHost> {
+  const sp = lab.plan.switches.find((s) => s.name === sw)?.ports.find((p) => p.number === port);
+  if (!sp) throw new Error(`no ${sw}:${port}`);
+  const ip = parseIpv4(o.ip);
+  const [dataPort] = await freeUdpPorts(1);
+  const h = new TestHost(
+    { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix ?? 24), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: dataPort }, peer: sp.bind },
+    { logger: hostLogger, nowMs: () => performance.now() },
+  );
+  await h.start();
+  hosts.push(h);
+  return h;
 }

@@ -8,29 +8,18 @@
  * another address, for a function with no instance, holds the outside's packets until the first
  * instance registers, and they arrive there in order.
  */
-import dgram from 'node:dgram';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { TestHost, type ReceivedDatagram } from '../../src/host/index.js';
-import { buildUdpFrame, cidrContaining, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { get, post, waitFor } from './lab-client.js';
+import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
+import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
+import { get, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
-const logger = pino({ level: 'warn' });
 const CONNECTIONS = 3000;
 const FIRST_PORT = 20_000;
 const LB_PORT = 80;
 const BACKEND_PORT = 8080;
 const OUTSIDE_IP = '198.51.100.10';
 const OUTSIDE_MAC = '02:00:00:00:01:10';
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,19 +37,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
   let vpc: string;
   let subnet: string;
 
-  /** A test host plugged into a switch port of the lab (the port learns the host from its first frame). */
-  async function plug(sw: string, port: number, o: { name: string; mac: string; ip: string; prefix: number; gateway: string }): Promise<TestHost> {
-    const sp = lab.plan.switches.find((s) => s.name === sw)?.ports.find((p) => p.number === port);
-    if (!sp) throw new Error(`no ${sw}:${port}`);
-    const ip = parseIpv4(o.ip);
-    const h = new TestHost(
-      { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: await freePort() }, peer: sp.bind },
-      { logger, nowMs: () => performance.now() },
-    );
-    await h.start();
-    hosts.push(h);
-    return h;
-  }
+  const plug = (sw: string, port: number, o: PlugOptions) => plugHost(lab, hosts, sw, port, o);
 
   async function synced() {
     await waitFor(

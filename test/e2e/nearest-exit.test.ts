@@ -4,24 +4,13 @@
  * instance's outbound traffic leaves by the gateway on its own switch, with its elastic IP as source
  * (checksums verified by the receiving host), and either gateway takes inbound traffic to it.
  */
-import dgram from 'node:dgram';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { TestHost } from '../../src/host/index.js';
-import { cidrContaining, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { post, waitFor } from './lab-client.js';
+import type { TestHost } from '../../src/host/index.js';
+import { formatIpv4, parseIpv4 } from '../../src/net/index.js';
+import { plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
-const logger = pino({ level: 'warn' });
 const OUTSIDE_IP = '198.51.100.10';
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('nearest exit lab (two gateways)', () => {
   let lab: LabHandle;
@@ -33,18 +22,7 @@ describe('nearest exit lab (two gateways)', () => {
   let eipA: string;
   let eipB: string;
 
-  async function plug(sw: string, port: number, o: { name: string; mac: string; ip: string; gateway: string }): Promise<TestHost> {
-    const sp = lab.plan.switches.find((s) => s.name === sw)?.ports.find((p) => p.number === port);
-    if (!sp) throw new Error(`no ${sw}:${port}`);
-    const ip = parseIpv4(o.ip);
-    const h = new TestHost(
-      { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, 24), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: await freePort() }, peer: sp.bind },
-      { logger, nowMs: () => performance.now() },
-    );
-    await h.start();
-    hosts.push(h);
-    return h;
-  }
+  const plug = (sw: string, port: number, o: PlugOptions) => plugHost(lab, hosts, sw, port, o);
 
   beforeAll(async () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-pair.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
