@@ -7,9 +7,9 @@
  *
  * `unhealthyAfter` unanswered probes in a row take the backend out of every load balancer it serves
  * (IntentService.setBackendHealth, so the change is stored, compiled and installed like a REST one);
- * `healthyAfter` answers in a row put it back. The prober only returns backends it took out itself: a
- * backend marked unhealthy over REST stays out until REST says otherwise (marks already present when
- * the prober starts are adopted, since the store does not say who made them). A switch that is not
+ * `healthyAfter` answers in a row put it back. The prober only returns backends it took out itself
+ * (`LoadBalancer.unhealthyByProbe`, stored with the intent, so this holds across controller restarts): a
+ * backend marked unhealthy over REST stays out until REST says otherwise. A switch that is not
  * connected is not probed and its backends' counts stand still: no verdict without a probe.
  *
  * Time comes from the injected clock; a probe is a miss when no answer came within `timeoutMs` (judged
@@ -104,8 +104,6 @@ interface Target {
   loadBalancers: string[];
 }
 
-const pairKey = (lbId: string, endpointId: string) => `${lbId}\u0000${endpointId}`;
-
 /** Endpoint id -> the load balancers it is a backend of (same rule as the compiler's members). */
 function backendsOf(intent: Intent): Map<string, string[]> {
   const byFunction = new Map<string, string[]>();
@@ -138,26 +136,21 @@ export function createHealthProber(options: HealthProberOptions, components: Hea
   /** seq -> endpoint id of the probe that carries it. */
   const bySeq = new Map<number, string>();
   let nextSeq = 0;
-  /** (lb, endpoint) pairs this prober took out of the pool (or adopted at start). */
-  const ours = new Set<string>();
-  for (const lb of intent.intent().loadBalancers?.values() ?? []) for (const e of lb.unhealthy) ours.add(pairKey(lb.id, e));
   const stats: HealthProberStats = { probesSent: 0, repliesMatched: 0, repliesLate: 0, misses: 0, unreachable: 0, markedUnhealthy: 0, markedHealthy: 0 };
   let stopped = false;
 
   const setHealth = (lbId: string, endpointId: string, healthy: boolean, count: number) => {
     try {
-      intent.setBackendHealth(lbId, endpointId, healthy);
+      intent.setBackendHealth(lbId, endpointId, healthy, 'probe');
     } catch (err) {
       // The load balancer or endpoint went away between the tick and now: nothing to mark.
       logger?.debug({ err, lbId, endpointId }, 'health verdict not applied');
       return;
     }
     if (healthy) {
-      ours.delete(pairKey(lbId, endpointId));
       stats.markedHealthy++;
       controller.events.emit({ type: 'backend.healthy', loadBalancerId: lbId, endpointId, successes: count });
     } else {
-      ours.add(pairKey(lbId, endpointId));
       stats.markedUnhealthy++;
       controller.events.emit({ type: 'backend.unhealthy', loadBalancerId: lbId, endpointId, misses: count });
     }
@@ -173,7 +166,7 @@ export function createHealthProber(options: HealthProberOptions, components: Hea
       if (!lb) continue;
       const out = lb.unhealthy.includes(t.endpoint.id);
       if (t.misses >= unhealthyAfter && !out) setHealth(lbId, t.endpoint.id, false, t.misses);
-      else if (t.successes >= healthyAfter && out && ours.has(pairKey(lbId, t.endpoint.id))) setHealth(lbId, t.endpoint.id, true, t.successes);
+      else if (t.successes >= healthyAfter && out && (lb.unhealthyByProbe ?? []).includes(t.endpoint.id)) setHealth(lbId, t.endpoint.id, true, t.successes);
     }
   };
 

@@ -14,6 +14,8 @@ import {
   GATEWAY_MAC,
   MAX_VNI,
   addLink,
+  markBackendHealth,
+  withUnhealthy,
   addSwitch,
   removeLink,
   removeSwitch,
@@ -22,6 +24,7 @@ import {
   type ElasticIp,
   type Endpoint,
   type EndpointKind,
+  type HealthMarkSource,
   type Intent,
   type LbProtocol,
   type LoadBalancer,
@@ -584,26 +587,28 @@ export class IntentService {
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
     const { elasticIpId: oldEip, ...rest } = before;
     const eip = input.elasticIp === undefined ? oldEip : (input.elasticIp ?? undefined);
-    const changed: LoadBalancer = {
-      ...rest,
-      weights: input.weights ? { ...input.weights } : before.weights,
-      unhealthy: input.unhealthy ? [...new Set(input.unhealthy)].sort() : before.unhealthy,
-    };
-    const after: LoadBalancer = eip === undefined ? changed : { ...changed, elasticIpId: eip };
+    const weighted: LoadBalancer = { ...rest, weights: input.weights ? { ...input.weights } : before.weights };
+    // A new unhealthy list is the operator's, except for the backends the prober had already taken out.
+    const changed = input.unhealthy ? withUnhealthy(weighted, input.unhealthy, before.unhealthyByProbe ?? []) : weighted;
+    return this.replaceLoadBalancer(before, eip === undefined ? changed : { ...changed, elasticIpId: eip });
+  }
+
+  /**
+   * Marks one backend healthy or not: `rest` (an operator: the mark stands until REST clears it) or
+   * `probe` (the health prober, which returns only backends it took out itself; src/model/backend-health.ts).
+   */
+  setBackendHealth(id: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): LoadBalancer {
+    const before = this.getLoadBalancer(id);
+    return this.replaceLoadBalancer(before, markBackendHealth(before, endpointId, healthy, by));
+  }
+
+  /** Stores, applies and announces a load balancer's new state (nothing when nothing changed). */
+  private replaceLoadBalancer(before: LoadBalancer, after: LoadBalancer): LoadBalancer {
     if (JSON.stringify(after) === JSON.stringify(before)) return before;
     this.store.transaction((w) => w.putLoadBalancer(after));
     this.state.putLoadBalancer(after);
     this.emit([{ kind: 'loadBalancer', op: 'update', before, after }]);
     return after;
-  }
-
-  /** Marks one backend healthy or not (REST, or a health prober). */
-  setBackendHealth(id: string, endpointId: string, healthy: boolean): LoadBalancer {
-    const lb = this.getLoadBalancer(id);
-    const set = new Set(lb.unhealthy);
-    if (healthy) set.delete(endpointId);
-    else set.add(endpointId);
-    return this.updateLoadBalancer(id, { unhealthy: [...set] });
   }
 
   deleteLoadBalancer(id: string): void {

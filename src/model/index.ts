@@ -7,3 +7,4 @@ export * from './paths.js';
 export * from './mutate-topology.js';
 export * from './generate-topology.js';
 export * from './intent.js';
+export * from './backend-health.js';

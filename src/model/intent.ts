@@ -74,6 +74,11 @@ export interface LoadBalancer {
   /** Endpoint ids taken out of the pool until they recover. */
   readonly unhealthy: readonly string[];
   /**
+   * Of `unhealthy`, the ones the health prober took out: it returns them when they answer again. The
+   * others were marked over REST and stay out until REST returns them (backend-health.ts). Absent: none.
+   */
+  readonly unhealthyByProbe?: readonly string[];
+  /**
    * An elastic IP (by id) the LB is reachable at from outside: publicIp:port -> VIP:port. The address
    * then serves this LB only (never an endpoint as well).
    */

@@ -90,6 +90,12 @@ describe('elastic IPs and load balancers over REST', () => {
     expect((await call('PATCH', `/v1/load-balancers/${id}`, { weights: { v1: 50, v2: 50 } })).body.weights).toEqual({ v1: 50, v2: 50 });
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep2}/health`, { healthy: false })).body.unhealthy).toEqual([ep2]);
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep2}/health`, { healthy: true })).body.unhealthy).toEqual([]);
+    // Who marked whom: the prober's marks are listed apart; a REST list keeps them for the backends it keeps.
+    intent.setBackendHealth(id, ep1, false, 'probe');
+    expect((await call('GET', `/v1/load-balancers/${id}`)).body).toMatchObject({ unhealthy: [ep1], unhealthyByProbe: [ep1] });
+    expect((await call('PATCH', `/v1/load-balancers/${id}`, { unhealthy: [ep1, ep2] })).body).toMatchObject({ unhealthy: [ep1, ep2].sort(), unhealthyByProbe: [ep1] });
+    expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep1}/health`, { healthy: false })).body).toMatchObject({ unhealthyByProbe: [] });
+    expect((await call('PATCH', `/v1/load-balancers/${id}`, { unhealthy: [] })).body).toMatchObject({ unhealthy: [], unhealthyByProbe: [] });
     expect((await call('POST', '/v1/load-balancers', { vpc, vip: '10.0.0.200', protocol: 'udp', port: 80, function: 'g' })).body.code).toBe('OVC_ERR_LB_CONFLICT');
     expect((await call('POST', '/v1/load-balancers', { vpc, vip: '10.9.0.1', protocol: 'udp', port: 80, function: 'g' })).body.code).toBe('OVC_ERR_LB_BAD_VIP');
     expect((await call('POST', '/v1/load-balancers', { vpc, vip: '10.0.0.1', protocol: 'udp', port: 81, function: 'g' })).body.code).toBe('OVC_ERR_LB_BAD_VIP');

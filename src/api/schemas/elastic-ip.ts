@@ -41,6 +41,9 @@ export const LoadBalancerJson = Type.Object({
   function: Type.String(),
   weights: Weights,
   unhealthy: Type.Array(Type.String()),
+  unhealthyByProbe: Type.Array(Type.String(), {
+    description: 'Of unhealthy, the backends the health prober took out: it returns them when they answer again. The others were marked over REST and stay out until REST returns them.',
+  }),
   elasticIp: Type.Union([Type.String(), Type.Null()], { description: 'The elastic IP the LB is reachable at from outside (publicIp:port), or null' }),
 });
 
@@ -77,6 +80,7 @@ export function loadBalancerJson(lb: LoadBalancer) {
     function: lb.function,
     weights: lb.weights,
     unhealthy: [...lb.unhealthy],
+    unhealthyByProbe: [...(lb.unhealthyByProbe ?? [])],
     elasticIp: lb.elasticIpId ?? null,
   };
 }

@@ -96,6 +96,7 @@ interface LoadBalancerRow {
   function: string;
   weights: string;
   unhealthy: string;
+  unhealthy_by_probe: string;
   elastic_ip_id: string | null;
 }
 interface EndpointRow {
@@ -165,11 +166,11 @@ class SqliteIntentStore implements IntentStore {
     );
     const delEip = db.prepare('DELETE FROM elastic_ips WHERE id = ?');
     const putLb = db.prepare(
-      `INSERT INTO load_balancers (id, seq, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, elastic_ip_id)
-       VALUES (@id, @seq, @vpcId, @vip, @protocol, @port, @backendPort, @fn, @weights, @unhealthy, @elasticIpId)
+      `INSERT INTO load_balancers (id, seq, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, unhealthy_by_probe, elastic_ip_id)
+       VALUES (@id, @seq, @vpcId, @vip, @protocol, @port, @backendPort, @fn, @weights, @unhealthy, @unhealthyByProbe, @elasticIpId)
        ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, vip = excluded.vip, protocol = excluded.protocol, port = excluded.port,
          backend_port = excluded.backend_port, function = excluded.function, weights = excluded.weights, unhealthy = excluded.unhealthy,
-         elastic_ip_id = excluded.elastic_ip_id`,
+         unhealthy_by_probe = excluded.unhealthy_by_probe, elastic_ip_id = excluded.elastic_ip_id`,
     );
     const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
     const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
@@ -233,6 +234,7 @@ class SqliteIntentStore implements IntentStore {
           fn: lb.function,
           weights: JSON.stringify(lb.weights),
           unhealthy: JSON.stringify(lb.unhealthy),
+          unhealthyByProbe: JSON.stringify(lb.unhealthyByProbe ?? []),
           elasticIpId: lb.elasticIpId ?? null,
         });
       },
@@ -277,8 +279,9 @@ class SqliteIntentStore implements IntentStore {
         elasticIps.set(r.id, r.endpoint_id === null ? { id: r.id, publicIp: r.public_ip } : { id: r.id, publicIp: r.public_ip, endpointId: r.endpoint_id });
       }
       const loadBalancers = new Map<string, LoadBalancer>();
-      const lbRows = db.prepare<[], LoadBalancerRow>('SELECT id, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, elastic_ip_id FROM load_balancers ORDER BY seq').all();
+      const lbRows = db.prepare<[], LoadBalancerRow>('SELECT id, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, unhealthy_by_probe, elastic_ip_id FROM load_balancers ORDER BY seq').all();
       for (const r of lbRows) {
+        const byProbe = JSON.parse(r.unhealthy_by_probe) as string[];
         const lb: LoadBalancer = {
           id: r.id,
           vpcId: r.vpc_id,
@@ -290,7 +293,9 @@ class SqliteIntentStore implements IntentStore {
           weights: JSON.parse(r.weights) as Record<string, number>,
           unhealthy: JSON.parse(r.unhealthy) as string[],
         };
-        loadBalancers.set(r.id, r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id });
+        const placed = r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id };
+        // Key order as markBackendHealth leaves it (the service compares states by their JSON).
+        loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
       }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
       const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -88,6 +88,15 @@ ALTER TABLE load_balancers ADD COLUMN elastic_ip_id TEXT REFERENCES elastic_ips(
 CREATE UNIQUE INDEX load_balancers_elastic_ip ON load_balancers (elastic_ip_id);
 `;
 
+/**
+ * Version 4: which unhealthy backends the health prober took out (a JSON list, a subset of
+ * `unhealthy`): it may return only those, so REST marks and probe marks both survive a restart.
+ * Marks in older files were made by either; they are kept as REST marks (an operator clears them).
+ */
+const SCHEMA_V4 = `
+ALTER TABLE load_balancers ADD COLUMN unhealthy_by_probe TEXT NOT NULL DEFAULT '[]';
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -98,7 +107,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
   db.transaction(() => {
     if (version < 1) db.exec(SCHEMA_V1);
     if (version < 2) db.exec(SCHEMA_V2);
-    db.exec(SCHEMA_V3);
+    if (version < 3) db.exec(SCHEMA_V3);
+    db.exec(SCHEMA_V4);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

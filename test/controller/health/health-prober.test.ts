@@ -8,7 +8,7 @@ import { ControllerEvents, type ControllerEvent } from '../../../src/controller/
 import { createHealthProber, HEALTH_ECHO_ID, type HealthProberOptions } from '../../../src/controller/health-prober.js';
 import type { PacketInEvent, SwitchConnectionEvents } from '../../../src/controller/switch-connection.js';
 import { output, PORT, type Action } from '../../../src/flow/index.js';
-import { GATEWAY_MAC, type Endpoint, type Intent, type LoadBalancer } from '../../../src/model/index.js';
+import { GATEWAY_MAC, markBackendHealth, type Endpoint, type HealthMarkSource, type Intent, type LoadBalancer } from '../../../src/model/index.js';
 import { buildIcmpEchoReply, isMalformed, parseFrame } from '../../../src/net/index.js';
 
 const ip = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
@@ -33,17 +33,14 @@ function world(endpoints: Endpoint[], lbOver: Partial<LoadBalancer> = {}) {
     endpoints: new Map(endpoints.map((e) => [e.id, e])),
     loadBalancers: new Map([[lb.id, lb]]),
   };
-  const calls: { lbId: string; endpointId: string; healthy: boolean }[] = [];
+  const calls: { lbId: string; endpointId: string; healthy: boolean; by: HealthMarkSource }[] = [];
   const intent = {
     intent: () => state,
-    setBackendHealth(lbId: string, endpointId: string, healthy: boolean): LoadBalancer {
-      calls.push({ lbId, endpointId, healthy });
+    setBackendHealth(lbId: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): LoadBalancer {
+      calls.push({ lbId, endpointId, healthy, by });
       const cur = state.loadBalancers?.get(lbId);
       if (!cur) throw new Error('no lb');
-      const set = new Set(cur.unhealthy);
-      if (healthy) set.delete(endpointId);
-      else set.add(endpointId);
-      const after = { ...cur, unhealthy: [...set].sort() };
+      const after = markBackendHealth(cur, endpointId, healthy, by);
       state = { ...state, loadBalancers: new Map([[lbId, after]]) };
       return after;
     },
@@ -172,7 +169,7 @@ describe('health prober', () => {
     round(false); // judges the second unanswered probe
     expect(w.calls).toEqual([]);
     round(false); // judges the third
-    expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'a', healthy: false }]);
+    expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'a', healthy: false, by: 'probe' }]);
     expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthy).toEqual(['a']);
     expect(w.seen.filter((e) => e.type === 'backend.unhealthy')).toMatchObject([{ loadBalancerId: 'lb1', endpointId: 'a', misses: 3 }]);
     round(false);
@@ -181,7 +178,7 @@ describe('health prober', () => {
     round(true);
     expect(w.calls).toHaveLength(1);
     round(true);
-    expect(w.calls[1]).toEqual({ lbId: 'lb1', endpointId: 'a', healthy: true });
+    expect(w.calls[1]).toEqual({ lbId: 'lb1', endpointId: 'a', healthy: true, by: 'probe' });
     expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthy).toEqual([]);
     expect(w.seen.filter((e) => e.type === 'backend.healthy')).toMatchObject([{ loadBalancerId: 'lb1', endpointId: 'a', successes: 2 }]);
     expect(p.stats()).toMatchObject({ markedUnhealthy: 1, markedHealthy: 1 });
@@ -197,7 +194,7 @@ describe('health prober', () => {
     w.answer('a', { dpid: 102 });
     expect(p.stats().repliesMatched).toBe(0);
     w.fire();
-    expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'a', healthy: false }]);
+    expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'a', healthy: false, by: 'probe' }]);
     w.advance(600);
     w.answer('a');
     expect(p.stats()).toMatchObject({ repliesLate: 1, repliesMatched: 0 });
@@ -220,18 +217,36 @@ describe('health prober', () => {
     p.stop();
   });
 
-  it('leaves a REST mark alone but returns marks it finds at start', () => {
-    const w = world([ep('a', 101, 3, 1, 'fn'), ep('b', 102, 4, 2, 'fn')], { unhealthy: ['b'] });
+  it('leaves REST marks alone (made while it runs or found at start) and returns its own, also those found at start', () => {
+    // At start: b marked over REST, c by a prober before a restart (the stored intent says which).
+    const w = world([ep('a', 101, 3, 1, 'fn'), ep('b', 102, 4, 2, 'fn'), ep('c', 103, 5, 3, 'fn')], { unhealthy: ['b', 'c'], unhealthyByProbe: ['c'] });
     const p = w.prober();
     w.intent.setBackendHealth('lb1', 'a', false); // REST, while the prober runs
     w.calls.length = 0;
     for (let i = 0; i < 3; i++) {
       w.fire();
       w.advance(10);
-      w.answer('a');
-      w.answer('b');
+      for (const e of ['a', 'b', 'c']) w.answer(e);
     }
-    expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'b', healthy: true }]);
+    expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'c', healthy: true, by: 'probe' }]);
+    expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthy).toEqual(['a', 'b']);
+    expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthyByProbe).toBeUndefined();
+    p.stop();
+  });
+
+  it('a REST mark on a backend it took out makes the mark the operator\'s', () => {
+    const w = world([ep('a', 101, 3, 1, 'fn')]);
+    const p = w.prober();
+    for (let i = 0; i < 4; i++) w.fire(); // three misses (each judged at the next tick): out, by the prober
+    expect(w.intent.intent().loadBalancers?.get('lb1')).toMatchObject({ unhealthy: ['a'], unhealthyByProbe: ['a'] });
+    w.intent.setBackendHealth('lb1', 'a', false); // the operator drains it for good
+    w.calls.length = 0;
+    for (let i = 0; i < 3; i++) {
+      w.fire();
+      w.advance(10);
+      w.answer('a');
+    }
+    expect(w.calls).toEqual([]);
     expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthy).toEqual(['a']);
     p.stop();
   });

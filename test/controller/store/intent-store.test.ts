@@ -52,6 +52,36 @@ describe('intent store', () => {
     reopened.close();
   });
 
+  it('keeps who marked each unhealthy backend across a reopen; marks in a version 3 file become REST marks', () => {
+    const store = openIntentStore(tmp.file);
+    const svc = createIntentService({ seedTopology: TOPOLOGY }, { store });
+    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
+    const lb = svc.createLoadBalancer({ vpc: vpc.id, vip: '10.0.0.200', protocol: 'udp', port: 80, function: 'resize' });
+    svc.setBackendHealth(lb.id, 'ep-1', false, 'probe');
+    svc.setBackendHealth(lb.id, 'ep-2', false, 'rest');
+    expect(svc.getLoadBalancer(lb.id)).toMatchObject({ unhealthy: ['ep-1', 'ep-2'], unhealthyByProbe: ['ep-1'] });
+    const before = svc.getLoadBalancer(lb.id);
+    store.close();
+
+    const reopened = openIntentStore(tmp.file);
+    expect(createIntentService({}, { store: reopened }).getLoadBalancer(lb.id)).toEqual(before);
+    reopened.close();
+
+    // The same file as version 3 wrote it: no record of who marked what.
+    const db = new Database(tmp.file);
+    db.exec('ALTER TABLE load_balancers DROP COLUMN unhealthy_by_probe');
+    db.pragma('user_version = 3');
+    db.close();
+    const migrated = openIntentStore(tmp.file);
+    const after = createIntentService({}, { store: migrated }).getLoadBalancer(lb.id);
+    expect(after.unhealthy).toEqual(['ep-1', 'ep-2']);
+    expect(after.unhealthyByProbe).toBeUndefined();
+    migrated.close();
+    const check = new Database(tmp.file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    check.close();
+  });
+
   it('opens a data directory, creating it, with WAL journaling', () => {
     const store = openIntentStoreInDir(`${tmp.dir}/nested/data`);
     createIntentService({ seedTopology: TOPOLOGY }, { store });
