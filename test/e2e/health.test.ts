@@ -3,6 +3,8 @@
  * process stops, the controller's probes go unanswered and it leaves the pool (every connection lands
  * on the other two); a new process with the same MAC and IP on the same port answers again and it
  * returns. The controller runs with its default probing (every 1000 ms, 3 misses out, 2 answers in).
+ * Across a controller restart, an operator's drain (a REST mark) stays although the backend answers,
+ * and the prober's own mark is lifted when its backend answers again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
@@ -125,4 +127,28 @@ describe('health probes, end to end', () => {
     expect(after.get(dead.name)).toBeGreaterThan(CONNECTIONS / 10);
     expect([...after.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(CONNECTIONS * 0.99);
   }, 90_000);
+
+  it("across a controller restart, an operator's drain stays and the prober's own mark is lifted", async () => {
+    const [drained, , dead] = backends;
+    await send(`${lab.apiUrl}/v1/load-balancers/${lbId}/backends/${drained.id}/health`, { healthy: false }, 'PUT');
+    await lab.detachHost(dead.name);
+    await waitFor('the dead backend marked unhealthy', async () => ((await unhealthy()).includes(dead.id) ? true : undefined), 15_000, 100);
+    const lb = () => get<{ unhealthy: string[]; unhealthyByProbe: string[] }>(`${lab.apiUrl}/v1/load-balancers/${lbId}`);
+    expect(await lb()).toMatchObject({ unhealthy: [drained.id, dead.id].sort(), unhealthyByProbe: [dead.id] });
+
+    await lab.stopController();
+    await lab.startController();
+    await synced();
+    expect(await lb()).toMatchObject({ unhealthy: [drained.id, dead.id].sort(), unhealthyByProbe: [dead.id] });
+
+    dead.url = await lab.attachHost({ name: dead.name, mac: dead.mac, ip: `${dead.ip}/24`, gateway, switch: dead.leaf, port: dead.port });
+    await waitFor('the prober lifting its own mark', async () => ((await unhealthy()).includes(dead.id) ? undefined : true), 15_000, 100);
+    // Several more probe rounds: the drained backend answers every one and stays out.
+    await new Promise((r) => setTimeout(r, 3500));
+    expect(await lb()).toMatchObject({ unhealthy: [drained.id], unhealthyByProbe: [] });
+    await synced();
+    const got = await burst('d', backends);
+    expect(got.get(drained.name)).toBe(0);
+    expect([...got.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(CONNECTIONS * 0.99);
+  }, 120_000);
 });
