@@ -32,6 +32,7 @@
  * It is OVS's answer to the same problem (`emc-insert-inv-prob`: insert into the EMC rarely) taken
  * further: there the EMC is still probed on every packet.
  */
+import { OvercastError } from '../errors/index.js';
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, type Classifier, type ClassifierRule } from './classifier.js';
 import { CACHE_KEY_OFFSET, buildCacheFind, buildCacheRehash, type CacheFindFn } from './codegen.js';
@@ -131,6 +132,11 @@ export class CachedClassifier<T> implements Classifier<T> {
     readonly inner: Classifier<T>,
     entries = DEFAULT_CACHE_ENTRIES,
   ) {
+    // The cache keys on the bits its rules read, learnt as they are inserted through it: around a
+    // classifier that already holds rules it would key on nothing and answer every packet alike.
+    if (inner.size > 0) {
+      throw new OvercastError('OVC_ERR_CLASSIFIER_NOT_EMPTY', `a flow cache must wrap an empty classifier (${inner.name} holds ${inner.size} rules); insert through the cache`, 'inner');
+    }
     this.name = `${inner.name}+cache`;
     let n = 1;
     while (n < entries) n <<= 1;

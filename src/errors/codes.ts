@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   OVC_ERR_CLASSIFIER_BAD_ID: { status: 400, doc: 'a classifier rule id is not a non-negative safe integer' },
   OVC_ERR_CLASSIFIER_BAD_RULESET: { status: 400, doc: 'a ClassBench rule or trace line is malformed' },
   OVC_ERR_CLASSIFIER_UNKNOWN_ALGO: { status: 400, doc: 'no classifier algorithm by that name' },
+  OVC_ERR_CLASSIFIER_NOT_EMPTY: { status: 400, doc: 'a flow cache must wrap an empty classifier (rules go in through the cache)' },
   // api
   OVC_ERR_API_VALIDATION: { status: 400, doc: 'the request does not match its schema' },
   OVC_ERR_API_NOT_FOUND: { status: 404, doc: 'no such resource' },

@@ -28,6 +28,12 @@ describe('CachedClassifier', () => {
     expect(c.stats).toMatchObject({ hits: 2, misses: 2 });
   });
 
+  it('refuses to wrap a classifier that already holds rules (it would key on none of their bits)', () => {
+    const inner = new LinearClassifier<string>();
+    inner.insert(rule(1, 1, K.IN_PORT, 5));
+    expect(() => new CachedClassifier(inner, 64)).toThrow(expect.objectContaining({ code: 'OVC_ERR_CLASSIFIER_NOT_EMPTY', field: 'inner' }));
+  });
+
   it('shares one entry between packets that differ only in bits no rule reads', () => {
     const c = new CachedClassifier(new LinearClassifier<string>(), 64);
     c.insert(rule(1, 1, K.IP_DST, 0x0a000000, 0xff000000));
