@@ -74,3 +74,39 @@ export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, po
   hosts.push(h);
   return h;
 }
+
+/** A server-sent-event stream being read into `text` (every chunk so far, concatenated). */
+export interface EventStream {
+  readonly text: () => string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `GET /v1/events` and resolves once the controller has subscribed it: the route writes its
+ * preamble and subscribes in one synchronous step, so events emitted after this resolves are on the
+ * stream. (Sending traffic right after a bare fetch() raced the subscription: a CI run lost the
+ * activation event of a cold start that way.)
+ */
+export async function openEventStream(apiUrl: string, types: string): Promise<EventStream> {
+  const chunks: string[] = [];
+  const abort = new AbortController();
+  const res = await fetch(`${apiUrl}/v1/events?types=${encodeURIComponent(types)}`, { signal: abort.signal });
+  if (!res.ok || !res.body) throw new Error(`GET /v1/events: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      chunks.push(Buffer.from(value).toString());
+    }
+  })().catch(() => undefined);
+  const text = () => chunks.join('');
+  await waitFor('the event stream to open', async () => (text().includes(': overcast events') ? true : undefined), 10_000, 10);
+  return {
+    text,
+    async close() {
+      abort.abort();
+      await reading;
+    },
+  };
+}

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { get, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
+import { get, openEventStream, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
 const CONNECTIONS = 3000;
 const FIRST_PORT = 20_000;
@@ -178,24 +178,13 @@ describe('load balancer behind an elastic IP, end to end', () => {
     await post(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.1.9.10', protocol: 'udp', port: 9090, function: 'thumb', elasticIp: eip.id });
     await synced();
     const publicIp = parseIpv4(eip.publicIp);
-    const events: string[] = [];
-    const abort = new AbortController();
-    const stream = fetch(`${lab.apiUrl}/v1/events?types=function.*,packets.*`, { signal: abort.signal })
-      .then(async (res) => {
-        const reader = res.body!.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return;
-          events.push(Buffer.from(value).toString());
-        }
-      })
-      .catch(() => undefined);
+    const stream = await openEventStream(lab.apiUrl, 'function.*,packets.*');
     const dstMac = await outside.resolve(publicIp);
     for (let i = 0; i < 5; i++) {
       outside.sendFrame(buildUdpFrame({ srcMac: parseMac(OUTSIDE_MAC), dstMac, srcIp: parseIpv4(OUTSIDE_IP), dstIp: publicIp, srcPort: 30000, dstPort: 9090, payload: Buffer.from(`cold-${i}`) }));
     }
-    await waitFor('the activation request', async () => (events.join('').includes('function.activation-requested') ? true : undefined), 5000);
-    const requested = events.join('').split('\n').find((l) => l.startsWith('data:') && l.includes('activation-requested')) ?? '';
+    await waitFor('the activation request', async () => (stream.text().includes('function.activation-requested') ? true : undefined), 5000);
+    const requested = stream.text().split('\n').find((l) => l.startsWith('data:') && l.includes('activation-requested')) ?? '';
     expect(requested).toContain(`${vpc}/thumb`);
     expect(requested).toContain('10.1.9.10');
 
@@ -212,11 +201,10 @@ describe('load balancer behind an elastic IP, end to end', () => {
       expect(d.dstPort).toBe(9090);
       expect(d.checksumsOk).toBe(true);
     }
-    await waitFor('the release event', async () => (events.join('').includes('packets.released') ? true : undefined), 5000);
-    const released = events.join('').split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
+    await waitFor('the release event', async () => (stream.text().includes('packets.released') ? true : undefined), 5000);
+    const released = stream.text().split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
     console.log(`cold start via the public IP: first held packet at the instance ${arrivedAfterMs.toFixed(1)} ms after the registration request; ${released}`);
-    abort.abort();
-    await stream;
+    await stream.close();
 
     // Warm now: a new packet to the public address goes straight to the instance.
     thumb.received.length = 0;

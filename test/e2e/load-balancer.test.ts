@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { get, post, received, waitFor } from './lab-client.js';
+import { get, openEventStream, post, received, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 10_000;
 
@@ -117,18 +117,9 @@ describe('load balancer over a function, end to end', () => {
   it("a cold function's first packets wait at the controller and arrive, in order, once an instance registers", async () => {
     await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.10', protocol: 'udp', port: 9090, function: 'thumbnail' });
     await synced();
-    const events: string[] = [];
-    const abort = new AbortController();
-    const stream = fetch(`${lab.apiUrl}/v1/events?types=function.*,packets.*`, { signal: abort.signal }).then(async (res) => {
-      const reader = res.body!.getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        events.push(Buffer.from(value).toString());
-      }
-    }).catch(() => undefined);
+    const stream = await openEventStream(lab.apiUrl, 'function.*,packets.*');
     for (let i = 0; i < 5; i++) await post(`${clientUrl}/udp`, { dst: '10.0.9.10', srcPort: 30000, dstPort: 9090, payload: `cold-${i}` });
-    await waitFor('the activation request', async () => (events.join('').includes('function.activation-requested') ? true : undefined), 5000);
+    await waitFor('the activation request', async () => (stream.text().includes('function.activation-requested') ? true : undefined), 5000);
 
     const mac = '02:cc:00:00:00:01';
     const url = await lab.attachHost({ name: 'thumb0', mac, ip: '10.0.1.200/24', switch: 'leaf4', port: 4 });
@@ -139,10 +130,9 @@ describe('load balancer over a function, end to end', () => {
       return list.received.length >= 5 ? list.received : undefined;
     }, 10_000);
     expect(got.map((d) => Buffer.from(d.payloadHex, 'hex').toString())).toEqual(['cold-0', 'cold-1', 'cold-2', 'cold-3', 'cold-4']);
-    await waitFor('the release event', async () => (events.join('').includes('packets.released') ? true : undefined), 5000);
-    const released = events.join('').split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
+    await waitFor('the release event', async () => (stream.text().includes('packets.released') ? true : undefined), 5000);
+    const released = stream.text().split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
     console.log(`release: ${released}`);
-    abort.abort();
-    await stream;
+    await stream.close();
   }, 60_000);
 });
