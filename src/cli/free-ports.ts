@@ -19,6 +19,24 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** `count` distinct free 127.0.0.1 TCP ports (all held open until every one is known, so none repeats). */
+export async function freeTcpPorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const srv = net.createServer();
+          srv.once('error', reject);
+          srv.listen(0, '127.0.0.1', () => resolve(srv));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
 export async function freeTcpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();

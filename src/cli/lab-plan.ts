@@ -31,7 +31,7 @@ export interface HostPlan {
   ip: string;
   bind: UdpAddress;
   peer: UdpAddress;
-  /** The host's control API (HTTP): ping, send UDP, read what it received. */
+  /** The host's control API (HTTP, so a TCP port): ping, send UDP, read what it received. */
   control: UdpAddress;
 }
 
@@ -43,8 +43,11 @@ export interface LabPlan {
 }
 
 export type LabLayout =
-  /** `udpPorts`: a pool of free 127.0.0.1 ports, at least labPortCount(topology) of them. */
-  | { kind: 'loopback'; udpPorts: number[]; apiPort: number; nativePort: number }
+  /**
+   * `udpPorts`: free 127.0.0.1 UDP ports, at least labPortCount(topology); `tcpPorts`: free TCP ports
+   * for the hosts' HTTP control APIs, one per host (a port free in UDP may be taken in TCP).
+   */
+  | { kind: 'loopback'; udpPorts: number[]; tcpPorts: number[]; apiPort: number; nativePort: number }
   | { kind: 'compose'; apiPort: number; nativePort: number };
 
 /** In containers every service has its own address, so ports can be fixed numbers. */
@@ -54,13 +57,15 @@ const COMPOSE_HOST_CONTROL_PORT = 9000;
 
 export function planLab(topology: Topology, layout: LabLayout): LabPlan {
   const loopback = layout.kind === 'loopback';
-  const pool = layout.kind === 'loopback' ? [...layout.udpPorts] : [];
-  const alloc = (service: string, fixedPort: number): UdpAddress => {
+  const udpPool = layout.kind === 'loopback' ? [...layout.udpPorts] : [];
+  const tcpPool = layout.kind === 'loopback' ? [...layout.tcpPorts] : [];
+  const take = (pool: number[], what: string, service: string, fixedPort: number): UdpAddress => {
     if (!loopback) return { host: service, port: fixedPort };
     const port = pool.shift();
-    if (port === undefined) throw new Error('lab plan: the UDP port pool is too small');
+    if (port === undefined) throw new Error(`lab plan: the ${what} port pool is too small`);
     return { host: '127.0.0.1', port };
   };
+  const alloc = (service: string, fixedPort: number) => take(udpPool, 'UDP', service, fixedPort);
 
   const portAddr = new Map<string, UdpAddress>();
   const switches: SwitchPlan[] = topology.switches.map((s) => ({
@@ -75,7 +80,7 @@ export function planLab(topology: Topology, layout: LabLayout): LabPlan {
   const peerOf = new Map<string, UdpAddress>();
   const hosts: HostPlan[] = topology.hosts.map((h) => {
     const bind = alloc(h.name, COMPOSE_HOST_DATA_PORT);
-    const control = alloc(h.name, COMPOSE_HOST_CONTROL_PORT);
+    const control = take(tcpPool, 'TCP', h.name, COMPOSE_HOST_CONTROL_PORT);
     const attachKey = `${h.attach.switch}:${h.attach.port}`;
     const peer = portAddr.get(attachKey);
     if (!peer) throw new Error(`host ${h.name} attaches to unknown port ${attachKey}`);
@@ -110,9 +115,9 @@ export function planLab(topology: Topology, layout: LabLayout): LabPlan {
   };
 }
 
-/** How many UDP ports a loopback lab needs: one per switch port, two per host (data and control). */
+/** How many UDP ports a loopback lab needs: one per switch port, one per host (its data port). */
 export function labPortCount(topology: Topology): number {
-  return topology.switches.reduce((n, s) => n + s.ports.length, 0) + 2 * topology.hosts.length;
+  return topology.switches.reduce((n, s) => n + s.ports.length, 0) + topology.hosts.length;
 }
 
 export function formatUdp(a: UdpAddress): string {

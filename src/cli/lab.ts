@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTopology, type Topology } from '../model/index.js';
-import { freeTcpPort, freeUdpPorts } from './free-ports.js';
+import { freeTcpPort, freeTcpPorts, freeUdpPorts } from './free-ports.js';
 import { hostRelaysFromPlan, startOvsLab, type OvsLab } from './lab-ovs.js';
 import { labPortCount, planLab, switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
 
@@ -106,6 +106,33 @@ async function stopProcess(m: Managed): Promise<void> {
   });
 }
 
+/**
+ * Starts a test host and waits for its control API; resolves with the control port it listens on. The
+ * port was probed free in TCP, but another process may take it before the host listens (in CI, an
+ * ephemeral port of a test's fetch did): the host then exits at once (exit 1, "cannot listen") and is
+ * started again on a fresh port, up to 3 times.
+ */
+async function startHostProcess(m: Managed, argsFor: (controlPort: number) => string[], firstPort: number, runDir: string): Promise<number> {
+  const deadline = Date.now() + 20_000;
+  let controlPort = firstPort;
+  for (let attempt = 1; ; attempt++) {
+    m.args = argsFor(controlPort);
+    const child = spawnOvercast(m, runDir);
+    for (;;) {
+      try {
+        await getJson(`http://127.0.0.1:${controlPort}/info`);
+        return controlPort;
+      } catch (e) {
+        const exited = child.exitCode !== null || child.signalCode !== null;
+        if (exited && attempt < 3) break;
+        if (exited || Date.now() > deadline) throw new Error(`host ${m.name} did not come up (attempt ${attempt}; log in ${runDir}/${m.name}.log): ${String(e)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    controlPort = await freeTcpPort();
+  }
+}
+
 async function getJson(url: string): Promise<unknown> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
@@ -122,9 +149,14 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   const useOvs = o.switches === 'ovs';
   let ovsLab: OvsLab | undefined;
   const dataDir = o.dataDir ?? path.join(runDir, 'data');
-  const plan = planLab(topology, { kind: 'loopback', udpPorts: await freeUdpPorts(labPortCount(topology)), apiPort, nativePort });
+  const plan: LabPlan = planLab(topology, {
+    kind: 'loopback',
+    udpPorts: await freeUdpPorts(labPortCount(topology)),
+    tcpPorts: await freeTcpPorts(topology.hosts.length),
+    apiPort,
+    nativePort,
+  });
   const planFile = path.join(runDir, 'plan.json');
-  fs.writeFileSync(planFile, JSON.stringify(plan, null, 2));
   const logLevel = ['--log-level', o.logLevel ?? 'info'];
   const controllerUrl = `tcp://${plan.controller.host}:${nativePort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -142,10 +174,9 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       },
     ]),
   );
-  const hosts: Managed[] = plan.hosts.map((h) => ({
-    name: h.name,
-    args: ['host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, '--port', `${formatUdp(h.bind)}@${formatUdp(h.peer)}`, '--control', `http://${h.control.host}:${h.control.port}`, ...logLevel],
-  }));
+  const hostArgs = (h: LabPlan['hosts'][number]) => (controlPort: number) =>
+    ['host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, '--port', `${formatUdp(h.bind)}@${formatUdp(h.peer)}`, '--control', `http://${h.control.host}:${controlPort}`, ...logLevel];
+  const hosts: Managed[] = plan.hosts.map((h) => ({ name: h.name, args: hostArgs(h)(h.control.port) }));
 
   const attached = new Map<string, { managed: Managed; url: string }>();
   /** The host-side UDP port used on each switch port (`switch:port`) by attachHost. */
@@ -180,12 +211,20 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   };
 
   try {
+    // Hosts first: the plan is final (a host may have moved to another control port) before the
+    // controller reads it. A host's frames before its switch is up are lost like any early UDP.
+    await Promise.all(
+      plan.hosts.map(async (h, i) => {
+        h.control = { ...h.control, port: await startHostProcess(hosts[i], hostArgs(h), h.control.port, runDir) };
+      }),
+    );
+    fs.writeFileSync(planFile, JSON.stringify(plan, null, 2));
     spawnOvercast(controller, runDir);
     if (useOvs) {
       ovsLab = await startOvsLab({ topology, controller: `tcp:127.0.0.1:${openflowPort}`, hostRelays: hostRelaysFromPlan(plan), controllerMaxBackoffMs: 1000 });
       switches.clear();
     }
-    for (const m of [...switches.values(), ...hosts]) spawnOvercast(m, runDir);
+    for (const m of switches.values()) spawnOvercast(m, runDir);
     await waitReady();
   } catch (e) {
     await stop();
@@ -219,33 +258,18 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       const portKey = `${spec.switch}:${spec.port}`;
       const dataPort = dataPorts.get(portKey) ?? freshData;
       dataPorts.set(portKey, dataPort);
-      const deadline = Date.now() + 20_000;
-      // The control API is HTTP, so its port is probed in TCP's space; between the probe and the host's
-      // listen another process may take it (measured in CI: a fetch's ephemeral port), and then the host
-      // exits at once and is started again on a fresh port.
-      for (let attempt = 1; ; attempt++) {
-        const controlPort = await freeTcpPort();
-        const managed: Managed = {
-          name: spec.name,
-          args: ['host', '--name', spec.name, '--mac', spec.mac, '--ip', spec.ip, ...(spec.gateway ? ['--gateway', spec.gateway] : []),
-            '--port', `${formatUdp({ host: '127.0.0.1', port: dataPort })}@${formatUdp(port.bind)}`,
-            '--control', `http://127.0.0.1:${controlPort}`, ...logLevel],
-        };
-        const url = `http://127.0.0.1:${controlPort}`;
-        attached.set(spec.name, { managed, url });
-        const child = spawnOvercast(managed, runDir);
-        for (;;) {
-          try {
-            await getJson(`${url}/info`);
-            return url;
-          } catch (e) {
-            const exited = child.exitCode !== null || child.signalCode !== null;
-            if (exited && attempt < 3) break;
-            if (exited || Date.now() > deadline) throw new Error(`host ${spec.name} did not come up (attempt ${attempt}; log in ${runDir}/${spec.name}.log): ${String(e)}`);
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        }
-      }
+      const managed: Managed = { name: spec.name, args: [] };
+      const argsFor = (controlPort: number) => [
+        'host', '--name', spec.name, '--mac', spec.mac, '--ip', spec.ip, ...(spec.gateway ? ['--gateway', spec.gateway] : []),
+        '--port', `${formatUdp({ host: '127.0.0.1', port: dataPort })}@${formatUdp(port.bind)}`,
+        '--control', `http://127.0.0.1:${controlPort}`, ...logLevel,
+      ];
+      // Registered before it answers, so a stop in between still stops it.
+      attached.set(spec.name, { managed, url: '' });
+      const controlPort = await startHostProcess(managed, argsFor, await freeTcpPort(), runDir);
+      const url = `http://127.0.0.1:${controlPort}`;
+      attached.set(spec.name, { managed, url });
+      return url;
     },
     async detachHost(name) {
       const a = attached.get(name);
