@@ -56,9 +56,10 @@ export const INITIAL_CACHE_ENTRIES = 1 << 12;
  * The most entries a cache grows to: 64K (2 MB of records for a 5-field key). ClassBench traces at 10k
  * rules hold 44K-101K distinct headers and reuse half of them only after 30K-150K other packets; OVS's
  * 8K EMC would catch little more than the back-to-back half (its 1M-entry signature cache, SMC, plays
- * the role of the rest). Measured on an idle machine (acl1 / fw1 / ipc1 10k, M lookups/s): 64K entries
- * 25.3 / 22.9 / 11.1 at 78-92% hits, 256K 27.9 / 11.4 / 8.8 at 86-96%: past a few MB a hit is a trip
- * to memory and no longer much cheaper than the classifier. Growth is on demand, so small tables never
+ * the role of the rest). Measured on an idle machine (acl1 / fw1 / ipc1 10k, M lookups/s, medians of
+ * three `bench/classifier.ts --cache-entries N` runs): 64K entries 19.6 / 23.9 / 13.9 at 78-92% hits,
+ * 256K 23.8 / 18.0 / 11.5 at 86-96%, with 4x the memory: past a few MB a hit is a trip to memory and
+ * no longer much cheaper than the classifier. Growth is on demand, so small tables never
  * pay for this.
  */
 export const DEFAULT_CACHE_ENTRIES = 1 << 16;

@@ -2,48 +2,41 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 
-export async function freeUdpPorts(count: number): Promise<number[]> {
-  const sockets = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<dgram.Socket>((resolve, reject) => {
-          const s = dgram.createSocket('udp4');
-          s.once('error', reject);
-          s.bind(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = sockets.map((s) => s.address().port);
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
+interface Held {
+  port: number;
+  close(): Promise<void>;
 }
 
-/** `count` distinct free 127.0.0.1 TCP ports (all held open until every one is known, so none repeats). */
-export async function freeTcpPorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<net.Server>((resolve, reject) => {
-          const srv = net.createServer();
-          srv.once('error', reject);
-          srv.listen(0, '127.0.0.1', () => resolve(srv));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
+/** Binds `count` sockets at once and closes them only when every port is known, so none repeats. */
+async function holdFreePorts(count: number, bind: () => Promise<Held>): Promise<number[]> {
+  const held = await Promise.all(Array.from({ length: count }, bind));
+  await Promise.all(held.map((h) => h.close()));
+  return held.map((h) => h.port);
+}
+
+const bindUdp = () =>
+  new Promise<Held>((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, '127.0.0.1', () => resolve({ port: s.address().port, close: () => new Promise<void>((r) => s.close(() => r())) }));
+  });
+
+const bindTcp = () =>
+  new Promise<Held>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => resolve({ port: (srv.address() as net.AddressInfo).port, close: () => new Promise<void>((r) => srv.close(() => r())) }));
+  });
+
+export function freeUdpPorts(count: number): Promise<number[]> {
+  return holdFreePorts(count, bindUdp);
+}
+
+/** Free TCP ports: for anything listening over HTTP or TCP (a port free in UDP may be taken in TCP). */
+export function freeTcpPorts(count: number): Promise<number[]> {
+  return holdFreePorts(count, bindTcp);
 }
 
 export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+  return (await freeTcpPorts(1))[0];
 }

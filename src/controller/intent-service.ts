@@ -7,6 +7,7 @@
  * Addresses come in as text (`10.0.0.0/24`, `02:00:00:00:00:01`) exactly as the API receives them;
  * errors name the API field (`body.cidr`, `params.id`) so the REST layer passes them through unchanged.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import { OvercastError, isOvercastError, type ErrorCode, type ProblemDetail } from '../errors/index.js';
 import {
@@ -604,7 +605,8 @@ export class IntentService {
 
   /** Stores, applies and announces a load balancer's new state (nothing when nothing changed). */
   private replaceLoadBalancer(before: LoadBalancer, after: LoadBalancer): LoadBalancer {
-    if (JSON.stringify(after) === JSON.stringify(before)) return before;
+    // Deep equality, not JSON text: the same state built in another key order is no change.
+    if (isDeepStrictEqual(after, before)) return before;
     this.store.transaction((w) => w.putLoadBalancer(after));
     this.state.putLoadBalancer(after);
     this.emit([{ kind: 'loadBalancer', op: 'update', before, after }]);

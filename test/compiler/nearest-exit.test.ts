@@ -47,6 +47,15 @@ function inbound(c: IncrementalCompiler, t: Topology, gatewayDpid: number, gatew
   return s.send(gatewayDpid, GW_PORT, frame).map((d) => d.to);
 }
 
+/** Sets leaf1's spine links down (or up again) in the compiler; returns the topology it now has. */
+function setLeaf1Uplinks(c: IncrementalCompiler, t: Topology, up: boolean): Topology {
+  for (const link of LEAF1_UPLINKS) {
+    c.apply({ kind: 'link', op: up ? 'up' : 'down', link });
+    t = setLinkUp(t, link, up);
+  }
+  return t;
+}
+
 const sortedTables = (t: ReadonlyMap<number, readonly FlowEntry[]>) =>
   [...t].map(([d, fs]) => [d, fs.map((f) => `${flowKey(f)} ${JSON.stringify(f)}`).sort()] as const).sort((a, b) => a[0] - b[0]);
 
@@ -74,20 +83,13 @@ describe('elastic IP with two gateways', () => {
   it('leaves by the other gateway while links down cut the nearest off, and comes back; incremental = full', () => {
     const intent = intentFor(onLeaf3.id);
     const c = createIncrementalCompiler(topology, intent);
-    let t = topology;
-    for (const link of LEAF1_UPLINKS) {
-      c.apply({ kind: 'link', op: 'down', link });
-      t = setLinkUp(t, link, false);
-    }
+    let t = setLeaf1Uplinks(c, topology, false);
     expect(sortedTables(c.tables())).toEqual(sortedTables(fullCompile(t, intent)));
     expect(outbound(c, t, onLeaf3)).toMatchObject({ via: 'gateway:gw2', ethSrc: GW2_MAC });
     // Inbound: gw2 still reaches e3; gw1, cut off, has no way in.
     expect(inbound(c, t, GW2_DPID, GW2_MAC)).toEqual(['endpoint:e3']);
     expect(inbound(c, t, GW_DPID, GW_MAC)).toEqual([]);
-    for (const link of LEAF1_UPLINKS) {
-      c.apply({ kind: 'link', op: 'up', link });
-      t = setLinkUp(t, link, true);
-    }
+    t = setLeaf1Uplinks(c, t, true);
     expect(sortedTables(c.tables())).toEqual(sortedTables(fullCompile(t, intent)));
     expect(outbound(c, t, onLeaf3)).toMatchObject({ via: 'gateway:gw1', ethSrc: GW_MAC });
   });
@@ -108,11 +110,7 @@ describe('load balancer behind an elastic IP with two gateways', () => {
 
   it('with gw1 cut off, every reachable backend replies through gw2; incremental = full', () => {
     const c = createIncrementalCompiler(topology, intent);
-    let t = topology;
-    for (const link of LEAF1_UPLINKS) {
-      c.apply({ kind: 'link', op: 'down', link });
-      t = setLinkUp(t, link, false);
-    }
+    const t = setLeaf1Uplinks(c, topology, false);
     expect(sortedTables(c.tables())).toEqual(sortedTables(fullCompile(t, intent)));
     expect(outbound(c, t, onLeaf3).via).toBe('gateway:gw2');
     expect(outbound(c, t, onLeaf4).via).toBe('gateway:gw2');

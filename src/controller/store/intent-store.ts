@@ -294,7 +294,6 @@ class SqliteIntentStore implements IntentStore {
           unhealthy: JSON.parse(r.unhealthy) as string[],
         };
         const placed = r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id };
-        // Key order as markBackendHealth leaves it (the service compares states by their JSON).
         loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
       }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
