@@ -133,24 +133,10 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
   return new Function(...names, `return function fusedLookup(key, rec, f64) {\n${body}};`)(...tables) as FusedLookupFn;
 }
 
-/**
- * find(tab, generation, key, last) for the flow cache: the record offset of key's entry when it holds
- * key under the current generation (a hit), else the bitwise NOT of the offset to fill (a miss).
- * Records are [generation, answer index, answer id, masked words...] of `stride` words, `capMask + 1` of them.
- *
- * `last` is the entry the previous lookup used: it is compared before anything is hashed, because
- * packets come in trains (half of every ClassBench trace repeats the previous header; bursts of one
- * flow do the same on a real port), and a compare of a few words in a record already in L1 is several
- * times cheaper than the hash.
- *
- * The hash itself is not the tuples' chained mix: each word is folded and multiplied by its own odd
- * constant and the products summed, so the multiplies run in parallel instead of one after the other,
- * then one final mix; collisions only cost hit rate, since a hit compares every word.
- */
 /** Words of a cache record before the masked key: generation, answer index, answer id. */
 export const CACHE_KEY_OFFSET = 3;
 
-export type CacheFindFn = (tab: Int32Array, generation: number, key: Uint32Array, last: number) => number;
+export type CacheFindFn = (tab: Int32Array, generation: number, key: Uint32Array, last: number, capMask: number) => number;
 
 const CACHE_MULS = [0x9e3779b1, 0x85ebca6b, 0xc2b2ae35, 0x27d4eb2f, 0x165667b1, 0xd3a2646c | 1, 0xfd7046c5, 0xb55a4f09];
 
@@ -170,17 +156,72 @@ export function buildCacheRehash(n: number): CacheRehashFn {
   return new Function('tab', 'o', `${src}${cacheHashSource(n)}return h;\n`) as CacheRehashFn;
 }
 
-export function buildCacheFind(slots: ArrayLike<number>, masks: ArrayLike<number>, stride: number, capMask: number): CacheFindFn {
+/** The find functions built so far, by source (see buildCacheFind: one closure per layout). */
+const cacheFinds = new Map<string, CacheFindFn>();
+
+/**
+ * find(tab, generation, key, last, capMask) for the flow cache: the record offset of key's entry when it
+ * holds key under the current generation (a hit), else the bitwise NOT of the offset to fill (a miss).
+ * Records are [generation, answer index, answer id, masked words...] of `stride` words, `capMask + 1` of them.
+ *
+ * One closure per layout, shared by every cache with that layout, and the capacity an argument rather
+ * than a constant: V8 inlines a call only while its call site has seen one target (or closures of one
+ * function literal). When growing the cache built a new closure, the cache's lookup call site saw three
+ * targets within a few hundred thousand packets and stayed an out-of-line call for the process's life
+ * (`--trace-turbo-inlining` listed no candidate for it). The functions are kept by source for the
+ * process's life: there are as many as distinct layouts (sets of slots and masks), a handful.
+ *
+ * `last` is the entry the previous lookup used: it is compared before anything is hashed, because
+ * packets come in trains (half of every ClassBench trace repeats the previous header; bursts of one
+ * flow do the same on a real port), and a compare of a few words in a record already in L1 is several
+ * times cheaper than the hash.
+ *
+ * The hash itself is not the tuples' chained mix: each word is folded and multiplied by its own odd
+ * constant and the products summed, so the multiplies run in parallel instead of one after the other,
+ * then one final mix; collisions only cost hit rate, since a hit compares every word.
+ */
+export function buildCacheFind(slots: ArrayLike<number>, masks: ArrayLike<number>, stride: number): CacheFindFn {
   const words: string[] = [];
   for (let i = 0; i < slots.length; i++) {
     const m = masks[i] | 0;
     words.push(m === -1 ? `(key[${int(slots[i])}] | 0)` : `(key[${int(slots[i])}] & ${int(m)})`);
   }
   const same = (o: string) => [`tab[${o}] === generation`, ...words.map((w, i) => `tab[${o} + ${int(CACHE_KEY_OFFSET + i)}] === w${i}`)].join(' && ');
+  // The compare is written once, in a loop of at most two turns (the previous entry, then the hashed
+  // one): written out twice, the ClassBench layout (5 words) made 480 bytes of bytecode, past V8's
+  // inlining limit (460).
   let src = words.map((w, i) => `const w${i} = ${w};\n`).join('');
-  src += `if (${same('last')}) return last;\n`;
+  src += `let o = last, hashed = false;\n`;
+  src += `for (;;) {\n`;
+  src += `if (${same('o')}) return o;\n`;
+  src += `if (hashed) return ~o;\n`;
   src += cacheHashSource(words.length);
-  src += `const o = (h & ${int(capMask)}) * ${int(stride)};\n`;
-  src += `return ${same('o')} ? o : ~o;\n`;
-  return new Function('tab', 'generation', 'key', 'last', src) as CacheFindFn;
+  src += `o = (h & capMask) * ${int(stride)};\n`;
+  src += `hashed = true;\n`;
+  src += `}\n`;
+  let find = cacheFinds.get(src);
+  if (find === undefined) {
+    find = new Function('tab', 'generation', 'key', 'last', 'capMask', src) as CacheFindFn;
+    cacheFinds.set(src, find);
+  }
+  return find;
+}
+
+/** fill(tab, o, key): store key's masked words in the record at o (the cache's miss path; one closure per layout). */
+export type CacheFillFn = (tab: Int32Array, o: number, key: Uint32Array) => void;
+
+const cacheFills = new Map<string, CacheFillFn>();
+
+export function buildCacheFill(slots: ArrayLike<number>, masks: ArrayLike<number>): CacheFillFn {
+  let src = '';
+  for (let i = 0; i < slots.length; i++) {
+    const m = masks[i] | 0;
+    src += `tab[o + ${int(CACHE_KEY_OFFSET + i)}] = ${m === -1 ? `key[${int(slots[i])}]` : `key[${int(slots[i])}] & ${int(m)}`};\n`;
+  }
+  let fill = cacheFills.get(src);
+  if (fill === undefined) {
+    fill = new Function('tab', 'o', 'key', src) as CacheFillFn;
+    cacheFills.set(src, fill);
+  }
+  return fill;
 }

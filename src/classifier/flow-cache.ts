@@ -35,7 +35,7 @@
 import { OvercastError } from '../errors/index.js';
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, type Classifier, type ClassifierRule } from './classifier.js';
-import { CACHE_KEY_OFFSET, buildCacheFind, buildCacheRehash, type CacheFindFn } from './codegen.js';
+import { CACHE_KEY_OFFSET, buildCacheFill, buildCacheFind, buildCacheRehash, type CacheFillFn, type CacheFindFn } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 
 export interface FlowCacheStats {
@@ -93,7 +93,13 @@ function isIndexed<T>(c: Classifier<T>): c is Classifier<T> & IndexedClassifier<
 
 export class CachedClassifier<T> implements Classifier<T> {
   readonly name: string;
-  readonly stats: FlowCacheStats = { hits: 0, misses: 0, invalidations: 0, grows: 0, bypassed: 0 };
+  // The counters are plain fields, not an object's: the hit path then writes one field of `this`
+  // (already in a register) instead of loading another object first. `stats` gathers them.
+  private hits = 0;
+  private misses = 0;
+  private invalidations = 0;
+  private grows = 0;
+  private bypassed = 0;
   /** The most entries the cache may grow to. */
   readonly maxEntries: number;
   private entries: number;
@@ -115,6 +121,7 @@ export class CachedClassifier<T> implements Classifier<T> {
   /** Live entries replaced by a miss since the last grow: the signal that the flows do not fit. */
   private evictions = 0;
   private find: CacheFindFn = () => -1;
+  private fill: CacheFillFn = () => undefined;
   private readonly indexed: IndexedClassifier<T> | undefined;
   /** The entry the previous lookup used (see buildCacheFind). */
   private last = 0;
@@ -145,6 +152,15 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.entries = Math.min(n, INITIAL_CACHE_ENTRIES);
     this.indexed = isIndexed(inner) ? inner : undefined;
     this.rebuildLayout();
+    // Stored a second time on purpose: V8 treats a field written only once as a constant and compiles
+    // it into the lookup, whose optimized code then dies at the first later write (the first forget()
+    // or bypass). A second store here makes the field an ordinary one before any lookup is compiled.
+    this.bypassLeft = 0;
+  }
+
+  /** The counters, as of now (a new object each call). */
+  get stats(): FlowCacheStats {
+    return { hits: this.hits, misses: this.misses, invalidations: this.invalidations, grows: this.grows, bypassed: this.bypassed };
   }
 
   get size(): number {
@@ -186,7 +202,7 @@ export class CachedClassifier<T> implements Classifier<T> {
 
   /** Drop every cached answer (O(1), except a full clear once every 2^31 changes). */
   invalidate(): void {
-    this.stats.invalidations++;
+    this.invalidations++;
     if (this.generation === 0x7fffffff) {
       this.table.fill(0);
       this.generation = 0;
@@ -211,12 +227,12 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.missesSinceCold = 0;
     this.windowMisses = 0;
     this.windowRepeatHits = 0;
-    this.windowHitsBefore = this.stats.hits;
+    this.windowHitsBefore = this.hits;
   }
 
   lookup(key: Uint32Array): ClassifierRule<T> | undefined {
     if (this.bypassLeft > 0) return this.bypassRule(key);
-    const o = this.find(this.table, this.generation, key, this.last);
+    const o = this.find(this.table, this.generation, key, this.last, this.entries - 1);
     const ix = this.indexed;
     if (o >= 0) {
       this.hit(o);
@@ -227,15 +243,23 @@ export class CachedClassifier<T> implements Classifier<T> {
 
   lookupId(key: Uint32Array): number {
     if (this.bypassLeft > 0) return this.bypassId(key);
-    const o = this.find(this.table, this.generation, key, this.last);
+    const tab = this.table;
+    const o = this.find(tab, this.generation, key, this.last, this.entries - 1);
+    if (o < 0) return this.missId(key, ~o);
+    this.hit(o);
+    const id = tab[o + 2];
+    return id !== ID_ELSEWHERE ? id : this.idElsewhere(o);
+  }
+
+  private idElsewhere(o: number): number {
     const ix = this.indexed;
-    if (o >= 0) {
-      this.hit(o);
-      const id = this.table[o + 2];
-      if (id !== ID_ELSEWHERE) return id;
-      return ix !== undefined ? ix.idAt(this.table[o + 1]) : (this.answers[o >> this.shift]?.id ?? NO_MATCH);
-    }
-    return ix !== undefined ? ix.idAt(this.missIndex(ix, key, ~o)) : (this.missRule(key, ~o)?.id ?? NO_MATCH);
+    return ix !== undefined ? ix.idAt(this.table[o + 1]) : (this.answers[o >> this.shift]?.id ?? NO_MATCH);
+  }
+
+  /** lookupId's miss: one call out of the hit path, whatever the inner classifier. */
+  private missId(key: Uint32Array, o: number): number {
+    const ix = this.indexed;
+    return ix !== undefined ? ix.idAt(this.missIndex(ix, key, o)) : (this.missRule(key, o)?.id ?? NO_MATCH);
   }
 
   /** Whether the cache is standing aside now (see the module comment). */
@@ -244,7 +268,7 @@ export class CachedClassifier<T> implements Classifier<T> {
   }
 
   private hit(o: number): void {
-    this.stats.hits++;
+    this.hits++;
     if (o === this.last) this.windowRepeatHits++;
     else this.last = o;
   }
@@ -253,21 +277,21 @@ export class CachedClassifier<T> implements Classifier<T> {
 
   private bypassId(key: Uint32Array): number {
     this.bypassLeft--;
-    this.stats.bypassed++;
+    this.bypassed++;
     return this.inner.lookupId(key);
   }
 
   private bypassRule(key: Uint32Array): ClassifierRule<T> | undefined {
     this.bypassLeft--;
-    this.stats.bypassed++;
+    this.bypassed++;
     return this.inner.lookup(key);
   }
 
   /** Count a miss; every BYPASS_WINDOW_MISSES of them, judge whether the cache pays for itself. */
   private countMiss(): void {
-    this.stats.misses++;
+    this.misses++;
     if (++this.windowMisses < BYPASS_WINDOW_MISSES) return;
-    const farHits = this.stats.hits - this.windowHitsBefore - this.windowRepeatHits;
+    const farHits = this.hits - this.windowHitsBefore - this.windowRepeatHits;
     // Only a warm cache that may not grow any more is judged: growing is the first answer to misses.
     if (this.entries === this.maxEntries && this.missesSinceCold >= this.entries) {
       if (farHits < BYPASS_BELOW * (farHits + this.windowMisses)) {
@@ -280,7 +304,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.missesSinceCold += this.windowMisses;
     this.windowMisses = 0;
     this.windowRepeatHits = 0;
-    this.windowHitsBefore = this.stats.hits;
+    this.windowHitsBefore = this.hits;
   }
 
   /** A miss with an indexed inner classifier: its answer as a rule index, remembered in the entry. */
@@ -312,9 +336,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     const id = this.indexed !== undefined ? this.indexed.idAt(idx) : (rule?.id ?? NO_MATCH);
     tab[o + 2] = id <= 0x7fffffff ? id : ID_ELSEWHERE;
     this.last = o;
-    const slots = this.usedSlots;
-    const masks = this.usedMasks;
-    for (let i = 0; i < slots.length; i++) tab[o + CACHE_KEY_OFFSET + i] = key[slots[i]] & masks[i];
+    this.fill(tab, o, key);
     if (this.indexed === undefined) this.answers[o >> this.shift] = rule;
   }
 
@@ -324,7 +346,7 @@ export class CachedClassifier<T> implements Classifier<T> {
     const oldAnswers = this.answers;
     const stride = this.stride;
     this.entries = Math.min(this.maxEntries, this.entries * 4);
-    this.stats.grows++;
+    this.grows++;
     this.startCold();
     this.rebuildLayout();
     const rehash = buildCacheRehash(this.usedSlots.length);
@@ -357,7 +379,8 @@ export class CachedClassifier<T> implements Classifier<T> {
     this.answers = this.indexed !== undefined ? [] : new Array<ClassifierRule<T> | undefined>(this.entries).fill(undefined);
     this.evictions = 0;
     this.last = 0;
-    this.find = buildCacheFind(this.usedSlots, this.usedMasks, this.stride, this.entries - 1);
+    this.find = buildCacheFind(this.usedSlots, this.usedMasks, this.stride);
+    this.fill = buildCacheFill(this.usedSlots, this.usedMasks);
   }
 
   memoryBytes(): number {

@@ -86,6 +86,25 @@ describe('CachedClassifier sizing', () => {
     expect(c.stats.hits).toBeGreaterThan(c.stats.misses);
   });
 
+  it('finds the flows it held before growing right after it grows', () => {
+    const c = new CachedClassifier(new TupleSpaceClassifier<string>('tuplemerge'), 1 << 16);
+    for (let i = 0; i < 64; i++) c.insert(rule(i, i, K.IP_DST, 0x0a000000 + (i << 8), 0xffffff00));
+    const flow = (f: number) => key(K.IP_DST, 0x0a000000 + (f & 0x3fff) * 256 + 1, [[K.L4_DST, f >>> 14]]);
+    let f = 0;
+    const recent: number[] = [];
+    while (c.stats.grows === 0) {
+      c.lookup(flow(f));
+      recent.push(f++);
+      if (recent.length > 101) recent.shift();
+    }
+    // The last lookup made the cache grow (and was not stored); the 100 before it were moved over.
+    recent.pop();
+    const hits = c.stats.hits;
+    for (const g of recent) c.lookup(flow(g));
+    // A few of them may have displaced each other before the grow; a rehash to the wrong places would lose all.
+    expect(c.stats.hits - hits).toBeGreaterThanOrEqual(90);
+  });
+
   it('stays small for a table with few flows', () => {
     const c = new CachedClassifier(new TupleSpaceClassifier<string>('tuplemerge'));
     c.insert(rule(1, 1, K.IN_PORT, 5));
