@@ -8,8 +8,11 @@
  * Run: npm run bench:classifier --  [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
  *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE] [--algos tuplemerge,tuplemerge+cache]
  *        [--cache-entries N]
- * A fixed calibration loop (hash mixing over a typed array) is timed before each set: its rate against
- * an idle machine's says how much the shared machine's load slowed this run.
+ * Two calibration loops run in each classifier's process right after its timed passes, so each row
+ * says how fast the (shared) machine was while it was measured: "cal" = hash mixing over a typed array
+ * in L1 (M mixes per CPU-second: the CPU's share), "mem ns" = one dependent load in a random cycle
+ * over 16 MB, about the 100k-rule classifiers' working set (the share of the last-level cache and
+ * memory the host's other tenants leave us). Compare them between runs before comparing rates.
  * Without --expose-gc the memory column is the index's own typed-array estimate only.
  *
  * Lookups: each classifier is built `runs` times (median build time); the last build classifies the
@@ -98,6 +101,9 @@ interface Row {
   /** Of the lookups of the last timed pass: answered by the cache, and sent past it while it stood aside. */
   cacheHitRate: number | null;
   cacheBypassRate: number | null;
+  /** The calibration loops, run in this row's process right after its timed passes (see the top comment). */
+  calMixes: number;
+  calMemNs: number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -153,8 +159,8 @@ let sink = 0;
 
 /**
  * A fixed CPU-bound loop (the classifier's own kind of work: Math.imul mixing of typed-array words), in
- * M mixes per CPU-second. Printed beside each set so runs on a loaded machine can be compared: divide a
- * rate by this figure's ratio to an idle run's.
+ * M mixes per CPU-second. Printed in each row (measured in that row's process) so runs on a loaded
+ * machine can be compared: divide a rate by this figure's ratio to an idle run's.
  */
 function calibrate(): number {
   const words = new Uint32Array(4096);
@@ -169,6 +175,31 @@ function calibrate(): number {
   sink += h;
   return n / ((cpuNs() - t0) / 1e3);
 }
+/**
+ * ns per dependent load in one random cycle through a 16 MB Int32Array (Sattolo's shuffle, so the walk
+ * visits every entry): the latency this process sees past its private caches right now. The walk
+ * evicts everything else from the caches, so it runs after the timed passes, never before them.
+ */
+function memoryLatencyNs(): number {
+  const n = 1 << 22;
+  const next = new Int32Array(n);
+  for (let i = 0; i < n; i++) next[i] = i;
+  const rand = prng(7);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * i);
+    const t = next[i];
+    next[i] = next[j];
+    next[j] = t;
+  }
+  const steps = 2_000_000;
+  let p = 0;
+  const t0 = cpuNs();
+  for (let i = 0; i < steps; i++) p = next[p];
+  const ns = (cpuNs() - t0) / steps;
+  sink += p;
+  return ns;
+}
+
 function classify(c: Classifier<number>, trace: ClassBenchTrace): number {
   const key = createPacketKey();
   let acc = 0;
@@ -258,6 +289,8 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
     }
     rates.push(trace.count / (classify(cls, trace) / 1e9));
   }
+  const calMixes = calibrate();
+  const calMemNs = memoryLatencyNs();
   let updateUs: number | null = null;
   if (!(cls instanceof CachedClassifier)) {
     const ops = algo.startsWith('linear') ? Math.min(1000, rules.length) : Math.min(100000, rules.length * 4);
@@ -281,6 +314,8 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
     // Of the last timed pass (from an empty cache), per lookup.
     cacheHitRate: cls instanceof CachedClassifier ? (cls.stats.hits - hits) / trace.count : null,
     cacheBypassRate: cls instanceof CachedClassifier ? (cls.stats.bypassed - bypassed) / trace.count : null,
+    calMixes,
+    calMemNs,
   };
 }
 
@@ -343,9 +378,9 @@ async function main(): Promise<void> {
     for (const set of args.sets) {
       const name = `${set}_${size}`;
       const { rules, trace } = loadSet(name);
-      console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)}; calibration loop ${calibrate().toFixed(0)} M mixes/CPU-s)`);
+      console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)})`);
       console.log(
-        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}  packets`,
+        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}${'cal'.padStart(6)}${'mem ns'.padStart(8)}  packets`,
       );
       const mine: Row[] = [];
       for (const algo of args.algos) {
@@ -356,7 +391,8 @@ async function main(): Promise<void> {
           `  ${algo.padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
             `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
             `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
-            `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
+            `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
+            `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
         );
       }
       const rate = (a: string) => mine.find((r) => r.algo === a)?.mlps ?? NaN;
