@@ -176,7 +176,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   );
   const hostArgs = (h: LabPlan['hosts'][number]) => (controlPort: number) =>
     ['host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, '--port', `${formatUdp(h.bind)}@${formatUdp(h.peer)}`, '--control', `http://${h.control.host}:${controlPort}`, ...logLevel];
-  const hosts: Managed[] = plan.hosts.map((h) => ({ name: h.name, args: hostArgs(h)(h.control.port) }));
+  // Their arguments are set when they start (startHostProcess), with the control port they get.
+  const hosts: Managed[] = plan.hosts.map((h) => ({ name: h.name, args: [] }));
 
   const attached = new Map<string, { managed: Managed; url: string }>();
   /** The host-side UDP port used on each switch port (`switch:port`) by attachHost. */

@@ -10,15 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
-
-
-async function patch<T>(url: string, body: unknown): Promise<T> {
-  const res = await fetch(url, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+import { createShopVpc, patch, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
 describe('elastic IP lab', () => {
   let lab: LabHandle;
@@ -34,12 +26,9 @@ describe('elastic IP lab', () => {
   beforeAll(async () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-demo.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
     const api = lab.apiUrl;
-    const vpc = await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'shop', cidr: '10.1.0.0/16' });
-    const subnet = await post<{ id: string }>(`${api}/v1/vpcs/${vpc.id}/subnets`, { cidr: '10.1.0.0/24' });
-    const mk = (dpid: number, port: number, ip: string, mac: string) =>
-      post<{ id: string }>(`${api}/v1/endpoints`, { kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid, port, ip, mac, labels: { function: 'web' } });
-    const epA = await mk(2, 1, '10.1.0.10', '06:00:00:00:00:0a');
-    const epB = await mk(1, 1, '10.1.0.11', '06:00:00:00:00:0b');
+    const shop = await createShopVpc(api);
+    const epA = await shop.addFunction({ dpid: 2, port: 1, ip: '10.1.0.10', mac: '06:00:00:00:00:0a' });
+    const epB = await shop.addFunction({ dpid: 1, port: 1, ip: '10.1.0.11', mac: '06:00:00:00:00:0b' });
     outside = await plug('s1', 9, { name: 'outside', mac: '02:00:00:00:01:10', ip: '198.51.100.10', prefix: 24, gateway: '198.51.100.1' });
     a = await plug('s2', 1, { name: 'a', mac: '06:00:00:00:00:0a', ip: '10.1.0.10', prefix: 24, gateway: '10.1.0.1' });
     b = await plug('s1', 1, { name: 'b', mac: '06:00:00:00:00:0b', ip: '10.1.0.11', prefix: 24, gateway: '10.1.0.1' });

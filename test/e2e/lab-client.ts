@@ -7,18 +7,34 @@ import { cidrContaining, parseIpv4, parseMac } from '../../src/net/index.js';
 
 const hostLogger = pino({ level: 'warn' });
 
-export async function post<T>(url: string, body: unknown): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** A JSON request to the controller's (or a host's) REST API; a non-2xx answer throws with its body. */
+async function request<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T> {
+  const res = await fetch(url, body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as T;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
-export async function get<T>(url: string): Promise<T> {
-  const res = await fetch(url);
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
-  return json;
+export const post = <T>(url: string, body: unknown): Promise<T> => request<T>('POST', url, body);
+export const patch = <T>(url: string, body: unknown): Promise<T> => request<T>('PATCH', url, body);
+export const get = <T>(url: string): Promise<T> => request<T>('GET', url);
+
+/** The e2e tests' VPC: "shop", 10.1.0.0/16, with one subnet 10.1.0.0/24 for the function instances. */
+export interface ShopVpc {
+  vpc: string;
+  subnet: string;
+  /** Registers a function instance (an endpoint of kind function) in the subnet; labels default to function "web". */
+  addFunction(at: { dpid: number; port: number; ip: string; mac: string; labels?: Record<string, string> }): Promise<{ id: string }>;
+}
+
+export async function createShopVpc(api: string): Promise<ShopVpc> {
+  const vpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'shop', cidr: '10.1.0.0/16' })).id;
+  const subnet = (await post<{ id: string }>(`${api}/v1/vpcs/${vpc}/subnets`, { cidr: '10.1.0.0/24' })).id;
+  return {
+    vpc,
+    subnet,
+    addFunction: ({ labels = { function: 'web' }, ...at }) => post<{ id: string }>(`${api}/v1/endpoints`, { kind: 'function', vpc, subnet, ...at, labels }),
+  };
 }
 
 export interface Received {

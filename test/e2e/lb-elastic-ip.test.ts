@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { get, openEventStream, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
+import { createShopVpc, get, openEventStream, plugHost, post, waitFor, type PlugOptions, type ShopVpc } from './lab-client.js';
 
 const CONNECTIONS = 3000;
 const FIRST_PORT = 20_000;
@@ -34,8 +34,8 @@ describe('load balancer behind an elastic IP, end to end', () => {
   const hosts: TestHost[] = [];
   const backends: Backend[] = [];
   let outside: TestHost;
+  let shop: ShopVpc;
   let vpc: string;
-  let subnet: string;
 
   const plug = (sw: string, port: number, o: PlugOptions) => plugHost(lab, hosts, sw, port, o);
 
@@ -64,8 +64,8 @@ describe('load balancer behind an elastic IP, end to end', () => {
   beforeAll(async () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-demo.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
     const api = lab.apiUrl;
-    vpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'shop', cidr: '10.1.0.0/16' })).id;
-    subnet = (await post<{ id: string }>(`${api}/v1/vpcs/${vpc}/subnets`, { cidr: '10.1.0.0/24' })).id;
+    shop = await createShopVpc(api);
+    vpc = shop.vpc;
     outside = await plug('s1', 9, { name: 'outside', mac: OUTSIDE_MAC, ip: OUTSIDE_IP, prefix: 24, gateway: '198.51.100.1' });
     // Four instances of "web": v1 on s1:1, s2:1, s2:2; v2 on s1:2. Each echoes back what it receives.
     const placement: [string, number, number, string][] = [
@@ -79,7 +79,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
       const mac = `06:00:00:00:00:${(0x10 + i).toString(16)}`;
       const ip = `10.1.0.${20 + i}`;
       const host = await plug(sw, port, { name, mac, ip, prefix: 24, gateway: '10.1.0.1' });
-      await post(`${api}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid, port, ip, mac, labels: { function: 'web', revision } });
+      await shop.addFunction({ dpid, port, ip, mac, labels: { function: 'web', revision } });
       host.onUdp((d) => {
         if (d.dstPort !== BACKEND_PORT) return;
         void host.sendUdp(d.srcIp, BACKEND_PORT, d.srcPort, Buffer.concat([Buffer.from(`${name}:`), d.payload])).catch(() => undefined);
@@ -190,7 +190,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
 
     const thumb = await plug('s2', 3, { name: 'thumb0', mac: '06:00:00:00:00:30', ip: '10.1.0.30', prefix: 24, gateway: '10.1.0.1' });
     const registeredAt = performance.now();
-    await post(`${lab.apiUrl}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid: 2, port: 3, ip: '10.1.0.30', mac: '06:00:00:00:00:30', labels: { function: 'thumb', revision: 'v1' } });
+    await shop.addFunction({ dpid: 2, port: 3, ip: '10.1.0.30', mac: '06:00:00:00:00:30', labels: { function: 'thumb', revision: 'v1' } });
     const got = await waitFor('the held packets at the new instance', async () => (thumb.received.length >= 5 ? thumb.received.slice() : undefined), 10_000);
     const arrivedAfterMs = got[0].atMs - registeredAt;
     await sleep(200);

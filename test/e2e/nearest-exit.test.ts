@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
 import type { TestHost } from '../../src/host/index.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/index.js';
-import { plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
+import { createShopVpc, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
 const OUTSIDE_IP = '198.51.100.10';
 
@@ -27,12 +27,9 @@ describe('nearest exit lab (two gateways)', () => {
   beforeAll(async () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-pair.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
     const api = lab.apiUrl;
-    const vpc = await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'shop', cidr: '10.1.0.0/16' });
-    const subnet = await post<{ id: string }>(`${api}/v1/vpcs/${vpc.id}/subnets`, { cidr: '10.1.0.0/24' });
-    const mk = (dpid: number, ip: string, mac: string) =>
-      post<{ id: string }>(`${api}/v1/endpoints`, { kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid, port: 1, ip, mac, labels: { function: 'web' } });
-    const epA = await mk(1, '10.1.0.10', '06:00:00:00:00:0a');
-    const epB = await mk(2, '10.1.0.11', '06:00:00:00:00:0b');
+    const shop = await createShopVpc(api);
+    const epA = await shop.addFunction({ dpid: 1, port: 1, ip: '10.1.0.10', mac: '06:00:00:00:00:0a' });
+    const epB = await shop.addFunction({ dpid: 2, port: 1, ip: '10.1.0.11', mac: '06:00:00:00:00:0b' });
     // Each uplink's outside host has the same address (two views of the internet) and its own router MAC.
     outside1 = await plug('s1', 9, { name: 'outside1', mac: '02:00:00:00:01:10', ip: OUTSIDE_IP, gateway: '198.51.100.1' });
     outside2 = await plug('s2', 9, { name: 'outside2', mac: '02:00:00:00:01:20', ip: OUTSIDE_IP, gateway: '198.51.100.2' });
