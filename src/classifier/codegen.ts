@@ -11,7 +11,7 @@
  * string from a rule, a packet or a caller reaches it, so there is nothing to inject.
  */
 import { HASH_SEED, NO_RULE } from './tuple-table.js';
-import { REC_HASH, REC_NEXT } from './rule-records.js';
+import { REC_HASH, REC_ID_NARROW, REC_NEXT, REC_PRI, type LayoutSlot, type RecordLayout } from './rule-records.js';
 
 /** The mixing step of `mixWord` (tuple-table.ts), as source: the generated hashes must equal the generic ones. */
 const MUL = 0x9e3779b1 | 0;
@@ -40,17 +40,32 @@ export interface ProbeTable {
 
 /**
  * probe(table, rec, f64, key, bestPri, bestId): the index of the best rule of this table matching key
- * that beats (bestPri, bestId), or NO_RULE. Chains are best-first, so the walk stops at the first match
- * and at the first rule that cannot win.
+ * that beats (bestPri, bestId), or NO_RULE, or KEY_OUT_OF_WIDTH for a key the packed ranges cannot
+ * judge. Chains are best-first, so the walk stops at the first match and at the first rule that cannot win.
  */
 export type ProbeFn = (t: ProbeTable, rec: Int32Array, f64: Float64Array, key: Uint32Array, bestPri: number, bestId: number) => number;
 
-export interface ProbeLayout {
-  stride: number;
-  /** [slot, record offset of its mask] for every value/mask slot of the layout. */
-  masks: [number, number][];
-  /** [slot, record offset of its lo] for every range slot of the layout. */
-  ranges: [number, number][];
+/** What a probe needs of the record layout (rule-records.ts `RecordLayout`), plus the slots the key must fit. */
+export interface ProbeLayout extends RecordLayout {
+  /** Slots whose key words must fit their field's width (packed ranges); [slot, bits outside the width]. */
+  guard: [number, number][];
+}
+
+/** What a generated lookup returns for a key with a word too wide for a packed range: ask the scan. */
+export const KEY_OUT_OF_WIDTH = -2;
+
+/** The rule's priority and id in the record at `o`, as source, in the layout's order format. */
+function orderSource(layout: ProbeLayout): { pri: string; id: string } {
+  return layout.wideOrder
+    ? { pri: `f64[(o >> 1) + 1]`, id: `f64[(o >> 1) + 2]` }
+    : { pri: `rec[o + ${REC_PRI}]`, id: `rec[o + ${REC_ID_NARROW}]` };
+}
+
+/** Source returning KEY_OUT_OF_WIDTH when a key word on a packed range slot is wider than its field. */
+function guardSource(layout: ProbeLayout): string {
+  if (layout.guard.length === 0) return '';
+  const outside = layout.guard.map(([s, bits]) => `(key[${int(s)}] & ${int(bits)})`).join(' | ');
+  return `if ((${outside}) !== 0) return ${KEY_OUT_OF_WIDTH};\n`;
 }
 
 /**
@@ -58,28 +73,37 @@ export interface ProbeLayout {
  * hash first (one compare rejects most strangers), then the conditions on slots the tuple does not hash
  * (those are the ones that reject a rule sharing the packet's hash), the ranges, and last the hashed
  * slots (a rule sharing the hash almost always passes those; they are still checked, since hashes collide).
+ * A packed (narrow) condition is one word: mask << 16 | value, or span << 16 | lo.
  */
 function ruleTestSource(slots: ArrayLike<number>, layout: ProbeLayout): string {
   const hashed = new Set<number>(Array.from(slots));
   const conds: string[] = [`rec[o + ${REC_HASH}] === h`];
-  const maskCond = ([s, off]: [number, number]) => `(key[${int(s)}] & rec[o + ${int(off)}]) === rec[o + ${int(off + 1)}]`;
-  const rangeCond = ([s, off]: [number, number]) => `((key[${int(s)}] - rec[o + ${int(off)}]) >>> 0) <= (rec[o + ${int(off + 1)}] >>> 0)`;
-  for (const m of layout.masks) if (!hashed.has(m[0])) conds.push(maskCond(m));
+  const word = (off: number) => `rec[o + ${int(off)}]`;
+  const maskCond = ({ slot, offset, narrow }: LayoutSlot) =>
+    narrow
+      ? `(key[${int(slot)}] & (${word(offset)} >>> 16)) === (${word(offset)} & 0xffff)`
+      : `(key[${int(slot)}] & ${word(offset)}) === ${word(offset + 1)}`;
+  const rangeCond = ({ slot, offset, narrow }: LayoutSlot) =>
+    narrow
+      ? `((key[${int(slot)}] - (${word(offset)} & 0xffff)) >>> 0) <= (${word(offset)} >>> 16)`
+      : `((key[${int(slot)}] - ${word(offset)}) >>> 0) <= (${word(offset + 1)} >>> 0)`;
+  for (const m of layout.masks) if (!hashed.has(m.slot)) conds.push(maskCond(m));
   for (const g of layout.ranges) conds.push(rangeCond(g));
-  for (const m of layout.masks) if (hashed.has(m[0])) conds.push(maskCond(m));
+  for (const m of layout.masks) if (hashed.has(m.slot)) conds.push(maskCond(m));
   return conds.join('\n    && ');
 }
 
 /** Build a table's probe (see ProbeFn). */
 export function buildProbe(slots: ArrayLike<number>, masks: ArrayLike<number>, layout: ProbeLayout): ProbeFn {
+  const { pri, id } = orderSource(layout);
   const src =
+    guardSource(layout) +
     `let h = 0;\n${hashSource(slots, masks)}` +
     `let r = t.heads[h & t.capMask];\n` +
     `while (r !== ${NO_RULE}) {\n` +
     `  const o = r * ${int(layout.stride)};\n` +
-    `  const q = o >> 1;\n` +
-    `  const p = f64[q];\n` +
-    `  if (p < bestPri || (p === bestPri && f64[q + 1] > bestId)) return ${NO_RULE};\n` +
+    `  const p = ${pri};\n` +
+    `  if (p < bestPri || (p === bestPri && ${id} > bestId)) return ${NO_RULE};\n` +
     `  if (${ruleTestSource(slots, layout)}) return r;\n` +
     `  r = rec[o + ${REC_NEXT}];\n` +
     `}\n` +
@@ -95,7 +119,7 @@ export interface FusedTable extends ProbeTable {
   maxId: number;
 }
 
-/** lookup(key, rec, f64): the best rule's index over every table, or NO_RULE. */
+/** lookup(key, rec, f64): the best rule's index over every table, or NO_RULE (KEY_OUT_OF_WIDTH: see ProbeLayout.guard). */
 export type FusedLookupFn = (key: Uint32Array, rec: Int32Array, f64: Float64Array) => number;
 
 /**
@@ -111,7 +135,8 @@ export type FusedLookupFn = (key: Uint32Array, rec: Int32Array, f64: Float64Arra
  * new one when tables come, go or change places, or the layout widens.
  */
 export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLayout): FusedLookupFn {
-  let body = `let best = ${NO_RULE}, bestPri = -Infinity, bestId = Infinity, h = 0, r = 0, o = 0, q = 0, p = 0;\n`;
+  const { pri, id } = orderSource(layout);
+  let body = guardSource(layout) + `let best = ${NO_RULE}, bestPri = -Infinity, bestId = Infinity, h = 0, r = 0, o = 0, p = 0;\n`;
   tables.forEach((t, i) => {
     const T = `T${int(i)}`;
     body +=
@@ -121,10 +146,9 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
       `r = ${T}.heads[h & ${T}.capMask];\n` +
       `while (r !== ${NO_RULE}) {\n` +
       `  o = r * ${int(layout.stride)};\n` +
-      `  q = o >> 1;\n` +
-      `  p = f64[q];\n` +
-      `  if (p < bestPri || (p === bestPri && f64[q + 1] > bestId)) break;\n` +
-      `  if (${ruleTestSource(t.slots, layout)}) { best = r; bestPri = p; bestId = f64[q + 1]; break; }\n` +
+      `  p = ${pri};\n` +
+      `  if (p < bestPri || (p === bestPri && ${id} > bestId)) break;\n` +
+      `  if (${ruleTestSource(t.slots, layout)}) { best = r; bestPri = p; bestId = ${id}; break; }\n` +
       `  r = rec[o + ${REC_NEXT}];\n` +
       `}\n`;
   });

@@ -36,7 +36,6 @@ import { OvercastError } from '../errors/index.js';
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, type Classifier, type ClassifierRule } from './classifier.js';
 import { CACHE_KEY_OFFSET, buildCacheFill, buildCacheFind, buildCacheRehash, type CacheFillFn, type CacheFindFn } from './codegen.js';
-import { SLOT_FULL_MASK } from './rule-store.js';
 
 export interface FlowCacheStats {
   hits: number;
@@ -184,7 +183,10 @@ export class CachedClassifier<T> implements Classifier<T> {
       }
     }
     for (const g of rule.ranges ?? []) {
-      const u = this.unionMask[g.slot] | SLOT_FULL_MASK[g.slot];
+      // The whole word, not the field's width: a range compares all 32 bits of the key word, so a key
+      // word wider than its field (no parser makes one, the contract allows it) must not share an entry
+      // with the in-width key of the same low bits.
+      const u = this.unionMask[g.slot] | -1;
       if (u !== this.unionMask[g.slot]) {
         this.unionMask[g.slot] = u;
         widened = true;

@@ -3,13 +3,28 @@
  * by every rule of the classifier, so that code generated for that layout (codegen.ts) reads each
  * condition at a constant offset, with no loop, no slot indirection and no per-rule condition count.
  *
- * The layout lists the slots some rule constrains by value/mask (`mslots`, two words each: mask,
- * value) and the slots some rule constrains by a range (`rslots`, two words each: lo, span). A rule
- * that leaves a listed slot free stores mask 0 / value 0 (always true) or lo 0 / span 0xffffffff
- * (always true). The layout only widens: when a rule brings a new slot, every record is rewritten once
- * and `layoutVersion` moves, which tells the engine to regenerate its per-table code. Real tables use a
- * handful of slots (ClassBench: 5; a softswitch table: in_port, metadata, eth_type, addresses, ports),
- * so a record is 10-30 words and the layout settles after the first few rules.
+ * A record is [next, hash, priority, id, conditions...]:
+ * - `next` links the rule into its table's chain and `hash` is its hash under that table's tuple
+ *   (both owned by the tuple tables);
+ * - priority and id are one int32 word each while every rule's fit ("narrow order"; OpenFlow
+ *   priorities are 16-bit and ids small integers), else f64 pairs at even words through a Float64Array
+ *   view of the same buffer ("wide order");
+ * - the conditions: for each slot some rule constrains by value/mask (`mslots`), mask and value; for
+ *   each slot some rule constrains by a range (`rslots`), lo and span. A rule that leaves a listed slot
+ *   free stores an always-true condition (mask 0 / value 0; lo 0 / span the whole slot).
+ *
+ * Narrow slots take one word instead of two: a value/mask slot whose every mask fits 16 bits stores
+ * mask << 16 | value, a range slot of a field of 16 bits or less (ports) whose every range ends within
+ * it stores span << 16 | lo. The records are the classifier's largest structure and at 100k rules they
+ * outgrow the CPU's caches, so their size is lookup speed: narrow order and narrow slots make a
+ * ClassBench record 44 bytes instead of 64 (acl1) and 52 instead of 80 (fw1, ipc1: ports both ways).
+ * A narrow range cannot say "any value" for a key word above its field's width, so lookups check that
+ * the key's words on narrow range slots fit their width first (`rangeGuardSlots`); a key that does
+ * not (never one parsed from a frame) is answered by a scan of the rules (`TupleSpaceClassifier`).
+ *
+ * The layout only widens: when a rule brings a new slot, a wider value or a priority or id that needs
+ * f64, every record is rewritten once and `layoutVersion` moves, which tells the engine to regenerate
+ * its per-table code. Real tables use a handful of slots, so the layout settles after the first rules.
  *
  * Ranges are tested as ((key - lo) >>> 0) <= span: one unsigned compare, exact for 32-bit values.
  */
@@ -17,18 +32,45 @@ import { MATCHABLE_WORDS } from '../flow/index.js';
 import type { ClassifierRule } from './classifier.js';
 import { SLOT_FULL_MASK, rangeCoverMask } from './rule-store.js';
 
-/** Priority as f64 at words 0-1; id as f64 at words 2-3 (records start at even words). */
-export const REC_PRI = 0;
-export const REC_ID = 2;
-/** Next rule in the bucket chain (owned by the tuple tables). */
-export const REC_NEXT = 4;
+/** Next rule in the chain (owned by the tuple tables). */
+export const REC_NEXT = 0;
 /** The rule's hash under its table's tuple: lookups compare it before any condition. */
-export const REC_HASH = 5;
-export const REC_CONDS = 6;
+export const REC_HASH = 1;
+/** Priority: an int32 word in narrow order; in wide order an f64 at words 2-3 (f64 index o/2 + 1). */
+export const REC_PRI = 2;
+/** Id: word 3 in narrow order; in wide order an f64 at words 4-5 (f64 index o/2 + 2). */
+export const REC_ID_NARROW = 3;
+export const REC_ID_WIDE = 4;
+
+/** One condition of the layout: its slot, its word offset in a record, and whether it is packed into one word. */
+export interface LayoutSlot {
+  slot: number;
+  offset: number;
+  narrow: boolean;
+}
+
+/** What generated code needs to know of the record layout (codegen.ts). */
+export interface RecordLayout {
+  stride: number;
+  /** Priority and id as f64 pairs (else one int32 word each). */
+  wideOrder: boolean;
+  masks: LayoutSlot[];
+  ranges: LayoutSlot[];
+}
+
+/** Does a priority/id pair fit narrow order? */
+function orderFits(priority: number, id: number): boolean {
+  return (priority | 0) === priority && id <= 0x7fffffff;
+}
+
+/** Is a slot of this width narrow enough for a packed range (span and lo in 16 bits each)? */
+function narrowField(slot: number): boolean {
+  return SLOT_FULL_MASK[slot] <= 0xffff;
+}
 
 export class RuleRecords<T> {
   capacity: number;
-  stride = REC_CONDS;
+  stride = 4;
   rec: Int32Array;
   f64: Float64Array;
   /** Rule per index (undefined when free). */
@@ -37,6 +79,11 @@ export class RuleRecords<T> {
   /** The layout: slots with value/mask conditions, slots with range conditions (both ascending). */
   mslots: number[] = [];
   rslots: number[] = [];
+  /** Per slot: its value/mask condition or range is packed into one word (see the module comment). */
+  private maskNarrow: boolean[] = new Array<boolean>(MATCHABLE_WORDS).fill(true);
+  private rangeNarrow: boolean[] = new Array<boolean>(MATCHABLE_WORDS).fill(true);
+  wideOrder = false;
+  private condsAt = 4;
   layoutVersion = 0;
   /** Effective (hashable) mask/value per slot of the rule last passed to `effective`: scratch. */
   readonly effMask = new Int32Array(MATCHABLE_WORDS);
@@ -55,10 +102,12 @@ export class RuleRecords<T> {
   }
 
   priority(r: number): number {
-    return this.f64[(r * this.stride + REC_PRI) >> 1];
+    const o = r * this.stride;
+    return this.wideOrder ? this.f64[(o >> 1) + 1] : this.rec[o + REC_PRI];
   }
   id(r: number): number {
-    return this.f64[(r * this.stride + REC_ID) >> 1];
+    const o = r * this.stride;
+    return this.wideOrder ? this.f64[(o >> 1) + 2] : this.rec[o + REC_ID_NARROW];
   }
   getNext(r: number): number {
     return this.rec[r * this.stride + REC_NEXT];
@@ -72,15 +121,28 @@ export class RuleRecords<T> {
   setHash(r: number, h: number): void {
     this.rec[r * this.stride + REC_HASH] = h;
   }
-  /** Word offset, inside a record, of slot s's mask (value follows), or -1 when s is not in the layout. */
-  maskOffset(s: number): number {
-    const i = this.mslots.indexOf(s);
-    return i < 0 ? -1 : REC_CONDS + 2 * i;
+
+  /** The current layout, for code generation. */
+  layout(): RecordLayout {
+    const masks: LayoutSlot[] = [];
+    const ranges: LayoutSlot[] = [];
+    let p = this.condsAt;
+    for (const slot of this.mslots) {
+      const narrow = this.maskNarrow[slot];
+      masks.push({ slot, offset: p, narrow });
+      p += narrow ? 1 : 2;
+    }
+    for (const slot of this.rslots) {
+      const narrow = this.rangeNarrow[slot];
+      ranges.push({ slot, offset: p, narrow });
+      p += narrow ? 1 : 2;
+    }
+    return { stride: this.stride, wideOrder: this.wideOrder, masks, ranges };
   }
-  /** Word offset of slot s's range lo (span follows), or -1. */
-  rangeOffset(s: number): number {
-    const i = this.rslots.indexOf(s);
-    return i < 0 ? -1 : REC_CONDS + 2 * this.mslots.length + 2 * i;
+
+  /** Slots whose key words must fit their field's width for the records' packed ranges to hold. */
+  rangeGuardSlots(): number[] {
+    return this.rslots.filter((s) => this.rangeNarrow[s]);
   }
 
   /** Store a rule; returns its index. The caller checked the id is new. */
@@ -89,7 +151,7 @@ export class RuleRecords<T> {
     let r: number;
     if (this.free.length > 0) r = this.free.pop() as number;
     else {
-      if (this.next === this.capacity) this.relayout(this.capacity * 2, this.mslots, this.rslots);
+      if (this.next === this.capacity) this.relayout(this.capacity * 2, false);
       r = this.next++;
     }
     this.rules[r] = rule;
@@ -137,48 +199,93 @@ export class RuleRecords<T> {
     return this.rec.byteLength;
   }
 
-  /** Add the rule's slots to the layout (rewriting every record) when it brings new ones. */
+  /** Add the rule's slots to the layout, or make the layout wider, rewriting every record, when the rule needs it. */
   private widen(rule: ClassifierRule<T>): void {
-    let ms = this.mslots;
-    let rs = this.rslots;
+    let changed = false;
     const mask = rule.match.mask;
-    for (let s = 0; s < MATCHABLE_WORDS; s++) if (mask[s] !== 0 && !ms.includes(s)) ms = [...ms, s].sort((a, b) => a - b);
-    for (const g of rule.ranges ?? []) if (!rs.includes(g.slot)) rs = [...rs, g.slot].sort((a, b) => a - b);
-    if (ms !== this.mslots || rs !== this.rslots) this.relayout(this.capacity, ms, rs);
+    const value = rule.match.value;
+    for (let s = 0; s < MATCHABLE_WORDS; s++) {
+      if (mask[s] === 0) continue;
+      if (!this.mslots.includes(s)) {
+        this.mslots = [...this.mslots, s].sort((a, b) => a - b);
+        changed = true;
+      }
+      if (this.maskNarrow[s] && ((mask[s] | (value[s] & mask[s])) >>> 16) !== 0) {
+        this.maskNarrow[s] = false;
+        changed = true;
+      }
+    }
+    for (const g of rule.ranges ?? []) {
+      if (!this.rslots.includes(g.slot)) {
+        this.rslots = [...this.rslots, g.slot].sort((a, b) => a - b);
+        changed = true;
+      }
+      const b = rangeOf(rule, g.slot);
+      if (this.rangeNarrow[g.slot] && !(narrowField(g.slot) && (b === undefined || b.hi <= SLOT_FULL_MASK[g.slot]))) {
+        this.rangeNarrow[g.slot] = false;
+        changed = true;
+      }
+    }
+    if (!this.wideOrder && !orderFits(rule.priority, rule.id)) {
+      this.wideOrder = true;
+      changed = true;
+    }
+    if (changed) this.relayout(this.capacity, true);
   }
 
-  /** Write rule r's conditions into its record, in the current layout (links and hash untouched). */
+  /** Write rule r's order and conditions into its record, in the current layout (links and hash untouched). */
   private write(r: number): void {
     const rule = this.rules[r] as ClassifierRule<T>;
     const o = r * this.stride;
     const c = this.rec;
-    this.f64[(o + REC_PRI) >> 1] = rule.priority;
-    this.f64[(o + REC_ID) >> 1] = rule.id;
+    if (this.wideOrder) {
+      this.f64[(o >> 1) + 1] = rule.priority;
+      this.f64[(o >> 1) + 2] = rule.id;
+    } else {
+      c[o + REC_PRI] = rule.priority;
+      c[o + REC_ID_NARROW] = rule.id;
+    }
     const { mask, value } = rule.match;
-    let p = o + REC_CONDS;
+    let p = o + this.condsAt;
     for (const s of this.mslots) {
-      c[p] = mask[s] | 0;
-      c[p + 1] = (value[s] & mask[s]) | 0;
-      p += 2;
+      const m = mask[s] | 0;
+      const v = (value[s] & mask[s]) | 0;
+      if (this.maskNarrow[s]) c[p++] = (m << 16) | v;
+      else {
+        c[p] = m;
+        c[p + 1] = v;
+        p += 2;
+      }
     }
     for (const s of this.rslots) {
       const b = rule.ranges === undefined ? undefined : rangeOf(rule, s);
-      // No range on this slot: [0, 0xffffffff] always holds. An empty intersection never reaches a
+      // No range on this slot: the whole slot always holds. An empty intersection never reaches a
       // table (see `effective`), so its record content does not matter.
-      c[p] = b === undefined ? 0 : b.lo | 0;
-      c[p + 1] = b === undefined ? -1 : (b.hi - b.lo) | 0;
-      p += 2;
+      const lo = b === undefined ? 0 : b.lo;
+      if (this.rangeNarrow[s]) c[p++] = ((b === undefined ? SLOT_FULL_MASK[s] : b.hi - lo) << 16) | lo;
+      else {
+        c[p] = lo | 0;
+        c[p + 1] = b === undefined ? -1 : (b.hi - lo) | 0;
+        p += 2;
+      }
     }
   }
 
-  /** Grow the record array and/or change the layout (rule indices, and so chains, stay valid). */
-  private relayout(capacity: number, mslots: number[], rslots: number[]): void {
-    const stride = (REC_CONDS + 2 * (mslots.length + rslots.length) + 1) & ~1;
+  /**
+   * Grow the record array and/or (`rewrite`) move to the current layout: rule indices, and so chains,
+   * stay valid; the links and hashes are carried over and every live record is written again.
+   */
+  private relayout(capacity: number, rewrite: boolean): void {
+    const order = this.wideOrder ? 6 : 4;
+    let words = order;
+    for (const s of this.mslots) words += this.maskNarrow[s] ? 1 : 2;
+    for (const s of this.rslots) words += this.rangeNarrow[s] ? 1 : 2;
+    // f64 pairs need records at even words.
+    const stride = this.wideOrder ? (words + 1) & ~1 : words;
     const out = new Int32Array(capacity * stride);
     const old = this.stride;
-    const same = mslots === this.mslots && rslots === this.rslots;
     for (let r = 0; r < this.next; r++) {
-      if (same) out.set(this.rec.subarray(r * old, (r + 1) * old), r * stride);
+      if (!rewrite) out.set(this.rec.subarray(r * old, (r + 1) * old), r * stride);
       else {
         out[r * stride + REC_NEXT] = this.rec[r * old + REC_NEXT];
         out[r * stride + REC_HASH] = this.rec[r * old + REC_HASH];
@@ -188,9 +295,8 @@ export class RuleRecords<T> {
     this.f64 = new Float64Array(out.buffer);
     this.capacity = capacity;
     this.stride = stride;
-    if (!same) {
-      this.mslots = mslots;
-      this.rslots = rslots;
+    if (rewrite) {
+      this.condsAt = order;
       this.layoutVersion++;
       for (let r = 0; r < this.next; r++) if (this.rules[r] !== undefined) this.write(r);
     }

@@ -18,7 +18,7 @@
  */
 import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, checkNewRuleId, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
-import { buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn } from './codegen.js';
+import { KEY_OUT_OF_WIDTH, buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn, type ProbeLayout } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
 import { RuleRecords } from './rule-records.js';
 import { NO_RULE, TupleTable, popcount, tupleSignature } from './tuple-table.js';
@@ -183,12 +183,14 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   lookupIndex(key: Uint32Array): number {
     if (this.fusedShape === this.shape) {
       this.fusedServed++;
-      return (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
+      const r = (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
+      return r !== KEY_OUT_OF_WIDTH ? r : this.lookupScan(key);
     }
     // The fused code exits early between tables, so it needs them in priority order.
     if (++this.staleLookups > this.fuseWait && this.sorted && this.tables.length <= MAX_FUSED_TABLES) {
       this.fuse();
-      return (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
+      const r = (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
+      return r !== KEY_OUT_OF_WIDTH ? r : this.lookupScan(key);
     }
     return this.lookupLoop(key);
   }
@@ -203,7 +205,6 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const store = this.store;
     const rec = store.rec;
     const f64 = store.f64;
-    const half = store.stride >> 1;
     const tables = this.tables;
     const sorted = this.sorted;
     let best = NO_RULE;
@@ -214,11 +215,27 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       if (sorted && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
       // The table's own generated code: hash of its tuple, chain walk, straight-line rule check.
       const r = table.probe(table, rec, f64, key, bestPri, bestId);
+      if (r === KEY_OUT_OF_WIDTH) return this.lookupScan(key);
       if (r !== NO_RULE) {
         best = r;
-        bestPri = f64[r * half];
-        bestId = f64[r * half + 1];
+        bestPri = store.priority(r);
+        bestId = store.id(r);
       }
+    }
+    return best;
+  }
+
+  /**
+   * The best rule by a scan of every rule, for a key the records' packed ranges cannot judge (a word
+   * wider than its field, as a frame's parser never produces; see rule-records.ts). Exact, and O(rules).
+   */
+  private lookupScan(key: Uint32Array): number {
+    const store = this.store;
+    let best = NO_RULE;
+    for (let r = 0; r < store.rules.length; r++) {
+      const rule = store.rules[r];
+      if (rule === undefined || this.ruleTable[r] === undefined || !ruleMatches(key, rule)) continue;
+      if (best === NO_RULE || store.priority(r) > store.priority(best) || (store.priority(r) === store.priority(best) && store.id(r) < store.id(best))) best = r;
     }
     return best;
   }
@@ -262,12 +279,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   // --- internals -------------------------------------------------------------------------------
 
   private fuse(): void {
-    const s = this.store;
-    this.fused = buildFusedLookup(this.tables, {
-      stride: s.stride,
-      masks: s.mslots.map((slot) => [slot, s.maskOffset(slot)]),
-      ranges: s.rslots.map((slot) => [slot, s.rangeOffset(slot)]),
-    });
+    this.fused = buildFusedLookup(this.tables, this.probeLayout());
     this.fusedShape = this.shape;
     this.fusedServed = 0;
   }
@@ -344,6 +356,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     return t;
   }
 
+  /** The record layout as generated code needs it, with the key words packed ranges require to fit their width. */
+  private probeLayout(): ProbeLayout {
+    const guard: [number, number][] = this.store.rangeGuardSlots().map((slot) => [slot, ~SLOT_FULL_MASK[slot] | 0]);
+    return { ...this.store.layout(), guard };
+  }
+
   /** (Re)generate a table's probe for its tuple and the current record layout. */
   private generate(t: TupleTable): void {
     const s = this.store;
@@ -353,11 +371,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     }
     let probe = this.probes.get(t.signature);
     if (probe === undefined) {
-      probe = buildProbe(t.slots, t.masks, {
-        stride: s.stride,
-        masks: s.mslots.map((slot) => [slot, s.maskOffset(slot)]),
-        ranges: s.rslots.map((slot) => [slot, s.rangeOffset(slot)]),
-      });
+      probe = buildProbe(t.slots, t.masks, this.probeLayout());
       this.probes.set(t.signature, probe);
     }
     t.probe = probe;

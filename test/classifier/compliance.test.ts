@@ -15,7 +15,10 @@ import {
   type Classifier,
   type ClassifierRule,
   type RangeMatch,
+  classBenchRulesToClassifierRules,
+  parseClassBenchRules,
 } from '../../src/classifier/index.js';
+import { RuleRecords } from '../../src/classifier/rule-records.js';
 import { isOvercastError } from '../../src/errors/index.js';
 
 /** Slots the generators use, with a small pool of values each so rules and packets overlap often. */
@@ -289,5 +292,87 @@ describe('classifiers agree with the linear oracle', () => {
       expect(c.lookupId(new Uint32Array(KEY_WORDS))).toBe(1);
     }
     expect(() => createClassifier('nope')).toThrow(expect.objectContaining({ code: 'OVC_ERR_CLASSIFIER_UNKNOWN_ALGO' }));
+  });
+});
+
+describe('record layouts: narrow order and packed slots, and what widens them', () => {
+  /** What a rule may bring that the compact record forms cannot hold (rule-records.ts). */
+  const WIDENERS = ['fraction', 'huge-priority', 'negative-priority', 'huge-id', 'wide-mask', 'wide-range'] as const;
+  type Widener = (typeof WIDENERS)[number];
+  type WideOp = { kind: 'insert'; rule: RuleSpec; widen?: Widener } | { kind: 'remove'; pick: number };
+  const wideOpArb: fc.Arbitrary<WideOp> = fc.oneof(
+    { weight: 3, arbitrary: ruleArb.map((rule) => ({ kind: 'insert' as const, rule })) },
+    { weight: 1, arbitrary: fc.tuple(ruleArb, fc.constantFrom(...WIDENERS)).map(([rule, widen]) => ({ kind: 'insert' as const, rule, widen })) },
+    { weight: 1, arbitrary: fc.nat(1000).map((pick) => ({ kind: 'remove' as const, pick })) },
+  );
+  function toWideRule(spec: RuleSpec, id: number, widen: Widener | undefined): ClassifierRule<number> {
+    const rule = toRule(spec, widen === 'huge-id' ? id + 2 ** 40 : id);
+    if (widen === 'fraction') rule.priority += 0.5;
+    if (widen === 'huge-priority') rule.priority += 2 ** 33;
+    if (widen === 'negative-priority') rule.priority -= 2 ** 33;
+    if (widen === 'wide-mask') {
+      // A mask past the port field's 16 bits: only a key word wider than the field can match it.
+      rule.match.mask[K.L4_SRC] = 0x1ffff;
+      rule.match.value[K.L4_SRC] = 0x10050;
+    }
+    if (widen === 'wide-range') rule.ranges = [...(rule.ranges ?? []), { slot: K.L4_DST, lo: 0xff00, hi: 0x1ffff }];
+    return rule;
+  }
+  /** Packets whose port words may be wider than the field (no parser makes them; the contract allows them). */
+  const wordArb = fc.constantFrom(22, 80, 1024, 0xff10, 0x10050, 0xffffffff);
+  const widePacketArb = fc.tuple(packetArb, wordArb, wordArb).map(([key, sport, dport]) => {
+    const k = key.slice();
+    k[K.L4_SRC] = sport;
+    k[K.L4_DST] = dport;
+    return k;
+  });
+
+  it('answer as the oracle does while rules widen the layout mid-stream, and for keys wider than their fields', () => {
+    fc.assert(
+      fc.property(fc.array(wideOpArb, { minLength: 1, maxLength: 50 }), fc.array(fc.oneof(packetArb, widePacketArb), { minLength: 1, maxLength: 12 }), (ops, packets) => {
+        const oracle = new LinearClassifier<number>();
+        const others = makeAll();
+        const live: number[] = [];
+        let nextId = 0;
+        for (const op of ops) {
+          if (op.kind === 'insert') {
+            const rule = toWideRule(op.rule, nextId++, op.widen);
+            oracle.insert(rule);
+            for (const c of others) c.insert(rule);
+            live.push(rule.id);
+          } else if (live.length > 0) {
+            const [id] = live.splice(op.pick % live.length, 1);
+            expect(oracle.remove(id)).toBe(true);
+            for (const c of others) expect(c.remove(id), c.name).toBe(true);
+          }
+          sameAnswers(oracle, others, packets);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('packs ClassBench rules into 11 words (44 bytes), and widens only what a later rule needs', () => {
+    const records = new RuleRecords<number>();
+    const [acl] = classBenchRulesToClassifierRules(parseClassBenchRules('@10.1.0.0/16\t192.168.1.0/24\t0 : 65535\t1024 : 65535\t0x06/0xFF\t0x0000/0x0000\t\n'));
+    records.add(acl);
+    // next, hash, priority, id; source and destination (mask, value); protocol packed; destination port range packed.
+    expect(records.layout()).toMatchObject({ stride: 10, wideOrder: false });
+    const ports = toRule({ priority: 1, fields: [], ranges: [{ slot: K.L4_SRC, lo: 80, hi: 80 }] }, 1);
+    records.add(ports);
+    expect(records.layout().stride).toBe(11);
+    expect(records.layout().ranges.map((g) => g.narrow)).toEqual([true, true]);
+    const r0 = records.byId.get(0) as number;
+    expect([records.priority(r0), records.id(r0)]).toEqual([acl.priority, 0]);
+    // A priority that is no int32 moves priority and id to f64 pairs (records at even words).
+    records.add({ ...toRule({ priority: 2.5, fields: [], ranges: [] }, 2) });
+    expect(records.layout()).toMatchObject({ stride: 14, wideOrder: true });
+    expect([records.priority(r0), records.id(r0), records.priority(records.byId.get(2) as number)]).toEqual([acl.priority, 0, 2.5]);
+    // A range past a 16-bit field's width unpacks that slot only.
+    records.add(toRule({ priority: 1, fields: [], ranges: [{ slot: K.L4_DST, lo: 0, hi: 0x10000 }] }, 3));
+    expect(records.layout().ranges.map((g) => [g.slot, g.narrow])).toEqual([
+      [K.L4_SRC, true],
+      [K.L4_DST, false],
+    ]);
   });
 });
