@@ -7,9 +7,9 @@
  *   node scripts/run-bench.js cache-ab -- [--sets fw1_10k,acl1_10k,ipc1_10k] [--entries 65536] [--rounds 5]
  */
 import path from 'node:path';
-import { createPacketKey } from '../src/flow/index.js';
-import { CachedClassifier, TupleSpaceClassifier, traceKey, type ClassBenchTrace } from '../src/classifier/index.js';
+import { CachedClassifier, TupleSpaceClassifier, type ClassBenchTrace } from '../src/classifier/index.js';
 import { loadClassBenchRules, loadClassBenchTrace } from '../src/cli/bench-classifier.js';
+import { lookupAll } from './trace-loop.lib.js';
 
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
 const arg = (name: string, fallback: string) => {
@@ -22,12 +22,8 @@ const rounds = Math.max(1, Number(arg('rounds', '5')));
 
 let sink = 0;
 function pass(c: { lookupId(k: Uint32Array): number }, trace: ClassBenchTrace): number {
-  const key = createPacketKey();
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < trace.count; i++) {
-    traceKey(trace, i, key);
-    sink += c.lookupId(key);
-  }
+  sink += lookupAll(c, trace);
   return trace.count / (Number(process.hrtime.bigint() - t0) / 1e3);
 }
 

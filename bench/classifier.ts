@@ -31,12 +31,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { createPacketKey } from '../src/flow/index.js';
 import {
   CachedClassifier,
   TupleSpaceClassifier,
   createClassifier,
-  traceKey,
   TRACE_WORDS,
   type ClassBenchTrace,
   type Classifier,
@@ -44,6 +42,7 @@ import {
 } from '../src/classifier/index.js';
 import { loadClassBenchRules, loadClassBenchTrace, readClassBenchText } from '../src/cli/bench-classifier.js';
 import { prng } from '../test/support/prng.js';
+import { lookupAll } from './trace-loop.lib.js';
 
 // The repository's sibling shared/ folder, found from the working directory (npm runs benches from the root).
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench') + '/';
@@ -201,19 +200,10 @@ function memoryLatencyNs(): number {
 }
 
 function classify(c: Classifier<number>, trace: ClassBenchTrace): number {
-  const key = createPacketKey();
-  let acc = 0;
   const t0 = cpuNs();
-  for (let i = 0; i < trace.count; i++) {
-    traceKey(trace, i, key);
-    // The rule's id, as the C++ harnesses return the rule's number (see Classifier.lookupId).
-    acc += c.lookupId(key);
-  }
-  const ns = cpuNs() - t0;
-  sink += acc;
-  return ns;
+  sink += lookupAll(c, trace);
+  return cpuNs() - t0;
 }
-
 
 /**
  * Online updates, as the TupleMerge harness does them: from the full set, alternately remove a random
