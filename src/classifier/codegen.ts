@@ -11,7 +11,7 @@
  * string from a rule, a packet or a caller reaches it, so there is nothing to inject.
  */
 import { HASH_SEED, NO_RULE } from './tuple-table.js';
-import { REC_HASH, REC_ID_NARROW, REC_NEXT, REC_PRI, type LayoutSlot, type RecordLayout } from './rule-records.js';
+import { REC_F64_ID, REC_F64_PRI, REC_HASH, REC_ID, REC_NEXT, REC_PRI, type LayoutSlot, type RecordLayout } from './rule-records.js';
 
 /** The mixing step of `mixWord` (tuple-table.ts), as source: the generated hashes must equal the generic ones. */
 const MUL = 0x9e3779b1 | 0;
@@ -57,8 +57,8 @@ export const KEY_OUT_OF_WIDTH = -2;
 /** The rule's priority and id in the record at `o`, as source, in the layout's order format. */
 function orderSource(layout: ProbeLayout): { pri: string; id: string } {
   return layout.wideOrder
-    ? { pri: `f64[(o >> 1) + 1]`, id: `f64[(o >> 1) + 2]` }
-    : { pri: `rec[o + ${REC_PRI}]`, id: `rec[o + ${REC_ID_NARROW}]` };
+    ? { pri: `f64[(o >> 1) + ${REC_F64_PRI}]`, id: `f64[(o >> 1) + ${REC_F64_ID}]` }
+    : { pri: `rec[o + ${REC_PRI}]`, id: `rec[o + ${REC_ID}]` };
 }
 
 /** Source returning KEY_OUT_OF_WIDTH when a key word on a packed range slot is wider than its field. */

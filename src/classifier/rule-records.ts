@@ -36,11 +36,12 @@ import { SLOT_FULL_MASK, rangeCoverMask } from './rule-store.js';
 export const REC_NEXT = 0;
 /** The rule's hash under its table's tuple: lookups compare it before any condition. */
 export const REC_HASH = 1;
-/** Priority: an int32 word in narrow order; in wide order an f64 at words 2-3 (f64 index o/2 + 1). */
+/** Priority and id in narrow order: int32 words 2 and 3. */
 export const REC_PRI = 2;
-/** Id: word 3 in narrow order; in wide order an f64 at words 4-5 (f64 index o/2 + 2). */
-export const REC_ID_NARROW = 3;
-export const REC_ID_WIDE = 4;
+export const REC_ID = 3;
+/** Priority and id in wide order: f64s at words 2-3 and 4-5, i.e. Float64Array index o/2 + 1 and + 2. */
+export const REC_F64_PRI = 1;
+export const REC_F64_ID = 2;
 
 /** One condition of the layout: its slot, its word offset in a record, and whether it is packed into one word. */
 export interface LayoutSlot {
@@ -103,11 +104,11 @@ export class RuleRecords<T> {
 
   priority(r: number): number {
     const o = r * this.stride;
-    return this.wideOrder ? this.f64[(o >> 1) + 1] : this.rec[o + REC_PRI];
+    return this.wideOrder ? this.f64[(o >> 1) + REC_F64_PRI] : this.rec[o + REC_PRI];
   }
   id(r: number): number {
     const o = r * this.stride;
-    return this.wideOrder ? this.f64[(o >> 1) + 2] : this.rec[o + REC_ID_NARROW];
+    return this.wideOrder ? this.f64[(o >> 1) + REC_F64_ID] : this.rec[o + REC_ID];
   }
   getNext(r: number): number {
     return this.rec[r * this.stride + REC_NEXT];
@@ -239,11 +240,11 @@ export class RuleRecords<T> {
     const o = r * this.stride;
     const c = this.rec;
     if (this.wideOrder) {
-      this.f64[(o >> 1) + 1] = rule.priority;
-      this.f64[(o >> 1) + 2] = rule.id;
+      this.f64[(o >> 1) + REC_F64_PRI] = rule.priority;
+      this.f64[(o >> 1) + REC_F64_ID] = rule.id;
     } else {
       c[o + REC_PRI] = rule.priority;
-      c[o + REC_ID_NARROW] = rule.id;
+      c[o + REC_ID] = rule.id;
     }
     const { mask, value } = rule.match;
     let p = o + this.condsAt;

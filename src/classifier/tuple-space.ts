@@ -235,7 +235,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (let r = 0; r < store.rules.length; r++) {
       const rule = store.rules[r];
       if (rule === undefined || this.ruleTable[r] === undefined || !ruleMatches(key, rule)) continue;
-      if (best === NO_RULE || store.priority(r) > store.priority(best) || (store.priority(r) === store.priority(best) && store.id(r) < store.id(best))) best = r;
+      if (best === NO_RULE || this.beatsIdx(r, best)) best = r;
     }
     return best;
   }
