@@ -35,7 +35,8 @@ export function hashSource(slots: ArrayLike<number>, masks: ArrayLike<number>): 
 /** The table fields a probe reads (TupleTable has them; an interface keeps this file free of the class). */
 export interface ProbeTable {
   heads: Int32Array;
-  capMask: number;
+  /** A hash's bucket is h >>> shift (tuple-table.ts). */
+  shift: number;
 }
 
 /**
@@ -99,7 +100,7 @@ export function buildProbe(slots: ArrayLike<number>, masks: ArrayLike<number>, l
   const src =
     guardSource(layout) +
     `let h = 0;\n${hashSource(slots, masks)}` +
-    `let r = t.heads[h & t.capMask];\n` +
+    `let r = t.heads[h >>> t.shift];\n` +
     `while (r !== ${NO_RULE}) {\n` +
     `  const o = r * ${int(layout.stride)};\n` +
     `  const p = ${pri};\n` +
@@ -143,7 +144,7 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
       `// table ${int(i)}\n` +
       `if (bestPri > ${T}.maxPri || (bestPri === ${T}.maxPri && bestId < ${T}.maxId)) return best;\n` +
       hashSource(t.slots, t.masks) +
-      `r = ${T}.heads[h & ${T}.capMask];\n` +
+      `r = ${T}.heads[h >>> ${T}.shift];\n` +
       `while (r !== ${NO_RULE}) {\n` +
       `  o = r * ${int(layout.stride)};\n` +
       `  p = ${pri};\n` +

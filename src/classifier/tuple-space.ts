@@ -254,7 +254,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       if (this.opts.prioritySort && (bestPri > table.maxPri || (bestPri === table.maxPri && bestId < table.maxId))) break;
       tables++;
       const h = table.hashKey(key);
-      for (let r = table.heads[h & table.capMask]; r !== NO_RULE; r = store.getNext(r)) {
+      for (let r = table.heads[table.bucketOf(h)]; r !== NO_RULE; r = store.getNext(r)) {
         const p = store.priority(r);
         if (p < bestPri || (p === bestPri && store.id(r) > bestId)) break;
         if (store.getHash(r) !== h) continue;
@@ -410,7 +410,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   /** Insert into the bucket chain, keeping it best-first. Returns the number of rules with r's hash. */
   private link(r: number, t: TupleTable): number {
     const h = this.store.getHash(r);
-    const b = h & t.capMask;
+    const b = t.bucketOf(h);
     const store = this.store;
     let prev = NO_RULE;
     let cur = t.heads[b];
@@ -430,7 +430,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private unlink(r: number): void {
     const t = this.ruleTable[r] as TupleTable;
     const store = this.store;
-    const b = store.getHash(r) & t.capMask;
+    const b = t.bucketOf(store.getHash(r));
     let prev = NO_RULE;
     let cur = t.heads[b];
     while (cur !== r) {
@@ -472,7 +472,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   private rehash(t: TupleTable, buckets: number): void {
     t.heads = new Int32Array(buckets).fill(NO_RULE);
-    t.capMask = buckets - 1;
+    t.shift = 32 - Math.log2(buckets);
     for (let i = 0; i < t.count; i++) this.link(t.members[i], t);
   }
 
@@ -501,7 +501,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   private split(t: TupleTable, h: number): void {
     const colliders: number[] = [];
-    for (let c = t.heads[h & t.capMask]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) colliders.push(c);
+    for (let c = t.heads[t.bucketOf(h)]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) colliders.push(c);
     const common = new Int32Array(MATCHABLE_WORDS).fill(-1);
     const union = new Int32Array(MATCHABLE_WORDS);
     for (const r of colliders) {
