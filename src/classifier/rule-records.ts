@@ -80,6 +80,9 @@ export class RuleRecords<T> {
   /** The layout: slots with value/mask conditions, slots with range conditions (both ascending). */
   mslots: number[] = [];
   rslots: number[] = [];
+  /** Per slot: some rule constrains it by value/mask, by a range (the sets behind mslots and rslots). */
+  private readonly inMask: boolean[] = new Array<boolean>(MATCHABLE_WORDS).fill(false);
+  private readonly inRange: boolean[] = new Array<boolean>(MATCHABLE_WORDS).fill(false);
   /** Per slot: its value/mask condition or range is packed into one word (see the module comment). */
   private maskNarrow: boolean[] = new Array<boolean>(MATCHABLE_WORDS).fill(true);
   private rangeNarrow: boolean[] = new Array<boolean>(MATCHABLE_WORDS).fill(true);
@@ -202,37 +205,47 @@ export class RuleRecords<T> {
 
   /** Add the rule's slots to the layout, or make the layout wider, rewriting every record, when the rule needs it. */
   private widen(rule: ClassifierRule<T>): void {
+    // Called for every insert: the common case (the rule fits the layout) allocates nothing.
     let changed = false;
     const mask = rule.match.mask;
     const value = rule.match.value;
     for (let s = 0; s < MATCHABLE_WORDS; s++) {
-      if (mask[s] === 0) continue;
-      if (!this.mslots.includes(s)) {
-        this.mslots = [...this.mslots, s].sort((a, b) => a - b);
+      const m = mask[s];
+      if (m === 0) continue;
+      if (!this.inMask[s]) {
+        this.inMask[s] = true;
         changed = true;
       }
-      if (this.maskNarrow[s] && ((mask[s] | (value[s] & mask[s])) >>> 16) !== 0) {
+      if (this.maskNarrow[s] && ((m | (value[s] & m)) >>> 16) !== 0) {
         this.maskNarrow[s] = false;
         changed = true;
       }
     }
-    for (const g of rule.ranges ?? []) {
-      if (!this.rslots.includes(g.slot)) {
-        this.rslots = [...this.rslots, g.slot].sort((a, b) => a - b);
-        changed = true;
-      }
-      const b = rangeOf(rule, g.slot);
-      if (this.rangeNarrow[g.slot] && !(narrowField(g.slot) && (b === undefined || b.hi <= SLOT_FULL_MASK[g.slot]))) {
-        this.rangeNarrow[g.slot] = false;
-        changed = true;
+    const ranges = rule.ranges;
+    if (ranges !== undefined) {
+      for (let i = 0; i < ranges.length; i++) {
+        const g = ranges[i];
+        if (!this.inRange[g.slot]) {
+          this.inRange[g.slot] = true;
+          changed = true;
+        }
+        // Each range ending within the field keeps the slot packed (then so does their intersection).
+        if (this.rangeNarrow[g.slot] && !(narrowField(g.slot) && g.hi >>> 0 <= SLOT_FULL_MASK[g.slot])) {
+          this.rangeNarrow[g.slot] = false;
+          changed = true;
+        }
       }
     }
     if (!this.wideOrder && !orderFits(rule.priority, rule.id)) {
       this.wideOrder = true;
       changed = true;
     }
-    if (changed) this.relayout(this.capacity, true);
+    if (!changed) return;
+    this.mslots = slotsOf(this.inMask);
+    this.rslots = slotsOf(this.inRange);
+    this.relayout(this.capacity, true);
   }
+
 
   /** Write rule r's order and conditions into its record, in the current layout (links and hash untouched). */
   private write(r: number): void {
@@ -302,6 +315,13 @@ export class RuleRecords<T> {
       for (let r = 0; r < this.next; r++) if (this.rules[r] !== undefined) this.write(r);
     }
   }
+}
+
+/** The slots flagged, ascending. */
+function slotsOf(flags: readonly boolean[]): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < flags.length; s++) if (flags[s]) out.push(s);
+  return out;
 }
 
 /** The intersection of a rule's ranges on one slot (unsigned), or undefined when there is none or it is empty. */
