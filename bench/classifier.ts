@@ -283,7 +283,10 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
   const calMemNs = memoryLatencyNs();
   let updateUs: number | null = null;
   if (!(cls instanceof CachedClassifier)) {
-    const ops = algo.startsWith('linear') ? Math.min(1000, rules.length) : Math.min(100000, rules.length * 4);
+    // As many operations as the TupleMerge harness makes (500K inserts and 500K deletes): until
+    // 2026-12-01 it was 4 per rule (3.7K at 1k), which timed V8's compiler more than the updates
+    // (fw1 1k: 1.7-8.9 us per update then; 0.35 us over 2M operations in one process).
+    const ops = algo.startsWith('linear') ? Math.min(1000, rules.length) : 1_000_000;
     updateUs = measureUpdates(cls, rules, ops);
   }
   const inner = cls instanceof CachedClassifier ? cls.inner : cls;
