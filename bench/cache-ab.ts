@@ -8,7 +8,7 @@
  */
 import path from 'node:path';
 import { CachedClassifier, TupleSpaceClassifier, type ClassBenchTrace } from '../src/classifier/index.js';
-import { loadClassBenchRules, loadClassBenchTrace } from '../src/cli/bench-classifier.js';
+import { loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
 import { lookupAll } from './trace-loop.lib.js';
 
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
@@ -27,7 +27,6 @@ function pass(c: { lookupId(k: Uint32Array): number }, trace: ClassBenchTrace): 
   return trace.count / (Number(process.hrtime.bigint() - t0) / 1e3);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 console.log(`flow cache (at most ${entries} entries) vs the bare classifier, alternating passes in one process, ${rounds} rounds; M lookups/s`);
 for (const name of sets) {

@@ -40,7 +40,7 @@ import {
   type Classifier,
   type ClassifierRule,
 } from '../src/classifier/index.js';
-import { loadClassBenchRules, loadClassBenchTrace, readClassBenchText } from '../src/cli/bench-classifier.js';
+import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBenchText } from '../src/cli/bench-classifier.js';
 import { prng } from '../test/support/prng.js';
 import { lookupAll } from './trace-loop.lib.js';
 
@@ -127,11 +127,6 @@ function heapBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
-
 /** Every `step`-th header as its own trace, so a sample keeps the trace's mix of rules. */
 function sampleTrace(trace: ClassBenchTrace, n: number): ClassBenchTrace {
   if (n >= trace.count) return trace;
@@ -143,15 +138,6 @@ function sampleTrace(trace: ClassBenchTrace, n: number): ClassBenchTrace {
     filterIdx[i] = trace.filterIdx[j];
   }
   return { count: n, headers, filterIdx };
-}
-
-/**
- * CPU time of this process in ns. The figures are per CPU-second, as in the C++ harnesses' results.csv:
- * the machine is shared, and wall time under contention measures the neighbours, not the classifier.
- */
-function cpuNs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) * 1e3;
 }
 
 let sink = 0;
@@ -285,7 +271,7 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
   if (!(cls instanceof CachedClassifier)) {
     // As many operations as the TupleMerge harness makes (500K inserts and 500K deletes): until
     // 2026-12-01 it was 4 per rule (3.7K at 1k), which timed V8's compiler more than the updates
-    // (fw1 1k: 1.7-8.9 us per update then; 0.35 us over 2M operations in one process).
+    // (fw1 1k: 1.7-8.9 us per update then, 0.46 us over 1M operations).
     const ops = algo.startsWith('linear') ? Math.min(1000, rules.length) : 1_000_000;
     updateUs = measureUpdates(cls, rules, ops);
   }

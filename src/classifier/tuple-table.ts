@@ -28,8 +28,7 @@ export class TupleTable {
    * 32 - log2(buckets): a hash's bucket is its TOP bits (h >>> shift). The top bits of the last
    * multiply depend on every bit of the key; the low bits did not, for tuples of short prefixes: a /8
    * address varies only the top byte of its word, and a multiply carries a bit only upwards, so on
-   * fw1 1k a table of 88 keys in 1024 buckets sent them to a handful of buckets (2.7 records of other
-   * keys read per probe).
+   * fw1 1k a table of 88 keys in 1024 buckets sent them to 2 buckets (tuple-table.test.ts).
    */
   shift: number;
   count = 0;

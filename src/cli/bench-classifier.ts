@@ -134,7 +134,8 @@ export function referenceResults(rules: readonly ClassifierRule<number>[], trace
   return out;
 }
 
-function median(xs: number[]): number {
+/** The middle value (the upper one of an even count). */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
 }

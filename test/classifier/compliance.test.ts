@@ -128,29 +128,41 @@ function sameAnswers(oracle: LinearClassifier<number>, others: Classifier<number
   }
 }
 
+/**
+ * Apply inserts and removes to the oracle and every classifier (makeAll) alike, checking after each
+ * operation that sizes and answers for the packets agree. `toRule` makes the rule of an insert, with the id given.
+ */
+function replayAgainstOracle<Op extends { kind: 'insert' } | { kind: 'remove'; pick: number }>(
+  ops: readonly Op[],
+  packets: Uint32Array[],
+  toRule: (op: Extract<Op, { kind: 'insert' }>, id: number) => ClassifierRule<number>,
+): void {
+  const oracle = new LinearClassifier<number>();
+  const others = makeAll();
+  const live: number[] = [];
+  let nextId = 0;
+  for (const op of ops) {
+    if (op.kind === 'insert') {
+      const rule = toRule(op as Extract<Op, { kind: 'insert' }>, nextId++);
+      oracle.insert(rule);
+      for (const c of others) c.insert(rule);
+      live.push(rule.id);
+    } else if (live.length > 0) {
+      const [id] = live.splice((op as { pick: number }).pick % live.length, 1);
+      expect(oracle.remove(id)).toBe(true);
+      for (const c of others) expect(c.remove(id), c.name).toBe(true);
+    }
+    for (const c of others) expect(c.size, c.name).toBe(oracle.size);
+    sameAnswers(oracle, others, packets);
+  }
+}
+
 describe('classifiers agree with the linear oracle', () => {
   it('on random rule sets under interleaved inserts and removes', () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.array(packetArb, { minLength: 1, maxLength: 12 }), (ops, packets) => {
-        const oracle = new LinearClassifier<number>();
-        const others = makeAll();
-        const live: number[] = [];
-        let nextId = 0;
-        for (const op of ops) {
-          if (op.kind === 'insert') {
-            const rule = toRule(op.rule, nextId++);
-            oracle.insert(rule);
-            for (const c of others) c.insert(rule);
-            live.push(rule.id);
-          } else if (live.length > 0) {
-            const [id] = live.splice(op.pick % live.length, 1);
-            expect(oracle.remove(id)).toBe(true);
-            for (const c of others) expect(c.remove(id), c.name).toBe(true);
-          }
-          for (const c of others) expect(c.size, c.name).toBe(oracle.size);
-          sameAnswers(oracle, others, packets);
-        }
-      }),
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 60 }), fc.array(packetArb, { minLength: 1, maxLength: 12 }), (ops, packets) =>
+        replayAgainstOracle(ops, packets, (op, id) => toRule(op.rule, id)),
+      ),
       { numRuns: 50 },
     );
   });
@@ -329,25 +341,9 @@ describe('record layouts: narrow order and packed slots, and what widens them', 
 
   it('answer as the oracle does while rules widen the layout mid-stream, and for keys wider than their fields', () => {
     fc.assert(
-      fc.property(fc.array(wideOpArb, { minLength: 1, maxLength: 50 }), fc.array(fc.oneof(packetArb, widePacketArb), { minLength: 1, maxLength: 12 }), (ops, packets) => {
-        const oracle = new LinearClassifier<number>();
-        const others = makeAll();
-        const live: number[] = [];
-        let nextId = 0;
-        for (const op of ops) {
-          if (op.kind === 'insert') {
-            const rule = toWideRule(op.rule, nextId++, op.widen);
-            oracle.insert(rule);
-            for (const c of others) c.insert(rule);
-            live.push(rule.id);
-          } else if (live.length > 0) {
-            const [id] = live.splice(op.pick % live.length, 1);
-            expect(oracle.remove(id)).toBe(true);
-            for (const c of others) expect(c.remove(id), c.name).toBe(true);
-          }
-          sameAnswers(oracle, others, packets);
-        }
-      }),
+      fc.property(fc.array(wideOpArb, { minLength: 1, maxLength: 50 }), fc.array(fc.oneof(packetArb, widePacketArb), { minLength: 1, maxLength: 12 }), (ops, packets) =>
+        replayAgainstOracle(ops, packets, (op, id) => toWideRule(op.rule, id, op.widen)),
+      ),
       { numRuns: 40 },
     );
   });

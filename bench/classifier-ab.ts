@@ -1,0 +1,104 @@
+/**
+ * The classifier of a git revision against the working tree's (or another revision's, `--head REV`),
+ * in ONE process with alternating passes:
+ * the way to measure a change to the classifier on this shared host, where a process's figure for a
+ * 100k-rule set moves +-40% with the memory other tenants leave it (docs/classifier.md "Measured").
+ * Both see the same host at the same moments; with `--base HEAD` and a clean tree both sides are the
+ * same code, which gives the noise floor of the comparison.
+ *
+ *   node scripts/run-bench.js classifier-ab -- --base REV [--head REV] [--sets acl1_100k,fw1_10k] [--algo tuplemerge] [--rounds 5]
+ *
+ * A revision's src/ is extracted with `git archive` into dist/ab-base/REV and bundled with esbuild;
+ * both classifiers load the same rule objects (the rule format is shared). Each side has a
+ * timed loop of its own (a function built from source per side), so neither shares the other's type
+ * feedback. Prints each pass's M lookups per CPU-second and the median ratio head / base.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { createPacketKey } from '../src/flow/index.js';
+import * as HEAD from '../src/classifier/index.js';
+import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
+
+type ClassifierModule = typeof HEAD;
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+};
+const base = arg('base', 'HEAD');
+const headRev = arg('head', '');
+const sets = arg('sets', 'acl1_100k,fw1_10k').split(',');
+const algo = arg('algo', 'tuplemerge');
+const rounds = Math.max(1, Number(arg('rounds', '5')));
+const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
+
+/** A revision's classifier module, extracted and bundled once per revision. */
+async function loadRevision(rev: string): Promise<ClassifierModule> {
+  const sha = execFileSync('git', ['rev-parse', '--short', rev], { encoding: 'utf8' }).trim();
+  const dir = path.resolve('dist', 'ab-base', sha);
+  const outfile = path.join(dir, 'classifier.mjs');
+  if (!existsSync(outfile)) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('sh', ['-c', `git archive ${sha} src | tar -x -C "${dir}"`]);
+    await build({ entryPoints: [path.join(dir, 'src', 'classifier', 'index.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
+  }
+  return (await import(pathToFileURL(outfile).href)) as ClassifierModule;
+}
+
+type Pass = () => number;
+/** A timed pass over the trace, as a function of its own (see the module comment). */
+function makePass(c: HEAD.Classifier<number>, trace: HEAD.ClassBenchTrace): Pass {
+  const loop = new Function('c', 'trace', 'traceKey', 'key', 'let acc = 0; for (let i = 0; i < trace.count; i++) { traceKey(trace, i, key); acc = (acc + c.lookupId(key)) | 0; } return acc;') as (
+    c: HEAD.Classifier<number>,
+    trace: HEAD.ClassBenchTrace,
+    traceKey: typeof HEAD.traceKey,
+    key: Uint32Array,
+  ) => number;
+  const key = createPacketKey();
+  return () => {
+    // A cache starts every pass empty and unjudged, as in the suite.
+    if ('forget' in c) (c as { forget(): void }).forget();
+    const t0 = cpuNs();
+    sink += loop(c, trace, HEAD.traceKey, key);
+    return trace.count / ((cpuNs() - t0) / 1e9) / 1e6;
+  };
+}
+
+let sink = 0;
+
+const BASE = await loadRevision(base);
+const TREE: ClassifierModule = headRev === '' ? HEAD : await loadRevision(headRev);
+const headName = headRev === '' ? 'the working tree' : headRev;
+console.log(`${algo}: base ${base} against ${headName}, alternating passes in one process, ${rounds} rounds; M lookups/s`);
+for (const name of sets) {
+  const rules = loadClassBenchRules(path.join(SHARED, `${name}${name.endsWith('100k') ? '.br' : ''}`));
+  const trace = loadClassBenchTrace(path.join(SHARED, `${name}_trace1M.br`));
+  const a = BASE.createClassifier<number>(algo);
+  const b = TREE.createClassifier<number>(algo);
+  for (const r of rules) {
+    a.insert(r);
+    b.insert(r);
+  }
+  const key = createPacketKey();
+  for (let i = 0; i < trace.count; i += 97) {
+    HEAD.traceKey(trace, i, key);
+    if (a.lookupId(key) !== b.lookupId(key)) throw new Error(`${name}: base and head answer differently for header ${i}`);
+  }
+  const passA = makePass(a, trace);
+  const passB = makePass(b, trace);
+  // A first pass each: V8 optimizes the generated lookup code during it.
+  passA();
+  passB();
+  const ra: number[] = [];
+  const rb: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    ra.push(passA());
+    rb.push(passB());
+  }
+  const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  console.log(`${name.padEnd(10)} base ${fmt(ra)} | head ${fmt(rb)} | head/base ${(median(rb) / median(ra)).toFixed(3)}`);
+}
+if (sink === 0.5) console.log('');
