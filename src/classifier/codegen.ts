@@ -76,7 +76,7 @@ function guardSource(layout: ProbeLayout): string {
  * slots (a rule sharing the hash almost always passes those; they are still checked, since hashes collide).
  * A packed (narrow) condition is one word: mask << 16 | value, or span << 16 | lo.
  */
-function ruleTestSource(slots: ArrayLike<number>, layout: ProbeLayout): string {
+function ruleTestSource(slots: ArrayLike<number>, layout: ProbeLayout, first: readonly number[] = []): string {
   const hashed = new Set<number>(Array.from(slots));
   const conds: string[] = [`rec[o + ${REC_HASH}] === h`];
   const word = (off: number) => `rec[o + ${int(off)}]`;
@@ -88,8 +88,14 @@ function ruleTestSource(slots: ArrayLike<number>, layout: ProbeLayout): string {
     narrow
       ? `((key[${int(slot)}] - (${word(offset)} & 0xffff)) >>> 0) <= (${word(offset)} >>> 16)`
       : `((key[${int(slot)}] - ${word(offset)}) >>> 0) <= (${word(offset + 1)} >>> 0)`;
-  for (const m of layout.masks) if (!hashed.has(m.slot)) conds.push(maskCond(m));
-  for (const g of layout.ranges) conds.push(rangeCond(g));
+  // The slots in `first` lead (the rules of a chain differ there, so a stranger fails early), then the rest.
+  const rank = (slot: number) => (first.includes(slot) ? first.indexOf(slot) : first.length);
+  const unhashed = [
+    ...layout.masks.filter((m) => !hashed.has(m.slot)).map((m) => ({ slot: m.slot, src: maskCond(m) })),
+    ...layout.ranges.map((g) => ({ slot: g.slot, src: rangeCond(g) })),
+  ];
+  unhashed.sort((a, b) => rank(a.slot) - rank(b.slot));
+  for (const c of unhashed) conds.push(c.src);
   for (const m of layout.masks) if (hashed.has(m.slot)) conds.push(maskCond(m));
   return conds.join('\n    && ');
 }
@@ -118,6 +124,11 @@ export interface FusedTable extends ProbeTable {
   readonly masks: ArrayLike<number>;
   maxPri: number;
   maxId: number;
+  /**
+   * Slots whose conditions the fused code checks first, best first: where the table's rules differ
+   * most (TupleSpaceClassifier picks them when it fuses). Any order is correct; this one is faster.
+   */
+  selective?: readonly number[];
 }
 
 /**
@@ -166,7 +177,7 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
       `  o = r * ${int(layout.stride)};\n` +
       `  p = ${pri};\n` +
       `  if (p < bestPri || (p === bestPri && ${id} > bestId)) break;\n` +
-      `  if (${ruleTestSource(t.slots, layout)}) { best = r; bestPri = p; bestId = ${id}; break; }\n` +
+      `  if (${ruleTestSource(t.slots, layout, t.selective)}) { best = r; bestPri = p; bestId = ${id}; break; }\n` +
       `  r = rec[o + ${REC_NEXT}];\n` +
       `}\n`;
   });

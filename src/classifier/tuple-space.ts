@@ -53,6 +53,8 @@ export interface TupleSpaceOptions {
 
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
 export const MAX_FUSED_TABLES = 48;
+/** How many of a table's rules `selectiveSlots` looks at. */
+const SELECTIVE_SAMPLE = 256;
 /** The longest wait (lookups) before fusing, however much the tables churn. */
 export const MAX_FUSE_WAIT = 1 << 22;
 /** Fused code that served fewer than this many times its wait before the shape changed died young. */
@@ -279,9 +281,34 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   // --- internals -------------------------------------------------------------------------------
 
   private fuse(): void {
+    for (const t of this.tables) t.selective = this.selectiveSlots(t);
     this.fused = buildFusedLookup(this.tables, this.probeLayout());
     this.fusedShape = this.shape;
     this.fusedServed = 0;
+  }
+
+  /**
+   * The slots table t does not hash on which its rules constrain in the most different ways, most
+   * first: a chain holds rules that agree on the hashed slots, so these are where a rule met in a chain
+   * that does not match the packet most likely fails (fw1's hosts list their services: rules of one
+   * destination differing in port and protocol). Counted over at most SELECTIVE_SAMPLE of its rules.
+   */
+  private selectiveSlots(t: TupleTable): number[] {
+    const step = Math.max(1, Math.floor(t.count / SELECTIVE_SAMPLE));
+    const seen = new Map<number, Set<string>>();
+    for (let i = 0; i < t.count; i += step) {
+      const rule = this.store.rules[t.members[i]] as ClassifierRule<T>;
+      const { value, mask } = rule.match;
+      for (let s = 0; s < MATCHABLE_WORDS; s++) {
+        if (t.maskOf(s) !== 0) continue;
+        let c = `${value[s] & mask[s]}/${mask[s]}`;
+        for (const g of rule.ranges ?? []) if (g.slot === s) c += ` ${g.lo}-${g.hi}`;
+        let set = seen.get(s);
+        if (set === undefined) seen.set(s, (set = new Set()));
+        set.add(c);
+      }
+    }
+    return [...seen].filter(([, set]) => set.size > 1).sort((a, b) => b[1].size - a[1].size).map(([s]) => s);
   }
 
   /** The fused lookup's code no longer fits the tables: back to the loop until they settle again. */
