@@ -36,6 +36,12 @@ export interface TupleSpaceOptions {
   wildcardNarrow: boolean;
   /** Which compatible table a new rule joins. */
   choose: 'specific' | 'first';
+  /**
+   * More rules than this under one hash key, and under the collision limit, try `narrowSplit`: fw1 1k
+   * checked 6.9 rules per lookup (one destination's services in one chain), 3.2 with 16 and 1.6 with 8,
+   * but 8 also split ipc1 10k's tables (5.1 tables probed per lookup, then 7.0) and ran it at 0.80-0.86x.
+   */
+  narrowSplitAt: number;
   /** How an over-full hash key is split: TupleMerge's midpoint, or straight to the colliders' common tuple. */
   split: 'midpoint' | 'common';
   /** How new tables relax their first rule's tuple: TupleMerge's, or coarse (addresses to /8 steps, no ports). */
@@ -53,6 +59,8 @@ export interface TupleSpaceOptions {
 
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
 export const MAX_FUSED_TABLES = 48;
+/** See `insert`: a list under one hash key that could not be split is looked at again after this many more rules. */
+const NARROW_RETRY = 8;
 /** How many of a table's rules `selectiveSlots` looks at. */
 const SELECTIVE_SAMPLE = 256;
 /** The longest wait (lookups) before fusing, however much the tables churn. */
@@ -64,6 +72,7 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   merge: true,
   prioritySort: true,
   collisionLimit: 40,
+  narrowSplitAt: 16,
   relaxStep: 4,
   wildcardNarrow: true,
   choose: 'first',
@@ -142,12 +151,62 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         for (const t of this.tables) if (t.accepts(eff)) { table = t; break; }
       } else for (const t of this.tables) if (t.accepts(eff) && (table === undefined || t.bits > table.bits)) table = t;
       table ??= this.tableFor(this.relax(eff));
+      // A rule for a table whose service lists moved out (narrowSplit) follows them, so the lists do
+      // not grow back in the chain and get moved again and again.
+      const child = table.narrowChild;
+      if (child !== undefined && this.bySignature.get(child.signature) === child && child.accepts(eff)) table = child;
     } else {
       table = this.tableFor(eff);
     }
     const h = table.hashValue(this.store.effValue);
     const chain = this.place(r, table, h);
     if (this.opts.merge && chain > this.opts.collisionLimit) this.split(table, h);
+    // Tried when a list first passes the bar and then every NARROW_RETRY rules, not on every insert
+    // into a long list that has no field to split on (the check reads every rule of the list).
+    else if (this.opts.merge && chain > this.opts.narrowSplitAt && (chain - this.opts.narrowSplitAt) % NARROW_RETRY === 1) this.narrowSplit(table, h);
+  }
+
+  /**
+   * Rules sharing one hash key that tell themselves apart by one narrow field they fix exactly (fw1's
+   * hosts listing their services by destination port and protocol): the table's rules that fix that
+   * field move to a tuple that hashes it too, so a lookup finds its service by hash instead of walking
+   * the list. Only when the field has a distinct value for at least 3 in 4 of the colliders: a field
+   * that leaves groups behind (ipc1's protocols, 3 values in 17 rules) made tables that every lookup
+   * probed and slowed ipc1 10k (see TupleSpaceOptions.narrowSplitAt).
+   */
+  private narrowSplit(t: TupleTable, h: number): void {
+    const colliders: number[] = [];
+    for (let c = t.heads[t.bucketOf(h)]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) colliders.push(c);
+    let bestSlot = -1;
+    let bestDistinct = 0;
+    for (let s = 0; s < MATCHABLE_WORDS; s++) {
+      const full = SLOT_FULL_MASK[s];
+      if (full > 0xffff || t.maskOf(s) !== 0) continue;
+      const values = new Set<number>();
+      let fixed = 0;
+      for (const r of colliders) {
+        const rule = this.store.rules[r] as ClassifierRule<T>;
+        if ((rule.match.mask[s] & full) !== full) continue;
+        fixed++;
+        values.add(rule.match.value[s] & full);
+      }
+      if (fixed * 2 >= colliders.length && values.size > bestDistinct) {
+        bestDistinct = values.size;
+        bestSlot = s;
+      }
+    }
+    if (bestSlot < 0 || bestDistinct * 4 < colliders.length * 3) return;
+    const mask = new Int32Array(MATCHABLE_WORDS);
+    for (let i = 0; i < t.n; i++) mask[t.slots[i]] = t.masks[i];
+    mask[bestSlot] = SLOT_FULL_MASK[bestSlot];
+    const target = this.tableFor(mask);
+    t.narrowChild = target;
+    for (const r of Array.from(t.members.subarray(0, t.count))) {
+      this.store.effective(this.store.rules[r] as ClassifierRule<T>);
+      if (!target.accepts(this.store.effMask)) continue;
+      this.unlink(r);
+      this.place(r, target, target.hashValue(this.store.effValue));
+    }
   }
 
   remove(id: number): boolean {

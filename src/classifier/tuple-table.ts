@@ -35,6 +35,8 @@ export class TupleTable {
   /** The best rule's priority and id: lookups skip this table once they hold something better. */
   maxPri = -Infinity;
   maxId = Infinity;
+  /** Where narrowSplit (tuple-space.ts) moved this table's service lists, for the rules that come later. */
+  narrowChild: TupleTable | undefined = undefined;
   /** See codegen.ts FusedTable.selective (set by the engine when it fuses). */
   selective: readonly number[] = [];
   /** Rule indices in this table (dense, swap-remove), to recompute the maximum and to rehash. */

@@ -113,6 +113,8 @@ function makeAll(): Classifier<number>[] {
     // sameAnswers looks every packet up twice, so both paths answer right after each change.
     new TupleSpaceClassifier<number>('tm-fused-now', { fuseAfter: 0 }),
     new TupleSpaceClassifier<number>('tm-fused-second', { fuseAfter: 1, collisionLimit: 2 }),
+    // Two rules under one hash key already try a narrow split (moves rules between tables).
+    new TupleSpaceClassifier<number>('tm-narrow-split', { narrowSplitAt: 1, fuseAfter: 0 }),
   ];
 }
 
@@ -190,6 +192,94 @@ describe('classifiers agree with the linear oracle', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('on service lists (many exact ports under one address) that narrow splits reshape, under inserts and removes', () => {
+    // Rules like fw1's: a few destinations, each with exact ports, some wildcards and ranges below.
+    const ports = [21, 22, 25, 53, 80, 443, 8080, 65535];
+    const serviceArb = fc.record({
+      priority: fc.nat(6),
+      dst: fc.constantFrom(0x0a000001, 0xfe000001),
+      dport: fc.option(fc.constantFrom(...ports), { freq: 4 }),
+      proto: fc.option(fc.constantFrom(6, 17), { freq: 2 }),
+      range: fc.option(fc.constantFrom<[number, number]>([0, 1023], [1024, 65535], [80, 80]), { freq: 4 }),
+    });
+    const opsArb = fc.array(
+      fc.oneof(
+        { weight: 3, arbitrary: serviceArb.map((rule) => ({ kind: 'insert' as const, rule })) },
+        { weight: 1, arbitrary: fc.nat(1000).map((pick) => ({ kind: 'remove' as const, pick })) },
+      ),
+      { minLength: 1, maxLength: 50 },
+    );
+    const packetsArb = fc.array(
+      fc.tuple(fc.constantFrom(0x0a000001, 0xfe000001), fc.constantFrom(...ports, 1024, 2000), fc.constantFrom(6, 17)),
+      { minLength: 1, maxLength: 10 },
+    );
+    fc.assert(
+      fc.property(opsArb, packetsArb, (ops, tuples) => {
+        const packets = tuples.map(([dst, dport, proto]) => {
+          const key = new Uint32Array(KEY_WORDS);
+          key[K.IP_DST] = dst;
+          key[K.L4_DST] = dport;
+          key[K.IP_PROTO] = proto;
+          return key;
+        });
+        replayAgainstOracle(ops, packets, ({ rule: r }, id) => {
+          const value = new Uint32Array(MATCHABLE_WORDS);
+          const mask = new Uint32Array(MATCHABLE_WORDS);
+          value[K.IP_DST] = r.dst;
+          mask[K.IP_DST] = 0xffffffff;
+          if (r.dport !== null) [value[K.L4_DST], mask[K.L4_DST]] = [r.dport, 0xffff];
+          if (r.proto !== null) [value[K.IP_PROTO], mask[K.IP_PROTO]] = [r.proto, 0xff];
+          const ranges = r.range === null ? [] : [{ slot: K.L4_DST, lo: r.range[0], hi: r.range[1] }];
+          return { id, priority: r.priority, match: { value, mask }, ranges, payload: id };
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('moves a destination\'s services out of one long chain into a table that hashes their port (narrow split)', () => {
+    // fw1's pattern: one host, many exact destination ports, one wildcard-port rule below them.
+    const dst = 0x86668af1;
+    const services = [21, 22, 23, 25, 53, 80, 88, 110, 123, 143, 161, 389, 443, 445, 544, 993, 995, 3306, 5432, 7649];
+    const rule = (id: number, dport: number | undefined): ClassifierRule<number> => {
+      const value = new Uint32Array(MATCHABLE_WORDS);
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      value[K.IP_DST] = dst;
+      mask[K.IP_DST] = 0xffffffff;
+      if (dport !== undefined) {
+        value[K.L4_DST] = dport;
+        mask[K.L4_DST] = 0xffff;
+      }
+      return { id, priority: 100 - id, match: { value, mask }, payload: id };
+    };
+    const rules = [...services.map((port, i) => rule(i, port)), rule(services.length, undefined)];
+    const split = new TupleSpaceClassifier<number>('tm');
+    const chained = new TupleSpaceClassifier<number>('tm', { narrowSplitAt: Infinity });
+    const oracle = new LinearClassifier<number>();
+    for (const r of rules) for (const c of [split, chained, oracle]) c.insert(r);
+    expect(chained.tableCount).toBe(1);
+    expect(split.tableCount).toBe(2);
+    const key = new Uint32Array(KEY_WORDS);
+    key[K.IP_DST] = dst;
+    let splitRules = 0;
+    let chainedRules = 0;
+    for (const port of [...services, 8080]) {
+      key[K.L4_DST] = port;
+      expect(split.lookupId(key)).toBe(oracle.lookupId(key));
+      splitRules += split.probeCost(key).rules;
+      chainedRules += chained.probeCost(key).rules;
+    }
+    // By hash, each service costs one rule check (two for the port no rule names: it falls to the
+    // wildcard rule); in one chain, a walk down the list.
+    expect(splitRules).toBe(services.length + 1);
+    expect(chainedRules).toBeGreaterThan(5 * splitRules);
+    // Removing the services empties the split table again.
+    for (let id = 0; id < services.length; id++) expect(split.remove(id)).toBe(true);
+    expect(split.tableCount).toBe(1);
+    key[K.L4_DST] = 22;
+    expect(split.lookupId(key)).toBe(services.length);
   });
 
   it('switches to the fused lookup once the tables settle, and back to the loop when they change', () => {
