@@ -7,7 +7,10 @@
  *
  * Run: npm run bench:classifier --  [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
  *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE] [--algos tuplemerge,tuplemerge+cache]
- *        [--cache-entries N]
+ *        [--cache-entries N] [--tm-harness PATH]
+ * --tm-harness: the C++ TupleMerge harness's `main` (drjdaly/tuplemerge, built by you; see
+ * bench/tm-harness.lib.ts), run on each set before each of our classifiers and after the last: the
+ * ratio against it is then measured in this run, on this host at these moments.
  * Two calibration loops run in each classifier's process right after its timed passes, so each row
  * says how fast the (shared) machine was while it was measured: "cal" = hash mixing over a typed array
  * in L1 (M mixes per CPU-second: the CPU's share), "mem ns" = one dependent load in a random cycle
@@ -42,6 +45,7 @@ import {
 } from '../src/classifier/index.js';
 import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBenchText } from '../src/cli/bench-classifier.js';
 import { prng } from '../test/support/prng.js';
+import { runTupleMergeHarness, type HarnessRun } from './tm-harness.lib.js';
 import { lookupAll } from './trace-loop.lib.js';
 
 // The repository's sibling shared/ folder, found from the working directory (npm runs benches from the root).
@@ -60,6 +64,8 @@ interface Args {
   cacheEntries?: number;
   /** Internal: measure one set and algorithm in this process and print the row as JSON ("SET,ALGO"). */
   child?: string;
+  /** The C++ TupleMerge harness's `main`, to run in this run beside ours (bench/tm-harness.lib.ts). */
+  tmHarness?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -77,6 +83,7 @@ function parseArgs(argv: string[]): Args {
     algos: (get('algos') ?? ALGOS.join(',')).split(','),
     child: get('child'),
     cacheEntries: get('cache-entries') === undefined ? undefined : Number(get('cache-entries')),
+    tmHarness: get('tm-harness'),
   };
 }
 
@@ -103,6 +110,15 @@ interface Row {
   /** The calibration loops, run in this row's process right after its timed passes (see the top comment). */
   calMixes: number;
   calMemNs: number;
+}
+
+/** The C++ TupleMerge harness's figures for a set, measured in this run (--tm-harness). */
+interface CxxRow {
+  set: string;
+  mlps: number;
+  runMlps: number[];
+  buildMs: number;
+  clock: 'cpu' | 'wall';
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -321,9 +337,13 @@ function fmt(x: number | null, digits = 2): string {
   return x === null ? '-' : x.toFixed(digits);
 }
 
+function setFiles(name: string): { rulesPath: string; tracePath: string } {
+  return { rulesPath: `${SHARED}generated/${name}${name.endsWith('100k') ? '.br' : ''}`, tracePath: `${SHARED}generated/${name}_trace1M.br` };
+}
+
 function loadSet(name: string): { rules: ClassifierRule<number>[]; trace: ClassBenchTrace } {
-  const rulesPath = `${SHARED}generated/${name}${name.endsWith('100k') ? '.br' : ''}`;
-  return { rules: loadClassBenchRules(rulesPath), trace: loadClassBenchTrace(`${SHARED}generated/${name}_trace1M.br`) };
+  const { rulesPath, tracePath } = setFiles(name);
+  return { rules: loadClassBenchRules(rulesPath), trace: loadClassBenchTrace(tracePath) };
 }
 
 /**
@@ -349,6 +369,7 @@ async function main(): Promise<void> {
   }
   const tm = tupleMergeFigures();
   const rows: Row[] = [];
+  const cxxRows: CxxRow[] = [];
   console.log(
     `classifier suite: runs=${args.runs} (median), linear-flat on ${args.linearPackets} evenly spaced headers (the linear oracle on a tenth, 1 run), ` +
       `budget ${args.budgetMs} ms per classifier; times are CPU time of this process; memory = ${gc ? 'heap + array buffers delta after build (gc)' : 'index typed arrays only (run with --expose-gc for heap)'}`,
@@ -362,7 +383,16 @@ async function main(): Promise<void> {
         `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}${'cal'.padStart(6)}${'mem ns'.padStart(8)}  packets`,
       );
       const mine: Row[] = [];
+      // The C++ harness runs before each of our classifiers and after the last, so its median
+      // brackets ours in time.
+      const cxxRuns: HarnessRun[] = [];
+      const runCxx = () => {
+        if (args.tmHarness === undefined) return;
+        const { rulesPath, tracePath } = setFiles(name);
+        cxxRuns.push(runTupleMergeHarness(args.tmHarness, rulesPath, tracePath, trace.count));
+      };
       for (const algo of args.algos) {
+        runCxx();
         const row = measureInChild(name, algo, argv);
         rows.push(row);
         mine.push(row);
@@ -372,6 +402,16 @@ async function main(): Promise<void> {
             `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
             `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
             `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
+        );
+      }
+      runCxx();
+      let cxx: CxxRow | undefined;
+      if (cxxRuns.length > 0) {
+        cxx = { set: name, mlps: median(cxxRuns.map((c) => c.mlps)), runMlps: cxxRuns.map((c) => c.mlps), buildMs: median(cxxRuns.map((c) => c.buildMs)), clock: cxxRuns[0].clock };
+        cxxRows.push(cxx);
+        console.log(
+          `  ${'C++ TM online'.padEnd(18)}${fmt(cxx.mlps, 3).padStart(12)}${'-'.padStart(7)}${fmt(cxx.buildMs, 1).padStart(10)}` +
+            `  (drjdaly/tuplemerge harness, this run: median of ${cxxRuns.length}, ${cxxRuns.map((c) => fmt(c.mlps)).join(' ')}; ${cxx.clock === 'cpu' ? 'CPU' : 'wall-clock'} time)`,
         );
       }
       const rate = (a: string) => mine.find((r) => r.algo === a)?.mlps ?? NaN;
@@ -392,11 +432,18 @@ async function main(): Promise<void> {
                 .map(([n, x]) => ` ${n} ${fmt(x / ref.mlps)}x`)
                 .join(',') +
               ' (target 1x / 2x)'
+            : '') +
+          (cxx
+            ? `; C++ TupleMerge online in this run ${fmt(cxx.mlps, 3)} M/s:` +
+              [['ours', ours] as const, ['cached', cached] as const]
+                .filter(([, x]) => Number.isFinite(x))
+                .map(([n, x]) => ` ${n} ${fmt(x / cxx.mlps)}x`)
+                .join(',')
             : ''),
       );
     }
   }
-  if (args.json) writeFileSync(args.json, JSON.stringify({ rows, sink }, null, 1));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ rows, cxx: cxxRows, sink }, null, 1));
 }
 
 await main();
