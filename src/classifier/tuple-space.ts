@@ -59,6 +59,14 @@ export interface TupleSpaceOptions {
 
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
 export const MAX_FUSED_TABLES = 48;
+/**
+ * Tables of fewer rules than this keep their buckets at most a quarter full, larger ones half: a
+ * bucket shared with another key costs a record read that rejects it (acl1 1k's first table: 0.41 per
+ * lookup at half load), and a small table's buckets cost little memory. Measured with
+ * `classifier-ab -- --base 79e836f` (all nine sets, two runs): 1k and 10k sets 1.02-1.07x (fw1 10k
+ * 0.91x once), 100k sets 0.91-1.04x around even (their largest table stays at half).
+ */
+const SPARSE_TABLE_RULES = 1 << 14;
 /** See `insert`: a list under one hash key that could not be split is looked at again after this many more rules. */
 const NARROW_RETRY = 8;
 /** How many of a table's rules `selectiveSlots` looks at. */
@@ -471,7 +479,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   /** Link rule r into table t under hash h; returns how many rules share that hash there. */
   private place(r: number, t: TupleTable, h: number): number {
-    if ((t.count + 1) * 2 > t.heads.length) this.rehash(t, t.heads.length * 2);
+    const fill = t.count < SPARSE_TABLE_RULES ? 4 : 2;
+    if ((t.count + 1) * fill > t.heads.length) this.rehash(t, t.heads.length * 2);
     this.ruleTable[r] = t;
     this.store.setHash(r, h);
     const sameKey = this.link(r, t);

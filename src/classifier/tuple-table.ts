@@ -4,7 +4,8 @@
  * first rule of a chain that matches is the table's answer.
  *
  * Chained hashing over typed arrays: `heads` per bucket, `next` per rule index (owned by the engine,
- * since a rule sits in one table at a time). The bucket count stays a power of two at most half full.
+ * since a rule sits in one table at a time). The bucket count stays a power of two at most half full
+ * (a quarter for small tables: tuple-space.ts SPARSE_TABLE_RULES).
  */
 export const NO_RULE = -1;
 
