@@ -367,6 +367,10 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...row, sink }));
     return;
   }
+  if (args.tmHarness !== undefined && !existsSync(args.tmHarness)) {
+    console.error(`--tm-harness: no file at ${args.tmHarness} (the C++ TupleMerge harness's main; see bench/tm-harness.lib.ts)`);
+    process.exit(2);
+  }
   const tm = tupleMergeFigures();
   const rows: Row[] = [];
   const cxxRows: CxxRow[] = [];
