@@ -37,9 +37,10 @@ export interface TupleSpaceOptions {
   /** Which compatible table a new rule joins. */
   choose: 'specific' | 'first';
   /**
-   * More rules than this under one hash key, and under the collision limit, try `narrowSplit`: fw1 1k
-   * checked 6.9 rules per lookup (one destination's services in one chain), 3.2 with 16 and 1.6 with 8,
-   * but 8 also split ipc1 10k's tables (5.1 tables probed per lookup, then 7.0) and ran it at 0.80-0.86x.
+   * More rules than this under one hash key, and under the collision limit, try `narrowSplit`. fw1 1k
+   * checked 6.9 rules per lookup (one destination's services in one chain); 3.2 with a bar of 16 or
+   * of 8, but 8 also split ipc1 10k's tables (5.1 tables probed per lookup, then 7.0). With the looser
+   * rule of 4 distinct values (narrowSplit), bars of 8 and 12 ran ipc1 10k at 0.80x and 0.86x.
    */
   narrowSplitAt: number;
   /** How an over-full hash key is split: TupleMerge's midpoint, or straight to the colliders' common tuple. */
