@@ -415,7 +415,7 @@ async function main(): Promise<void> {
         cxxRows.push(cxx);
         console.log(
           `  ${'C++ TM online'.padEnd(18)}${fmt(cxx.mlps, 3).padStart(12)}${'-'.padStart(7)}${fmt(cxx.buildMs, 1).padStart(10)}` +
-            `  (drjdaly/tuplemerge harness, this run: median of ${cxxRuns.length}, ${cxxRuns.map((c) => fmt(c.mlps)).join(' ')}; ${cxx.clock === 'cpu' ? 'CPU' : 'wall-clock'} time)`,
+            `  (drjdaly/tuplemerge harness, this run: median of ${cxxRuns.length}, ${cxxRuns.map((c) => fmt(c.mlps)).join(' ')}; lookups in ${cxx.clock === 'cpu' ? 'CPU' : 'wall-clock'} time, build wall-clock)`,
         );
       }
       const rate = (a: string) => mine.find((r) => r.algo === a)?.mlps ?? NaN;
