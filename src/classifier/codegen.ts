@@ -11,7 +11,18 @@
  * string from a rule, a packet or a caller reaches it, so there is nothing to inject.
  */
 import { HASH_SEED, NO_RULE } from './tuple-table.js';
-import { REC_F64_ID, REC_F64_PRI, REC_HASH, REC_ID, REC_NEXT, REC_PRI, type LayoutSlot, type RecordLayout } from './rule-records.js';
+import {
+  PREFIX_MASKS,
+  REC_F64_ID,
+  REC_F64_PRI,
+  REC_HASH,
+  REC_HASH_MASK,
+  REC_ID,
+  REC_NEXT,
+  REC_PRI,
+  type LayoutSlot,
+  type RecordLayout,
+} from './rule-records.js';
 
 /** The mixing step of `mixWord` (tuple-table.ts), as source: the generated hashes must equal the generic ones. */
 const MUL = 0x9e3779b1 | 0;
@@ -78,12 +89,16 @@ function guardSource(layout: ProbeLayout): string {
  */
 function ruleTestSource(slots: ArrayLike<number>, layout: ProbeLayout, first: readonly number[] = []): string {
   const hashed = new Set<number>(Array.from(slots));
-  const conds: string[] = [`rec[o + ${REC_HASH}] === h`];
+  // With prefix slots the hash word keeps only the hash's low bits (rule-records.ts REC_HASH).
+  const prefixes = layout.masks.some((m) => m.prefixShift !== undefined);
+  const conds: string[] = [prefixes ? `(rec[o + ${REC_HASH}] & ${int(REC_HASH_MASK)}) === (h & ${int(REC_HASH_MASK)})` : `rec[o + ${REC_HASH}] === h`];
   const word = (off: number) => `rec[o + ${int(off)}]`;
-  const maskCond = ({ slot, offset, narrow }: LayoutSlot) =>
-    narrow
-      ? `(key[${int(slot)}] & (${word(offset)} >>> 16)) === (${word(offset)} & 0xffff)`
-      : `(key[${int(slot)}] & ${word(offset)}) === ${word(offset + 1)}`;
+  const maskCond = ({ slot, offset, narrow, prefixShift }: LayoutSlot) =>
+    prefixShift !== undefined
+      ? `((key[${int(slot)}] ^ ${word(offset)}) & PM[(${word(REC_HASH)} >>> ${int(prefixShift)}) & 63]) === 0`
+      : narrow
+        ? `(key[${int(slot)}] & (${word(offset)} >>> 16)) === (${word(offset)} & 0xffff)`
+        : `(key[${int(slot)}] & ${word(offset)}) === ${word(offset + 1)}`;
   const rangeCond = ({ slot, offset, narrow }: LayoutSlot) =>
     narrow
       ? `((key[${int(slot)}] - (${word(offset)} & 0xffff)) >>> 0) <= (${word(offset)} >>> 16)`
@@ -115,7 +130,7 @@ export function buildProbe(slots: ArrayLike<number>, masks: ArrayLike<number>, l
     `  r = rec[o + ${REC_NEXT}];\n` +
     `}\n` +
     `return ${NO_RULE};\n`;
-  return new Function('t', 'rec', 'f64', 'key', 'bestPri', 'bestId', src) as ProbeFn;
+  return new Function('PM', `return function probe(t, rec, f64, key, bestPri, bestId) {\n${src}};`)(PREFIX_MASKS) as ProbeFn;
 }
 
 /** What the fused lookup reads from a table at every call (rehashes and priority changes need no new code). */
@@ -183,7 +198,7 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
   });
   body += 'return best;\n';
   const names = tables.map((_, i) => `T${int(i)}`);
-  return new Function(...names, `return function fusedLookup(key, rec, f64) {\n${body}};`)(...tables) as FusedLookupFn;
+  return new Function(...names, 'PM', `return function fusedLookup(key, rec, f64) {\n${body}};`)(...tables, PREFIX_MASKS) as FusedLookupFn;
 }
 
 /** Words of a cache record before the masked key: generation, answer index, answer id. */

@@ -20,7 +20,7 @@ import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, checkNewRuleId, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
 import { KEY_OUT_OF_WIDTH, buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn, type ProbeLayout } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
-import { RuleRecords } from './rule-records.js';
+import { PREFIX_RECORDS_FROM, RuleRecords } from './rule-records.js';
 import { NO_RULE, TupleTable, popcount, tupleSignature } from './tuple-table.js';
 
 export interface TupleSpaceOptions {
@@ -43,6 +43,8 @@ export interface TupleSpaceOptions {
    * rule of 4 distinct values (narrowSplit), bars of 8 and 12 ran ipc1 10k at 0.80x and 0.86x.
    */
   narrowSplitAt: number;
+  /** Records keep address prefixes as lengths from this many rules on (rule-records.ts PREFIX_RECORDS_FROM). */
+  prefixRecordsFrom: number;
   /** How an over-full hash key is split: TupleMerge's midpoint, or straight to the colliders' common tuple. */
   split: 'midpoint' | 'common';
   /** How new tables relax their first rule's tuple: TupleMerge's, or coarse (addresses to /8 steps, no ports). */
@@ -82,6 +84,7 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   prioritySort: true,
   collisionLimit: 40,
   narrowSplitAt: 16,
+  prefixRecordsFrom: PREFIX_RECORDS_FROM,
   relaxStep: 4,
   wildcardNarrow: true,
   choose: 'first',
@@ -94,7 +97,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   readonly name: string;
   private readonly opts: TupleSpaceOptions;
   private readonly sorted: boolean;
-  private readonly store = new RuleRecords<T>();
+  private readonly store: RuleRecords<T>;
   private rulePos = new Int32Array(64);
   private ruleTable: (TupleTable | undefined)[] = [];
   /** Lookup order: by best rule when prioritySort, else creation order. */
@@ -127,6 +130,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
     this.name = name;
     this.opts = { ...TUPLE_MERGE_DEFAULTS, ...options };
+    this.store = new RuleRecords<T>(64, this.opts.prefixRecordsFrom);
     this.sorted = this.opts.prioritySort;
     this.fuseWait = this.opts.fuseAfter;
   }

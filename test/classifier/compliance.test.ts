@@ -113,6 +113,10 @@ function makeAll(): Classifier<number>[] {
     // sameAnswers looks every packet up twice, so both paths answer right after each change.
     new TupleSpaceClassifier<number>('tm-fused-now', { fuseAfter: 0 }),
     new TupleSpaceClassifier<number>('tm-fused-second', { fuseAfter: 1, collisionLimit: 2 }),
+    // Records with address prefixes as lengths (the 100k-rule layout) from the first rule, through
+    // the per-table probes and through the fused lookup.
+    new TupleSpaceClassifier<number>('tm-prefix-records', { prefixRecordsFrom: 0 }),
+    new TupleSpaceClassifier<number>('tm-prefix-records-fused', { prefixRecordsFrom: 0, fuseAfter: 0 }),
     // Two rules under one hash key already try a narrow split (moves rules between tables).
     new TupleSpaceClassifier<number>('tm-narrow-split', { narrowSplitAt: 1, fuseAfter: 0 }),
   ];
@@ -460,5 +464,30 @@ describe('record layouts: narrow order and packed slots, and what widens them', 
       [K.L4_SRC, true],
       [K.L4_DST, false],
     ]);
+  });
+
+  it('from PREFIX_RECORDS_FROM rules on, keeps address prefixes as lengths: ClassBench rules in 9 words (36 bytes)', () => {
+    const records = new RuleRecords<number>(64, 2);
+    const [acl] = classBenchRulesToClassifierRules(parseClassBenchRules('@10.1.0.0/16\t192.168.1.0/24\t0 : 65535\t1024 : 65535\t0x06/0xFF\t0x0000/0x0000\t\n'));
+    records.add(acl);
+    expect(records.layout().stride).toBe(10);
+    records.add(toRule({ priority: 1, fields: [], ranges: [{ slot: K.L4_SRC, lo: 80, hi: 80 }] }, 1));
+    // The second rule turns prefixes on: next, hash (with both lengths), priority, id; source and
+    // destination values; protocol packed; both port ranges packed.
+    expect(records.layout().stride).toBe(9);
+    expect(records.prefixSlots).toEqual([K.IP_SRC, K.IP_DST]);
+    // The record keeps the hash's low bits beside the lengths; the whole hash is kept apart for updates.
+    const r0 = records.byId.get(0) as number;
+    records.setHash(r0, 0x9abcdef1 | 0);
+    expect(records.getHash(r0)).toBe(0x9abcdef1 | 0);
+    // A mask that is no prefix (a wildcarded middle byte) gives that slot its mask word back.
+    const spec = { priority: 1, fields: [{ slot: K.IP_SRC, value: 0x0a000001, len: 32 }], ranges: [] };
+    const odd = toRule(spec, 2);
+    odd.match.mask[K.IP_SRC] = 0xff00ffff;
+    odd.match.value[K.IP_SRC] = 0x0a000001;
+    records.add(odd);
+    expect(records.prefixSlots).toEqual([K.IP_DST]);
+    expect(records.layout().stride).toBe(10);
+    expect(records.getHash(r0)).toBe(0x9abcdef1 | 0);
   });
 });
