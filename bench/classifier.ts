@@ -9,8 +9,9 @@
  *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE] [--algos tuplemerge,tuplemerge+cache]
  *        [--cache-entries N] [--tm-harness PATH]
  * --tm-harness: the C++ TupleMerge harness's `main` (drjdaly/tuplemerge, built by you; see
- * bench/tm-harness.lib.ts), run on each set before each of our classifiers and after the last: the
- * ratio against it is then measured in this run, on this host at these moments.
+ * bench/tm-harness.lib.ts), run on each set before each of our classifiers and after the last; each
+ * of ours is compared with the mean of the C++ runs just before and after it, so the ratio is taken
+ * on this host at these moments.
  * Two calibration loops run in each classifier's process right after its timed passes, so each row
  * says how fast the (shared) machine was while it was measured: "cal" = hash mixing over a typed array
  * in L1 (M mixes per CPU-second: the CPU's share), "mem ns" = one dependent load in a random cycle
@@ -117,6 +118,8 @@ interface CxxRow {
   set: string;
   mlps: number;
   runMlps: number[];
+  /** Per algorithm of ours: the mean of the C++ runs just before and just after it. */
+  beside: Record<string, number>;
   buildMs: number;
   clock: 'cpu' | 'wall';
 }
@@ -411,7 +414,18 @@ async function main(): Promise<void> {
       runCxx();
       let cxx: CxxRow | undefined;
       if (cxxRuns.length > 0) {
-        cxx = { set: name, mlps: median(cxxRuns.map((c) => c.mlps)), runMlps: cxxRuns.map((c) => c.mlps), buildMs: median(cxxRuns.map((c) => c.buildMs)), clock: cxxRuns[0].clock };
+        // Beside each of our classifiers, the mean of the C++ runs just before and after it: the host
+        // changes within a minute (a 100k set's figures move 2x with the memory others take).
+        const beside: Record<string, number> = {};
+        args.algos.forEach((algo, i) => (beside[algo] = (cxxRuns[i].mlps + cxxRuns[i + 1].mlps) / 2));
+        cxx = {
+          set: name,
+          mlps: median(cxxRuns.map((c) => c.mlps)),
+          runMlps: cxxRuns.map((c) => c.mlps),
+          beside,
+          buildMs: median(cxxRuns.map((c) => c.buildMs)),
+          clock: cxxRuns[0].clock,
+        };
         cxxRows.push(cxx);
         console.log(
           `  ${'C++ TM online'.padEnd(18)}${fmt(cxx.mlps, 3).padStart(12)}${'-'.padStart(7)}${fmt(cxx.buildMs, 1).padStart(10)}` +
@@ -438,10 +452,10 @@ async function main(): Promise<void> {
               ' (target 1x / 2x)'
             : '') +
           (cxx
-            ? `; C++ TupleMerge online in this run ${fmt(cxx.mlps, 3)} M/s:` +
-              [['ours', ours] as const, ['cached', cached] as const]
-                .filter(([, x]) => Number.isFinite(x))
-                .map(([n, x]) => ` ${n} ${fmt(x / cxx.mlps)}x`)
+            ? `; C++ TupleMerge online in this run, its runs just before and after each of ours:` +
+              [['ours', 'tuplemerge'] as const, ['cached', 'tuplemerge+cache'] as const]
+                .filter(([, algo]) => Number.isFinite(rate(algo)) && cxx.beside[algo] !== undefined)
+                .map(([n, algo]) => ` ${n} ${fmt(rate(algo) / cxx.beside[algo])}x (C++ ${fmt(cxx.beside[algo])})`)
                 .join(',')
             : ''),
       );
