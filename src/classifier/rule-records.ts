@@ -51,8 +51,8 @@ export const REC_HASH_MASK = (1 << REC_HASH_BITS) - 1;
 export const MAX_PREFIX_SLOTS = 2;
 /**
  * Records store prefixes (`prefixSlots`) once the classifier holds this many rules. Below it the
- * records fit the CPU's caches and the plain mask word is cheaper to test (1k and 10k sets ran
- * 0.96-0.99x with prefixes, the 100k sets 1.03-1.12x).
+ * records fit the CPU's caches and the plain mask word is cheaper to test (with prefixes from the
+ * first rule, 1k and 10k sets ran 0.96-0.99x but acl1 1k 1.04-1.05x; the 100k sets 1.03-1.12x).
  */
 export const PREFIX_RECORDS_FROM = 1 << 14;
 /** The mask of each prefix length (0..32): generated conditions index it with the length from the hash word. */
