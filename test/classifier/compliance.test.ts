@@ -275,8 +275,8 @@ describe('classifiers agree with the linear oracle', () => {
       splitRules += split.probeCost(key).rules;
       chainedRules += chained.probeCost(key).rules;
     }
-    // By hash, each service costs one rule check (two for the port no rule names: it falls to the
-    // wildcard rule); in one chain, a walk down the list.
+    // By hash, each service costs one rule check, and so does the port no rule names (its bucket in
+    // the split table is empty; it falls to the wildcard rule); in one chain, a walk down the list.
     expect(splitRules).toBe(services.length + 1);
     expect(chainedRules).toBeGreaterThan(5 * splitRules);
     // Removing the services empties the split table again.
