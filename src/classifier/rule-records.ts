@@ -34,7 +34,7 @@
 import { MATCHABLE_WORDS } from '../flow/index.js';
 import type { ClassifierRule } from './classifier.js';
 import { SLOT_FULL_MASK, rangeCoverMask } from './rule-store.js';
-import { popcount } from './tuple-table.js';
+import { isPrefixMask, popcount } from './tuple-table.js';
 
 /** Next rule in the chain (owned by the tuple tables). */
 export const REC_NEXT = 0;
@@ -90,12 +90,6 @@ function orderFits(priority: number, id: number): boolean {
 /** Is a slot of this width narrow enough for a packed range (span and lo in 16 bits each)? */
 function narrowField(slot: number): boolean {
   return SLOT_FULL_MASK[slot] <= 0xffff;
-}
-
-/** Is m a prefix of the 32-bit word (leading ones, then zeros)? 0 is, of length 0. */
-function isPrefix(m: number): boolean {
-  const inv = ~m;
-  return (inv & (inv + 1)) === 0;
 }
 
 /** Where the prefix length of the k-th prefix slot sits in the hash word. */
@@ -273,7 +267,7 @@ export class RuleRecords<T> {
         this.maskNarrow[s] = false;
         changed = true;
       }
-      if (this.maskPrefix[s] && !isPrefix(m | 0)) {
+      if (this.maskPrefix[s] && !isPrefixMask(m | 0)) {
         this.maskPrefix[s] = false;
         changed = true;
       }

@@ -20,8 +20,8 @@ import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, checkNewRuleId, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
 import { KEY_OUT_OF_WIDTH, buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn, type ProbeLayout } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
-import { PREFIX_RECORDS_FROM, RuleRecords } from './rule-records.js';
-import { NO_RULE, TupleTable, popcount, tupleSignature } from './tuple-table.js';
+import { PREFIX_MASKS, PREFIX_RECORDS_FROM, RuleRecords } from './rule-records.js';
+import { NO_RULE, TupleTable, isPrefixMask, popcount, tupleSignature } from './tuple-table.js';
 
 export interface TupleSpaceOptions {
   /** Let a rule join a table with a less specific tuple (TupleMerge). */
@@ -188,8 +188,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    * probed and slowed ipc1 10k (see TupleSpaceOptions.narrowSplitAt).
    */
   private narrowSplit(t: TupleTable, h: number): void {
-    const colliders: number[] = [];
-    for (let c = t.heads[t.bucketOf(h)]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) colliders.push(c);
+    const colliders = this.sameKeyRules(t, h);
     let bestSlot = -1;
     let bestDistinct = 0;
     for (let s = 0; s < MATCHABLE_WORDS; s++) {
@@ -214,7 +213,19 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     mask[bestSlot] = SLOT_FULL_MASK[bestSlot];
     const target = this.tableFor(mask);
     t.narrowChild = target;
-    for (const r of Array.from(t.members.subarray(0, t.count))) {
+    this.moveFitting(Array.from(t.members.subarray(0, t.count)), target);
+  }
+
+  /** The rules of table t whose hash is h (one key's list; the bucket may hold other keys too). */
+  private sameKeyRules(t: TupleTable, h: number): number[] {
+    const out: number[] = [];
+    for (let c = t.heads[t.bucketOf(h)]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) out.push(c);
+    return out;
+  }
+
+  /** Move each of these rules that the target table accepts into it (splits). */
+  private moveFitting(rules: readonly number[], target: TupleTable): void {
+    for (const r of rules) {
       this.store.effective(this.store.rules[r] as ClassifierRule<T>);
       if (!target.accepts(this.store.effMask)) continue;
       this.unlink(r);
@@ -433,8 +444,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     }
     if (this.opts.relaxMode === 'coarse') {
       for (let s = 0; s < MATCHABLE_WORDS; s++) if (SLOT_FULL_MASK[s] <= 0xffff) out[s] = 0;
-      out[K.IP_SRC] = prefix(popcount(out[K.IP_SRC]) & ~7) | 0;
-      out[K.IP_DST] = prefix(popcount(out[K.IP_DST]) & ~7) | 0;
+      out[K.IP_SRC] = PREFIX_MASKS[popcount(out[K.IP_SRC]) & ~7];
+      out[K.IP_DST] = PREFIX_MASKS[popcount(out[K.IP_DST]) & ~7];
     } else {
       out[K.IP_SRC] = shortenPrefix(out[K.IP_SRC]);
       out[K.IP_DST] = shortenPrefix(out[K.IP_DST]);
@@ -600,8 +611,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    * by hashing and the chain stays (their order still lets lookups stop early).
    */
   private split(t: TupleTable, h: number): void {
-    const colliders: number[] = [];
-    for (let c = t.heads[t.bucketOf(h)]; c !== NO_RULE; c = this.store.getNext(c)) if (this.store.getHash(c) === h) colliders.push(c);
+    const colliders = this.sameKeyRules(t, h);
     const common = new Int32Array(MATCHABLE_WORDS).fill(-1);
     const union = new Int32Array(MATCHABLE_WORDS);
     for (const r of colliders) {
@@ -626,29 +636,19 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       if (best < 0) return;
       const a = popcount(common[best]);
       const b = popcount(union[best]);
-      const isPrefix = (m: number) => (m | 0) === (prefix(popcount(m)) | 0);
-      common[best] = isPrefix(common[best]) && isPrefix(union[best]) ? prefix((a + b + 1) >> 1) | 0 : union[best];
+      common[best] = isPrefixMask(common[best]) && isPrefixMask(union[best]) ? PREFIX_MASKS[(a + b + 1) >> 1] : union[best];
     }
     const target = this.tableFor(common);
     if (target === t) return;
-    const movers = this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : colliders;
-    for (const r of movers) {
-      this.store.effective(this.store.rules[r] as ClassifierRule<T>);
-      if (!target.accepts(this.store.effMask)) continue;
-      this.unlink(r);
-      this.place(r, target, target.hashValue(this.store.effValue));
-    }
+    this.moveFitting(this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : colliders, target);
   }
 }
 
 /** Shorten a prefix mask for a new table's tuple; non-prefix masks are left alone. */
 function shortenPrefix(m: number): number {
   const len = popcount(m);
-  if (len === 0 || (m | 0) !== (prefix(len) | 0)) return m;
+  if (len === 0 || !isPrefixMask(m)) return m;
   const cut = len === 32 ? 4 : len > 24 ? 3 : len > 16 ? 2 : len > 8 ? 1 : 0;
-  return prefix(len - cut) | 0;
+  return PREFIX_MASKS[len - cut];
 }
 
-function prefix(len: number): number {
-  return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-}

@@ -111,6 +111,12 @@ export function popcount(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
+/** Is m a prefix of the 32-bit word (leading ones, then zeros)? 0 is, of length 0. */
+export function isPrefixMask(m: number): boolean {
+  const inv = ~m;
+  return (inv & (inv + 1)) === 0;
+}
+
 export function tupleSignature(mask: Int32Array): string {
   let s = '';
   for (let i = 0; i < mask.length; i++) if (mask[i] !== 0) s += `${i}:${mask[i]},`;
