@@ -39,11 +39,13 @@ import {
   CachedClassifier,
   TupleSpaceClassifier,
   createClassifier,
+  traceKey,
   TRACE_WORDS,
   type ClassBenchTrace,
   type Classifier,
   type ClassifierRule,
 } from '../src/classifier/index.js';
+import { createPacketKey } from '../src/flow/index.js';
 import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBenchText } from '../src/cli/bench-classifier.js';
 import { prng } from '../test/support/prng.js';
 import { runTupleMergeHarness, type HarnessRun } from './tm-harness.lib.js';
@@ -105,6 +107,9 @@ interface Row {
   updateUs: number | null;
   memKB: number;
   tables: number | null;
+  /** Per lookup (every PROBE_SAMPLE_STEP-th header of the trace): tables hashed and rules compared (`probeCost`). */
+  probedTables: number | null;
+  probedRules: number | null;
   /** Of the lookups of the last timed pass: answered by the cache, and sent past it while it stood aside. */
   cacheHitRate: number | null;
   cacheBypassRate: number | null;
@@ -286,6 +291,8 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
   }
   const calMixes = calibrate();
   const calMemNs = memoryLatencyNs();
+  const inner = cls instanceof CachedClassifier ? cls.inner : cls;
+  const probes = inner instanceof TupleSpaceClassifier ? probeCostOf(inner, fullTrace) : null;
   let updateUs: number | null = null;
   if (!(cls instanceof CachedClassifier)) {
     // As many operations as the TupleMerge harness makes (500K inserts and 500K deletes): until
@@ -294,7 +301,6 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
     const ops = algo.startsWith('linear') ? Math.min(1000, rules.length) : 1_000_000;
     updateUs = measureUpdates(cls, rules, ops);
   }
-  const inner = cls instanceof CachedClassifier ? cls.inner : cls;
   return {
     set,
     rules: rules.length,
@@ -309,12 +315,31 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
     updateUs,
     memKB,
     tables: inner instanceof TupleSpaceClassifier ? inner.tableCount : null,
+    probedTables: probes?.tables ?? null,
+    probedRules: probes?.rules ?? null,
     // Of the last timed pass (from an empty cache), per lookup.
     cacheHitRate: cls instanceof CachedClassifier ? (cls.stats.hits - hits) / trace.count : null,
     cacheBypassRate: cls instanceof CachedClassifier ? (cls.stats.bypassed - bypassed) / trace.count : null,
     calMixes,
     calMemNs,
   };
+}
+
+/** probeCost over every PROBE_SAMPLE_STEP-th header: deterministic, a property of the tables, not the host. */
+const PROBE_SAMPLE_STEP = 7;
+
+function probeCostOf(c: TupleSpaceClassifier<number>, trace: ClassBenchTrace): { tables: number; rules: number } {
+  const key = createPacketKey();
+  let tables = 0;
+  let rules = 0;
+  let n = 0;
+  for (let i = 0; i < trace.count; i += PROBE_SAMPLE_STEP, n++) {
+    traceKey(trace, i, key);
+    const cost = c.probeCost(key);
+    tables += cost.tables;
+    rules += cost.rules;
+  }
+  return { tables: tables / n, rules: rules / n };
 }
 
 function estimateBytes(c: Classifier<number>): number {
@@ -387,7 +412,7 @@ async function main(): Promise<void> {
       const { rules, trace } = loadSet(name);
       console.log(`\n${name}: ${rules.length} rules, ${trace.count} headers (load average now ${loadavg()[0].toFixed(1)})`);
       console.log(
-        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}${'cal'.padStart(6)}${'mem ns'.padStart(8)}  packets`,
+        `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'probes'.padStart(11)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}${'cal'.padStart(6)}${'mem ns'.padStart(8)}  packets`,
       );
       const mine: Row[] = [];
       // The C++ harness runs before each of our classifiers and after the last, so its median
@@ -406,6 +431,7 @@ async function main(): Promise<void> {
         console.log(
           `  ${algo.padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
             `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
+            `${(row.probedTables === null ? '-' : `${fmt(row.probedTables)}/${fmt(row.probedRules)}`).padStart(11)}` +
             `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
             `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
             `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,

@@ -38,8 +38,8 @@ export interface TupleSpaceOptions {
   choose: 'specific' | 'first';
   /**
    * More rules than this under one hash key, and under the collision limit, try `narrowSplit`. fw1 1k
-   * checked 6.9 rules per lookup (one destination's services in one chain); 3.2 with a bar of 16 or
-   * of 8, but 8 also split ipc1 10k's tables (5.1 tables probed per lookup, then 7.0). With the looser
+   * checked 6.9 rules per lookup (one destination's services in one chain); 3.2 with a bar of 16 (the
+   * suite's `probes` column) or of 8 (a scratch `probeCost` count, as the ipc1 figures here), but 8 also split ipc1 10k's tables (5.1 tables probed per lookup, then 7.0). With the looser
    * rule of 4 distinct values (narrowSplit), bars of 8 and 12 ran ipc1 10k at 0.80x and 0.86x.
    */
   narrowSplitAt: number;
@@ -65,7 +65,7 @@ export const MAX_FUSED_TABLES = 48;
 /**
  * Tables of fewer rules than this keep their buckets at most a quarter full, larger ones half: a
  * bucket shared with another key costs a record read that rejects it (acl1 1k's first table: 0.41 per
- * lookup at half load), and a small table's buckets cost little memory. Measured with
+ * lookup at half load, a scratch per-table count), and a small table's buckets cost little memory. Measured with
  * `classifier-ab -- --base 79e836f` (all nine sets, two runs): 1k and 10k sets 1.02-1.07x (fw1 10k
  * 0.91x once), 100k sets 0.91-1.04x around even (their largest table stays at half).
  */
