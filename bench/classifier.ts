@@ -19,6 +19,9 @@
  * memory the host's other tenants leave us). Compare them between runs before comparing rates.
  * Without --expose-gc the memory column is the index's own typed-array estimate only.
  *
+ * "probes" (tuple-space classifiers): tables hashed / rules compared per lookup, `probeCost` over every
+ * 7th header of the trace; deterministic, so it moves only when the tables do.
+ *
  * Lookups: each classifier is built `runs` times (median build time); the last build classifies the
  * trace once, reported apart as "cold" (V8 optimizes the generated lookup code only after ~10^5
  * lookups, and its compiler's CPU time counts in this process's), then `runs` more times: their
