@@ -16,6 +16,7 @@ import {
   REC_F64_ID,
   REC_F64_PRI,
   REC_HASH,
+  REC_HASH_COMPARED,
   REC_HASH_MASK,
   REC_ID,
   REC_NEXT,
@@ -89,9 +90,10 @@ function guardSource(layout: ProbeLayout): string {
  */
 function ruleTestSource(slots: ArrayLike<number>, layout: ProbeLayout, first: readonly number[] = []): string {
   const hashed = new Set<number>(Array.from(slots));
-  // With prefix slots the hash word keeps only the hash's low bits (rule-records.ts REC_HASH).
+  // The hash word keeps only the hash's low bits (rule-records.ts REC_HASH): 31, or 19 with prefix slots.
   const prefixes = layout.masks.some((m) => m.prefixShift !== undefined);
-  const conds: string[] = [prefixes ? `(rec[o + ${REC_HASH}] & ${int(REC_HASH_MASK)}) === (h & ${int(REC_HASH_MASK)})` : `rec[o + ${REC_HASH}] === h`];
+  const kept = prefixes ? REC_HASH_MASK : REC_HASH_COMPARED;
+  const conds: string[] = [`(rec[o + ${REC_HASH}] & ${int(kept)}) === (h & ${int(kept)})`];
   const word = (off: number) => `rec[o + ${int(off)}]`;
   const maskCond = ({ slot, offset, narrow, prefixShift }: LayoutSlot) =>
     prefixShift !== undefined
@@ -169,6 +171,9 @@ export type FusedLookupFn = (key: Uint32Array, rec: Int32Array, f64: Float64Arra
  * megamorphic call V8 cannot inline) and from the compiler keeping the key words, the record arrays and
  * the best-so-far in registers across tables.
  *
+ * A match on a decisive rule (its record's REC_DECISIVE bit, set by the engine) is the answer at once:
+ * no rule of a later table can beat it for this packet.
+ *
  * The code fixes the table ORDER and the record layout; it reads each table's heads, capacity and best
  * rule at call time, so rehashes and rule changes inside a table need no new code. The engine builds a
  * new one when tables come, go or change places, or the layout widens.
@@ -192,7 +197,10 @@ export function buildFusedLookup(tables: readonly FusedTable[], layout: ProbeLay
       `  o = r * ${int(layout.stride)};\n` +
       `  p = ${pri};\n` +
       `  if (p < bestPri || (p === bestPri && ${id} > bestId)) break;\n` +
-      `  if (${ruleTestSource(t.slots, layout, t.selective)}) { best = r; bestPri = p; bestId = ${id}; break; }\n` +
+      `  if (${ruleTestSource(t.slots, layout, t.selective)}) {\n` +
+      `    if (rec[o + ${REC_HASH}] < 0) return r;\n` +
+      `    best = r; bestPri = p; bestId = ${id}; break;\n` +
+      `  }\n` +
       `  r = rec[o + ${REC_NEXT}];\n` +
       `}\n`;
   });

@@ -39,14 +39,22 @@ import { isPrefixMask, popcount } from './tuple-table.js';
 /** Next rule in the chain (owned by the tuple tables). */
 export const REC_NEXT = 0;
 /**
- * The rule's hash under its table's tuple (lookups compare it before any condition). When the layout
- * has prefix slots (`prefixSlots`), only its low REC_HASH_BITS, and above them the prefix lengths of
- * up to MAX_PREFIX_SLOTS slots, 6 bits each. The whole hash, which updates need to find a rule's
- * bucket (its top bits), is kept beside the records (`getHash`).
+ * The rule's hash under its table's tuple (lookups compare it before any condition), and in its top
+ * bit whether the rule is decisive (REC_DECISIVE). Without prefix slots, the hash's low 31 bits
+ * (REC_HASH_COMPARED); with prefix slots (`prefixSlots`), only its low REC_HASH_BITS, and above them
+ * the prefix lengths of up to MAX_PREFIX_SLOTS slots, 6 bits each. The whole hash, which updates need
+ * to find a rule's bucket (its top bits), is kept beside the records (`getHash`).
  */
 export const REC_HASH = 1;
-export const REC_HASH_BITS = 20;
+export const REC_HASH_BITS = 19;
 export const REC_HASH_MASK = (1 << REC_HASH_BITS) - 1;
+/** The hash bits a record keeps when the layout has no prefix slots. */
+export const REC_HASH_COMPARED = 0x7fffffff;
+/**
+ * The hash word's sign bit: no rule of another table both beats this rule and overlaps it, so a
+ * lookup that matches it has its answer (tuple-space.ts, "decisive rules"). Generated code tests it as `< 0`.
+ */
+export const REC_DECISIVE = 1 << 31;
 /** Slots whose masks are all prefixes keep a value word here, and their prefix length in the hash word. */
 export const MAX_PREFIX_SLOTS = 2;
 /**
@@ -164,7 +172,15 @@ export class RuleRecords<T> {
   setHash(r: number, h: number): void {
     this.hashes[r] = h;
     const o = r * this.stride + REC_HASH;
-    this.rec[o] = this.prefixSlots.length === 0 ? h : (this.rec[o] & ~REC_HASH_MASK) | (h & REC_HASH_MASK);
+    const kept = this.prefixSlots.length === 0 ? REC_DECISIVE : ~REC_HASH_MASK;
+    this.rec[o] = (this.rec[o] & kept) | (h & ~kept);
+  }
+  isDecisive(r: number): boolean {
+    return this.rec[r * this.stride + REC_HASH] < 0;
+  }
+  setDecisive(r: number, on: boolean): void {
+    const o = r * this.stride + REC_HASH;
+    this.rec[o] = on ? this.rec[o] | REC_DECISIVE : this.rec[o] & ~REC_DECISIVE;
   }
 
   /** The current layout, for code generation. */
@@ -207,6 +223,8 @@ export class RuleRecords<T> {
     }
     this.rules[r] = rule;
     this.byId.set(rule.id, r);
+    // Not decisive until the engine says so (a reused record may still carry its last rule's bit).
+    this.rec[r * this.stride + REC_HASH] = 0;
     this.write(r);
     return r;
   }
@@ -344,7 +362,8 @@ export class RuleRecords<T> {
         p += 2;
       }
     }
-    c[o + REC_HASH] = this.prefixSlots.length === 0 ? this.hashes[r] : (this.hashes[r] & REC_HASH_MASK) | lens;
+    const decisive = c[o + REC_HASH] & REC_DECISIVE;
+    c[o + REC_HASH] = (this.prefixSlots.length === 0 ? this.hashes[r] & REC_HASH_COMPARED : (this.hashes[r] & REC_HASH_MASK) | lens) | decisive;
   }
 
   /**

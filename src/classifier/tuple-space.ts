@@ -58,6 +58,15 @@ export interface TupleSpaceOptions {
    * function costs ~0.1 ms to build and ~40 ms of V8 compiler CPU to optimize (10 tables).
    */
   fuseAfter: number;
+  /**
+   * Fused lookups between two markings of decisive rules (see "Decisive rules" below); the first
+   * marking comes with the first fused code. Infinity: never marked, none decisive.
+   */
+  markEvery: number;
+  /** Rules of another table a decision may check one by one when that table cannot point at one bucket. */
+  decisiveScanLimit: number;
+  /** After its decisive rules were cleared all at once, a table waits this many lookups per rule before it is marked again. */
+  clearHold: number;
 }
 
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
@@ -91,6 +100,9 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   split: 'midpoint',
   relaxMode: 'coarse',
   fuseAfter: 1024,
+  markEvery: 1 << 16,
+  decisiveScanLimit: 256,
+  clearHold: 128,
 };
 
 export class TupleSpaceClassifier<T> implements Classifier<T> {
@@ -126,6 +138,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private fusedServed = 0;
   /** The current wait before fusing: `fuseAfter`, grown by churn. */
   private fuseWait: number;
+  /** The fused lookup count (`fusedServed`) at which the next marking of decisive rules comes. */
+  private markAt = -1;
+  /** Rules to decide at the next marking: placed, or unsettled, since the last one (may repeat or be gone). */
+  private pendingDecide: number[] = [];
+  /** Rules removed from tables so far (a removal may make rules of other tables decisive). */
+  private removals = 0;
 
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
     this.name = name;
@@ -267,7 +285,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   lookupIndex(key: Uint32Array): number {
     if (this.fusedShape === this.shape) {
-      this.fusedServed++;
+      if (++this.fusedServed === this.markAt) this.markPending();
       const r = (this.fused as FusedLookupFn)(key, this.store.rec, this.store.f64);
       return r !== KEY_OUT_OF_WIDTH ? r : this.lookupScan(key);
     }
@@ -302,6 +320,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       const r = table.probe(table, rec, f64, key, bestPri, bestId);
       if (r === KEY_OUT_OF_WIDTH) return this.lookupScan(key);
       if (r !== NO_RULE) {
+        if (store.isDecisive(r)) return r;
         best = r;
         bestPri = store.priority(r);
         bestId = store.id(r);
@@ -345,6 +364,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         if (store.getHash(r) !== h) continue;
         rules++;
         if (ruleMatches(key, store.rules[r] as ClassifierRule<T>)) {
+          if (store.isDecisive(r)) return { tables, rules };
           bestPri = p;
           bestId = store.id(r);
           break;
@@ -368,6 +388,131 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     this.fused = buildFusedLookup(this.tables, this.probeLayout());
     this.fusedShape = this.shape;
     this.fusedServed = 0;
+    if (this.opts.markEvery !== Infinity) this.markPending();
+  }
+
+  // --- decisive rules ----------------------------------------------------------------------------
+  //
+  // A lookup walks tables in order of their best rule and stops once its answer beats every table
+  // left; on acl1 100k half the lookups that match in the first table (host pairs, 75% of the rules)
+  // still probe six more, whose best rules outrank theirs, and find nothing better. A rule is
+  // DECISIVE when no rule of another table both beats it and overlaps it (could match a packet it
+  // matches): a lookup that matches it has its answer, and returns (the record's REC_DECISIVE bit,
+  // read by the generated code). Within its own table the chain walk already found the best.
+  //
+  // The invariant (a decisive rule has no beating, overlapping rule in another table) is kept by:
+  // - a rule entering a table (insert, or moved by a split) starts not decisive, and `unsettle`
+  //   clears every rule of another table that it beats and may overlap; removals only ever make rules
+  //   more decisive, so they change nothing;
+  // - marking (at fuse time and every `markEvery` fused lookups) decides the rules placed or unsettled
+  //   since. A decision is cheap when the other table can point at the one bucket where such rules
+  //   would be (it hashes only bits the rule fixes); else it scans a small table, or gives up (not
+  //   decisive). Unsettling follows the same three ways, the third being to clear the whole table,
+  //   which then waits `clearHold` lookups per rule before it is marked again whole (a decision per
+  //   rule: bounded to a small share of the lookups, whatever the churn). A table is also marked
+  //   whole once the rules removed since it last was number twice its rules that are not decisive
+  //   (each removal may have been what kept some of them from it; half a decision per removal).
+  // Overlap is judged on masks and range bounds (`mayOverlap`); a wrong "may overlap" only costs a
+  // decisive rule, never a wrong answer.
+
+  /** Decide the rules placed or unsettled since the last marking, and the tables due whole (see above). */
+  private markPending(): void {
+    this.markAt = this.fusedServed + this.opts.markEvery;
+    for (const t of this.tables) {
+      const removed = this.removals - t.markedRemovals;
+      if (t.markDue) {
+        if (t.markHold > 0) {
+          t.markHold--;
+          continue;
+        }
+      } else if (removed === 0 || removed < 2 * (t.count - t.decisive)) continue;
+      t.markDue = false;
+      t.markedRemovals = this.removals;
+      for (let i = 0; i < t.count; i++) this.markRule(t.members[i], t);
+    }
+    for (const r of this.pendingDecide) {
+      const t = this.ruleTable[r];
+      if (t !== undefined && !t.markDue) this.markRule(r, t);
+    }
+    this.pendingDecide.length = 0;
+  }
+
+  private markRule(r: number, t: TupleTable): void {
+    if (this.store.isDecisive(r) || !this.decide(r, t)) return;
+    this.store.setDecisive(r, true);
+    t.decisive++;
+  }
+
+  /** Queue rule r for the next marking; past two per rule, mark every table whole instead. */
+  private toDecide(r: number): void {
+    // An engine that never fuses never marks (the baselines).
+    if (this.opts.fuseAfter === Infinity || this.opts.markEvery === Infinity) return;
+    if (this.pendingDecide.length < 2 * this.store.capacity) {
+      this.pendingDecide.push(r);
+      return;
+    }
+    this.pendingDecide.length = 0;
+    for (const t of this.tables) t.markDue = true;
+  }
+
+  /** Is rule r (of table t) decisive: does no rule of another table both beat it and overlap it? */
+  private decide(r: number, t: TupleTable): boolean {
+    const store = this.store;
+    const rule = store.rules[r] as ClassifierRule<T>;
+    const pri = store.priority(r);
+    const id = store.id(r);
+    store.effective(rule);
+    for (const u of this.tables) {
+      if (u === t || !(u.maxPri > pri || (u.maxPri === pri && u.maxId < id))) continue;
+      if (u.accepts(store.effMask)) {
+        // A rule of u that overlaps r agrees with r on u's tuple, so it is in this one bucket; chains
+        // are best-first, so past the first rule that does not beat r none does.
+        const b = u.bucketOf(u.hashValue(store.effValue));
+        for (let q = u.heads[b]; q !== NO_RULE && this.beatsIdx(q, r); q = store.getNext(q)) {
+          if (mayOverlap(store.rules[q] as ClassifierRule<T>, rule)) return false;
+        }
+      } else if (u.count <= this.opts.decisiveScanLimit) {
+        for (let i = 0; i < u.count; i++) {
+          const q = u.members[i];
+          if (this.beatsIdx(q, r) && mayOverlap(store.rules[q] as ClassifierRule<T>, rule)) return false;
+        }
+      } else return false;
+    }
+    return true;
+  }
+
+  /** Rule r has just joined table t: the rules of other tables it beats and may overlap are not decisive any more. */
+  private unsettle(r: number, t: TupleTable): void {
+    const store = this.store;
+    const rule = store.rules[r] as ClassifierRule<T>;
+    const pri = store.priority(r);
+    let effective = false;
+    for (const u of this.tables) {
+      // Below a table's lowest priority, r beats none of its rules.
+      if (u === t || u.decisive === 0 || pri < u.minPri) continue;
+      if (!effective) {
+        store.effective(rule);
+        effective = true;
+      }
+      if (u.accepts(store.effMask)) {
+        for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) this.unsettleOne(r, rule, q, u);
+      } else if (u.count <= this.opts.decisiveScanLimit) {
+        for (let i = 0; i < u.count; i++) this.unsettleOne(r, rule, u.members[i], u);
+      } else {
+        for (let i = 0; i < u.count; i++) store.setDecisive(u.members[i], false);
+        u.decisive = 0;
+        u.markDue = true;
+        u.markHold = Math.ceil((this.opts.clearHold * u.count) / this.opts.markEvery);
+      }
+    }
+  }
+
+  private unsettleOne(r: number, rule: ClassifierRule<T>, q: number, u: TupleTable): void {
+    if (!this.store.isDecisive(q) || !this.beatsIdx(r, q) || !mayOverlap(rule, this.store.rules[q] as ClassifierRule<T>)) return;
+    this.store.setDecisive(q, false);
+    u.decisive--;
+    // Decided again at the next marking: r may be gone by then.
+    this.toDecide(q);
   }
 
   /**
@@ -499,6 +644,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     if ((t.count + 1) * fill > t.heads.length) this.rehash(t, t.heads.length * 2);
     this.ruleTable[r] = t;
     this.store.setHash(r, h);
+    this.store.setDecisive(r, false);
     const sameKey = this.link(r, t);
     if (t.count === t.members.length) {
       const m = new Int32Array(t.members.length * 2);
@@ -508,13 +654,16 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     t.members[t.count] = r;
     this.rulePos[r] = t.count;
     t.count++;
+    this.toDecide(r);
     const pri = this.store.priority(r);
     const id = this.store.id(r);
+    if (pri < t.minPri) t.minPri = pri;
     if (pri > t.maxPri || (pri === t.maxPri && id < t.maxId)) {
       t.maxPri = pri;
       t.maxId = id;
       this.reposition(t);
     }
+    this.unsettle(r, t);
     return sameKey;
   }
 
@@ -555,6 +704,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     t.members[pos] = last;
     this.rulePos[last] = pos;
     t.count--;
+    if (store.isDecisive(r)) {
+      store.setDecisive(r, false);
+      t.decisive--;
+    }
+    this.removals++;
     this.ruleTable[r] = undefined;
     if (t.count === 0) {
       this.bySignature.delete(t.signature);
@@ -642,6 +796,39 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     if (target === t) return;
     this.moveFitting(this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : colliders, target);
   }
+}
+
+/**
+ * May some key match both rules? No when a bit both fix differs, or when on some slot one rule's
+ * range and the other's bounds there (its range, or the least and greatest values of its masked
+ * value) do not meet. Ranges against masks are judged by bounds only, so it may say yes wrongly
+ * (which only costs a decisive rule), never no wrongly.
+ */
+export function mayOverlap(x: ClassifierRule<unknown>, y: ClassifierRule<unknown>): boolean {
+  const xm = x.match.mask;
+  const xv = x.match.value;
+  const ym = y.match.mask;
+  const yv = y.match.value;
+  for (let s = 0; s < MATCHABLE_WORDS; s++) if (((xv[s] ^ yv[s]) & xm[s] & ym[s]) !== 0) return false;
+  return rangesMeet(x, y) && rangesMeet(y, x);
+}
+
+/** Does each range of x meet y's bounds on its slot (see mayOverlap)? */
+function rangesMeet(x: ClassifierRule<unknown>, y: ClassifierRule<unknown>): boolean {
+  if (x.ranges === undefined) return true;
+  for (const g of x.ranges) {
+    const m = y.match.mask[g.slot];
+    const v = y.match.value[g.slot] & m;
+    let lo = Math.max(g.lo, v >>> 0);
+    let hi = Math.min(g.hi, (v | ~m) >>> 0);
+    for (const k of y.ranges ?? []) {
+      if (k.slot !== g.slot) continue;
+      lo = Math.max(lo, k.lo);
+      hi = Math.min(hi, k.hi);
+    }
+    if (lo > hi) return false;
+  }
+  return true;
 }
 
 /** Shorten a prefix mask for a new table's tuple; non-prefix masks are left alone. */

@@ -36,6 +36,19 @@ export class TupleTable {
   /** The best rule's priority and id: lookups skip this table once they hold something better. */
   maxPri = -Infinity;
   maxId = Infinity;
+  /**
+   * The lowest priority a rule of this table has had since the table was made (not raised when rules
+   * leave: a lower bound is all its reader needs). A rule below it beats no rule here.
+   */
+  minPri = Infinity;
+  /** How many of this table's rules are decisive (tuple-space.ts "decisive rules"). */
+  decisive = 0;
+  /** Every rule of this table is to be decided again (its decisive rules were cleared all at once). */
+  markDue = false;
+  /** Markings to let pass before that (see TupleSpaceOptions.clearHold). */
+  markHold = 0;
+  /** The engine's removal count when this table was last marked whole. */
+  markedRemovals = 0;
   /** Where narrowSplit (tuple-space.ts) moved this table's service lists, for the rules that come later. */
   narrowChild: TupleTable | undefined = undefined;
   /** See codegen.ts FusedTable.selective (set by the engine when it fuses). */

@@ -119,6 +119,12 @@ function makeAll(): Classifier<number>[] {
     new TupleSpaceClassifier<number>('tm-prefix-records-fused', { prefixRecordsFrom: 0, fuseAfter: 0 }),
     // Two rules under one hash key already try a narrow split (moves rules between tables).
     new TupleSpaceClassifier<number>('tm-narrow-split', { narrowSplitAt: 1, fuseAfter: 0 }),
+    // Decisive rules marked at every lookup, so every insert and split meets marked rules: other
+    // tables checked one by one, and (scan limit 0) cleared whole and marked again at once.
+    new TupleSpaceClassifier<number>('tm-decisive', { fuseAfter: 0, markEvery: 1, collisionLimit: 2 }),
+    new TupleSpaceClassifier<number>('tm-decisive-clear', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, clearHold: 0 }),
+    // The loop over per-table probes, after each change, meets the rules marked before it.
+    new TupleSpaceClassifier<number>('tm-decisive-loop', { fuseAfter: 1, markEvery: 1, collisionLimit: 2 }),
   ];
 }
 
@@ -284,6 +290,57 @@ describe('classifiers agree with the linear oracle', () => {
     expect(split.tableCount).toBe(1);
     key[K.L4_DST] = 22;
     expect(split.lookupId(key)).toBe(services.length);
+  });
+
+  it('stops at a decisive rule, and a rule that comes to beat it in another table unsettles it', () => {
+    const host = (id: number, priority: number, src: number, dst: number): ClassifierRule<number> => {
+      const value = new Uint32Array(MATCHABLE_WORDS);
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      value[K.IP_SRC] = src;
+      value[K.IP_DST] = dst;
+      mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
+      return { id, priority, match: { value, mask }, payload: id };
+    };
+    const net = (id: number, priority: number, dst: number, len: number): ClassifierRule<number> => {
+      const value = new Uint32Array(MATCHABLE_WORDS);
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      mask[K.IP_DST] = (0xffffffff << (32 - len)) >>> 0;
+      value[K.IP_DST] = dst & mask[K.IP_DST];
+      return { id, priority, match: { value, mask }, payload: id };
+    };
+    for (const scanLimit of [256, 0]) {
+      const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: scanLimit, clearHold: 0 });
+      const oracle = new LinearClassifier<number>();
+      const both = (r: ClassifierRule<number>) => [c, oracle].forEach((x) => x.insert(r));
+      // Host pairs in one table (the best at 100), a /24 in a second table between them (50), and a
+      // /8 below all (1): the host pair at 5 loses to the /24 for the packets both match.
+      both(host(0, 100, 0x0a000001, 0x0a000002));
+      both(host(1, 5, 0x0a000003, 0x0b000004));
+      both(net(2, 50, 0x0c000000, 24));
+      both(net(3, 1, 0x0b000000, 8));
+      expect(c.tableCount).toBe(3);
+      const key = new Uint32Array(KEY_WORDS);
+      key[K.IP_SRC] = 0x0a000003;
+      key[K.IP_DST] = 0x0b000004;
+      // The first lookup fuses and marks: host 1 is decisive (the /24 does not overlap it), so the
+      // lookup stops in the first table instead of probing the /24's as well.
+      expect(c.lookupId(key)).toBe(1);
+      expect(c.probeCost(key).tables, `scan limit ${scanLimit}`).toBe(1);
+      // A /24 at 60 over host 1's destination joins the /24 table (probed after the hosts' table):
+      // host 1 must stop being decisive, or the lookup would stop at it.
+      const beating = net(4, 60, 0x0b000000, 24);
+      both(beating);
+      expect(c.lookupId(key)).toBe(oracle.lookupId(key));
+      expect(c.lookupId(key)).toBe(4);
+      expect(c.probeCost(key).tables).toBe(2);
+      // Once it leaves (with another rule: a table is marked whole again when the rules removed
+      // number twice its rules that are not decisive), marking makes host 1 decisive again.
+      both(net(5, 55, 0x0d000000, 24));
+      for (const id of [4, 5]) [c, oracle].forEach((x) => x.remove(id));
+      expect(c.lookupId(key)).toBe(1);
+      c.lookupId(key);
+      expect(c.probeCost(key).tables, `scan limit ${scanLimit}, after the remove`).toBe(1);
+    }
   });
 
   it('switches to the fused lookup once the tables settle, and back to the loop when they change', () => {
