@@ -142,7 +142,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private markAt = -1;
   /** Rules to decide at the next marking: placed, or unsettled, since the last one (may repeat or be gone). */
   private pendingDecide: number[] = [];
-  /** Rules removed from tables so far (a removal may make rules of other tables decisive). */
+  /** Rules removed so far, moves by splits not counted (a removal may make rules of other tables decisive). */
   private removals = 0;
 
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
@@ -254,7 +254,10 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   remove(id: number): boolean {
     const r = this.store.byId.get(id);
     if (r === undefined) return false;
-    if (this.ruleTable[r] !== undefined) this.unlink(r);
+    if (this.ruleTable[r] !== undefined) {
+      this.unlink(r);
+      this.removals++;
+    }
     this.store.release(r);
     return true;
   }
@@ -708,7 +711,6 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       store.setDecisive(r, false);
       t.decisive--;
     }
-    this.removals++;
     this.ruleTable[r] = undefined;
     if (t.count === 0) {
       this.bySignature.delete(t.signature);
