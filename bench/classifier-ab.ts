@@ -7,9 +7,13 @@
  * same code, which gives the noise floor of the comparison.
  *
  *   node scripts/run-bench.js classifier-ab -- --base REV [--head REV] [--sets acl1_100k,fw1_10k] [--algo tuplemerge] [--rounds 5]
+ *     [--base-options JSON] [--head-options JSON]
  *
  * A revision's src/ is extracted with `git archive` into dist/ab-base/REV and bundled with esbuild;
- * both classifiers load the same rule objects (the rule format is shared). Each side has a
+ * both classifiers load the same rule objects (the rule format is shared). `--base-options` /
+ * `--head-options` build that side as `new TupleSpaceClassifier('tuplemerge', OPTIONS)` instead of
+ * `createClassifier(algo)` (the string "Infinity" stands for Infinity), e.g. one code with and without
+ * a feature: `--base HEAD --base-options '{"markEvery":"Infinity"}'`. Each side has a
  * timed loop of its own (a function built from source per side), so neither shares the other's type
  * feedback. Prints each pass's M lookups per CPU-second and the median ratio head / base.
  */
@@ -33,6 +37,10 @@ const headRev = arg('head', '');
 const sets = arg('sets', 'acl1_100k,fw1_10k').split(',');
 const algo = arg('algo', 'tuplemerge');
 const rounds = Math.max(1, Number(arg('rounds', '5')));
+const parseOptions = (json: string): Record<string, unknown> | undefined =>
+  json === '' ? undefined : (JSON.parse(json, (_, v: unknown) => (v === 'Infinity' ? Infinity : v)) as Record<string, unknown>);
+const baseOptions = parseOptions(arg('base-options', ''));
+const headOptions = parseOptions(arg('head-options', ''));
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
 
 /** A revision's classifier module, extracted and bundled once per revision. */
@@ -72,12 +80,15 @@ let sink = 0;
 const BASE = await loadRevision(base);
 const TREE: ClassifierModule = headRev === '' ? HEAD : await loadRevision(headRev);
 const headName = headRev === '' ? 'the working tree' : headRev;
-console.log(`${algo}: base ${base} against ${headName}, alternating passes in one process, ${rounds} rounds; M lookups/s`);
+const sideName = (rev: string, options: string) => (options === '' ? `${rev} ${algo}` : `${rev} tuplemerge ${options}`);
+console.log(`base ${sideName(base, arg('base-options', ''))} against ${sideName(headName, arg('head-options', ''))}, alternating passes in one process, ${rounds} rounds; M lookups/s`);
 for (const name of sets) {
   const rules = loadClassBenchRules(path.join(SHARED, `${name}${name.endsWith('100k') ? '.br' : ''}`));
   const trace = loadClassBenchTrace(path.join(SHARED, `${name}_trace1M.br`));
-  const a = BASE.createClassifier<number>(algo);
-  const b = TREE.createClassifier<number>(algo);
+  const make = (M: ClassifierModule, options: Record<string, unknown> | undefined) =>
+    options === undefined ? M.createClassifier<number>(algo) : new M.TupleSpaceClassifier<number>('tuplemerge', options);
+  const a = make(BASE, baseOptions);
+  const b = make(TREE, headOptions);
   for (const r of rules) {
     a.insert(r);
     b.insert(r);
