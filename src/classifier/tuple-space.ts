@@ -67,8 +67,12 @@ export interface TupleSpaceOptions {
   decisiveScanLimit: number;
   /** After its decisive rules were cleared all at once, a table waits this many lookups per rule before it is marked again. */
   clearHold: number;
+  /** Rules decided per marking step (a step runs inside one lookup; see markPending). */
+  markChunk: number;
 }
 
+/** Fused lookups between two steps of a marking round that has more than `markChunk` rules to decide. */
+const MARK_STEP = 256;
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
 export const MAX_FUSED_TABLES = 48;
 /**
@@ -103,6 +107,7 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   markEvery: 1 << 16,
   decisiveScanLimit: 256,
   clearHold: 128,
+  markChunk: 1024,
 };
 
 export class TupleSpaceClassifier<T> implements Classifier<T> {
@@ -142,6 +147,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private markAt = -1;
   /** Rules to decide at the next marking: placed, or unsettled, since the last one (may repeat or be gone). */
   private pendingDecide: number[] = [];
+  /** How far the current marking round has gone through pendingDecide. */
+  private pendingAt = 0;
   /** Rules removed so far, moves by splits not counted (a removal may make rules of other tables decisive). */
   private removals = 0;
 
@@ -407,8 +414,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   // - a rule entering a table (insert, or moved by a split) starts not decisive, and `unsettle`
   //   clears every rule of another table that it beats and may overlap; removals only ever make rules
   //   more decisive, so they change nothing;
-  // - marking (at fuse time and every `markEvery` fused lookups) decides the rules placed or unsettled
-  //   since. A decision is cheap when the other table can point at the one bucket where such rules
+  // - marking (at fuse time and every `markEvery` fused lookups, `markChunk` rules per step) decides
+  //   the rules placed or unsettled since. A decision is cheap when the other table can point at the one bucket where such rules
   //   would be (it hashes only bits the rule fixes); else it scans a small table, or gives up (not
   //   decisive). Unsettling follows the same three ways, the third being to clear the whole table,
   //   which then waits `clearHold` lookups per rule before it is marked again whole (a decision per
@@ -418,26 +425,42 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   // Overlap is judged on masks and range bounds (`mayOverlap`); a wrong "may overlap" only costs a
   // decisive rule, never a wrong answer.
 
-  /** Decide the rules placed or unsettled since the last marking, and the tables due whole (see above). */
+  /**
+   * Decide the rules placed or unsettled since the last marking, and the tables due whole (see above),
+   * `markChunk` rules per call: a lookup that marks stalls for a chunk at most (a few ms at worst,
+   * while V8 has not compiled `decide` yet), not for a whole classifier (50 ms for acl1 100k's first
+   * marking); the rest follows every MARK_STEP lookups.
+   */
   private markPending(): void {
-    this.markAt = this.fusedServed + this.opts.markEvery;
-    for (const t of this.tables) {
-      const removed = this.removals - t.markedRemovals;
-      if (t.markDue) {
-        if (t.markHold > 0) {
-          t.markHold--;
-          continue;
-        }
-      } else if (removed === 0 || removed < 2 * (t.count - t.decisive)) continue;
-      t.markDue = false;
-      t.markedRemovals = this.removals;
-      for (let i = 0; i < t.count; i++) this.markRule(t.members[i], t);
+    if (this.pendingAt === 0) {
+      // A new round: queue the tables due whole.
+      for (const t of this.tables) {
+        const removed = this.removals - t.markedRemovals;
+        if (t.markDue) {
+          if (t.markHold > 0) {
+            t.markHold--;
+            continue;
+          }
+        } else if (removed === 0 || removed < 2 * (t.count - t.decisive)) continue;
+        t.markDue = false;
+        t.markedRemovals = this.removals;
+        for (let i = 0; i < t.count; i++) this.pendingDecide.push(t.members[i]);
+      }
     }
-    for (const r of this.pendingDecide) {
+    const queue = this.pendingDecide;
+    const end = Math.min(queue.length, this.pendingAt + this.opts.markChunk);
+    for (; this.pendingAt < end; this.pendingAt++) {
+      const r = queue[this.pendingAt];
       const t = this.ruleTable[r];
       if (t !== undefined && !t.markDue) this.markRule(r, t);
     }
-    this.pendingDecide.length = 0;
+    if (this.pendingAt < queue.length) {
+      this.markAt = this.fusedServed + Math.min(MARK_STEP, this.opts.markEvery);
+      return;
+    }
+    queue.length = 0;
+    this.pendingAt = 0;
+    this.markAt = this.fusedServed + this.opts.markEvery;
   }
 
   private markRule(r: number, t: TupleTable): void {
@@ -455,6 +478,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       return;
     }
     this.pendingDecide.length = 0;
+    this.pendingAt = 0;
     for (const t of this.tables) t.markDue = true;
   }
 
