@@ -5,7 +5,7 @@
  *
  * A record is [next, hash, priority, id, conditions...]:
  * - `next` links the rule into its table's chain and `hash` is its hash under that table's tuple
- *   (both owned by the tuple tables);
+ *   (both owned by the tuple tables), with the rule's decisive bit on top (REC_DECISIVE);
  * - priority and id are one int32 word each while every rule's fit ("narrow order"; OpenFlow
  *   priorities are 16-bit and ids small integers), else f64 pairs at even words through a Float64Array
  *   view of the same buffer ("wide order");
