@@ -122,9 +122,9 @@ function makeAll(): Classifier<number>[] {
     // Decisive rules marked at every lookup, so every insert and split meets marked rules: other
     // tables checked one by one, and (scan limit 0) cleared whole and marked again at once.
     new TupleSpaceClassifier<number>('tm-decisive', { fuseAfter: 0, markEvery: 1, collisionLimit: 2 }),
-    // The same, one rule decided per lookup (a marking round spread over many lookups and changes).
-    new TupleSpaceClassifier<number>('tm-decisive-chunked', { fuseAfter: 0, markEvery: 1, markChunk: 1 }),
     new TupleSpaceClassifier<number>('tm-decisive-clear', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, clearHold: 0 }),
+    // One rule decided per lookup: a marking round spread over many lookups and changes.
+    new TupleSpaceClassifier<number>('tm-decisive-chunked', { fuseAfter: 0, markEvery: 1, markChunk: 1 }),
     // The loop over per-table probes, after each change, meets the rules marked before it.
     new TupleSpaceClassifier<number>('tm-decisive-loop', { fuseAfter: 1, markEvery: 1, collisionLimit: 2 }),
   ];
