@@ -489,8 +489,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const pri = store.priority(r);
     const id = store.id(r);
     store.effective(rule);
-    for (const u of this.tables) {
-      if (u === t || !(u.maxPri > pri || (u.maxPri === pri && u.maxId < id))) continue;
+    const tables = this.tables;
+    // Only the tables probed after t: a lookup that reaches t has probed the others already.
+    for (let i = tables.indexOf(t) + 1; i < tables.length; i++) {
+      const u = tables[i];
+      if (!(u.maxPri > pri || (u.maxPri === pri && u.maxId < id))) continue;
       if (u.accepts(store.effMask)) {
         // A rule of u that overlaps r agrees with r on u's tuple, so it is in this one bucket; chains
         // are best-first, so past the first rule that does not beat r none does.
@@ -514,9 +517,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const rule = store.rules[r] as ClassifierRule<T>;
     const pri = store.priority(r);
     let effective = false;
+    // Only the tables probed before t: the marks of the later ones do not look at t.
     for (const u of this.tables) {
+      if (u === t) break;
       // Below a table's lowest priority, r beats none of its rules.
-      if (u === t || u.decisive === 0 || pri < u.minPri) continue;
+      if (u.decisive === 0 || pri < u.minPri) continue;
       if (!effective) {
         store.effective(rule);
         effective = true;
@@ -525,13 +530,18 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) this.unsettleOne(r, rule, q, u);
       } else if (u.count <= this.opts.decisiveScanLimit) {
         for (let i = 0; i < u.count; i++) this.unsettleOne(r, rule, u.members[i], u);
-      } else {
-        for (let i = 0; i < u.count; i++) store.setDecisive(u.members[i], false);
-        u.decisive = 0;
-        u.markDue = true;
-        u.markHold = Math.ceil((this.opts.clearHold * u.count) / this.opts.markEvery);
-      }
+      } else this.unmarkAll(u);
     }
+  }
+
+  /** Clear every mark of table u; it is marked again whole after `clearHold` lookups per rule. */
+  private unmarkAll(u: TupleTable): void {
+    // Nothing marked, nothing to clear: its rules still queued are decided in the order of that day.
+    if (u.decisive === 0) return;
+    for (let i = 0; i < u.count; i++) this.store.setDecisive(u.members[i], false);
+    u.decisive = 0;
+    u.markDue = true;
+    u.markHold = Math.ceil((this.opts.clearHold * u.count) / this.opts.markEvery);
   }
 
   private unsettleOne(r: number, rule: ClassifierRule<T>, q: number, u: TupleTable): void {
@@ -774,11 +784,15 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     let i = a.indexOf(t);
     const better = (x: TupleTable, y: TupleTable) => x.maxPri > y.maxPri || (x.maxPri === y.maxPri && x.maxId < y.maxId);
     const from = i;
+    // A table that comes to be probed before one it came after has marks that did not look at that
+    // one (decisive rules): cleared.
     while (i > 0 && better(t, a[i - 1])) {
       a[i] = a[i - 1];
       a[--i] = t;
     }
+    if (i < from) this.unmarkAll(t);
     while (i < a.length - 1 && better(a[i + 1], t)) {
+      this.unmarkAll(a[i + 1]);
       a[i] = a[i + 1];
       a[++i] = t;
     }

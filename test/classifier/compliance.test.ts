@@ -345,6 +345,44 @@ describe('classifiers agree with the linear oracle', () => {
     }
   });
 
+  it('clears the marks of a table that comes to be probed before one it came after', () => {
+    const host = (id: number, priority: number, src: number, dst: number): ClassifierRule<number> => {
+      const value = new Uint32Array(MATCHABLE_WORDS);
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      value[K.IP_SRC] = src;
+      value[K.IP_DST] = dst;
+      mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
+      return { id, priority, match: { value, mask }, payload: id };
+    };
+    const net = (id: number, priority: number, dst: number): ClassifierRule<number> => {
+      const value = new Uint32Array(MATCHABLE_WORDS);
+      const mask = new Uint32Array(MATCHABLE_WORDS);
+      mask[K.IP_DST] = 0xffffff00;
+      value[K.IP_DST] = dst & 0xffffff00;
+      return { id, priority, match: { value, mask }, payload: id };
+    };
+    const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, clearHold: 0 });
+    const oracle = new LinearClassifier<number>();
+    for (const r of [host(0, 100, 0x0a000001, 0x0a000002), host(1, 40, 0x0a000003, 0x0b000004), net(2, 50, 0x0c000000), net(3, 30, 0x0b000000)]) {
+      c.insert(r);
+      oracle.insert(r);
+    }
+    const key = new Uint32Array(KEY_WORDS);
+    key[K.IP_SRC] = 0x0a000003;
+    key[K.IP_DST] = 0x0b000004;
+    // Hosts' table (best 100) first, the /24s (best 50) last: the /24 at 30 is marked decisive,
+    // since no table after its own has anything.
+    expect(c.lookupId(key)).toBe(1);
+    expect(c.probeCost(key).tables).toBe(1);
+    // Without host 0 the hosts' table (best 40) goes after the /24s: the /24 at 30, met first now,
+    // loses to host 1 and must not stop the lookup.
+    c.remove(0);
+    oracle.remove(0);
+    expect(c.lookupId(key)).toBe(oracle.lookupId(key));
+    expect(c.lookupId(key)).toBe(1);
+    expect(c.probeCost(key).tables).toBe(2);
+  });
+
   it('switches to the fused lookup once the tables settle, and back to the loop when they change', () => {
     const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 3 });
     const rule = (id: number, priority: number, slot: number, value: number): ClassifierRule<number> => {
