@@ -172,7 +172,7 @@ export type FusedLookupFn = (key: Uint32Array, rec: Int32Array, f64: Float64Arra
  * the best-so-far in registers across tables.
  *
  * A match on a decisive rule (its record's REC_DECISIVE bit, set by the engine) is the answer at once:
- * no rule of another table can beat it for this packet.
+ * no rule of a later table can beat it for this packet.
  *
  * The code fixes the table ORDER and the record layout; it reads each table's heads, capacity and best
  * rule at call time, so rehashes and rule changes inside a table need no new code. The engine builds a

@@ -51,8 +51,9 @@ export const REC_HASH_MASK = (1 << REC_HASH_BITS) - 1;
 /** The hash bits a record keeps when the layout has no prefix slots. */
 export const REC_HASH_COMPARED = 0x7fffffff;
 /**
- * The hash word's sign bit: no rule of another table both beats this rule and overlaps it, so a
- * lookup that matches it has its answer (tuple-space.ts, "decisive rules"). Generated code tests it as `< 0`.
+ * The hash word's sign bit: no rule of a table probed after this rule's own both beats it and
+ * overlaps it, so a lookup that matches it has its answer (tuple-space.ts, "decisive rules").
+ * Generated code tests it as `< 0`.
  */
 export const REC_DECISIVE = 1 << 31;
 /** Slots whose masks are all prefixes keep a value word here, and their prefix length in the hash word. */

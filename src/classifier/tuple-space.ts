@@ -406,22 +406,26 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   // A lookup walks tables in order of their best rule and stops once its answer beats every table
   // left; on acl1 100k half the lookups that match in the first table (host pairs, 75% of the rules)
   // still probe six more, whose best rules outrank theirs, and find nothing better. A rule is
-  // DECISIVE when no rule of another table both beats it and overlaps it (could match a packet it
-  // matches): a lookup that matches it has its answer, and returns (the record's REC_DECISIVE bit,
-  // read by the generated code). Within its own table the chain walk already found the best.
+  // DECISIVE when no rule of a table probed after its own both beats it and overlaps it (could match
+  // a packet it matches): a lookup that matches it has its answer, and returns (the record's
+  // REC_DECISIVE bit, read by the generated code). The tables probed before have been probed, and
+  // within its own table the chain walk found the best.
   //
-  // The invariant (a decisive rule has no beating, overlapping rule in another table) is kept by:
+  // The invariant (no beating, overlapping rule in a later table) is kept by:
   // - a rule entering a table (insert, or moved by a split) starts not decisive, and `unsettle`
-  //   clears every rule of another table that it beats and may overlap; removals only ever make rules
-  //   more decisive, so they change nothing;
+  //   clears every rule of an earlier table that it beats and may overlap; removals only ever make
+  //   rules more decisive, so they change nothing;
+  // - a table that comes to be probed before a table it came after (`reposition`: its best rule rose,
+  //   or the other's fell) loses all its marks (`unmarkAll`): they never looked at that table;
   // - marking (at fuse time and every `markEvery` fused lookups, `markChunk` rules per step) decides
-  //   the rules placed or unsettled since. A decision is cheap when the other table can point at the one bucket where such rules
-  //   would be (it hashes only bits the rule fixes); else it scans a small table, or gives up (not
-  //   decisive). Unsettling follows the same three ways, the third being to clear the whole table,
-  //   which then waits `clearHold` lookups per rule before it is marked again whole (a decision per
-  //   rule: bounded to a small share of the lookups, whatever the churn). A table is also marked
-  //   whole once the rules removed since it last was number twice its rules that are not decisive
-  //   (each removal may have been what kept some of them from it; half a decision per removal).
+  //   the rules placed or unsettled since. A decision is cheap when the later table can point at the
+  //   one bucket where such rules would be (it hashes only bits the rule fixes); else it scans a small
+  //   table, or gives up (not decisive). Unsettling follows the same three ways, the third being to
+  //   clear the whole table, which then waits `clearHold` lookups per rule before it is marked again
+  //   whole (a decision per rule: bounded to a small share of the lookups, whatever the churn). A
+  //   table is also marked whole once the rules removed since it last was number twice its rules that
+  //   are not decisive (each removal may have been what kept some of them from it; half a decision
+  //   per removal).
   // Overlap is judged on masks and range bounds (`mayOverlap`); a wrong "may overlap" only costs a
   // decisive rule, never a wrong answer.
 
@@ -482,7 +486,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (const t of this.tables) t.markDue = true;
   }
 
-  /** Is rule r (of table t) decisive: does no rule of another table both beat it and overlap it? */
+  /** Is rule r (of table t) decisive: does no rule of a later table both beat it and overlap it? */
   private decide(r: number, t: TupleTable): boolean {
     const store = this.store;
     const rule = store.rules[r] as ClassifierRule<T>;
@@ -511,7 +515,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     return true;
   }
 
-  /** Rule r has just joined table t: the rules of other tables it beats and may overlap are not decisive any more. */
+  /** Rule r has just joined table t: the rules of earlier tables it beats and may overlap are not decisive any more. */
   private unsettle(r: number, t: TupleTable): void {
     const store = this.store;
     const rule = store.rules[r] as ClassifierRule<T>;
