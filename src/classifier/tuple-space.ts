@@ -475,8 +475,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
 
   /** Queue rule r for the next marking; past two per rule, mark every table whole instead. */
   private toDecide(r: number): void {
-    // An engine that never fuses never marks (the baselines).
-    if (this.opts.fuseAfter === Infinity || this.opts.markEvery === Infinity) return;
+    // An engine that never fuses never marks (the baselines; fused code needs tables in priority order).
+    if (this.opts.fuseAfter === Infinity || this.opts.markEvery === Infinity || !this.sorted) return;
     if (this.pendingDecide.length < 2 * this.store.capacity) {
       this.pendingDecide.push(r);
       return;
