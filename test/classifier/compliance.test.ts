@@ -311,7 +311,7 @@ describe('classifiers agree with the linear oracle', () => {
       return { id, priority, match: { value, mask }, payload: id };
     };
     for (const scanLimit of [256, 0]) {
-      const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: scanLimit, clearHold: 0 });
+      const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: scanLimit, clearHold: 0, remarkRemovals: 2 });
       const oracle = new LinearClassifier<number>();
       const both = (r: ClassifierRule<number>) => [c, oracle].forEach((x) => x.insert(r));
       // Host pairs in one table (the best at 100), a /24 in a second table between them (50), and a
@@ -335,7 +335,7 @@ describe('classifiers agree with the linear oracle', () => {
       expect(c.lookupId(key)).toBe(oracle.lookupId(key));
       expect(c.lookupId(key)).toBe(4);
       expect(c.probeCost(key).tables).toBe(2);
-      // Once it leaves (with another rule: a table is marked whole again when the rules removed
+      // Once it leaves (with another rule: here a table is marked whole again when the rules removed
       // number twice its rules that are not decisive), marking makes host 1 decisive again.
       both(net(5, 55, 0x0d000000, 24));
       for (const id of [4, 5]) [c, oracle].forEach((x) => x.remove(id));
