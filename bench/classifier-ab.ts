@@ -7,13 +7,17 @@
  * same code, which gives the noise floor of the comparison.
  *
  *   node scripts/run-bench.js classifier-ab -- --base REV [--head REV] [--sets acl1_100k,fw1_10k] [--algo tuplemerge] [--rounds 5]
- *     [--base-options JSON] [--head-options JSON]
+ *     [--base-options JSON] [--head-options JSON] [--churn LOOKUPS --updates N]
  *
  * A revision's src/ is extracted with `git archive` into dist/ab-base/REV and bundled with esbuild;
  * both classifiers load the same rule objects (the rule format is shared). `--base-options` /
  * `--head-options` build that side as `new TupleSpaceClassifier('tuplemerge', OPTIONS)` instead of
  * `createClassifier(algo)` (the string "Infinity" stands for Infinity), e.g. one code with and without
- * a feature: `--base HEAD --base-options '{"markEvery":"Infinity"}'`. Each side has a
+ * a feature: `--base HEAD --base-options '{"markEvery":"Infinity"}'`. `--churn L` times updates
+ * instead: each pass makes N updates (`--updates`, default 20000; alternately a remove of a present
+ * rule and an insert of an absent one, as the suite times updates), each followed by L lookups of
+ * the next trace headers (0: updates alone), and prints microseconds per update and its lookups.
+ * Each side has a
  * timed loop of its own (a function built from source per side), so neither shares the other's type
  * feedback. Prints each pass's M lookups per CPU-second and the median ratio head / base.
  */
@@ -25,6 +29,7 @@ import { build } from 'esbuild';
 import { createPacketKey } from '../src/flow/index.js';
 import * as HEAD from '../src/classifier/index.js';
 import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
+import { prng } from '../test/support/prng.js';
 
 type ClassifierModule = typeof HEAD;
 
@@ -41,6 +46,8 @@ const parseOptions = (json: string): Record<string, unknown> | undefined =>
   json === '' ? undefined : (JSON.parse(json, (_, v: unknown) => (v === 'Infinity' ? Infinity : v)) as Record<string, unknown>);
 const baseOptions = parseOptions(arg('base-options', ''));
 const headOptions = parseOptions(arg('head-options', ''));
+const churn = arg('churn', '');
+const updates = Number(arg('updates', '20000'));
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
 
 /** A revision's classifier module, extracted and bundled once per revision. */
@@ -75,13 +82,53 @@ function makePass(c: HEAD.Classifier<number>, trace: HEAD.ClassBenchTrace): Pass
   };
 }
 
+/** A timed pass of churn (see the module comment): microseconds per update and the lookups after it. */
+function makeChurnPass(c: HEAD.Classifier<number>, rules: readonly HEAD.ClassifierRule<number>[], trace: HEAD.ClassBenchTrace, lookupsPerUpdate: number): Pass {
+  const rand = prng(42);
+  const present = rules.map((r) => r.id);
+  const absent: HEAD.ClassifierRule<number>[] = [];
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  const key = createPacketKey();
+  let next = 0;
+  return () => {
+    let acc = 0;
+    const t0 = cpuNs();
+    for (let i = 0; i < updates; i++) {
+      if (i % 2 === 0 || absent.length === 0) {
+        const k = Math.floor(rand() * present.length);
+        const id = present[k];
+        present[k] = present[present.length - 1];
+        present.pop();
+        c.remove(id);
+        absent.push(byId.get(id) as HEAD.ClassifierRule<number>);
+      } else {
+        const k = Math.floor(rand() * absent.length);
+        const r = absent[k];
+        absent[k] = absent[absent.length - 1];
+        absent.pop();
+        c.insert(r);
+        present.push(r.id);
+      }
+      for (let j = 0; j < lookupsPerUpdate; j++) {
+        HEAD.traceKey(trace, next, key);
+        acc = (acc + c.lookupId(key)) | 0;
+        next = next + 1 === trace.count ? 0 : next + 1;
+      }
+    }
+    const us = (cpuNs() - t0) / 1e3 / updates;
+    sink += acc;
+    return us;
+  };
+}
+
 let sink = 0;
 
 const BASE = await loadRevision(base);
 const TREE: ClassifierModule = headRev === '' ? HEAD : await loadRevision(headRev);
 const headName = headRev === '' ? 'the working tree' : headRev;
 const sideName = (rev: string, options: string) => (options === '' ? `${rev} ${algo}` : `${rev} tuplemerge ${options}`);
-console.log(`base ${sideName(base, arg('base-options', ''))} against ${sideName(headName, arg('head-options', ''))}, alternating passes in one process, ${rounds} rounds; M lookups/s`);
+const unit = churn === '' ? 'M lookups/s' : `us per update and its ${Number(churn)} lookups (${updates} updates per pass)`;
+console.log(`base ${sideName(base, arg('base-options', ''))} against ${sideName(headName, arg('head-options', ''))}, alternating passes in one process, ${rounds} rounds; ${unit}`);
 for (const name of sets) {
   const rules = loadClassBenchRules(path.join(SHARED, `${name}${name.endsWith('100k') ? '.br' : ''}`));
   const trace = loadClassBenchTrace(path.join(SHARED, `${name}_trace1M.br`));
@@ -98,8 +145,8 @@ for (const name of sets) {
     HEAD.traceKey(trace, i, key);
     if (a.lookupId(key) !== b.lookupId(key)) throw new Error(`${name}: base and head answer differently for header ${i}`);
   }
-  const passA = makePass(a, trace);
-  const passB = makePass(b, trace);
+  const passA = churn === '' ? makePass(a, trace) : makeChurnPass(a, rules, trace, Number(churn));
+  const passB = churn === '' ? makePass(b, trace) : makeChurnPass(b, rules, trace, Number(churn));
   // A first pass each: V8 optimizes the generated lookup code during it.
   passA();
   passB();
@@ -110,6 +157,7 @@ for (const name of sets) {
     rb.push(passB());
   }
   const fmt = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  // For churn the figure is a time: head/base above 1 means the head is slower.
   console.log(`${name.padEnd(10)} base ${fmt(ra)} | head ${fmt(rb)} | head/base ${(median(rb) / median(ra)).toFixed(3)}`);
 }
 if (sink === 0.5) console.log('');

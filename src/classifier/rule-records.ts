@@ -412,7 +412,7 @@ function slotsOf(flags: readonly boolean[]): number[] {
 }
 
 /** The intersection of a rule's ranges on one slot (unsigned), or undefined when there is none or it is empty. */
-function rangeOf(rule: { ranges?: readonly { slot: number; lo: number; hi: number }[] }, slot: number): { lo: number; hi: number } | undefined {
+export function rangeOf(rule: { ranges?: readonly { slot: number; lo: number; hi: number }[] }, slot: number): { lo: number; hi: number } | undefined {
   let lo = 0;
   let hi = 0xffffffff;
   let any = false;

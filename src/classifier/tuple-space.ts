@@ -20,7 +20,7 @@ import { K, MATCHABLE_WORDS } from '../flow/index.js';
 import { NO_MATCH, checkNewRuleId, ruleMatches, type Classifier, type ClassifierRule } from './classifier.js';
 import { KEY_OUT_OF_WIDTH, buildFusedLookup, buildProbe, type FusedLookupFn, type ProbeFn, type ProbeLayout } from './codegen.js';
 import { SLOT_FULL_MASK } from './rule-store.js';
-import { PREFIX_MASKS, PREFIX_RECORDS_FROM, RuleRecords } from './rule-records.js';
+import { PREFIX_MASKS, PREFIX_RECORDS_FROM, RuleRecords, rangeOf } from './rule-records.js';
 import { NO_RULE, TupleTable, isPrefixMask, popcount, tupleSignature } from './tuple-table.js';
 
 export interface TupleSpaceOptions {
@@ -425,7 +425,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   //   one bucket where such rules would be (it hashes only bits the rule fixes); else it scans a small
   //   table, or gives up (not decisive). Unsettling follows the same three ways, the third being to
   //   clear the whole table, which then waits `clearHold` lookups per rule before it is marked again
-  //   whole (a decision per rule, 0.5-3.4 us on the ClassBench sets: bounded to a few percent of the
+  //   whole (a decision per rule, 0.5-3.5 us on the ClassBench sets: bounded to a few percent of the
   //   lookups, whatever the churn). A table is also marked whole once the rules removed since it last
   //   was number `remarkRemovals` times its rules that are not decisive (each removal may have been
   //   what kept some of them from it; an eighth of a decision per removal).
@@ -435,7 +435,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   /**
    * Decide the rules placed or unsettled since the last marking, and the tables due whole (see above),
    * `markChunk` rules per call: a lookup that marks stalls for a chunk at most (a few ms at worst,
-   * while V8 has not compiled `decide` yet), not for a whole classifier (50 ms for acl1 100k's first
+   * while V8 has not compiled `decide` yet), not for a whole classifier (~75 ms for acl1 100k's first
    * marking); the rest follows every MARK_STEP lookups.
    */
   private markPending(): void {
@@ -496,24 +496,16 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const pri = store.priority(r);
     const id = store.id(r);
     store.effective(rule);
+    let clash = false;
+    const visit = (q: number) => {
+      if (!clash && this.beatsIdx(q, r) && mayOverlap(store.rules[q] as ClassifierRule<T>, rule)) clash = true;
+    };
     const tables = this.tables;
     // Only the tables probed after t: a lookup that reaches t has probed the others already.
     for (let i = tables.indexOf(t) + 1; i < tables.length; i++) {
       const u = tables[i];
       if (!(u.maxPri > pri || (u.maxPri === pri && u.maxId < id))) continue;
-      if (u.accepts(store.effMask)) {
-        // A rule of u that overlaps r agrees with r on u's tuple, so it is in this one bucket; chains
-        // are best-first, so past the first rule that does not beat r none does.
-        const b = u.bucketOf(u.hashValue(store.effValue));
-        for (let q = u.heads[b]; q !== NO_RULE && this.beatsIdx(q, r); q = store.getNext(q)) {
-          if (mayOverlap(store.rules[q] as ClassifierRule<T>, rule)) return false;
-        }
-      } else if (u.count <= this.opts.decisiveScanLimit) {
-        for (let i = 0; i < u.count; i++) {
-          const q = u.members[i];
-          if (this.beatsIdx(q, r) && mayOverlap(store.rules[q] as ClassifierRule<T>, rule)) return false;
-        }
-      } else return false;
+      if (!this.visitMayOverlap(u, visit) || clash) return false;
     }
     return true;
   }
@@ -523,22 +515,36 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const store = this.store;
     const rule = store.rules[r] as ClassifierRule<T>;
     const pri = store.priority(r);
-    let effective = false;
+    // Made at the first table that needs it: most inserts meet none (no marks, or r beats nothing).
+    let visit: ((q: number, u: TupleTable) => void) | undefined;
     // Only the tables probed before t: the marks of the later ones do not look at t.
     for (const u of this.tables) {
       if (u === t) break;
       // Below a table's lowest priority, r beats none of its rules.
       if (u.decisive === 0 || pri < u.minPri) continue;
-      if (!effective) {
+      if (visit === undefined) {
         store.effective(rule);
-        effective = true;
+        visit = (q, v) => this.unsettleOne(r, rule, q, v);
       }
-      if (u.accepts(store.effMask)) {
-        for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) this.unsettleOne(r, rule, q, u);
-      } else if (u.count <= this.opts.decisiveScanLimit) {
-        for (let i = 0; i < u.count; i++) this.unsettleOne(r, rule, u.members[i], u);
-      } else this.unmarkAll(u);
+      if (!this.visitMayOverlap(u, visit)) this.unmarkAll(u);
     }
+  }
+
+  /**
+   * Visit the rules of table u that may overlap the rule whose effective mask and value
+   * `store.effective` last filled: the one bucket where they would be when u hashes only bits that
+   * rule fixes (they agree with it on u's tuple), else every rule of u when u is small
+   * (`decisiveScanLimit`). False, having visited nothing, when u can be searched neither way.
+   */
+  private visitMayOverlap(u: TupleTable, visit: (q: number, u: TupleTable) => void): boolean {
+    const store = this.store;
+    if (u.accepts(store.effMask)) {
+      for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) visit(q, u);
+      return true;
+    }
+    if (u.count > this.opts.decisiveScanLimit) return false;
+    for (let i = 0; i < u.count; i++) visit(u.members[i], u);
+    return true;
   }
 
   /** Clear every mark of table u; it is marked again whole after `clearHold` lookups per rule. */
@@ -866,13 +872,10 @@ function rangesMeet(x: ClassifierRule<unknown>, y: ClassifierRule<unknown>): boo
   for (const g of x.ranges) {
     const m = y.match.mask[g.slot];
     const v = y.match.value[g.slot] & m;
-    let lo = Math.max(g.lo, v >>> 0);
-    let hi = Math.min(g.hi, (v | ~m) >>> 0);
-    for (const k of y.ranges ?? []) {
-      if (k.slot !== g.slot) continue;
-      lo = Math.max(lo, k.lo);
-      hi = Math.min(hi, k.hi);
-    }
+    // A rule in a table has no empty range intersection (it could never match), so none = no range.
+    const yr = rangeOf(y, g.slot);
+    const lo = Math.max(g.lo, v >>> 0, yr?.lo ?? 0);
+    const hi = Math.min(g.hi, (v | ~m) >>> 0, yr?.hi ?? 0xffffffff);
     if (lo > hi) return false;
   }
   return true;

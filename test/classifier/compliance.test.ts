@@ -130,6 +130,25 @@ function makeAll(): Classifier<number>[] {
   ];
 }
 
+/** A rule on an exact source and destination address pair (a "host pair"). */
+function host(id: number, priority: number, src: number, dst: number): ClassifierRule<number> {
+  const value = new Uint32Array(MATCHABLE_WORDS);
+  const mask = new Uint32Array(MATCHABLE_WORDS);
+  value[K.IP_SRC] = src;
+  value[K.IP_DST] = dst;
+  mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
+  return { id, priority, match: { value, mask }, payload: id };
+}
+
+/** A rule on a destination prefix of `len` bits. */
+function net(id: number, priority: number, dst: number, len: number): ClassifierRule<number> {
+  const value = new Uint32Array(MATCHABLE_WORDS);
+  const mask = new Uint32Array(MATCHABLE_WORDS);
+  mask[K.IP_DST] = (0xffffffff << (32 - len)) >>> 0;
+  value[K.IP_DST] = dst & mask[K.IP_DST];
+  return { id, priority, match: { value, mask }, payload: id };
+}
+
 function sameAnswers(oracle: LinearClassifier<number>, others: Classifier<number>[], packets: Uint32Array[]): void {
   for (const p of packets) {
     const want = oracle.lookup(p)?.id;
@@ -295,21 +314,6 @@ describe('classifiers agree with the linear oracle', () => {
   });
 
   it('stops at a decisive rule, and a rule that comes to beat it in another table unsettles it', () => {
-    const host = (id: number, priority: number, src: number, dst: number): ClassifierRule<number> => {
-      const value = new Uint32Array(MATCHABLE_WORDS);
-      const mask = new Uint32Array(MATCHABLE_WORDS);
-      value[K.IP_SRC] = src;
-      value[K.IP_DST] = dst;
-      mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
-      return { id, priority, match: { value, mask }, payload: id };
-    };
-    const net = (id: number, priority: number, dst: number, len: number): ClassifierRule<number> => {
-      const value = new Uint32Array(MATCHABLE_WORDS);
-      const mask = new Uint32Array(MATCHABLE_WORDS);
-      mask[K.IP_DST] = (0xffffffff << (32 - len)) >>> 0;
-      value[K.IP_DST] = dst & mask[K.IP_DST];
-      return { id, priority, match: { value, mask }, payload: id };
-    };
     for (const scanLimit of [256, 0]) {
       const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: scanLimit, clearHold: 0, remarkRemovals: 2 });
       const oracle = new LinearClassifier<number>();
@@ -346,24 +350,9 @@ describe('classifiers agree with the linear oracle', () => {
   });
 
   it('clears the marks of a table that comes to be probed before one it came after', () => {
-    const host = (id: number, priority: number, src: number, dst: number): ClassifierRule<number> => {
-      const value = new Uint32Array(MATCHABLE_WORDS);
-      const mask = new Uint32Array(MATCHABLE_WORDS);
-      value[K.IP_SRC] = src;
-      value[K.IP_DST] = dst;
-      mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
-      return { id, priority, match: { value, mask }, payload: id };
-    };
-    const net = (id: number, priority: number, dst: number): ClassifierRule<number> => {
-      const value = new Uint32Array(MATCHABLE_WORDS);
-      const mask = new Uint32Array(MATCHABLE_WORDS);
-      mask[K.IP_DST] = 0xffffff00;
-      value[K.IP_DST] = dst & 0xffffff00;
-      return { id, priority, match: { value, mask }, payload: id };
-    };
     const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, clearHold: 0 });
     const oracle = new LinearClassifier<number>();
-    for (const r of [host(0, 100, 0x0a000001, 0x0a000002), host(1, 40, 0x0a000003, 0x0b000004), net(2, 50, 0x0c000000), net(3, 30, 0x0b000000)]) {
+    for (const r of [host(0, 100, 0x0a000001, 0x0a000002), host(1, 40, 0x0a000003, 0x0b000004), net(2, 50, 0x0c000000, 24), net(3, 30, 0x0b000000, 24)]) {
       c.insert(r);
       oracle.insert(r);
     }
