@@ -65,6 +65,19 @@ export interface TupleSpaceOptions {
   markEvery: number;
   /** Rules of another table a decision may check one by one when that table cannot point at one bucket. */
   decisiveScanLimit: number;
+  /**
+   * Hash keys of another table whose buckets a decision may visit, one per value of the bits that
+   * table hashes and the rule leaves free (a /24 rule against a table of /32s: 256). 1 = only a rule
+   * that fixes every hashed bit points at buckets.
+   */
+  decisiveKeyLimit: number;
+  /**
+   * The same limit for a rule that has just joined a table, on the earlier tables whose rules it may
+   * unsettle (past it, such a table is cleared whole). An update pays for these buckets at once (each
+   * a likely cache miss in a big table), a decision only at marking time: 16 kept updates with lookups
+   * between them at the cost of before (256 and 1024 cost 1.2-1.8x on the 100k sets).
+   */
+  unsettleKeyLimit: number;
   /** After its decisive rules were cleared all at once, a table waits this many lookups per rule before it is marked again. */
   clearHold: number;
   /** Rules decided per marking step (a step runs inside one lookup; see markPending). */
@@ -75,6 +88,14 @@ export interface TupleSpaceOptions {
 
 /** Fused lookups between two steps of a marking round that has more than `markChunk` rules to decide. */
 const MARK_STEP = 256;
+/**
+ * A marking step also ends once its decisions have visited this many buckets and rules (a decision
+ * visits up to decisiveKeyLimit buckets or decisiveScanLimit rules per later table), so a step stays
+ * around a millisecond whatever the rules.
+ */
+const MARK_STEP_WORK = 1 << 16;
+/** The longest a table cleared whole again and again waits before it is marked again: this many times clearHold. */
+const MAX_HOLD_SCALE = 64;
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
 export const MAX_FUSED_TABLES = 48;
 /**
@@ -108,6 +129,8 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   fuseAfter: 1024,
   markEvery: 1 << 16,
   decisiveScanLimit: 256,
+  decisiveKeyLimit: 1024,
+  unsettleKeyLimit: 16,
   clearHold: 2048,
   markChunk: 1024,
   remarkRemovals: 8,
@@ -154,6 +177,10 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private pendingAt = 0;
   /** Rules removed so far, moves by splits not counted (a removal may make rules of other tables decisive). */
   private removals = 0;
+  /** Marking rounds begun (a round decides what was queued; it may take several steps). */
+  private markRounds = 0;
+  /** Buckets and rules visited by decisions (and unsettling) since the marking step began: see MARK_STEP_WORK. */
+  private markWork = 0;
 
   constructor(name: string, options: Partial<TupleSpaceOptions> = {}) {
     this.name = name;
@@ -421,14 +448,21 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   // - a table that comes to be probed before a table it came after (`reposition`: its best rule rose,
   //   or the other's fell) loses all its marks (`unmarkAll`): they never looked at that table;
   // - marking (at fuse time and every `markEvery` fused lookups, `markChunk` rules per step) decides
-  //   the rules placed or unsettled since. A decision is cheap when the later table can point at the
-  //   one bucket where such rules would be (it hashes only bits the rule fixes); else it scans a small
-  //   table, or gives up (not decisive). Unsettling follows the same three ways, the third being to
-  //   clear the whole table, which then waits `clearHold` lookups per rule before it is marked again
-  //   whole (a decision per rule, 0.5-3.5 us on the ClassBench sets: bounded to a few percent of the
-  //   lookups, whatever the churn). A table is also marked whole once the rules removed since it last
-  //   was number `remarkRemovals` times its rules that are not decisive (each removal may have been
-  //   what kept some of them from it; an eighth of a decision per removal).
+  //   the rules placed or unsettled since. A decision looks at the buckets of the later table where
+  //   such rules would be: one when that table hashes only bits the rule fixes, else one per value
+  //   of the hashed bits the rule leaves open, up to `decisiveKeyLimit` (a source /24 against a table
+  //   of source /32s: 256 buckets; ipc1 100k then hashes 3.84 tables per lookup instead of 4.19, acl1
+  //   100k 1.93 instead of 2.32); else it scans a small table, or gives up (not decisive).
+  //   Unsettling follows the same three ways (buckets only up to `unsettleKeyLimit`: an update pays
+  //   them at once), the third being to clear the whole table, which then waits `clearHold` lookups
+  //   per rule before it is marked again whole (a decision per rule, 0.5-3.5 us on the ClassBench
+  //   sets: bounded to a few percent of the lookups, whatever the churn), four times longer each time
+  //   it is cleared again within that wait of its last whole marking (`holdScale`: under steady churn
+  //   updates clear the big tables again and again, and deciding their rules each time was up to a
+  //   fifth of the time of a run of updates with 1000 lookups after each). A table is also marked
+  //   whole once the rules removed since it last was number `remarkRemovals` times its rules that are
+  //   not decisive (each removal may have been what kept some of them from it; an eighth of a
+  //   decision per removal).
   // Overlap is judged on masks and range bounds (`mayOverlap`); a wrong "may overlap" only costs a
   // decisive rule, never a wrong answer.
 
@@ -441,6 +475,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private markPending(): void {
     if (this.pendingAt === 0) {
       // A new round: queue the tables due whole.
+      this.markRounds++;
       for (const t of this.tables) {
         const removed = this.removals - t.markedRemovals;
         if (t.markDue) {
@@ -451,12 +486,14 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         } else if (removed === 0 || removed < this.opts.remarkRemovals * (t.count - t.decisive)) continue;
         t.markDue = false;
         t.markedRemovals = this.removals;
+        t.markedRound = this.markRounds;
         for (let i = 0; i < t.count; i++) this.pendingDecide.push(t.members[i]);
       }
     }
     const queue = this.pendingDecide;
     const end = Math.min(queue.length, this.pendingAt + this.opts.markChunk);
-    for (; this.pendingAt < end; this.pendingAt++) {
+    this.markWork = 0;
+    for (; this.pendingAt < end && this.markWork < MARK_STEP_WORK; this.pendingAt++) {
       const r = queue[this.pendingAt];
       const t = this.ruleTable[r];
       if (t !== undefined && !t.markDue) this.markRule(r, t);
@@ -505,7 +542,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (let i = tables.indexOf(t) + 1; i < tables.length; i++) {
       const u = tables[i];
       if (!(u.maxPri > pri || (u.maxPri === pri && u.maxId < id))) continue;
-      if (!this.visitMayOverlap(u, visit) || clash) return false;
+      if (!this.visitMayOverlap(u, visit, this.opts.decisiveKeyLimit) || clash) return false;
     }
     return true;
   }
@@ -526,24 +563,35 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         store.effective(rule);
         visit = (q, v) => this.unsettleOne(r, rule, q, v);
       }
-      if (!this.visitMayOverlap(u, visit)) this.unmarkAll(u);
+      if (!this.visitMayOverlap(u, visit, this.opts.unsettleKeyLimit)) this.unmarkAll(u);
     }
   }
 
   /**
    * Visit the rules of table u that may overlap the rule whose effective mask and value
-   * `store.effective` last filled: the one bucket where they would be when u hashes only bits that
-   * rule fixes (they agree with it on u's tuple), else every rule of u when u is small
-   * (`decisiveScanLimit`). False, having visited nothing, when u can be searched neither way.
+   * `store.effective` last filled: they agree with it on the bits of u's tuple that it fixes, so they
+   * are in the buckets of the hash keys that do (one when it fixes them all, else up to `keyLimit`),
+   * or, when cheaper or the only way, every rule of u when u is small (`decisiveScanLimit`). False,
+   * having visited nothing, when u can be searched neither way. Counts its visits in `markWork`.
    */
-  private visitMayOverlap(u: TupleTable, visit: (q: number, u: TupleTable) => void): boolean {
+  private visitMayOverlap(u: TupleTable, visit: (q: number, u: TupleTable) => void, keyLimit: number): boolean {
     const store = this.store;
-    if (u.accepts(store.effMask)) {
-      for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) visit(q, u);
+    const keys = u.keysMeeting(store.effMask);
+    const scan = u.count <= this.opts.decisiveScanLimit;
+    if (keys > keyLimit && !scan) return false;
+    if (scan && u.count < keys) {
+      this.markWork += u.count;
+      for (let i = 0; i < u.count; i++) visit(u.members[i], u);
       return true;
     }
-    if (u.count > this.opts.decisiveScanLimit) return false;
-    for (let i = 0; i < u.count; i++) visit(u.members[i], u);
+    this.markWork += keys;
+    if (keys === 1) {
+      for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) visit(q, u);
+    } else {
+      u.forEachBucketMeeting(store.effMask, store.effValue, (head) => {
+        for (let q = head; q !== NO_RULE; q = store.getNext(q)) visit(q, u);
+      });
+    }
     return true;
   }
 
@@ -554,7 +602,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (let i = 0; i < u.count; i++) this.store.setDecisive(u.members[i], false);
     u.decisive = 0;
     u.markDue = true;
-    u.markHold = Math.ceil((this.opts.clearHold * u.count) / this.opts.markEvery);
+    const hold = Math.ceil((this.opts.clearHold * u.count) / this.opts.markEvery);
+    // Marks that die young (updates keep clearing this table: every rule in it is then decided for
+    // nothing) wait 4x longer each time, up to MAX_HOLD_SCALE; marks that lasted reset the wait.
+    u.holdScale = this.markRounds - u.markedRound <= hold ? Math.min(u.holdScale * 4, MAX_HOLD_SCALE) : 1;
+    u.markHold = hold * u.holdScale;
   }
 
   private unsettleOne(r: number, rule: ClassifierRule<T>, q: number, u: TupleTable): void {

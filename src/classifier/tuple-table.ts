@@ -47,6 +47,10 @@ export class TupleTable {
   markDue = false;
   /** Markings to let pass before that (see TupleSpaceOptions.clearHold). */
   markHold = 0;
+  /** The marking round in which this table was last marked whole (-Infinity: never). */
+  markedRound = -Infinity;
+  /** How many times clearHold this table waits when cleared: x4 each time it is cleared soon after a whole marking. */
+  holdScale = 1;
   /** The engine's removal count when this table was last marked whole. */
   markedRemovals = 0;
   /** Where narrowSplit (tuple-space.ts) moved this table's service lists, for the rules that come later. */
@@ -106,6 +110,46 @@ export class TupleTable {
   maskOf(slot: number): number {
     for (let i = 0; i < this.n; i++) if (this.slots[i] === slot) return this.masks[i];
     return 0;
+  }
+
+  /**
+   * How many hash keys of this tuple agree with a rule of effective mask/value `mask`/`value` on the
+   * bits it fixes: 2 to the power of the hashed bits the rule leaves free (1 when it fixes them all,
+   * as `accepts` says). The rules of this table that may overlap that rule are in those keys' buckets.
+   */
+  keysMeeting(mask: Int32Array): number {
+    let free = 0;
+    for (let i = 0; i < this.n; i++) free += popcount(this.masks[i] & ~mask[this.slots[i]]);
+    return 2 ** free;
+  }
+
+  /**
+   * Visit the head of the bucket of each of those keys (`keysMeeting` of them; several keys may share
+   * a bucket, which is then visited as often). The free bits are enumerated slot by slot as subsets
+   * of each slot's free mask, an odometer over the slots.
+   */
+  forEachBucketMeeting(mask: Int32Array, value: Int32Array, visit: (head: number) => void): void {
+    const n = this.n;
+    const fixed = new Int32Array(n);
+    const free = new Int32Array(n);
+    const cur = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = this.slots[i];
+      fixed[i] = value[s] & mask[s] & this.masks[i];
+      free[i] = this.masks[i] & ~mask[s];
+    }
+    for (;;) {
+      let h = HASH_SEED;
+      for (let i = 0; i < n; i++) h = mixWord(h, fixed[i] | cur[i]);
+      visit(this.heads[h >>> this.shift]);
+      // Next subset of slot i's free bits ((cur - free) & free counts through them, 0 after the last).
+      let i = 0;
+      for (; i < n; i++) {
+        cur[i] = (cur[i] - free[i]) & free[i];
+        if (cur[i] !== 0) break;
+      }
+      if (i === n) return;
+    }
   }
 
   /** May a rule with this effective mask live here? Only if the tuple asks for no bit the rule leaves free. */

@@ -120,9 +120,11 @@ function makeAll(): Classifier<number>[] {
     // Two rules under one hash key already try a narrow split (moves rules between tables).
     new TupleSpaceClassifier<number>('tm-narrow-split', { narrowSplitAt: 1, fuseAfter: 0 }),
     // Decisive rules marked at every lookup, so every insert and split meets marked rules: other
-    // tables checked one by one, and (scan limit 0) cleared whole and marked again at once.
+    // tables checked one by one; through the buckets of every hash key the rule leaves open (scan
+    // limit 0); and (key limit 1 too) cleared whole and marked again at once.
     new TupleSpaceClassifier<number>('tm-decisive', { fuseAfter: 0, markEvery: 1, collisionLimit: 2 }),
-    new TupleSpaceClassifier<number>('tm-decisive-clear', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, clearHold: 0 }),
+    new TupleSpaceClassifier<number>('tm-decisive-keys', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, decisiveKeyLimit: 1 << 16, unsettleKeyLimit: 1 << 16 }),
+    new TupleSpaceClassifier<number>('tm-decisive-clear', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, decisiveKeyLimit: 1, unsettleKeyLimit: 1, clearHold: 0 }),
     // One rule decided per lookup: a marking round spread over many lookups and changes.
     new TupleSpaceClassifier<number>('tm-decisive-chunked', { fuseAfter: 0, markEvery: 1, markChunk: 1 }),
     // The loop over per-table probes, after each change, meets the rules marked before it.
@@ -137,6 +139,17 @@ function host(id: number, priority: number, src: number, dst: number): Classifie
   value[K.IP_SRC] = src;
   value[K.IP_DST] = dst;
   mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
+  return { id, priority, match: { value, mask }, payload: id };
+}
+
+/** A rule on a source prefix and a destination prefix. */
+function pair(id: number, priority: number, src: number, srcLen: number, dst: number, dstLen: number): ClassifierRule<number> {
+  const value = new Uint32Array(MATCHABLE_WORDS);
+  const mask = new Uint32Array(MATCHABLE_WORDS);
+  mask[K.IP_SRC] = srcLen === 0 ? 0 : (0xffffffff << (32 - srcLen)) >>> 0;
+  mask[K.IP_DST] = dstLen === 0 ? 0 : (0xffffffff << (32 - dstLen)) >>> 0;
+  value[K.IP_SRC] = src & mask[K.IP_SRC];
+  value[K.IP_DST] = dst & mask[K.IP_DST];
   return { id, priority, match: { value, mask }, payload: id };
 }
 
@@ -347,6 +360,85 @@ describe('classifiers agree with the linear oracle', () => {
       c.lookupId(key);
       expect(c.probeCost(key).tables, `scan limit ${scanLimit}, after the remove`).toBe(1);
     }
+  });
+
+  it('decides and unsettles through the buckets of each hash key a rule leaves open in another table', () => {
+    // Scan limit 0: another table is searched through its buckets or not at all.
+    const byKeys = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, unsettleKeyLimit: 256 });
+    const oneBucket = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, decisiveScanLimit: 0, decisiveKeyLimit: 1 });
+    const oracle = new LinearClassifier<number>();
+    const all = [byKeys, oneBucket, oracle];
+    // The first table hashes the destination /32: a rule at 200 leads it, and two source /24s below.
+    // The second hashes the source /32 (best 100): its host outranks both /24s but meets neither.
+    for (const r of [
+      pair(0, 200, 0, 0, 0x0d000001, 32),
+      pair(1, 50, 0x0a000000, 24, 0x0b000004, 32),
+      pair(2, 60, 0x0a000200, 24, 0x0c000001, 32),
+      pair(3, 100, 0x0a000107, 32, 0, 0),
+    ])
+      for (const c of all) c.insert(r);
+    expect(byKeys.tableCount).toBe(2);
+    const key = (src: number, dst: number) => {
+      const k = new Uint32Array(KEY_WORDS);
+      k[K.IP_SRC] = src;
+      k[K.IP_DST] = dst;
+      return k;
+    };
+    const toRule1 = key(0x0a000009, 0x0b000004);
+    const toRule2 = key(0x0a000201, 0x0c000001);
+    for (const c of all) expect(c.lookupId(toRule1)).toBe(1);
+    // A /24 leaves 8 bits of the second table's key open: 256 buckets hold every rule there that may
+    // meet it, none of them does, so rule 1 is decisive. Pointed at one bucket only, it cannot be told.
+    expect(byKeys.probeCost(toRule1).tables).toBe(1);
+    expect(byKeys.probeCost(toRule2).tables).toBe(1);
+    expect(oneBucket.probeCost(toRule1).tables).toBe(2);
+    // A host at 90 with a destination /24 joins the second table and beats rule 1 where they meet: it
+    // leaves 8 bits of the first table's key open, and through those buckets it unsettles rule 1 and
+    // nothing else (rule 2 keeps its mark; the default clearHold would keep a table cleared whole
+    // unmarked for many lookups).
+    const beating = pair(4, 90, 0x0a000009, 32, 0x0b000000, 24);
+    for (const c of all) c.insert(beating);
+    for (const c of all) expect(c.lookupId(toRule1)).toBe(4);
+    const otherSource = key(0x0a00000a, 0x0b000004);
+    for (const c of all) expect(c.lookupId(otherSource)).toBe(1);
+    expect(byKeys.probeCost(toRule1).tables).toBe(2);
+    expect(byKeys.probeCost(otherSource).tables).toBe(2);
+    expect(byKeys.probeCost(toRule2).tables).toBe(1);
+  });
+
+  it('marks a table cleared soon after its marking again only after a longer wait, and a table whose marks lasted soon', () => {
+    // clearHold 1: a cleared table waits a marking round (here a lookup) per rule before it is marked
+    // whole again, times its hold scale. Key and scan limits 1 and 0: a /24 clears the hosts' table.
+    const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, clearHold: 1, decisiveScanLimit: 0, decisiveKeyLimit: 1, unsettleKeyLimit: 1 });
+    const oracle = new LinearClassifier<number>();
+    const both = (r: ClassifierRule<number>) => [c, oracle].forEach((x) => x.insert(r));
+    for (let i = 0; i < 4; i++) both(host(i, 100 - i, 0x0a000001 + i, 0x0b000001 + i));
+    both(net(4, 60, 0x0c000000, 24));
+    const key = new Uint32Array(KEY_WORDS);
+    key[K.IP_SRC] = 0x0a000004;
+    key[K.IP_DST] = 0x0b000004;
+    expect(c.lookupId(key)).toBe(3);
+    expect(c.probeCost(key).tables).toBe(1);
+    /** A /24 beating the hosts' lowest rule joins the /24s' table and clears the hosts'; lookups until host 3 is decisive again. */
+    let nextId = 5;
+    const clearAndWait = () => {
+      both(net(nextId, 98, 0x0d000000 + (nextId << 8), 24));
+      nextId++;
+      expect(c.probeCost(key).tables).toBe(2);
+      for (let n = 1; n < 1000; n++) {
+        expect(c.lookupId(key)).toBe(oracle.lookupId(key));
+        if (c.probeCost(key).tables === 1) return n;
+      }
+      return Infinity;
+    };
+    const first = clearAndWait();
+    const young = clearAndWait();
+    const younger = clearAndWait();
+    expect(young).toBeGreaterThanOrEqual(3 * first);
+    expect(younger).toBeGreaterThanOrEqual(3 * young);
+    // Marks that outlive their hold reset the wait.
+    for (let i = 0; i < 4 * younger; i++) c.lookupId(key);
+    expect(clearAndWait()).toBeLessThanOrEqual(first + 1);
   });
 
   it('clears the marks of a table that comes to be probed before one it came after', () => {
