@@ -7,11 +7,15 @@
  *
  * Run: npm run bench:classifier --  [--sets acl1,fw1,ipc1] [--sizes 1k,10k,100k]
  *        [--runs 3] [--budget-ms 3000] [--linear-packets 20000] [--json FILE] [--algos tuplemerge,tuplemerge+cache]
- *        [--cache-entries N] [--tm-harness PATH]
+ *        [--cache-entries N] [--tm-harness PATH] [--rounds R]
  * --tm-harness: the C++ TupleMerge harness's `main` (drjdaly/tuplemerge, built by you; see
  * bench/tm-harness.lib.ts), run on each set before each of our classifiers and after the last; each
  * of ours is compared with the mean of the C++ runs just before and after it, so the ratio is taken
  * on this host at these moments.
+ * --rounds R: each set's sequence (C++, each of ours, C++) R times over, one child process per row as
+ * always; the ratios line gives medians over the rounds, and each ratio against the C++ harness is the
+ * median of the rounds' own (each row against the C++ runs beside it). Two processes of one classifier
+ * on one 100k set, a minute apart, differ by up to 1.6x on this shared host (docs/classifier.md).
  * Two calibration loops run in each classifier's process right after its timed passes, so each row
  * says how fast the (shared) machine was while it was measured: "cal" = hash mixing over a typed array
  * in L1 (M mixes per CPU-second: the CPU's share), "mem ns" = one dependent load in a random cycle
@@ -72,6 +76,8 @@ interface Args {
   child?: string;
   /** The C++ TupleMerge harness's `main`, to run in this run beside ours (bench/tm-harness.lib.ts). */
   tmHarness?: string;
+  /** Times each set's sequence (C++, each of ours, C++) is repeated; figures are medians over them. */
+  rounds: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -90,6 +96,7 @@ function parseArgs(argv: string[]): Args {
     child: get('child'),
     cacheEntries: get('cache-entries') === undefined ? undefined : Number(get('cache-entries')),
     tmHarness: get('tm-harness'),
+    rounds: Number(get('rounds') ?? 1),
   };
 }
 
@@ -124,6 +131,8 @@ interface Row {
 /** The C++ TupleMerge harness's figures for a set, measured in this run (--tm-harness). */
 interface CxxRow {
   set: string;
+  /** Which repetition of the set's sequence (--rounds), from 0. */
+  round: number;
   mlps: number;
   runMlps: number[];
   /** Per algorithm of ours: the mean of the C++ runs just before and just after it. */
@@ -418,50 +427,65 @@ async function main(): Promise<void> {
         `  ${'algo'.padEnd(18)}${'M lookups/s'.padStart(12)}${'cold'.padStart(7)}${'build ms'.padStart(10)}${'updates/s'.padStart(11)}${'us/update'.padStart(10)}${'mem KB'.padStart(9)}${'tables'.padStart(7)}${'probes'.padStart(11)}${'hit %'.padStart(7)}${'byp %'.padStart(7)}${'cal'.padStart(6)}${'mem ns'.padStart(8)}  packets`,
       );
       const mine: Row[] = [];
-      // The C++ harness runs before each of our classifiers and after the last, so its median
-      // brackets ours in time.
-      const cxxRuns: HarnessRun[] = [];
-      const runCxx = () => {
-        if (args.tmHarness === undefined) return;
-        const { rulesPath, tracePath } = setFiles(name);
-        cxxRuns.push(runTupleMergeHarness(args.tmHarness, rulesPath, tracePath, trace.count));
-      };
-      for (const algo of args.algos) {
-        runCxx();
-        const row = measureInChild(name, algo, argv);
-        rows.push(row);
-        mine.push(row);
-        console.log(
-          `  ${algo.padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
-            `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
-            `${(row.probedTables === null ? '-' : `${fmt(row.probedTables)}/${fmt(row.probedRules)}`).padStart(11)}` +
-            `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
-            `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
-            `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
-        );
-      }
-      runCxx();
-      let cxx: CxxRow | undefined;
-      if (cxxRuns.length > 0) {
-        // Beside each of our classifiers, the mean of the C++ runs just before and after it: the host
-        // changes within a minute (a 100k set's figures move 2x with the memory others take).
-        const beside: Record<string, number> = {};
-        args.algos.forEach((algo, i) => (beside[algo] = (cxxRuns[i].mlps + cxxRuns[i + 1].mlps) / 2));
-        cxx = {
-          set: name,
-          mlps: median(cxxRuns.map((c) => c.mlps)),
-          runMlps: cxxRuns.map((c) => c.mlps),
-          beside,
-          buildMs: median(cxxRuns.map((c) => c.buildMs)),
-          clock: cxxRuns[0].clock,
+      const setCxx: CxxRow[] = [];
+      for (let round = 0; round < args.rounds; round++) {
+        // The C++ harness runs before each of our classifiers and after the last, so its runs
+        // bracket ours in time.
+        const cxxRuns: HarnessRun[] = [];
+        const runCxx = () => {
+          if (args.tmHarness === undefined) return;
+          const { rulesPath, tracePath } = setFiles(name);
+          cxxRuns.push(runTupleMergeHarness(args.tmHarness, rulesPath, tracePath, trace.count));
         };
-        cxxRows.push(cxx);
-        console.log(
-          `  ${'C++ TM online'.padEnd(18)}${fmt(cxx.mlps, 3).padStart(12)}${'-'.padStart(7)}${fmt(cxx.buildMs, 1).padStart(10)}` +
-            `  (drjdaly/tuplemerge harness, this run: median of ${cxxRuns.length}, ${cxxRuns.map((c) => fmt(c.mlps)).join(' ')}; lookups in ${cxx.clock === 'cpu' ? 'CPU' : 'wall-clock'} time, build wall-clock)`,
-        );
+        for (const algo of args.algos) {
+          runCxx();
+          const row = measureInChild(name, algo, argv);
+          rows.push(row);
+          mine.push(row);
+          console.log(
+            `  ${(args.rounds > 1 ? `${algo} #${round + 1}` : algo).padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
+              `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
+              `${(row.probedTables === null ? '-' : `${fmt(row.probedTables)}/${fmt(row.probedRules)}`).padStart(11)}` +
+              `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
+              `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
+              `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
+          );
+        }
+        runCxx();
+        if (cxxRuns.length > 0) {
+          // Beside each of our classifiers, the mean of the C++ runs just before and after it: the host
+          // changes within a minute (a 100k set's figures move 2x with the memory others take).
+          const beside: Record<string, number> = {};
+          args.algos.forEach((algo, i) => (beside[algo] = (cxxRuns[i].mlps + cxxRuns[i + 1].mlps) / 2));
+          const cxx: CxxRow = {
+            set: name,
+            round,
+            mlps: median(cxxRuns.map((c) => c.mlps)),
+            runMlps: cxxRuns.map((c) => c.mlps),
+            beside,
+            buildMs: median(cxxRuns.map((c) => c.buildMs)),
+            clock: cxxRuns[0].clock,
+          };
+          cxxRows.push(cxx);
+          setCxx.push(cxx);
+          console.log(
+            `  ${(args.rounds > 1 ? `C++ TM online #${round + 1}` : 'C++ TM online').padEnd(18)}${fmt(cxx.mlps, 3).padStart(12)}${'-'.padStart(7)}${fmt(cxx.buildMs, 1).padStart(10)}` +
+              `  (drjdaly/tuplemerge harness, this run: median of ${cxxRuns.length}, ${cxxRuns.map((c) => fmt(c.mlps)).join(' ')}; lookups in ${cxx.clock === 'cpu' ? 'CPU' : 'wall-clock'} time, build wall-clock)`,
+          );
+        }
       }
-      const rate = (a: string) => mine.find((r) => r.algo === a)?.mlps ?? NaN;
+      // With --rounds, every figure is the median over the rounds, and each ratio against the C++
+      // harness the median of the rounds' own ratios (each against the C++ runs beside that row).
+      const rate = (a: string) => {
+        const xs = mine.filter((r) => r.algo === a).map((r) => r.mlps);
+        return xs.length === 0 ? NaN : median(xs);
+      };
+      /** Per round: our row's rate over the C++ runs beside it, and that C++ figure. */
+      const besideRatios = (algo: string) =>
+        setCxx.flatMap((c) => {
+          const row = mine.filter((r) => r.algo === algo)[c.round];
+          return row === undefined || c.beside[algo] === undefined ? [] : [{ ratio: row.mlps / c.beside[algo], cxx: c.beside[algo] }];
+        });
       const ours = rate('tuplemerge');
       const cached = rate('tuplemerge+cache');
       const ref = tm.get(`generated/${name}`);
@@ -471,7 +495,7 @@ async function main(): Promise<void> {
         ['cached/ours', cached / ours] as const,
       ].filter(([, x]) => Number.isFinite(x));
       console.log(
-        `  ratios: ${ratios.map(([n, x]) => `${n} ${fmt(x, 1)}x`).join(', ')}` +
+        `  ratios${args.rounds > 1 ? ` (medians of ${args.rounds} rounds)` : ''}: ${ratios.map(([n, x]) => `${n} ${fmt(x, 1)}x`).join(', ')}` +
           (ref
             ? `; C++ TupleMerge online ${ref.mlps} M/s:` +
               [['ours', ours] as const, ['cached', cached] as const]
@@ -480,11 +504,16 @@ async function main(): Promise<void> {
                 .join(',') +
               ' (target 1x / 2x)'
             : '') +
-          (cxx
+          (setCxx.length > 0
             ? `; C++ TupleMerge online in this run, its runs just before and after each of ours:` +
               [['ours', 'tuplemerge'] as const, ['cached', 'tuplemerge+cache'] as const]
-                .filter(([, algo]) => Number.isFinite(rate(algo)) && cxx.beside[algo] !== undefined)
-                .map(([n, algo]) => ` ${n} ${fmt(rate(algo) / cxx.beside[algo])}x (C++ ${fmt(cxx.beside[algo])})`)
+                .map(([n, algo]) => [n, besideRatios(algo)] as const)
+                .filter(([, xs]) => xs.length > 0)
+                .map(
+                  ([n, xs]) =>
+                    ` ${n} ${fmt(median(xs.map((x) => x.ratio)))}x` +
+                    (xs.length > 1 ? ` (rounds: ${xs.map((x) => fmt(x.ratio)).join(' ')})` : ` (C++ ${fmt(xs[0].cxx)})`),
+                )
                 .join(',')
             : ''),
       );

@@ -134,10 +134,11 @@ export function referenceResults(rules: readonly ClassifierRule<number>[], trace
   return out;
 }
 
-/** The middle value (the upper one of an even count). */
+/** The median (of an even count, the mean of the middle two). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export async function runClassifierBench(options: ClassifierBenchOptions, io: ClassifierBenchIo = defaultIo): Promise<number> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { runClassifierBench } from '../../src/cli/bench-classifier.js';
+import { median, runClassifierBench } from '../../src/cli/bench-classifier.js';
 
 const RULES = [
   '@10.0.0.0/8\t0.0.0.0/0\t0 : 65535\t80 : 80\t0x06/0xFF\t0x0000/0x0000\t',
@@ -51,5 +51,14 @@ describe('runClassifierBench', () => {
     t = io();
     expect(await runClassifierBench({ rules: join(dir, 'missing'), trace }, t.io)).toBe(2);
     expect(t.err.join('')).toContain('ENOENT');
+  });
+});
+
+describe('median', () => {
+  it('is the middle value of an odd count and the mean of the middle two of an even one, in any order', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([1.49, 1.53])).toBeCloseTo(1.51);
+    expect(median([7])).toBe(7);
   });
 });
