@@ -75,10 +75,15 @@ export interface TupleSpaceOptions {
    * The same limit for a rule that has just joined a table, on the earlier tables whose rules it may
    * unsettle (past it, such a table is cleared whole). An update pays for these buckets at once (each
    * a likely cache miss in a big table), a decision only at marking time: 16 kept updates with lookups
-   * between them at the cost of before (256 and 1024 cost 1.2-1.8x on the 100k sets).
+   * between them at the cost of before (1024 cost 1.18x and 1.77x on ipc1 and acl1 100k with 100
+   * lookups after each update).
    */
   unsettleKeyLimit: number;
-  /** After its decisive rules were cleared all at once, a table waits this many lookups per rule before it is marked again. */
+  /**
+   * After its decisive rules were cleared all at once, a table waits this many lookups per unit of
+   * what marking it cost last time (`TupleTable.markCost`: a unit per decision and per bucket or rule
+   * it visited) before it is marked whole again.
+   */
   clearHold: number;
   /** Rules decided per marking step (a step runs inside one lookup; see markPending). */
   markChunk: number;
@@ -94,8 +99,6 @@ const MARK_STEP = 256;
  * around a millisecond whatever the rules.
  */
 const MARK_STEP_WORK = 1 << 16;
-/** The longest a table cleared whole again and again waits before it is marked again: this many times clearHold. */
-const MAX_HOLD_SCALE = 64;
 /** Above this many tables the fused function is not built (its code grows with the tables; TupleMerge keeps ~10). */
 export const MAX_FUSED_TABLES = 48;
 /**
@@ -131,7 +134,7 @@ export const TUPLE_MERGE_DEFAULTS: TupleSpaceOptions = {
   decisiveScanLimit: 256,
   decisiveKeyLimit: 1024,
   unsettleKeyLimit: 16,
-  clearHold: 2048,
+  clearHold: 1024,
   markChunk: 1024,
   remarkRemovals: 8,
 };
@@ -177,8 +180,6 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private pendingAt = 0;
   /** Rules removed so far, moves by splits not counted (a removal may make rules of other tables decisive). */
   private removals = 0;
-  /** Marking rounds begun (a round decides what was queued; it may take several steps). */
-  private markRounds = 0;
   /** Buckets and rules visited by decisions (and unsettling) since the marking step began: see MARK_STEP_WORK. */
   private markWork = 0;
 
@@ -455,11 +456,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   //   100k 1.93 instead of 2.32); else it scans a small table, or gives up (not decisive).
   //   Unsettling follows the same three ways (buckets only up to `unsettleKeyLimit`: an update pays
   //   them at once), the third being to clear the whole table, which then waits `clearHold` lookups
-  //   per rule before it is marked again whole (a decision per rule, 0.5-3.5 us on the ClassBench
-  //   sets: bounded to a few percent of the lookups, whatever the churn), four times longer each time
-  //   it is cleared again within that wait of its last whole marking (`holdScale`: under steady churn
-  //   updates clear the big tables again and again, and deciding their rules each time was up to a
-  //   fifth of the time of a run of updates with 1000 lookups after each). A table is also marked
+  //   per unit of what marking it cost last time (`markCost`: a unit per decision and per bucket or
+  //   rule it visited; 1-10 per rule where decisions look into one bucket of each later table,
+  //   150-320 where they enumerate open keys) before it is marked again whole: re-marking the tables
+  //   that updates keep clearing then costs a small share of the lookups whatever the churn (with a
+  //   wait per rule, tables whose decisions enumerate keys were re-marked over and over, up to a fifth
+  //   of a run of updates with 1000 lookups after each). A table is also marked
   //   whole once the rules removed since it last was number `remarkRemovals` times its rules that are
   //   not decisive (each removal may have been what kept some of them from it; an eighth of a
   //   decision per removal).
@@ -475,7 +477,6 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private markPending(): void {
     if (this.pendingAt === 0) {
       // A new round: queue the tables due whole.
-      this.markRounds++;
       for (const t of this.tables) {
         const removed = this.removals - t.markedRemovals;
         if (t.markDue) {
@@ -486,7 +487,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
         } else if (removed === 0 || removed < this.opts.remarkRemovals * (t.count - t.decisive)) continue;
         t.markDue = false;
         t.markedRemovals = this.removals;
-        t.markedRound = this.markRounds;
+        t.markCost = 0;
         for (let i = 0; i < t.count; i++) this.pendingDecide.push(t.members[i]);
       }
     }
@@ -508,7 +509,11 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   }
 
   private markRule(r: number, t: TupleTable): void {
-    if (this.store.isDecisive(r) || !this.decide(r, t)) return;
+    if (this.store.isDecisive(r)) return;
+    const before = this.markWork;
+    const decisive = this.decide(r, t);
+    t.markCost += 1 + this.markWork - before;
+    if (!decisive) return;
     this.store.setDecisive(r, true);
     t.decisive++;
   }
@@ -595,18 +600,16 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     return true;
   }
 
-  /** Clear every mark of table u; it is marked again whole after `clearHold` lookups per rule. */
+  /** Clear every mark of table u; it is marked again whole after `clearHold` lookups per unit of its marking cost. */
   private unmarkAll(u: TupleTable): void {
     // Nothing marked, nothing to clear: its rules still queued are decided in the order of that day.
     if (u.decisive === 0) return;
     for (let i = 0; i < u.count; i++) this.store.setDecisive(u.members[i], false);
     u.decisive = 0;
     u.markDue = true;
-    const hold = Math.ceil((this.opts.clearHold * u.count) / this.opts.markEvery);
-    // Marks that die young (updates keep clearing this table: every rule in it is then decided for
-    // nothing) wait 4x longer each time, up to MAX_HOLD_SCALE; marks that lasted reset the wait.
-    u.holdScale = this.markRounds - u.markedRound <= hold ? Math.min(u.holdScale * 4, MAX_HOLD_SCALE) : 1;
-    u.markHold = hold * u.holdScale;
+    // In proportion to what its marking cost (at least a unit per rule), so that re-marking tables that
+    // updates keep clearing costs about the same small share of the lookups whatever a decision costs.
+    u.markHold = Math.ceil((this.opts.clearHold * Math.max(u.count, u.markCost)) / this.opts.markEvery);
   }
 
   private unsettleOne(r: number, rule: ClassifierRule<T>, q: number, u: TupleTable): void {

@@ -45,12 +45,13 @@ export class TupleTable {
   decisive = 0;
   /** Every rule of this table is to be decided again (its decisive rules were cleared all at once). */
   markDue = false;
-  /** Markings to let pass before that (see TupleSpaceOptions.clearHold). */
+  /** Markings to let pass before that (see TupleSpaceOptions.clearHold: in proportion to `markCost`). */
   markHold = 0;
-  /** The marking round in which this table was last marked whole (-Infinity: never). */
-  markedRound = -Infinity;
-  /** How many times clearHold this table waits when cleared: x4 each time it is cleared soon after a whole marking. */
-  holdScale = 1;
+  /**
+   * What deciding this table's rules has cost since it was last queued whole (a unit per decision and
+   * per bucket or rule a decision visited): about what marking it whole again will cost.
+   */
+  markCost = 0;
   /** The engine's removal count when this table was last marked whole. */
   markedRemovals = 0;
   /** Where narrowSplit (tuple-space.ts) moved this table's service lists, for the rules that come later. */

@@ -406,39 +406,38 @@ describe('classifiers agree with the linear oracle', () => {
     expect(byKeys.probeCost(toRule2).tables).toBe(1);
   });
 
-  it('marks a table cleared soon after its marking again only after a longer wait, and a table whose marks lasted soon', () => {
-    // clearHold 1: a cleared table waits a marking round (here a lookup) per rule before it is marked
-    // whole again, times its hold scale. Key and scan limits 1 and 0: a /24 clears the hosts' table.
-    const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, clearHold: 1, decisiveScanLimit: 0, decisiveKeyLimit: 1, unsettleKeyLimit: 1 });
-    const oracle = new LinearClassifier<number>();
-    const both = (r: ClassifierRule<number>) => [c, oracle].forEach((x) => x.insert(r));
-    for (let i = 0; i < 4; i++) both(host(i, 100 - i, 0x0a000001 + i, 0x0b000001 + i));
-    both(net(4, 60, 0x0c000000, 24));
-    const key = new Uint32Array(KEY_WORDS);
-    key[K.IP_SRC] = 0x0a000004;
-    key[K.IP_DST] = 0x0b000004;
-    expect(c.lookupId(key)).toBe(3);
-    expect(c.probeCost(key).tables).toBe(1);
-    /** A /24 beating the hosts' lowest rule joins the /24s' table and clears the hosts'; lookups until host 3 is decisive again. */
-    let nextId = 5;
-    const clearAndWait = () => {
-      both(net(nextId, 98, 0x0d000000 + (nextId << 8), 24));
-      nextId++;
-      expect(c.probeCost(key).tables).toBe(2);
-      for (let n = 1; n < 1000; n++) {
+  it('marks a cleared table again after a wait in proportion to what marking it cost', () => {
+    /** Lookups until a cleared table of host rules is marked again, when deciding each host scans `sources` rules. */
+    const waitAfterClear = (sources: number) => {
+      // clearHold 1 and a marking round per lookup: the wait is the table's marking cost, in lookups.
+      // Scan limit 8: the later source table is scanned, the hosts' table of 12 is not.
+      const c = new TupleSpaceClassifier<number>('tm', { fuseAfter: 0, markEvery: 1, clearHold: 1, decisiveScanLimit: 8, decisiveKeyLimit: 1, unsettleKeyLimit: 1 });
+      const oracle = new LinearClassifier<number>();
+      const both = (r: ClassifierRule<number>) => [c, oracle].forEach((x) => x.insert(r));
+      // Hosts: source 10.0.0.0/24 to 11.0.0.i, priorities 100 down to 89 (a table hashing the destination).
+      for (let i = 0; i < 12; i++) both(pair(i, 100 - i, 0x0a000000, 24, 0x0b000000 + i, 32));
+      // Source hosts elsewhere at 95 (a table hashing the source): the hosts below 95 scan it to be decided.
+      for (let j = 0; j < sources; j++) both(pair(100 + j, 95, 0x0a050000 + j, 32, 0, 0));
+      const key = new Uint32Array(KEY_WORDS);
+      key[K.IP_SRC] = 0x0a000005;
+      key[K.IP_DST] = 0x0b00000b;
+      expect(c.lookupId(key)).toBe(11);
+      expect(c.probeCost(key).tables).toBe(1);
+      // A destination /24 at 90 elsewhere: it may meet hosts the first table cannot point at, so that table is cleared.
+      both(pair(200, 90, 0, 0, 0x0c000000, 24));
+      expect(c.probeCost(key).tables).toBe(3);
+      for (let n = 1; n < 10_000; n++) {
         expect(c.lookupId(key)).toBe(oracle.lookupId(key));
         if (c.probeCost(key).tables === 1) return n;
       }
       return Infinity;
     };
-    const first = clearAndWait();
-    const young = clearAndWait();
-    const younger = clearAndWait();
-    expect(young).toBeGreaterThanOrEqual(3 * first);
-    expect(younger).toBeGreaterThanOrEqual(3 * young);
-    // Marks that outlive their hold reset the wait.
-    for (let i = 0; i < 4 * younger; i++) c.lookupId(key);
-    expect(clearAndWait()).toBeLessThanOrEqual(first + 1);
+    const cheap = waitAfterClear(1);
+    const costly = waitAfterClear(8);
+    // Six hosts scan the source table: 6 + 6 x (1 + 1) = 18 units against 6 + 6 x (1 + 8) = 60.
+    expect(cheap).toBeGreaterThanOrEqual(12);
+    expect(costly).toBeGreaterThanOrEqual(3 * cheap - 6);
+    expect(costly).toBeLessThan(10_000);
   });
 
   it('clears the marks of a table that comes to be probed before one it came after', () => {
