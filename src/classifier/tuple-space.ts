@@ -581,11 +581,12 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   private visitMayOverlap(u: TupleTable, visit: (q: number, u: TupleTable) => void, keyLimit: number): boolean {
     const store = this.store;
-    const keys = u.keysMeeting(store.effMask);
-    const scan = u.count <= this.opts.decisiveScanLimit;
-    if (keys > keyLimit && !scan) return false;
-    if (scan && u.count < keys) {
-      this.markWork += u.count;
+    const keysMeeting = u.keysMeeting(store.effMask);
+    const keys = keysMeeting <= keyLimit ? keysMeeting : Infinity;
+    const scan = u.count <= this.opts.decisiveScanLimit ? u.count : Infinity;
+    if (keys === Infinity && scan === Infinity) return false;
+    if (scan < keys) {
+      this.markWork += scan;
       for (let i = 0; i < u.count; i++) visit(u.members[i], u);
       return true;
     }
