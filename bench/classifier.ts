@@ -15,7 +15,7 @@
  * --rounds R: each set's sequence (C++, each of ours, C++) R times over, one child process per row as
  * always; the ratios line gives medians over the rounds, and each ratio against the C++ harness is the
  * median of the rounds' own (each row against the C++ runs beside it). Two processes of one classifier
- * on one 100k set, a minute apart, differ by up to 1.6x on this shared host (docs/classifier.md).
+ * on one 100k set, a minute apart, differ by up to 2.7x on this shared host (docs/classifier.md).
  * Two calibration loops run in each classifier's process right after its timed passes, so each row
  * says how fast the (shared) machine was while it was measured: "cal" = hash mixing over a typed array
  * in L1 (M mixes per CPU-second: the CPU's share), "mem ns" = one dependent load in a random cycle
@@ -373,6 +373,18 @@ function tupleMergeFigures(): Map<string, { mlps: number; updateUs: number | nul
   return out;
 }
 
+/** One of our rows, under the suite's column header. */
+function formatRow(label: string, row: Row): string {
+  return (
+    `  ${label.padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
+    `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
+    `${(row.probedTables === null ? '-' : `${fmt(row.probedTables)}/${fmt(row.probedRules)}`).padStart(11)}` +
+    `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
+    `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
+    `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`
+  );
+}
+
 function fmt(x: number | null, digits = 2): string {
   return x === null ? '-' : x.toFixed(digits);
 }
@@ -442,14 +454,7 @@ async function main(): Promise<void> {
           const row = measureInChild(name, algo, argv);
           rows.push(row);
           mine.push(row);
-          console.log(
-            `  ${(args.rounds > 1 ? `${algo} #${round + 1}` : algo).padEnd(18)}${fmt(row.mlps, 3).padStart(12)}${fmt(row.coldMlps).padStart(7)}${fmt(row.buildMs, 1).padStart(10)}${(row.updatesPerSec === null ? '-' : Math.round(row.updatesPerSec).toString()).padStart(11)}` +
-              `${fmt(row.updateUs).padStart(10)}${Math.round(row.memKB).toString().padStart(9)}${(row.tables ?? '-').toString().padStart(7)}` +
-              `${(row.probedTables === null ? '-' : `${fmt(row.probedTables)}/${fmt(row.probedRules)}`).padStart(11)}` +
-              `${(row.cacheHitRate === null ? '-' : (row.cacheHitRate * 100).toFixed(1)).padStart(7)}` +
-              `${(row.cacheBypassRate === null ? '-' : (row.cacheBypassRate * 100).toFixed(1)).padStart(7)}` +
-              `${row.calMixes.toFixed(0).padStart(6)}${row.calMemNs.toFixed(1).padStart(8)}  ${row.packets}${row.sampled ? ' (sampled)' : ''}`,
-          );
+          console.log(formatRow(args.rounds > 1 ? `${algo} #${round + 1}` : algo, row));
         }
         runCxx();
         if (cxxRuns.length > 0) {
