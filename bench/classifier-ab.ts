@@ -29,7 +29,7 @@ import { build } from 'esbuild';
 import { createPacketKey } from '../src/flow/index.js';
 import * as HEAD from '../src/classifier/index.js';
 import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
-import { prng } from '../test/support/prng.js';
+import { UpdateStream } from './update-stream.lib.js';
 
 type ClassifierModule = typeof HEAD;
 
@@ -84,31 +84,14 @@ function makePass(c: HEAD.Classifier<number>, trace: HEAD.ClassBenchTrace): Pass
 
 /** A timed pass of churn (see the module comment): microseconds per update and the lookups after it. */
 function makeChurnPass(c: HEAD.Classifier<number>, rules: readonly HEAD.ClassifierRule<number>[], trace: HEAD.ClassBenchTrace, lookupsPerUpdate: number): Pass {
-  const rand = prng(42);
-  const present = rules.map((r) => r.id);
-  const absent: HEAD.ClassifierRule<number>[] = [];
-  const byId = new Map(rules.map((r) => [r.id, r]));
+  const stream = new UpdateStream(rules);
   const key = createPacketKey();
   let next = 0;
   return () => {
     let acc = 0;
     const t0 = cpuNs();
     for (let i = 0; i < updates; i++) {
-      if (i % 2 === 0 || absent.length === 0) {
-        const k = Math.floor(rand() * present.length);
-        const id = present[k];
-        present[k] = present[present.length - 1];
-        present.pop();
-        c.remove(id);
-        absent.push(byId.get(id) as HEAD.ClassifierRule<number>);
-      } else {
-        const k = Math.floor(rand() * absent.length);
-        const r = absent[k];
-        absent[k] = absent[absent.length - 1];
-        absent.pop();
-        c.insert(r);
-        present.push(r.id);
-      }
+      stream.step(c);
       for (let j = 0; j < lookupsPerUpdate; j++) {
         HEAD.traceKey(trace, next, key);
         acc = (acc + c.lookupId(key)) | 0;

@@ -57,6 +57,7 @@ import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBench
 import { prng } from '../test/support/prng.js';
 import { runTupleMergeHarness, type HarnessRun } from './tm-harness.lib.js';
 import { lookupAll } from './trace-loop.lib.js';
+import { UpdateStream } from './update-stream.lib.js';
 
 // The repository's sibling shared/ folder, found from the working directory (npm runs benches from the root).
 const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench') + '/';
@@ -227,36 +228,13 @@ function classify(c: Classifier<number>, trace: ClassBenchTrace): number {
   return cpuNs() - t0;
 }
 
-/**
- * Online updates, as the TupleMerge harness does them: from the full set, alternately remove a random
- * present rule and re-insert a random absent one. Returns microseconds per operation.
- */
+/** Microseconds per update of an UpdateStream (the TupleMerge harness's updates); the set is whole again after. */
 function measureUpdates(c: Classifier<number>, rules: readonly ClassifierRule<number>[], ops: number): number {
-  const rand = prng(42);
-  const present = rules.map((r) => r.id);
-  const absent: ClassifierRule<number>[] = [];
-  const byId = new Map(rules.map((r) => [r.id, r]));
+  const stream = new UpdateStream(rules);
   const t0 = cpuNs();
-  for (let i = 0; i < ops; i++) {
-    if (i % 2 === 0 || absent.length === 0) {
-      const k = Math.floor(rand() * present.length);
-      const id = present[k];
-      present[k] = present[present.length - 1];
-      present.pop();
-      c.remove(id);
-      absent.push(byId.get(id) as ClassifierRule<number>);
-    } else {
-      const k = Math.floor(rand() * absent.length);
-      const r = absent[k];
-      absent[k] = absent[absent.length - 1];
-      absent.pop();
-      c.insert(r);
-      present.push(r.id);
-    }
-  }
+  for (let i = 0; i < ops; i++) stream.step(c);
   const us = (cpuNs() - t0) / 1e3 / ops;
-  // Put the removed rules back so later measurements see the full set.
-  for (const r of absent) c.insert(r);
+  stream.restore(c);
   return us;
 }
 

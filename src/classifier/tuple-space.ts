@@ -591,6 +591,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       return true;
     }
     this.markWork += keys;
+    // One bucket is the common case, and unsettling runs on the update path: no enumeration for it
+    // (forEachBucketMeeting would visit the same bucket, with three scratch arrays and a closure).
     if (keys === 1) {
       for (let q = u.heads[u.bucketOf(u.hashValue(store.effValue))]; q !== NO_RULE; q = store.getNext(q)) visit(q, u);
     } else {
@@ -913,7 +915,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
  * value) do not meet. Ranges against masks are judged by bounds only, so it may say yes wrongly
  * (which only costs a decisive rule), never no wrongly.
  */
-export function mayOverlap(x: ClassifierRule<unknown>, y: ClassifierRule<unknown>): boolean {
+function mayOverlap(x: ClassifierRule<unknown>, y: ClassifierRule<unknown>): boolean {
   const xm = x.match.mask;
   const xv = x.match.value;
   const ym = y.match.mask;

@@ -132,16 +132,6 @@ function makeAll(): Classifier<number>[] {
   ];
 }
 
-/** A rule on an exact source and destination address pair (a "host pair"). */
-function host(id: number, priority: number, src: number, dst: number): ClassifierRule<number> {
-  const value = new Uint32Array(MATCHABLE_WORDS);
-  const mask = new Uint32Array(MATCHABLE_WORDS);
-  value[K.IP_SRC] = src;
-  value[K.IP_DST] = dst;
-  mask[K.IP_SRC] = mask[K.IP_DST] = 0xffffffff;
-  return { id, priority, match: { value, mask }, payload: id };
-}
-
 /** A rule on a source prefix and a destination prefix. */
 function pair(id: number, priority: number, src: number, srcLen: number, dst: number, dstLen: number): ClassifierRule<number> {
   const value = new Uint32Array(MATCHABLE_WORDS);
@@ -153,13 +143,14 @@ function pair(id: number, priority: number, src: number, srcLen: number, dst: nu
   return { id, priority, match: { value, mask }, payload: id };
 }
 
+/** A rule on an exact source and destination address pair (a "host pair"). */
+function host(id: number, priority: number, src: number, dst: number): ClassifierRule<number> {
+  return pair(id, priority, src, 32, dst, 32);
+}
+
 /** A rule on a destination prefix of `len` bits. */
 function net(id: number, priority: number, dst: number, len: number): ClassifierRule<number> {
-  const value = new Uint32Array(MATCHABLE_WORDS);
-  const mask = new Uint32Array(MATCHABLE_WORDS);
-  mask[K.IP_DST] = (0xffffffff << (32 - len)) >>> 0;
-  value[K.IP_DST] = dst & mask[K.IP_DST];
-  return { id, priority, match: { value, mask }, payload: id };
+  return pair(id, priority, 0, 0, dst, len);
 }
 
 function sameAnswers(oracle: LinearClassifier<number>, others: Classifier<number>[], packets: Uint32Array[]): void {

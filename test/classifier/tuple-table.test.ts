@@ -67,6 +67,7 @@ describe('TupleTable buckets meeting a rule', () => {
   });
 });
 
+/** Bits set, counted apart from tuple-table's `popcount` (which keysMeeting uses), so the count checks it. */
 function popcountOf(x: number): number {
   let n = 0;
   for (; x !== 0; x &= x - 1) n++;
