@@ -39,6 +39,23 @@ describe('runClassifierBench', () => {
     });
   }
 
+  it('reports the first pass (compiling, marking) apart from the median of the passes after it', async () => {
+    let t = io();
+    expect(await runClassifierBench({ rules, trace, algo: 'tuplemerge', runs: 2, check: true, json: true }, t.io)).toBe(0);
+    const report = JSON.parse(t.out.join(''));
+    expect(report).toMatchObject({ passes: 2, matched: 3, check: { checked: 4, differences: 0 } });
+    expect(report.coldLookupsPerSec).toBeGreaterThan(0);
+    expect(report.lookupsPerSec).toBeGreaterThan(0);
+    t = io();
+    expect(await runClassifierBench({ rules, trace, algo: 'default', runs: 0, json: true }, t.io)).toBe(0);
+    const first = JSON.parse(t.out.join(''));
+    expect(first.passes).toBe(0);
+    expect(first.lookupsPerSec).toBe(first.coldLookupsPerSec);
+    t = io();
+    expect(await runClassifierBench({ rules, trace, runs: 2 }, t.io)).toBe(0);
+    expect(t.out.join('')).toMatch(/M lookups\/s \(median of 2 passes; the first pass [0-9.]+, with compiling and marking\)/);
+  });
+
   it('exits 2 with the error code on a malformed rule file or an unknown algorithm', async () => {
     const bad = join(dir, 'bad');
     writeFileSync(bad, '@1.2.3.4/40\t0.0.0.0/0\t0 : 1\t0 : 1\t0x06/0xFF\n');
