@@ -1,18 +1,17 @@
 #!/usr/bin/env node
 // Runs benchmarks from esbuild bundles under plain node (tsx's loader runs the datapath several times
-// slower, which would distort every figure). Usage: node scripts/run-bench.js NAME... | all [-- ARGS]
+// slower, which would distort every figure). Usage: node scripts/run-bench.js NAME... | all [--] [ARGS]
+// (ARGS start at the first argument beginning with '-': scripts/bench-args.js).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splitBenchArgs } from './bench-args.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = path.join(root, 'bench');
-const argv = process.argv.slice(2);
-const dash = argv.indexOf('--');
-const names = dash < 0 ? argv : argv.slice(0, dash);
-const passThrough = dash < 0 ? [] : argv.slice(dash + 1);
+const { names, passThrough } = splitBenchArgs(process.argv.slice(2));
 const all = readdirSync(benchDir)
   .filter((f) => f.endsWith('.ts') && !f.includes('.lib.'))
   .map((f) => f.replace(/\.ts$/, ''))
