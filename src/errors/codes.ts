@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   // api
   OVC_ERR_API_VALIDATION: { status: 400, doc: 'the request does not match its schema' },
   OVC_ERR_API_NOT_FOUND: { status: 404, doc: 'no such resource' },
+  OVC_ERR_INTERNAL: { status: 500, doc: 'an unexpected failure inside the controller (logged with the request)' },
   OVC_ERR_SWITCH_NOT_CONNECTED: { status: 409, doc: 'the switch is not connected' },
   OVC_ERR_SWITCH_BAD_OPTION: { status: 400, doc: 'a softswitch option (dpid, controller URL, port spec) is malformed' },
   OVC_ERR_SWITCH_BAD_GROUP: { status: 400, doc: 'a group-mod adds an existing group, changes a missing one, or has a bad bucket' },
