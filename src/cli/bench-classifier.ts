@@ -18,10 +18,10 @@
  * a classifier does after its rules arrive (generating and compiling its lookup code, V8 optimizing
  * it, marking decisive rules): the first 5K lookups took 100-170 ms on fw1 10k and acl1 10k and 100k,
  * the first 100K ran 0.2-0.4 M lookups/s, and a whole first pass 2.6-3.3 M lookups/s where the passes
- * after it run 26.6 (fw1 10k, cached). The
- * classifier is built `runs` times (median build time reported) and the last one classifies; a flow
- * cache is emptied and made to forget its judgement of the traffic before each later pass, so each
- * pass sees the trace from an empty cache (as bench/classifier.ts does).
+ * after it run 26.6 (fw1 10k, cached). The classifier is built `runs` times (median build time
+ * reported) and the last one classifies; a flow cache is emptied and made to forget its judgement of
+ * the traffic before each later pass, so each pass sees the trace from an empty cache (as
+ * bench/classifier.ts does).
  * Returns the process exit code: 0 ok, 1 check found differences, 2 bad input (unreadable or
  * malformed file, unknown algorithm; the error code is printed).
  */
@@ -192,7 +192,9 @@ function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): Cla
   const algo = options.algo ?? 'default';
   const rules = loadClassBenchRules(options.rules);
   const trace = loadClassBenchTrace(options.trace);
-  const passes = Math.max(0, Math.floor(options.runs ?? DEFAULT_BENCH_PASSES));
+  const passes = options.runs ?? DEFAULT_BENCH_PASSES;
+  // The command line's parser refuses these with the option's name; a caller in code gets this.
+  if (!Number.isInteger(passes) || passes < 0) throw new RangeError(`runs: not a non-negative integer (${passes})`);
   const builds: number[] = [];
   let cls: Classifier<number> | undefined;
   for (let b = 0; b < Math.max(1, passes); b++) {

@@ -2,7 +2,7 @@
  * The `overcast` command. The only place that composes runtimes: it reads arguments, builds loggers
  * and clocks, and hands them to the controller, switch, host and lab factories.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import pino from 'pino';
 import { isOvercastError } from '../errors/index.js';
 import { runControllerCommand } from './controller-command.js';
@@ -10,12 +10,7 @@ import { runHostCommand } from './host-command.js';
 import { labCompose, labDemo, labPing, labUp, printPing, stopOnSignal } from './lab-command.js';
 import { registerSwitchCommand } from './switch-command.js';
 import { registerBenchCommands } from './bench-command.js';
-
-function int(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a non-negative integer');
-  return n;
-}
+import { nonNegativeInt as int } from './arg-parsers.js';
 
 function logger(level: string, name: string) {
   return pino({ level, base: { name } });

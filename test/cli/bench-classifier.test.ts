@@ -51,6 +51,8 @@ describe('runClassifierBench', () => {
     const first = JSON.parse(t.out.join(''));
     expect(first.passes).toBe(0);
     expect(first.lookupsPerSec).toBe(first.coldLookupsPerSec);
+    // A count that is not one (the command line's parser refuses it first, naming the option).
+    await expect(runClassifierBench({ rules, trace, runs: 1.5 }, io().io)).rejects.toThrow(/runs: not a non-negative integer/);
     t = io();
     expect(await runClassifierBench({ rules, trace, runs: 2 }, t.io)).toBe(0);
     expect(t.out.join('')).toMatch(/M lookups\/s \(median of 2 passes; the first pass [0-9.]+, with compiling and marking\)/);
