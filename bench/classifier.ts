@@ -86,18 +86,24 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(`--${name}`);
     return i >= 0 ? argv[i + 1] : undefined;
   };
+  // A count that is not one (`--rounds x` is NaN) would make a loop run no times and print nothing.
+  const count = (name: string, fallback: number) => {
+    const n = Number(get(name) ?? fallback);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: not a positive integer (${get(name)})`);
+    return n;
+  };
   return {
     sets: (get('sets') ?? 'acl1,fw1,ipc1').split(','),
     sizes: (get('sizes') ?? '1k,10k,100k').split(','),
-    runs: Number(get('runs') ?? 3),
-    budgetMs: Number(get('budget-ms') ?? 3000),
-    linearPackets: Number(get('linear-packets') ?? 20000),
+    runs: count('runs', 3),
+    budgetMs: count('budget-ms', 3000),
+    linearPackets: count('linear-packets', 20000),
     json: get('json'),
     algos: (get('algos') ?? ALGOS.join(',')).split(','),
     child: get('child'),
-    cacheEntries: get('cache-entries') === undefined ? undefined : Number(get('cache-entries')),
+    cacheEntries: get('cache-entries') === undefined ? undefined : count('cache-entries', 0),
     tmHarness: get('tm-harness'),
-    rounds: Number(get('rounds') ?? 1),
+    rounds: count('rounds', 1),
   };
 }
 

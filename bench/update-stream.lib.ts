@@ -44,8 +44,10 @@ export class UpdateStream<R extends { id: number }> {
 
   /** Put every removed rule back, so later measurements see the full set. */
   restore(c: Updatable<R>): void {
-    for (const r of this.absent) c.insert(r);
-    for (const r of this.absent) this.present.push(r.id);
+    for (const r of this.absent) {
+      c.insert(r);
+      this.present.push(r.id);
+    }
     this.absent.length = 0;
   }
 }

@@ -16,9 +16,9 @@
  *   cacheEntries  flow-cache size for the cached algorithms
  * The first pass over the trace is reported apart (`coldLookupsPerSec`): it includes the one-time work
  * a classifier does after its rules arrive (generating and compiling its lookup code, V8 optimizing
- * it, marking decisive rules): the first 5K lookups took 100-170 ms on fw1 10k and acl1 10k and 100k,
- * the first 100K ran 0.2-0.4 M lookups/s, and a whole first pass 2.6-3.3 M lookups/s where the passes
- * after it run 26.6 (fw1 10k, cached). The classifier is built `runs` times (median build time
+ * it, marking decisive rules): this command on fw1 10k (cached) reads 3.3 M lookups/s for the first
+ * pass and 26.6 for the passes after it (docs/classifier.md says where the first pass's time goes).
+ * The classifier is built `runs` times (median build time
  * reported) and the last one classifies; a flow cache is emptied and made to forget its judgement of
  * the traffic before each later pass, so each pass sees the trace from an empty cache (as
  * bench/classifier.ts does).
