@@ -36,7 +36,8 @@ import {
   type Vpc,
 } from '../model/index.js';
 import { Cidr, formatCidr, formatIpv4, formatMac, isMac, isMulticastMac, parseCidr, parseIpv4, parseMac } from '../net/index.js';
-import { IntentIndex, TopologyIndex, cidrOf, portKey } from './store/intent-index.js';
+import { IntentIndex, cidrOf, portKey } from './store/intent-index.js';
+import { PlacementIndex } from './store/placement-index.js';
 import { idSeq, type IdKind, type IntentStore } from './store/intent-store.js';
 
 /** One change of one object. `before`/`after` are whole values: a consumer needs nothing else. */
@@ -169,7 +170,7 @@ export class IntentService {
   private readonly store: IntentStore;
   private readonly logger: Logger | undefined;
   private readonly state: IntentIndex;
-  private topo: TopologyIndex;
+  private topo: PlacementIndex;
   private readonly listeners = new Set<IntentChangeListener>();
   private readonly orderedCache = new WeakMap<object, Ordered<{ id: string }>>();
   private settler: (() => Promise<void>) | undefined;
@@ -185,7 +186,7 @@ export class IntentService {
       this.store.transaction((w) => w.putTopology(seed));
       topology = seed;
     }
-    this.topo = new TopologyIndex(topology);
+    this.topo = new PlacementIndex(topology);
   }
 
   intent(): Intent {
@@ -716,7 +717,7 @@ export class IntentService {
     const after = change();
     if (after === before) return before;
     this.store.transaction((w) => w.putTopology(after));
-    this.topo = new TopologyIndex(after);
+    this.topo = new PlacementIndex(after);
     this.emit([{ kind: 'topology', before, topology: after }]);
     return after;
   }
