@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { Controller } from '../src/controller/controller.js';
-import { createIntentService } from '../src/controller/intent-service.js';
+import { createIntentService } from '../src/controller/intent/index.js';
 import { startIntentRuntime } from '../src/controller/intent-runtime.js';
 import { listenNative } from '../src/controller/native/native-server.js';
 import { openIntentStore, openIntentStoreInDir } from '../src/controller/store/index.js';
@@ -61,11 +61,11 @@ async function run(topology: Topology, durable: boolean) {
     return { dpid: leaf.dpid, port };
   };
   for (let i = 0; i < VPCS; i++) {
-    const vpc = intent.createVpc({ name: `v${i}`, cidr: '10.0.0.0/16' });
-    const a = intent.createSubnet(vpc.id, { cidr: '10.0.1.0/24' });
-    intent.createSubnet(vpc.id, { cidr: '10.0.2.0/24' });
+    const vpc = intent.vpcs.create({ name: `v${i}`, cidr: '10.0.0.0/16' });
+    const a = intent.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+    intent.subnets.create(vpc.id, { cidr: '10.0.2.0/24' });
     vpcs.push({ id: vpc.id, subnet: a.id });
-    if (i % 10 === 0) intent.createEndpoint({ kind: 'container', vpc: vpc.id, subnet: a.id, ...nextPort() });
+    if (i % 10 === 0) intent.endpoints.create({ kind: 'container', vpc: vpc.id, subnet: a.id, ...nextPort() });
   }
   await runtime.settled();
   const flows = controller.status().map((s) => s.installedFlows);
@@ -74,10 +74,10 @@ async function run(topology: Topology, durable: boolean) {
   for (let i = 0; i < ADDS; i++) {
     const v = vpcs[i % vpcs.length];
     const t0 = performance.now();
-    const ep = intent.createEndpoint({ kind: 'function', vpc: v.id, subnet: v.subnet, ...nextPort() });
+    const ep = intent.endpoints.create({ kind: 'function', vpc: v.id, subnet: v.subnet, ...nextPort() });
     await runtime.settled();
     samples.push(performance.now() - t0);
-    intent.deleteEndpoint(ep.id);
+    intent.endpoints.delete(ep.id);
     await runtime.settled();
     portCursor--; // reuse the port
   }

@@ -1,7 +1,7 @@
 /** What the API needs from the rest of the process; routes depend on this, not on the server. */
 import type { TracePacket } from '../compiler/index.js';
 import type { Controller } from '../controller/controller.js';
-import type { IntentService } from '../controller/intent-service.js';
+import type { IntentService } from '../controller/intent/index.js';
 import type { WebhookDispatcher } from '../controller/webhooks.js';
 import type { LabService } from './routes/lab.js';
 

@@ -9,7 +9,7 @@ import { Controller } from '../controller/controller.js';
 import { endpointEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
-import { createIntentService } from '../controller/intent-service.js';
+import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
 import { startIntentRuntime } from '../controller/intent-runtime.js';
@@ -49,8 +49,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const store = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
   const intent = createIntentService({ seedTopology: seed }, { store, logger });
-  if (intent.topology().name !== seed.name) {
-    logger.warn({ stored: intent.topology().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
+  if (intent.topology.get().name !== seed.name) {
+    logger.warn({ stored: intent.topology.get().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
   }
   const controller = new Controller({ logger, nowMs: () => performance.now() });
   const runtime = await startIntentRuntime(intent, controller, logger);
@@ -94,11 +94,11 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const api = await buildApi(
     {
       controller,
-      topology: () => topologyJson(intent.topology()),
+      topology: () => topologyJson(intent.topology.get()),
       intent,
       webhooks,
       trace: (start) => runtime.trace(start),
-      ...(plan ? { lab: createLabService(intent.topology(), plan.hosts) } : {}),
+      ...(plan ? { lab: createLabService(intent.topology.get(), plan.hosts) } : {}),
     },
     logger,
   );

@@ -3,7 +3,7 @@
  * by one per event in this process) and a time from the injected clock; the last `ringSize` events are
  * kept so a reconnecting SSE client can resume after the id it last saw (`Last-Event-ID`).
  */
-import type { IntentChange } from './intent-service.js';
+import type { CommittedChange } from './intent/index.js';
 
 /** Why held packets were dropped (see packet-hold.ts). */
 export type HoldDropReason = 'overflow' | 'expired' | 'unsendable';
@@ -173,7 +173,7 @@ export class ControllerEvents {
  * endpoint.up / endpoint.down from one intent transaction: an endpoint added is up, deleted is down; an
  * update that moves it (switch or port) is down then up. Wire it with intent.onChange.
  */
-export function endpointEvents(changes: readonly IntentChange[]): ControllerEventBody[] {
+export function endpointEvents(changes: readonly CommittedChange[]): ControllerEventBody[] {
   const out: ControllerEventBody[] = [];
   const ev = (type: 'endpoint.up' | 'endpoint.down', ep: { id: string; vpcId: string; labels: Readonly<Record<string, string>> }) =>
     out.push({ type, endpointId: ep.id, vpcId: ep.vpcId, labels: ep.labels });

@@ -6,7 +6,7 @@
  * the answer back to us as a packet-in, matched here by switch, addresses, echo id and sequence.
  *
  * `unhealthyAfter` unanswered probes in a row take the backend out of every load balancer it serves
- * (IntentService.setBackendHealth, so the change is stored, compiled and installed like a REST one);
+ * (`intent.loadBalancers.setBackendHealth`, so the change is stored, compiled and installed like a REST one);
  * `healthyAfter` answers in a row put it back. The prober only returns backends it took out itself
  * (`LoadBalancer.unhealthyByProbe`, stored with the intent, so this holds across controller restarts): a
  * backend marked unhealthy over REST stays out until REST says otherwise. A switch that is not
@@ -20,7 +20,7 @@ import { output, PORT, type Action } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Intent } from '../model/index.js';
 import { buildIcmpEchoFrame, ICMP_ECHO_REPLY, isMalformed, parseFrame } from '../net/index.js';
 import type { ControllerEvents } from './events.js';
-import type { IntentService } from './intent-service.js';
+import type { IntentService, LoadBalancerResource } from './intent/index.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
 
 export const DEFAULT_HEALTH_INTERVAL_MS = 1000;
@@ -54,7 +54,7 @@ export type TimerHandle = unknown;
 
 export interface HealthProberComponents {
   controller: ProberController;
-  intent: Pick<IntentService, 'intent' | 'setBackendHealth'>;
+  intent: Pick<IntentService, 'intent'> & { readonly loadBalancers: Pick<LoadBalancerResource, 'setBackendHealth'> };
   /** Monotonic milliseconds. */
   nowMs(): number;
   setInterval?(fn: () => void, ms: number): TimerHandle;
@@ -141,7 +141,7 @@ export function createHealthProber(options: HealthProberOptions, components: Hea
 
   const setHealth = (lbId: string, endpointId: string, healthy: boolean, count: number) => {
     try {
-      intent.setBackendHealth(lbId, endpointId, healthy, 'probe');
+      intent.loadBalancers.setBackendHealth(lbId, endpointId, healthy, 'probe');
     } catch (err) {
       // The load balancer or endpoint went away between the tick and now: nothing to mark.
       logger?.debug({ err, lbId, endpointId }, 'health verdict not applied');

@@ -8,13 +8,13 @@ import {
   createIncrementalCompiler,
   traceIntent,
   type IncrementalCompiler,
-  type IntentChange as CompilerChange,
+  type IntentChange,
   type IntentTrace,
   type TracePacket,
 } from '../compiler/index.js';
 import type { GroupEntry } from '../flow/index.js';
 import type { Controller, DesiredTables } from './controller.js';
-import type { IntentChange, IntentService } from './intent-service.js';
+import type { CommittedChange, IntentService } from './intent/index.js';
 
 export interface IntentRuntime {
   readonly compiler: IncrementalCompiler;
@@ -25,7 +25,7 @@ export interface IntentRuntime {
   stop(): void;
 }
 
-export function toCompilerChange(c: IntentChange): CompilerChange {
+export function toCompilerChange(c: CommittedChange): IntentChange {
   if (c.kind === 'topology') return { kind: 'topology', topology: c.topology };
   if (c.op === 'delete') return { kind: c.kind, op: 'delete', id: c.before.id };
   switch (c.kind) {
@@ -47,7 +47,7 @@ export function tablesToDesired(tables: ReadonlyMap<number, readonly { table: nu
 }
 
 export async function startIntentRuntime(intent: IntentService, controller: Controller, logger: Logger): Promise<IntentRuntime> {
-  let compiler = createIncrementalCompiler(intent.topology(), intent.intent());
+  let compiler = createIncrementalCompiler(intent.topology.get(), intent.intent());
   await controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups()));
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -55,13 +55,13 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
     void p.finally(() => pending.delete(p));
   };
 
-  const push = (change: CompilerChange) => {
+  const push = (change: IntentChange) => {
     try {
       const delta = compiler.apply(change);
       if (delta.size > 0) track(controller.applyDelta(delta));
     } catch (err) {
       logger.error({ err, change: change.kind }, 'incremental compile failed; recompiling everything');
-      compiler = createIncrementalCompiler(intent.topology(), intent.intent());
+      compiler = createIncrementalCompiler(intent.topology.get(), intent.intent());
       track(controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups())));
     }
   };
@@ -71,9 +71,9 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
   });
   const offEvents = controller.events.subscribe((e) => {
     if (e.type !== 'port.status') return;
-    const sw = intent.topology().switches.find((s) => s.dpid === e.dpid);
+    const sw = intent.topology.get().switches.find((s) => s.dpid === e.dpid);
     if (!sw) return;
-    const onLink = intent.topology().links.some(
+    const onLink = intent.topology.get().links.some(
       (l) => (l.a.switch === sw.name && l.a.port === e.port) || (l.b.switch === sw.name && l.b.port === e.port),
     );
     if (!onLink) return;

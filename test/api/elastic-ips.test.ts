@@ -6,7 +6,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandler } from '../../src/api/error-handler.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
-import { createIntentService, type IntentService } from '../../src/controller/intent-service.js';
+import { createIntentService, type IntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
 import { parseTopology } from '../../src/model/index.js';
 
@@ -91,7 +91,7 @@ describe('elastic IPs and load balancers over REST', () => {
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep2}/health`, { healthy: false })).body.unhealthy).toEqual([ep2]);
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep2}/health`, { healthy: true })).body.unhealthy).toEqual([]);
     // Who marked whom: the prober's marks are listed apart; a REST list keeps them for the backends it keeps.
-    intent.setBackendHealth(id, ep1, false, 'probe');
+    intent.loadBalancers.setBackendHealth(id, ep1, false, 'probe');
     expect((await call('GET', `/v1/load-balancers/${id}`)).body).toMatchObject({ unhealthy: [ep1], unhealthyByProbe: [ep1] });
     expect((await call('PATCH', `/v1/load-balancers/${id}`, { unhealthy: [ep1, ep2] })).body).toMatchObject({ unhealthy: [ep1, ep2].sort(), unhealthyByProbe: [ep1] });
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep1}/health`, { healthy: false })).body).toMatchObject({ unhealthyByProbe: [] });
@@ -109,6 +109,6 @@ describe('elastic IPs and load balancers over REST', () => {
   it('the store keeps elastic IPs and load balancers across a reload', () => {
     const again = createIntentService({}, { store });
     expect([...(again.intent().elasticIps?.values() ?? [])].map((x) => x.publicIp).sort()).toEqual([...(intent.intent().elasticIps?.values() ?? [])].map((x) => x.publicIp).sort());
-    expect(again.topology().gateways?.[0].name).toBe('gw1');
+    expect(again.topology.get().gateways?.[0].name).toBe('gw1');
   });
 });

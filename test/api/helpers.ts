@@ -2,7 +2,7 @@ import fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fast
 import { expect } from 'vitest';
 import { installErrorHandler } from '../../src/api/error-handler.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
-import { createIntentService, type IntentService } from '../../src/controller/intent-service.js';
+import { createIntentService, type IntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
 import { parseTopology } from '../../src/model/index.js';
 

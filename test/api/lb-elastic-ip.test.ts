@@ -7,7 +7,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandler } from '../../src/api/error-handler.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
-import { createIntentService, type IntentService } from '../../src/controller/intent-service.js';
+import { createIntentService, type IntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
 import { parseTopology } from '../../src/model/index.js';
 import { tempDir } from '../controller/store/fixtures.js';

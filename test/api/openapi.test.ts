@@ -3,7 +3,7 @@ import fastify from 'fastify';
 import { expect, it } from 'vitest';
 import { installErrorHandler } from '../../src/api/error-handler.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
-import { createIntentService } from '../../src/controller/intent-service.js';
+import { createIntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore } from '../../src/controller/store/index.js';
 
 it('documents every intent route, its filters and the error shape in the OpenAPI document', async () => {

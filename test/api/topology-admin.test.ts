@@ -26,7 +26,7 @@ describe('topology admin', () => {
     expect(withLink.links.at(-1)).toEqual({ id: 's2:7~s3:3', a: { switch: 's3', port: 3 }, b: { switch: 's2', port: 7 }, up: true });
     const down = await ok<TopologyReply>(t.app, 'PATCH', `/v1/topology/links/${encodeURIComponent('s2:7~s3:3')}`, { up: false });
     expect(down.links.find((l) => l.id === 's2:7~s3:3')?.up).toBe(false);
-    expect(t.intent.topology().links.at(-1)?.up).toBe(false);
+    expect(t.intent.topology.get().links.at(-1)?.up).toBe(false);
     const up = await ok<TopologyReply>(t.app, 'PATCH', '/v1/topology/links/s2:7~s3:3', { up: true });
     expect(up.links.find((l) => l.id === 's2:7~s3:3')?.up).toBe(true);
     const noLink = await ok<TopologyReply>(t.app, 'DELETE', '/v1/topology/links/s2:7~s3:3', undefined, 200);
@@ -59,8 +59,8 @@ describe('topology admin', () => {
     await refused(t.app, 'PATCH', '/v1/topology/links/s1:8~s2:8', { up: 'no' }, 400, 'OVC_ERR_API_VALIDATION', 'body.up');
     await refused(t.app, 'DELETE', '/v1/topology/links/s1:1~s2:1', undefined, 404, 'OVC_ERR_TOPO_UNKNOWN_LINK', 'params.id');
     await refused(t.app, 'DELETE', '/v1/topology/switches/s9', undefined, 404, 'OVC_ERR_TOPO_UNKNOWN_SWITCH', 'params.name');
-    expect(t.intent.topology().switches.length).toBe(2);
-    expect(t.intent.topology().links.length).toBe(1);
+    expect(t.intent.topology.get().switches.length).toBe(2);
+    expect(t.intent.topology.get().links.length).toBe(1);
   });
 
   it('keeps endpoints and topology apart: no link on an endpoint port, no switch removal under endpoints', async () => {

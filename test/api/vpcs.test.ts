@@ -56,7 +56,7 @@ describe('VPCs', () => {
   });
 
   it('refuses a VPC when every VNI is taken', async () => {
-    for (let i = 0; i < MAX_VNI; i++) t.intent.createVpc({ name: `v${i}`, cidr: '10.0.0.0/8' });
+    for (let i = 0; i < MAX_VNI; i++) t.intent.vpcs.create({ name: `v${i}`, cidr: '10.0.0.0/8' });
     await refused(t.app, 'POST', '/v1/vpcs', { name: 'one-too-many', cidr: '10.0.0.0/8' }, 409, 'OVC_ERR_VPC_EXHAUSTED', 'body');
   });
 

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { IntentService } from '../../controller/intent-service.js';
+import type { IntentService } from '../../controller/intent/index.js';
 import { ErrorReply, IdParams, PageQuery, pageOf, refuseUnknownFields } from '../schemas/common.js';
 import { AllocateElasticIpBody, ElasticIpJson, UpdateElasticIpBody, elasticIpJson } from '../schemas/elastic-ip.js';
 
@@ -26,20 +26,20 @@ export function registerElasticIpRoutes(app: FastifyInstance, intent: IntentServ
     { schema: { tags, summary: "Allocate a public address from the gateways' pools (optionally associated at once)", body: AllocateElasticIpBody, response: { 201: ElasticIpJson, ...errors } } },
     async (request, reply) => {
       refuseUnknownFields(request.body, AllocateElasticIpBody, 'body');
-      const x = intent.allocateElasticIp(request.body as Static<typeof AllocateElasticIpBody>);
+      const x = intent.elasticIps.allocate(request.body as Static<typeof AllocateElasticIpBody>);
       await settled();
       return reply.status(201).send(elasticIpJson(x));
     },
   );
 
   app.get('/v1/elastic-ips', { schema: { tags, summary: 'List elastic IPs', querystring: PageOnly, response: { 200: pageOf(ElasticIpJson), ...errors } } }, async (request) => {
-    const page = intent.listElasticIps(request.query as Static<typeof PageOnly>);
+    const page = intent.elasticIps.list(request.query as Static<typeof PageOnly>);
     return { items: page.items.map(elasticIpJson), next: page.next };
   });
 
   app.get('/v1/elastic-ips/:id', { schema: { tags, summary: 'One elastic IP', params: IdParams, response: { 200: ElasticIpJson, ...errors } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return elasticIpJson(intent.getElasticIp(id));
+    return elasticIpJson(intent.elasticIps.get(id));
   });
 
   app.patch(
@@ -56,7 +56,7 @@ export function registerElasticIpRoutes(app: FastifyInstance, intent: IntentServ
     async (request) => {
       refuseUnknownFields(request.body, UpdateElasticIpBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      const x = intent.updateElasticIp(id, request.body as Static<typeof UpdateElasticIpBody>);
+      const x = intent.elasticIps.update(id, request.body as Static<typeof UpdateElasticIpBody>);
       await settled();
       return elasticIpJson(x);
     },
@@ -64,7 +64,7 @@ export function registerElasticIpRoutes(app: FastifyInstance, intent: IntentServ
 
   app.delete('/v1/elastic-ips/:id', { schema: { tags, summary: 'Release the address (refused while associated)', params: IdParams, response: errors } }, async (request, reply) => {
     const { id } = request.params as Static<typeof IdParams>;
-    intent.releaseElasticIp(id);
+    intent.elasticIps.release(id);
     await settled();
     return reply.status(204).send();
   });

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { OvercastError, type ProblemDetail } from '../../errors/index.js';
-import type { IntentService } from '../../controller/intent-service.js';
+import type { IntentService } from '../../controller/intent/index.js';
 import { ErrorReply, IdParams, pageOf, refuseUnknownFields } from '../schemas/common.js';
 import { CreateEndpointBody, EndpointJson, EndpointQuery, UpdateEndpointBody, endpointJson } from '../schemas/endpoint.js';
 
@@ -37,7 +37,7 @@ export function registerEndpointRoutes(app: FastifyInstance, intent: IntentServi
     },
     async (request, reply) => {
       refuseUnknownFields(request.body, CreateEndpointBody, 'body');
-      return reply.status(201).send(endpointJson(intent.createEndpoint(request.body as Static<typeof CreateEndpointBody>)));
+      return reply.status(201).send(endpointJson(intent.endpoints.create(request.body as Static<typeof CreateEndpointBody>)));
     },
   );
 
@@ -46,7 +46,7 @@ export function registerEndpointRoutes(app: FastifyInstance, intent: IntentServi
     { schema: { tags, summary: 'List endpoints, filtered by vpc, subnet, kind, dpid and labels', querystring: EndpointQuery, response: { 200: pageOf(EndpointJson), ...errors } } },
     async (request) => {
       const q = request.query as Static<typeof EndpointQuery>;
-      const page = intent.listEndpoints(
+      const page = intent.endpoints.list(
         { vpc: q.vpc, subnet: q.subnet, kind: q.kind, dpid: q.dpid, labels: parseLabelFilter(q.label) },
         { limit: q.limit, cursor: q.cursor },
       );
@@ -56,7 +56,7 @@ export function registerEndpointRoutes(app: FastifyInstance, intent: IntentServi
 
   app.get('/v1/endpoints/:id', { schema: { tags, summary: 'One endpoint', params: IdParams, response: { 200: EndpointJson, ...errors } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return endpointJson(intent.getEndpoint(id));
+    return endpointJson(intent.endpoints.get(id));
   });
 
   app.patch(
@@ -65,13 +65,13 @@ export function registerEndpointRoutes(app: FastifyInstance, intent: IntentServi
     async (request) => {
       refuseUnknownFields(request.body, UpdateEndpointBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      return endpointJson(intent.updateEndpoint(id, request.body as Static<typeof UpdateEndpointBody>));
+      return endpointJson(intent.endpoints.update(id, request.body as Static<typeof UpdateEndpointBody>));
     },
   );
 
   app.delete('/v1/endpoints/:id', { schema: { tags, summary: 'Detach and delete an endpoint', params: IdParams, response: errors } }, async (request, reply) => {
     const { id } = request.params as Static<typeof IdParams>;
-    intent.deleteEndpoint(id);
+    intent.endpoints.delete(id);
     return reply.status(204).send();
   });
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { IntentService } from '../../controller/intent-service.js';
+import type { IntentService } from '../../controller/intent/index.js';
 import { ErrorReply, IdParams, PageQuery, pageOf, refuseUnknownFields } from '../schemas/common.js';
 import { BackendHealthBody, BackendParams, CreateLoadBalancerBody, LoadBalancerJson, UpdateLoadBalancerBody, loadBalancerJson } from '../schemas/elastic-ip.js';
 import type { ServiceRouteOptions } from './elastic-ips.js';
@@ -22,20 +22,20 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, intent: IntentS
     { schema: { tags, summary: "Create a load balancer: VIP/protocol/port in a VPC over a function's endpoints", body: CreateLoadBalancerBody, response: { 201: LoadBalancerJson, ...errors } } },
     async (request, reply) => {
       refuseUnknownFields(request.body, CreateLoadBalancerBody, 'body');
-      const lb = intent.createLoadBalancer(request.body as Static<typeof CreateLoadBalancerBody>);
+      const lb = intent.loadBalancers.create(request.body as Static<typeof CreateLoadBalancerBody>);
       await settled();
       return reply.status(201).send(loadBalancerJson(lb));
     },
   );
 
   app.get('/v1/load-balancers', { schema: { tags, summary: 'List load balancers', querystring: PageOnly, response: { 200: pageOf(LoadBalancerJson), ...errors } } }, async (request) => {
-    const page = intent.listLoadBalancers(request.query as Static<typeof PageOnly>);
+    const page = intent.loadBalancers.list(request.query as Static<typeof PageOnly>);
     return { items: page.items.map(loadBalancerJson), next: page.next };
   });
 
   app.get('/v1/load-balancers/:id', { schema: { tags, summary: 'One load balancer', params: IdParams, response: { 200: LoadBalancerJson, ...errors } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return loadBalancerJson(intent.getLoadBalancer(id));
+    return loadBalancerJson(intent.loadBalancers.get(id));
   });
 
   app.patch(
@@ -44,7 +44,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, intent: IntentS
     async (request) => {
       refuseUnknownFields(request.body, UpdateLoadBalancerBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      const lb = intent.updateLoadBalancer(id, request.body as Static<typeof UpdateLoadBalancerBody>);
+      const lb = intent.loadBalancers.update(id, request.body as Static<typeof UpdateLoadBalancerBody>);
       await settled();
       return loadBalancerJson(lb);
     },
@@ -56,7 +56,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, intent: IntentS
     async (request) => {
       refuseUnknownFields(request.body, BackendHealthBody, 'body');
       const { id, endpointId } = request.params as Static<typeof BackendParams>;
-      const lb = intent.setBackendHealth(id, endpointId, (request.body as Static<typeof BackendHealthBody>).healthy);
+      const lb = intent.loadBalancers.setBackendHealth(id, endpointId, (request.body as Static<typeof BackendHealthBody>).healthy);
       await settled();
       return loadBalancerJson(lb);
     },
@@ -64,7 +64,7 @@ export function registerLoadBalancerRoutes(app: FastifyInstance, intent: IntentS
 
   app.delete('/v1/load-balancers/:id', { schema: { tags, summary: 'Delete a load balancer', params: IdParams, response: errors } }, async (request, reply) => {
     const { id } = request.params as Static<typeof IdParams>;
-    intent.deleteLoadBalancer(id);
+    intent.loadBalancers.delete(id);
     await settled();
     return reply.status(204).send();
   });

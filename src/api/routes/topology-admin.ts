@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import type { IntentService } from '../../controller/intent-service.js';
+import type { IntentService } from '../../controller/intent/index.js';
 import { ErrorReply, refuseUnknownFields } from '../schemas/common.js';
 import { AddLinkBody, AddSwitchBody, LinkIdParams, LinkStateBody, SwitchNameParams, TopologyJson, topologyJson } from '../schemas/topology.js';
 
@@ -17,7 +17,7 @@ export function registerTopologyAdminRoutes(app: FastifyInstance, intent: Intent
     refuseUnknownFields(request.body, AddSwitchBody, 'body');
     const b = request.body as Static<typeof AddSwitchBody>;
     const ports = b.ports.map((p) => (typeof p === 'number' ? { number: p } : p));
-    return reply.status(201).send(topologyJson(intent.addSwitch({ name: b.name, dpid: b.dpid, ports })));
+    return reply.status(201).send(topologyJson(intent.topology.addSwitch({ name: b.name, dpid: b.dpid, ports })));
   });
 
   app.delete(
@@ -25,19 +25,19 @@ export function registerTopologyAdminRoutes(app: FastifyInstance, intent: Intent
     { schema: { tags, summary: 'Remove a switch with its links and hosts (refused while endpoints attach to it)', params: SwitchNameParams, response: { 200: TopologyJson, ...errors } } },
     async (request) => {
       const { name } = request.params as Static<typeof SwitchNameParams>;
-      return topologyJson(intent.removeSwitch(name));
+      return topologyJson(intent.topology.removeSwitch(name));
     },
   );
 
   app.post('/v1/topology/links', { schema: { tags, summary: 'Add a link between two free ports', body: AddLinkBody, response: { 201: TopologyJson, ...errors } } }, async (request, reply) => {
     refuseUnknownFields(request.body, AddLinkBody, 'body');
     const b = request.body as Static<typeof AddLinkBody>;
-    return reply.status(201).send(topologyJson(intent.addLink(b.a, b.b, b.up ?? true)));
+    return reply.status(201).send(topologyJson(intent.topology.addLink(b.a, b.b, b.up ?? true)));
   });
 
   app.delete('/v1/topology/links/:id', { schema: { tags, summary: 'Remove a link', params: LinkIdParams, response: { 200: TopologyJson, ...errors } } }, async (request) => {
     const { id } = request.params as Static<typeof LinkIdParams>;
-    return topologyJson(intent.removeLink(id));
+    return topologyJson(intent.topology.removeLink(id));
   });
 
   app.patch(
@@ -46,7 +46,7 @@ export function registerTopologyAdminRoutes(app: FastifyInstance, intent: Intent
     async (request) => {
       refuseUnknownFields(request.body, LinkStateBody, 'body');
       const { id } = request.params as Static<typeof LinkIdParams>;
-      return topologyJson(intent.setLinkUp(id, (request.body as Static<typeof LinkStateBody>).up));
+      return topologyJson(intent.topology.setLinkUp(id, (request.body as Static<typeof LinkStateBody>).up));
     },
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
-import type { IntentService } from '../../controller/intent-service.js';
+import type { IntentService } from '../../controller/intent/index.js';
 import { ErrorReply, IdParams, PageQuery, pageOf, refuseUnknownFields } from '../schemas/common.js';
 import { CreateSubnetBody, CreateVpcBody, SubnetJson, SubnetParams, UpdateVpcBody, VpcJson, subnetJson, vpcJson } from '../schemas/vpc.js';
 import { Type } from '@sinclair/typebox';
@@ -32,18 +32,18 @@ export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): 
   app.post('/v1/vpcs', { schema: { tags, summary: 'Create a VPC (a VNI is allocated)', body: CreateVpcBody, response: { 201: VpcJson, ...errors } } }, async (request, reply) => {
     refuseUnknownFields(request.body, CreateVpcBody, 'body');
     const b = request.body as Static<typeof CreateVpcBody>;
-    return reply.status(201).send(vpcJson(intent.createVpc(b)));
+    return reply.status(201).send(vpcJson(intent.vpcs.create(b)));
   });
 
   app.get('/v1/vpcs', { schema: { tags, summary: 'List VPCs', querystring: PageOnly, response: { 200: pageOf(VpcJson), ...errors } } }, async (request) => {
     const q = request.query as Static<typeof PageOnly>;
-    const page = intent.listVpcs(q);
+    const page = intent.vpcs.list(q);
     return { items: page.items.map(vpcJson), next: page.next };
   });
 
   app.get('/v1/vpcs/:id', { schema: { tags, summary: 'One VPC', params: IdParams, response: { 200: VpcJson, ...errors } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return vpcJson(intent.getVpc(id));
+    return vpcJson(intent.vpcs.get(id));
   });
 
   app.patch(
@@ -52,13 +52,13 @@ export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): 
     async (request) => {
       refuseUnknownFields(request.body, UpdateVpcBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      return vpcJson(intent.updateVpc(id, request.body as Static<typeof UpdateVpcBody>));
+      return vpcJson(intent.vpcs.update(id, request.body as Static<typeof UpdateVpcBody>));
     },
   );
 
   app.delete('/v1/vpcs/:id', { schema: { tags, summary: 'Delete a VPC and its subnets (refused while it has endpoints)', params: IdParams, response: errors } }, async (request, reply) => {
     const { id } = request.params as Static<typeof IdParams>;
-    intent.deleteVpc(id);
+    intent.vpcs.delete(id);
     return reply.status(204).send();
   });
 
@@ -68,7 +68,7 @@ export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): 
     async (request, reply) => {
       refuseUnknownFields(request.body, CreateSubnetBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      return reply.status(201).send(subnetJson(intent.createSubnet(id, request.body as Static<typeof CreateSubnetBody>)));
+      return reply.status(201).send(subnetJson(intent.subnets.create(id, request.body as Static<typeof CreateSubnetBody>)));
     },
   );
 
@@ -77,14 +77,14 @@ export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): 
     { schema: { tags, summary: "List a VPC's subnets", params: IdParams, querystring: PageOnly, response: { 200: pageOf(SubnetJson), ...errors } } },
     async (request) => {
       const { id } = request.params as Static<typeof IdParams>;
-      const page = intent.listSubnets(id, request.query as Static<typeof PageOnly>);
+      const page = intent.subnets.list(id, request.query as Static<typeof PageOnly>);
       return { items: page.items.map(subnetJson), next: page.next };
     },
   );
 
   app.get('/v1/vpcs/:id/subnets/:subnetId', { schema: { tags, summary: 'One subnet', params: SubnetParams, response: { 200: SubnetJson, ...errors } } }, async (request) => {
     const { id, subnetId } = request.params as Static<typeof SubnetParams>;
-    return subnetJson(intent.getSubnet(id, subnetId));
+    return subnetJson(intent.subnets.get(id, subnetId));
   });
 
   app.delete(
@@ -92,7 +92,7 @@ export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): 
     { schema: { tags, summary: 'Delete a subnet (refused while it has endpoints)', params: SubnetParams, response: errors } },
     async (request, reply) => {
       const { id, subnetId } = request.params as Static<typeof SubnetParams>;
-      intent.deleteSubnet(id, subnetId);
+      intent.subnets.delete(id, subnetId);
       return reply.status(204).send();
     },
   );

@@ -7,7 +7,7 @@
  * replace values in place, and the store loads in seq order. Lists and pagination rely on it.
  */
 import { Cidr } from '../../net/index.js';
-import type { ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Vpc } from '../../model/index.js';
 
 /** `dpid:port`, the key of a switch port. */
 export function portKey(dpid: number, port: number): string {
@@ -86,6 +86,12 @@ export class IntentIndex {
 
   endpointCountOfSubnet(subnetId: string): number {
     return this.ipsBySubnet.get(subnetId)?.size ?? 0;
+  }
+
+  /** The load balancer behind the elastic IP, if any. */
+  loadBalancerOfElasticIp(eipId: string): LoadBalancer | undefined {
+    for (const lb of this.loadBalancers.values()) if (lb.elasticIpId === eipId) return lb;
+    return undefined;
   }
 
   /** The endpoint holding `ip` in the subnet, if any. */
@@ -185,41 +191,5 @@ export class IntentIndex {
       const i = cidrOf(s).hostIndex(e.ip);
       if (i >= 0 && i < (this.freeHint.get(s.id) ?? 0)) this.freeHint.set(s.id, i);
     }
-  }
-}
-
-/** What the topology says about ports and MACs, for endpoint placement. Rebuilt on each topology change. */
-export class TopologyIndex {
-  readonly switchByDpid = new Map<number, Topology['switches'][number]>();
-  readonly portsByDpid = new Map<number, Set<number>>();
-  /** `dpid:port` -> what holds it (`link s1:2~s2:1`, `host h1`). */
-  readonly usedPorts = new Map<string, string>();
-  readonly hostMacs = new Set<number>();
-
-  constructor(readonly topology: Topology) {
-    const dpidOf = new Map<string, number>();
-    for (const s of topology.switches) {
-      this.switchByDpid.set(s.dpid, s);
-      this.portsByDpid.set(s.dpid, new Set(s.ports.map((p) => p.number)));
-      dpidOf.set(s.name, s.dpid);
-    }
-    const use = (sw: string, port: number, what: string) => {
-      const dpid = dpidOf.get(sw);
-      if (dpid !== undefined) this.usedPorts.set(portKey(dpid, port), what);
-    };
-    for (const l of topology.links) {
-      const what = `link ${l.a.switch}:${l.a.port}~${l.b.switch}:${l.b.port}`;
-      use(l.a.switch, l.a.port, what);
-      use(l.b.switch, l.b.port, what);
-    }
-    for (const h of topology.hosts) {
-      use(h.attach.switch, h.attach.port, `host ${h.name}`);
-      this.hostMacs.add(h.mac);
-    }
-    for (const g of topology.gateways ?? []) use(g.attach.switch, g.attach.port, `gateway ${g.name}`);
-  }
-
-  dpidOfSwitch(name: string): number | undefined {
-    return this.topology.switches.find((s) => s.name === name)?.dpid;
   }
 }

@@ -1,7 +1,7 @@
 /** ControllerEvents: stamps, the resume ring, listener isolation; endpoint events from intent changes. */
 import { describe, expect, it } from 'vitest';
 import { CONTROLLER_EVENT_TYPES, ControllerEvents, endpointEvents, isControllerEventType } from '../../../src/controller/events.js';
-import type { IntentChange } from '../../../src/controller/intent-service.js';
+import type { CommittedChange } from '../../../src/controller/intent/index.js';
 import type { Endpoint } from '../../../src/model/index.js';
 
 const sw = (dpid: number) => ({ type: 'switch.disconnected' as const, dpid, reason: 'test' });
@@ -84,7 +84,7 @@ describe('endpointEvents', () => {
   } as Endpoint);
 
   it('add is up, delete is down, a move is down then up, a relabel is nothing', () => {
-    const changes: IntentChange[] = [
+    const changes: CommittedChange[] = [
       { kind: 'endpoint', op: 'add', after: ep() },
       { kind: 'endpoint', op: 'update', before: ep(), after: ep({ labels: { function: 'x' } }) },
       { kind: 'endpoint', op: 'update', before: ep(), after: ep({ port: 3 }) },

@@ -36,13 +36,15 @@ function world(endpoints: Endpoint[], lbOver: Partial<LoadBalancer> = {}) {
   const calls: { lbId: string; endpointId: string; healthy: boolean; by: HealthMarkSource }[] = [];
   const intent = {
     intent: () => state,
-    setBackendHealth(lbId: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): LoadBalancer {
-      calls.push({ lbId, endpointId, healthy, by });
-      const cur = state.loadBalancers?.get(lbId);
-      if (!cur) throw new Error('no lb');
-      const after = markBackendHealth(cur, endpointId, healthy, by);
-      state = { ...state, loadBalancers: new Map([[lbId, after]]) };
-      return after;
+    loadBalancers: {
+      setBackendHealth(lbId: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): LoadBalancer {
+        calls.push({ lbId, endpointId, healthy, by });
+        const cur = state.loadBalancers?.get(lbId);
+        if (!cur) throw new Error('no lb');
+        const after = markBackendHealth(cur, endpointId, healthy, by);
+        state = { ...state, loadBalancers: new Map([[lbId, after]]) };
+        return after;
+      },
     },
   };
   const setIntent = (f: (i: Intent) => Intent) => {
@@ -221,7 +223,7 @@ describe('health prober', () => {
     // At start: b marked over REST, c by a prober before a restart (the stored intent says which).
     const w = world([ep('a', 101, 3, 1, 'fn'), ep('b', 102, 4, 2, 'fn'), ep('c', 103, 5, 3, 'fn')], { unhealthy: ['b', 'c'], unhealthyByProbe: ['c'] });
     const p = w.prober();
-    w.intent.setBackendHealth('lb1', 'a', false); // REST, while the prober runs
+    w.intent.loadBalancers.setBackendHealth('lb1', 'a', false); // REST, while the prober runs
     w.calls.length = 0;
     for (let i = 0; i < 3; i++) {
       w.fire();
@@ -239,7 +241,7 @@ describe('health prober', () => {
     const p = w.prober();
     for (let i = 0; i < 4; i++) w.fire(); // three misses (each judged at the next tick): out, by the prober
     expect(w.intent.intent().loadBalancers?.get('lb1')).toMatchObject({ unhealthy: ['a'], unhealthyByProbe: ['a'] });
-    w.intent.setBackendHealth('lb1', 'a', false); // the operator drains it for good
+    w.intent.loadBalancers.setBackendHealth('lb1', 'a', false); // the operator drains it for good
     w.calls.length = 0;
     for (let i = 0; i < 3; i++) {
       w.fire();

@@ -8,7 +8,7 @@
  * A delete is announced before it is made (`> epdel <id>`, `> del <vpcId>`): killed between its commit
  * and its ack, the store legitimately lacks a row the acks still promise, and the test must know which.
  */
-import { createIntentService } from '../../../src/controller/intent-service.js';
+import { createIntentService } from '../../../src/controller/intent/index.js';
 import { openIntentStore } from '../../../src/controller/store/index.js';
 import type { Topology } from '../../../src/model/index.js';
 
@@ -28,14 +28,14 @@ const freePorts = Array.from({ length: CHILD_PORTS }, (_, i) => CHILD_PORTS - i)
 const live: { vpc: string; endpoints: { id: string; port: number }[] }[] = [];
 
 for (let round = 0; round < 1000; round++) {
-  const vpc = svc.createVpc({ name: `v${round}`, cidr: '10.0.0.0/16' });
+  const vpc = svc.vpcs.create({ name: `v${round}`, cidr: '10.0.0.0/16' });
   ack(`vpc ${vpc.id}`);
-  const subnet = svc.createSubnet(vpc.id, { cidr: '10.0.1.0/24' });
+  const subnet = svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
   ack(`subnet ${subnet.id} ${vpc.id}`);
   const endpoints: { id: string; port: number }[] = [];
   for (let k = 0; k < 3; k++) {
     const port = freePorts.pop() as number;
-    const ep = svc.createEndpoint({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port, labels: { function: `f${round}`, revision: String(k) } });
+    const ep = svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port, labels: { function: `f${round}`, revision: String(k) } });
     endpoints.push({ id: ep.id, port });
     ack(`ep ${ep.id} ${subnet.id}`);
   }
@@ -46,12 +46,12 @@ for (let round = 0; round < 1000; round++) {
     if (old) {
       for (const e of old.endpoints) {
         ack(`> epdel ${e.id}`);
-        svc.deleteEndpoint(e.id);
+        svc.endpoints.delete(e.id);
         freePorts.push(e.port);
         ack(`epdel ${e.id}`);
       }
       ack(`> del ${old.vpc}`);
-      svc.deleteVpc(old.vpc);
+      svc.vpcs.delete(old.vpc);
       ack(`del ${old.vpc}`);
     }
   }

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIntentService } from '../../../src/controller/intent-service.js';
+import { createIntentService } from '../../../src/controller/intent/index.js';
 import { idSeq, openIntentStore } from '../../../src/controller/store/index.js';
 import { Cidr } from '../../../src/net/index.js';
 import { tempDir } from './fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createIntentService, type IntentChange } from '../../../src/controller/intent-service.js';
+import { createIntentService, type CommittedChange } from '../../../src/controller/intent/index.js';
 import { openIntentStore } from '../../../src/controller/store/index.js';
 import { isOvercastError } from '../../../src/errors/index.js';
 import { TOPOLOGY } from './fixtures.js';
@@ -7,7 +7,7 @@ import { TOPOLOGY } from './fixtures.js';
 function setup() {
   const store = openIntentStore(':memory:');
   const svc = createIntentService({ seedTopology: TOPOLOGY }, { store });
-  const batches: IntentChange[][] = [];
+  const batches: CommittedChange[][] = [];
   const unsubscribe = svc.onChange((changes) => batches.push([...changes]));
   return { svc, batches, unsubscribe };
 }
@@ -25,12 +25,12 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('IntentService change records', () => {
   it('reports each committed change once, with whole before/after values', () => {
     const { svc, batches } = setup();
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    const renamed = svc.updateVpc(vpc.id, { name: 'b' });
-    const subnet = svc.createSubnet(vpc.id, { cidr: '10.0.1.0/24' });
-    const ep = svc.createEndpoint({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2, labels: { function: 'f' } });
-    const moved = svc.updateEndpoint(ep.id, { port: 3 });
-    svc.deleteEndpoint(ep.id);
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const renamed = svc.vpcs.update(vpc.id, { name: 'b' });
+    const subnet = svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+    const ep = svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2, labels: { function: 'f' } });
+    const moved = svc.endpoints.update(ep.id, { port: 3 });
+    svc.endpoints.delete(ep.id);
     expect(batches).toEqual([
       [{ kind: 'vpc', op: 'add', after: vpc }],
       [{ kind: 'vpc', op: 'update', before: vpc, after: renamed }],
@@ -44,11 +44,11 @@ describe('IntentService change records', () => {
 
   it('reports a VPC delete with its subnets in one batch, subnets first', () => {
     const { svc, batches } = setup();
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    const s1 = svc.createSubnet(vpc.id, { cidr: '10.0.1.0/24' });
-    const s2 = svc.createSubnet(vpc.id, { cidr: '10.0.2.0/24' });
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const s1 = svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+    const s2 = svc.subnets.create(vpc.id, { cidr: '10.0.2.0/24' });
     batches.length = 0;
-    svc.deleteVpc(vpc.id);
+    svc.vpcs.delete(vpc.id);
     expect(batches).toEqual([
       [
         { kind: 'subnet', op: 'delete', before: s1 },
@@ -60,8 +60,8 @@ describe('IntentService change records', () => {
 
   it('reports topology changes with the topology before and after', () => {
     const { svc, batches } = setup();
-    const before = svc.topology();
-    const after = svc.setLinkUp('s1:8~s2:8', false);
+    const before = svc.topology.get();
+    const after = svc.topology.setLinkUp('s1:8~s2:8', false);
     expect(batches).toEqual([[{ kind: 'topology', before, topology: after }]]);
     expect(after.links[0].up).toBe(false);
     expect(before.links[0].up).toBe(true);
@@ -69,26 +69,26 @@ describe('IntentService change records', () => {
 
   it('reports nothing for refusals and no-op updates', () => {
     const { svc, batches } = setup();
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    const subnet = svc.createSubnet(vpc.id, { cidr: '10.0.1.0/24' });
-    const ep = svc.createEndpoint({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2 });
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const subnet = svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+    const ep = svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2 });
     batches.length = 0;
-    expect(codeOf(() => svc.createSubnet(vpc.id, { cidr: '10.0.1.0/25' }))).toBe('OVC_ERR_SUBNET_OVERLAP');
-    expect(codeOf(() => svc.deleteVpc(vpc.id))).toBe('OVC_ERR_VPC_HAS_ENDPOINTS');
-    expect(codeOf(() => svc.removeSwitch('s1'))).toBe('OVC_ERR_TOPO_SWITCH_HAS_ENDPOINTS');
-    expect(svc.updateEndpoint(ep.id, { dpid: 1, port: 2, labels: {} })).toBe(ep);
-    expect(svc.updateVpc(vpc.id, { name: 'a', cidr: '10.0.0.0/16' })).toBe(vpc);
-    expect(svc.setLinkUp('s1:8~s2:8', true)).toBe(svc.topology());
+    expect(codeOf(() => svc.subnets.create(vpc.id, { cidr: '10.0.1.0/25' }))).toBe('OVC_ERR_SUBNET_OVERLAP');
+    expect(codeOf(() => svc.vpcs.delete(vpc.id))).toBe('OVC_ERR_VPC_HAS_ENDPOINTS');
+    expect(codeOf(() => svc.topology.removeSwitch('s1'))).toBe('OVC_ERR_TOPO_SWITCH_HAS_ENDPOINTS');
+    expect(svc.endpoints.update(ep.id, { dpid: 1, port: 2, labels: {} })).toBe(ep);
+    expect(svc.vpcs.update(vpc.id, { name: 'a', cidr: '10.0.0.0/16' })).toBe(vpc);
+    expect(svc.topology.setLinkUp('s1:8~s2:8', true)).toBe(svc.topology.get());
     expect(batches).toEqual([]);
   });
 
   it('keeps a handed-out intent unchanged by later changes', () => {
     const { svc } = setup();
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
     const snapshot = svc.intent();
     expect(svc.intent()).toBe(snapshot);
-    svc.createVpc({ name: 'b', cidr: '10.0.0.0/16' });
-    svc.updateVpc(vpc.id, { name: 'c' });
+    svc.vpcs.create({ name: 'b', cidr: '10.0.0.0/16' });
+    svc.vpcs.update(vpc.id, { name: 'c' });
     expect([...snapshot.vpcs.values()]).toEqual([vpc]);
     expect(svc.intent().vpcs.size).toBe(2);
   });
@@ -99,22 +99,22 @@ describe('IntentService change records', () => {
       throw new Error('consumer bug');
     });
     unsubscribe();
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    expect(svc.getVpc(vpc.id)).toBe(vpc);
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    expect(svc.vpcs.get(vpc.id)).toBe(vpc);
     expect(batches).toEqual([]);
   });
 
   it('allocates addresses from the lowest free one over many creates and deletes', () => {
     const { svc } = setup();
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    const subnet = svc.createSubnet(vpc.id, { cidr: '10.0.0.0/29' }); // hosts .1-.6, gateway .1
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const subnet = svc.subnets.create(vpc.id, { cidr: '10.0.0.0/29' }); // hosts .1-.6, gateway .1
     const port = [2, 3, 4, 5, 6, 7];
-    const eps = port.slice(0, 5).map((p) => svc.createEndpoint({ kind: 'host', vpc: vpc.id, subnet: subnet.id, dpid: 2, port: p }));
+    const eps = port.slice(0, 5).map((p) => svc.endpoints.create({ kind: 'host', vpc: vpc.id, subnet: subnet.id, dpid: 2, port: p }));
     expect(eps.map((e) => e.ip & 0xff)).toEqual([2, 3, 4, 5, 6]);
-    expect(codeOf(() => svc.createEndpoint({ kind: 'host', vpc: vpc.id, subnet: subnet.id, dpid: 2, port: 7 }))).toBe('OVC_ERR_SUBNET_EXHAUSTED');
-    svc.deleteEndpoint(eps[3].id);
-    svc.deleteEndpoint(eps[1].id);
-    const again = [7, 3].map((p) => svc.createEndpoint({ kind: 'host', vpc: vpc.id, subnet: subnet.id, dpid: 2, port: p }));
+    expect(codeOf(() => svc.endpoints.create({ kind: 'host', vpc: vpc.id, subnet: subnet.id, dpid: 2, port: 7 }))).toBe('OVC_ERR_SUBNET_EXHAUSTED');
+    svc.endpoints.delete(eps[3].id);
+    svc.endpoints.delete(eps[1].id);
+    const again = [7, 3].map((p) => svc.endpoints.create({ kind: 'host', vpc: vpc.id, subnet: subnet.id, dpid: 2, port: p }));
     expect(again.map((e) => e.ip & 0xff)).toEqual([3, 5]);
   });
 });

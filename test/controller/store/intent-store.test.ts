@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIntentService } from '../../../src/controller/intent-service.js';
+import { createIntentService } from '../../../src/controller/intent/index.js';
 import { INTENT_STORE_FILE, SCHEMA_VERSION, openIntentStore, openIntentStoreInDir } from '../../../src/controller/store/index.js';
 import { isOvercastError } from '../../../src/errors/index.js';
 import { parseTopology } from '../../../src/model/index.js';
@@ -19,24 +19,24 @@ describe('intent store', () => {
   it('reloads exactly the state it held: intent in id order, topology, and id counters', () => {
     const store = openIntentStore(tmp.file);
     const svc = createIntentService({ seedTopology: TOPOLOGY }, { store });
-    const a = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    const b = svc.createVpc({ name: 'b', cidr: '10.0.0.0/16' });
-    const gone = svc.createVpc({ name: 'gone', cidr: '172.16.0.0/12' });
-    const sa = svc.createSubnet(a.id, { cidr: '10.0.1.0/24' });
-    const sb = svc.createSubnet(b.id, { name: 'b1', cidr: '10.0.1.0/24', gateway: '10.0.1.254' });
-    svc.createSubnet(gone.id, { cidr: '172.16.0.0/24' });
-    const e1 = svc.createEndpoint({ kind: 'function', vpc: a.id, subnet: sa.id, dpid: 1, port: 2, labels: { function: 'resize', revision: 'v2' } });
-    svc.createEndpoint({ kind: 'storage', vpc: b.id, subnet: sb.id, dpid: 2, port: 2, mac: '02:00:00:00:aa:01', ip: '10.0.1.7' });
-    const e3 = svc.createEndpoint({ kind: 'container', vpc: a.id, subnet: sa.id, dpid: 1, port: 3 });
-    svc.updateEndpoint(e1.id, { dpid: 2, port: 5, labels: { function: 'resize' } });
-    svc.deleteEndpoint(e3.id);
-    svc.updateVpc(b.id, { name: 'bee' });
-    svc.deleteVpc(gone.id);
-    svc.addSwitch({ name: 's3', dpid: 3, ports: [{ number: 1, name: 'up' }, { number: 2 }] });
-    svc.addLink({ switch: 's3', port: 1 }, { switch: 's1', port: 7 }, false);
-    svc.setLinkUp('s1:8~s2:8', false);
+    const a = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const b = svc.vpcs.create({ name: 'b', cidr: '10.0.0.0/16' });
+    const gone = svc.vpcs.create({ name: 'gone', cidr: '172.16.0.0/12' });
+    const sa = svc.subnets.create(a.id, { cidr: '10.0.1.0/24' });
+    const sb = svc.subnets.create(b.id, { name: 'b1', cidr: '10.0.1.0/24', gateway: '10.0.1.254' });
+    svc.subnets.create(gone.id, { cidr: '172.16.0.0/24' });
+    const e1 = svc.endpoints.create({ kind: 'function', vpc: a.id, subnet: sa.id, dpid: 1, port: 2, labels: { function: 'resize', revision: 'v2' } });
+    svc.endpoints.create({ kind: 'storage', vpc: b.id, subnet: sb.id, dpid: 2, port: 2, mac: '02:00:00:00:aa:01', ip: '10.0.1.7' });
+    const e3 = svc.endpoints.create({ kind: 'container', vpc: a.id, subnet: sa.id, dpid: 1, port: 3 });
+    svc.endpoints.update(e1.id, { dpid: 2, port: 5, labels: { function: 'resize' } });
+    svc.endpoints.delete(e3.id);
+    svc.vpcs.update(b.id, { name: 'bee' });
+    svc.vpcs.delete(gone.id);
+    svc.topology.addSwitch({ name: 's3', dpid: 3, ports: [{ number: 1, name: 'up' }, { number: 2 }] });
+    svc.topology.addLink({ switch: 's3', port: 1 }, { switch: 's1', port: 7 }, false);
+    svc.topology.setLinkUp('s1:8~s2:8', false);
     const intent = svc.intent();
-    const topology = svc.topology();
+    const topology = svc.topology.get();
     store.close();
 
     const reopened = openIntentStore(tmp.file);
@@ -45,26 +45,26 @@ describe('intent store', () => {
     expect(again.intent()).toEqual(intent);
     expect([...again.intent().vpcs.keys()]).toEqual([...intent.vpcs.keys()]);
     expect([...again.intent().endpoints.keys()]).toEqual([...intent.endpoints.keys()]);
-    expect(again.topology()).toEqual(topology);
+    expect(again.topology.get()).toEqual(topology);
     // Ids continue after the highest ever given out, even a deleted one.
-    expect(again.createVpc({ name: 'c', cidr: '10.0.0.0/8' }).id).toBe('vpc-4');
-    expect(again.createEndpoint({ kind: 'host', vpc: a.id, subnet: sa.id, dpid: 1, port: 4 })).toMatchObject({ id: 'ep-4', ip: parseIpv4('10.0.1.3') });
+    expect(again.vpcs.create({ name: 'c', cidr: '10.0.0.0/8' }).id).toBe('vpc-4');
+    expect(again.endpoints.create({ kind: 'host', vpc: a.id, subnet: sa.id, dpid: 1, port: 4 })).toMatchObject({ id: 'ep-4', ip: parseIpv4('10.0.1.3') });
     reopened.close();
   });
 
   it('keeps who marked each unhealthy backend across a reopen; marks in a version 3 file become REST marks', () => {
     const store = openIntentStore(tmp.file);
     const svc = createIntentService({ seedTopology: TOPOLOGY }, { store });
-    const vpc = svc.createVpc({ name: 'a', cidr: '10.0.0.0/16' });
-    const lb = svc.createLoadBalancer({ vpc: vpc.id, vip: '10.0.0.200', protocol: 'udp', port: 80, function: 'resize' });
-    svc.setBackendHealth(lb.id, 'ep-1', false, 'probe');
-    svc.setBackendHealth(lb.id, 'ep-2', false, 'rest');
-    expect(svc.getLoadBalancer(lb.id)).toMatchObject({ unhealthy: ['ep-1', 'ep-2'], unhealthyByProbe: ['ep-1'] });
-    const before = svc.getLoadBalancer(lb.id);
+    const vpc = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const lb = svc.loadBalancers.create({ vpc: vpc.id, vip: '10.0.0.200', protocol: 'udp', port: 80, function: 'resize' });
+    svc.loadBalancers.setBackendHealth(lb.id, 'ep-1', false, 'probe');
+    svc.loadBalancers.setBackendHealth(lb.id, 'ep-2', false, 'rest');
+    expect(svc.loadBalancers.get(lb.id)).toMatchObject({ unhealthy: ['ep-1', 'ep-2'], unhealthyByProbe: ['ep-1'] });
+    const before = svc.loadBalancers.get(lb.id);
     store.close();
 
     const reopened = openIntentStore(tmp.file);
-    expect(createIntentService({}, { store: reopened }).getLoadBalancer(lb.id)).toEqual(before);
+    expect(createIntentService({}, { store: reopened }).loadBalancers.get(lb.id)).toEqual(before);
     reopened.close();
 
     // The same file as version 3 wrote it: no record of who marked what.
@@ -73,7 +73,7 @@ describe('intent store', () => {
     db.pragma('user_version = 3');
     db.close();
     const migrated = openIntentStore(tmp.file);
-    const after = createIntentService({}, { store: migrated }).getLoadBalancer(lb.id);
+    const after = createIntentService({}, { store: migrated }).loadBalancers.get(lb.id);
     expect(after.unhealthy).toEqual(['ep-1', 'ep-2']);
     expect(after.unhealthyByProbe).toBeUndefined();
     migrated.close();

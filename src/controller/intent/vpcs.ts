@@ -1,0 +1,78 @@
+/** VPCs: an address space and the VNI that tags its traffic between switches. */
+import { OvercastError } from '../../errors/index.js';
+import { MAX_VNI, type Subnet, type Vpc } from '../../model/index.js';
+import { formatCidr, parseCidr } from '../../net/index.js';
+import { cidrOf } from '../store/intent-index.js';
+import type { CommittedChange } from './changes.js';
+import type { IntentContext, IntentView } from './context.js';
+import type { Page, PageRequest } from './pagination.js';
+
+export interface CreateVpcInput {
+  name: string;
+  cidr: string;
+}
+export interface UpdateVpcInput {
+  name?: string;
+  /** A new address space; it must still cover every subnet. */
+  cidr?: string;
+}
+
+/** The VPC `id`, or OVC_ERR_VPC_NOT_FOUND on `field`. */
+export function requireVpc(index: IntentView, id: string, field = 'params.id'): Vpc {
+  const v = index.vpcs.get(id);
+  if (!v) throw new OvercastError('OVC_ERR_VPC_NOT_FOUND', `no VPC ${id}`, field);
+  return v;
+}
+
+/** The subnets of a VPC, in id order. */
+export function subnetsOf(index: IntentView, vpcId: string): Subnet[] {
+  return [...index.subnetIdsOf(vpcId)].map((s) => index.subnets.get(s)).filter((s): s is Subnet => s !== undefined);
+}
+
+export class VpcResource {
+  constructor(private readonly ctx: IntentContext) {}
+
+  get(id: string): Vpc {
+    return requireVpc(this.ctx.index, id);
+  }
+
+  list(page: PageRequest): Page<Vpc> {
+    return this.ctx.list('vpc', page, () => true);
+  }
+
+  create(input: CreateVpcInput): Vpc {
+    const cidr = parseCidr(input.cidr, 'body.cidr');
+    const vni = this.ctx.index.lowestFreeVni(MAX_VNI);
+    if (vni === undefined) throw new OvercastError('OVC_ERR_VPC_EXHAUSTED', `all ${MAX_VNI} VNIs are taken`, 'body');
+    return this.ctx.create('vpc', (id) => ({ id, name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni }));
+  }
+
+  update(id: string, input: UpdateVpcInput): Vpc {
+    const before = this.get(id);
+    let cidr = before.cidr;
+    if (input.cidr !== undefined) {
+      const c = parseCidr(input.cidr, 'body.cidr');
+      const left = subnetsOf(this.ctx.index, id).filter((s) => !c.covers(cidrOf(s)));
+      if (left.length > 0) {
+        throw new OvercastError('OVC_ERR_SUBNET_OUTSIDE_VPC', `${formatCidr(c)} does not cover subnet ${left[0].id} (${formatCidr(cidrOf(left[0]))})`, 'body.cidr');
+      }
+      cidr = { network: c.network, prefixLength: c.prefixLength };
+    }
+    const after: Vpc = { ...before, name: input.name ?? before.name, cidr };
+    if (after.name === before.name && after.cidr.network === before.cidr.network && after.cidr.prefixLength === before.cidr.prefixLength) return before;
+    this.ctx.commit([{ kind: 'vpc', op: 'update', before, after }]);
+    return after;
+  }
+
+  /** Deletes the VPC and its (empty) subnets; refused while it has endpoints or load balancers. */
+  delete(id: string): void {
+    const before = this.get(id);
+    const { index } = this.ctx;
+    const n = index.endpointCountOfVpc(id);
+    if (n > 0) throw new OvercastError('OVC_ERR_VPC_HAS_ENDPOINTS', `VPC ${id} still has ${n} endpoints`, 'params.id');
+    const lb = [...index.loadBalancers.values()].find((l) => l.vpcId === id);
+    if (lb) throw new OvercastError('OVC_ERR_VPC_HAS_LOAD_BALANCERS', `VPC ${id} still has load balancer ${lb.id}`, 'params.id');
+    const subnets = subnetsOf(index, id).map((s): CommittedChange => ({ kind: 'subnet', op: 'delete', before: s }));
+    this.ctx.commit([...subnets, { kind: 'vpc', op: 'delete', before }]);
+  }
+}
