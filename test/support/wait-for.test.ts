@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSeen, notYet, waitFor } from './wait-for.js';
+import { describeSeen, giveUp, notYet, waitFor } from './wait-for.js';
 
 describe('waitFor', () => {
   it("returns the check's first value, sync or async, once the condition holds", async () => {
@@ -30,6 +30,14 @@ describe('waitFor', () => {
       }, { timeoutMs: 30, everyMs: 5 }),
     ).rejects.toThrow('last seen: Error: ECONNREFUSED');
     await expect(waitFor('silence', () => undefined, { timeoutMs: 20 })).rejects.toThrow('last seen: nothing');
+  });
+
+  it('fails at once when the check gives up', async () => {
+    let runs = 0;
+    await expect(waitFor('a sync', () => (++runs === 2 ? giveUp({ type: 'switch.sync-failed' }) : notYet(runs)), { timeoutMs: 60_000, everyMs: 1 })).rejects.toThrow(
+      'gave up waiting for a sync: {"type":"switch.sync-failed"}',
+    );
+    expect(runs).toBe(2);
   });
 
   it('fails at the deadline when the check itself never answers', async () => {

@@ -8,12 +8,14 @@
  *     return list.length > 0 ? list : notYet(list);
  *   }, { timeoutMs: 10_000 });
  *
- * A check yields its value by returning anything but `undefined`, `false` or `notYet(...)`. A check
- * that throws is run again (a process may be restarting); its error is what was seen. Polling waits
- * in test/ go through here.
+ * A check yields its value by returning anything but `undefined`, `false`, `notYet(...)` or
+ * `giveUp(...)`. A check that throws is run again (a process may be restarting); its error is what was
+ * seen. `giveUp(reason)` ends the wait at once (the condition can no longer hold). Polling waits in
+ * test/ go through here.
  */
 
 const PENDING = Symbol('notYet');
+const GIVE_UP = Symbol('giveUp');
 const NOTHING = Symbol('nothing');
 
 /** What a check returns while its condition does not hold yet: what it saw, for the timeout's message. */
@@ -26,7 +28,17 @@ export function notYet(seen: unknown): NotYet {
   return { [PENDING]: true, seen };
 }
 
-export type Pending = undefined | false | NotYet;
+/** What a check returns when the condition can no longer hold: the wait fails at once with `reason`. */
+export interface GiveUp {
+  readonly [GIVE_UP]: true;
+  readonly reason: unknown;
+}
+
+export function giveUp(reason: unknown): GiveUp {
+  return { [GIVE_UP]: true, reason };
+}
+
+export type Pending = undefined | false | NotYet | GiveUp;
 
 export interface WaitOptions {
   /** Give up after this long (default 5000 ms). */
@@ -42,8 +54,12 @@ function isNotYet(v: unknown): v is NotYet {
   return typeof v === 'object' && v !== null && PENDING in v;
 }
 
+function isGiveUp(v: unknown): v is GiveUp {
+  return typeof v === 'object' && v !== null && GIVE_UP in v;
+}
+
 function isPending(v: unknown): v is Pending {
-  return v === undefined || v === false || isNotYet(v);
+  return v === undefined || v === false || isNotYet(v) || isGiveUp(v);
 }
 
 /** Runs `check` until it yields a value (see the file's comment); throws with what it saw last on a timeout. */
@@ -58,9 +74,11 @@ export async function waitFor<R>(what: string, check: () => R | Promise<R>, opti
         seen = `the check itself had not answered (before that: ${describeSeen(seen)})`;
         break;
       }
+      if (isGiveUp(r)) throw new GaveUp(`gave up waiting for ${what}: ${describeSeen(r.reason)}`);
       if (!isPending(r)) return r as Exclude<R, Pending>;
       if (isNotYet(r)) seen = r.seen;
     } catch (e) {
+      if (e instanceof GaveUp) throw e;
       seen = e;
     }
     const left = deadline - performance.now();
@@ -69,6 +87,8 @@ export async function waitFor<R>(what: string, check: () => R | Promise<R>, opti
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${describeSeen(seen)}`);
 }
+
+class GaveUp extends Error {}
 
 const HUNG = Symbol('hung');
 
