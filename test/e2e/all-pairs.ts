@@ -5,7 +5,7 @@
  */
 import { expect } from 'vitest';
 import type { LabHandle } from '../../src/cli/lab.js';
-import { post, received, waitFor } from './lab-client.js';
+import { notYet, post, received, waitFor } from './lab-client.js';
 
 export async function expectAllPairsExchangeUdp(lab: LabHandle, dstPort = 5001): Promise<number> {
   const hosts = lab.plan.hosts;
@@ -28,7 +28,7 @@ export async function expectAllPairsExchangeUdp(lab: LabHandle, dstPort = 5001):
     const want = hosts.filter((s) => s !== dst).map((s) => `${s.name}->${dst.name}`).sort();
     const got = await waitFor(`all datagrams at ${dst.name}`, async () => {
       const list = await received(lab.hostUrl(dst.name), false);
-      return list.length >= want.length ? list : undefined;
+      return list.length >= want.length ? list : notYet(list.map((d) => Buffer.from(d.payloadHex, 'hex').toString()));
     });
     const payloads = got.map((d) => Buffer.from(d.payloadHex, 'hex').toString()).sort();
     expect(payloads).toEqual(want);

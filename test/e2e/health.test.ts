@@ -4,11 +4,13 @@
  * on the other two); a new process with the same MAC and IP on the same port answers again and it
  * returns. The controller runs with its default probing (every 1000 ms, 3 misses out, 2 answers in).
  * Across a controller restart, an operator's drain (a REST mark) stays although the backend answers,
- * and the prober's own mark is lifted when its backend answers again.
+ * and the prober's own mark is lifted when its backend answers again. Probe rounds are counted at the
+ * backends (the echo requests each one answered), not by the clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { get, post, received, waitFor } from './lab-client.js';
+import { DEFAULT_HEALTHY_AFTER, DEFAULT_UNHEALTHY_AFTER } from '../../src/controller/health-prober.js';
+import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 600;
 
@@ -36,42 +38,83 @@ describe('health probes, end to end', () => {
   let clientUrl: string;
   const backends: Backend[] = [];
 
-  async function synced() {
-    await waitFor(
-      'switches in sync',
-      async () => {
-        const { switches } = await get<{ switches: { connected: boolean; desiredFlows: number; installedFlows: number }[] }>(`${lab.apiUrl}/v1/switches`);
-        return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? true : undefined;
-      },
-      20_000,
-    );
-  }
-
   async function unhealthy(): Promise<string[]> {
     return (await get<{ unhealthy: string[] }>(`${lab.apiUrl}/v1/load-balancers/${lbId}`)).unhealthy;
   }
 
-  /** A burst of distinct connections to the VIP: how many each live backend got. */
+  /** Waits until the load balancer's unhealthy list satisfies `ok`. */
+  async function untilUnhealthy(what: string, ok: (ids: string[]) => boolean): Promise<void> {
+    await waitFor(
+      what,
+      async () => {
+        const ids = await unhealthy();
+        return ok(ids) || notYet({ unhealthy: ids });
+      },
+      { timeoutMs: 15_000, everyMs: 100 },
+    );
+  }
+
+  /** How many health probes (echo requests) a backend has answered so far. */
+  async function probesAnswered(b: Backend): Promise<number> {
+    return (await get<{ counters: { echoRequestsAnswered: number } }>(`${b.url}/info`)).counters.echoRequestsAnswered;
+  }
+
+  /**
+   * Waits until each backend has answered `rounds` more probes than `since` says it had: by then the
+   * prober has judged every earlier round (it applies verdicts before sending the next probe).
+   */
+  async function probeRounds(what: string, of: Backend[], rounds: number, since?: Map<string, number>): Promise<void> {
+    await waitFor(
+      what,
+      async () => {
+        const now = new Map(await Promise.all(of.map(async (b) => [b.name, await probesAnswered(b)] as const)));
+        return of.every((b) => (now.get(b.name) ?? 0) - (since?.get(b.name) ?? 0) >= rounds) || notYet({ answered: now, since });
+      },
+      { timeoutMs: 15_000 + rounds * 2000, everyMs: 200 },
+    );
+  }
+
+  /**
+   * A burst of distinct connections to the VIP: how many each live backend got. The burst counts once
+   * 99% have arrived and then a marker sent straight to each live backend (not through the VIP) after
+   * the burst has arrived there too: a connection the VIP sent to that backend would have come first,
+   * so a count of zero means none went there.
+   */
   async function burst(tag: string, live: Backend[]): Promise<Map<string, number>> {
     for (const b of live) await received(b.url);
     await post(`${clientUrl}/udp`, { dst: '10.0.9.9', srcPort: 20000, dstPort: 8080, payload: tag, count: CONNECTIONS, connections: true });
     const seen = new Map<string, Set<string>>(live.map((b) => [b.name, new Set<string>()]));
+    const markers = new Set<string>();
+    const marker = `end-of-${tag}`;
+    const counts = () => new Map([...seen].map(([k, v]) => [k, v.size]));
     const total = () => [...seen.values()].reduce((n, s) => n + s.size, 0);
-    await waitFor(
-      'the burst at the backends',
-      async () => {
-        for (const b of live) {
-          for (const d of await received(b.url)) {
-            const text = Buffer.from(d.payloadHex, 'hex').toString();
-            if (text.startsWith(tag)) seen.get(b.name)?.add(text);
-          }
+    const collect = async () => {
+      for (const b of live) {
+        for (const d of await received(b.url)) {
+          const text = Buffer.from(d.payloadHex, 'hex').toString();
+          if (text === marker) markers.add(b.name);
+          else if (text.startsWith(tag)) seen.get(b.name)?.add(text);
         }
-        return total() >= CONNECTIONS * 0.99 ? true : undefined;
+      }
+    };
+    await waitFor(
+      `the burst ${tag} at the backends`,
+      async () => {
+        await collect();
+        return total() >= CONNECTIONS * 0.99 || notYet({ total: total(), perBackend: counts() });
       },
-      20_000,
-      200,
-    ).catch(() => undefined);
-    return new Map([...seen].map(([k, v]) => [k, v.size]));
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
+    for (const b of live) await post(`${clientUrl}/udp`, { dst: b.ip, srcPort: 20000, dstPort: 7, payload: marker });
+    await waitFor(
+      `the marker after burst ${tag} at every live backend`,
+      async () => {
+        await collect();
+        return live.every((b) => markers.has(b.name)) || notYet({ markersAt: markers, perBackend: counts() });
+      },
+      { timeoutMs: 10_000, everyMs: 100 },
+    );
+    return counts();
   }
 
   beforeAll(async () => {
@@ -89,7 +132,7 @@ describe('health probes, end to end', () => {
       backends.push({ ...b, id: String(ep.id), url });
     }
     lbId = String((await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.9', protocol: 'udp', port: 8080, function: 'resize' })).id);
-    await synced();
+    await switchesInSync(lab.apiUrl);
   }, 120_000);
 
   afterAll(async () => {
@@ -97,8 +140,8 @@ describe('health probes, end to end', () => {
   });
 
   it('all three answer their probes and share the connections', async () => {
-    // A few probe rounds with everyone alive: nobody is marked.
-    await new Promise((r) => setTimeout(r, 3500));
+    // Enough probe rounds with everyone alive that unmatched answers would have marked someone: nobody is.
+    await probeRounds('every backend to answer enough probes for a verdict', backends, DEFAULT_UNHEALTHY_AFTER + 1);
     expect(await unhealthy()).toEqual([]);
     const got = await burst('a', backends);
     for (const b of backends) expect(got.get(b.name)).toBeGreaterThan(CONNECTIONS / 10);
@@ -109,9 +152,9 @@ describe('health probes, end to end', () => {
     const live = backends.filter((b) => b !== dead);
     const t0 = Date.now();
     await lab.detachHost(dead.name);
-    await waitFor('the dead backend marked unhealthy', async () => ((await unhealthy()).includes(dead.id) ? true : undefined), 15_000, 100);
+    await untilUnhealthy('the dead backend marked unhealthy', (ids) => ids.includes(dead.id));
     const outMs = Date.now() - t0;
-    await synced();
+    await switchesInSync(lab.apiUrl);
     const during = await burst('b', live);
     const landed = [...during.values()].reduce((a, b) => a + b, 0);
     console.log(`out of the pool ${outMs} ms after the process stopped; burst while out: ${[...during].map(([k, v]) => `${k}=${v}`).join(' ')}`);
@@ -119,9 +162,9 @@ describe('health probes, end to end', () => {
 
     const t1 = Date.now();
     dead.url = await lab.attachHost({ name: dead.name, mac: dead.mac, ip: `${dead.ip}/24`, gateway, switch: dead.leaf, port: dead.port });
-    await waitFor('the backend back in the pool', async () => ((await unhealthy()).length === 0 ? true : undefined), 15_000, 100);
+    await untilUnhealthy('the backend back in the pool', (ids) => ids.length === 0);
     const backMs = Date.now() - t1;
-    await synced();
+    await switchesInSync(lab.apiUrl);
     const after = await burst('c', backends);
     console.log(`back in the pool ${backMs} ms after the new process started; burst: ${[...after].map(([k, v]) => `${k}=${v}`).join(' ')}`);
     expect(after.get(dead.name)).toBeGreaterThan(CONNECTIONS / 10);
@@ -132,21 +175,23 @@ describe('health probes, end to end', () => {
     const [drained, , dead] = backends;
     await send(`${lab.apiUrl}/v1/load-balancers/${lbId}/backends/${drained.id}/health`, { healthy: false }, 'PUT');
     await lab.detachHost(dead.name);
-    await waitFor('the dead backend marked unhealthy', async () => ((await unhealthy()).includes(dead.id) ? true : undefined), 15_000, 100);
+    await untilUnhealthy('the dead backend marked unhealthy', (ids) => ids.includes(dead.id));
     const lb = () => get<{ unhealthy: string[]; unhealthyByProbe: string[] }>(`${lab.apiUrl}/v1/load-balancers/${lbId}`);
     expect(await lb()).toMatchObject({ unhealthy: [drained.id, dead.id].sort(), unhealthyByProbe: [dead.id] });
 
     await lab.stopController();
     await lab.startController();
-    await synced();
+    await switchesInSync(lab.apiUrl);
     expect(await lb()).toMatchObject({ unhealthy: [drained.id, dead.id].sort(), unhealthyByProbe: [dead.id] });
 
     dead.url = await lab.attachHost({ name: dead.name, mac: dead.mac, ip: `${dead.ip}/24`, gateway, switch: dead.leaf, port: dead.port });
-    await waitFor('the prober lifting its own mark', async () => ((await unhealthy()).includes(dead.id) ? undefined : true), 15_000, 100);
-    // Several more probe rounds: the drained backend answers every one and stays out.
-    await new Promise((r) => setTimeout(r, 3500));
+    await untilUnhealthy('the prober lifting its own mark', (ids) => !ids.includes(dead.id));
+    // More probe rounds than it takes the prober to return a backend it took out: the drained one
+    // answers every one and stays out.
+    const answered = new Map([[drained.name, await probesAnswered(drained)]]);
+    await probeRounds('the drained backend to answer more probe rounds', [drained], DEFAULT_HEALTHY_AFTER + 1, answered);
     expect(await lb()).toMatchObject({ unhealthy: [drained.id], unhealthyByProbe: [] });
-    await synced();
+    await switchesInSync(lab.apiUrl);
     const got = await burst('d', backends);
     expect(got.get(drained.name)).toBe(0);
     expect([...got.values()].reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(CONNECTIONS * 0.99);

@@ -4,6 +4,9 @@ import { freeUdpPorts } from '../../src/cli/free-ports.js';
 import type { LabHandle } from '../../src/cli/lab.js';
 import { TestHost } from '../../src/host/index.js';
 import { cidrContaining, parseIpv4, parseMac } from '../../src/net/index.js';
+import { notYet, waitFor } from '../support/wait-for.js';
+
+export { notYet, waitFor };
 
 const hostLogger = pino({ level: 'warn' });
 
@@ -18,6 +21,26 @@ async function request<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: 
 export const post = <T>(url: string, body: unknown): Promise<T> => request<T>('POST', url, body);
 export const patch = <T>(url: string, body: unknown): Promise<T> => request<T>('PATCH', url, body);
 export const get = <T>(url: string): Promise<T> => request<T>('GET', url);
+
+interface SwitchSync {
+  dpid: number;
+  connected: boolean;
+  desiredFlows: number;
+  installedFlows: number;
+}
+
+/** Waits until every switch is connected and holds the flows the controller wants it to hold. */
+export async function switchesInSync(apiUrl: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    'every switch connected and holding its desired flows',
+    async () => {
+      const { switches } = await get<{ switches: SwitchSync[] }>(`${apiUrl}/v1/switches`);
+      const behind = switches.filter((s) => !s.connected || s.desiredFlows !== s.installedFlows);
+      return behind.length === 0 || notYet({ behind: behind.map(({ dpid, connected, desiredFlows, installedFlows }) => ({ dpid, connected, desiredFlows, installedFlows })) });
+    },
+    { timeoutMs },
+  );
+}
 
 /** The e2e tests' VPC: "shop", 10.1.0.0/16, with one subnet 10.1.0.0/24 for the function instances. */
 export interface ShopVpc {
@@ -41,27 +64,13 @@ export interface Received {
   srcIp: string;
   srcPort: number;
   dstPort: number;
+  ttl: number;
   payloadHex: string;
   checksumsOk: boolean;
 }
 
 export async function received(hostUrl: string, clear = true): Promise<Received[]> {
   return (await get<{ received: Received[] }>(`${hostUrl}/received${clear ? '?clear=1' : ''}`)).received;
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 /** What a test host plugged into a lab port is: its addresses, its prefix (default 24) and its gateway. */
@@ -94,6 +103,10 @@ export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, po
 /** A server-sent-event stream being read into `text` (every chunk so far, concatenated). */
 export interface EventStream {
   readonly text: () => string;
+  /** The data of every complete event of this type so far, parsed. */
+  events(type: string): Record<string, unknown>[];
+  /** Waits for the first event of this type and returns its data; a timeout fails with the stream so far. */
+  waitForEvent(type: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -101,7 +114,7 @@ export interface EventStream {
  * Opens `GET /v1/events` and resolves once the controller has subscribed it: the route writes its
  * preamble and subscribes in one synchronous step, so events emitted after this resolves are on the
  * stream. (Sending traffic right after a bare fetch() raced the subscription: a CI run lost the
- * activation event of a cold start that way.)
+ * activation event of a cold start that way.) A read that fails other than by close() fails close().
  */
 export async function openEventStream(apiUrl: string, types: string): Promise<EventStream> {
   const chunks: string[] = [];
@@ -109,20 +122,34 @@ export async function openEventStream(apiUrl: string, types: string): Promise<Ev
   const res = await fetch(`${apiUrl}/v1/events?types=${encodeURIComponent(types)}`, { signal: abort.signal });
   if (!res.ok || !res.body) throw new Error(`GET /v1/events: HTTP ${res.status}`);
   const reader = res.body.getReader();
+  let failure: unknown;
   const reading = (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
       chunks.push(Buffer.from(value).toString());
     }
-  })().catch(() => undefined);
+  })().catch((e: unknown) => {
+    if (!abort.signal.aborted) failure = e;
+  });
   const text = () => chunks.join('');
-  await waitFor('the event stream to open', async () => (text().includes(': overcast events') ? true : undefined), 10_000, 10);
+  const events = (type: string) =>
+    text()
+      .split('\n\n')
+      .slice(0, -1) // the last piece is an event still arriving (or empty)
+      .map((frame) => frame.split('\n'))
+      .filter((lines) => lines.includes(`event: ${type}`))
+      .map((lines) => JSON.parse(lines.find((l) => l.startsWith('data: '))?.slice(6) ?? '{}') as Record<string, unknown>);
+  await waitFor('the event stream to open', () => text().includes(': overcast events') || notYet(text()), { timeoutMs: 10_000, everyMs: 10 });
   return {
     text,
+    events,
+    waitForEvent: (type, timeoutMs = 5000) =>
+      waitFor(`a ${type} event`, () => events(type)[0] ?? notYet(failure ?? text()), { timeoutMs, everyMs: 10 }),
     async close() {
       abort.abort();
       await reading;
+      if (failure) throw failure;
     },
   };
 }

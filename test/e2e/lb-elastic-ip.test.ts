@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { createShopVpc, get, openEventStream, plugHost, post, waitFor, type PlugOptions, type ShopVpc } from './lab-client.js';
+import { createShopVpc, notYet, openEventStream, plugHost, post, switchesInSync, waitFor, type PlugOptions, type ShopVpc } from './lab-client.js';
 
 const CONNECTIONS = 3000;
 const FIRST_PORT = 20_000;
@@ -21,7 +21,10 @@ const BACKEND_PORT = 8080;
 const OUTSIDE_IP = '198.51.100.10';
 const OUTSIDE_MAC = '02:00:00:00:01:10';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The sender yields this long after every 100 frames, so the receiving sockets keep up (pacing, not waiting). */
+const PACE_MS = 2;
+/** A marker's payload: the tag, this, the connection index whose source port carries it. */
+const MARK = '!';
 
 interface Backend {
   name: string;
@@ -33,22 +36,13 @@ describe('load balancer behind an elastic IP, end to end', () => {
   let lab: LabHandle;
   const hosts: TestHost[] = [];
   const backends: Backend[] = [];
+  /** Echo replies a backend could not send (no ARP answer...): none expected. */
+  const echoFailures: string[] = [];
   let outside: TestHost;
   let shop: ShopVpc;
   let vpc: string;
 
   const plug = (sw: string, port: number, o: PlugOptions) => plugHost(lab, hosts, sw, port, o);
-
-  async function synced() {
-    await waitFor(
-      'switches in sync',
-      async () => {
-        const { switches } = await get<{ switches: { connected: boolean; desiredFlows: number; installedFlows: number }[] }>(`${lab.apiUrl}/v1/switches`);
-        return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? true : undefined;
-      },
-      20_000,
-    );
-  }
 
   /** From the outside host: one datagram per connection (source port FIRST_PORT + i) to publicIp:port, paced. */
   async function sendConnections(publicIp: number, port: number, tag: string, count: number): Promise<void> {
@@ -57,7 +51,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
       outside.sendFrame(
         buildUdpFrame({ srcMac: parseMac(OUTSIDE_MAC), dstMac, srcIp: parseIpv4(OUTSIDE_IP), dstIp: publicIp, srcPort: FIRST_PORT + i, dstPort: port, payload: Buffer.from(`${tag}${i}`) }),
       );
-      if (i % 100 === 99) await sleep(2);
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, PACE_MS));
     }
   }
 
@@ -82,7 +76,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
       await shop.addFunction({ dpid, port, ip, mac, labels: { function: 'web', revision } });
       host.onUdp((d) => {
         if (d.dstPort !== BACKEND_PORT) return;
-        void host.sendUdp(d.srcIp, BACKEND_PORT, d.srcPort, Buffer.concat([Buffer.from(`${name}:`), d.payload])).catch(() => undefined);
+        host.sendUdp(d.srcIp, BACKEND_PORT, d.srcPort, Buffer.concat([Buffer.from(`${name}:`), d.payload])).catch((e: unknown) => echoFailures.push(`${name}: ${String(e)}`));
       });
       backends.push({ name, revision, host });
     }
@@ -106,17 +100,24 @@ describe('load balancer behind an elastic IP, end to end', () => {
       weights: { v1: 80, v2: 20 },
       elasticIp: eip.id,
     });
-    await synced();
+    await switchesInSync(lab.apiUrl);
     const publicIp = parseIpv4(eip.publicIp);
 
-    /** One round: every connection once; where each landed (at the backends) and what came back (at the outside). */
+    /**
+     * One round: every connection once; where each landed (at the backends) and what came back (at the
+     * outside). Once all are in, a marker follows on one connection per backend (the same 5-tuple, so
+     * the same path): when every marker and its reply are back, anything delivered twice or late would
+     * have arrived before them and is in `bad`.
+     */
     const round = async (tag: string) => {
       const at = new Map<number, string>();
+      const marked = new Map<number, string>();
       const bad: string[] = [];
       const offs = backends.map((b) =>
         b.host.onUdp((d: ReceivedDatagram) => {
           const text = d.payload.toString();
           if (!text.startsWith(tag)) return;
+          if (text.startsWith(`${tag}${MARK}`)) return void marked.set(Number(text.slice(tag.length + MARK.length)), b.name);
           const i = Number(text.slice(tag.length));
           if (at.has(i)) bad.push(`connection ${i} delivered twice`);
           at.set(i, b.name);
@@ -124,14 +125,31 @@ describe('load balancer behind an elastic IP, end to end', () => {
         }),
       );
       const replies = new Map<number, ReceivedDatagram>();
+      const markReplies = new Set<number>();
       const offOutside = outside.onUdp((d) => {
-        const text = d.payload.toString();
-        const m = /^(web\d+):(\D+)(\d+)$/.exec(text);
-        if (m && m[2] === tag) replies.set(Number(m[3]), d);
+        const m = /^(web\d+):([a-z]+)(!?)(\d+)$/.exec(d.payload.toString());
+        if (!m || m[2] !== tag) return;
+        const i = Number(m[4]);
+        if (m[3] === MARK) markReplies.add(i);
+        else if (replies.has(i)) bad.push(`reply ${i} arrived twice`);
+        else replies.set(i, d);
       });
       await sendConnections(publicIp, LB_PORT, tag, CONNECTIONS);
-      await waitFor('every connection at a backend and its reply at the outside', async () => (at.size === CONNECTIONS && replies.size === CONNECTIONS ? true : undefined), 15_000, 100).catch(() => undefined);
-      await sleep(200); // anything delivered twice or late would show now
+      const missing = () => ({ atBackends: at.size, replies: replies.size, of: CONNECTIONS, bad: bad.slice(0, 10) });
+      await waitFor(`every connection of round ${tag} at a backend and its reply at the outside`, () => (at.size === CONNECTIONS && replies.size === CONNECTIONS) || notYet(missing()), {
+        timeoutMs: 15_000,
+        everyMs: 100,
+      });
+      const markOn = backends.map((b) => [...at].find(([, name]) => name === b.name)?.[0] ?? 0);
+      const dstMac = await outside.resolve(publicIp);
+      for (const i of markOn) {
+        outside.sendFrame(
+          buildUdpFrame({ srcMac: parseMac(OUTSIDE_MAC), dstMac, srcIp: parseIpv4(OUTSIDE_IP), dstIp: publicIp, srcPort: FIRST_PORT + i, dstPort: LB_PORT, payload: Buffer.from(`${tag}${MARK}${i}`) }),
+        );
+      }
+      await waitFor(`the markers after round ${tag} and their replies`, () => markOn.every((i) => marked.has(i) && markReplies.has(i)) || notYet({ sentOn: markOn, marked, markReplies }), {
+        timeoutMs: 10_000,
+      });
       for (const off of offs) off();
       offOutside();
       return { at, replies, bad };
@@ -150,7 +168,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
         `canary (v2) share ${(share * 100).toFixed(2)}%; second round ${second.at.size} delivered, ${moved} changed backend`,
     );
 
-    expect([...first.bad, ...second.bad]).toEqual([]);
+    expect([...first.bad, ...second.bad, ...echoFailures]).toEqual([]);
     expect(first.at.size).toBe(CONNECTIONS);
     expect(second.at.size).toBe(CONNECTIONS);
     // Every instance (both switches, both revisions) takes some; the canary about a fifth.
@@ -176,41 +194,39 @@ describe('load balancer behind an elastic IP, end to end', () => {
   it("cold start through the public address: the outside's packets wait at the controller and arrive, in order, at the first instance", async () => {
     const eip = await post<{ id: string; publicIp: string }>(`${lab.apiUrl}/v1/elastic-ips`, {});
     await post(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.1.9.10', protocol: 'udp', port: 9090, function: 'thumb', elasticIp: eip.id });
-    await synced();
+    await switchesInSync(lab.apiUrl);
     const publicIp = parseIpv4(eip.publicIp);
     const stream = await openEventStream(lab.apiUrl, 'function.*,packets.*');
     const dstMac = await outside.resolve(publicIp);
     for (let i = 0; i < 5; i++) {
       outside.sendFrame(buildUdpFrame({ srcMac: parseMac(OUTSIDE_MAC), dstMac, srcIp: parseIpv4(OUTSIDE_IP), dstIp: publicIp, srcPort: 30000, dstPort: 9090, payload: Buffer.from(`cold-${i}`) }));
     }
-    await waitFor('the activation request', async () => (stream.text().includes('function.activation-requested') ? true : undefined), 5000);
-    const requested = stream.text().split('\n').find((l) => l.startsWith('data:') && l.includes('activation-requested')) ?? '';
+    const requested = JSON.stringify(await stream.waitForEvent('function.activation-requested'));
     expect(requested).toContain(`${vpc}/thumb`);
     expect(requested).toContain('10.1.9.10');
 
     const thumb = await plug('s2', 3, { name: 'thumb0', mac: '06:00:00:00:00:30', ip: '10.1.0.30', prefix: 24, gateway: '10.1.0.1' });
     const registeredAt = performance.now();
     await shop.addFunction({ dpid: 2, port: 3, ip: '10.1.0.30', mac: '06:00:00:00:00:30', labels: { function: 'thumb', revision: 'v1' } });
-    const got = await waitFor('the held packets at the new instance', async () => (thumb.received.length >= 5 ? thumb.received.slice() : undefined), 10_000);
+    const payloads = () => thumb.received.map((d) => d.payload.toString());
+    const got = await waitFor('the held packets at the new instance', () => (thumb.received.length >= 5 ? thumb.received.slice(0, 5) : notYet(payloads())), { timeoutMs: 10_000 });
     const arrivedAfterMs = got[0].atMs - registeredAt;
-    await sleep(200);
-    expect(thumb.received.map((d) => d.payload.toString())).toEqual(['cold-0', 'cold-1', 'cold-2', 'cold-3', 'cold-4']);
+    const released = await stream.waitForEvent('packets.released');
+    console.log(`cold start via the public IP: first held packet at the instance ${arrivedAfterMs.toFixed(1)} ms after the registration request; released ${JSON.stringify(released)}`);
+    await stream.close();
     for (const d of got) {
       expect(formatIpv4(d.srcIp)).toBe(OUTSIDE_IP);
       expect(formatIpv4(d.dstIp)).toBe('10.1.0.30');
       expect(d.dstPort).toBe(9090);
       expect(d.checksumsOk).toBe(true);
     }
-    await waitFor('the release event', async () => (stream.text().includes('packets.released') ? true : undefined), 5000);
-    const released = stream.text().split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
-    console.log(`cold start via the public IP: first held packet at the instance ${arrivedAfterMs.toFixed(1)} ms after the registration request; ${released}`);
-    await stream.close();
 
-    // Warm now: a new packet to the public address goes straight to the instance.
-    thumb.received.length = 0;
+    // Warm now: a new packet to the public address goes straight to the instance. Sent after the
+    // release, it also closes the list: a held packet delivered twice or late would be before it.
     outside.sendFrame(buildUdpFrame({ srcMac: parseMac(OUTSIDE_MAC), dstMac, srcIp: parseIpv4(OUTSIDE_IP), dstIp: publicIp, srcPort: 30001, dstPort: 9090, payload: Buffer.from('warm') }));
-    const warm = await waitFor('the warm packet', async () => thumb.received[0]);
-    expect(warm.payload.toString()).toBe('warm');
+    const warm = await waitFor('the warm packet', () => thumb.received.find((d) => d.payload.toString() === 'warm') ?? notYet(payloads()));
+    expect(payloads()).toEqual(['cold-0', 'cold-1', 'cold-2', 'cold-3', 'cold-4', 'warm']);
     expect(warm.checksumsOk).toBe(true);
+    expect(warm.srcPort).toBe(30001);
   }, 60_000);
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { get, openEventStream, post, received, waitFor } from './lab-client.js';
+import { notYet, openEventStream, post, received, switchesInSync, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 10_000;
 
@@ -21,38 +21,45 @@ describe('load balancer over a function, end to end', () => {
   let lab: LabHandle;
   let vpc: string;
   let subnet: string;
-  const backends: { name: string; id: string; revision: string; url: string }[] = [];
+  const backends: { name: string; id: string; revision: string; ip: string; url: string }[] = [];
   let clientUrl: string;
 
-  async function synced() {
-    await waitFor(
-      'switches in sync',
-      async () => {
-        const { switches } = await get<{ switches: { connected: boolean; desiredFlows: number; installedFlows: number }[] }>(`${lab.apiUrl}/v1/switches`);
-        return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? true : undefined;
-      },
-      20_000,
-    );
-  }
-
-  /** Which backend each connection index reached. */
-  async function assignments(vip: string, port: number, tag: string): Promise<Map<number, string>> {
+  /**
+   * Which backend each connection index reached. Counted once 99% are in and then a marker sent straight
+   * to each registered backend (not through the VIP) has arrived there: a connection the VIP sent to a
+   * backend, registered or not, would have come before it.
+   */
+  async function assignments(vip: string, port: number, tag: string, registered = backends): Promise<Map<number, string>> {
     for (const b of backends) await received(b.url);
     await post(`${clientUrl}/udp`, { dst: vip, srcPort: 20000, dstPort: port, payload: tag, count: CONNECTIONS, connections: true });
     const where = new Map<number, string>();
-    await waitFor(
-      'every connection at some backend',
-      async () => {
-        for (const b of backends) {
-          for (const d of await received(b.url)) {
-            const text = Buffer.from(d.payloadHex, 'hex').toString();
-            if (text.startsWith(tag)) where.set(Number(text.slice(tag.length)), b.name);
-          }
+    const marker = `end-of-${tag}`;
+    const marked = new Set<string>();
+    const collect = async () => {
+      for (const b of backends) {
+        for (const d of await received(b.url)) {
+          const text = Buffer.from(d.payloadHex, 'hex').toString();
+          if (text === marker) marked.add(b.name);
+          else if (text.startsWith(tag)) where.set(Number(text.slice(tag.length)), b.name);
         }
-        return where.size >= CONNECTIONS * 0.99 ? true : undefined;
+      }
+    };
+    await waitFor(
+      `every connection of ${tag} at some backend`,
+      async () => {
+        await collect();
+        return where.size >= CONNECTIONS * 0.99 || notYet({ arrived: where.size, of: CONNECTIONS });
       },
-      30_000,
-      250,
+      { timeoutMs: 30_000, everyMs: 250 },
+    );
+    for (const b of registered) await post(`${clientUrl}/udp`, { dst: b.ip, srcPort: 20000, dstPort: 7, payload: marker });
+    await waitFor(
+      `the marker after ${tag} at every registered backend`,
+      async () => {
+        await collect();
+        return registered.every((b) => marked.has(b.name)) || notYet({ markedAt: marked });
+      },
+      { timeoutMs: 10_000, everyMs: 100 },
     );
     return where;
   }
@@ -74,10 +81,10 @@ describe('load balancer over a function, end to end', () => {
       // The instance's process comes up first (its port learns it), then it registers.
       const url = await lab.attachHost({ name: `f${i}`, mac, ip: `${ip}/24`, gateway: String(sn.gateway), switch: leaf, port });
       const ep = await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid: 101 + leaves.indexOf(leaf) + 1, port, mac, ip, labels: { function: 'resize', revision } });
-      backends.push({ name: `f${i}`, id: String(ep.id), revision, url });
+      backends.push({ name: `f${i}`, id: String(ep.id), revision, ip, url });
     }
     await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.9', protocol: 'udp', port: 8080, function: 'resize', weights: { v1: 90, v2: 10 } });
-    await synced();
+    await switchesInSync(lab.apiUrl);
   }, 180_000);
 
   afterAll(async () => {
@@ -97,8 +104,8 @@ describe('load balancer over a function, end to end', () => {
     const before = await assignments('10.0.9.9', 8080, 'b');
     const gone = backends[0];
     await send(`${lab.apiUrl}/v1/endpoints/${gone.id}`, {}, 'DELETE');
-    await synced();
-    const after = await assignments('10.0.9.9', 8080, 'c');
+    await switchesInSync(lab.apiUrl);
+    const after = await assignments('10.0.9.9', 8080, 'c', backends.filter((b) => b !== gone));
     let moved = 0;
     let movedOthers = 0;
     for (const [i, b] of after) {
@@ -116,23 +123,36 @@ describe('load balancer over a function, end to end', () => {
 
   it("a cold function's first packets wait at the controller and arrive, in order, once an instance registers", async () => {
     await send(`${lab.apiUrl}/v1/load-balancers`, { vpc, vip: '10.0.9.10', protocol: 'udp', port: 9090, function: 'thumbnail' });
-    await synced();
+    await switchesInSync(lab.apiUrl);
     const stream = await openEventStream(lab.apiUrl, 'function.*,packets.*');
     for (let i = 0; i < 5; i++) await post(`${clientUrl}/udp`, { dst: '10.0.9.10', srcPort: 30000, dstPort: 9090, payload: `cold-${i}` });
-    await waitFor('the activation request', async () => (stream.text().includes('function.activation-requested') ? true : undefined), 5000);
+    await stream.waitForEvent('function.activation-requested');
 
     const mac = '02:cc:00:00:00:01';
     const url = await lab.attachHost({ name: 'thumb0', mac, ip: '10.0.1.200/24', switch: 'leaf4', port: 4 });
     await received(url);
     await send(`${lab.apiUrl}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid: 104, port: 4, mac, ip: '10.0.1.200', labels: { function: 'thumbnail', revision: 'v1' } });
-    const got = await waitFor('the held packets at the new instance', async () => {
-      const list = await get<{ received: { payloadHex: string; dstPort: number }[] }>(`${url}/received`);
-      return list.received.length >= 5 ? list.received : undefined;
-    }, 10_000);
-    expect(got.map((d) => Buffer.from(d.payloadHex, 'hex').toString())).toEqual(['cold-0', 'cold-1', 'cold-2', 'cold-3', 'cold-4']);
-    await waitFor('the release event', async () => (stream.text().includes('packets.released') ? true : undefined), 5000);
-    const released = stream.text().split('\n').find((l) => l.startsWith('data:') && l.includes('delayMs'));
-    console.log(`release: ${released}`);
+    const got: string[] = [];
+    const collect = async () => {
+      for (const d of await received(url)) got.push(Buffer.from(d.payloadHex, 'hex').toString());
+    };
+    await waitFor(
+      'the held packets at the new instance',
+      async () => {
+        await collect();
+        return got.length >= 5 || notYet(got);
+      },
+      { timeoutMs: 10_000 },
+    );
+    const released = await stream.waitForEvent('packets.released');
+    console.log(`release: ${JSON.stringify(released)}`);
     await stream.close();
+    // A packet sent after the release closes the list: a held packet delivered twice or late is before it.
+    await post(`${clientUrl}/udp`, { dst: '10.0.9.10', srcPort: 30000, dstPort: 9090, payload: 'warm' });
+    await waitFor('the warm packet at the instance', async () => {
+      await collect();
+      return got.includes('warm') || notYet(got);
+    });
+    expect(got).toEqual(['cold-0', 'cold-1', 'cold-2', 'cold-3', 'cold-4', 'warm']);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
 import type { TestHost } from '../../src/host/index.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/index.js';
-import { createShopVpc, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
+import { createShopVpc, notYet, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
 
 const OUTSIDE_IP = '198.51.100.10';
 
@@ -50,19 +50,22 @@ describe('nearest exit lab (two gateways)', () => {
   }
 
   it("each instance's outbound leaves by the gateway on its own switch, from its elastic IP", async () => {
-    for (const [name, from, publicIp, exit, other] of [
-      ['a', a, eipA, outside1, outside2],
-      ['b', b, eipB, outside2, outside1],
+    for (const [name, from, publicIp, exit, other, otherInstance] of [
+      ['a', a, eipA, outside1, outside2, b],
+      ['b', b, eipB, outside2, outside1, a],
     ] as const) {
       clear();
       await from.sendUdp(parseIpv4(OUTSIDE_IP), 7000, 4000, Buffer.from(`from ${name}`));
-      const got = await waitFor(`the outside host on its own switch's uplink to receive from ${name}`, async () => exit.received[0]);
+      const got = await waitFor(`the outside host on its own switch's uplink to receive from ${name}`, () => exit.received[0]);
       expect(formatIpv4(got.srcIp)).toBe(publicIp);
       expect(got.checksumsOk).toBe(true);
       expect(got.payload.toString()).toBe(`from ${name}`);
-      // Give a wrong exit time to show itself: nothing reaches the other uplink.
-      await new Promise((r) => setTimeout(r, 200));
-      expect(other.received).toHaveLength(0);
+      // Nothing reaches the other uplink. The control: the other instance's datagram leaves by that
+      // uplink, through the switch and port a wrong exit would have used, sent after ours was out; when
+      // it is in, a copy of ours sent that way would be in too.
+      await otherInstance.sendUdp(parseIpv4(OUTSIDE_IP), 7000, 4000, Buffer.from('control'));
+      await waitFor(`the control datagram at the other uplink`, () => other.received.some((d) => d.payload.toString() === 'control') || notYet(other.received.map((d) => d.payload.toString())));
+      expect(other.received.map((d) => d.payload.toString())).toEqual(['control']);
       expect(exit.received).toHaveLength(1);
     }
   });
@@ -76,7 +79,7 @@ describe('nearest exit lab (two gateways)', () => {
     ] as const) {
       clear();
       await via.sendUdp(parseIpv4(publicIp), 4000, 7000, Buffer.from(label));
-      const got = await waitFor(label, async () => to.received[0]);
+      const got = await waitFor(label, () => to.received[0]);
       expect(formatIpv4(got.dstIp)).toBe(privateIp);
       expect(formatIpv4(got.srcIp)).toBe(OUTSIDE_IP);
       expect(got.checksumsOk).toBe(true);

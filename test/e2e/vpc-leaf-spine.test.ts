@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { startLab, type LabHandle } from '../../src/cli/lab.js';
-import { get, post, received, waitFor } from './lab-client.js';
+import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
 
 interface Endpoint {
   id: string;
@@ -43,17 +43,6 @@ describe('VPCs on leaf-spine, end to end', () => {
   let lab: LabHandle;
   const placed: Placed[] = [];
 
-  async function synced() {
-    await waitFor(
-      'every switch to hold its desired flows',
-      async () => {
-        const { switches } = await get<{ switches: { connected: boolean; desiredFlows: number; installedFlows: number }[] }>(`${lab.apiUrl}/v1/switches`);
-        return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? true : undefined;
-      },
-      20_000,
-    );
-  }
-
   beforeAll(async () => {
     lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
     const api = lab.apiUrl;
@@ -82,7 +71,7 @@ describe('VPCs on leaf-spine, end to end', () => {
       });
       placed.push({ name, ep, url, vpcName: vpc === red.id ? 'red' : 'blue' });
     }
-    await synced();
+    await switchesInSync(lab.apiUrl);
   }, 120_000);
 
   afterAll(async () => {
@@ -95,19 +84,16 @@ describe('VPCs on leaf-spine, end to end', () => {
     return p;
   };
 
-  async function udp(from: string, to: string, payload: string): Promise<{ payload: string; ttl: number; ok: boolean } | undefined> {
+  /** One datagram from one endpoint to another; what arrived (a timeout fails with what the receiver had). */
+  async function udp(from: string, to: string, payload: string): Promise<{ payload: string; ttl: number; ok: boolean }> {
     const dst = by(to);
     await received(dst.url);
     await post(`${by(from).url}/udp`, { dst: dst.ep.ip, dstPort: 6000, payload });
-    try {
-      const got = await waitFor(`${from}->${to}`, async () => {
-        const list = await get<{ received: { payloadHex: string; ttl: number; checksumsOk: boolean }[] }>(`${dst.url}/received`);
-        return list.received.length ? list.received : undefined;
-      }, 2000);
-      return { payload: Buffer.from(got[0].payloadHex, 'hex').toString(), ttl: got[0].ttl, ok: got[0].checksumsOk };
-    } catch {
-      return undefined;
-    }
+    const got = await waitFor(`${from}->${to}`, async () => {
+      const list = await received(dst.url, false);
+      return list[0] ?? notYet(list);
+    });
+    return { payload: Buffer.from(got.payloadHex, 'hex').toString(), ttl: got.ttl, ok: got.checksumsOk };
   }
 
   it('the two VPCs really overlap: blue and red endpoints hold the same addresses', () => {
@@ -126,16 +112,43 @@ describe('VPCs on leaf-spine, end to end', () => {
   });
 
   it('nothing crosses between VPCs, even to the same address', async () => {
-    for (const r of placed.filter((p) => p.vpcName === 'red')) await received(r.url);
-    // b1 sends to every red address; only blue's own 10.0.1.x twin may answer, red never receives.
-    for (const r of placed.filter((p) => p.vpcName === 'red')) {
-      await post(`${by('b1').url}/udp`, { dst: r.ep.ip, dstPort: 6001, payload: 'blue->red?' }).catch(() => undefined);
+    const red = placed.filter((p) => p.vpcName === 'red');
+    const b1 = by('b1');
+    for (const p of placed) await received(p.url);
+    // b1 sends to every red address (the send may fail: no ARP answer is one way of not crossing), and
+    // frames straight to every red endpoint's MAC and address: red never receives either.
+    for (const r of red) {
+      await post(`${b1.url}/udp`, { dst: r.ep.ip, dstPort: 6001, payload: 'blue->red?' }).catch((e: unknown) => console.log(`b1 -> ${r.ep.ip}: ${String(e)}`));
+      const frame = buildUdpFrame({
+        srcMac: parseMac(b1.ep.mac),
+        dstMac: parseMac(r.ep.mac),
+        srcIp: parseIpv4(b1.ep.ip),
+        dstIp: parseIpv4(r.ep.ip),
+        srcPort: 1,
+        dstPort: 6001,
+        payload: Buffer.from('blue->red?'),
+      });
+      await post(`${b1.url}/frame`, { hex: frame.toString('hex') });
     }
-    await new Promise((res) => setTimeout(res, 500));
-    for (const r of placed.filter((p) => p.vpcName === 'red')) {
-      const got = await received(r.url);
-      expect(got.filter((d) => Buffer.from(d.payloadHex, 'hex').toString() === 'blue->red?')).toEqual([]);
+    // Controls: blue's twin of r2 (same address) gets b1's datagram, and then a marker from another red
+    // endpoint reaches each red one: a stray blue datagram, sent before, would have arrived before it.
+    const heard = new Map<string, string[]>(placed.map((p) => [p.name, []]));
+    const collect = async () => {
+      for (const p of placed) for (const d of await received(p.url)) heard.get(p.name)?.push(Buffer.from(d.payloadHex, 'hex').toString());
+    };
+    await waitFor('b1\'s datagram at b2, blue\'s twin of r2', async () => {
+      await collect();
+      return heard.get('b2')?.includes('blue->red?') || notYet(heard);
+    });
+    for (const r of red) {
+      const from = r.name === 'r1' ? 'r2' : 'r1';
+      await post(`${by(from).url}/udp`, { dst: r.ep.ip, dstPort: 6001, payload: `marker from ${from}` });
     }
+    await waitFor('the marker at every red endpoint', async () => {
+      await collect();
+      return red.every((r) => heard.get(r.name)?.some((t) => t.startsWith('marker'))) || notYet(heard);
+    });
+    for (const r of red) expect(heard.get(r.name), r.name).not.toContain('blue->red?');
   });
 
   it('drops and counts a spoofed source address', async () => {
@@ -153,7 +166,10 @@ describe('VPCs on leaf-spine, end to end', () => {
       payload: Buffer.from('spoofed'),
     });
     await post(`${r1.url}/frame`, { hex: spoofed.toString('hex') });
-    await waitFor('the spoofed frame to be counted', async () => ((await drops()) > dropsBefore ? true : undefined));
+    await waitFor('the spoofed frame to be counted', async () => {
+      const now = await drops();
+      return now > dropsBefore || notYet({ dropsBefore, now });
+    });
     expect(await received(r2.url)).toEqual([]);
   });
 
@@ -161,7 +177,7 @@ describe('VPCs on leaf-spine, end to end', () => {
     // Paths prefer spine1; take its links to leaf1 and leaf3 down.
     await send(`${lab.apiUrl}/v1/topology/links/${encodeURIComponent('leaf1:5~spine1:1')}`, { up: false }, 'PATCH');
     await send(`${lab.apiUrl}/v1/topology/links/${encodeURIComponent('leaf3:5~spine1:3')}`, { up: false }, 'PATCH');
-    await synced();
+    await switchesInSync(lab.apiUrl);
     expect(await udp('r1', 'r2', 'via spine2')).toEqual({ payload: 'via spine2', ttl: 64, ok: true });
     expect(await udp('r2', 'r1', 'and back via spine2')).toEqual({ payload: 'and back via spine2', ttl: 64, ok: true });
   });

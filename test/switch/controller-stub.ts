@@ -46,7 +46,7 @@ export async function startControllerStub(
             return false;
           };
           if (check()) return;
-          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), timeoutMs);
+          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}; last seen: ${received.slice(-10).map((m) => m.type).join(', ') || 'nothing'}`)), timeoutMs);
           const w = () => {
             if (check()) {
               clearTimeout(timer);

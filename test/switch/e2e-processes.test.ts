@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { output, type FlowEntry } from '../../src/flow/index.js';
 import { buildUdpFrame } from '../../src/net/index.js';
+import { notYet, waitFor } from '../support/wait-for.js';
 import { startControllerStub, type StubSession } from './controller-stub.js';
 import { startHost } from './udp-hosts.js';
 
@@ -27,14 +28,22 @@ async function freeUdpPorts(n: number): Promise<number[]> {
   return ports;
 }
 
-function startSwitch(args: string[]): Promise<ChildProcess> {
+/** A switch process and what it has written to stdout so far (its warnings, then "ready"). */
+interface SwitchProcess {
+  child: ChildProcess;
+  output(): string;
+}
+
+function startSwitch(args: string[]): Promise<SwitchProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', launcher, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('switch did not start')), 15_000);
+    const timer = setTimeout(() => reject(new Error(`switch did not start; it wrote: ${out}`)), 15_000);
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
+      out += d.toString();
+      if (out.includes('ready')) {
         clearTimeout(timer);
-        resolve(child);
+        resolve({ child, output: () => out });
       }
     });
     child.on('exit', (code) => reject(new Error(`switch exited ${code}`)));
@@ -70,41 +79,37 @@ describe('softswitch processes', () => {
     const s1Args = ['--dpid', '1', '--controller', controller, '--port', `1=udp://${lo}:${s1p1}@${lo}:${a.port}`, '--port', `2=udp://${lo}:${s1p2}@${lo}:${s2p1}`];
     const s2Args = ['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:${s2p1}@${lo}:${s1p2}`, '--port', `2=udp://${lo}:${s2p2}@${lo}:${b.port}`];
     const s1 = await startSwitch(s1Args);
-    children.push(s1);
+    children.push(s1.child);
     let s2 = await startSwitch(s2Args);
-    children.push(s2);
-    const barrier = async () => {
-      for (;;) {
-        const ready = ctl.sessions.filter((s) => s.received.some((m) => m.type === 'barrierReply' && m.xid === 3) && !s.socket.destroyed);
-        if (ready.length >= 2) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await barrier();
+    children.push(s2.child);
+    await waitFor('both switches to acknowledge their flows', () => {
+      const ready = ctl.sessions.filter((s) => s.received.some((m) => m.type === 'barrierReply' && m.xid === 3) && !s.socket.destroyed);
+      return ready.length >= 2 || notYet({ sessions: ctl.sessions.length, ready: ready.length });
+    }, { timeoutMs: 15_000 });
 
     let n = 0;
-    const crosses = async () => {
+    /** Frames from A until one reaches B (the first after a restart may meet a socket still binding). */
+    const crosses = (what: string) => {
       const before = b.received.length;
-      // A few tries: the first frames after a restart may meet a socket still binding.
-      for (let i = 0; i < 50 && b.received.length === before; i++) {
+      return waitFor(what, () => {
+        if (b.received.length > before) return true;
         a.send(frame(++n), s1p1);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return b.received.length > before;
+        return notYet({ sent: n, atB: b.received.length });
+      }, { timeoutMs: 5000 });
     };
-    expect(await crosses()).toBe(true);
+    await crosses('a frame across both switches');
 
     // Kill s2 hard and start it again on the same ports: the controller reinstalls, forwarding returns.
-    s2.kill('SIGKILL');
-    await new Promise((r) => s2.once('exit', r));
+    s2.child.kill('SIGKILL');
+    await new Promise((r) => s2.child.once('exit', r));
     s2 = await startSwitch(s2Args);
-    children.push(s2);
-    expect(await crosses()).toBe(true);
+    children.push(s2.child);
+    await crosses('a frame across both switches after s2 restarted');
 
-    // Stop the controller: established forwarding keeps working.
+    // Stop the controller: once both switches have seen it go (and kept their flows), forwarding works.
     await ctl.close();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await crosses()).toBe(true);
+    await waitFor('both switches to report the controller gone', () => [s1, s2].every((s) => s.output().includes('controller connection lost')) || notYet({ s1: s1.output(), s2: s2.output() }));
+    await crosses('a frame across both switches without a controller');
     const last = b.received[b.received.length - 1];
     expect(last.subarray(0, 12).equals(frame(1).subarray(0, 12))).toBe(true);
     await a.close();

@@ -5,7 +5,8 @@ import { MAX_FRAME_BYTES, frame } from '../../src/protocol/index.js';
 import { buildUdpFrame } from '../../src/net/index.js';
 import { createSoftSwitch, type SoftSwitch } from '../../src/switch/index.js';
 import { startControllerStub, type ControllerStub, type StubSession } from './controller-stub.js';
-import { eventually, startHost, type TestHost } from './udp-hosts.js';
+import { notYet, waitFor } from '../support/wait-for.js';
+import { startHost, type TestHost } from './udp-hosts.js';
 
 const logger = pino({ level: 'silent' });
 const frameAB = (srcPort = 1000) =>
@@ -189,14 +190,14 @@ describe('softswitch runtime', () => {
     await install(session, [fwd(1, 2)]);
     const ctlPort = ctl.port;
     await ctl.close();
-    await eventually(() => !sw.connected);
+    await waitFor('the switch to see its controller go', () => !sw.connected);
     a.send(frameAB(1), port1);
     await b.waitFrames(1);
     const ctl2 = await startControllerStub({ port: ctlPort });
     cleanups.push(() => ctl2.close());
     const s2 = await ctl2.nextSession();
     await s2.waitFor('featuresReply');
-    await eventually(() => sw.connected);
+    await waitFor('the switch to be connected again', () => sw.connected || notYet(sw.stats().channel));
     a.send(frameAB(2), port1);
     await b.waitFrames(2);
     expect(sw.stats().channel).toMatchObject({ connected: true, connects: 2, disconnects: 1 });
@@ -226,9 +227,9 @@ describe('softswitch runtime', () => {
     await install(session, [fwd(1, 2)]);
     await b.close();
     // Each send to the closed peer draws an ICMP port-unreachable, seen as ECONNREFUSED on the socket.
-    await eventually(() => {
+    await waitFor('a send error on the port whose peer is gone', () => {
       a.send(frameAB(), port1);
-      return sw.ports()[1].counters.txErrors > 0;
+      return sw.ports()[1].counters.txErrors > 0 || notYet(sw.ports()[1].counters);
     });
     sw.sweep();
     const st = await session.waitFor('portStatus');
@@ -250,7 +251,7 @@ describe('softswitch runtime', () => {
     const first = await ctl.nextSession();
     await first.waitFor('echoRequest');
     await first.closed;
-    await eventually(() => ctl.sessions.length >= 2);
+    await waitFor('the switch to connect again after the echo timeout', () => ctl.sessions.length >= 2 || notYet({ sessions: ctl.sessions.length, channel: sw.stats().channel }));
     expect(sw.stats().channel?.disconnects).toBeGreaterThanOrEqual(1);
   });
 

@@ -48,14 +48,3 @@ export async function startHost(): Promise<TestHost> {
       }),
   };
 }
-
-/** Poll until f() is truthy. */
-export async function eventually<T>(f: () => T | undefined | false, timeoutMs = 3000, everyMs = 10): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

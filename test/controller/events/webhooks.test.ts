@@ -12,6 +12,7 @@ import { installErrorHandler } from '../../../src/api/error-handler.js';
 import { registerWebhookRoutes } from '../../../src/api/routes/events.js';
 import { ControllerEvents, type ControllerEvent } from '../../../src/controller/events.js';
 import { createWebhookDispatcher, type WebhookDispatcherOptions } from '../../../src/controller/webhooks.js';
+import { waitFor } from '../../support/wait-for.js';
 
 interface Received {
   body: ControllerEvent;
@@ -192,8 +193,7 @@ describe('webhook dispatcher', () => {
     const { d, events } = dispatcher({ backoff: { initialMs: 60_000 } });
     const sub = d.add({ url: r.url });
     events.emit(disc(1));
-    const end = Date.now() + 3000;
-    while (r.got.length === 0 && Date.now() < end) await new Promise((res) => setTimeout(res, 5));
+    await waitFor('the first delivery attempt', () => r.got.length > 0, { everyMs: 5 });
     expect(d.remove(sub.id)).toBe(true);
     expect(d.remove(sub.id)).toBe(false);
     await d.idle(); // resolves at once: the 60 s retry was cancelled

@@ -1,6 +1,7 @@
 /** Shared setup of the live Open vSwitch controller tests: a topology on OVS bridges, our controller. */
 import { writeFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { giveUp, notYet, waitFor } from '../../support/wait-for.js';
 import { compileFabric } from '../../../src/compiler/index.js';
 import { Controller, type DesiredTables } from '../../../src/controller/controller.js';
 import type { ControllerEvent } from '../../../src/controller/events.js';
@@ -27,15 +28,16 @@ export interface LiveFabric {
 
 /** Waits until every switch of the topology has connected and synced once (after `since` events). */
 export async function waitSynced(events: ControllerEvent[], dpids: number[], since = 0, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const synced = new Set(events.slice(since).flatMap((e) => (e.type === 'switch.synced' ? [e.dpid] : [])));
-    if (dpids.every((d) => synced.has(d))) return;
-    const failed = events.slice(since).find((e) => e.type === 'switch.sync-failed');
-    if (failed) throw new Error(`sync failed: ${JSON.stringify(failed)}`);
-    if (Date.now() > until) throw new Error(`timed out waiting for ${dpids.length} switches to sync (got ${[...synced].join(',')})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(
+    `${dpids.length} switches to sync`,
+    () => {
+      const failed = events.slice(since).find((e) => e.type === 'switch.sync-failed');
+      if (failed) return giveUp(failed);
+      const synced = new Set(events.slice(since).flatMap((e) => (e.type === 'switch.synced' ? [e.dpid] : [])));
+      return dpids.every((d) => synced.has(d)) || notYet({ synced: [...synced] });
+    },
+    { timeoutMs },
+  );
 }
 
 export async function startLiveFabric(topology: Topology): Promise<LiveFabric> {

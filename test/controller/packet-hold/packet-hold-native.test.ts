@@ -14,7 +14,8 @@ import { attachPacketHold, createPacketHold } from '../../../src/controller/pack
 import { output, setField, TABLE, toController, type FlowEntry } from '../../../src/flow/index.js';
 import { buildUdpFrame } from '../../../src/net/index.js';
 import { createSoftSwitch } from '../../../src/switch/index.js';
-import { eventually, startHost } from '../../switch/udp-hosts.js';
+import { notYet, waitFor } from '../../support/wait-for.js';
+import { startHost } from '../../switch/udp-hosts.js';
 
 const logger = pino({ level: 'silent' });
 const DPID = 42;
@@ -83,7 +84,7 @@ describe('scale from zero over the native channel', () => {
     // Cold: five requests reach the controller and wait there.
     const N = 5;
     for (let n = 1; n <= N; n++) client.send(frameN(n), port1);
-    await eventually(() => hold.held('fn/resize') === N);
+    await waitFor(`${N} packets held at the controller`, () => hold.held('fn/resize') === N || notYet({ held: hold.held('fn/resize') }));
     expect(instance.received).toHaveLength(0);
     expect(events.filter((e) => e.type === 'function.activation-requested')).toMatchObject([
       { functionKey: 'fn/resize', vpcId: 'vpc-1', vip: '10.0.254.1', heldPackets: 1 },
@@ -143,7 +144,7 @@ describe('scale from zero over the native channel', () => {
     const port1 = sw.ports()[0].local.port;
     client.send(frameN(1), port1);
     client.send(frameN(2), port1);
-    await eventually(() => hold.held('fn/miss') === 2);
+    await waitFor('2 packets held at the controller', () => hold.held('fn/miss') === 2 || notYet({ held: hold.held('fn/miss') }));
 
     const gone = controller.events.waitFor((e) => e.type === 'switch.disconnected', 5000);
     await sw.stop();

@@ -15,6 +15,7 @@ import {
   type Of13Message,
 } from '../../../src/protocol/openflow13/index.js';
 import { ovsAvailable, startOvs, type OvsInstance } from '../../support/ovs.js';
+import { notYet, waitFor } from '../../support/wait-for.js';
 import { ARP_RESPONDER, TCP_FLOW, UDP_ICMP_FLOWS } from './sample-messages.js';
 
 const HAVE_OVS = ovsAvailable() && process.getuid?.() === 0;
@@ -77,12 +78,8 @@ describe.skipIf(!HAVE_OVS)('live Open vSwitch', () => {
     const port = (server.address() as { port: number }).port;
     await ovs.addBridge('br0', { ports: 3, datapathId: 0x42n, controller: `tcp:127.0.0.1:${port}` });
     conn = new Conn(await connected);
-    const first = new Promise<Of13Message>((resolve) => {
-      const check = () => (conn.unsolicited.length > 0 ? resolve(conn.unsolicited[0]) : setTimeout(check, 10));
-      check();
-    });
     conn.send(encodeOf13({ type: 'hello', xid: 1, versions: [4] }));
-    hello = await first;
+    hello = await waitFor("the switch's first message", () => conn.unsolicited[0], { timeoutMs: 10_000 });
   });
 
   afterAll(async () => {
@@ -146,9 +143,7 @@ describe.skipIf(!HAVE_OVS)('live Open vSwitch', () => {
     await conn.request({ type: 'barrierRequest', xid: 401 });
     const frame = 'ffffffffffff02000000000108060001080006040001020000000001' + '0a000001000000000000' + '0a000002';
     await ovs.appctl('netdev-dummy/receive', 'p2', frame);
-    const until = Date.now() + 5000;
-    while (!conn.unsolicited.some((m) => m.type === 'packetIn') && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const pin = conn.unsolicited.find((m) => m.type === 'packetIn');
+    const pin = await waitFor('a packet-in', () => conn.unsolicited.find((m) => m.type === 'packetIn') ?? notYet(conn.unsolicited.map((m) => m.type)));
     expect(pin).toMatchObject({ type: 'packetIn', cookie: 9, match: { inPort: 2 } });
     expect(pin?.type === 'packetIn' && pin.data.toString('hex')).toBe(frame);
 
