@@ -107,6 +107,24 @@ export class UdpPort {
     });
   }
 
+  /**
+   * Sends to `host:port` from now on (the lab wires a port this way once its peer has reported the
+   * port it bound), and announces this end with a probe.
+   */
+  async setPeer(host: string, port: number, probe: Buffer): Promise<void> {
+    if (this.connected) {
+      this.socket.disconnect();
+      this.connected = false;
+    }
+    this.peerHost = host;
+    this.peerPort = port;
+    this.lastErrorMs = 0;
+    if (this.open) {
+      await this.connectPeer(host, port);
+      this.sendProbe(probe);
+    }
+  }
+
   private learnPeer(host: string, port: number): void {
     this.peerHost = host;
     this.peerPort = port;

@@ -7,7 +7,7 @@
  * and the prober's own mark is lifted when its backend answers again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import { get, post, received, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 600;

@@ -1,7 +1,6 @@
 /** Helpers for end-to-end tests: talk to lab hosts' control APIs and the controller's REST API. */
 import pino from 'pino';
-import { freeUdpPorts } from '../../src/cli/free-ports.js';
-import type { LabHandle } from '../../src/cli/lab.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import { TestHost } from '../../src/host/index.js';
 import { cidrContaining, parseIpv4, parseMac } from '../../src/net/index.js';
 
@@ -81,9 +80,8 @@ export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, po
   const sp = lab.plan.switches.find((s) => s.name === sw)?.ports.find((p) => p.number === port);
   if (!sp) throw new Error(`no ${sw}:${port}`);
   const ip = parseIpv4(o.ip);
-  const [dataPort] = await freeUdpPorts(1);
   const h = new TestHost(
-    { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix ?? 24), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: dataPort }, peer: sp.bind },
+    { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix ?? 24), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: 0 }, peer: sp.bind },
     { logger: hostLogger, nowMs: () => performance.now() },
   );
   await h.start();

@@ -5,7 +5,7 @@
  * connections. A cold function (no instance) holds its first packets until an instance registers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import { get, openEventStream, post, received, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 10_000;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import { get, post, received, waitFor } from './lab-client.js';
 
 interface Endpoint {
