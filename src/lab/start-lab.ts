@@ -26,7 +26,7 @@ export interface LabOptions {
   logLevel?: string;
   /** How long to wait for every switch to connect and sync. */
   readyTimeoutMs?: number;
-  /** How long one process may take to start and report its ports (default 30 s). */
+  /** How long one process may take to start and report its ports (default 60 s; one that exits fails at once). */
   startTimeoutMs?: number;
   /** 'soft' (default): one `overcast switch` process per switch; 'ovs': Open vSwitch bridges (root). */
   switches?: 'soft' | 'ovs';
@@ -71,7 +71,7 @@ export interface LabHandle {
 }
 
 const LOOPBACK = '127.0.0.1';
-const DEFAULT_START_TIMEOUT_MS = 30_000;
+const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 async function getJson(url: string): Promise<unknown> {
   const res = await fetch(url);
@@ -118,9 +118,9 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   const switchArgs = (s: { name: string; dpid: number }, ports: string[]) => [
     'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]), ...(o.switchArgs ?? []), ...logLevel,
   ];
-  const hostArgs = (h: { name: string; mac: string; ip: string; gateway?: string }, peer: SocketAddress) => [
+  const hostArgs = (h: { name: string; mac: string; ip: string; gateway?: string }, peer: SocketAddress, dataPort = 0) => [
     'host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, ...(h.gateway ? ['--gateway', h.gateway] : []),
-    '--port', `${formatUdp(loopback(0))}@${formatUdp(peer)}`, '--control', `http://${LOOPBACK}:0`, ...logLevel,
+    '--port', `${formatUdp(loopback(dataPort))}@${formatUdp(peer)}`, '--control', `http://${LOOPBACK}:0`, ...logLevel,
   ];
 
   const waitReady = async (timeoutMs = o.readyTimeoutMs ?? 30_000) => {
@@ -236,13 +236,19 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       const port = sw?.ports.find((p) => p.number === spec.port);
       if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
       const switchProc = mustSwitch(spec.switch);
-      const proc: LabProcess = { name: spec.name, args: hostArgs(spec, port.bind) };
+      // A host attached again to a port binds the data port the one before it had (a restarted
+      // instance): the switch port keeps its peer (a port bound to port 0 takes one peer only).
+      const key = portKey(spec.switch, spec.port);
+      const known = peers.get(key);
+      const proc: LabProcess = { name: spec.name, args: hostArgs(spec, port.bind, known?.port ?? 0) };
       // Registered before it answers, so a stop in between still stops it.
       attached.set(spec.name, { proc, url: '' });
       const r = await startProcess(proc, 'host', runDir, startTimeoutMs);
-      const data = loopback(r.dataPort);
-      peers.set(portKey(spec.switch, spec.port), data);
-      await setPeers(switchProc, [{ number: spec.port, peer: data }], runDir, startTimeoutMs);
+      if (!known) {
+        const data = loopback(r.dataPort);
+        peers.set(key, data);
+        await setPeers(switchProc, [{ number: spec.port, peer: data }], runDir, startTimeoutMs);
+      }
       const url = `http://${LOOPBACK}:${r.controlPort}`;
       attached.set(spec.name, { proc, url });
       return url;
