@@ -5,7 +5,6 @@
  * forwarding working (fail-secure).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { output, type FlowEntry } from '../../src/flow/index.js';
@@ -15,26 +14,18 @@ import { startHost } from './udp-hosts.js';
 
 const launcher = fileURLToPath(new URL('./fixtures/run-switch.ts', import.meta.url));
 
-async function freeUdpPorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<dgram.Socket>((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-function startSwitch(args: string[]): Promise<ChildProcess> {
+/** Starts a switch process; resolves with it and the UDP port each switch port bound (its `ready` line). */
+function startSwitch(args: string[]): Promise<{ child: ChildProcess; ports: Record<number, number> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', launcher, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('switch did not start')), 15_000);
+    let out = '';
     child.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('ready')) {
+      out += d.toString();
+      const line = /^ready (.*)$/m.exec(out);
+      if (line) {
         clearTimeout(timer);
-        resolve(child);
+        resolve({ child, ports: JSON.parse(line[1]) as Record<number, number> });
       }
     });
     child.on('exit', (code) => reject(new Error(`switch exited ${code}`)));
@@ -54,8 +45,8 @@ describe('softswitch processes', () => {
   it('forwards across two switches, survives a switch restart and a controller stop', async () => {
     const a = await startHost();
     const b = await startHost();
-    // s1: port 1 <-> host A, port 2 <-> s2 port 1; s2: port 2 <-> host B.
-    const [s1p1, s1p2, s2p1, s2p2] = await freeUdpPorts(4);
+    // s1: port 1 <-> host A, port 2 <-> s2 port 1; s2: port 2 <-> host B. Every port binds port 0:
+    // s2 first (its port 1 learns s1 from s1's first probe), then s1, sending to the port s2 reported.
     const lo = '127.0.0.1';
     // The controller installs "1 -> 2" on every switch that (re)connects, as a reconciling controller would.
     const ctl = await startControllerStub({
@@ -67,12 +58,15 @@ describe('softswitch processes', () => {
       },
     });
     const controller = `tcp://${lo}:${ctl.port}`;
-    const s1Args = ['--dpid', '1', '--controller', controller, '--port', `1=udp://${lo}:${s1p1}@${lo}:${a.port}`, '--port', `2=udp://${lo}:${s1p2}@${lo}:${s2p1}`];
-    const s2Args = ['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:${s2p1}@${lo}:${s1p2}`, '--port', `2=udp://${lo}:${s2p2}@${lo}:${b.port}`];
-    const s1 = await startSwitch(s1Args);
-    children.push(s1);
-    let s2 = await startSwitch(s2Args);
+    const first = await startSwitch(['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:0`, '--port', `2=udp://${lo}:0@${lo}:${b.port}`]);
+    let s2 = first.child;
     children.push(s2);
+    const [s2p1, s2p2] = [first.ports[1], first.ports[2]];
+    const s1 = await startSwitch(['--dpid', '1', '--controller', controller, '--port', `1=udp://${lo}:0@${lo}:${a.port}`, '--port', `2=udp://${lo}:0@${lo}:${s2p1}`]);
+    children.push(s1.child);
+    const [s1p1, s1p2] = [s1.ports[1], s1.ports[2]];
+    // A restarted s2 binds the ports it had, its port 1 now told where s1 is.
+    const s2Args = ['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:${s2p1}@${lo}:${s1p2}`, '--port', `2=udp://${lo}:${s2p2}@${lo}:${b.port}`];
     const barrier = async () => {
       for (;;) {
         const ready = ctl.sessions.filter((s) => s.received.some((m) => m.type === 'barrierReply' && m.xid === 3) && !s.socket.destroyed);
@@ -97,7 +91,7 @@ describe('softswitch processes', () => {
     // Kill s2 hard and start it again on the same ports: the controller reinstalls, forwarding returns.
     s2.kill('SIGKILL');
     await new Promise((r) => s2.once('exit', r));
-    s2 = await startSwitch(s2Args);
+    s2 = (await startSwitch(s2Args)).child;
     children.push(s2);
     expect(await crosses()).toBe(true);
 
