@@ -1,4 +1,4 @@
-/** The lab plan file (`<run dir>/plan.json`) as the controller's lab routes read it. */
+/** The lab plan file (`<run dir>/plan.json`) as the lab routes in the controller process read it. */
 import fs from 'node:fs';
 import type { LabHostAddress } from './lab-service.js';
 import type { LabPlan } from './lab-plan.js';

@@ -98,8 +98,8 @@ export interface EventStream {
 /**
  * Opens `GET /v1/events` and resolves once the controller has subscribed it: the route writes its
  * preamble and subscribes in one synchronous step, so events emitted after this resolves are on the
- * stream. (Sending traffic right after a bare fetch() raced the subscription: a CI run lost the
- * activation event of a cold start that way.)
+ * stream (a bare fetch() resolves before that, and traffic sent then may raise events the stream
+ * never sees).
  */
 export async function openEventStream(apiUrl: string, types: string): Promise<EventStream> {
   const chunks: string[] = [];

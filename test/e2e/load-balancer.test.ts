@@ -1,5 +1,5 @@
 /**
- * Issue 5's load balancer with real processes: a client endpoint opens 10,000 UDP "connections" (distinct
+ * The load balancer with real processes: a client endpoint opens 10,000 UDP "connections" (distinct
  * source ports) to a VIP whose backends are ten instances of one function in two revisions weighted
  * 90/10; the split is measured at the backends. Removing one backend moves about a tenth of the
  * connections. A cold function (no instance) holds its first packets until an instance registers.
