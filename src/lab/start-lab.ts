@@ -47,6 +47,10 @@ export interface AttachedHostSpec {
 }
 
 export interface LabHandle {
+  /**
+   * Every address as the processes reported it. On Open vSwitch bridges only host ports have a UDP
+   * address (their frame relay); the others show port 0.
+   */
   plan: LabPlan;
   topology: Topology;
   apiUrl: string;
@@ -54,8 +58,9 @@ export interface LabHandle {
   /** Base URL of a host's control API (lab hosts and attached endpoint hosts). */
   hostUrl(name: string): string;
   /**
-   * Start a test host process on a free port of a switch (an endpoint's data plane: a function
-   * instance or container created over REST). Resolves when its control API answers.
+   * Start a test host process on a free port of a softswitch (an endpoint's data plane: a function
+   * instance or container created over REST). Resolves with its control URL once it listens and the
+   * switch port sends to it.
    */
   attachHost(spec: AttachedHostSpec): Promise<string>;
   /** Stop a host started with attachHost. */
