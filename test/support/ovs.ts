@@ -1,5 +1,5 @@
 /**
- * A private Open vSwitch for tests: the implementation lives in src/cli/lab-ovs.ts, shared with
+ * A private Open vSwitch for tests: the implementation lives in src/lab/lab-ovs.ts, shared with
  * `overcast lab --switches ovs`, so tests and labs start OVS the same way.
  *
  *   const ovs = await startOvs();
