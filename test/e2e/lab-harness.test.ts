@@ -31,8 +31,8 @@ describe('lab harness', () => {
   }, 150_000);
 
   it('reports a switch that cannot start at once, with its log line', async () => {
-    const t0 = Date.now();
-    const error = await startLab({ topologyFile: DEMO, logLevel: 'warn', switchArgs: ['--tables', 'none'] }).then(
+    // Waits far longer than the test may run: only the switch's exit can end startLab in time.
+    const error = await startLab({ topologyFile: DEMO, logLevel: 'warn', switchArgs: ['--tables', 'none'], startTimeoutMs: 600_000, readyTimeoutMs: 600_000 }).then(
       (lab) => {
         labs.push(lab);
         return undefined;
@@ -42,9 +42,7 @@ describe('lab harness', () => {
     expect(error).toBeInstanceOf(Error);
     expect(String(error)).toMatch(/^Error: s\d exited \(code 1\)/);
     expect(String(error)).toContain('OVC_ERR_SWITCH_BAD_OPTION: tables must be a positive integer');
-    // Well under the 30 s the lab would otherwise wait for the switches to sync.
-    expect(Date.now() - t0).toBeLessThan(20_000);
-  }, 60_000);
+  }, 90_000);
 
   it("a ping's path follows a link going down and the ping still gets replies", async () => {
     const lab = labs[0];
