@@ -1,6 +1,7 @@
 // The import-layering check (npm run layers): dependencies point inward, as in docs/architecture.md.
 // The pure core (errors, net, model, flow, compiler, classifier, protocol) imports no runtime and no
-// Node module that does I/O; only switch, controller, api and cli touch sockets, files and clocks.
+// Node module that does I/O; only the runtimes (switch, host, controller, api, lab) and cli touch sockets,
+// files and clocks.
 const layers = {
   errors: [],
   net: ['errors'],
@@ -13,6 +14,9 @@ const layers = {
   controller: ['errors', 'net', 'model', 'flow', 'compiler', 'protocol', 'classifier'],
   api: ['errors', 'net', 'model', 'flow', 'controller'],
   host: ['errors', 'net'], // test hosts: a runtime over net only
+  // The lab (processes on 127.0.0.1, its compose file, its REST routes): may use any runtime, but no
+  // runtime imports it; the CLI hands its routes to the controller's API.
+  lab: ['errors', 'net', 'model', 'flow', 'compiler', 'classifier', 'protocol', 'switch', 'controller', 'api', 'host'],
   cli: null, // composes everything
 };
 const all = Object.keys(layers);

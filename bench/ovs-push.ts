@@ -18,7 +18,7 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { startOvs } from '../src/cli/lab-ovs.js';
+import { startOvs } from '../src/lab/lab-ovs.js';
 import { Of13Connection, ofctlFlow } from '../src/controller/openflow13/index.js';
 import { copyField, output, PORT, setField, TABLE, type FlowEntry, type FlowMod } from '../src/flow/index.js';
 import { of13 } from '../src/protocol/index.js';

@@ -1,8 +1,9 @@
 /**
  * The REST API: fastify, schema-first, OpenAPI served at /docs. Thin: validate, call the controller,
- * map errors to the one JSON error shape.
+ * map errors to the one JSON error shape. Routes from outside the controller (the lab's) come in as
+ * fastify plugins, registered after the controller's own routes.
  */
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
@@ -10,17 +11,19 @@ import type { ApiServices } from './services.js';
 import { installErrorHandler } from './error-handler.js';
 import { registerSwitchRoutes } from './routes/switches.js';
 import { registerTopologyRoutes } from './routes/topology.js';
-import { registerLabRoutes } from './routes/lab.js';
 import { registerEventRoutes, registerWebhookRoutes } from './routes/events.js';
 import { registerIntentRoutes } from './routes/vpcs.js';
 import { registerTraceRoutes } from './routes/trace.js';
 
 export type { ApiServices };
 
-export async function buildApi(services: ApiServices, logger: Logger): Promise<FastifyInstance> {
+/** Routes registered beside the controller's (e.g. the lab's `/v1/lab/*`). */
+export type ApiPlugin = FastifyPluginAsync;
+
+export async function buildApi(services: ApiServices, logger: Logger, plugins: readonly ApiPlugin[] = []): Promise<FastifyInstance> {
   const app: FastifyInstance = fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // SSE clients keep connections open; closing the server must not wait for them.
     forceCloseConnections: true,
     ajv: { customOptions: { allErrors: false } },
@@ -39,7 +42,7 @@ export async function buildApi(services: ApiServices, logger: Logger): Promise<F
   if (services.webhooks) registerWebhookRoutes(app, services.webhooks);
   if (services.intent) registerIntentRoutes(app, services.intent);
   if (services.trace) registerTraceRoutes(app, services.trace);
-  if (services.lab) registerLabRoutes(app, services.lab);
+  for (const plugin of plugins) await app.register(plugin);
   await app.ready();
   return app;
 }

@@ -3,7 +3,6 @@ import type { TracePacket } from '../compiler/index.js';
 import type { Controller } from '../controller/controller.js';
 import type { IntentService } from '../controller/intent/index.js';
 import type { WebhookDispatcher } from '../controller/webhooks.js';
-import type { LabService } from './routes/lab.js';
 
 export interface ApiServices {
   controller: Controller;
@@ -15,6 +14,4 @@ export interface ApiServices {
   trace?: (start: { dpid: number; inPort: number; packet: TracePacket }) => unknown;
   /** Webhook subscriptions for controller events. */
   webhooks?: WebhookDispatcher;
-  /** Present when the controller runs a lab: host control (ping, UDP). */
-  lab?: LabService;
 }

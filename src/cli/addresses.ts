@@ -1,8 +1,5 @@
 /** Parsing of the CLI's address arguments: udp://HOST:PORT, tcp://HOST:PORT, and BIND@PEER pairs. */
-export interface SocketAddress {
-  host: string;
-  port: number;
-}
+import type { SocketAddress } from '../net/index.js';
 
 export function parseUrlAddress(text: string, scheme: 'udp' | 'tcp' | 'http'): SocketAddress {
   const m = new RegExp(`^(?:${scheme}://)?\\[?([^\\]]+?)\\]?:(\\d{1,5})$`).exec(text.trim());

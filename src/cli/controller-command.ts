@@ -1,8 +1,10 @@
 /**
  * `overcast controller`: the controller process — intent store, incremental compiler, native and
- * OpenFlow 1.3 switch channels, REST API — as the lab and the containers run it.
+ * OpenFlow 1.3 switch channels, REST API — as the lab and the containers run it. Any listener may use
+ * port 0 (any free port); started by a lab, the controller reports the ports it got.
  */
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
@@ -13,14 +15,13 @@ import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
 import { startIntentRuntime } from '../controller/intent-runtime.js';
-import { createLabService } from '../controller/lab-service.js';
 import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
 import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
 import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac } from '../net/index.js';
 import { parseUrlAddress } from './addresses.js';
-import type { LabPlan } from './lab-plan.js';
+import { createLabService, labRoutes, readLabPlanHosts, reportReady } from '../lab/index.js';
 
 export interface ControllerCommandOptions {
   topology: string;
@@ -90,7 +91,11 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const native = await listenNative(controller, listen.host, listen.port, logger);
   const ofAddr = o.openflow === 'none' ? undefined : parseUrlAddress(o.openflow, 'tcp');
   const openflow = ofAddr ? await listenOpenFlow(controller, ofAddr.host, ofAddr.port, logger) : undefined;
-  const plan = o.labPlan ? (JSON.parse(fs.readFileSync(o.labPlan, 'utf8')) as LabPlan) : undefined;
+  const labPlan = o.labPlan;
+  // With a lab plan, the lab's routes (/v1/lab/*) join the API; hosts come from the plan file.
+  const plugins = labPlan
+    ? [labRoutes(createLabService({ topology: () => intent.topology.get(), hostAddresses: () => readLabPlanHosts(labPlan), trace: (start) => runtime.trace(start) }))]
+    : [];
   const api = await buildApi(
     {
       controller,
@@ -98,12 +103,14 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       intent,
       webhooks,
       trace: (start) => runtime.trace(start),
-      ...(plan ? { lab: createLabService(intent.topology.get(), plan.hosts) } : {}),
     },
     logger,
+    plugins,
   );
   await api.listen({ port: o.apiPort, host: o.apiHost });
-  logger.info({ api: `http://${o.apiHost}:${o.apiPort}`, native: native.port, openflow: ofAddr?.port, data: o.data ?? 'memory' }, 'controller up');
+  const apiPort = (api.server.address() as AddressInfo).port;
+  logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, data: o.data ?? 'memory' }, 'controller up');
+  reportReady({ kind: 'controller', nativePort: native.port, apiPort, ...(openflow ? { openflowPort: openflow.port } : {}) });
   return async () => {
     prober?.stop();
     runtime.stop();

@@ -1,6 +1,11 @@
-/** `overcast host`: one test host process (data socket + control API), as run by the lab and containers. */
+/**
+ * `overcast host`: one test host process (data socket + control API), as run by the lab and containers.
+ * Either address may use port 0 (any free port); started by a lab, the host reports the ports it got.
+ */
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { TestHost, createHostControlServer } from '../host/index.js';
+import { reportReady } from '../lab/index.js';
 import { cidrContaining, parseIpv4, parseMac } from '../net/index.js';
 import { parseBindPeer, parseUrlAddress } from './addresses.js';
 
@@ -34,8 +39,7 @@ export async function runHostCommand(o: HostCommandOptions, logger: Logger): Pro
   await host.start();
   const control = parseUrlAddress(o.control, 'http');
   const server = createHostControlServer(host);
-  // A port already taken ends the process with that message (the lab then retries on another port),
-  // not with an unhandled 'error' event.
+  // A port already taken ends the process with that message, not with an unhandled 'error' event.
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       host.stop();
@@ -43,7 +47,10 @@ export async function runHostCommand(o: HostCommandOptions, logger: Logger): Pro
     });
     server.listen(control.port, control.host, resolve);
   });
-  logger.info({ host: o.name, ip: o.ip, data: bind, control }, 'host up');
+  const dataPort = host.boundPort;
+  const controlPort = (server.address() as AddressInfo).port;
+  logger.info({ host: o.name, ip: o.ip, data: { ...bind, port: dataPort }, control: { ...control, port: controlPort } }, 'host up');
+  reportReady({ kind: 'host', dataPort, controlPort });
   return async () => {
     host.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));

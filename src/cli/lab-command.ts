@@ -1,31 +1,20 @@
 /** `overcast lab up|ping|demo|compose`: human-facing wrappers around startLab and the lab REST routes. */
 import fs from 'node:fs';
 import { parseTopology } from '../model/index.js';
-import { planLab } from './lab-plan.js';
-import { renderCompose } from './compose.js';
-import { startLab, type LabHandle } from './lab.js';
+import { composeAddressing, planLab, renderCompose, startLab, type LabHandle, type LabPingResult } from '../lab/index.js';
 
-export interface PingReport {
-  from: string;
-  to: string;
-  sent: number;
-  received: number;
-  replies: { seq: number; rttMs: number; ttl: number }[];
-  path: string[];
-}
-
-export async function labPing(apiUrl: string, from: string, to: string, count: number, timeoutMs = 1000): Promise<PingReport> {
+export async function labPing(apiUrl: string, from: string, to: string, count: number, timeoutMs = 1000): Promise<LabPingResult> {
   const res = await fetch(`${apiUrl}/v1/lab/ping`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ from, to, count, timeoutMs }),
   });
-  const body = (await res.json()) as PingReport & { code?: string; message?: string };
+  const body = (await res.json()) as LabPingResult & { code?: string; message?: string };
   if (!res.ok) throw new Error(`${body.code ?? res.status}: ${body.message ?? 'ping failed'}`);
   return body;
 }
 
-export function printPing(r: PingReport, out: (line: string) => void = console.log): void {
+export function printPing(r: LabPingResult, out: (line: string) => void = console.log): void {
   out(`PING ${r.from} -> ${r.to}  path: ${r.path.join(' -> ')}`);
   for (const rep of r.replies) out(`  reply seq=${rep.seq} ttl=${rep.ttl} time=${rep.rttMs.toFixed(2)} ms`);
   const loss = r.sent === 0 ? 100 : (100 * (r.sent - r.received)) / r.sent;
@@ -93,6 +82,6 @@ export async function labDemo(topologyFile: string, apiPort: number, exitAfter: 
 
 export function labCompose(topologyFile: string, image: string): string {
   const topology = parseTopology(fs.readFileSync(topologyFile, 'utf8'), topologyFile);
-  const plan = planLab(topology, { kind: 'compose', apiPort: 8080, nativePort: 6633 });
+  const plan = planLab(topology, composeAddressing(8080, 6633));
   return renderCompose(plan, topologyFile, image);
 }

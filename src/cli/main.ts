@@ -29,7 +29,7 @@ program
   .option('--data <dir>', 'intent store directory (SQLite); without it intent lives in memory only')
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
-  .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`')
+  .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`; adds the /v1/lab routes')
   .option('--health-interval-ms <n>', 'load-balancer backend health probes every n ms (0 = off)', int, 1000)
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {

@@ -1,6 +1,10 @@
-/** `overcast switch`: wires the softswitch's own option parser into the CLI. */
+/**
+ * `overcast switch`: wires the softswitch's own option parser into the CLI. Started by a lab, it
+ * reports the UDP port each switch port bound and takes its peers from the lab (src/lab/child-channel.ts).
+ */
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { acceptPeerCommands, reportReady } from '../lab/index.js';
 import { runSwitchCommand } from '../switch/index.js';
 
 export function registerSwitchCommand(program: Command, logger: (level: string, name: string) => Logger): void {
@@ -10,12 +14,18 @@ export function registerSwitchCommand(program: Command, logger: (level: string, 
     .requiredOption('--dpid <n>', 'datapath id')
     .option('--name <name>', 'switch name (for logs)')
     .option('--controller <tcp://host:port>', 'controller address (reconnects with backoff; flows are kept meanwhile)')
-    .option('--port <N[:name]=udp://HOST:PORT[@PEERHOST:PEERPORT]>', 'a port: local address and peer (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--port <N[:name]=udp://HOST:PORT[@PEERHOST:PEERPORT]>', 'a port: local address (port 0: any free port) and peer (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--tables <n>', 'number of flow tables')
     .option('--table-miss <controller|drop>', 'what a table miss does', 'controller')
     .option('--echo-interval-ms <ms>', 'keepalive interval')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
-      await runSwitchCommand(o, { logger: logger(o.logLevel, o.name ?? `dpid${o.dpid}`) });
+      const log = logger(o.logLevel, o.name ?? `dpid${o.dpid}`);
+      const sw = await runSwitchCommand(o, { logger: log });
+      acceptPeerCommands(
+        (number, peer) => sw.setPortPeer(number, peer),
+        (e) => log.error({ err: String(e) }, 'cannot set a port peer'),
+      );
+      reportReady({ kind: 'switch', ports: sw.ports().map((p) => ({ number: p.portNo, port: p.local.port })) });
     });
 }

@@ -1,6 +1,6 @@
 /**
  * The test host's control API (plain HTTP + JSON on its control port), so `overcast lab ping`, the
- * controller's lab routes and the e2e tests can make a host ping, send UDP, or inject a raw frame,
+ * lab's REST routes and the e2e tests can make a host ping, send UDP, or inject a raw frame,
  * and read what it received. One host = one process = one container, as deployed.
  */
 import http from 'node:http';

@@ -22,12 +22,8 @@ import {
   verifyIpv4Checksum,
   verifyL4Checksum,
   type Cidr,
+  type SocketAddress,
 } from '../net/index.js';
-
-export interface UdpAddress {
-  host: string;
-  port: number;
-}
 
 export interface TestHostOptions {
   name: string;
@@ -36,8 +32,8 @@ export interface TestHostOptions {
   subnet: Cidr;
   /** Router for destinations outside the subnet (resolved by ARP like any neighbour). */
   gateway?: number;
-  bind: UdpAddress;
-  peer: UdpAddress;
+  bind: SocketAddress;
+  peer: SocketAddress;
   /** Remember at most this many received UDP datagrams. */
   receivedLimit?: number;
 }

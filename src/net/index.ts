@@ -13,3 +13,4 @@ export * from './packet/udp.js';
 export * from './packet/tcp.js';
 export * from './packet/frame.js';
 export * from './packet/rewrite.js';
+export type { SocketAddress } from './socket-address.js';

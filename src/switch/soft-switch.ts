@@ -4,6 +4,7 @@
  * controller is away; the channel reconnects with backoff.
  */
 import type { Logger } from 'pino';
+import { OvercastError } from '../errors/index.js';
 import { createExecResult, createPipelineExecutor, trimResult, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
 import { K, PORT, type Action, type FlowMod, type GroupMod } from '../flow/index.js';
 import type { ControllerRole, Msg, PortDesc, PortStats } from '../protocol/index.js';
@@ -79,6 +80,8 @@ export interface SoftSwitch {
   applyGroupMod(mod: GroupMod): void;
   /** Expire timed-out flows and report port liveness changes now (also runs every sweepIntervalMs). */
   sweep(): void;
+  /** Point a port at a new peer address (resolves once its socket sends there). */
+  setPortPeer(portNo: number, peer: { host: string; port: number }): Promise<void>;
 }
 
 const MUTABLE: RunOptions = { mutable: true };
@@ -314,6 +317,13 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
 
   applyGroupMod(mod: GroupMod): void {
     this.groups.apply(mod);
+  }
+
+  async setPortPeer(portNo: number, peer: { host: string; port: number }): Promise<void> {
+    const p = this.portByNo.get(portNo);
+    if (!p) throw new OvercastError('OVC_ERR_SWITCH_BAD_OPTION', `no port ${portNo}`, 'port');
+    await p.setPeer(peer.host, peer.port, this.probeFrame(portNo));
+    this.logger.info({ port: portNo, peer: `${peer.host}:${peer.port}` }, 'port peer set');
   }
 
   sweep(): void {

@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { createPortCounters, type PortCounters } from './counters.js';
 import type { PortSpec } from './port-spec.js';
+import { OvercastError } from '../errors/index.js';
 
 /** 4 MiB: net.core.rmem_max on the project's machines; absorbs GC pauses without drops. */
 export const PORT_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -105,6 +106,30 @@ export class UdpPort {
         resolve();
       });
     });
+  }
+
+  /**
+   * Sends to `host:port` from now on (the lab wires a port this way once its peer has reported the
+   * port it bound), and announces this end with a probe. A port bound to port 0 takes one peer only:
+   * disconnecting its socket would give it another local port (the kernel keeps only an explicitly
+   * bound port across a disconnect), so a second, different peer is refused.
+   */
+  async setPeer(host: string, port: number, probe: Buffer): Promise<void> {
+    if (this.connected) {
+      if (host === this.peerHost && port === this.peerPort) return;
+      if (this.spec.localPort === 0) {
+        throw new OvercastError('OVC_ERR_SWITCH_BAD_OPTION', `port ${this.spec.portNo} was bound to port 0 and has its peer already`, 'port');
+      }
+      this.socket.disconnect();
+      this.connected = false;
+    }
+    this.peerHost = host;
+    this.peerPort = port;
+    this.lastErrorMs = 0;
+    if (this.open) {
+      await this.connectPeer(host, port);
+      this.sendProbe(probe);
+    }
   }
 
   private learnPeer(host: string, port: number): void {

@@ -4,7 +4,7 @@
  * addressed to it, intact, with valid checksums.
  */
 import { expect } from 'vitest';
-import type { LabHandle } from '../../src/cli/lab.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import { notYet, post, received, waitFor } from './lab-client.js';
 
 export async function expectAllPairsExchangeUdp(lab: LabHandle, dstPort = 5001): Promise<number> {

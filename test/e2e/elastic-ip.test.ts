@@ -7,7 +7,7 @@
  * nothing is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
 import { createShopVpc, notYet, patch, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';

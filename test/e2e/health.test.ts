@@ -8,7 +8,7 @@
  * backends (the echo requests each one answered), not by the clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import { DEFAULT_HEALTHY_AFTER, DEFAULT_UNHEALTHY_AFTER } from '../../src/controller/health-prober.js';
 import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
 

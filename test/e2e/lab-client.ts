@@ -1,7 +1,6 @@
 /** Helpers for end-to-end tests: talk to lab hosts' control APIs and the controller's REST API. */
 import pino from 'pino';
-import { freeUdpPorts } from '../../src/cli/free-ports.js';
-import type { LabHandle } from '../../src/cli/lab.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import { TestHost } from '../../src/host/index.js';
 import { cidrContaining, parseIpv4, parseMac } from '../../src/net/index.js';
 import { notYet, waitFor } from '../support/wait-for.js';
@@ -90,9 +89,8 @@ export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, po
   const sp = lab.plan.switches.find((s) => s.name === sw)?.ports.find((p) => p.number === port);
   if (!sp) throw new Error(`no ${sw}:${port}`);
   const ip = parseIpv4(o.ip);
-  const [dataPort] = await freeUdpPorts(1);
   const h = new TestHost(
-    { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix ?? 24), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: dataPort }, peer: sp.bind },
+    { name: o.name, mac: parseMac(o.mac), ip, subnet: cidrContaining(ip, o.prefix ?? 24), gateway: parseIpv4(o.gateway), bind: { host: '127.0.0.1', port: 0 }, peer: sp.bind },
     { logger: hostLogger, nowMs: () => performance.now() },
   );
   await h.start();
@@ -113,8 +111,8 @@ export interface EventStream {
 /**
  * Opens `GET /v1/events` and resolves once the controller has subscribed it: the route writes its
  * preamble and subscribes in one synchronous step, so events emitted after this resolves are on the
- * stream. (Sending traffic right after a bare fetch() raced the subscription: a CI run lost the
- * activation event of a cold start that way.) A read that fails other than by close() fails close().
+ * stream (a bare fetch() resolves before that, and traffic sent then may raise events the stream
+ * never sees).
  */
 export async function openEventStream(apiUrl: string, types: string): Promise<EventStream> {
   const chunks: string[] = [];

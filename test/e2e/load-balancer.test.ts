@@ -1,11 +1,11 @@
 /**
- * Issue 5's load balancer with real processes: a client endpoint opens 10,000 UDP "connections" (distinct
+ * The load balancer with real processes: a client endpoint opens 10,000 UDP "connections" (distinct
  * source ports) to a VIP whose backends are ten instances of one function in two revisions weighted
  * 90/10; the split is measured at the backends. Removing one backend moves about a tenth of the
  * connections. A cold function (no instance) holds its first packets until an instance registers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import { notYet, openEventStream, post, received, switchesInSync, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 10_000;

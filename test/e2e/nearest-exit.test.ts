@@ -5,7 +5,7 @@
  * (checksums verified by the receiving host), and either gateway takes inbound traffic to it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import type { TestHost } from '../../src/host/index.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/index.js';
 import { createShopVpc, notYet, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';

@@ -1,12 +1,12 @@
 /**
- * Issue 4 end to end: real controller, six softswitch processes and endpoint host processes on
+ * VPCs end to end: real controller, six softswitch processes and endpoint host processes on
  * leaf-spine; VPCs, subnets and endpoints created over REST. Two VPCs share 10.0.0.0/16 with the same
  * addresses: same-VPC pairs talk (also across subnets through the distributed gateway), cross-VPC pairs
  * never do, spoofed frames are dropped and counted, and a spine link going down does not stop traffic.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
-import { startLab, type LabHandle } from '../../src/cli/lab.js';
+import { startLab, type LabHandle } from '../../src/lab/index.js';
 import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
 
 interface Endpoint {

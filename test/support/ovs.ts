@@ -1,5 +1,5 @@
 /**
- * A private Open vSwitch for tests: the implementation lives in src/cli/lab-ovs.ts, shared with
+ * A private Open vSwitch for tests: the implementation lives in src/lab/lab-ovs.ts, shared with
  * `overcast lab --switches ovs`, so tests and labs start OVS the same way.
  *
  *   const ovs = await startOvs();
@@ -7,7 +7,7 @@
  *   console.log(await ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', 'br0'));
  *   await ovs.stop();
  */
-import { ovsAvailable } from '../../src/cli/lab-ovs.js';
+import { ovsAvailable } from '../../src/lab/lab-ovs.js';
 
 export {
   OVS_SCHEMA,
@@ -19,7 +19,7 @@ export {
   type DummyPort,
   type OvsInstance,
   type StartOvsOptions,
-} from '../../src/cli/lab-ovs.js';
+} from '../../src/lab/lab-ovs.js';
 
 let available: boolean | undefined;
 

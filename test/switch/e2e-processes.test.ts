@@ -5,7 +5,6 @@
  * forwarding working (fail-secure).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { output, type FlowEntry } from '../../src/flow/index.js';
@@ -16,21 +15,10 @@ import { startHost } from './udp-hosts.js';
 
 const launcher = fileURLToPath(new URL('./fixtures/run-switch.ts', import.meta.url));
 
-async function freeUdpPorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(
-    Array.from({ length: n }, () => new Promise<dgram.Socket>((resolve) => {
-      const s = dgram.createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = socks.map((s) => s.address().port);
-  await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-/** A switch process and what it has written to stdout so far (its warnings, then "ready"). */
+/** A switch process, the UDP port each switch port bound (its `ready` line), and its stdout so far. */
 interface SwitchProcess {
   child: ChildProcess;
+  ports: Record<number, number>;
   output(): string;
 }
 
@@ -41,9 +29,10 @@ function startSwitch(args: string[]): Promise<SwitchProcess> {
     const timer = setTimeout(() => reject(new Error(`switch did not start; it wrote: ${out}`)), 15_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('ready')) {
+      const line = /^ready (.*)$/m.exec(out);
+      if (line) {
         clearTimeout(timer);
-        resolve({ child, output: () => out });
+        resolve({ child, ports: JSON.parse(line[1]) as Record<number, number>, output: () => out });
       }
     });
     child.on('exit', (code) => reject(new Error(`switch exited ${code}`)));
@@ -63,8 +52,8 @@ describe('softswitch processes', () => {
   it('forwards across two switches, survives a switch restart and a controller stop', async () => {
     const a = await startHost();
     const b = await startHost();
-    // s1: port 1 <-> host A, port 2 <-> s2 port 1; s2: port 2 <-> host B.
-    const [s1p1, s1p2, s2p1, s2p2] = await freeUdpPorts(4);
+    // s1: port 1 <-> host A, port 2 <-> s2 port 1; s2: port 2 <-> host B. Every port binds port 0:
+    // s2 first (its port 1 learns s1 from s1's first probe), then s1, sending to the port s2 reported.
     const lo = '127.0.0.1';
     // The controller installs "1 -> 2" on every switch that (re)connects, as a reconciling controller would.
     const ctl = await startControllerStub({
@@ -76,12 +65,14 @@ describe('softswitch processes', () => {
       },
     });
     const controller = `tcp://${lo}:${ctl.port}`;
-    const s1Args = ['--dpid', '1', '--controller', controller, '--port', `1=udp://${lo}:${s1p1}@${lo}:${a.port}`, '--port', `2=udp://${lo}:${s1p2}@${lo}:${s2p1}`];
-    const s2Args = ['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:${s2p1}@${lo}:${s1p2}`, '--port', `2=udp://${lo}:${s2p2}@${lo}:${b.port}`];
-    const s1 = await startSwitch(s1Args);
-    children.push(s1.child);
-    let s2 = await startSwitch(s2Args);
+    let s2 = await startSwitch(['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:0`, '--port', `2=udp://${lo}:0@${lo}:${b.port}`]);
     children.push(s2.child);
+    const [s2p1, s2p2] = [s2.ports[1], s2.ports[2]];
+    const s1 = await startSwitch(['--dpid', '1', '--controller', controller, '--port', `1=udp://${lo}:0@${lo}:${a.port}`, '--port', `2=udp://${lo}:0@${lo}:${s2p1}`]);
+    children.push(s1.child);
+    const [s1p1, s1p2] = [s1.ports[1], s1.ports[2]];
+    // A restarted s2 binds the ports it had, its port 1 now told where s1 is.
+    const s2Args = ['--dpid', '2', '--controller', controller, '--port', `1=udp://${lo}:${s2p1}@${lo}:${s1p2}`, '--port', `2=udp://${lo}:${s2p2}@${lo}:${b.port}`];
     await waitFor('both switches to acknowledge their flows', () => {
       const ready = ctl.sessions.filter((s) => s.received.some((m) => m.type === 'barrierReply' && m.xid === 3) && !s.socket.destroyed);
       return ready.length >= 2 || notYet({ sessions: ctl.sessions.length, ready: ready.length });

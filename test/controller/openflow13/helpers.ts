@@ -8,7 +8,7 @@ import type { ControllerEvent } from '../../../src/controller/events.js';
 import { listenOpenFlow, ofctlFlow, stableDump, type OpenFlowServer } from '../../../src/controller/openflow13/index.js';
 import type { FlowEntry } from '../../../src/flow/index.js';
 import type { Topology } from '../../../src/model/index.js';
-import { startOvsLab, type OvsLab } from '../../../src/cli/lab-ovs.js';
+import { startOvsLab, type OvsLab } from '../../../src/lab/lab-ovs.js';
 
 export const silent = pino({ level: 'silent' });
 

@@ -7,7 +7,7 @@ import type { ControllerEvent } from '../../../src/controller/events.js';
 import { listenOpenFlow, type OpenFlowServer } from '../../../src/controller/openflow13/index.js';
 import type { FlowEntry, GroupEntry } from '../../../src/flow/index.js';
 import type { Topology } from '../../../src/model/index.js';
-import { startOvsLab, type OvsLab } from '../../../src/cli/lab-ovs.js';
+import { startOvsLab, type OvsLab } from '../../../src/lab/lab-ovs.js';
 import { silent, waitSynced } from './helpers.js';
 
 export interface LiveIntent {

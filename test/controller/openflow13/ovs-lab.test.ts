@@ -5,9 +5,8 @@
  * Skipped without root or Open vSwitch.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freeUdpPorts } from '../../../src/cli/free-ports.js';
-import { startOvsLab, type OvsLab } from '../../../src/cli/lab-ovs.js';
-import { frameForDummyStream, splitDummyStream } from '../../../src/cli/ovs-frame-relay.js';
+import { startOvsLab, type OvsLab } from '../../../src/lab/lab-ovs.js';
+import { frameForDummyStream, splitDummyStream } from '../../../src/lab/ovs-frame-relay.js';
 import { compileFabric } from '../../../src/compiler/index.js';
 import { Controller } from '../../../src/controller/controller.js';
 import type { ControllerEvent } from '../../../src/controller/events.js';
@@ -48,20 +47,19 @@ describe.skipIf(!LIVE)('OVS lab: demo.yaml with UDP test hosts', () => {
     controller.events.subscribe((e) => events.push(e));
     await controller.setDesired(desiredOf(compileFabric(topology)));
     server = await listenOpenFlow(controller, '127.0.0.1', 0, silent);
-    const ports = await freeUdpPorts(2 * topology.hosts.length);
-    const relays = topology.hosts.map((h, i) => ({
-      host: h.name,
-      bind: { host: '127.0.0.1', port: ports[2 * i] },
-      peer: { host: '127.0.0.1', port: ports[2 * i + 1] },
-    }));
+    // Relays and hosts bind port 0; each relay then learns where its host listens.
+    const relays = topology.hosts.map((h) => ({ host: h.name, bind: { host: '127.0.0.1', port: 0 } }));
     lab = await startOvsLab({ topology, controller: `tcp:127.0.0.1:${server.port}`, hostRelays: relays, controllerMaxBackoffMs: 1000 });
     await waitSynced(events, topology.switches.map((s) => s.dpid));
-    for (const [i, h] of topology.hosts.entries()) {
+    for (const h of topology.hosts) {
+      const relay = lab.relays.get(h.name);
+      if (!relay) throw new Error(`no relay for ${h.name}`);
       const host = new TestHost(
-        { name: h.name, mac: h.mac, ip: h.ip, subnet: cidrContaining(h.ip, h.prefixLength), bind: relays[i].peer, peer: relays[i].bind },
+        { name: h.name, mac: h.mac, ip: h.ip, subnet: cidrContaining(h.ip, h.prefixLength), bind: { host: '127.0.0.1', port: 0 }, peer: relay.address() },
         { logger: silent, nowMs: () => performance.now() },
       );
       await host.start();
+      relay.setPeer({ host: '127.0.0.1', port: host.boundPort });
       hosts.set(h.name, host);
     }
   }, 30_000);

@@ -7,25 +7,21 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-
-export interface UdpEndpoint {
-  host: string;
-  port: number;
-}
+import type { SocketAddress } from '../net/index.js';
 
 export interface FrameRelayOptions {
   /** The dummy port's unix socket (its `options:pstream=punix:PATH`). */
   unixPath: string;
-  /** Where the relay receives the host's datagrams (the switch port's address in the lab plan). */
-  bind: UdpEndpoint;
-  /** The host's own data address: frames leaving the port go there. */
-  peer: UdpEndpoint;
+  /** Where the relay receives the host's datagrams (port 0: any free port; address() tells which). */
+  bind: SocketAddress;
+  /** The host's own data address: frames leaving the port go there (setPeer sets it later). */
+  peer?: SocketAddress;
 }
 
 export interface FrameRelayCounters {
   toSwitch: number;
   toHost: number;
-  /** Frames refused: shorter than an Ethernet header or longer than the 16-bit length allows. */
+  /** Frames refused: shorter than an Ethernet header, longer than the 16-bit length allows, or for a host not yet known. */
   dropped: number;
 }
 
@@ -33,6 +29,10 @@ export interface FrameRelay {
   readonly counters: FrameRelayCounters;
   /** Resolves once the unix stream is connected. */
   ready(): Promise<void>;
+  /** Where the relay receives the host's datagrams: the address the host sends to. */
+  address(): SocketAddress;
+  /** The host's data address; frames leaving the port before it is known are dropped. */
+  setPeer(peer: SocketAddress): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +65,7 @@ export async function startFrameRelay(o: FrameRelayOptions): Promise<FrameRelay>
   let stream: net.Socket | undefined;
   let closed = false;
   let rest: Buffer = Buffer.alloc(0);
+  let peer = o.peer;
   let markReady: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (markReady = resolve));
 
@@ -78,8 +79,12 @@ export async function startFrameRelay(o: FrameRelayOptions): Promise<FrameRelay>
     });
     s.on('data', (chunk: Buffer) => {
       rest = splitDummyStream(rest.length === 0 ? chunk : Buffer.concat([rest, chunk]), (frame) => {
+        if (!peer) {
+          counters.dropped++;
+          return;
+        }
         counters.toHost++;
-        udp.send(frame, o.peer.port, o.peer.host);
+        udp.send(frame, peer.port, peer.host);
       });
     });
     s.on('error', () => undefined);
@@ -106,6 +111,10 @@ export async function startFrameRelay(o: FrameRelayOptions): Promise<FrameRelay>
   return {
     counters,
     ready: () => readyPromise,
+    address: () => ({ host: o.bind.host, port: udp.address().port }),
+    setPeer(p) {
+      peer = p;
+    },
     async close() {
       closed = true;
       stream?.destroy();

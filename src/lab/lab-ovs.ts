@@ -17,7 +17,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import type { Topology } from '../model/index.js';
-import { startFrameRelay, type FrameRelay, type UdpEndpoint } from './ovs-frame-relay.js';
+import type { SocketAddress } from '../net/index.js';
+import { startFrameRelay, type FrameRelay } from './ovs-frame-relay.js';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -288,10 +289,11 @@ export interface OvsLabOptions {
   /** The controller's OpenFlow address, e.g. 'tcp:127.0.0.1:6653'. */
   controller: string;
   /**
-   * UDP hosts: for each host, where the relay listens (the address the host sends to, i.e. its switch
-   * port's address in the lab plan) and the host's own data address. Hosts not listed get no relay.
+   * UDP hosts: for each host, where the relay listens (the address the host sends to; port 0 for any
+   * free port, then read relays.get(host).address()) and the host's own data address if known yet
+   * (else relays.get(host).setPeer once it is). Hosts not listed get no relay.
    */
-  hostRelays?: { host: string; bind: UdpEndpoint; peer: UdpEndpoint }[];
+  hostRelays?: { host: string; bind: SocketAddress; peer?: SocketAddress }[];
   /** Longest wait between reconnect attempts to the controller (OVS default 8000). */
   controllerMaxBackoffMs?: number;
   ovs?: StartOvsOptions;
@@ -356,7 +358,7 @@ export async function startOvsLab(o: OvsLabOptions): Promise<OvsLab> {
     }
     for (const sw of o.topology.switches) await waitFor(() => existsSync(ovs.mgmtSocket(sw.name)), `${sw.name}.mgmt`);
     for (const r of o.hostRelays ?? []) {
-      const relay = await startFrameRelay({ unixPath: hostSock(r.host), bind: r.bind, peer: r.peer });
+      const relay = await startFrameRelay({ unixPath: hostSock(r.host), bind: r.bind, ...(r.peer ? { peer: r.peer } : {}) });
       relays.set(r.host, relay);
     }
     await Promise.all([...relays.values()].map((r) => r.ready()));
@@ -376,12 +378,4 @@ export async function startOvsLab(o: OvsLabOptions): Promise<OvsLab> {
       else for (const sw of o.topology.switches) await ovs.vsctl('--if-exists', 'del-br', sw.name);
     },
   };
-}
-
-/**
- * The relays a lab plan needs: each host sends to its switch port's planned address, where the relay
- * listens, and the relay sends to the host's own address.
- */
-export function hostRelaysFromPlan(plan: { hosts: readonly { name: string; bind: UdpEndpoint; peer: UdpEndpoint }[] }): OvsLabOptions['hostRelays'] {
-  return plan.hosts.map((h) => ({ host: h.name, bind: h.peer, peer: h.bind }));
 }

@@ -1,0 +1,7 @@
+export { startLab, type LabOptions, type LabHandle, type AttachedHostSpec } from './start-lab.js';
+export { planLab, composeAddressing, formatUdp, switchPortArg, type LabPlan, type LabAddressing, type SwitchPlan, type SwitchPortPlan, type HostPlan, type ControllerPlan } from './lab-plan.js';
+export { renderCompose } from './compose.js';
+export { createLabService, pathOfTrace, type LabService, type LabServiceComponents, type LabPingResult, type LabPingReply, type LabHostAddress } from './lab-service.js';
+export { labRoutes } from './lab-routes.js';
+export { readLabPlanHosts } from './lab-plan-file.js';
+export { reportReady, acceptPeerCommands, type ReadyReport, type SetPeersCommand } from './child-channel.js';
