@@ -107,10 +107,8 @@ export class SwitchSession {
   private async readInstalled(): Promise<void> {
     const stats = await this.connection.flowStats();
     this.installed = new Map(stats.map((s) => [flowKey(s.flow), s.flow]));
-    if (this.connection.groupStats) {
-      const groups = await this.connection.groupStats();
-      this.installedGroups = new Map(groups.map((g) => [g.groupId, g]));
-    }
+    const groups = await this.connection.groupStats();
+    this.installedGroups = new Map(groups.map((g) => [g.groupId, g]));
     this.knownInstalled = true;
   }
 
