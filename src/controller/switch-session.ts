@@ -68,10 +68,13 @@ export class SwitchSession {
     return this.installed.size;
   }
 
-  /** Reconcile: make the switch's tables equal `desired` (read at the time the operation runs). */
-  sync(desired: DesiredSource): Promise<SyncResult> {
+  /**
+   * Reconcile: make the switch's tables equal `desired` (read at the time the operation runs).
+   * `reread` reads the switch's tables first even when the session believes it knows them.
+   */
+  sync(desired: DesiredSource, options: { reread?: boolean } = {}): Promise<SyncResult> {
     return this.enqueue(async () => {
-      if (!this.knownInstalled) await this.readInstalled();
+      if (!this.knownInstalled || options.reread) await this.readInstalled();
       return this.pushDifference([...desired.flows()], [...desired.groups()]);
     });
   }
