@@ -86,7 +86,7 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
   private onHello: ((m: M) => void) | undefined;
 
   constructor(
-    protected readonly socket: net.Socket,
+    private readonly socket: net.Socket,
     protected readonly logger: Logger,
     readonly counters: C,
     options: ChannelOptions = {},
@@ -285,7 +285,7 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
         return;
       case 'error': {
         this.counters.switchErrors++;
-        const refusal = this.refusalOf(msg, this.sent.describe(msg.xid));
+        const refusal = this.refusalOf(msg, this.sent.describe(msg.xid) ?? this.pending.label(msg.xid));
         if (this.pending.fail(msg.xid, refusal)) return;
         this.refusal ??= refusal;
         this.refusalCount++;

@@ -5,6 +5,7 @@
  */
 
 interface Pending<M> {
+  label: string;
   resolve: (replies: M[]) => void;
   reject: (e: Error) => void;
   replies: M[];
@@ -24,6 +25,11 @@ export class PendingRequests<M> {
     return this.byXid.has(xid);
   }
 
+  /** What the request waiting on `xid` asked for (its message type), if one does. */
+  label(xid: number): string | undefined {
+    return this.byXid.get(xid)?.label;
+  }
+
   /** Wait for the replies to `xid`; `label` names the request in the timeout error. */
   open(xid: number, label: string, timeoutMs: number, onLast?: () => void): Promise<M[]> {
     return new Promise<M[]>((resolve, reject) => {
@@ -31,7 +37,7 @@ export class PendingRequests<M> {
         this.byXid.delete(xid);
         reject(new Error(`${label} xid ${xid} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.byXid.set(xid, { resolve, reject, replies: [], timer, onLast });
+      this.byXid.set(xid, { label, resolve, reject, replies: [], timer, onLast });
     });
   }
 

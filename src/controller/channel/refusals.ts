@@ -66,7 +66,8 @@ export class SentLedger {
   record(first: number, count: number, describe: (i: number) => string): void {
     if (count <= 0) return;
     this.spans.push({ first, count, describe, seq: this.seq++ });
-    if (this.spans.length > MAX_SENT_SPANS) this.spans.shift();
+    // Forget the older half at once, so a long run without barriers costs no copy per message.
+    if (this.spans.length > MAX_SENT_SPANS) this.spans = this.spans.slice(this.spans.length - MAX_SENT_SPANS / 2);
   }
 
   /** A point in the ledger: spans recorded before it can be forgotten once a barrier sent now returns. */

@@ -45,7 +45,7 @@ describe('connection core: requests', () => {
         if (m.type === 'refuseMe') peer.send({ type: 'error', xid: m.xid, code: 'NOPE' });
       }),
     );
-    await expect(conn.ask('refuseMe')).rejects.toMatchObject({ name: 'SwitchRefusedError', code: 'NOPE' });
+    await expect(conn.ask('refuseMe')).rejects.toMatchObject({ name: 'SwitchRefusedError', code: 'NOPE', refused: 'refuseMe' });
     await expect(conn.ask('ignored', 50)).rejects.toThrow(/ignored xid \d+ timed out after 50 ms/);
     // The refusal answered its own request: it does not fail the next barrier.
     await expect(conn.barrier()).resolves.toBeUndefined();
