@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { flowKey, type FlowEntry, type GroupEntry, type GroupMod } from '../flow/index.js';
 import { ControllerEvents } from './events.js';
+import { createResyncScheduler, type ResyncOptions, type ResyncScheduler } from './resync-scheduler.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
 import { SwitchSession, type DesiredSource, type SyncResult } from './switch-session.js';
 
@@ -54,6 +55,11 @@ class DesiredState implements DesiredSource {
 export interface ControllerComponents {
   logger: Logger;
   nowMs: () => number;
+  /** Backoff of the reconcile retried after a failed push (default 250 ms doubling to 10 s). */
+  resync?: ResyncOptions;
+  /** Timers for those retries (default Node's); tests pass their own. */
+  setTimeout?(fn: () => void, ms: number): unknown;
+  clearTimeout?(handle: unknown): void;
 }
 
 export interface SwitchStatus {
@@ -78,8 +84,15 @@ export class Controller {
    * are counted but not published as events, so they do not flood the event ring and SSE clients.
    */
   isRoutinePacketIn: (e: PacketInEvent) => boolean = () => false;
+  private readonly resync: ResyncScheduler;
 
-  constructor(private readonly components: ControllerComponents) {}
+  constructor(private readonly components: ControllerComponents) {
+    this.resync = createResyncScheduler(components.resync ?? {}, {
+      resync: (dpid) => this.retrySync(dpid),
+      ...(components.setTimeout ? { setTimeout: components.setTimeout } : {}),
+      ...(components.clearTimeout ? { clearTimeout: components.clearTimeout } : {}),
+    });
+  }
 
   /** Replace the desired tables (all switches) and reconcile every attached switch against them. */
   setDesired(desired: Map<number, DesiredTables>): Promise<void> {
@@ -139,12 +152,14 @@ export class Controller {
     }
     const session = new SwitchSession(connection, nowMs());
     this.sessions.set(dpid, session);
+    this.resync.forget(dpid);
     this.events.emit({ type: 'switch.connected', dpid, channel: connection.channel, remoteAddress: connection.remoteAddress });
     logger.info({ dpid, channel: connection.channel, remote: connection.remoteAddress, ports: connection.features.ports.length }, 'switch connected');
 
     connection.on('close', (reason) => {
       if (this.sessions.get(dpid) !== session) return;
       this.sessions.delete(dpid);
+      this.resync.forget(dpid);
       logger.info({ dpid, reason }, 'switch disconnected');
       this.events.emit({ type: 'switch.disconnected', dpid, reason });
     });
@@ -169,19 +184,31 @@ export class Controller {
     return this.report(session, session.sync(this.stateFor(session.dpid)));
   }
 
-  /** Log and emit the outcome of a sync or delta; never rejects (a failed push is retried on reconnect). */
+  /** The retry after a failed push: read the switch's tables again and push the difference. */
+  private retrySync(dpid: number): void {
+    const session = this.sessions.get(dpid);
+    if (session) void this.report(session, session.sync(this.stateFor(dpid), { reread: true }));
+  }
+
+  /**
+   * Log and emit the outcome of a sync or delta; never rejects. A failed push schedules a reconcile
+   * with backoff (resync-scheduler.ts); a successful one cancels it.
+   */
   private async report(session: SwitchSession, op: Promise<SyncResult>): Promise<void> {
     const { logger, nowMs } = this.components;
     const started = nowMs();
     try {
       const r = await op;
       const ms = nowMs() - started;
+      if (this.sessions.get(session.dpid) === session) this.resync.succeeded(session.dpid);
       logger.debug({ dpid: session.dpid, ...r, ms }, 'switch synced');
       this.events.emit({ type: 'switch.synced', dpid: session.dpid, ...r, ms });
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
-      logger.warn({ dpid: session.dpid, error }, 'switch sync failed');
-      this.events.emit({ type: 'switch.sync-failed', dpid: session.dpid, error });
+      const current = this.sessions.get(session.dpid) === session;
+      const retryInMs = current ? this.resync.failed(session.dpid) : undefined;
+      logger.warn({ dpid: session.dpid, error, retryInMs }, 'switch sync failed');
+      this.events.emit({ type: 'switch.sync-failed', dpid: session.dpid, error, ...(retryInMs !== undefined ? { retryInMs } : {}) });
     }
   }
 
@@ -208,6 +235,7 @@ export class Controller {
 
   /** Close every switch connection (the switches keep their flows: fail-secure). */
   close(): void {
+    this.resync.close();
     for (const s of this.sessions.values()) s.connection.close();
     this.sessions.clear();
   }

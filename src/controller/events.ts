@@ -13,7 +13,8 @@ export type ControllerEventBody =
   | { type: 'switch.connected'; dpid: number; channel: string; remoteAddress: string }
   | { type: 'switch.disconnected'; dpid: number; reason: string }
   | { type: 'switch.synced'; dpid: number; added: number; modified: number; removed: number; ms: number }
-  | { type: 'switch.sync-failed'; dpid: number; error: string }
+  /** `retryInMs`: when the controller reconciles the switch again (absent when it is gone). */
+  | { type: 'switch.sync-failed'; dpid: number; error: string; retryInMs?: number }
   | { type: 'port.status'; dpid: number; port: number; up: boolean; reason: string }
   | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string }
   | { type: 'endpoint.up'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }

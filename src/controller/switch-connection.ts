@@ -64,11 +64,14 @@ export interface SwitchConnection {
   /** Queue flow-mods; they go out in large writes (corked) without waiting. */
   sendFlowMods(mods: readonly FlowMod[]): void;
   sendGroupMods(mods: readonly GroupMod[]): void;
-  /** Resolves when the switch has processed everything sent before; rejects on an error reply or close. */
+  /**
+   * Resolves when the switch has processed everything sent before. Rejects when the switch refused any
+   * of it (a SwitchRefusedError naming the first refused message), on timeout, and on close.
+   */
   barrier(): Promise<void>;
   packetOut(frame: Buffer, inPort: number, actions: Action[]): void;
   flowStats(): Promise<FlowStatsEntry[]>;
-  groupStats?(): Promise<GroupEntry[]>;
+  groupStats(): Promise<GroupEntry[]>;
   portStats(): Promise<PortStatsEntry[]>;
   on<E extends keyof SwitchConnectionEvents>(event: E, listener: SwitchConnectionEvents[E]): void;
   close(): void;

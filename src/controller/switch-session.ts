@@ -68,10 +68,13 @@ export class SwitchSession {
     return this.installed.size;
   }
 
-  /** Reconcile: make the switch's tables equal `desired` (read at the time the operation runs). */
-  sync(desired: DesiredSource): Promise<SyncResult> {
+  /**
+   * Reconcile: make the switch's tables equal `desired` (read at the time the operation runs).
+   * `reread` reads the switch's tables first even when the session believes it knows them.
+   */
+  sync(desired: DesiredSource, options: { reread?: boolean } = {}): Promise<SyncResult> {
     return this.enqueue(async () => {
-      if (!this.knownInstalled) await this.readInstalled();
+      if (!this.knownInstalled || options.reread) await this.readInstalled();
       return this.pushDifference([...desired.flows()], [...desired.groups()]);
     });
   }
@@ -107,10 +110,8 @@ export class SwitchSession {
   private async readInstalled(): Promise<void> {
     const stats = await this.connection.flowStats();
     this.installed = new Map(stats.map((s) => [flowKey(s.flow), s.flow]));
-    if (this.connection.groupStats) {
-      const groups = await this.connection.groupStats();
-      this.installedGroups = new Map(groups.map((g) => [g.groupId, g]));
-    }
+    const groups = await this.connection.groupStats();
+    this.installedGroups = new Map(groups.map((g) => [g.groupId, g]));
     this.knownInstalled = true;
   }
 

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   OVC_ERR_SWITCH_NOT_CONNECTED: { status: 409, doc: 'the switch is not connected' },
   OVC_ERR_SWITCH_BAD_OPTION: { status: 400, doc: 'a softswitch option (dpid, controller URL, port spec) is malformed' },
   OVC_ERR_SWITCH_BAD_GROUP: { status: 400, doc: 'a group-mod adds an existing group, changes a missing one, or has a bad bucket' },
+  OVC_ERR_SWITCH_NO_GROUP: { status: 400, doc: 'a flow-mod forwards to a group the switch does not have' },
   OVC_ERR_SWITCH_BAD_BUNDLE: { status: 400, doc: 'a bundle message names no open bundle or comes out of order' },
   OVC_ERR_PROTO_UNEXPECTED: { status: 400, doc: 'a well-formed control-channel message this side does not accept (e.g. a reply sent to a switch)' },
   OVC_ERR_LAB_UNKNOWN_HOST: { status: 404, doc: 'no lab host by that name' },

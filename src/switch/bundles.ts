@@ -51,7 +51,9 @@ export class Bundles {
     const present = new Map<number, boolean>();
     const exists = (gid: number) => present.get(gid) ?? this.groups.get(gid) !== undefined;
     mods.forEach((m, i) => {
-      if (m.type === 'flowMod') problems.push(...this.tables.check(m.flowMod, `bundle[${i}].flowMod`));
+      if (m.type === 'flowMod') {
+        problems.push(...this.tables.check(m.flowMod, `bundle[${i}].flowMod`), ...this.groups.checkFlowMod(m.flowMod, `bundle[${i}].flowMod`, exists));
+      }
       else {
         problems.push(...this.groups.check(m.groupMod, `bundle[${i}].groupMod`, exists));
         present.set(m.groupMod.group.groupId, m.groupMod.command !== 'delete');

@@ -1,18 +1,22 @@
 /**
  * What the softswitch does with each controller message: flow-mods, group-mods, barriers, packet-outs,
- * stats, bundles, roles. Every refusal is an Error message carrying the OvercastError's code; nothing
- * thrown here reaches the channel's receive loop.
+ * stats, bundles, roles. Every refusal is an Error message carrying the OvercastError's code and the
+ * refused message's xid, counted under drops_total{reason="channelRefused"}; nothing thrown here
+ * reaches the channel's receive loop.
  */
 import type { Logger } from 'pino';
-import { isOvercastError, type ErrorCode } from '../errors/index.js';
-import { compileMatch, type Action, type FlowEntry } from '../flow/index.js';
+import { OvercastError, isOvercastError, type ErrorCode } from '../errors/index.js';
+import { compileMatch, type Action, type FlowEntry, type FlowMod, type GroupEntry } from '../flow/index.js';
 import type { ControllerRole, FlowStats, Msg, MsgOf, PortDesc, PortStats } from '../protocol/index.js';
 import type { Bundles } from './bundles.js';
+import { CHANNEL_DROP, countDrop, type DropCounters } from './counters.js';
 import type { FlowTables, InstalledFlow } from './flow-tables.js';
 import type { GroupTable } from './groups.js';
 
 /** Flow stats go out in replies of at most this many flows (well under MAX_FRAME_BYTES). */
 export const FLOW_STATS_PER_REPLY = 1000;
+/** Group descriptions go out in replies of at most this many buckets in all (well under MAX_FRAME_BYTES). */
+export const GROUP_DESC_BUCKETS_PER_REPLY = 4096;
 
 export interface AgentContext {
   readonly dpid: number;
@@ -21,6 +25,8 @@ export interface AgentContext {
   readonly groups: GroupTable;
   readonly bundles: Bundles;
   readonly logger: Logger;
+  /** drops_total{reason}: every refused message counts under CHANNEL_DROP.REFUSED. */
+  readonly drops: DropCounters;
   now(): number;
   send(msg: Msg): void;
   portDescs(): PortDesc[];
@@ -35,9 +41,21 @@ export function flowStatsOf(f: InstalledFlow, now: number): FlowStats {
 
 function refuse(ctx: AgentContext, xid: number, e: unknown): void {
   const code: ErrorCode = isOvercastError(e) ? e.code : 'OVC_ERR_PROTO_MALFORMED';
-  const message = e instanceof Error ? e.message : String(e);
+  refuseWith(ctx, xid, code, e instanceof Error ? e.message : String(e));
+}
+
+/** Answer a message with an Error carrying its xid, and count it. */
+function refuseWith(ctx: AgentContext, xid: number, code: ErrorCode, message: string): void {
+  countDrop(ctx.drops, CHANNEL_DROP.REFUSED);
   ctx.logger.debug({ code, message, xid }, 'refused a controller request');
   ctx.send({ type: 'error', xid, code, message });
+}
+
+/** A flow-mod checked against the tables and against the groups it forwards to, then applied. */
+export function applyFlowMod(ctx: Pick<AgentContext, 'tables' | 'groups'>, mod: FlowMod): void {
+  const problems = [...ctx.tables.check(mod), ...ctx.groups.checkFlowMod(mod)];
+  if (problems.length > 0) throw OvercastError.fromProblems(problems);
+  ctx.tables.applyChecked(mod);
 }
 
 function deleteFlowsOfGroup(ctx: AgentContext, groupId: number): void {
@@ -54,7 +72,7 @@ export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
         return;
       case 'flowMod':
         if (ctx.role === 'slave') return refuseSlave(ctx, xid);
-        ctx.tables.apply(msg.flowMod);
+        applyFlowMod(ctx, msg.flowMod);
         return;
       case 'groupMod':
         if (ctx.role === 'slave') return refuseSlave(ctx, xid);
@@ -75,6 +93,8 @@ export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
       case 'portStatsRequest':
         ctx.send({ type: 'portStatsReply', xid, ports: ctx.portStats(msg.portNo), more: false });
         return;
+      case 'groupDescRequest':
+        return groupDesc(ctx, xid);
       case 'bundleControl':
         return bundleControl(ctx, msg);
       case 'bundleAdd':
@@ -89,7 +109,7 @@ export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
         ctx.logger.warn({ code: msg.code, message: msg.message, xid }, 'controller reported an error');
         return;
       default:
-        ctx.send({ type: 'error', xid, code: 'OVC_ERR_PROTO_UNEXPECTED', message: `a switch does not accept ${msg.type}` });
+        refuseWith(ctx, xid, 'OVC_ERR_PROTO_UNEXPECTED', `a switch does not accept ${msg.type}`);
     }
   } catch (e) {
     refuse(ctx, xid, e);
@@ -97,7 +117,7 @@ export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
 }
 
 function refuseSlave(ctx: AgentContext, xid: number): void {
-  ctx.send({ type: 'error', xid, code: 'OVC_ERR_PROTO_UNEXPECTED', message: 'this controller is a slave of the switch' });
+  refuseWith(ctx, xid, 'OVC_ERR_PROTO_UNEXPECTED', 'this controller is a slave of the switch');
 }
 
 function flowStats(ctx: AgentContext, msg: MsgOf<'flowStatsRequest'>): void {
@@ -108,6 +128,21 @@ function flowStats(ctx: AgentContext, msg: MsgOf<'flowStatsRequest'>): void {
     const chunk = flows.slice(i, i + FLOW_STATS_PER_REPLY);
     ctx.send({ type: 'flowStatsReply', xid: msg.xid, flows: chunk, more: i + FLOW_STATS_PER_REPLY < flows.length });
   }
+}
+
+function groupDesc(ctx: AgentContext, xid: number): void {
+  let part: GroupEntry[] = [];
+  let buckets = 0;
+  for (const g of ctx.groups.entries()) {
+    if (part.length > 0 && buckets + g.buckets.length > GROUP_DESC_BUCKETS_PER_REPLY) {
+      ctx.send({ type: 'groupDescReply', xid, groups: part, more: true });
+      part = [];
+      buckets = 0;
+    }
+    part.push(g);
+    buckets += g.buckets.length;
+  }
+  ctx.send({ type: 'groupDescReply', xid, groups: part, more: false });
 }
 
 function bundleControl(ctx: AgentContext, msg: MsgOf<'bundleControl'>): void {
@@ -129,6 +164,6 @@ function bundleControl(ctx: AgentContext, msg: MsgOf<'bundleControl'>): void {
       ctx.bundles.discard(msg.bundleId);
       return reply('discardReply');
     default:
-      ctx.send({ type: 'error', xid: msg.xid, code: 'OVC_ERR_SWITCH_BAD_BUNDLE', message: `a switch does not accept bundle ${msg.ctrl}` });
+      refuseWith(ctx, msg.xid, 'OVC_ERR_SWITCH_BAD_BUNDLE', `a switch does not accept bundle ${msg.ctrl}`);
   }
 }

@@ -34,6 +34,8 @@ export const CHANNEL_DROP = {
   MALFORMED: 'channelMalformed',
   OVERSIZED: 'channelOversized',
   UNEXPECTED: 'channelUnexpected',
+  /** A well-formed controller message the switch refused and answered with an Error. */
+  REFUSED: 'channelRefused',
   /** A packet-in with no controller connected, or the channel's send buffer full. */
   PACKET_IN_NO_CONTROLLER: 'packetInNoController',
   PACKET_IN_OVERFLOW: 'packetInOverflow',

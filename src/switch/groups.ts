@@ -4,7 +4,7 @@
  * packet pays for it; the executor finds it by the group's bucket list (flow/maglev.ts).
  */
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
-import { checkActions, type GroupEntry, type GroupMod } from '../flow/index.js';
+import { checkActions, type FlowMod, type GroupEntry, type GroupMod } from '../flow/index.js';
 import { MAGLEV_DEFAULT_SIZE, MAGLEV_MAX_SIZE, isPrime, selectTableFor, type MaglevTable } from '../flow/maglev.js';
 
 export interface GroupTableOptions {
@@ -61,6 +61,21 @@ export class GroupTable {
         if (b.weight !== undefined && (!Number.isInteger(b.weight) || b.weight < 0 || b.weight > 0xffff)) bad(`group.buckets[${i}].weight`, `bad weight ${b.weight}`);
       });
     }
+    return problems;
+  }
+
+  /**
+   * Problems with the groups a flow-mod's actions forward to: each must exist, as OpenFlow refuses
+   * such a flow (OFPBAC_BAD_OUT_GROUP) instead of installing one that drops everything it matches.
+   */
+  checkFlowMod(mod: FlowMod, path = 'flowMod', exists = (id: number) => this.groups.has(id)): ProblemDetail[] {
+    if (mod.command === 'delete' || mod.command === 'deleteStrict') return [];
+    const problems: ProblemDetail[] = [];
+    mod.flow.actions.forEach((a, i) => {
+      if (a.type === 'group' && !exists(a.groupId)) {
+        problems.push({ code: 'OVC_ERR_SWITCH_NO_GROUP', message: `no group ${a.groupId}`, field: `${path}.flow.actions[${i}].groupId` });
+      }
+    });
     return problems;
   }
 

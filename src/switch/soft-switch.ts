@@ -12,7 +12,7 @@ import type { BackoffOptions } from './backoff.js';
 import { Bundles } from './bundles.js';
 import { ChannelClient, type ChannelStats } from './channel-client.js';
 import { createFlowClassifier, type ClassifierFactory } from './classifier-factory.js';
-import { handleControlMessage, type AgentContext } from './control-agent.js';
+import { applyFlowMod, handleControlMessage, type AgentContext } from './control-agent.js';
 import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from './counters.js';
 import { FlowTables, type InstalledFlow } from './flow-tables.js';
 import { GroupTable } from './groups.js';
@@ -94,7 +94,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   readonly bundles: Bundles;
   readonly logger: Logger;
   role: ControllerRole = 'equal';
-  private readonly drops: DropCounters = {};
+  readonly drops: DropCounters = {};
   private readonly portList: UdpPort[];
   private readonly portByNo = new Map<number, UdpPort>();
   private readonly portNos: number[];
@@ -312,7 +312,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   }
 
   applyFlowMod(mod: FlowMod): void {
-    this.tables.apply(mod);
+    applyFlowMod(this, mod);
   }
 
   applyGroupMod(mod: GroupMod): void {

@@ -269,6 +269,24 @@ describe('softswitch runtime', () => {
     expect(sw.stats()).toMatchObject({ flows: 0, groups: 0 });
   });
 
+  it('refuses a flow that forwards to a group it does not have (as OpenFlow does), counts it, and lists its groups', async () => {
+    const { sw, session } = await rig();
+    session.send({ type: 'flowMod', xid: 135, flowMod: { command: 'add', flow: fwd(1, 0, { actions: [group(4)] }) } });
+    const err = await session.waitFor('error', (m) => m.xid === 135);
+    expect(err.code).toBe('OVC_ERR_SWITCH_NO_GROUP');
+    expect(sw.stats()).toMatchObject({ flows: 0, drops: { channelRefused: 1 } });
+    // In a bundle, a group added earlier in the same bundle counts.
+    session.send({ type: 'bundleControl', xid: 136, bundleId: 3, ctrl: 'openRequest' });
+    session.send({ type: 'bundleAdd', xid: 137, bundleId: 3, mod: { type: 'groupMod', groupMod: { command: 'add', group: { groupId: 4, type: 'indirect', buckets: [{ actions: [output(2)] }] } } } });
+    session.send({ type: 'bundleAdd', xid: 138, bundleId: 3, mod: { type: 'flowMod', flowMod: { command: 'add', flow: fwd(1, 0, { actions: [group(4)] }) } } });
+    session.send({ type: 'bundleControl', xid: 139, bundleId: 3, ctrl: 'commitRequest' });
+    await session.waitFor('bundleControl', (m) => m.xid === 139 && m.ctrl === 'commitReply');
+    session.send({ type: 'groupDescRequest', xid: 140 });
+    const desc = await session.waitFor('groupDescReply', (m) => m.xid === 140);
+    expect(desc).toMatchObject({ more: false, groups: [{ groupId: 4, type: 'indirect', buckets: [{ actions: [output(2)] }] }] });
+    expect(sw.stats()).toMatchObject({ flows: 1, groups: 1 });
+  });
+
   it('refuses changes from a controller that made itself slave', async () => {
     const { sw, session } = await rig();
     session.send({ type: 'roleRequest', xid: 140, role: 'slave', generationId: 1 });

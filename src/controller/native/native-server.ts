@@ -1,6 +1,6 @@
 /** The native channel's TCP listener: every accepted connection handshakes, then joins the controller. */
 import type { Logger } from 'pino';
-import { listenChannel, type ChannelServer } from '../channel-listener.js';
+import { listenChannel, type ChannelServer } from '../channel/listener.js';
 import type { Controller } from '../controller.js';
 import { NativeConnection } from './native-connection.js';
 

@@ -1,37 +1,26 @@
 /**
- * The controller side of one OpenFlow 1.3 connection (an Open vSwitch bridge, or any 1.3 switch): the
- * handshake (HELLO with a version bitmap, FEATURES, PORT_DESC, DESC, SET_CONFIG), request/reply
- * matching by xid with multipart collection, echo keepalive both ways, packet-in and port-status
- * events, and flow pushes written in large batches (inside an ONF bundle when there are many), the
- * same SwitchConnection the native channel gives the controller.
+ * OpenFlow 1.3 (an Open vSwitch bridge, or any 1.3 switch) over the shared connection core
+ * (../channel/connection.ts): the codec, the handshake (HELLO with a version bitmap, FEATURES,
+ * PORT_DESC, DESC, SET_CONFIG), flow pushes encoded chunk by chunk (inside an ONF bundle when asked),
+ * and flow dumps that strict-delete the flows the codec cannot decode (./foreign-flows.ts).
  *
- * Errors the switch reports for messages nobody waits on (a flow-mod it refused) are kept and fail the
- * next barrier: "synced" then never claims flows the switch did not take. Undecodable messages are
- * counted and skipped; only a broken byte stream (bad length) closes the connection.
+ * Undecodable messages are counted and skipped; only a broken byte stream (bad length) closes the
+ * connection.
  */
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod } from '../../flow/index.js';
 import { of13 } from '../../protocol/index.js';
-import type {
-  FlowStatsEntry,
-  PacketInEvent,
-  PortStatsEntry,
-  SwitchConnection,
-  SwitchConnectionEvents,
-  SwitchFeatures,
-  SwitchPort,
-} from '../switch-connection.js';
+import { ChannelConnection, createChannelCounters, type ChannelCounters, type InboundKind } from '../channel/connection.js';
+import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
+import type { FlowStatsEntry, PacketInEvent, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 import { isFlowStatsReplyFrame, splitFlowStatsReply } from './foreign-flows.js';
 
 type Msg = of13.Of13Message;
 type MsgOf<T extends Msg['type']> = Extract<Msg, { type: T }>;
 
-export const OF13_HANDSHAKE_TIMEOUT_MS = 5000;
+/** A flow dump of a large table on a busy Open vSwitch takes seconds; allow for it. */
 export const OF13_REQUEST_TIMEOUT_MS = 30_000;
-export const OF13_ECHO_INTERVAL_MS = 2000;
-/** Echo replies missed in a row before the connection is declared dead. */
-export const OF13_ECHO_MISSES_ALLOWED = 3;
 /** Flow-mods per encoded chunk: ~150 B each, so a chunk is ~300 KiB, one write. */
 export const FLOW_MODS_PER_WRITE = 2048;
 /**
@@ -49,37 +38,23 @@ export interface Of13ConnectionOptions {
   echoIntervalMs?: number;
 }
 
-export interface Of13Counters {
-  rxMessages: number;
-  txMessages: number;
-  malformed: number;
-  /** Errors the switch sent. */
-  switchErrors: number;
+export interface Of13Counters extends ChannelCounters {
   /** Flows read back that the codec could not decode, deleted by raw strict delete. */
   foreignFlowsDeleted: number;
   bundles: number;
 }
 
-/** Bytes to write, or a producer that encodes the next chunk of a flow-mod batch. */
-type TxItem = Buffer | (() => { bytes: Buffer; done: boolean });
-
-interface Pending {
-  resolve: (msgs: Msg[]) => void;
-  reject: (e: Error) => void;
-  replies: Msg[];
-  timer: NodeJS.Timeout;
-}
+const ERROR_TYPE_NAMES = new Map<number, string>(Object.entries(of13.OFPET).map(([name, n]) => [n, name]));
 
 /** An OpenFlow error, with its type and code (numbers as the spec lists them). */
-export class Of13SwitchError extends Error {
+export class Of13SwitchError extends SwitchRefusedError {
   constructor(
     readonly errType: number,
     readonly errCode: number,
-    readonly xid: number,
-    /** How many errors arrived before the barrier that reports them (this is the first). */
-    readonly count = 1,
+    xid: number,
+    refused?: string,
   ) {
-    super(`switch error type ${errType} code ${errCode} (xid ${xid})${count > 1 ? ` and ${count - 1} more` : ''}`);
+    super(`OFPET_${ERROR_TYPE_NAMES.get(errType) ?? errType}/${errCode}`, xid, refused);
     this.name = 'Of13SwitchError';
   }
 }
@@ -97,77 +72,42 @@ function isDataPort(p: of13.PortDesc): boolean {
   return p.portNo < PORT.MAX;
 }
 
-export class Of13Connection implements SwitchConnection {
+export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
   readonly channel = 'openflow13' as const;
-  readonly remoteAddress: string;
-  readonly counters: Of13Counters = { rxMessages: 0, txMessages: 0, malformed: 0, switchErrors: 0, foreignFlowsDeleted: 0, bundles: 0 };
-  features!: SwitchFeatures;
   private readonly splitter = of13.createOf13FrameSplitter();
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners: { [E in keyof SwitchConnectionEvents]: SwitchConnectionEvents[E][] } = {
-    packetIn: [],
-    portStatus: [],
-    close: [],
-  };
   private readonly bundleMin: number;
-  private readonly echoIntervalMs: number;
-  private nextXid = 1;
   private nextBundleId = 1;
-  private closed = false;
-  private echoTimer: NodeJS.Timeout | undefined;
-  private echoMisses = 0;
-  private outbox: Buffer[] = [];
-  private flushScheduled = false;
-  private readonly txQueue: TxItem[] = [];
-  private pumpScheduled = false;
-  private awaitingDrain = false;
-  private onHello: ((m: MsgOf<'hello'>) => void) | undefined;
-  /** Errors for fire-and-forget messages since the last barrier reply. */
-  private asyncErrors: Of13SwitchError[] = [];
   /** Raw strict deletes for undecodable flows found by the flow stats request in progress. */
   private foreignDeletes: Buffer[] = [];
 
-  constructor(
-    private readonly socket: net.Socket,
-    private readonly logger: Logger,
-    options: Of13ConnectionOptions = {},
-  ) {
+  constructor(socket: net.Socket, logger: Logger, options: Of13ConnectionOptions = {}) {
+    super(socket, logger, { ...createChannelCounters(), foreignFlowsDeleted: 0, bundles: 0 }, {
+      requestTimeoutMs: OF13_REQUEST_TIMEOUT_MS,
+      ...(options.echoIntervalMs !== undefined ? { echoIntervalMs: options.echoIntervalMs } : {}),
+    });
     this.bundleMin = options.bundleMinFlowMods ?? BUNDLE_MIN_FLOW_MODS;
-    this.echoIntervalMs = options.echoIntervalMs ?? OF13_ECHO_INTERVAL_MS;
-    this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
-    socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (err) => this.logger.debug({ err: err.message }, 'openflow socket error'));
-    socket.on('close', () => this.shutdown('connection closed'));
   }
 
   /** HELLO, FEATURES (dpid), DESC, PORT_DESC (ports), SET_CONFIG; resolves with the switch's features. */
   async handshake(): Promise<SwitchFeatures> {
-    const theirHello = new Promise<MsgOf<'hello'>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no hello from the switch')), OF13_HANDSHAKE_TIMEOUT_MS);
-      this.onHello = (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      };
-    });
+    const theirHello = this.waitForHello();
     this.send({ type: 'hello', xid: this.xid(), versions: [of13.OFP_VERSION] });
-    const hello = await theirHello;
+    const hello = (await theirHello) as MsgOf<'hello'>;
     const speaks13 = hello.versions ? hello.versions.includes(of13.OFP_VERSION) : (hello.version ?? 0) >= of13.OFP_VERSION;
     if (!speaks13) {
       this.send({ type: 'error', xid: hello.xid, errType: of13.OFPET.HELLO_FAILED, errCode: of13.OFPHFC_INCOMPATIBLE, data: Buffer.alloc(0) });
-      this.flush();
       this.close();
       throw new Error('the switch does not speak OpenFlow 1.3');
     }
-    const features = await this.request({ type: 'featuresRequest', xid: 0 }, 'featuresReply', OF13_HANDSHAKE_TIMEOUT_MS);
+    const features = await this.requestOne({ type: 'featuresRequest', xid: 0 }, 'featuresReply', this.handshakeTimeoutMs);
     if (features.datapathId > BigInt(Number.MAX_SAFE_INTEGER)) {
       this.logger.warn({ remote: this.remoteAddress, dpid: `0x${features.datapathId.toString(16)}` }, 'datapath id above 2^53 refused');
       this.close();
       throw new Error(`datapath id 0x${features.datapathId.toString(16)} is above 2^53`);
     }
     const [desc, ports] = await Promise.all([
-      this.request({ type: 'descRequest', xid: 0 }, 'descReply', OF13_HANDSHAKE_TIMEOUT_MS).catch(() => undefined),
-      this.requestAll({ type: 'portDescRequest', xid: 0 }, OF13_HANDSHAKE_TIMEOUT_MS),
+      this.requestOne({ type: 'descRequest', xid: 0 }, 'descReply', this.handshakeTimeoutMs).catch(() => undefined),
+      this.request({ type: 'portDescRequest', xid: 0 }, this.handshakeTimeoutMs),
     ]);
     this.send({ type: 'setConfig', xid: this.xid(), flags: 0, missSendLen: MISS_SEND_LEN_ALL });
     this.features = {
@@ -181,29 +121,26 @@ export class Of13Connection implements SwitchConnection {
     return this.features;
   }
 
-  on<E extends keyof SwitchConnectionEvents>(event: E, listener: SwitchConnectionEvents[E]): void {
-    this.listeners[event].push(listener);
-  }
-
   /**
-   * Encoded in chunks of FLOW_MODS_PER_WRITE, one write each; many at once go inside an atomic bundle
-   * (Open vSwitch applies a bundle faster, and all-or-nothing). Chunks are encoded while the switch
-   * digests the previous ones (see pump), in order with everything sent before and after. `bundle`
-   * forces the choice (the push benchmark measures both).
+   * Encoded in chunks of FLOW_MODS_PER_WRITE, one write each, while the switch digests the previous
+   * ones (see TransmitQueue), in order with everything sent before and after; many at once go inside
+   * an atomic bundle. `bundle` forces the choice (the push benchmark measures both).
    */
   sendFlowMods(mods: readonly FlowMod[], options: { bundle?: boolean } = {}): void {
-    if (this.closed || mods.length === 0) return;
-    this.flush();
+    if (this.isClosed || mods.length === 0) return;
     const bundled = options.bundle ?? mods.length >= this.bundleMin;
     const bundleId = bundled ? this.nextBundleId++ : 0;
     const flags = of13.OFPBF.ATOMIC | of13.OFPBF.ORDERED;
     if (bundled) {
       this.counters.bundles++;
-      this.enqueue(of13.encodeOf13({ type: 'bundleControl', xid: this.xid(), bundleId, ctrlType: 'openRequest', flags }));
+      const xid = this.xid();
+      this.track(xid, 1, () => `bundle ${bundleId} open`);
+      this.tx.enqueue(of13.encodeOf13({ type: 'bundleControl', xid, bundleId, ctrlType: 'openRequest', flags }));
     }
     const xidStart = this.reserveXids(mods.length);
+    this.track(xidStart, mods.length, (i) => describeFlowMod(mods[i]));
     let next = 0;
-    this.enqueue(() => {
+    this.tx.enqueue(() => {
       const chunk = mods.slice(next, next + FLOW_MODS_PER_WRITE);
       const xid = (xidStart + next) >>> 0;
       next += chunk.length;
@@ -211,26 +148,25 @@ export class Of13Connection implements SwitchConnection {
       const bytes = bundled ? of13.encodeBundledFlowModsBatch(bundleId, chunk, xid, flags) : of13.encodeFlowModsBatch(chunk, xid);
       return { bytes, done: next >= mods.length };
     });
-    if (bundled) this.enqueue(of13.encodeOf13({ type: 'bundleControl', xid: this.xid(), bundleId, ctrlType: 'commitRequest', flags }));
-  }
-
-  sendGroupMods(mods: readonly GroupMod[]): void {
-    for (const m of mods) this.send({ type: 'groupMod', xid: this.xid(), ...m });
-  }
-
-  /** Resolves when the switch has processed everything before it; rejects if it refused any of that. */
-  async barrier(): Promise<void> {
-    await this.request({ type: 'barrierRequest', xid: 0 }, 'barrierReply');
-    if (this.asyncErrors.length > 0) {
-      const [first] = this.asyncErrors;
-      const n = this.asyncErrors.length;
-      this.asyncErrors = [];
-      throw new Of13SwitchError(first.errType, first.errCode, first.xid, n);
+    if (bundled) {
+      const xid = this.xid();
+      this.track(xid, 1, () => `bundle ${bundleId} commit of ${mods.length} flow-mods`);
+      this.tx.enqueue(of13.encodeOf13({ type: 'bundleControl', xid, bundleId, ctrlType: 'commitRequest', flags }));
     }
   }
 
+  sendGroupMods(mods: readonly GroupMod[]): void {
+    if (mods.length === 0) return;
+    const first = this.reserveXids(mods.length);
+    for (let i = 0; i < mods.length; i++) this.send({ type: 'groupMod', xid: (first + i) >>> 0, ...mods[i] });
+    this.track(first, mods.length, (i) => describeGroupMod(mods[i]));
+  }
+
   packetOut(frame: Buffer, inPort: number, actions: Action[]): void {
-    this.send({ type: 'packetOut', xid: this.xid(), bufferId: of13.OFP_NO_BUFFER, inPort: inPort || PORT.CONTROLLER, actions, data: frame });
+    const xid = this.xid();
+    const bytes = frame.length;
+    this.send({ type: 'packetOut', xid, bufferId: of13.OFP_NO_BUFFER, inPort: inPort || PORT.CONTROLLER, actions, data: frame });
+    this.track(xid, 1, () => `packet-out of ${bytes} bytes`);
   }
 
   /**
@@ -239,18 +175,10 @@ export class Of13Connection implements SwitchConnection {
    */
   async flowStats(): Promise<FlowStatsEntry[]> {
     this.foreignDeletes = [];
-    const replies = await this.requestAll({ type: 'flowStatsRequest', xid: 0, match: {} });
+    const replies = await this.request({ type: 'flowStatsRequest', xid: 0, match: {} });
     const deletes = this.foreignDeletes;
     this.foreignDeletes = [];
-    if (deletes.length > 0) {
-      this.logger.warn({ dpid: this.features?.dpid, flows: deletes.length }, 'deleting flows the controller cannot decode (foreign)');
-      this.counters.foreignFlowsDeleted += deletes.length;
-      for (const d of deletes) {
-        d.writeUInt32BE(this.xid(), 4);
-        this.outbox.push(d);
-      }
-      this.flush();
-    }
+    if (deletes.length > 0) this.deleteForeign(deletes);
     return replies.flatMap((r) =>
       r.type === 'flowStatsReply'
         ? r.flows.map((s) => ({ flow: s.flow, packets: s.packetCount, bytes: s.byteCount, durationSec: s.durationSec + s.durationNsec / 1e9 }))
@@ -259,12 +187,12 @@ export class Of13Connection implements SwitchConnection {
   }
 
   async groupStats(): Promise<GroupEntry[]> {
-    const replies = await this.requestAll({ type: 'groupDescRequest', xid: 0 });
+    const replies = await this.request({ type: 'groupDescRequest', xid: 0 });
     return replies.flatMap((r) => (r.type === 'groupDescReply' ? r.groups : []));
   }
 
   async portStats(): Promise<PortStatsEntry[]> {
-    const replies = await this.requestAll({ type: 'portStatsRequest', xid: 0, portNo: PORT.ANY });
+    const replies = await this.request({ type: 'portStatsRequest', xid: 0, portNo: PORT.ANY });
     return replies.flatMap((r) =>
       r.type === 'portStatsReply'
         ? r.stats
@@ -282,197 +210,77 @@ export class Of13Connection implements SwitchConnection {
     );
   }
 
-  close(): void {
-    this.flush();
-    this.socket.end();
-    this.shutdown('closed by controller');
-  }
-
-  private xid(): number {
-    this.nextXid = (this.nextXid + 1) >>> 0 || 1;
-    return this.nextXid;
-  }
-
-  /** A run of `n` consecutive xids (a batch numbers its flow-mods from the first). */
-  private reserveXids(n: number): number {
-    const first = (this.nextXid + 1) >>> 0 || 1;
-    this.nextXid = (first + n - 1) >>> 0;
-    return first;
-  }
-
-  private enqueue(item: TxItem): void {
-    this.txQueue.push(item);
-    if (!this.pumpScheduled && !this.awaitingDrain) this.pump();
-  }
-
-  /**
-   * Writes the transmit queue in order. A flow-mod producer yields to the event loop after each
-   * chunk, so the socket drains (and the switch works) while the next chunk is encoded; a full socket
-   * buffer pauses the pump until 'drain'.
-   */
-  private pump(): void {
-    this.pumpScheduled = false;
-    while (!this.closed && this.txQueue.length > 0) {
-      if (this.socket.writableNeedDrain) {
-        this.awaitingDrain = true;
-        this.socket.once('drain', () => {
-          this.awaitingDrain = false;
-          this.pump();
-        });
-        return;
-      }
-      const item = this.txQueue[0];
-      if (Buffer.isBuffer(item)) {
-        this.txQueue.shift();
-        this.socket.write(item);
-        continue;
-      }
-      const { bytes, done } = item();
-      if (done) this.txQueue.shift();
-      this.socket.write(bytes);
-      if (!done) {
-        this.pumpScheduled = true;
-        setImmediate(() => this.pump());
-        return;
-      }
-    }
-  }
-
-  /** Small messages are queued and written together once per tick. */
-  private send(msg: Msg): void {
-    if (this.closed) return;
-    this.outbox.push(of13.encodeOf13(msg));
-    this.counters.txMessages++;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.closed || this.outbox.length === 0) return;
-    const batch = this.outbox.length === 1 ? this.outbox[0] : Buffer.concat(this.outbox);
-    this.outbox = [];
-    this.enqueue(batch);
-  }
-
-  private async request<T extends Msg['type']>(msg: Msg, expect: T, timeoutMs = OF13_REQUEST_TIMEOUT_MS): Promise<MsgOf<T>> {
-    const [reply] = await this.requestAll(msg, timeoutMs);
-    if (reply.type !== expect) throw new Error(`expected ${expect}, got ${reply.type}`);
-    return reply as MsgOf<T>;
-  }
-
-  private requestAll(msg: Msg, timeoutMs = OF13_REQUEST_TIMEOUT_MS): Promise<Msg[]> {
-    if (this.closed) return Promise.reject(new Error('connection closed'));
-    const xid = this.xid();
-    return new Promise<Msg[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(xid);
-        reject(new Error(`${msg.type} xid ${xid} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(xid, { resolve, reject, replies: [], timer });
-      this.send({ ...msg, xid } as Msg);
+  private deleteForeign(deletes: Buffer[]): void {
+    this.logger.warn({ dpid: this.features?.dpid, flows: deletes.length }, 'deleting flows the controller cannot decode (foreign)');
+    this.counters.foreignFlowsDeleted += deletes.length;
+    const first = this.reserveXids(deletes.length);
+    deletes.forEach((d, i) => {
+      d.writeUInt32BE((first + i) >>> 0, 4);
+      this.tx.push(d);
     });
+    this.counters.txMessages += deletes.length;
+    this.track(first, deletes.length, () => 'flow-mod deleteStrict of a flow the controller cannot decode');
+    this.tx.flush();
   }
 
-  private onData(chunk: Buffer): void {
+  // --- codec ---
+
+  protected encode(msg: Msg): Buffer {
+    return of13.encodeOf13(msg);
+  }
+
+  protected decode(chunk: Buffer): void {
     const { frames, error } = this.splitter.push(chunk);
     for (const frame of frames) {
       const msg = of13.decodeOf13(frame);
-      if (msg.type === 'malformed') {
-        this.onUndecodable(frame, msg);
-        continue;
-      }
-      this.counters.rxMessages++;
-      try {
-        this.dispatch(msg);
-      } catch (err) {
-        this.logger.error({ err, type: msg.type }, 'openflow: handler failed');
-      }
+      if (msg.type === 'malformed') this.onUndecodable(frame, msg);
+      else this.receive(msg);
     }
     if (error) {
       // OpenFlow has no frame marker: after a bad length nothing more can be read.
       this.logger.warn({ remote: this.remoteAddress, code: error.code, reason: error.reason }, 'openflow stream unusable; closing');
-      this.close();
+      this.close('openflow stream unusable');
     }
   }
 
-  private onUndecodable(frame: Buffer, m: of13.Malformed): void {
-    const pending = m.xid !== undefined ? this.pending.get(m.xid) : undefined;
-    if (pending && isFlowStatsReplyFrame(frame)) {
-      const split = splitFlowStatsReply(frame);
-      this.foreignDeletes.push(...split.deletes);
-      if (split.broken) this.counters.malformed++;
-      const part: Msg = { type: 'flowStatsReply', xid: m.xid as number, flows: split.flows, ...(split.more ? { more: true } : {}) };
-      this.dispatch(part);
-      return;
-    }
-    this.counters.malformed++;
-    // OVS sends messages Overcast does not model (FLOW_REMOVED, table status...): counted, not fatal.
-    this.logger.debug({ code: m.code, reason: m.reason, ofType: m.ofType }, 'openflow: undecodable message skipped');
-    if (pending && m.xid !== undefined) {
-      this.pending.delete(m.xid);
-      clearTimeout(pending.timer);
-      pending.reject(new Error(`undecodable reply: ${m.reason}`));
-    }
-  }
-
-  private dispatch(msg: Msg): void {
-    const pending = this.pending.get(msg.xid);
-    if (pending && msg.type !== 'hello' && msg.type !== 'echoRequest') {
-      if (msg.type === 'error') {
-        this.counters.switchErrors++;
-        this.pending.delete(msg.xid);
-        clearTimeout(pending.timer);
-        pending.reject(new Of13SwitchError(msg.errType, msg.errCode, msg.xid));
-        return;
-      }
-      pending.replies.push(msg);
-      if (!('more' in msg) || !msg.more) {
-        this.pending.delete(msg.xid);
-        clearTimeout(pending.timer);
-        pending.resolve(pending.replies);
-      }
-      return;
-    }
+  protected kindOf(msg: Msg): InboundKind {
     switch (msg.type) {
-      case 'echoRequest':
-        this.send({ type: 'echoReply', xid: msg.xid, data: msg.data });
-        return;
-      case 'echoReply':
-        this.echoMisses = 0;
-        return;
       case 'hello':
-        this.onHello?.(msg);
-        this.onHello = undefined;
-        return;
+      case 'echoRequest':
+      case 'echoReply':
+      case 'error':
+        return msg.type;
+      default:
+        return 'more' in msg && msg.more ? 'part' : 'message';
+    }
+  }
+
+  protected echoRequest(xid: number): Msg {
+    return { type: 'echoRequest', xid, data: Buffer.alloc(0) };
+  }
+
+  protected echoReply(request: Msg): Msg {
+    return { type: 'echoReply', xid: request.xid, data: request.type === 'echoRequest' ? request.data : Buffer.alloc(0) };
+  }
+
+  protected barrierRequest(xid: number): Msg {
+    return { type: 'barrierRequest', xid };
+  }
+
+  protected refusalOf(msg: Msg, refused: string | undefined): SwitchRefusedError {
+    const e = msg as MsgOf<'error'>;
+    return new Of13SwitchError(e.errType, e.errCode, e.xid, refused);
+  }
+
+  protected onMessage(msg: Msg): void {
+    switch (msg.type) {
       case 'packetIn': {
         const inPort = typeof msg.match.inPort === 'number' ? msg.match.inPort : 0;
-        const e: PacketInEvent = {
-          reason: PACKET_IN_REASONS[msg.reason] ?? 'action',
-          table: msg.tableId,
-          cookie: msg.cookie ?? 0,
-          inPort,
-          frame: msg.data,
-        };
-        for (const l of this.listeners.packetIn) l(e);
+        this.emitPacketIn({ reason: PACKET_IN_REASONS[msg.reason] ?? 'action', table: msg.tableId, cookie: msg.cookie ?? 0, inPort, frame: msg.data });
         return;
       }
-      case 'portStatus': {
-        if (!isDataPort(msg.port)) return;
-        const port = toSwitchPort(msg.port);
-        if (this.features) {
-          const others = this.features.ports.filter((p) => p.number !== port.number);
-          this.features.ports = msg.reason === 'delete' ? others : [...others, port].sort((a, b) => a.number - b.number);
-        }
-        for (const l of this.listeners.portStatus) l({ reason: msg.reason, port });
-        return;
-      }
-      case 'error':
-        this.counters.switchErrors++;
-        this.asyncErrors.push(new Of13SwitchError(msg.errType, msg.errCode, msg.xid));
-        this.logger.warn({ errType: msg.errType, errCode: msg.errCode, xid: msg.xid }, 'switch reported an error');
+      case 'portStatus':
+        if (isDataPort(msg.port)) this.emitPortStatus({ reason: msg.reason, port: toSwitchPort(msg.port) });
         return;
       case 'bundleControl':
         // Open/commit replies of sendFlowMods' bundles: a failed commit arrives as an error instead.
@@ -482,28 +290,18 @@ export class Of13Connection implements SwitchConnection {
     }
   }
 
-  private startKeepalive(): void {
-    this.echoTimer = setInterval(() => {
-      if (++this.echoMisses > OF13_ECHO_MISSES_ALLOWED) {
-        this.logger.warn({ remote: this.remoteAddress }, 'echo keepalive failed; closing');
-        this.close();
-        return;
-      }
-      this.send({ type: 'echoRequest', xid: this.xid(), data: Buffer.alloc(0) });
-    }, this.echoIntervalMs);
-    this.echoTimer.unref();
-  }
-
-  private shutdown(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.echoTimer) clearInterval(this.echoTimer);
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error(`connection closed: ${reason}`));
+  private onUndecodable(frame: Buffer, m: of13.Malformed): void {
+    const awaited = m.xid !== undefined && this.isAwaited(m.xid);
+    if (awaited && isFlowStatsReplyFrame(frame)) {
+      const split = splitFlowStatsReply(frame);
+      this.foreignDeletes.push(...split.deletes);
+      if (split.broken) this.counters.malformed++;
+      this.receive({ type: 'flowStatsReply', xid: m.xid as number, flows: split.flows, ...(split.more ? { more: true } : {}) });
+      return;
     }
-    this.pending.clear();
-    this.socket.destroy();
-    for (const l of this.listeners.close) l(reason);
+    this.counters.malformed++;
+    // OVS sends messages Overcast does not model (FLOW_REMOVED, table status...): counted, not fatal.
+    this.logger.debug({ code: m.code, reason: m.reason, ofType: m.ofType }, 'openflow: undecodable message skipped');
+    if (awaited) this.failRequest(m.xid as number, new Error(`undecodable reply: ${m.reason}`));
   }
 }

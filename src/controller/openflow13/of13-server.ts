@@ -3,7 +3,7 @@
  * handshakes, then joins the controller as a switch like any other.
  */
 import type { Logger } from 'pino';
-import { listenChannel, type ChannelServer } from '../channel-listener.js';
+import { listenChannel, type ChannelServer } from '../channel/listener.js';
 import type { Controller } from '../controller.js';
 import { Of13Connection, type Of13ConnectionOptions } from './of13-connection.js';
 

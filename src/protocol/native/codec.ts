@@ -12,11 +12,13 @@ import {
   decodeActions,
   decodeFlow,
   decodeFlowMod,
+  decodeGroup,
   decodeGroupMod,
   decodeMatch,
   encodeActions,
   encodeFlow,
   encodeFlowMod,
+  encodeGroup,
   encodeGroupMod,
   encodeMatch,
   fromWire,
@@ -149,6 +151,10 @@ function toProto(m: Msg): IMessage {
       return { xid, portStatsRequest: m.portNo !== undefined ? { portNo: m.portNo } : {} };
     case 'portStatsReply':
       return { xid, portStatsReply: { ports: m.ports.map(encodePortStats), more: m.more } };
+    case 'groupDescRequest':
+      return { xid, groupDescRequest: {} };
+    case 'groupDescReply':
+      return { xid, groupDescReply: { groups: m.groups.map(encodeGroup), more: m.more } };
     case 'bundleControl':
       return { xid, bundleControl: { bundleId: m.bundleId, type: toWire(BUNDLE_CTRL_TYPES, m.ctrl, 'bundle control') } };
     case 'bundleAdd':
@@ -256,6 +262,10 @@ function fromProto(p: overcast.native.Message): Msg {
     }
     case 'portStatsReply':
       return { type: 'portStatsReply', xid, ports: (p.portStatsReply?.ports ?? []).map(decodePortStats), more: p.portStatsReply?.more ?? false };
+    case 'groupDescRequest':
+      return { type: 'groupDescRequest', xid };
+    case 'groupDescReply':
+      return { type: 'groupDescReply', xid, groups: (p.groupDescReply?.groups ?? []).map(decodeGroup), more: p.groupDescReply?.more ?? false };
     case 'bundleControl':
       return {
         type: 'bundleControl',

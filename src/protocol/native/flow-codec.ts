@@ -216,10 +216,12 @@ function encodeBucket(b: Bucket): IBucket {
 }
 
 function decodeBucket(b: IBucket): Bucket {
-  const out: Bucket = { actions: decodeActions(b.actions) };
+  const out = {} as Bucket;
+  // Same key order as the Bucket interface, so JSON comparisons of groups (diffGroups) agree.
   if (b.weight != null) out.weight = b.weight;
   if (b.watchPort != null) out.watchPort = b.watchPort;
   if (b.watchGroup != null) out.watchGroup = b.watchGroup;
+  out.actions = decodeActions(b.actions);
   return out;
 }
 

@@ -4,7 +4,7 @@
  * Flow and group bodies are the channel-neutral model from src/flow, so the OpenFlow codec maps the
  * same values.
  */
-import type { Action, FlowEntry, FlowMod, GroupMod, Match } from '../../flow/index.js';
+import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod, Match } from '../../flow/index.js';
 
 export interface PortDesc {
   portNo: number;
@@ -84,6 +84,8 @@ export type Msg =
   | { type: 'flowRemoved'; xid: number; flow: FlowEntry; reason: FlowRemovedReason; packets: number; bytes: number; durationMs: number }
   | { type: 'portStatsRequest'; xid: number; /** Undefined = every port. */ portNo?: number }
   | { type: 'portStatsReply'; xid: number; ports: PortStats[]; more: boolean }
+  | { type: 'groupDescRequest'; xid: number }
+  | { type: 'groupDescReply'; xid: number; groups: GroupEntry[]; /** More replies with this xid follow. */ more: boolean }
   | { type: 'bundleControl'; xid: number; bundleId: number; ctrl: BundleCtrlType }
   | { type: 'bundleAdd'; xid: number; bundleId: number; mod: BundleMod }
   | { type: 'roleRequest'; xid: number; role: ControllerRole; generationId: number }

@@ -17,6 +17,7 @@ class FakeSwitch {
   readonly received: Msg[] = [];
   readonly raw: Buffer[] = [];
   private readonly splitter = of13.createOf13FrameSplitter();
+  private waiters: (() => void)[] = [];
   constructor(
     readonly socket: net.Socket,
     private readonly answer: (m: Msg, sw: FakeSwitch) => void,
@@ -29,10 +30,24 @@ class FakeSwitch {
         this.received.push(m);
         this.answer(m, this);
       }
+      for (const w of this.waiters.splice(0)) w();
     });
   }
   send(m: Msg | Buffer): void {
     this.socket.write(Buffer.isBuffer(m) ? m : of13.encodeOf13(m));
+  }
+  /** The first received message of `type` (that `pred` accepts); fails after `timeoutMs` with what was received. */
+  waitFor<T extends Msg['type']>(type: T, pred: (m: Extract<Msg, { type: T }>) => boolean = () => true, timeoutMs = 3000): Promise<Extract<Msg, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${type} received; got ${this.received.map((m) => m.type).join(', ')}`)), timeoutMs);
+      const check = () => {
+        const m = this.received.find((r): r is Extract<Msg, { type: T }> => r.type === type && pred(r as Extract<Msg, { type: T }>));
+        if (!m) return this.waiters.push(check);
+        clearTimeout(timer);
+        resolve(m);
+      };
+      check();
+    });
   }
 }
 
@@ -84,8 +99,7 @@ describe('Of13Connection handshake', () => {
     const { sw, conn } = await pair(handshakeScript(0x2an));
     const f = await conn.handshake();
     expect(f).toEqual({ dpid: 42, description: 'Fake Switch 1.0', ports: [expect.objectContaining({ number: 1, name: 'p1', up: true }), expect.objectContaining({ number: 2, name: 'p2' })] });
-    await new Promise((r) => setTimeout(r, 20));
-    expect(sw.received.find((m) => m.type === 'setConfig')).toMatchObject({ missSendLen: 0xffff });
+    expect(await sw.waitFor('setConfig')).toMatchObject({ missSendLen: 0xffff });
     expect(sw.received[0]).toMatchObject({ type: 'hello', versions: [4] });
   });
 
@@ -105,8 +119,7 @@ describe('Of13Connection handshake', () => {
     const { sw, conn } = await pair(handshakeScript(1n));
     await conn.handshake();
     sw.send({ type: 'echoRequest', xid: 77, data: Buffer.from('hi') });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(sw.received.find((m) => m.type === 'echoReply')).toMatchObject({ xid: 77, data: Buffer.from('hi') });
+    expect(await sw.waitFor('echoReply')).toMatchObject({ xid: 77, data: Buffer.from('hi') });
   });
 });
 
@@ -129,8 +142,7 @@ describe('Of13Connection flow stats with foreign flows', () => {
     const stats = await conn.flowStats();
     expect(stats.map((s) => s.flow)).toEqual([FLOW, { ...FLOW, priority: 50 }]);
     expect(conn.counters.foreignFlowsDeleted).toBe(1);
-    await new Promise((r) => setTimeout(r, 30));
-    const del = sw.received.find((m) => m.type === 'flowMod');
+    const del = await sw.waitFor('flowMod');
     expect(del).toMatchObject({ type: 'flowMod', command: 'deleteStrict', flow: { table: 3, priority: 9, match: foreign.match, actions: [] } });
   });
 
@@ -144,17 +156,24 @@ describe('Of13Connection flow stats with foreign flows', () => {
 });
 
 describe('Of13Connection errors', () => {
-  it('an error for a flow-mod fails the next barrier, and only that one', async () => {
+  it('an error for a flow-mod fails the next barrier, naming the flow-mod, and only that barrier', async () => {
     const { conn } = await pair(
       handshakeScript(1n, (m, s) => {
-        if (m.type === 'flowMod') s.send({ type: 'error', xid: m.xid, errType: of13.OFPET.BAD_ACTION, errCode: 9, data: Buffer.alloc(0) });
+        if (m.type === 'flowMod' && m.flow.priority === 50) s.send({ type: 'error', xid: m.xid, errType: of13.OFPET.BAD_ACTION, errCode: 9, data: Buffer.alloc(0) });
         if (m.type === 'barrierRequest') s.send({ type: 'barrierReply', xid: m.xid });
       }),
     );
     await conn.handshake();
-    conn.sendFlowMods([{ command: 'add', flow: FLOW }]);
-    await expect(conn.barrier()).rejects.toMatchObject({ name: 'Of13SwitchError', errType: 2, errCode: 9 });
+    conn.sendFlowMods([{ command: 'add', flow: FLOW }, { command: 'add', flow: { ...FLOW, priority: 50 } }]);
+    await expect(conn.barrier()).rejects.toMatchObject({
+      name: 'Of13SwitchError',
+      errType: 2,
+      errCode: 9,
+      code: 'OFPET_BAD_ACTION/9',
+      refused: expect.stringContaining('flow-mod add table 5 priority 50'),
+    });
     await expect(conn.barrier()).resolves.toBeUndefined();
+    expect(conn.counters.switchErrors).toBe(1);
   });
 
   it('flow-mods keep their order with small messages around them, in one bundle when asked', async () => {

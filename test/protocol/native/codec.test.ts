@@ -81,6 +81,16 @@ const samples: Msg[] = [
   { type: 'bundleAdd', xid: 11, bundleId: 3, mod: { type: 'groupMod', groupMod: { command: 'modify', group: { groupId: 1, type: 'indirect', buckets: [{ actions: [output(2)] }] } } } },
   { type: 'roleRequest', xid: 12, role: 'master', generationId: 2 ** 33 },
   { type: 'roleReply', xid: 12, role: 'slave', generationId: 1 },
+  { type: 'groupDescRequest', xid: 13 },
+  {
+    type: 'groupDescReply',
+    xid: 13,
+    groups: [
+      { groupId: 7, type: 'select', buckets: [{ weight: 3, actions: [output(1)] }] },
+      { groupId: 8, type: 'indirect', cookie: 5, buckets: [{ actions: [setField('ethDst', 0x020000000001), output(2)] }] },
+    ],
+    more: true,
+  },
 ];
 
 function plain(m: unknown): unknown {
@@ -98,7 +108,7 @@ describe('native codec', () => {
 
   it('covers every message type', () => {
     const types = new Set(samples.map((m) => m.type));
-    expect(types.size).toBe(22);
+    expect(types.size).toBe(24);
   });
 
   it('gives every flow field a distinct wire number', () => {

@@ -78,6 +78,12 @@ export namespace overcast {
 
             /** Message flowRemoved */
             flowRemoved?: (overcast.native.IFlowRemoved|null);
+
+            /** Message groupDescRequest */
+            groupDescRequest?: (overcast.native.IEmpty|null);
+
+            /** Message groupDescReply */
+            groupDescReply?: (overcast.native.IGroupDescReply|null);
         }
 
         /** Represents a Message. */
@@ -158,8 +164,14 @@ export namespace overcast {
             /** Message flowRemoved. */
             public flowRemoved?: (overcast.native.IFlowRemoved|null);
 
+            /** Message groupDescRequest. */
+            public groupDescRequest?: (overcast.native.IEmpty|null);
+
+            /** Message groupDescReply. */
+            public groupDescReply?: (overcast.native.IGroupDescReply|null);
+
             /** Message body. */
-            public body?: ("hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved");
+            public body?: ("hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|"groupDescRequest"|"groupDescReply");
 
             /**
              * Creates a new Message instance using the specified properties.
@@ -1284,6 +1296,57 @@ export namespace overcast {
              * @throws {$protobuf.util.ProtocolError} If required fields are missing
              */
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.GroupMod;
+        }
+
+        /** Properties of a GroupDescReply. */
+        interface IGroupDescReply {
+
+            /** GroupDescReply groups */
+            groups?: (overcast.native.IGroup[]|null);
+
+            /** GroupDescReply more */
+            more?: (boolean|null);
+        }
+
+        /** Represents a GroupDescReply. */
+        class GroupDescReply implements IGroupDescReply {
+
+            /**
+             * Constructs a new GroupDescReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IGroupDescReply);
+
+            /** GroupDescReply groups. */
+            public groups: overcast.native.IGroup[];
+
+            /** GroupDescReply more. */
+            public more: boolean;
+
+            /**
+             * Creates a new GroupDescReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GroupDescReply instance
+             */
+            public static create(properties?: overcast.native.IGroupDescReply): overcast.native.GroupDescReply;
+
+            /**
+             * Encodes the specified GroupDescReply message. Does not implicitly {@link overcast.native.GroupDescReply.verify|verify} messages.
+             * @param message GroupDescReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IGroupDescReply, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GroupDescReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns GroupDescReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.GroupDescReply;
         }
 
         /** PacketInReason enum. */

@@ -55,6 +55,8 @@ export const overcast = $root.overcast = (() => {
              * @property {overcast.native.IRole|null} [roleRequest] Message roleRequest
              * @property {overcast.native.IRole|null} [roleReply] Message roleReply
              * @property {overcast.native.IFlowRemoved|null} [flowRemoved] Message flowRemoved
+             * @property {overcast.native.IEmpty|null} [groupDescRequest] Message groupDescRequest
+             * @property {overcast.native.IGroupDescReply|null} [groupDescReply] Message groupDescReply
              */
 
             /**
@@ -256,17 +258,33 @@ export const overcast = $root.overcast = (() => {
              */
             Message.prototype.flowRemoved = null;
 
+            /**
+             * Message groupDescRequest.
+             * @member {overcast.native.IEmpty|null|undefined} groupDescRequest
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.groupDescRequest = null;
+
+            /**
+             * Message groupDescReply.
+             * @member {overcast.native.IGroupDescReply|null|undefined} groupDescReply
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.groupDescReply = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Message body.
-             * @member {"hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|undefined} body
+             * @member {"hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|"groupDescRequest"|"groupDescReply"|undefined} body
              * @memberof overcast.native.Message
              * @instance
              */
             Object.defineProperty(Message.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["hello", "error", "echoRequest", "echoReply", "featuresRequest", "featuresReply", "flowMod", "groupMod", "barrierRequest", "barrierReply", "packetIn", "packetOut", "portStatus", "flowStatsRequest", "flowStatsReply", "portStatsRequest", "portStatsReply", "bundleControl", "bundleAdd", "roleRequest", "roleReply", "flowRemoved"]),
+                get: $util.oneOfGetter($oneOfFields = ["hello", "error", "echoRequest", "echoReply", "featuresRequest", "featuresReply", "flowMod", "groupMod", "barrierRequest", "barrierReply", "packetIn", "packetOut", "portStatus", "flowStatsRequest", "flowStatsReply", "portStatsRequest", "portStatsReply", "bundleControl", "bundleAdd", "roleRequest", "roleReply", "flowRemoved", "groupDescRequest", "groupDescReply"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -344,6 +362,10 @@ export const overcast = $root.overcast = (() => {
                     $root.overcast.native.Role.encode(message.roleReply, writer.uint32(/* id 30, wireType 2 =*/242).fork(), q + 1).ldelim();
                 if (message.flowRemoved != null && Object.hasOwnProperty.call(message, "flowRemoved"))
                     $root.overcast.native.FlowRemoved.encode(message.flowRemoved, writer.uint32(/* id 31, wireType 2 =*/250).fork(), q + 1).ldelim();
+                if (message.groupDescRequest != null && Object.hasOwnProperty.call(message, "groupDescRequest"))
+                    $root.overcast.native.Empty.encode(message.groupDescRequest, writer.uint32(/* id 32, wireType 2 =*/258).fork(), q + 1).ldelim();
+                if (message.groupDescReply != null && Object.hasOwnProperty.call(message, "groupDescReply"))
+                    $root.overcast.native.GroupDescReply.encode(message.groupDescReply, writer.uint32(/* id 33, wireType 2 =*/266).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -471,6 +493,14 @@ export const overcast = $root.overcast = (() => {
                         }
                     case 31: {
                             message.flowRemoved = $root.overcast.native.FlowRemoved.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 32: {
+                            message.groupDescRequest = $root.overcast.native.Empty.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 33: {
+                            message.groupDescReply = $root.overcast.native.GroupDescReply.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
                     default:
@@ -3456,6 +3486,144 @@ export const overcast = $root.overcast = (() => {
             };
 
             return GroupMod;
+        })();
+
+        native.GroupDescReply = (function() {
+
+            /**
+             * Properties of a GroupDescReply.
+             * @memberof overcast.native
+             * @interface IGroupDescReply
+             * @property {Array.<overcast.native.IGroup>|null} [groups] GroupDescReply groups
+             * @property {boolean|null} [more] GroupDescReply more
+             */
+
+            /**
+             * Constructs a new GroupDescReply.
+             * @memberof overcast.native
+             * @classdesc Represents a GroupDescReply.
+             * @implements IGroupDescReply
+             * @constructor
+             * @param {overcast.native.IGroupDescReply=} [properties] Properties to set
+             */
+            function GroupDescReply(properties) {
+                this.groups = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * GroupDescReply groups.
+             * @member {Array.<overcast.native.IGroup>} groups
+             * @memberof overcast.native.GroupDescReply
+             * @instance
+             */
+            GroupDescReply.prototype.groups = $util.emptyArray;
+
+            /**
+             * GroupDescReply more.
+             * @member {boolean} more
+             * @memberof overcast.native.GroupDescReply
+             * @instance
+             */
+            GroupDescReply.prototype.more = false;
+
+            /**
+             * Creates a new GroupDescReply instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.GroupDescReply
+             * @static
+             * @param {overcast.native.IGroupDescReply=} [properties] Properties to set
+             * @returns {overcast.native.GroupDescReply} GroupDescReply instance
+             */
+            GroupDescReply.create = function create(properties) {
+                return new GroupDescReply(properties);
+            };
+
+            /**
+             * Encodes the specified GroupDescReply message. Does not implicitly {@link overcast.native.GroupDescReply.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.GroupDescReply
+             * @static
+             * @param {overcast.native.IGroupDescReply} message GroupDescReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GroupDescReply.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.groups != null && message.groups.length)
+                    for (let i = 0; i < message.groups.length; ++i)
+                        $root.overcast.native.Group.encode(message.groups[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (message.more != null && Object.hasOwnProperty.call(message, "more"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.more);
+                return writer;
+            };
+
+            /**
+             * Decodes a GroupDescReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.GroupDescReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.GroupDescReply} GroupDescReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GroupDescReply.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.GroupDescReply();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            if (!(message.groups && message.groups.length))
+                                message.groups = [];
+                            message.groups.push($root.overcast.native.Group.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 2: {
+                            message.more = reader.bool();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return GroupDescReply;
         })();
 
         /**

@@ -5,8 +5,8 @@
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
-import type { Controller } from './controller.js';
-import type { SwitchConnection } from './switch-connection.js';
+import type { Controller } from '../controller.js';
+import type { SwitchConnection } from '../switch-connection.js';
 
 export interface ChannelServer {
   port: number;
