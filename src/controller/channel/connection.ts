@@ -180,9 +180,13 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
     this.counters.txMessages++;
   }
 
-  /** Remember what `count` fire-and-forget messages from xid `first` were, to name a refusal of one. */
-  protected track(first: number, count: number, describe: (i: number) => string): void {
-    this.sent.record(first, count, describe);
+  /**
+   * Remember what `count` fire-and-forget messages from xid `first` were, to name a refusal of one.
+   * A refused message that changes no table (`changesTables` false: a packet-out) is counted and
+   * logged but fails no barrier: the tables are as the controller believes.
+   */
+  protected track(first: number, count: number, describe: (i: number) => string, changesTables = true): void {
+    this.sent.record(first, count, describe, changesTables);
   }
 
   /** Send `msg` with a fresh xid and resolve with its replies (every part of a multipart reply). */
@@ -287,8 +291,10 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
         this.counters.switchErrors++;
         const refusal = this.refusalOf(msg, this.sent.describe(msg.xid) ?? this.pending.label(msg.xid));
         if (this.pending.fail(msg.xid, refusal)) return;
-        this.refusal ??= refusal;
-        this.refusalCount++;
+        if (this.sent.changesTables(msg.xid)) {
+          this.refusal ??= refusal;
+          this.refusalCount++;
+        }
         this.logger.warn({ code: refusal.code, refused: refusal.refused, detail: refusal.detail, xid: msg.xid, channel: this.channel }, 'switch refused a message');
         return;
       }

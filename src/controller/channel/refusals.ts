@@ -50,6 +50,8 @@ interface Span {
   first: number;
   count: number;
   describe: (i: number) => string;
+  /** False for messages that change no table (a packet-out): their refusal fails no barrier. */
+  changesTables: boolean;
   seq: number;
 }
 
@@ -63,9 +65,9 @@ export class SentLedger {
   private seq = 0;
 
   /** `count` messages numbered from xid `first` (wrapping at 2^32); `describe(i)` names the i-th. */
-  record(first: number, count: number, describe: (i: number) => string): void {
+  record(first: number, count: number, describe: (i: number) => string, changesTables = true): void {
     if (count <= 0) return;
-    this.spans.push({ first, count, describe, seq: this.seq++ });
+    this.spans.push({ first, count, describe, changesTables, seq: this.seq++ });
     // Forget the older half at once, so a long run without barriers costs no copy per message.
     if (this.spans.length > MAX_SENT_SPANS) this.spans = this.spans.slice(this.spans.length - MAX_SENT_SPANS / 2);
   }
@@ -83,10 +85,19 @@ export class SentLedger {
   }
 
   describe(xid: number): string | undefined {
+    const s = this.spanOf(xid);
+    return s?.describe((xid - s.first) >>> 0);
+  }
+
+  /** Did the message with `xid` change tables? Unknown messages count as changing them. */
+  changesTables(xid: number): boolean {
+    return this.spanOf(xid)?.changesTables ?? true;
+  }
+
+  private spanOf(xid: number): Span | undefined {
     for (let i = this.spans.length - 1; i >= 0; i--) {
       const s = this.spans[i];
-      const offset = (xid - s.first) >>> 0;
-      if (offset < s.count) return s.describe(offset);
+      if (((xid - s.first) >>> 0) < s.count) return s;
     }
     return undefined;
   }

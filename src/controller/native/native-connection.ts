@@ -72,7 +72,7 @@ export class NativeConnection extends ChannelConnection<Msg> {
     const xid = this.xid();
     const bytes = frame.length;
     this.send({ type: 'packetOut', xid, inPort: inPort || PORT.CONTROLLER, actions, data: frame });
-    this.track(xid, 1, () => `packet-out of ${bytes} bytes`);
+    this.track(xid, 1, () => `packet-out of ${bytes} bytes`, false);
   }
 
   async flowStats(): Promise<FlowStatsEntry[]> {

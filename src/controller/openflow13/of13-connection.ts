@@ -166,7 +166,7 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
     const xid = this.xid();
     const bytes = frame.length;
     this.send({ type: 'packetOut', xid, bufferId: of13.OFP_NO_BUFFER, inPort: inPort || PORT.CONTROLLER, actions, data: frame });
-    this.track(xid, 1, () => `packet-out of ${bytes} bytes`);
+    this.track(xid, 1, () => `packet-out of ${bytes} bytes`, false);
   }
 
   /**

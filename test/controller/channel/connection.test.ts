@@ -74,6 +74,17 @@ describe('connection core: refusals of messages nobody waits on', () => {
     await expect(conn.barrier()).resolves.toBeUndefined();
   });
 
+  it('a refused message that changes no table (a packet-out) is counted but fails no barrier', async () => {
+    const { conn } = await connected(
+      healthy((m, peer) => {
+        if (m.type === 'mod') peer.send({ type: 'error', xid: m.xid, code: 'BAD_OUT_PORT' });
+      }),
+    );
+    conn.sendMods(2, false);
+    await expect(conn.barrier()).resolves.toBeUndefined();
+    expect(conn.counters.switchErrors).toBe(2);
+  });
+
   it('several refusals before one barrier: the first is reported with the count', async () => {
     const { conn } = await connected(
       healthy((m, peer) => {

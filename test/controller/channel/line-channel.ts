@@ -49,11 +49,11 @@ export class LineConnection extends ChannelConnection<LineMsg> {
     return this.request({ type, xid: 0 }, timeoutMs);
   }
 
-  /** `n` fire-and-forget messages, tracked as "mod 0".."mod n-1". */
-  sendMods(n: number): void {
+  /** `n` fire-and-forget messages, tracked as "mod 0".."mod n-1" (`changesTables` false: like packet-outs). */
+  sendMods(n: number, changesTables = true): void {
     const first = this.reserveXids(n);
     for (let i = 0; i < n; i++) this.send({ type: 'mod', xid: (first + i) >>> 0, body: `mod ${i}` });
-    this.track(first, n, (i) => `mod ${i}`);
+    this.track(first, n, (i) => `mod ${i}`, changesTables);
   }
 
   sendFlowMods(): void {}
