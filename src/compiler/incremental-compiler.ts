@@ -17,7 +17,7 @@
  * path-dependent owner (underlay, VPCs, endpoints); the delta still carries only flows that changed.
  */
 import type { FlowEntry, GroupEntry, GroupMod } from '../flow/index.js';
-import { flowKey } from '../flow/index.js';
+import { flowKey, sameFlow, sameFlowBody, sameGroup } from '../flow/index.js';
 import {
   linkId,
   setLinkUp,
@@ -37,7 +37,6 @@ import { compileElasticIpFlows, compileGatewayFlows, type GatewayPort } from './
 import { compileLoadBalancerFlows, type LbBackend, type LbOutside, type OwnerGroups } from './compile-load-balancer.js';
 import { elasticIpCookie, endpointCookie, gatewayCookie, loadBalancerCookie, subnetCookie, vpcCookie } from './cookies.js';
 import { createFabricContext, type FabricContext } from './fabric-context.js';
-import { sameFlow } from './flow-equality.js';
 import { IntentState } from './intent-state.js';
 import { prefixMask } from '../net/cidr.js';
 import { OwnerRegistry, type OwnerName } from './owner-registry.js';
@@ -689,7 +688,7 @@ class Engine implements IncrementalCompiler {
       for (const g of fresh) {
         const prev = old.get(g.groupId);
         old.delete(g.groupId);
-        if (prev && JSON.stringify(prev) === JSON.stringify(g)) continue;
+        if (prev && sameGroup(prev, g)) continue;
         table.set(g.groupId, g);
         mods.push({ command: prev ? 'modify' : 'add', group: g });
       }
@@ -748,7 +747,7 @@ class Engine implements IncrementalCompiler {
     for (const f of after) {
       const k = flowKey(f);
       const prev = oldByKey.get(k);
-      if (prev && sameFlow(prev, f)) {
+      if (prev && sameFlowBody(prev, f)) {
         kept.push(prev);
         oldByKey.delete(k);
       } else {

@@ -10,7 +10,6 @@ export { arpReplyActions } from './arp-reply.js';
 export * from './vpc-encoding.js';
 export { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type EndpointPlan, type OwnerFlows, type VpcPlan } from './compile-vpc-flows.js';
 export { addSubnetHealthFlows, healthReplyFlow } from './compile-health.js';
-export { sameFlow } from './flow-equality.js';
 export { compileElasticIpFlows, compileGatewayFlows, elasticIpMac, EIP_MAC_BASE, UPLINK_METADATA, type ElasticIpPlan, type GatewayPort } from './compile-elastic-ip.js';
 export {
   backendWeights,
