@@ -30,7 +30,7 @@ import {
   type Topology,
   type Vpc,
 } from '../model/index.js';
-import { compileOwnerFlows, fabricOwners, ownerCookie, type Owner, type SwitchTables } from './compile-forwarding.js';
+import { compileOwnerFlows, fabricOwners, ownerCookie, type Owner, type SwitchTables } from './compile-fabric.js';
 import { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type OwnerFlows } from './compile-vpc-flows.js';
 import { addSubnetHealthFlows } from './compile-health.js';
 import { compileElasticIpFlows, compileGatewayFlows, type GatewayPort } from './compile-elastic-ip.js';
@@ -64,9 +64,16 @@ export type IntentChange =
  * (make-before-break), and nothing is ever briefly missing.
  */
 export interface SwitchDelta {
+  add: readonly FlowEntry[];
+  remove: readonly FlowEntry[];
+  /** Load balancers' select groups: adds/modifies go before the flows, deletes after (the session orders them). */
+  groupMods?: readonly GroupMod[];
+}
+
+/** A SwitchDelta while the engine fills it. */
+interface PendingDelta {
   add: FlowEntry[];
   remove: FlowEntry[];
-  /** Load balancers' select groups: adds/modifies go before the flows, deletes after (the session orders them). */
   groupMods?: GroupMod[];
 }
 
@@ -177,7 +184,7 @@ class Engine implements IncrementalCompiler {
   private readonly presentCache = new Map<string, { names: string[]; dpids: number[] }>();
   /** Per VPC, per home switch: the switches sending towards it and their ports. */
   private readonly towardsCache = new Map<string, Map<string, Map<number, number>>>();
-  private delta: TablesDelta | undefined;
+  private delta: Map<number, PendingDelta> | undefined;
   private readonly services = new ServiceState();
   private readonly eipRecords = new Map<string, ElasticIpRecord>();
   /** Load balancers live behind their elastic IP, by LB id: where that makes their VPC present. */
@@ -215,7 +222,7 @@ class Engine implements IncrementalCompiler {
   }
 
   apply(change: IntentChange): TablesDelta {
-    const delta: TablesDelta = new Map();
+    const delta = new Map<number, PendingDelta>();
     this.delta = delta;
     try {
       this.applyChange(change);
@@ -759,7 +766,7 @@ class Engine implements IncrementalCompiler {
     return kept;
   }
 
-  private deltaFor(dpid: number): SwitchDelta | undefined {
+  private deltaFor(dpid: number): PendingDelta | undefined {
     if (!this.delta) return undefined;
     let d = this.delta.get(dpid);
     if (!d) this.delta.set(dpid, (d = { add: [], remove: [] }));
