@@ -1,8 +1,8 @@
 /**
  * An engine node (OVN's inc-proc-eng in spirit): one kind of flow owner, with what it reads. The node
  * compiles one owner at a time from the shared state (./compile-state.ts); its hooks tell the engine
- * which owners a change touches. A hook only marks owners dirty: the engine re-places and recompiles
- * them afterwards, so hooks stay cheap and their order does not matter.
+ * which owners a change touches. A hook only marks owners dirty; the engine re-places and recompiles
+ * them afterwards, each once however often it was marked.
  */
 import type { OwnerGroups } from '../compile-load-balancer.js';
 import type { OwnerFlows } from '../compile-vpc-flows.js';
@@ -35,9 +35,10 @@ export interface EngineNode {
   /** Placement nodes only: where an owner makes its VPC present (undefined: nowhere), from the current state. */
   place?(id: string): Placement | undefined;
   /**
-   * An owner of an earlier placement node is about to be re-placed (`before`: its placement until now):
-   * marks this node's owners that read it. Placement nodes run in registration order, so a node hears
-   * only nodes registered before it.
+   * An owner of a placement node is about to be re-placed (`before`: its placement until now): marks
+   * this node's owners that read it. Placement nodes are re-placed in registration order, so a
+   * placement node that reads another is registered after it (its marks would otherwise come too late
+   * to re-place, only to recompile).
    */
   placing?(node: NodeName, id: string, before: Placement | undefined, dirty: Dirty): void;
   /** The switches where a VPC is present changed: marks this node's owners that read them. */
