@@ -13,6 +13,8 @@ export function endpointNode(state: CompileState): EngineNode {
   const s = state.intent;
   const { presence } = state;
   const placed = presence.placements('endpoint');
+  /** One `homes` list per switch, shared by the placements of every endpoint there. */
+  const homesAt = new Map<string, readonly string[]>();
   return {
     name: 'endpoint',
     ids: () => s.endpoints.keys(),
@@ -26,10 +28,14 @@ export function endpointNode(state: CompileState): EngineNode {
     },
     vpcTouched: (vpcId, dirty) => dirty.markAll('endpoint', s.endpointsByVpc.get(vpcId)),
     presenceChanged: (vpcId, dirty) => dirty.markAll('endpoint', s.endpointsByVpc.get(vpcId)),
-    place(id) {
+    place(id, before) {
       const e = s.endpoints.get(id);
       const home = e ? s.endpointHome(e)?.name : undefined;
-      return e && home !== undefined ? { vpcId: e.vpcId, homes: [home] } : undefined;
+      if (!e || home === undefined) return undefined;
+      if (before && before.vpcId === e.vpcId && before.homes[0] === home) return before;
+      let homes = homesAt.get(home);
+      if (!homes) homesAt.set(home, (homes = [home]));
+      return { vpcId: e.vpcId, homes };
     },
     compile(id) {
       const at = placed.get(id);

@@ -32,8 +32,11 @@ export interface EngineNode {
   change?(change: IntentChange, dirty: Dirty): void;
   /** A VPC's object or activity may have changed (`dirty.touchVpc`): marks this node's owners that read it. */
   vpcTouched?(vpcId: string, dirty: Dirty): void;
-  /** Placement nodes only: where an owner makes its VPC present (undefined: nowhere), from the current state. */
-  place?(id: string): Placement | undefined;
+  /**
+   * Placement nodes only: where an owner makes its VPC present (undefined: nowhere), from the current
+   * state; `before` is where it is placed until now (returned as is when unchanged, it costs nothing).
+   */
+  place?(id: string, before: Placement | undefined): Placement | undefined;
   /**
    * An owner of a placement node is about to be re-placed (`before`: its placement until now): marks
    * this node's owners that read it. Placement nodes are re-placed in registration order, so a
@@ -71,21 +74,33 @@ export class Dirty {
   readonly vpcs = new Set<string>();
 
   mark(node: NodeName, id: string): void {
-    this.of(node).add(id);
+    this.setOf(node).add(id);
   }
 
-  markAll(node: NodeName, ids: Iterable<string> | undefined): void {
-    if (!ids) return;
-    const set = this.of(node);
-    for (const id of ids) set.add(id);
+  /** Marks a set of owners (a set, not any iterable: one loop shape keeps this hot path fast). */
+  markAll(node: NodeName, ids: ReadonlySet<string> | undefined): void {
+    if (!ids || ids.size === 0) return;
+    const set = this.setOf(node);
+    ids.forEach((id) => set.add(id));
+  }
+
+  /** Marks every owner an iterable names (a full compile, a new topology). */
+  markEvery(node: NodeName, ids: Iterable<string>): void {
+    const set = this.owners.get(node);
+    if (!set) this.owners.set(node, new Set(ids));
+    else for (const id of ids) set.add(id);
   }
 
   touchVpc(vpcId: string): void {
     this.vpcs.add(vpcId);
   }
 
-  /** The node's dirty owners (a live set: owners marked while it is walked are walked too). */
-  of(node: NodeName): Set<string> {
+  /** The node's dirty owners, if any (a live set: owners marked while it is walked are walked too). */
+  of(node: NodeName): ReadonlySet<string> | undefined {
+    return this.owners.get(node);
+  }
+
+  private setOf(node: NodeName): Set<string> {
     let set = this.owners.get(node);
     if (!set) this.owners.set(node, (set = new Set()));
     return set;

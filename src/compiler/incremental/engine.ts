@@ -64,7 +64,7 @@ export class Engine implements IncrementalCompiler {
     this.presenceReaders = nodes.filter((n) => n.presenceChanged);
     this.countSwitches();
     const dirty = new Dirty();
-    for (const node of nodes) dirty.markAll(node.name, node.ids());
+    for (const node of nodes) dirty.markEvery(node.name, node.ids());
     this.run(dirty);
   }
 
@@ -103,9 +103,9 @@ export class Engine implements IncrementalCompiler {
   /** Every owner with flows, every placed owner, and every owner the nodes know now. */
   private markEveryOwner(dirty: Dirty): void {
     this.nodes.forEach((node, i) => {
-      dirty.markAll(node.name, this.owners[i].keys());
-      if (node.place) dirty.markAll(node.name, this.state.presence.placements(node.name).keys());
-      dirty.markAll(node.name, node.ids());
+      dirty.markEvery(node.name, this.owners[i].keys());
+      if (node.place) dirty.markEvery(node.name, this.state.presence.placements(node.name).keys());
+      dirty.markEvery(node.name, node.ids());
     });
   }
 
@@ -118,23 +118,24 @@ export class Engine implements IncrementalCompiler {
     const presence = this.state.presence;
     const moved = new Set<string>();
     for (const node of this.placers) {
+      const ids = dirty.of(node.name);
+      if (!ids) continue;
       const placed = presence.placements(node.name);
-      for (const id of dirty.of(node.name)) {
-        if (this.placingReaders.length > 0) {
-          const before = placed.get(id);
-          for (const reader of this.placingReaders) reader.placing?.(node.name, id, before, dirty);
-        }
-        presence.move(placed, id, node.place?.(id), moved);
+      for (const id of ids) {
+        const before = placed.get(id);
+        for (const reader of this.placingReaders) reader.placing?.(node.name, id, before, dirty);
+        presence.move(placed, id, before, node.place?.(id, before), moved);
       }
     }
     for (const vpcId of moved) {
       presence.invalidate(vpcId);
       for (const node of this.presenceReaders) node.presenceChanged?.(vpcId, dirty);
     }
-    this.nodes.forEach((node, i) => {
-      const owners = this.owners[i];
-      for (const id of dirty.of(node.name)) this.replaceOwner(owners, id, node.compile(id));
-    });
+    for (let i = 0; i < this.nodes.length; i++) {
+      const node = this.nodes[i];
+      const ids = dirty.of(node.name);
+      if (ids) for (const id of ids) this.replaceOwner(this.owners[i], id, node.compile(id));
+    }
   }
 
   /** Installs an owner's fresh flows in place of its old ones (in `owners`, under `id`), recording the delta. */

@@ -64,11 +64,10 @@ export class Presence {
   }
 
   /**
-   * Re-places one owner of a kind's table (`now` undefined: nowhere). Adds to `changed` every VPC that
-   * appeared on a switch or left one.
+   * Re-places one owner of a kind's table from `before` (its entry there) to `now` (undefined:
+   * nowhere). Adds to `changed` every VPC that appeared on a switch or left one.
    */
-  move(table: Map<string, Placement>, id: string, now: Placement | undefined, changed: Set<string>): void {
-    const before = table.get(id);
+  move(table: Map<string, Placement>, id: string, before: Placement | undefined, now: Placement | undefined, changed: Set<string>): void {
     if (samePlacement(before, now)) return;
     if (before) {
       for (const home of before.homes) if (this.leave(before.vpcId, home)) changed.add(before.vpcId);
