@@ -1,9 +1,10 @@
 /**
- * FORWARD: per destination host MAC, every switch that can reach the host's switch sends towards it
- * along the shortest path (deterministic next hops, src/model/paths.ts); the host's own switch sends
- * it out of the host's port. Unknown unicast destinations hit FORWARD's miss flow (a drop, compile-table-miss.ts). Broadcast and
- * multicast other than ARP requests (which INGRESS sent to the responder) are dropped by an explicit
- * fabric flow, so their counter tells them apart from unknown unicast: there is no flooding in Overcast.
+ * The fabric's FORWARD step (compile-fabric.ts runs it): per destination host MAC, every switch that
+ * can reach the host's switch sends towards it along the shortest path (deterministic next hops,
+ * src/model/paths.ts); the host's own switch sends it out of the host's port. Unknown unicast
+ * destinations hit FORWARD's miss flow (a drop, compile-table-miss.ts). Broadcast and multicast other
+ * than ARP requests (which INGRESS sent to the responder) are dropped by an explicit fabric flow, so
+ * their counter tells them apart from unknown unicast: there is no flooding in Overcast.
  */
 import { output, TABLE } from '../flow/index.js';
 import type { CompileStep } from './compile-step.js';

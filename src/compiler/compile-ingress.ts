@@ -10,7 +10,7 @@ import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/const
 import type { CompileStep } from './compile-step.js';
 import { PRIORITY } from './priorities.js';
 
-/** Where admitted non-ARP-request traffic goes next (issue 4 routes it through ACCESS/ROUTE first). */
+/** Where admitted underlay traffic other than ARP requests goes next (VPC traffic passes ACCESS and ROUTE first: compile-vpc-flows.ts). */
 const AFTER_INGRESS = TABLE.FORWARD;
 
 export const ingressStep: CompileStep = {
@@ -42,7 +42,7 @@ export const ingressStep: CompileStep = {
     // A down link admits nothing: frames that still trickle in are table-miss drops.
     if (!link.up) return;
     for (const end of [link.a, link.b]) {
-      // Untagged frames are the underlay; tagged ones belong to a VPC (compile-vpc-link.ts) or drop.
+      // Untagged frames are the underlay; tagged ones belong to a VPC (compile-vpc-flows.ts) or drop.
       emit(end.switch, {
         table: TABLE.INGRESS,
         priority: PRIORITY.INGRESS_LINK,

@@ -9,6 +9,8 @@ export interface FabricContext {
   readonly graph: TopologyGraph;
   readonly fabric: Fabric;
   readonly dpidOf: ReadonlyMap<string, number>;
+  /** Switch names by dpid. */
+  readonly switchNameOf: ReadonlyMap<number, string>;
   /** Switches with at least one host attached (where host-facing flows go). */
   readonly hostSwitches: ReadonlySet<string>;
   /** Next hop of each switch towards `dstSwitch`; absent for `dstSwitch` itself and for switches that cannot reach it. */
@@ -23,6 +25,7 @@ export function createFabricContext(topology: Topology, graph: TopologyGraph = b
     graph,
     fabric,
     dpidOf: new Map(topology.switches.map((s) => [s.name, s.dpid])),
+    switchNameOf: new Map(topology.switches.map((s) => [s.dpid, s.name])),
     hostSwitches: new Set(topology.hosts.map((h) => h.attach.switch)),
     nextHopsTo(dstSwitch) {
       let hops = memo.get(dstSwitch);

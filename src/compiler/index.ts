@@ -5,12 +5,11 @@ export { createFabricContext, type FabricContext } from './fabric-context.js';
 export { ingressStep } from './compile-ingress.js';
 export { arpStep } from './compile-arp.js';
 export { forwardStep } from './compile-forward.js';
-export * from './compile-forwarding.js';
+export * from './compile-fabric.js';
 export { arpReplyActions } from './arp-reply.js';
 export * from './vpc-encoding.js';
 export { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type EndpointPlan, type OwnerFlows, type VpcPlan } from './compile-vpc-flows.js';
 export { addSubnetHealthFlows, healthReplyFlow } from './compile-health.js';
-export { sameFlow } from './flow-equality.js';
 export { compileElasticIpFlows, compileGatewayFlows, elasticIpMac, EIP_MAC_BASE, UPLINK_METADATA, type ElasticIpPlan, type GatewayPort } from './compile-elastic-ip.js';
 export {
   backendWeights,

@@ -4,7 +4,8 @@
  * tables to the desired ones. Channels (native TCP, OpenFlow 1.3) hand it ready SwitchConnections.
  */
 import type { Logger } from 'pino';
-import { flowKey, type FlowEntry, type GroupEntry, type GroupMod } from '../flow/index.js';
+import type { SwitchDelta } from '../compiler/index.js';
+import { flowKey, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { ControllerEvents } from './events.js';
 import { createResyncScheduler, type ResyncOptions, type ResyncScheduler } from './resync-scheduler.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
@@ -13,13 +14,6 @@ import { SwitchSession, type DesiredSource, type SyncResult } from './switch-ses
 export interface DesiredTables {
   flows: FlowEntry[];
   groups: GroupEntry[];
-}
-
-/** What changed in one switch's desired tables (from the incremental compiler). */
-export interface SwitchDelta {
-  add: readonly FlowEntry[];
-  remove: readonly FlowEntry[];
-  groupMods?: readonly GroupMod[];
 }
 
 /** One switch's desired tables, keyed for cheap incremental updates. */

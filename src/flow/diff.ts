@@ -2,7 +2,7 @@
  * The difference between a switch's installed and desired tables, as the flow-mods that turn one into
  * the other. The controller keeps both per switch and sends only this (OVN ofctrl style).
  */
-import { flowKey, sameFlowBody, type FlowEntry, type GroupEntry } from './flow-entry.js';
+import { flowKey, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry } from './flow-entry.js';
 import type { FlowMod, GroupMod } from './flow-mod.js';
 
 export interface FlowDiff {
@@ -52,7 +52,7 @@ export function diffGroups(installed: Iterable<GroupEntry>, desired: Iterable<Gr
     seen.add(g.groupId);
     const old = have.get(g.groupId);
     if (!old) mods.push({ command: 'add', group: g });
-    else if (JSON.stringify(old) !== JSON.stringify(g)) mods.push({ command: 'modify', group: g });
+    else if (!sameGroup(old, g)) mods.push({ command: 'modify', group: g });
   }
   for (const [id, g] of have) if (!seen.has(id)) mods.push({ command: 'delete', group: g });
   return mods;

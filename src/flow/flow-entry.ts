@@ -3,8 +3,9 @@
  * the softswitch executes, and the OpenFlow codec encodes. Channel-neutral.
  */
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
-import { checkActions, type Action } from './actions.js';
-import { checkMatch, matchKey, normalizeMatch, type Match, type MaskedValue } from './match.js';
+import { checkActions, CONTROLLER_MAX_LEN_NO_BUFFER, PORT, type Action } from './actions.js';
+import { FIELDS, FIELD_NAMES } from './fields.js';
+import { and48, checkMatch, matchKey, normalizeMatch, type FieldMatch, type Match, type MaskedValue } from './match.js';
 
 export interface FlowEntry {
   table: number;
@@ -50,17 +51,127 @@ export function flowKey(f: Pick<FlowEntry, 'table' | 'priority' | 'match'>): str
   return `${f.table}|${f.priority}|${matchKey(f.match)}`;
 }
 
-/** Same behaviour? (instructions, cookie and timeouts; not the identity fields) */
+/*
+ * Equality of flows and groups: identity (what a strict flow-mod names) and body (what the entry does).
+ * Both compare field by field, never through strings, and read an absent optional field as its
+ * default, as a switch does: no timeout is 0, an output's missing max_len is the controller's full
+ * frame (0xffff) or 0, a select bucket's missing weight is 1. Key order never matters.
+ */
+
+/** Width in bits of each match field, by name (null prototype: a plain lookup, no inherited keys). */
+const FIELD_BITS: Record<string, number | undefined> = Object.create(null) as Record<string, number | undefined>;
+for (const name of FIELD_NAMES) FIELD_BITS[name] = FIELDS[name].bits;
+
+/** OpenFlow's OFPG_ANY: a bucket watching no group. */
+const WATCH_GROUP_NONE = 0xffffffff;
+
+/** One field of two matches, in canonical form (normalizeMatch): mask, and the value under it; absent = mask 0. */
+function sameFieldMatch(bits: number, a: FieldMatch | undefined, b: FieldMatch | undefined): boolean {
+  if (a === b) return true;
+  const full = bits === 32 ? 0xffffffff : 2 ** bits - 1;
+  const ma = a === undefined ? 0 : typeof a === 'number' ? full : a.mask;
+  const mb = b === undefined ? 0 : typeof b === 'number' ? full : b.mask;
+  if (ma !== mb) return false;
+  if (ma === 0) return true;
+  const va = typeof a === 'number' ? a : (a as MaskedValue).value;
+  const vb = typeof b === 'number' ? b : (b as MaskedValue).value;
+  if (va === vb) return true;
+  return bits > 32 ? and48(va, ma) === and48(vb, ma) : ((va & ma) >>> 0) === ((vb & ma) >>> 0);
+}
+
+/** Do two matches match the same packets (equal canonical forms; unknown fields are ignored, as normalizeMatch does)? */
+function sameMatch(a: Match, b: Match): boolean {
+  if (a === b) return true;
+  const x = a as Record<string, FieldMatch | undefined>;
+  const y = b as Record<string, FieldMatch | undefined>;
+  for (const k in x) {
+    const bits = FIELD_BITS[k];
+    if (bits !== undefined && !sameFieldMatch(bits, x[k], y[k])) return false;
+  }
+  for (const k in y) {
+    if (x[k] !== undefined) continue;
+    const bits = FIELD_BITS[k];
+    if (bits !== undefined && !sameFieldMatch(bits, undefined, y[k])) return false;
+  }
+  return true;
+}
+
+const outputMaxLen = (a: { port: number; maxLen?: number }): number => a.maxLen ?? (a.port === PORT.CONTROLLER ? CONTROLLER_MAX_LEN_NO_BUFFER : 0);
+
+function sameAction(a: Action, b: Action): boolean {
+  if (a === b) return true;
+  switch (a.type) {
+    case 'output':
+      return b.type === 'output' && a.port === b.port && outputMaxLen(a) === outputMaxLen(b);
+    case 'group':
+      return b.type === 'group' && a.groupId === b.groupId;
+    case 'setField':
+      return b.type === 'setField' && a.field === b.field && a.value === b.value;
+    case 'copyField':
+      return b.type === 'copyField' && a.src === b.src && a.dst === b.dst;
+    case 'pushVlan':
+      return b.type === 'pushVlan' && a.ethType === b.ethType;
+    case 'popVlan':
+    case 'decTtl':
+      return b.type === a.type;
+  }
+}
+
+function sameActions(a: readonly Action[], b: readonly Action[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!sameAction(a[i], b[i])) return false;
+  return true;
+}
+
+function sameWrite(a: MaskedValue | undefined, b: MaskedValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  return a.mask === b.mask && ((a.value & a.mask) >>> 0) === ((b.value & b.mask) >>> 0);
+}
+
+/** Same identity (table, priority, canonical match): what `flowKey` compares, without the strings. */
+export function sameFlowKey(a: FlowEntry, b: FlowEntry): boolean {
+  return a === b || (a.table === b.table && a.priority === b.priority && sameMatch(a.match, b.match));
+}
+
+/** Same behaviour: instructions, cookie and timeouts, not the identity fields. */
 export function sameFlowBody(a: FlowEntry, b: FlowEntry): boolean {
+  if (a === b) return true;
   return (
     a.cookie === b.cookie &&
     (a.idleTimeoutSec ?? 0) === (b.idleTimeoutSec ?? 0) &&
     (a.hardTimeoutSec ?? 0) === (b.hardTimeoutSec ?? 0) &&
-    (a.gotoTable ?? -1) === (b.gotoTable ?? -1) &&
-    (a.meterId ?? -1) === (b.meterId ?? -1) &&
-    JSON.stringify(a.writeMetadata ?? null) === JSON.stringify(b.writeMetadata ?? null) &&
-    JSON.stringify(a.actions) === JSON.stringify(b.actions)
+    a.gotoTable === b.gotoTable &&
+    a.meterId === b.meterId &&
+    sameWrite(a.writeMetadata, b.writeMetadata) &&
+    sameActions(a.actions, b.actions)
   );
+}
+
+/** Same identity and same behaviour. */
+export function sameFlow(a: FlowEntry, b: FlowEntry): boolean {
+  return a === b || (sameFlowKey(a, b) && sameFlowBody(a, b));
+}
+
+/** Same group: id, type, cookie and buckets (in order: a select group's hashing depends on it). */
+export function sameGroup(a: GroupEntry, b: GroupEntry): boolean {
+  if (a === b) return true;
+  if (a.groupId !== b.groupId || a.type !== b.type || (a.cookie ?? 0) !== (b.cookie ?? 0) || a.buckets.length !== b.buckets.length) return false;
+  const weight = a.type === 'select' ? 1 : 0;
+  for (let i = 0; i < a.buckets.length; i++) {
+    const x = a.buckets[i];
+    const y = b.buckets[i];
+    if (
+      (x.weight ?? weight) !== (y.weight ?? weight) ||
+      (x.watchPort ?? PORT.ANY) !== (y.watchPort ?? PORT.ANY) ||
+      (x.watchGroup ?? WATCH_GROUP_NONE) !== (y.watchGroup ?? WATCH_GROUP_NONE) ||
+      !sameActions(x.actions, y.actions)
+    ) {
+      return false;
+    }
+  }
+  return true;
 }
 
 export function canonicalFlow(f: FlowEntry): FlowEntry {

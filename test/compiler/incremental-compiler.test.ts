@@ -182,6 +182,17 @@ describe('what one change touches', () => {
     expect(canonical(compiler.tables())).toEqual(canonical(fullCompile(topology, compiler.intent())));
   });
 
+  it("a subnet's new CIDR reaches its endpoints' flows, and deleting the subnet darkens them", () => {
+    const compiler = createIncrementalCompiler(topology, twoVpcIntent());
+    const wider = { ...subnet('red-a', 'red', 0), cidr: { network: ip(10, 0, 0, 0), prefixLength: 23 } };
+    const delta = compiler.apply({ kind: 'subnet', op: 'update', subnet: wider });
+    expect(cookiesIn(delta)).toEqual(new Set([subnetCookie('red-a'), endpointCookie('r1'), endpointCookie('r2'), endpointCookie('r3')]));
+    expect(canonical(compiler.tables())).toEqual(canonical(fullCompile(topology, compiler.intent())));
+    compiler.apply({ kind: 'subnet', op: 'delete', id: 'red-b' });
+    expect(canonical(compiler.tables())).toEqual(canonical(fullCompile(topology, compiler.intent())));
+    expect([...compiler.tables().values()].flat().some((f) => f.cookie === endpointCookie('r4'))).toBe(false);
+  });
+
   it('a change that changes nothing returns an empty delta', () => {
     const compiler = createIncrementalCompiler(topology, twoVpcIntent());
     const r1 = twoVpcIntent().endpoints.get('r1') as Endpoint;

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createIncrementalCompiler, fullCompile, type IntentChange, type TablesDelta } from '../../src/compiler/index.js';
 import { flowKey, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
 import type { ElasticIp, Endpoint, Intent, LoadBalancer } from '../../src/model/index.js';
-import { ip } from './vpc-fixture.js';
+import { ip, subnet, vpc } from './vpc-fixture.js';
 import { fnEndpoint, gatewayTopology, serviceIntent, twoGatewayTopology } from './service-fixture.js';
 
 // One gateway, and two serving the same pool (outbound by the nearest, which links going down change).
@@ -114,5 +114,26 @@ describe.each(topologies)('incremental == full recompute with elastic IPs and lo
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('load balancer pools follow their endpoints', () => {
+  it("an endpoint moving to another VPC leaves the pool of its old VPC's load balancer", () => {
+    const backends = [fnEndpoint('e1', 101, 7, 1, { function: 'resize' }), fnEndpoint('e2', 101, 8, 2, { function: 'resize' })];
+    const lb: LoadBalancer = { id: 'l1', vpcId: 'red', vip: ip(10, 0, 0, 200), protocol: 'udp', port: 80, backendPort: 80, function: 'resize', weights: {}, unhealthy: [] };
+    const base = serviceIntent(backends);
+    const intent: Intent = {
+      ...base,
+      vpcs: new Map([...base.vpcs, ['blue', vpc('blue', 2)]]),
+      subnets: new Map([...base.subnets, ['blue-a', subnet('blue-a', 'blue', 0)]]),
+      loadBalancers: new Map([[lb.id, lb]]),
+    };
+    const topology = { ...gatewayTopology(), hosts: [] };
+    const compiler = createIncrementalCompiler(topology, intent);
+    // e2 stays on the same switch, so red's presence does not change: only the pool edge tells the LB.
+    compiler.apply({ kind: 'endpoint', op: 'update', endpoint: { ...backends[0], vpcId: 'blue', subnetId: 'blue-a' } });
+    const full = createIncrementalCompiler(topology, compiler.intent());
+    expect(canonical(compiler.tables())).toEqual(canonical(full.tables()));
+    expect(canonicalGroups(compiler.groups())).toEqual(canonicalGroups(full.groups()));
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The foundation compiler: a topology in, the proactive L2 fabric's flow tables out, per dpid.
+ * The fabric compiler: a topology in, the underlay's flow tables (the proactive L2 fabric) out, per dpid.
  * Pure: same topology, same tables in the same order (whatever the declaration order), no I/O.
  *
  * The driver walks owners (the fabric, each link, each host) through the steps and stamps every flow

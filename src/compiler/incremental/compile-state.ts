@@ -1,0 +1,46 @@
+/**
+ * What every engine node reads: the topology and its routing view, the working copies of the intent
+ * (with their indexes and claim rules), the gateways, and where each VPC is present.
+ */
+import type { Intent, Topology } from '../../model/index.js';
+import { createFabricContext, type FabricContext } from '../fabric-context.js';
+import { IntentState } from '../intent-state.js';
+import { ServiceState } from '../service-state.js';
+import { topologyGateways, type ServingGateway } from './exits.js';
+import { Presence } from './presence.js';
+
+export class CompileState {
+  topology!: Topology;
+  fabric!: FabricContext;
+  /** The topology's gateways on known switches, by name. */
+  gateways: readonly ServingGateway[] = [];
+  readonly intent: IntentState;
+  readonly services = new ServiceState();
+  readonly presence = new Presence();
+
+  constructor(topology: Topology, intent: Intent) {
+    this.intent = new IntentState(topology, intent);
+    for (const x of intent.elasticIps?.values() ?? []) this.services.putElasticIp(x);
+    for (const lb of intent.loadBalancers?.values() ?? []) this.services.putLoadBalancer(lb);
+    this.setTopology(topology);
+  }
+
+  setTopology(topology: Topology): void {
+    this.topology = topology;
+    this.fabric = createFabricContext(topology);
+    this.intent.setTopology(topology);
+    this.gateways = topologyGateways(topology, this.fabric);
+    this.presence.setFabric(this.fabric);
+  }
+
+  /** The intent as it stands, in fresh maps. */
+  currentIntent(): Intent {
+    return {
+      vpcs: new Map(this.intent.vpcs),
+      subnets: new Map(this.intent.subnets),
+      endpoints: new Map(this.intent.endpoints),
+      elasticIps: new Map(this.services.elasticIps),
+      loadBalancers: new Map(this.services.loadBalancers),
+    };
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The incremental engine: intent + topology in, per-switch flow tables out, kept current change by
+ * change. It knows no owner kind: the nodes (./engine-node.ts) do. Every flow has exactly one owner;
+ * a change marks dirty owners, and one run
+ *   1. tells every node which VPCs the change touched (vpcTouched),
+ *   2. re-places the dirty owners of the placement nodes, in registration order (placing, place),
+ *   3. tells every node which VPCs' presence changed (presenceChanged),
+ *   4. recompiles each dirty owner alone and compares its new flows with its old ones, switch by
+ *      switch: the delta is exactly what changed.
+ * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
+ * every owner too, and the delta still holds only what changed.
+ */
+import { flowKey, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
+import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
+import type { SwitchTables } from '../compile-fabric.js';
+import type { OwnerGroups } from '../compile-load-balancer.js';
+import type { OwnerFlows } from '../compile-vpc-flows.js';
+import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
+import type { CompileState } from './compile-state.js';
+import type { CompilerStats, IncrementalCompiler, IntentChange, TablesDelta } from './contract.js';
+import { Dirty, type CompiledOwner, type EngineNode, type NodeName } from './engine-node.js';
+
+interface OwnerRecord {
+  cookie: number;
+  flows: OwnerFlows;
+  groups?: OwnerGroups;
+}
+
+/** A SwitchDelta while the engine fills it. */
+interface PendingDelta {
+  add: FlowEntry[];
+  remove: FlowEntry[];
+  groupMods?: GroupMod[];
+}
+
+const EMPTY_FLOWS: OwnerFlows = new Map();
+
+export class Engine implements IncrementalCompiler {
+  private readonly byName = new Map<NodeName, EngineNode>();
+  /** Each node's owners with flows, by owner id (parallel to `nodes`). */
+  private readonly owners: Map<string, OwnerRecord>[];
+  private readonly placers: EngineNode[];
+  private readonly vpcReaders: EngineNode[];
+  private readonly placingReaders: EngineNode[];
+  private readonly presenceReaders: EngineNode[];
+  /**
+   * Flows per switch, by dpid. The tables themselves are not kept: the owners' flows are the one
+   * truth, and tables()/table() gather them.
+   */
+  private readonly flowCounts = new Map<number, number>();
+  private readonly groupTables = new Map<number, Map<number, GroupEntry>>();
+  private readonly registry = new OwnerRegistry();
+  private delta: Map<number, PendingDelta> | undefined;
+
+  constructor(
+    private readonly state: CompileState,
+    private readonly nodes: readonly EngineNode[],
+  ) {
+    for (const node of nodes) this.byName.set(node.name, node);
+    this.owners = nodes.map(() => new Map());
+    this.placers = nodes.filter((n) => n.place);
+    this.vpcReaders = nodes.filter((n) => n.vpcTouched);
+    this.placingReaders = nodes.filter((n) => n.placing);
+    this.presenceReaders = nodes.filter((n) => n.presenceChanged);
+    this.countSwitches();
+    const dirty = new Dirty();
+    for (const node of nodes) dirty.markEvery(node.name, node.ids());
+    this.run(dirty);
+  }
+
+  apply(change: IntentChange): TablesDelta {
+    const delta = new Map<number, PendingDelta>();
+    this.delta = delta;
+    try {
+      const dirty = new Dirty();
+      if (change.kind === 'link' || change.kind === 'topology') {
+        const next = change.kind === 'link' ? setLinkUp(this.state.topology, change.link, change.op === 'up') : change.topology;
+        if (next !== this.state.topology) {
+          this.markEveryOwner(dirty);
+          this.state.setTopology(next);
+          this.countSwitches();
+          this.markEveryOwner(dirty);
+          this.run(dirty);
+        }
+      } else {
+        this.byName.get(change.kind)?.change?.(change, dirty);
+        this.run(dirty);
+      }
+    } finally {
+      this.delta = undefined;
+    }
+    // An add replaces a flow with the same identity: a remove of that identity would undo it.
+    for (const [dpid, d] of delta) {
+      if (d.add.length > 0 && d.remove.length > 0) {
+        const added = new Set(d.add.map(flowKey));
+        d.remove = d.remove.filter((f) => !added.has(flowKey(f)));
+      }
+      if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0) delta.delete(dpid);
+    }
+    return delta;
+  }
+
+  /** Every owner with flows, every placed owner, and every owner the nodes know now. */
+  private markEveryOwner(dirty: Dirty): void {
+    this.nodes.forEach((node, i) => {
+      dirty.markEvery(node.name, this.owners[i].keys());
+      if (node.place) dirty.markEvery(node.name, this.state.presence.placements(node.name).keys());
+      dirty.markEvery(node.name, node.ids());
+    });
+  }
+
+  private countSwitches(): void {
+    for (const sw of this.state.topology.switches) if (!this.flowCounts.has(sw.dpid)) this.flowCounts.set(sw.dpid, 0);
+  }
+
+  private run(dirty: Dirty): void {
+    for (const vpcId of dirty.vpcs) for (const node of this.vpcReaders) node.vpcTouched?.(vpcId, dirty);
+    const presence = this.state.presence;
+    const moved = new Set<string>();
+    for (const node of this.placers) {
+      const ids = dirty.of(node.name);
+      if (!ids) continue;
+      const placed = presence.placements(node.name);
+      for (const id of ids) {
+        const before = placed.get(id);
+        for (const reader of this.placingReaders) reader.placing?.(node.name, id, before, dirty);
+        presence.move(placed, id, before, node.place?.(id, before), moved);
+      }
+    }
+    for (const vpcId of moved) {
+      presence.invalidate(vpcId);
+      for (const node of this.presenceReaders) node.presenceChanged?.(vpcId, dirty);
+    }
+    for (let i = 0; i < this.nodes.length; i++) {
+      const node = this.nodes[i];
+      const ids = dirty.of(node.name);
+      if (ids) for (const id of ids) this.replaceOwner(this.owners[i], id, node.compile(id));
+    }
+  }
+
+  /** Installs an owner's fresh flows in place of its old ones (in `owners`, under `id`), recording the delta. */
+  private replaceOwner(owners: Map<string, OwnerRecord>, id: string, fresh: CompiledOwner | undefined): void {
+    const old = owners.get(id);
+    const oldFlows = old?.flows ?? EMPTY_FLOWS;
+    const newFlows = fresh?.flows ?? EMPTY_FLOWS;
+    let kept: OwnerFlows;
+    if (!old) {
+      // A new owner (every owner of a full compile): its flows go in as they are.
+      kept = newFlows;
+      for (const [dpid, flows] of newFlows) this.diffSwitch(dpid, undefined, flows);
+    } else {
+      kept = new Map();
+      for (const [dpid, flows] of newFlows) kept.set(dpid, this.diffSwitch(dpid, oldFlows.get(dpid), flows));
+    }
+    for (const [dpid, flows] of oldFlows) if (!newFlows.has(dpid)) this.diffSwitch(dpid, flows, []);
+    if (old?.groups || fresh?.groups) this.diffGroups(old?.groups, fresh?.groups);
+    if (old && (!fresh || old.cookie !== fresh.cookie)) this.registry.delete(old.cookie);
+    if (fresh && kept.size > 0) {
+      owners.set(id, fresh.groups ? { cookie: fresh.cookie, flows: kept, groups: fresh.groups } : { cookie: fresh.cookie, flows: kept });
+      this.registry.set(fresh.cookie, fresh.name);
+    } else {
+      owners.delete(id);
+      if (fresh) this.registry.delete(fresh.cookie);
+    }
+  }
+
+  /**
+   * Replaces an owner's flows on one switch and records the difference. Returns the list to keep: old
+   * objects where nothing changed (stable identity for the controller), new ones elsewhere.
+   */
+  private diffSwitch(dpid: number, before: FlowEntry[] | undefined, after: FlowEntry[]): FlowEntry[] {
+    const old = before ?? [];
+    if (old.length === after.length && old.every((f, i) => sameFlow(f, after[i]))) return old;
+    this.flowCounts.set(dpid, (this.flowCounts.get(dpid) ?? 0) + after.length - old.length);
+    const d = this.deltaFor(dpid);
+    if (old.length === 0) {
+      if (d) for (const f of after) d.add.push(f);
+      return after;
+    }
+    const oldByKey = new Map<string, FlowEntry>();
+    for (const f of old) oldByKey.set(flowKey(f), f);
+    const kept: FlowEntry[] = [];
+    for (const f of after) {
+      const k = flowKey(f);
+      const prev = oldByKey.get(k);
+      if (prev && sameFlowBody(prev, f)) {
+        kept.push(prev);
+        oldByKey.delete(k);
+      } else {
+        kept.push(f);
+        d?.add.push(f);
+      }
+    }
+    if (d) for (const f of oldByKey.values()) d.remove.push(f);
+    return kept;
+  }
+
+  /** Replaces an owner's groups on every switch and records group-mods for the difference. */
+  private diffGroups(before: OwnerGroups | undefined, after: OwnerGroups | undefined): void {
+    const dpids = new Set<number>([...(before?.keys() ?? []), ...(after?.keys() ?? [])]);
+    for (const dpid of dpids) {
+      const old = new Map((before?.get(dpid) ?? []).map((g) => [g.groupId, g]));
+      const fresh = after?.get(dpid) ?? [];
+      let table = this.groupTables.get(dpid);
+      if (!table) this.groupTables.set(dpid, (table = new Map()));
+      const mods: GroupMod[] = [];
+      for (const g of fresh) {
+        const prev = old.get(g.groupId);
+        old.delete(g.groupId);
+        if (prev && sameGroup(prev, g)) continue;
+        table.set(g.groupId, g);
+        mods.push({ command: prev ? 'modify' : 'add', group: g });
+      }
+      for (const g of old.values()) {
+        table.delete(g.groupId);
+        mods.push({ command: 'delete', group: g });
+      }
+      if (table.size === 0) this.groupTables.delete(dpid);
+      const d = mods.length > 0 ? this.deltaFor(dpid) : undefined;
+      if (d) (d.groupMods ??= []).push(...mods);
+    }
+  }
+
+  private deltaFor(dpid: number): PendingDelta | undefined {
+    if (!this.delta) return undefined;
+    let d = this.delta.get(dpid);
+    if (!d) this.delta.set(dpid, (d = { add: [], remove: [] }));
+    return d;
+  }
+
+  tables(): SwitchTables {
+    // Pre-sized from the counts: growing 100,000-flow arrays push by push costs more than the walk.
+    const out: SwitchTables = new Map();
+    const slots = new Map<number, { flows: FlowEntry[]; n: number }>();
+    for (const sw of this.state.topology.switches) {
+      const flows = new Array<FlowEntry>(this.flowCounts.get(sw.dpid) ?? 0);
+      out.set(sw.dpid, flows);
+      slots.set(sw.dpid, { flows, n: 0 });
+    }
+    const gather = (flows: FlowEntry[], dpid: number): void => {
+      const slot = slots.get(dpid);
+      if (!slot) return;
+      const into = slot.flows;
+      let n = slot.n;
+      for (let i = 0; i < flows.length; i++) into[n++] = flows[i];
+      slot.n = n;
+    };
+    for (const owners of this.owners) for (const owner of owners.values()) owner.flows.forEach(gather);
+    return out;
+  }
+
+  table(dpid: number): FlowEntry[] {
+    const out: FlowEntry[] = [];
+    for (const owners of this.owners) {
+      for (const owner of owners.values()) {
+        const flows = owner.flows.get(dpid);
+        if (flows) for (const f of flows) out.push(f);
+      }
+    }
+    return out;
+  }
+
+  groups(): Map<number, GroupEntry[]> {
+    const out = new Map<number, GroupEntry[]>();
+    for (const [dpid, t] of this.groupTables) out.set(dpid, [...t.values()]);
+    return out;
+  }
+
+  topology(): Topology {
+    return this.state.topology;
+  }
+
+  intent(): Intent {
+    return this.state.currentIntent();
+  }
+
+  describeCookie(cookie: number): OwnerName | undefined {
+    return this.registry.describe(cookie);
+  }
+
+  stats(): CompilerStats {
+    const flowsPerSwitch = new Map<number, number>();
+    let flows = 0;
+    for (const [dpid, n] of this.flowCounts) {
+      flowsPerSwitch.set(dpid, n);
+      flows += n;
+    }
+    let owners = 0;
+    for (const table of this.owners) owners += table.size;
+    return { owners, flows, flowsPerSwitch };
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Load balancers' owners: one per live load balancer (its select groups on the VPC's switches, return
+ * flows at its backends, and, behind an elastic IP, DNAT/SNAT at the exits; compile-load-balancer.ts).
+ * One live behind its elastic IP places its VPC on the switches of the gateways serving that address.
+ * Reads: itself, rivals claiming its VIP, function or elastic IP, its VPC (activity, presence), the
+ * endpoints of its VPC (its backends), its elastic IP, the gateways and paths (a new topology
+ * recompiles every owner).
+ */
+import { compileLoadBalancerFlows, type LbBackend, type LbOutside } from '../compile-load-balancer.js';
+import { loadBalancerCookie } from '../cookies.js';
+import type { CompileState } from './compile-state.js';
+import { applyObjectChange, type EngineNode } from './engine-node.js';
+import { gatewaysServing, routesToExits } from './exits.js';
+import { gatewayPlacement } from './presence.js';
+
+export function loadBalancerNode(state: CompileState): EngineNode {
+  const s = state.intent;
+  const svc = state.services;
+  const endpoints = state.presence.placements('endpoint');
+  const placed = state.presence.placements('loadBalancer');
+  return {
+    name: 'loadBalancer',
+    ids: () => svc.loadBalancers.keys(),
+    change(change, dirty) {
+      if (change.kind !== 'loadBalancer') return;
+      const target = change.op === 'delete' ? change.id : change.loadBalancer;
+      const { id, old, now } = applyObjectChange(target, svc.loadBalancers, (x) => svc.putLoadBalancer(x), (x) => svc.deleteLoadBalancer(x));
+      dirty.mark('loadBalancer', id);
+      // Load balancers claiming the old or the new VIP, function or elastic IP may have won or lost it.
+      for (const x of [old, now]) if (x) dirty.markAll('loadBalancer', svc.loadBalancerRivals(x));
+    },
+    vpcTouched: (vpcId, dirty) => dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId)),
+    placing(node, id, before, dirty) {
+      if (node === 'endpoint') {
+        // The pool follows its endpoints, in the old VPC and the new alike.
+        if (svc.lbsByVpc.size === 0) return;
+        const vpcId = s.endpoints.get(id)?.vpcId;
+        if (vpcId !== undefined) dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId));
+        if (before && before.vpcId !== vpcId) dirty.markAll('loadBalancer', svc.lbsByVpc.get(before.vpcId));
+      } else if (node === 'elasticIp' && svc.lbsByEip.size > 0) {
+        dirty.markAll('loadBalancer', svc.lbsByEip.get(id));
+      }
+    },
+    presenceChanged: (vpcId, dirty) => dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId)),
+    place(id) {
+      const lb = svc.loadBalancers.get(id);
+      const x = lb ? svc.loadBalancerElasticIp(lb) : undefined;
+      return lb && x ? gatewayPlacement(lb.vpcId, gatewaysServing(state.gateways, x.publicIp), state.fabric) : undefined;
+    },
+    compile(id) {
+      const lb = svc.loadBalancers.get(id);
+      if (!lb || !svc.loadBalancerHolds(lb)) return undefined;
+      const vpc = s.activeVpc(lb.vpcId);
+      if (!vpc) return undefined;
+      const { fabric } = state;
+      const unhealthy = new Set(lb.unhealthy);
+      const members: LbBackend[] = [];
+      for (const eid of [...(s.endpointsByVpc.get(lb.vpcId) ?? [])].sort()) {
+        const e = s.endpoints.get(eid);
+        const at = endpoints.get(eid);
+        if (!e || !at || at.vpcId !== lb.vpcId || e.labels.function !== lb.function) continue;
+        members.push({ endpoint: e, homeDpid: e.dpid });
+      }
+      const pool = members.filter((b) => !unhealthy.has(b.endpoint.id));
+      const cookie = loadBalancerCookie(id);
+      const eip = placed.has(id) ? svc.loadBalancerElasticIp(lb) : undefined;
+      let outside: LbOutside | undefined;
+      if (eip) {
+        const gateways = gatewaysServing(state.gateways, eip.publicIp);
+        const { exits, transit } = routesToExits(
+          fabric,
+          gateways,
+          members.map((b) => b.homeDpid),
+        );
+        outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, exits, transit };
+      }
+      const out = compileLoadBalancerFlows(
+        {
+          lb,
+          vni: vpc.vni,
+          presentDpids: state.presence.present(lb.vpcId).dpids,
+          portTowards: (from, to) => {
+            const toName = fabric.switchNameOf.get(to);
+            const fromName = fabric.switchNameOf.get(from);
+            if (toName === undefined || fromName === undefined) return undefined;
+            return fabric.nextHopsTo(toName).get(fromName)?.outPort;
+          },
+          pool,
+          members,
+          outside,
+        },
+        cookie,
+      );
+      return { ...out, cookie, name: { kind: 'loadBalancer', name: id } };
+    },
+  };
+}
