@@ -154,10 +154,14 @@ export function sameFlow(a: FlowEntry, b: FlowEntry): boolean {
   return a === b || (sameFlowKey(a, b) && sameFlowBody(a, b));
 }
 
-/** Same group: id, type, cookie and buckets (in order: a select group's hashing depends on it). */
+/**
+ * Same group as the switch holds it: id, type and buckets (in order: a select group's hashing depends
+ * on it). Not the cookie: it names the group's owner for the controller, and an OpenFlow 1.3 switch
+ * keeps none, so a group read back from Open vSwitch equals the desired one.
+ */
 export function sameGroup(a: GroupEntry, b: GroupEntry): boolean {
   if (a === b) return true;
-  if (a.groupId !== b.groupId || a.type !== b.type || (a.cookie ?? 0) !== (b.cookie ?? 0) || a.buckets.length !== b.buckets.length) return false;
+  if (a.groupId !== b.groupId || a.type !== b.type || a.buckets.length !== b.buckets.length) return false;
   const weight = a.type === 'select' ? 1 : 0;
   for (let i = 0; i < a.buckets.length; i++) {
     const x = a.buckets[i];

@@ -47,6 +47,12 @@ describe('flow equality ignores key order', () => {
     expect(sameGroup(a, b)).toBe(true);
     expect(diffGroups([a], [b])).toEqual([]);
   });
+
+  it('a group read back without its cookie (OpenFlow 1.3 keeps none) needs no group-mod', () => {
+    const desired: GroupEntry = { groupId: 9, type: 'select', buckets: [{ weight: 2, actions: [output(1)] }], cookie: 4 };
+    const readBack: GroupEntry = { groupId: 9, type: 'select', buckets: [{ weight: 2, actions: [output(1)] }] };
+    expect(diffGroups([readBack], [desired])).toEqual([]);
+  });
 });
 
 describe('flow equality reads an absent field as its default', () => {

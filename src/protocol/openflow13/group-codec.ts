@@ -40,7 +40,6 @@ export function readBuckets(r: Reader, type: GroupType): Bucket[] {
     const watchGroup = body.u32();
     body.skip(4);
     const bucket = {} as Bucket;
-    // Same key order as the Bucket interface, so JSON comparisons of groups (diffGroups) agree.
     if (type === 'select' || weight !== 0) bucket.weight = weight;
     if (watchPort !== PORT.ANY) bucket.watchPort = watchPort;
     if (watchGroup !== OFPG_ANY) bucket.watchGroup = watchGroup;
