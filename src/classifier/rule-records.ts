@@ -161,6 +161,12 @@ export class RuleRecords<T> {
     const o = r * this.stride;
     return this.wideOrder ? this.f64[(o >> 1) + REC_F64_ID] : this.rec[o + REC_ID];
   }
+  /** Does rule a beat rule b: a higher priority, or an equal one and a smaller id? */
+  beats(a: number, b: number): boolean {
+    const pa = this.priority(a);
+    const pb = this.priority(b);
+    return pa > pb || (pa === pb && this.id(a) < this.id(b));
+  }
   getNext(r: number): number {
     return this.rec[r * this.stride + REC_NEXT];
   }
