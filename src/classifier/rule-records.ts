@@ -52,7 +52,7 @@ export const REC_HASH_MASK = (1 << REC_HASH_BITS) - 1;
 export const REC_HASH_COMPARED = 0x7fffffff;
 /**
  * The hash word's sign bit: no rule of a table probed after this rule's own both beats it and
- * overlaps it, so a lookup that matches it has its answer (tuple-space.ts, "decisive rules").
+ * overlaps it, so a lookup that matches it has its answer (decisive-marks.ts).
  * Generated code tests it as `< 0`.
  */
 export const REC_DECISIVE = 1 << 31;
@@ -60,8 +60,8 @@ export const REC_DECISIVE = 1 << 31;
 export const MAX_PREFIX_SLOTS = 2;
 /**
  * Records store prefixes (`prefixSlots`) once the classifier holds this many rules. Below it the
- * records fit the CPU's caches and the plain mask word is cheaper to test (with prefixes from the
- * first rule, 1k and 10k sets ran 0.96-0.99x but acl1 1k 1.04-1.05x; the 100k sets 1.03-1.12x).
+ * records fit the CPU's caches, and the plain mask word is cheaper to test than a mask read from a
+ * table by the length; above it the bytes saved are worth more (docs/classifier.md).
  */
 export const PREFIX_RECORDS_FROM = 1 << 14;
 /** The mask of each prefix length (0..32): generated conditions index it with the length from the hash word. */
