@@ -243,7 +243,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
           this.setField(a.field, a.value, a);
           break;
         case 'copyField':
-          this.setField(a.dst, readKeyField(this.key, FIELDS[a.src].slots), a);
+          this.setField(a.dst, this.readField(a.src), a);
           break;
         case 'pushVlan':
           this.trace?.push({ kind: 'action', action: a });
@@ -357,6 +357,11 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     this.frame = frame;
     this.shared = true;
     this.key.set(saved);
+  }
+
+  /** A field's value in the packet key (a method, so the action loop stays small enough to inline). */
+  private readField(field: FieldName): number {
+    return readKeyField(this.key, FIELDS[field].slots);
   }
 
   /**
