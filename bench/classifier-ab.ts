@@ -1,10 +1,9 @@
 /**
  * The classifier of a git revision against the working tree's (or another revision's, `--head REV`),
- * in ONE process with alternating passes:
- * the way to measure a change to the classifier on this shared host, where a process's figure for a
- * 100k-rule set moves +-40% with the memory other tenants leave it (docs/classifier.md "Measured").
- * Both see the same host at the same moments; with `--base HEAD` and a clean tree both sides are the
- * same code, which gives the noise floor of the comparison.
+ * in ONE process with alternating passes: the way to measure a change to the classifier on a shared
+ * host, where a process's figure for a 100k-rule set moves with the memory other tenants leave it
+ * (docs/classifier.md, "Benchmarking"). Both see the same host at the same moments; with `--base HEAD`
+ * and a clean tree both sides are the same code, which gives the noise floor of the comparison.
  *
  *   node scripts/run-bench.js classifier-ab -- --base REV [--head REV] [--sets acl1_100k,fw1_10k] [--algo tuplemerge] [--rounds 5]
  *     [--base-options JSON] [--head-options JSON] [--churn LOOKUPS --updates N]
@@ -17,9 +16,8 @@
  * instead: each pass makes N updates (`--updates`, default 20000; alternately a remove of a present
  * rule and an insert of an absent one, as the suite times updates), each followed by L lookups of
  * the next trace headers (0: updates alone), and prints microseconds per update and its lookups.
- * Each side has a
- * timed loop of its own (a function built from source per side), so neither shares the other's type
- * feedback. Prints each pass's M lookups per CPU-second and the median ratio head / base.
+ * Each side has a timed loop of its own (a function built from source per side), so neither shares
+ * the other's type feedback. Prints each pass's M lookups per CPU-second and the median ratio head / base.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';

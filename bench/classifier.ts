@@ -14,8 +14,8 @@
  * on this host at these moments.
  * --rounds R: each set's sequence (C++, each of ours, C++) R times over, one child process per row as
  * always; the ratios line gives medians over the rounds, and each ratio against the C++ harness is the
- * median of the rounds' own (each row against the C++ runs beside it). Two processes of one classifier
- * on one 100k set, a minute apart, differ by up to 2.7x on this shared host (docs/classifier.md).
+ * median of the rounds' own (each row against the C++ runs beside it): on a shared host two processes
+ * of one classifier on one 100k set, a minute apart, can differ by more than 2x (docs/classifier.md).
  * Two calibration loops run in each classifier's process right after its timed passes, so each row
  * says how fast the (shared) machine was while it was measured: "cal" = hash mixing over a typed array
  * in L1 (M mixes per CPU-second: the CPU's share), "mem ns" = one dependent load in a random cycle
@@ -291,9 +291,8 @@ function benchAlgo(set: string, algo: string, rules: ClassifierRule<number>[], f
   const probes = inner instanceof TupleSpaceClassifier ? probeCostOf(inner, fullTrace) : null;
   let updateUs: number | null = null;
   if (!(cls instanceof CachedClassifier)) {
-    // As many operations as the TupleMerge harness makes (500K inserts and 500K deletes): until
-    // 2026-12-01 it was 4 per rule (3.7K at 1k), which timed V8's compiler more than the updates
-    // (fw1 1k: 1.7-8.9 us per update then, 0.46 us over 1M operations).
+    // As many operations as the TupleMerge harness makes (500K inserts and 500K deletes): a few per
+    // rule (a few thousand at 1k rules) would time V8's compiler more than the updates.
     const ops = algo.startsWith('linear') ? Math.min(1000, rules.length) : 1_000_000;
     updateUs = measureUpdates(cls, rules, ops);
   }
@@ -384,8 +383,8 @@ function loadSet(name: string): { rules: ClassifierRule<number>[]; trace: ClassB
 
 /**
  * Each classifier is measured in a process of its own, as the C++ harnesses run theirs: in a shared
- * process the JIT's type feedback from one algorithm slows the next (measured: tuplemerge on fw1 10k
- * 9.96 M/s alone, 6.17 M/s after pstss in the same process).
+ * process the JIT's type feedback from one algorithm slows the next (tuplemerge on fw1 10k runs far
+ * slower after pstss in the same process).
  */
 function measureInChild(name: string, algo: string, argv: string[]): Row {
   const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv, '--child', `${name},${algo}`], { encoding: 'utf8', maxBuffer: 1 << 24 });

@@ -2,11 +2,10 @@
  * The timed loop of the classifier benchmarks: every header of a ClassBench trace looked up once.
  *
  * Alone in its function on purpose, with the clock read by the caller. With the clock read after the
- * loop in the same function, V8 compiled the loop (on-stack replacement, during the first pass) before
- * that call had type feedback, so a pass ended in a deoptimization and the next one started in the
- * interpreter: in about half the processes the first timed pass or two ran 0.7x the others (acl1 10k:
- * 10.0-10.7 M lookups/s against 14-15). The sum stays an int32 so that it never overflows into a
- * deoptimization either.
+ * loop in the same function, V8 compiles the loop (on-stack replacement, during the first pass) before
+ * that call has type feedback, so a pass ends in a deoptimization and the next one starts in the
+ * interpreter, and in some processes the first timed passes run far slower than the others. The sum
+ * stays an int32 so that it never overflows into a deoptimization either.
  */
 import { createPacketKey } from '../src/flow/index.js';
 import { traceKey, type ClassBenchTrace } from '../src/classifier/index.js';

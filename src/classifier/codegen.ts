@@ -3,8 +3,9 @@
  * Open vSwitch's subtable specialisation in spirit. A generic probe loops over all hashed slots reading
  * slot numbers and masks from arrays, then loops over each rule's conditions the same way; the code
  * generated here hashes exactly the slots the tuple uses with its masks as constants, and checks a rule
- * with one straight line of compares at constant record offsets. Measured on ClassBench 10k sets this
- * is what makes the per-probe cost small (docs/classifier.md).
+ * with one straight line of compares at constant record offsets. A probe alone gains little by it (its
+ * cost is the cache misses on buckets and records); what pays is that every table's probe can then be
+ * inlined into one function for the whole classifier (`buildFusedLookup`; docs/classifier.md).
  *
  * Safety of `new Function`: the generated source is built only from numbers the classifier computed
  * itself (slot indices, masks, record offsets, all passed through `| 0` or validated as integers); no
@@ -152,11 +153,9 @@ export interface FusedTable extends ProbeTable {
  * The fused lookup hashes the first this-many tables and reads their bucket heads before it probes
  * any: the hashes are independent of each other and of the chain walks, and so are the loads, so the
  * CPU runs them side by side instead of one table after the other behind the walk's branches. A table
- * the early exit then skips wasted a hash and one read of its (small) head array. Measured with
- * `node scripts/run-bench.js classifier-ab -- --base 4779d94` (in one process, alternating, all nine
- * ClassBench sets, three runs): 1.02-1.13x, at 1k rules as at 100k, so it is the overlap rather than
- * memory alone; hoisting 2, 6 or every table read 1.00-1.04x, 1.00-1.19x and 0.91-1.10x in one run each, and
- * touching the first record of the first chains as well added nothing (0.90-1.15x).
+ * the early exit then skips wasted a hash and one read of its (small) head array. It gains as much at
+ * 1k rules as at 100k, so the overlap is what pays, not memory; hoisting fewer or more tables, or the
+ * first records of the chains too, does no better (docs/classifier.md).
  */
 export const HOISTED_TABLES = 4;
 
@@ -165,11 +164,10 @@ export type FusedLookupFn = (key: Uint32Array, rec: Int32Array, f64: Float64Arra
 
 /**
  * One function for a whole classifier: every table's probe, in the given (best-first) order, inlined
- * one after the other with the early exit between them. Measured against calling each table's own
- * probe in a loop (the same tables, alternating passes in one process, ClassBench 10k and 100k sets):
- * 1.3-1.9x, from no call per table (the per-table probes are different closures at one call site, a
- * megamorphic call V8 cannot inline) and from the compiler keeping the key words, the record arrays and
- * the best-so-far in registers across tables.
+ * one after the other with the early exit between them. It is much faster than calling each table's
+ * own probe in a loop (docs/classifier.md): no call per table (the per-table probes are different
+ * closures at one call site, a megamorphic call V8 cannot inline), and the compiler keeps the key
+ * words, the record arrays and the best-so-far in registers across tables.
  *
  * A match on a decisive rule (its record's REC_DECISIVE bit, set by the engine) is the answer at once:
  * no rule of a later table can beat it for this packet.
@@ -242,10 +240,9 @@ const cacheFinds = new Map<string, CacheFindFn>();
  *
  * One closure per layout, shared by every cache with that layout, and the capacity an argument rather
  * than a constant: V8 inlines a call only while its call site has seen one target (or closures of one
- * function literal). When growing the cache built a new closure, the cache's lookup call site saw three
- * targets within a few hundred thousand packets and stayed an out-of-line call for the process's life
- * (`--trace-turbo-inlining` listed no candidate for it). The functions are kept by source for the
- * process's life: there are as many as distinct layouts (sets of slots and masks), a handful.
+ * function literal), so a new closure each time the cache grows would leave the cache's lookup an
+ * out-of-line call for good. The functions are kept by source for the process's life: there are as
+ * many as distinct layouts (sets of slots and masks), a handful.
  *
  * `last` is the entry the previous lookup used: it is compared before anything is hashed, because
  * packets come in trains (half of every ClassBench trace repeats the previous header; bursts of one
@@ -264,8 +261,8 @@ export function buildCacheFind(slots: ArrayLike<number>, masks: ArrayLike<number
   }
   const same = (o: string) => [`tab[${o}] === generation`, ...words.map((w, i) => `tab[${o} + ${int(CACHE_KEY_OFFSET + i)}] === w${i}`)].join(' && ');
   // The compare is written once, in a loop of at most two turns (the previous entry, then the hashed
-  // one): written out twice, the ClassBench layout (5 words) made 480 bytes of bytecode, past V8's
-  // inlining limit (460).
+  // one): written out twice, it takes the ClassBench layout's function (5 words) past V8's inlining
+  // limit (460 bytes of bytecode).
   let src = words.map((w, i) => `const w${i} = ${w};\n`).join('');
   src += `let o = last, hashed = false;\n`;
   src += `for (;;) {\n`;

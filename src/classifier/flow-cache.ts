@@ -29,8 +29,7 @@
  * for a while, then the cache is tried again (the span doubling while the traffic stays the same). A
  * cold cache is not judged: after an invalidation or a grow, the first misses (half as many as the
  * cache has entries) only fill it. Half, not all: on traffic the cache does not pay for, the warm-up
- * is where it costs (on acl1 100k a fifth of a 1M-lookup pass, at a quarter of the classifier's speed
- * when memory is slow); the 10k sets, which gain from the cache, measure 55-85% far hits either way.
+ * is where it costs, and traffic it pays for already shows its far hits after half.
  * It is OVS's answer to the same problem (`emc-insert-inv-prob`: insert into the EMC rarely) taken
  * further: there the EMC is still probed on every packet.
  */
@@ -57,11 +56,10 @@ export const INITIAL_CACHE_ENTRIES = 1 << 12;
  * The most entries a cache grows to: 64K (2 MB of records for a 5-field key). ClassBench traces at 10k
  * rules hold 44K-101K distinct headers and reuse half of them only after 30K-150K other packets; OVS's
  * 8K EMC would catch little more than the back-to-back half (its 1M-entry signature cache, SMC, plays
- * the role of the rest). Measured on an idle machine (acl1 / fw1 / ipc1 10k, M lookups/s, medians of
- * three `bench/classifier.ts --cache-entries N` runs): 64K entries 19.6 / 23.9 / 13.9 at 78-92% hits,
- * 256K 23.8 / 18.0 / 11.5 at 86-96%, with 4x the memory: past a few MB a hit is a trip to memory and
- * no longer much cheaper than the classifier. Growth is on demand, so small tables never
- * pay for this.
+ * the role of the rest). A larger cache hits more but is not faster: past a few MB a hit is a trip to
+ * memory, no longer much cheaper than the classifier, whose own working set it also pushes out of the
+ * CPU's caches; a smaller one judges too few far hits on the 10k sets and stands aside where it pays
+ * (docs/classifier.md). Growth is on demand, so small tables never pay for this.
  */
 export const DEFAULT_CACHE_ENTRIES = 1 << 16;
 
@@ -69,13 +67,10 @@ export const DEFAULT_CACHE_ENTRIES = 1 << 16;
 export const BYPASS_WINDOW_MISSES = 1 << 14;
 /**
  * The cache stands aside below this many far hits per lookup that does not repeat the previous packet.
- * Measured on the 100k sets (64K entries): 10-13% far hits (fw1, ipc1) made the cache 0.7-0.8x the
- * bare classifier. 31% (acl1) made it about even while the host left us its last-level cache (cached
- * / bare 0.98-1.10 in six pairs of processes, 2026-12-01) and 0.6-0.7x when it did not (7.0 and 8.7
- * against 12.1 and 13.5 M lookups/s in two suite runs): a cache that saves at most a tenth and may
- * cost a third is not worth keeping, so the bar is above it (it was 0.25 before the rule records
- * shrank and the classifier got faster). The 10k sets have 55-85% far hits; there the cache ran
- * 1.0-2.3x the bare classifier in the suite's rows of that day (one row 0.74x).
+ * The ClassBench 100k traces give 10-31% far hits: there the cache is at best even with the bare
+ * classifier and much slower when the host's memory is slow, since a miss pays a trip to memory for
+ * the cache's probe on top of the classifier. The 10k traces give 55-85%, where the cache pays
+ * (docs/classifier.md).
  */
 export const BYPASS_BELOW = 0.4;
 /** Lookups a first bypass lasts; each further one in a row doubles it, up to BYPASS_MAX_LOOKUPS. */

@@ -52,7 +52,7 @@ export const REC_HASH_MASK = (1 << REC_HASH_BITS) - 1;
 export const REC_HASH_COMPARED = 0x7fffffff;
 /**
  * The hash word's sign bit: no rule of a table probed after this rule's own both beats it and
- * overlaps it, so a lookup that matches it has its answer (tuple-space.ts, "decisive rules").
+ * overlaps it, so a lookup that matches it has its answer (decisive-marks.ts).
  * Generated code tests it as `< 0`.
  */
 export const REC_DECISIVE = 1 << 31;
@@ -60,8 +60,8 @@ export const REC_DECISIVE = 1 << 31;
 export const MAX_PREFIX_SLOTS = 2;
 /**
  * Records store prefixes (`prefixSlots`) once the classifier holds this many rules. Below it the
- * records fit the CPU's caches and the plain mask word is cheaper to test (with prefixes from the
- * first rule, 1k and 10k sets ran 0.96-0.99x but acl1 1k 1.04-1.05x; the 100k sets 1.03-1.12x).
+ * records fit the CPU's caches, and the plain mask word is cheaper to test than a mask read from a
+ * table by the length; above it the bytes saved are worth more (docs/classifier.md).
  */
 export const PREFIX_RECORDS_FROM = 1 << 14;
 /** The mask of each prefix length (0..32): generated conditions index it with the length from the hash word. */
@@ -160,6 +160,12 @@ export class RuleRecords<T> {
   id(r: number): number {
     const o = r * this.stride;
     return this.wideOrder ? this.f64[(o >> 1) + REC_F64_ID] : this.rec[o + REC_ID];
+  }
+  /** Does rule a beat rule b: a higher priority, or an equal one and a smaller id? */
+  beats(a: number, b: number): boolean {
+    const pa = this.priority(a);
+    const pb = this.priority(b);
+    return pa > pb || (pa === pb && this.id(a) < this.id(b));
   }
   getNext(r: number): number {
     return this.rec[r * this.stride + REC_NEXT];

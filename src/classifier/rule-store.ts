@@ -1,6 +1,7 @@
 /**
- * Flat typed-array storage of rules for the hashed classifiers. Each rule gets a small integer index;
- * its conditions live in one Int32Array pool as (slot, mask, value) triples followed by range triples
+ * Flat typed-array storage of rules for linear search over records (`linear-flat`), and the slot widths
+ * and range cover masks the tuple-space engine also uses. Each rule gets a small integer index; its
+ * conditions live in one Int32Array pool as (slot, mask, value) triples followed by range triples
  * (slot, lo, span), so checking a rule against a key is a tight loop over typed arrays with no object
  * reads, and a lookup allocates nothing.
  *
@@ -51,19 +52,18 @@ export function rangeCoverMask(lo: number, hi: number, full: number): number {
 /** Record layout, in Int32 words from the record start (always even, so the f64 view lines up). */
 const R_PRI = 0; // f64 at word 0-1
 const R_ID = 2; // f64 at word 2-3
-export const R_NEXT = 4; // next rule in the bucket chain (owned by the tuple tables)
-const R_NMASK = 5;
-const R_NRANGE = 6;
-const R_CONDS = 8;
+const R_NMASK = 4;
+const R_NRANGE = 5;
+const R_CONDS = 6;
 
 export class RuleStore<T> {
   capacity: number;
   /** Int32 words per rule record; grows (with a re-layout) when a rule needs more conditions. */
   stride: number;
   /**
-   * One record per rule index: priority and id (as f64, via `f64`), chain link, condition counts and
-   * the (slot, mask, value) / (slot, lo, span) triples. Everything a lookup touches for one rule sits
-   * in one or two cache lines: a structure of arrays cost four or five misses per rule checked.
+   * One record per rule index: priority and id (as f64, via `f64`), condition counts and the
+   * (slot, mask, value) / (slot, lo, span) triples. Everything a lookup touches for one rule sits in
+   * one or two cache lines, where a structure of arrays would cost a miss per array.
    */
   rec: Int32Array;
   f64: Float64Array;
@@ -72,9 +72,6 @@ export class RuleStore<T> {
   private free: number[] = [];
   private next = 0;
   readonly byId = new Map<number, number>();
-  /** Effective (hashable) mask/value per slot of the rule last passed to `effective`: scratch. */
-  readonly effMask = new Int32Array(MATCHABLE_WORDS);
-  readonly effValue = new Int32Array(MATCHABLE_WORDS);
 
   constructor(initial = 64, stride = 30) {
     this.capacity = initial;
@@ -92,12 +89,6 @@ export class RuleStore<T> {
   }
   id(r: number): number {
     return this.f64[(r * this.stride + R_ID) >> 1];
-  }
-  getNext(r: number): number {
-    return this.rec[r * this.stride + R_NEXT];
-  }
-  setNext(r: number, v: number): void {
-    this.rec[r * this.stride + R_NEXT] = v;
   }
 
   /** Store a rule's conditions; returns its index. The caller checked the id is new. */
@@ -118,7 +109,6 @@ export class RuleStore<T> {
     const c = this.rec;
     this.f64[(o + R_PRI) >> 1] = rule.priority;
     this.f64[(o + R_ID) >> 1] = rule.id;
-    c[o + R_NEXT] = -1;
     c[o + R_NMASK] = nm;
     c[o + R_NRANGE] = ranges.length;
     let p = o + R_CONDS;
@@ -160,61 +150,12 @@ export class RuleStore<T> {
     return true;
   }
 
-  /**
-   * Reorder rule r's value/mask conditions so those its table's hash already (almost surely) settled
-   * come last: a rule met in a chain shares the packet's hashed bits, so the other fields are the ones
-   * that reject it, and checking them first saves work on every rejected rule.
-   */
-  orderConds(r: number, settled: (slot: number, mask: number) => boolean): void {
-    const c = this.rec;
-    const o = r * this.stride;
-    const start = o + R_CONDS;
-    const n = c[o + R_NMASK];
-    const tmp: number[] = [];
-    for (const pass of [false, true]) {
-      for (let i = 0; i < n; i++) {
-        const p = start + 3 * i;
-        if (settled(c[p], c[p + 1]) === pass) tmp.push(c[p], c[p + 1], c[p + 2]);
-      }
-    }
-    for (let i = 0; i < tmp.length; i++) c[start + i] = tmp[i];
-  }
-
-  /**
-   * Fill effMask/effValue with what a hash may key on: the value/mask bits, plus each range's common
-   * prefix (every key inside [lo, hi] shares those bits, so they can be hashed and the range checked after).
-   */
-  effective(r: number): void {
-    const m = this.effMask;
-    const v = this.effValue;
-    m.fill(0);
-    v.fill(0);
-    const c = this.rec;
-    const o = r * this.stride;
-    let p = o + R_CONDS;
-    const em = p + 3 * c[o + R_NMASK];
-    for (; p < em; p += 3) {
-      m[c[p]] |= c[p + 1];
-      v[c[p]] |= c[p + 2];
-    }
-    const er = em + 3 * c[o + R_NRANGE];
-    for (; p < er; p += 3) {
-      const s = c[p];
-      const lo = c[p + 1] >>> 0;
-      const hi = (lo + (c[p + 2] >>> 0)) >>> 0;
-      const cover = rangeCoverMask(lo, hi, SLOT_FULL_MASK[s]) | 0;
-      // Bits already fixed by value/mask win; a contradiction means the rule never matches anyway.
-      v[s] |= lo & cover & ~m[s];
-      m[s] |= cover;
-    }
-  }
-
   /** Bytes held by the typed arrays (the rule objects themselves belong to the caller). */
   bytes(): number {
     return this.rec.byteLength + this.capacity * 8;
   }
 
-  /** Grow the record array and/or widen every record (rule indices, and so chains, stay valid). */
+  /** Grow the record array and/or widen every record (rule indices stay valid). */
   private relayout(capacity: number, stride: number): void {
     const out = new Int32Array(capacity * stride);
     const old = this.stride;

@@ -27,9 +27,9 @@ export class TupleTable {
   heads: Int32Array;
   /**
    * 32 - log2(buckets): a hash's bucket is its TOP bits (h >>> shift). The top bits of the last
-   * multiply depend on every bit of the key; the low bits did not, for tuples of short prefixes: a /8
-   * address varies only the top byte of its word, and a multiply carries a bit only upwards, so on
-   * fw1 1k a table of 88 keys in 1024 buckets sent them to 2 buckets (tuple-table.test.ts).
+   * multiply depend on every bit of the key; the low bits do not, for tuples of short prefixes: a /8
+   * address varies only the top byte of its word, and a multiply carries a bit only upwards, so the
+   * low bits would put fw1 1k's table of 88 keys in 2 of its 1024 buckets (tuple-table.test.ts).
    */
   shift: number;
   count = 0;
@@ -41,7 +41,7 @@ export class TupleTable {
    * leave: a lower bound is all its reader needs). A rule below it beats no rule here.
    */
   minPri = Infinity;
-  /** How many of this table's rules are decisive (tuple-space.ts "decisive rules"). */
+  /** How many of this table's rules are decisive (decisive-marks.ts). */
   decisive = 0;
   /** Every rule of this table is to be decided again (its decisive rules were cleared all at once). */
   markDue = false;

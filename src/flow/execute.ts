@@ -6,36 +6,20 @@
  * Pure and allocation-lean: the caller supplies table lookup, groups and ports; the executor reuses
  * its packet key and result arrays, writes into the frame in place when the caller owns it, and copies
  * a frame only when it is rewritten after having been output (or when the caller does not own it).
+ * Set-field writes are declared with the fields (fields.ts `write`, carried out by field-write.ts);
+ * a select group's bucket is chosen by select-bucket.ts.
  */
-import {
-  ETH_TYPE_ARP,
-  ETH_TYPE_IPV4,
-  ETH_TYPE_QINQ,
-  ETH_TYPE_VLAN,
-  IP_PROTO_ICMP,
-  IP_PROTO_TCP,
-  IP_PROTO_UDP,
-  checksumUpdate16,
-  decrementTtl,
-  setIpv4Dst,
-  setIpv4Src,
-  setL4DstPort,
-  setL4SrcPort,
-} from '../net/index.js';
+import { ETH_TYPE_IPV4, ETH_TYPE_QINQ, ETH_TYPE_VLAN, decrementTtl } from '../net/index.js';
 import { PORT, type Action } from './actions.js';
-import { FIELDS, type FieldName } from './fields.js';
+import { MISSING_HEADER, headerOffset, readKeyField, writeFrameField, writeKeyField } from './field-write.js';
+import { FIELDS, WRITE, type FieldName } from './fields.js';
 import type { Bucket, FlowEntry, GroupEntry } from './flow-entry.js';
-import {
-  EXTRACT_OK,
-  K,
-  KEY_WORDS,
-  VLAN_PRESENT,
-  createPacketKey,
-  extractKey,
-  type PacketKey,
-} from './packet-key.js';
-import { degradedTable, maglevLookup, selectTableFor } from './maglev.js';
+import { EXTRACT_OK, K, KEY_WORDS, VLAN_PRESENT, createPacketKey, extractKey, type PacketKey } from './packet-key.js';
+import { flowHash, selectBucket } from './select-bucket.js';
 import type { MissBehaviour } from './pipeline.js';
+
+// Callers of the executor also choose buckets as it does (the group tests, the load-balancer benchmark).
+export { flowHash, selectBucket } from './select-bucket.js';
 
 /** What a table lookup returns: the flow plus whatever the caller hangs on it (counters, ids). */
 export interface FlowHandle {
@@ -125,8 +109,6 @@ export interface RunOptions {
 export const MAX_GROUP_DEPTH = 8;
 /** A goto chain cannot loop (goto must go forward), but 'next' misses and packet-out TABLE can: bound it. */
 const MAX_TABLE_HOPS = 256;
-
-const TWO_32 = 0x100000000;
 
 export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
   private readonly key: PacketKey = createPacketKey();
@@ -377,124 +359,34 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     this.key.set(saved);
   }
 
+  /** A field's value in the packet key (a method, so the action loop stays small enough to inline). */
   private readField(field: FieldName): number {
-    const slots = FIELDS[field].slots;
-    return slots.length === 2 ? this.key[slots[0]] * TWO_32 + this.key[slots[1]] : this.key[slots[0]];
+    return readKeyField(this.key, FIELDS[field].slots);
   }
 
+  /**
+   * Write `value` into a field of the frame and the key, as the field's declaration says
+   * (fields.ts `write`, carried out by field-write.ts). A packet without the field's header is left
+   * as it is.
+   */
   private setField(field: FieldName, value: number, action: Action): void {
+    const spec = FIELDS[field];
     const key = this.key;
-    const from = this.readField(field);
-    const skip = (why: string) => this.trace?.push({ kind: 'action', action, skipped: why });
+    const from = readKeyField(key, spec.slots);
     if (from === value) {
       this.trace?.push({ kind: 'action', action });
       return;
     }
-    const l3 = key[K.L3_OFFSET];
-    const l4 = key[K.L4_OFFSET];
-    const ipv4 = key[K.ETH_TYPE] === ETH_TYPE_IPV4 && l3 !== 0;
-    const arp = key[K.ETH_TYPE] === ETH_TYPE_ARP && l3 !== 0;
-    const proto = key[K.IP_PROTO];
-    switch (field) {
-      case 'ethDst':
-        writeMac48(this.writable(), 0, value);
-        break;
-      case 'ethSrc':
-        writeMac48(this.writable(), 6, value);
-        break;
-      case 'vlanVid': {
-        if ((key[K.VLAN_VID] & VLAN_PRESENT) === 0) return void skip('no VLAN tag');
-        const b = this.writable();
-        b[14] = (b[14] & 0xf0) | ((value >>> 8) & 0x0f);
-        b[15] = value & 0xff;
-        key[K.VLAN_VID] = VLAN_PRESENT | (value & 0x0fff);
-        this.trace?.push({ kind: 'rewrite', field, from, to: key[K.VLAN_VID] });
-        return;
-      }
-      case 'vlanPcp': {
-        if ((key[K.VLAN_VID] & VLAN_PRESENT) === 0) return void skip('no VLAN tag');
-        const b = this.writable();
-        b[14] = (b[14] & 0x1f) | ((value & 7) << 5);
-        break;
-      }
-      case 'ipDscp': {
-        if (!ipv4) return void skip('not IPv4');
-        const b = this.writable();
-        const oldWord = (b[l3] << 8) | b[l3 + 1];
-        b[l3 + 1] = ((value & 0x3f) << 2) | (b[l3 + 1] & 3);
-        const c = checksumUpdate16((b[l3 + 10] << 8) | b[l3 + 11], oldWord, (b[l3] << 8) | b[l3 + 1]);
-        b[l3 + 10] = c >>> 8;
-        b[l3 + 11] = c;
-        break;
-      }
-      case 'ipv4Src':
-        if (!ipv4) return void skip('not IPv4');
-        setIpv4Src(this.writable(), l3, value);
-        break;
-      case 'ipv4Dst':
-        if (!ipv4) return void skip('not IPv4');
-        setIpv4Dst(this.writable(), l3, value);
-        break;
-      case 'tcpSrc':
-      case 'udpSrc':
-        if (!ipv4 || l4 === 0 || proto !== (field === 'tcpSrc' ? IP_PROTO_TCP : IP_PROTO_UDP)) return void skip('no such L4 header');
-        setL4SrcPort(this.writable(), l3, value);
-        break;
-      case 'tcpDst':
-      case 'udpDst':
-        if (!ipv4 || l4 === 0 || proto !== (field === 'tcpDst' ? IP_PROTO_TCP : IP_PROTO_UDP)) return void skip('no such L4 header');
-        setL4DstPort(this.writable(), l3, value);
-        break;
-      case 'icmpType':
-      case 'icmpCode': {
-        if (!ipv4 || l4 === 0 || proto !== IP_PROTO_ICMP) return void skip('not ICMP');
-        const b = this.writable();
-        const oldWord = (b[l4] << 8) | b[l4 + 1];
-        b[field === 'icmpType' ? l4 : l4 + 1] = value;
-        const c = checksumUpdate16((b[l4 + 2] << 8) | b[l4 + 3], oldWord, (b[l4] << 8) | b[l4 + 1]);
-        b[l4 + 2] = c >>> 8;
-        b[l4 + 3] = c;
-        break;
-      }
-      case 'arpOp': {
-        if (!arp) return void skip('not ARP');
-        const b = this.writable();
-        b[l3 + 6] = value >>> 8;
-        b[l3 + 7] = value;
-        break;
-      }
-      case 'arpSha':
-        if (!arp) return void skip('not ARP');
-        writeMac48(this.writable(), l3 + 8, value);
-        break;
-      case 'arpSpa':
-        if (!arp) return void skip('not ARP');
-        writeU32(this.writable(), l3 + 14, value);
-        break;
-      case 'arpTha':
-        if (!arp) return void skip('not ARP');
-        writeMac48(this.writable(), l3 + 18, value);
-        break;
-      case 'arpTpa':
-        if (!arp) return void skip('not ARP');
-        writeU32(this.writable(), l3 + 24, value);
-        break;
-      case 'tunnelId':
-        // Carried beside the frame (the encapsulation header), not in it.
-        break;
-      default:
-        // inPort, metadata, ethType, ipProto, tcpFlags: not settable (checkActions refuses them).
-        return void skip('field not settable');
-    }
-    const slots = FIELDS[field].slots;
-    if (slots.length === 2) {
-      key[slots[0]] = Math.floor(value / TWO_32) & 0xffff;
-      key[slots[1]] = value >>> 0;
-    } else {
-      key[slots[0]] = value >>> 0;
-    }
+    const w = spec.write;
+    // inPort, metadata, ethType, ipProto, tcpFlags declare no write (checkActions refuses them).
+    if (w === undefined) return void this.trace?.push({ kind: 'action', action, skipped: 'field not settable' });
+    const at = headerOffset(key, w.header);
+    if (at < 0) return void this.trace?.push({ kind: 'action', action, skipped: MISSING_HEADER[w.header] });
+    if (w.kind !== WRITE.KEY_ONLY) writeFrameField(this.writable(), at, key[K.L3_OFFSET], w, value);
+    const to = w.keyFlags === 0 ? value : (value | w.keyFlags) >>> 0;
+    writeKeyField(key, spec.slots, to);
     this.trace?.push({ kind: 'action', action });
-    this.trace?.push({ kind: 'rewrite', field, from, to: value });
+    this.trace?.push({ kind: 'rewrite', field, from, to });
   }
 
   private pushVlan(tpid: number): void {
@@ -556,82 +448,6 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     return true;
   }
 }
-
-function writeMac48(b: Uint8Array, at: number, mac: number): void {
-  const hi = Math.floor(mac / TWO_32);
-  const lo = mac >>> 0;
-  b[at] = hi >>> 8;
-  b[at + 1] = hi;
-  b[at + 2] = lo >>> 24;
-  b[at + 3] = lo >>> 16;
-  b[at + 4] = lo >>> 8;
-  b[at + 5] = lo;
-}
-
-function writeU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = v >>> 16;
-  b[at + 2] = v >>> 8;
-  b[at + 3] = v;
-}
-
-/** murmur3's finaliser: a cheap, well-mixed 32-bit hash step. */
-function mix(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0xcc9e2d51);
-  h = (h << 15) | (h >>> 17);
-  h = Math.imul(h, 0x1b873593);
-  return h >>> 0;
-}
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
-/**
- * The hash a select group picks a bucket by: the 5-tuple (IPv4 src/dst, protocol, L4 ports) for IP,
- * the MAC pair otherwise. Every packet of one connection hashes alike, so it stays on one backend.
- */
-export function flowHash(key: PacketKey): number {
-  let h = 0x9747b28c;
-  if (key[K.ETH_TYPE] === ETH_TYPE_IPV4) {
-    h = mix(h, key[K.IP_SRC]);
-    h = mix(h, key[K.IP_DST]);
-    h = mix(h, key[K.IP_PROTO]);
-    h = mix(h, (key[K.L4_SRC] << 16) | key[K.L4_DST]);
-  } else {
-    h = mix(h, key[K.ETH_SRC_HI]);
-    h = mix(h, key[K.ETH_SRC_LO]);
-    h = mix(h, key[K.ETH_DST_HI]);
-    h = mix(h, key[K.ETH_DST_LO]);
-  }
-  return fmix(h);
-}
-
-/**
- * The select-group choice: the bucket whose Maglev slot the flow hash lands in (see maglev.ts). The
- * group's table is built when the group is installed (GroupTable) or on first use, never per packet.
- * Deterministic per flow, split by weight, consistent: a bucket joining or leaving moves its own
- * share of flows plus a small fraction (Maglev: about 1/N in all). Weight-0 buckets are never chosen;
- * -1 when no bucket can be.
- *
- * Liveness (`isLive`, when given): a flow whose bucket is live keeps it; a flow whose bucket is down
- * goes where the table of the live buckets only (same names, dead weights 0) sends it, built once
- * per change of liveness. So a port going down moves only its own flows, and they come back when it
- * comes up.
- */
-export function selectBucket(buckets: readonly Bucket[], hash: number, isLive?: (b: Bucket) => boolean): number {
-  const t = selectTableFor(buckets);
-  const i = maglevLookup(t, hash);
-  if (i < 0 || isLive === undefined || isLive(buckets[i])) return i;
-  const live = liveScratch.length >= buckets.length ? liveScratch : (liveScratch = new Uint8Array(buckets.length * 2));
-  for (let k = 0; k < buckets.length; k++) live[k] = isLive(buckets[k]) ? 1 : 0;
-  return maglevLookup(degradedTable(t, live), hash);
-}
-let liveScratch = new Uint8Array(64);
 
 export function createPipelineExecutor<H extends FlowHandle>(env: PipelineEnv<H>): PipelineExecutor<H> {
   return new PipelineExecutor(env);

@@ -21,7 +21,7 @@ describe('TupleTable buckets', () => {
       buckets.add(b);
     }
     // 88 random keys in 1024 buckets land in ~84 distinct ones; a bucket from the hash's low bits
-    // (before 2026-12-01) put these 88 in 2.
+    // would put these 88 in 2.
     expect(buckets.size).toBeGreaterThan(70);
   });
 });

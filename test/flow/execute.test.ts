@@ -11,8 +11,14 @@ import {
   type TableMissPolicy,
 } from '../../src/flow/execute.js';
 import {
+  FIELDS,
+  FIELD_NAMES,
+  K,
   PORT,
   compileMatch,
+  createPacketKey,
+  extractKey,
+  fullMask,
   copyField,
   decTtl,
   group,
@@ -22,6 +28,7 @@ import {
   pushVlan,
   setField,
   toController,
+  type FieldName,
   type FlowEntry,
   type GroupEntry,
 } from '../../src/flow/index.js';
@@ -157,6 +164,57 @@ describe('executePipeline', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('writes every settable field so that the frame and the packet key agree (property)', () => {
+    const settable = FIELD_NAMES.filter((f) => FIELDS[f].settable);
+    const frameFor = (f: FieldName): Uint8Array => {
+      if (f.startsWith('arp')) return buildArpRequest({ srcMac: MAC_A, srcIp: IP_A, targetIp: IP_B });
+      if (f.startsWith('tcp')) return tcp();
+      if (f.startsWith('icmp')) return buildIcmpEchoFrame({ srcMac: MAC_A, dstMac: MAC_B, srcIp: IP_A, dstIp: IP_B, type: 'request', id: 1, seq: 2 });
+      return udp(f.startsWith('vlan') ? { vlan: { vid: 9, pcp: 1 } } : {});
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...settable), fc.double({ min: 0, max: 1, noNaN: true }), (field, r) => {
+        const value = field === 'vlanVid' ? 0x1000 | Math.floor(r * 0xfff) : Math.floor(r * fullMask(field));
+        const ex = createPipelineExecutor(env([flow(0, 1, {}, [setField(field, value), output(2)])]));
+        const frame = frameFor(field);
+        const out = trimResult(ex.run(frame, 1, createExecResult())).outFrames[0];
+        const key = ex.lastKey;
+        const slots = FIELDS[field].slots;
+        expect(slots.length === 2 ? key[slots[0]] * 2 ** 32 + key[slots[1]] : key[slots[0]]).toBe(value);
+        const again = createPacketKey();
+        extractKey(out, 1, key[K.TUNNEL_ID], again);
+        again[K.METADATA] = key[K.METADATA];
+        expect(Array.from(again)).toEqual(Array.from(key));
+        if (!field.startsWith('arp')) expect(checksumsValid(out)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('leaves a packet without the field\'s header alone, and the trace says why', () => {
+    const cases: [FieldName, string][] = [
+      ['tcpDst', 'no such L4 header'],
+      ['icmpType', 'not ICMP'],
+      ['vlanVid', 'no VLAN tag'],
+      ['arpSpa', 'not ARP'],
+    ];
+    for (const [field, why] of cases) {
+      const frame = udp();
+      const { result, steps } = tracePipeline(env([flow(0, 1, {}, [setField(field, 0x1001), output(2)])]), frame, 1);
+      expect(Buffer.from(result.outFrames[0]).equals(Buffer.from(frame))).toBe(true);
+      expect(steps[1]).toMatchObject({ kind: 'action', skipped: why });
+    }
+    const arp = buildArpRequest({ srcMac: MAC_A, srcIp: IP_A, targetIp: IP_B });
+    const { steps } = tracePipeline(env([flow(0, 1, {}, [setField('ipv4Dst', 5), output(2)])]), arp, 1);
+    expect(steps[1]).toMatchObject({ kind: 'action', skipped: 'not IPv4' });
+  });
+
+  it('traces a VLAN id write as an action and its rewrite, like every other set-field', () => {
+    const { steps } = tracePipeline(env([flow(0, 1, {}, [setField('vlanVid', 0x1000 | 42), output(2)])]), udp({ vlan: { vid: 9 } }), 1);
+    expect(steps.map((s) => s.kind)).toEqual(['table', 'action', 'rewrite', 'action', 'output']);
+    expect(steps[2]).toMatchObject({ kind: 'rewrite', field: 'vlanVid', from: 0x1000 | 9, to: 0x1000 | 42 });
   });
 
   it('decrements the TTL with a valid checksum and drops at TTL 0', () => {
