@@ -23,7 +23,7 @@ import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac } from '../net/index.js';
 import { parseUrlAddress } from './addresses.js';
 import { webPage } from './web-page.js';
-import { createLabService, labRoutes, readLabPlanHosts, reportReady } from '../lab/index.js';
+import { createLabService, labRoutes, readLabPlanHosts, reportReady, requestAttachHost } from '../lab/index.js';
 
 export interface ControllerCommandOptions {
   topology: string;
@@ -116,7 +116,17 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const labPlan = o.labPlan;
   // With a lab plan, the lab's routes (/v1/lab/*) join the API; hosts come from the plan file.
   const plugins = labPlan
-    ? [labRoutes(createLabService({ topology: () => intent.topology.get(), hostAddresses: () => readLabPlanHosts(labPlan), trace: (start) => runtime.trace(start) }))]
+    ? [
+        labRoutes(
+          createLabService({
+            topology: () => intent.topology.get(),
+            intent: () => intent.intent(),
+            hostAddresses: () => readLabPlanHosts(labPlan),
+            trace: (start) => runtime.trace(start),
+            attachHost: (spec) => requestAttachHost(spec),
+          }),
+        ),
+      ]
     : [];
   const api = await buildApi(
     {

@@ -38,11 +38,26 @@ export interface ControllerPlan {
   apiPort: number;
 }
 
+/** A test host started on a switch port after the lab came up (an endpoint's data plane). */
+export interface AttachedHostPlan {
+  name: string;
+  mac: string;
+  ip: string;
+  gateway?: string;
+  switch: string;
+  port: number;
+  /** The VPC endpoint it stands for. */
+  endpoint?: string;
+  control: SocketAddress;
+}
+
 export interface LabPlan {
   name: string;
   controller: ControllerPlan;
   switches: SwitchPlan[];
   hosts: HostPlan[];
+  /** Written to the plan file as hosts are attached; absent in a fresh plan. */
+  attached?: AttachedHostPlan[];
 }
 
 /** Where each part of a lab listens. */
