@@ -45,7 +45,7 @@ export async function buildApi(services: ApiServices, logger: Logger, plugins: r
   if (services.webhooks) registerWebhookRoutes(app, services.webhooks);
   if (services.intent) registerIntentRoutes(app, services.intent);
   if (services.trace) registerTraceRoutes(app, services.trace);
-  if (services.trace && services.intent) registerTraceBetweenRoutes(app, services.intent, services.trace);
+  if (services.traceBetween) registerTraceBetweenRoutes(app, services.traceBetween);
   if (services.metrics) registerMetricsRoutes(app, services.metrics);
   if (services.page) registerPageRoutes(app, services.page);
   for (const plugin of plugins) await app.register(plugin);

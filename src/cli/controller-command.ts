@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
-import { endpointEvents } from '../controller/events.js';
-import { coldTargetOfCookie, functionKey, traceJson } from '../compiler/index.js';
+import { endpointEvents, linkEvents } from '../controller/events.js';
+import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
 import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
 import { createIntentService } from '../controller/intent/index.js';
@@ -81,6 +81,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const offWebhooks = webhooks.attach(controller.events);
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
+    for (const e of linkEvents(changes)) controller.events.emit(e);
   });
   // Scale from zero: packets for a function with no instance wait here until one registers.
   const hold = createPacketHold(
@@ -135,6 +136,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       intent,
       webhooks,
       trace: (start) => traceJson(runtime.trace(start)),
+      traceBetween: (q) => traceBetweenJson(intent.topology.get(), intent.intent(), q, (start) => runtime.trace(start), 'body.'),
       metrics: { registry: metrics, linkRates: () => poller.linkRates() },
       page: webPage(),
     },

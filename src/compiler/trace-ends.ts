@@ -8,7 +8,8 @@
 import { OvercastError } from '../errors/index.js';
 import { GATEWAY_MAC, type Intent, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac, parseIpv4, prefixMask } from '../net/index.js';
-import type { TracePacket } from './trace-intent.js';
+import type { IntentTrace, TracePacket } from './trace-intent.js';
+import { traceJson, type IntentTraceJson } from './trace-json.js';
 
 export interface TraceEnd {
   kind: 'endpoint' | 'host' | 'address';
@@ -143,4 +144,46 @@ export function traceEndJson(e: TraceEnd): Record<string, unknown> {
     ...(e.vpcId !== undefined ? { vpc: e.vpcId } : {}),
     ...(e.dpid !== undefined ? { dpid: e.dpid, port: e.port } : {}),
   };
+}
+
+/** A described packet as JSON: addresses as text. */
+export function tracePacketJson(p: TracePacket): Record<string, unknown> {
+  if (p.kind === 'arp') return { kind: p.kind, op: p.op, ethSrc: formatMac(p.ethSrc), arpSpa: formatIpv4(p.arpSpa), arpTpa: formatIpv4(p.arpTpa) };
+  return {
+    kind: p.kind,
+    ethSrc: formatMac(p.ethSrc),
+    ethDst: formatMac(p.ethDst),
+    ipv4Src: formatIpv4(p.ipv4Src),
+    ipv4Dst: formatIpv4(p.ipv4Dst),
+    ...(p.l4Dst !== undefined ? { l4Dst: p.l4Dst } : {}),
+  };
+}
+
+export interface TraceBetweenQuery {
+  from: string;
+  to: string;
+  protocol?: TraceL4['protocol'];
+  port?: number;
+}
+
+export interface TraceBetweenResult {
+  from: Record<string, unknown>;
+  to: Record<string, unknown>;
+  dpid: number;
+  inPort: number;
+  packet: Record<string, unknown>;
+  trace: IntentTraceJson;
+}
+
+/** POST /v1/trace/between's answer: both ends resolved, the packet, and its trace through `trace`. */
+export function traceBetweenJson(
+  topology: Topology,
+  intent: Intent,
+  q: TraceBetweenQuery,
+  trace: (start: TracePacketStart) => IntentTrace,
+  fieldPrefix = '',
+): TraceBetweenResult {
+  const l4: TraceL4 = { protocol: q.protocol ?? 'icmp', ...(q.port !== undefined ? { port: q.port } : {}) };
+  const { from, to, start } = traceBetween(topology, intent, q.from, q.to, l4, fieldPrefix);
+  return { from: traceEndJson(from), to: traceEndJson(to), dpid: start.dpid, inPort: start.inPort, packet: tracePacketJson(start.packet), trace: traceJson(trace(start)) };
 }

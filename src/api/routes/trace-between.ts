@@ -1,14 +1,11 @@
 /**
  * POST /v1/trace/between: the path between two things named the way people name them (endpoint ids,
- * host names, addresses), through the compiled tables. The ends are resolved here (the packet the
- * source would send: to its neighbour's MAC or to the VPC's gateway), then traced as POST /v1/trace
- * does. `overcast trace` and the topology page ask this.
+ * host names, addresses), through the compiled tables. The ends are resolved into the packet the
+ * source would send (to its neighbour's MAC or to the VPC's gateway), which is traced as POST
+ * /v1/trace does. `overcast trace` and the topology page ask this.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { traceBetween, traceEndJson, type TracePacket } from '../../compiler/index.js';
-import type { IntentService } from '../../controller/intent/index.js';
-import { formatIpv4, formatMac } from '../../net/index.js';
 import type { ApiServices } from '../services.js';
 
 const TraceBetweenBody = Type.Object(
@@ -21,19 +18,7 @@ const TraceBetweenBody = Type.Object(
   { additionalProperties: false },
 );
 
-function packetJson(p: TracePacket): Record<string, unknown> {
-  if (p.kind === 'arp') return { kind: p.kind };
-  return {
-    kind: p.kind,
-    ethSrc: formatMac(p.ethSrc),
-    ethDst: formatMac(p.ethDst),
-    ipv4Src: formatIpv4(p.ipv4Src),
-    ipv4Dst: formatIpv4(p.ipv4Dst),
-    ...(p.l4Dst !== undefined ? { l4Dst: p.l4Dst } : {}),
-  };
-}
-
-export function registerTraceBetweenRoutes(app: FastifyInstance, intent: IntentService, trace: NonNullable<ApiServices['trace']>): void {
+export function registerTraceBetweenRoutes(app: FastifyInstance, traceBetween: NonNullable<ApiServices['traceBetween']>): void {
   app.post(
     '/v1/trace/between',
     {
@@ -45,11 +30,6 @@ export function registerTraceBetweenRoutes(app: FastifyInstance, intent: IntentS
         body: TraceBetweenBody,
       },
     },
-    async (request) => {
-      const b = request.body as Static<typeof TraceBetweenBody>;
-      const protocol = b.protocol ?? 'icmp';
-      const { from, to, start } = traceBetween(intent.topology.get(), intent.intent(), b.from, b.to, { protocol, ...(b.port !== undefined ? { port: b.port } : {}) }, 'body.');
-      return { from: traceEndJson(from), to: traceEndJson(to), dpid: start.dpid, inPort: start.inPort, packet: packetJson(start.packet), trace: trace(start) };
-    },
+    async (request) => traceBetween(request.body as Static<typeof TraceBetweenBody>),
   );
 }
