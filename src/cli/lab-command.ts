@@ -80,6 +80,11 @@ export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' 
       `    ovs-ofctl -O OpenFlow13 dump-flows unix:${lab.ovs.mgmtSocket(first)}`,
     );
   }
+  const scraped = lab.plan.switches.filter((s) => s.metrics);
+  if (scraped.length > 0) {
+    const host = scraped[0].metrics?.host ?? '127.0.0.1';
+    lines.push(`  switch metrics  http://${host}:PORT/metrics, PORT per switch: ${scraped.map((s) => `${s.name}=${s.metrics?.port}`).join(' ')}`);
+  }
   for (const h of lab.plan.hosts) lines.push(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
   const api = `--api ${lab.apiUrl}`;
   if (lab.plan.hosts.length >= 2) lines.push(`try: overcast lab ping ${lab.plan.hosts[0].name} ${lab.plan.hosts.at(-1)?.name} ${api}`);

@@ -11,7 +11,7 @@ import type { SocketAddress } from '../net/index.js';
 /** The ports a process listens on, sent once it is ready. */
 export type ReadyReport =
   | { kind: 'controller'; nativePort: number; openflowPort?: number; apiPort: number }
-  | { kind: 'switch'; ports: { number: number; port: number }[] }
+  | { kind: 'switch'; ports: { number: number; port: number }[]; metricsPort?: number }
   | { kind: 'host'; dataPort: number; controlPort: number };
 
 /** Where a switch's ports send (sent after every switch and host has reported). */

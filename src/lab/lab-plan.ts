@@ -19,6 +19,8 @@ export interface SwitchPlan {
   name: string;
   dpid: number;
   ports: SwitchPortPlan[];
+  /** The softswitch's Prometheus listener (`--metrics`), when it has one. */
+  metrics?: SocketAddress;
 }
 
 export interface HostPlan {

@@ -161,8 +161,11 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     await stopProcess(controller);
   };
 
+  /** Each softswitch's metrics port (0 until it reports one; a restart binds the one it had). */
+  const metricsPorts = new Map<string, number>();
   const switchArgs = (s: { name: string; dpid: number }, ports: string[]) => [
-    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]), ...(o.switchArgs ?? []), ...logLevel,
+    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]),
+    '--metrics', `http://${LOOPBACK}:${metricsPorts.get(s.name) ?? 0}`, ...(o.switchArgs ?? []), ...logLevel,
   ];
   const hostArgs = (h: { name: string; mac: string; ip: string; gateway?: string }, peer: SocketAddress, dataPort = 0) => [
     'host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, ...(h.gateway ? ['--gateway', h.gateway] : []),
@@ -230,6 +233,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
           proc.args = switchArgs(s, s.ports.map((p) => `${p.number}=${formatUdp(loopback(0))}`));
           const r = await startProcess(proc, 'switch', runDir, startTimeoutMs);
           for (const p of r.ports) switchPorts.set(portKey(s.name, p.number), loopback(p.port));
+          if (r.metricsPort !== undefined) metricsPorts.set(s.name, r.metricsPort);
           progress({ phase: 'switches', done: ++started, total: topology.switches.length, detail: s.name });
         }),
       );
@@ -256,7 +260,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       hostData: (h) => loopback(hostPorts.get(h)?.data ?? 0),
       hostControl: (h) => loopback(hostPorts.get(h)?.control ?? 0),
     });
-    plan = wired;
+    plan = { ...wired, switches: wired.switches.map((s) => (metricsPorts.has(s.name) ? { ...s, metrics: loopback(metricsPorts.get(s.name) ?? 0) } : s)) };
     for (const s of wired.switches) for (const p of s.ports) if (p.peer) peers.set(portKey(s.name, p.number), p.peer);
     if (ovsLab) {
       for (const h of wired.hosts) ovsLab.relays.get(h.name)?.setPeer(h.bind);

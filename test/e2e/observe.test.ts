@@ -117,6 +117,15 @@ describe('observing a VPC lab', () => {
     expect(text).not.toMatch(/route="\/v1\/vpcs\/vpc-/);
   });
 
+  it("every softswitch serves its own metrics on the port it reported", async () => {
+    for (const sw of lab.plan.switches) {
+      expect(sw.metrics, sw.name).toBeDefined();
+      const text = await (await fetch(`http://${sw.metrics?.host}:${sw.metrics?.port}/metrics`)).text();
+      expect(text, sw.name).toMatch(/^overcast_softswitch_flows [1-9]\d*$/m);
+      expect(text, sw.name).toMatch(/^overcast_softswitch_controller_connected 1$/m);
+    }
+  });
+
   it('GET /v1/stats/links gives each link its state and rates', async () => {
     const links = await waitFor('rates on every link', async () => {
       const r = await get<{ links: { id: string; up: boolean; aToB?: { packetsPerSecond: number }; bToA?: unknown }[] }>(`${lab.apiUrl}/v1/stats/links`);
