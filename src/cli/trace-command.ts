@@ -47,7 +47,7 @@ export interface TraceProtocol {
 
 const ownerText = (o: { kind: string; name: string } | undefined) => (o ? (o.name ? `${o.kind} ${o.name}` : o.kind) : 'no owner');
 
-const endText = (e: End) => `${e.name} (${[e.kind === 'address' ? undefined : e.kind, e.ip, e.vpc && `vpc ${e.vpc}`].filter(Boolean).join(', ')})`;
+const endText = (e: End) => (e.kind === 'address' ? e.ip : `${e.name} (${[e.kind, e.ip, e.vpc && `vpc ${e.vpc}`].filter(Boolean).join(', ')})`);
 
 function targetText(t: Target): string {
   switch (t.kind) {

@@ -105,6 +105,7 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
       return traceIntent(compiler.tables(), compiler.topology(), start, {
         describeCookie: (cookie: number) => compiler.describeCookie(cookie),
         intent: compiler.intent(),
+        groups: compiler.groups(),
       });
     },
     settled,

@@ -54,3 +54,23 @@ describe('trace ends', () => {
     expect(typeof json.trace.exits[0].frame).toBe('string');
   });
 });
+
+describe('a trace through a load balancer', () => {
+  it("follows the select group's bucket to a backend", async () => {
+    const { fnEndpoint, gatewayTopology, serviceIntent } = await import('./service-fixture.js');
+    const t = gatewayTopology();
+    const client = fnEndpoint('client', 102, 12, 90);
+    const backends = [fnEndpoint('b0', 101, 7, 1, { function: 'resize' }), fnEndpoint('b1', 103, 7, 2, { function: 'resize' })];
+    const lb = { id: 'lb-1', vpcId: 'red', vip: ip(10, 0, 0, 200), protocol: 'tcp' as const, port: 80, backendPort: 8080, function: 'resize', weights: {}, unhealthy: [] };
+    const i = { ...serviceIntent([client, ...backends]), loadBalancers: new Map([[lb.id, lb]]) };
+    const compiler = createIncrementalCompiler(t, i);
+    const json = traceBetweenJson(t, i, { from: 'client', to: '10.0.0.200', protocol: 'tcp', port: 80 }, (start) =>
+      traceIntent(compiler.tables(), t, start, { describeCookie: (c) => compiler.describeCookie(c), intent: i, groups: compiler.groups() }),
+    );
+    expect(json.trace.drops).toEqual([]);
+    expect(json.trace.exits).toHaveLength(1);
+    const exit = json.trace.exits[0];
+    expect(['b0', 'b1']).toContain(exit.to.kind === 'endpoint' ? exit.to.endpoint : '');
+    expect(exit.headers).toMatchObject({ ipv4Src: '10.0.0.100', ipv4Dst: expect.stringMatching(/^10\.0\.0\.1[12]$/) });
+  });
+});
