@@ -6,6 +6,7 @@
  * tested process layout is the deployed one. Pure.
  */
 import type { Topology } from '../model/index.js';
+import type { HostAttachSpec } from './child-channel.js';
 import { formatIpv4, formatMac, type SocketAddress } from '../net/index.js';
 
 export interface SwitchPortPlan {
@@ -41,17 +42,7 @@ export interface ControllerPlan {
 }
 
 /** A test host started on a switch port after the lab came up (an endpoint's data plane). */
-export interface AttachedHostPlan {
-  name: string;
-  mac: string;
-  ip: string;
-  gateway?: string;
-  switch: string;
-  port: number;
-  /** The VPC endpoint it stands for. */
-  endpoint?: string;
-  control: SocketAddress;
-}
+export type AttachedHostPlan = HostAttachSpec & { control: SocketAddress };
 
 export interface LabPlan {
   name: string;

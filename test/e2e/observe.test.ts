@@ -117,6 +117,14 @@ describe('observing a VPC lab', () => {
     expect(text).not.toMatch(/route="\/v1\/vpcs\/vpc-/);
   });
 
+  it('measures every switch channel\'s round trip from the echo keepalive', async () => {
+    await waitFor('an echo round trip for every switch', async () => {
+      const body = await (await fetch(`${lab.apiUrl}/metrics`)).text();
+      const missing = lab.topology.switches.filter((sw) => !((sample(body, 'overcast_switch_channel_rtt_seconds', { switch: sw.name }) ?? -1) >= 0));
+      return missing.length === 0 || notYet(missing.map((sw) => sw.name));
+    });
+  });
+
   it("every softswitch serves its own metrics on the port it reported", async () => {
     for (const sw of lab.plan.switches) {
       expect(sw.metrics, sw.name).toBeDefined();

@@ -55,15 +55,8 @@ export interface StatsPoller {
   stop(): void;
 }
 
-interface PortReading {
-  atMs: number;
-  rxPackets: number;
-  txPackets: number;
-  rxBytes: number;
-  txBytes: number;
-  rxDropped: number;
-  txDropped: number;
-}
+/** A port's counters as last read, and when. */
+type PortReading = PortStatsEntry & { atMs: number };
 
 interface SwitchPollState {
   inFlight: boolean;

@@ -5,15 +5,14 @@
  * which backend answered and what an elastic IP carried.
  */
 import { describe, expect, it } from 'vitest';
-import { LinearClassifier } from '../../../src/classifier/index.js';
 import { createIncrementalCompiler } from '../../../src/compiler/index.js';
 import { attributeFlow, dropReason, type FlowTarget } from '../../../src/controller/metrics/index.js';
-import { compileMatch, PIPELINE, TABLE, TABLE_COUNT, type FlowEntry } from '../../../src/flow/index.js';
-import { createExecResult, createPipelineExecutor, trimResult, type FlowHandle, type PipelineExecutor } from '../../../src/flow/execute.js';
+import { TABLE, type FlowEntry } from '../../../src/flow/index.js';
+import { createExecResult, trimResult, type PipelineExecutor } from '../../../src/flow/execute.js';
 import { GATEWAY_MAC, type ElasticIp, type Endpoint, type LoadBalancer } from '../../../src/model/index.js';
 import { buildUdpFrame } from '../../../src/net/index.js';
 import { ip } from '../../compiler/vpc-fixture.js';
-import { fnEndpoint, gatewayTopology, GW_DPID, GW_MAC, GW_PORT, OUTSIDE_IP, ROUTER_MAC, serviceIntent } from '../../compiler/service-fixture.js';
+import { executorsFor, fnEndpoint, gatewayTopology, GW_DPID, GW_MAC, GW_PORT, OUTSIDE_IP, ROUTER_MAC, serviceIntent } from '../../compiler/service-fixture.js';
 
 const topology = gatewayTopology();
 const VIP = ip(10, 0, 0, 200);
@@ -29,27 +28,7 @@ const key = (t: FlowTarget) => JSON.stringify(t);
 
 /** Frames through the compiled tables; every matched flow's attribution credited once per frame. */
 function countingSim() {
-  const executors = new Map<number, PipelineExecutor>();
-  const groups = compiler.groups();
-  for (const sw of topology.switches) {
-    const byTable = new Map<number, LinearClassifier<FlowHandle>>();
-    (compiler.tables().get(sw.dpid) ?? []).forEach((flow, id) => {
-      let c = byTable.get(flow.table);
-      if (!c) byTable.set(flow.table, (c = new LinearClassifier<FlowHandle>()));
-      c.insert({ id, priority: flow.priority, match: compileMatch(flow.match), payload: { flow } });
-    });
-    const gs = new Map((groups.get(sw.dpid) ?? []).map((g) => [g.groupId, g]));
-    executors.set(
-      sw.dpid,
-      createPipelineExecutor({
-        lookup: (table, k) => byTable.get(table)?.lookup(k)?.payload,
-        group: (id) => gs.get(id),
-        ports: sw.ports.map((p) => p.number),
-        tableMiss: (table) => PIPELINE[table]?.miss ?? 'drop',
-        tableCount: TABLE_COUNT,
-      }),
-    );
-  }
+  const executors = executorsFor(topology, compiler.tables(), compiler.groups());
   const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
   const peer = new Map<string, { dpid: number; port: number }>();
   for (const l of topology.links) {
