@@ -7,9 +7,13 @@
  */
 import { Counter, type Registry } from 'prom-client';
 
-/** The increase from `last` to `now`; a reading below the last one means the counter restarted. */
+/**
+ * The increase from `last` to `now`; a reading below the last one means the counter restarted. A
+ * negative reading is a counter the switch does not keep (OpenFlow's all-ones "not available"): none.
+ */
 export function increase(last: number | undefined, now: number): number {
-  return last === undefined || now < last ? now : now - last;
+  if (!(now >= 0)) return 0;
+  return last === undefined || last < 0 || now < last ? now : now - last;
 }
 
 interface Series<L extends string> {

@@ -10,6 +10,12 @@ describe('counter totals', () => {
     expect(increase(10, 4)).toBe(4);
   });
 
+  it("reads a counter the switch does not keep (Open vSwitch's all ones, decoded -1) as no increase", () => {
+    expect(increase(undefined, -1)).toBe(0);
+    expect(increase(5, -1)).toBe(0);
+    expect(increase(-1, 3)).toBe(3);
+  });
+
   it('exposes packets and bytes as two counters, and forgets retained-out series', async () => {
     const registry = new Registry();
     const t = new PacketByteTotals(registry, 'x_traffic', 'traffic', ['endpoint']);
