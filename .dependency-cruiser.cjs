@@ -17,6 +17,8 @@ const layers = {
   // The lab (processes on 127.0.0.1, its compose file, its REST routes): may use any runtime, but no
   // runtime imports it; the CLI hands its routes to the controller's API.
   lab: ['errors', 'net', 'model', 'flow', 'compiler', 'classifier', 'protocol', 'switch', 'controller', 'api', 'host'],
+  // The topology page (bundled for the browser by src/cli/web-page.ts): cytoscape and its own files only.
+  web: [],
   cli: null, // composes everything
 };
 const all = Object.keys(layers);

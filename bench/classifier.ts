@@ -54,6 +54,7 @@ import {
 } from '../src/classifier/index.js';
 import { createPacketKey } from '../src/flow/index.js';
 import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBenchText } from '../src/cli/bench-classifier.js';
+import { createProgressLine } from '../src/cli/progress.js';
 import { prng } from '../test/support/prng.js';
 import { runTupleMergeHarness, type HarnessRun } from './tm-harness.lib.js';
 import { lookupAll } from './trace-loop.lib.js';
@@ -407,6 +408,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const tm = tupleMergeFigures();
+  // Where the suite is, on a terminal only (nothing in CI or a log): a row can take minutes.
+  const progress = createProgressLine();
+  const measurements = args.sizes.length * args.sets.length * args.rounds * args.algos.length;
+  let measured = 0;
   const rows: Row[] = [];
   const cxxRows: CxxRow[] = [];
   console.log(
@@ -434,7 +439,9 @@ async function main(): Promise<void> {
         };
         for (const algo of args.algos) {
           runCxx();
+          progress.update(`measuring ${algo} on ${name} (${++measured} of ${measurements})`);
           const row = measureInChild(name, algo, argv);
+          progress.done();
           rows.push(row);
           mine.push(row);
           console.log(formatRow(args.rounds > 1 ? `${algo} #${round + 1}` : algo, row));

@@ -19,7 +19,7 @@ const all = readdirSync(benchDir)
 const chosen = names.length === 0 || names.includes('all') ? all : names;
 
 let failed = 0;
-for (const name of chosen) {
+for (const [i, name] of chosen.entries()) {
   const entry = path.join(benchDir, `${name}.ts`);
   if (!existsSync(entry)) {
     console.error(`no benchmark bench/${name}.ts (have: ${all.join(', ')})`);
@@ -27,7 +27,7 @@ for (const name of chosen) {
   }
   const outfile = path.join(root, 'dist', 'bench', `${name}.mjs`);
   await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' });
-  console.log(`\n=== bench/${name} ===`);
+  console.log(`\n=== bench/${name} ===${chosen.length > 1 ? ` (${i + 1} of ${chosen.length})` : ''}`);
   const r = spawnSync(process.execPath, ['--expose-gc', outfile, ...passThrough], { stdio: 'inherit', cwd: root });
   if (r.status !== 0) failed++;
 }

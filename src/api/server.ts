@@ -14,6 +14,9 @@ import { registerTopologyRoutes } from './routes/topology.js';
 import { registerEventRoutes, registerWebhookRoutes } from './routes/events.js';
 import { registerIntentRoutes } from './routes/vpcs.js';
 import { registerTraceRoutes } from './routes/trace.js';
+import { registerMetricsRoutes } from './routes/metrics.js';
+import { registerTraceBetweenRoutes } from './routes/trace-between.js';
+import { registerPageRoutes } from './routes/page.js';
 
 export type { ApiServices };
 
@@ -42,6 +45,9 @@ export async function buildApi(services: ApiServices, logger: Logger, plugins: r
   if (services.webhooks) registerWebhookRoutes(app, services.webhooks);
   if (services.intent) registerIntentRoutes(app, services.intent);
   if (services.trace) registerTraceRoutes(app, services.trace);
+  if (services.traceBetween) registerTraceBetweenRoutes(app, services.traceBetween);
+  if (services.metrics) registerMetricsRoutes(app, services.metrics);
+  if (services.page) registerPageRoutes(app, services.page);
   for (const plugin of plugins) await app.register(plugin);
   await app.ready();
   return app;

@@ -1,6 +1,7 @@
 /** What the API needs from the rest of the process; routes depend on this, not on the server. */
-import type { TracePacket } from '../compiler/index.js';
+import type { TraceBetweenQuery, TracePacket } from '../compiler/index.js';
 import type { Controller } from '../controller/controller.js';
+import type { ControllerMetrics, LinkRate } from '../controller/metrics/index.js';
 import type { IntentService } from '../controller/intent/index.js';
 import type { WebhookDispatcher } from '../controller/webhooks.js';
 
@@ -12,6 +13,12 @@ export interface ApiServices {
   intent?: IntentService;
   /** A packet's path through the current compiled tables (POST /v1/trace). */
   trace?: (start: { dpid: number; inPort: number; packet: TracePacket }) => unknown;
+  /** The path between two named ends (POST /v1/trace/between); problems name `body.from` / `body.to`. */
+  traceBetween?: (query: TraceBetweenQuery) => unknown;
   /** Webhook subscriptions for controller events. */
   webhooks?: WebhookDispatcher;
+  /** Prometheus metrics (GET /metrics, REST latency) and link rates (GET /v1/stats/links). */
+  metrics?: { registry: ControllerMetrics; linkRates(): LinkRate[] };
+  /** The topology page (GET /) and its script, bundled on first request. */
+  page?: { html(): Promise<string>; script(): Promise<string> };
 }

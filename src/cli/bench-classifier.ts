@@ -28,6 +28,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import { isOvercastError } from '../errors/index.js';
+import { createProgressLine, type ProgressLine } from './progress.js';
 import { createPacketKey } from '../flow/index.js';
 import {
   CachedClassifier,
@@ -58,6 +59,8 @@ export interface ClassifierBenchOptions {
 export interface ClassifierBenchIo {
   write(text: string): void;
   error(text: string): void;
+  /** Where it is (loading, building, pass n of m): on a terminal only (progress.ts). */
+  progress?: ProgressLine;
 }
 
 export interface ClassifierBenchReport {
@@ -188,9 +191,21 @@ export async function runClassifierBench(options: ClassifierBenchOptions, io: Cl
 /** Passes over the trace after the first, by default (see ClassifierBenchOptions.runs). */
 export const DEFAULT_BENCH_PASSES = 3;
 
-function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): ClassifierBenchReport {
+function benchOnce(options: ClassifierBenchOptions, io: ClassifierBenchIo): ClassifierBenchReport {
+  const show = (text: string) => io.progress?.update(text);
+  try {
+    return benchWithProgress(options, show);
+  } finally {
+    io.progress?.done();
+  }
+}
+
+/** Progress goes out between timed sections, never inside one. */
+function benchWithProgress(options: ClassifierBenchOptions, show: (text: string) => void): ClassifierBenchReport {
   const algo = options.algo ?? 'default';
+  show(`loading ${options.rules}`);
   const rules = loadClassBenchRules(options.rules);
+  show(`loading ${options.trace}`);
   const trace = loadClassBenchTrace(options.trace);
   const passes = options.runs ?? DEFAULT_BENCH_PASSES;
   // The command line's parser refuses these with the option's name; a caller in code gets this.
@@ -198,6 +213,7 @@ function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): Cla
   const builds: number[] = [];
   let cls: Classifier<number> | undefined;
   for (let b = 0; b < Math.max(1, passes); b++) {
+    show(`${algo}: building ${b + 1}/${Math.max(1, passes)} (${rules.length} rules)`);
     const t0 = cpuNs();
     cls = createClassifier<number>(algo, { cacheEntries: options.cacheEntries });
     for (const r of rules) cls.insert(r);
@@ -208,9 +224,11 @@ function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): Cla
   const cache = c instanceof CachedClassifier ? c : undefined;
   const statsBeforeCold = cache?.stats;
   const results = new Int32Array(trace.count);
+  show(`${algo}: first pass over ${trace.count} packets`);
   const coldLookupsPerSec = rate(classifyTrace(c, trace, results));
   idsToLines(results, rules);
   // --check: every pass's answers against the reference; a packet counts once however many passes got it wrong.
+  if (options.check) show(`${algo}: reference answers for --check`);
   const want = options.check ? referenceResults(rules, trace) : undefined;
   const wrong = new Uint8Array(want !== undefined ? trace.count : 0);
   let firstDifference: { packet: number; got: number; want: number } | undefined;
@@ -227,6 +245,7 @@ function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): Cla
   const rates: number[] = [];
   const again = new Int32Array(passes > 0 ? trace.count : 0);
   for (let p = 0; p < passes; p++) {
+    show(`${algo}: pass ${p + 1}/${passes}`);
     cache?.forget();
     rates.push(rate(classifyTrace(c, trace, again)));
     idsToLines(again, rules);
@@ -271,4 +290,5 @@ function benchOnce(options: ClassifierBenchOptions, _io: ClassifierBenchIo): Cla
 const defaultIo: ClassifierBenchIo = {
   write: (t) => process.stdout.write(t),
   error: (t) => process.stderr.write(t),
+  progress: createProgressLine(),
 };

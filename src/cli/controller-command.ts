@@ -8,9 +8,10 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { Controller } from '../controller/controller.js';
-import { endpointEvents } from '../controller/events.js';
-import { coldTargetOfCookie, functionKey } from '../compiler/index.js';
+import { endpointEvents, linkEvents } from '../controller/events.js';
+import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
+import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
 import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
@@ -21,7 +22,8 @@ import { openIntentStore, openIntentStoreInDir } from '../controller/store/index
 import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac } from '../net/index.js';
 import { parseUrlAddress } from './addresses.js';
-import { createLabService, labRoutes, readLabPlanHosts, reportReady } from '../lab/index.js';
+import { webPage } from './web-page.js';
+import { createLabService, labRoutes, readLabPlanHosts, reportReady, requestAttachHost } from '../lab/index.js';
 
 export interface ControllerCommandOptions {
   topology: string;
@@ -35,6 +37,8 @@ export interface ControllerCommandOptions {
   labPlan?: string;
   /** Load-balancer backend health probes every this many ms; 0 turns them off (default 1000). */
   healthIntervalMs?: number;
+  /** Switch flow and port counters polled every this many ms for the metrics; 0 turns it off (default 5000). */
+  statsIntervalMs?: number;
 }
 
 export function topologyJson(t: Topology) {
@@ -48,17 +52,36 @@ export function topologyJson(t: Topology) {
 
 export async function runControllerCommand(o: ControllerCommandOptions, logger: Logger): Promise<() => Promise<void>> {
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
-  const store = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
+  const nowMs = () => performance.now();
+  const controller = new Controller({ logger, nowMs });
+  const webhooks = createWebhookDispatcher({}, { logger });
+  // The switch label of every metric: the topology's name of the switch (read through `intent`, below).
+  const switchName = switchNamesOf(() => intent.topology.get());
+  const metrics = new ControllerMetrics({ controller, switchName, webhooks });
+  const offMetrics = metrics.attach(controller.events);
+  const rawStore = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
+  const store = timedStore(rawStore, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
   const intent = createIntentService({ seedTopology: seed }, { store, logger });
   if (intent.topology.get().name !== seed.name) {
     logger.warn({ stored: intent.topology.get().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
   }
-  const controller = new Controller({ logger, nowMs: () => performance.now() });
-  const runtime = await startIntentRuntime(intent, controller, logger);
-  const webhooks = createWebhookDispatcher({}, { logger });
+  const runtime = await startIntentRuntime(intent, controller, logger, { compiled: (change, s) => metrics.compileSeconds.observe({ change }, s), nowMs });
+  const poller = createStatsPoller(
+    { intervalMs: o.statsIntervalMs },
+    {
+      controller,
+      metrics,
+      attribution: () => ({ describeCookie: (c) => runtime.compiler.describeCookie(c), intent: intent.intent() }),
+      topology: () => runtime.compiler.topology(),
+      switchName,
+      nowMs,
+      logger,
+    },
+  );
   const offWebhooks = webhooks.attach(controller.events);
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
+    for (const e of linkEvents(changes)) controller.events.emit(e);
   });
   // Scale from zero: packets for a function with no instance wait here until one registers.
   const hold = createPacketHold(
@@ -94,7 +117,17 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const labPlan = o.labPlan;
   // With a lab plan, the lab's routes (/v1/lab/*) join the API; hosts come from the plan file.
   const plugins = labPlan
-    ? [labRoutes(createLabService({ topology: () => intent.topology.get(), hostAddresses: () => readLabPlanHosts(labPlan), trace: (start) => runtime.trace(start) }))]
+    ? [
+        labRoutes(
+          createLabService({
+            topology: () => intent.topology.get(),
+            intent: () => intent.intent(),
+            hostAddresses: () => readLabPlanHosts(labPlan),
+            trace: (start) => runtime.trace(start),
+            attachHost: (spec) => requestAttachHost(spec),
+          }),
+        ),
+      ]
     : [];
   const api = await buildApi(
     {
@@ -102,7 +135,10 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       topology: () => topologyJson(intent.topology.get()),
       intent,
       webhooks,
-      trace: (start) => runtime.trace(start),
+      trace: (start) => traceJson(runtime.trace(start)),
+      traceBetween: (q) => traceBetweenJson(intent.topology.get(), intent.intent(), q, (start) => runtime.trace(start), 'body.'),
+      metrics: { registry: metrics, linkRates: () => poller.linkRates() },
+      page: webPage(),
     },
     logger,
     plugins,
@@ -112,6 +148,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, data: o.data ?? 'memory' }, 'controller up');
   reportReady({ kind: 'controller', nativePort: native.port, apiPort, ...(openflow ? { openflowPort: openflow.port } : {}) });
   return async () => {
+    poller.stop();
+    offMetrics();
     prober?.stop();
     runtime.stop();
     offActivation();

@@ -1,17 +1,43 @@
-/** `overcast lab up|ping|demo|compose`: human-facing wrappers around startLab and the lab REST routes. */
+/** `overcast lab up|ping|attach|demo|compose`: human-facing wrappers around startLab and the lab REST routes. */
 import fs from 'node:fs';
 import { parseTopology } from '../model/index.js';
-import { composeAddressing, planLab, renderCompose, startLab, type LabHandle, type LabPingResult } from '../lab/index.js';
+import { composeAddressing, planLab, renderCompose, startLab, type LabAttachResult, type LabHandle, type LabPingResult, type LabProgress } from '../lab/index.js';
+import { apiClient, type ApiClient } from './api-client.js';
+import { createProgressLine, type ProgressLine } from './progress.js';
 
-export async function labPing(apiUrl: string, from: string, to: string, count: number, timeoutMs = 1000): Promise<LabPingResult> {
-  const res = await fetch(`${apiUrl}/v1/lab/ping`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from, to, count, timeoutMs }),
-  });
-  const body = (await res.json()) as LabPingResult & { code?: string; message?: string };
-  if (!res.ok) throw new Error(`${body.code ?? res.status}: ${body.message ?? 'ping failed'}`);
-  return body;
+/** ICMP echo between lab hosts, endpoints' test hosts (by endpoint id) or to an address. */
+export async function labPing(api: string | ApiClient, from: string, to: string, count: number, timeoutMs = 1000): Promise<LabPingResult> {
+  const client = typeof api === 'string' ? apiClient({ api }) : api;
+  return client.post<LabPingResult>('/v1/lab/ping', { from, to, count, timeoutMs });
+}
+
+/** Starts a test host on an endpoint's port (`overcast lab attach`). */
+export async function labAttach(client: ApiClient, endpoint: string, name?: string): Promise<LabAttachResult> {
+  return client.post<LabAttachResult>('/v1/lab/attach', { endpoint, ...(name !== undefined ? { name } : {}) });
+}
+
+export function printAttach(r: LabAttachResult, apiUrl: string, out: (line: string) => void = console.log): void {
+  out(`attached test host ${r.name} for endpoint ${r.endpoint}: ${r.ip} ${r.mac} on ${r.switch} port ${r.port}`);
+  out(`  control ${r.control}`);
+  out(`try: overcast lab ping ${r.name} <endpoint id, host or address> --api ${apiUrl}`);
+}
+
+const PHASE_TEXT: Record<LabProgress['phase'], string> = {
+  controller: 'controller',
+  switches: 'switches',
+  hosts: 'hosts',
+  wiring: 'wiring ports',
+  sync: 'switches in sync',
+};
+
+/** The start's progress: one line redrawn on a terminal, a line per finished phase elsewhere. */
+export function labProgressReporter(topology: string, line: ProgressLine = createProgressLine(), out: (text: string) => void = (t) => process.stderr.write(`${t}\n`)): (p: LabProgress) => void {
+  return (p) => {
+    const text = `${PHASE_TEXT[p.phase]} ${p.done}/${p.total}${p.detail ? ` (${p.detail})` : ''}`;
+    if (line.interactive) line.update(`starting lab ${topology}: ${text}`);
+    else if (p.done === p.total) out(`  ${text}`);
+    if (p.phase === 'sync' && p.done === p.total) line.done();
+  };
 }
 
 export function printPing(r: LabPingResult, out: (line: string) => void = console.log): void {
@@ -35,25 +61,58 @@ export function stopOnSignal(stop: () => Promise<void>): Promise<void> {
   });
 }
 
-function describe(lab: LabHandle): void {
-  console.log(`lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`);
-  console.log(`  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs)`);
-  console.log(`  logs       ${lab.runDir}`);
-  for (const h of lab.plan.hosts) console.log(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
+/** What a started lab is and how to use it, as lines. */
+export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs'>): string[] {
+  const lines = [
+    `lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`,
+    `  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs, topology page at ${lab.apiUrl}/, metrics at ${lab.apiUrl}/metrics)`,
+    `  logs       ${lab.runDir}`,
+  ];
+  if (lab.ovs) {
+    const env = Object.entries(lab.ovs.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const first = lab.plan.switches[0]?.name ?? 's1';
+    lines.push(
+      `  Open vSwitch  ${lab.ovs.dir}`,
+      `    export ${env}`,
+      `    ovs-vsctl --db=unix:${lab.ovs.dir}/db.sock show`,
+      `    ovs-ofctl -O OpenFlow13 dump-flows unix:${lab.ovs.mgmtSocket(first)}`,
+    );
+  }
+  const scraped = lab.plan.switches.filter((s) => s.metrics);
+  if (scraped.length > 0) {
+    const host = scraped[0].metrics?.host ?? '127.0.0.1';
+    lines.push(`  switch metrics  http://${host}:PORT/metrics, PORT per switch: ${scraped.map((s) => `${s.name}=${s.metrics?.port}`).join(' ')}`);
+  }
+  for (const h of lab.plan.hosts) lines.push(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
+  const api = `--api ${lab.apiUrl}`;
+  if (lab.plan.hosts.length >= 2) lines.push(`try: overcast lab ping ${lab.plan.hosts[0].name} ${lab.plan.hosts.at(-1)?.name} ${api}`);
+  else {
+    lines.push(
+      'this topology has no test hosts: create a VPC, a subnet and endpoints (docs/guide.md), then put a test host on each endpoint:',
+      `  overcast lab attach <endpoint-id> ${api}`,
+      `  overcast lab ping <endpoint-id> <endpoint-id or address> ${api}`,
+    );
+  }
+  return lines;
 }
 
 export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string): Promise<void> {
-  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}) });
-  describe(lab);
-  console.log(`try: overcast lab ping ${lab.plan.hosts[0]?.name ?? 'h1'} ${lab.plan.hosts.at(-1)?.name ?? 'h2'} --api ${lab.apiUrl}`);
+  const progress = createProgressLine();
+  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}), onProgress: labProgressReporter(topologyFile, progress) }).finally(() =>
+    progress.done(),
+  );
+  for (const line of describeLab(lab)) console.log(line);
   console.log('Ctrl-C stops every process the lab started.');
   await stopOnSignal(lab.stop);
 }
 
 /** The quick start: bring the demo up, show traffic crossing it, stay up until Ctrl-C (or exit with --exit). */
 export async function labDemo(topologyFile: string, apiPort: number, exitAfter: boolean): Promise<number> {
-  const lab = await startLab({ topologyFile, apiPort });
-  describe(lab);
+  const progress = createProgressLine();
+  const lab = await startLab({ topologyFile, apiPort, onProgress: labProgressReporter(topologyFile, progress) }).finally(() => progress.done());
+  for (const line of describeLab(lab)) console.log(line);
   let failures = 0;
   const hosts = lab.plan.hosts.map((h) => h.name);
   try {

@@ -7,10 +7,13 @@ import pino from 'pino';
 import { isOvercastError } from '../errors/index.js';
 import { runControllerCommand } from './controller-command.js';
 import { runHostCommand } from './host-command.js';
-import { labCompose, labDemo, labPing, labUp, printPing, stopOnSignal } from './lab-command.js';
+import { labAttach, labCompose, labDemo, labPing, labUp, printAttach, printPing, stopOnSignal } from './lab-command.js';
 import { registerSwitchCommand } from './switch-command.js';
 import { registerBenchCommands } from './bench-command.js';
 import { nonNegativeInt as int } from './arg-parsers.js';
+import { apiClient, withApiOptions } from './api-client.js';
+import { runStatus } from './status-command.js';
+import { runTrace, type TraceProtocol } from './trace-command.js';
 
 function logger(level: string, name: string) {
   return pino({ level, base: { name } });
@@ -31,6 +34,7 @@ program
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
   .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`; adds the /v1/lab routes')
   .option('--health-interval-ms <n>', 'load-balancer backend health probes every n ms (0 = off)', int, 1000)
+  .option('--stats-interval-ms <n>', 'read switch flow and port counters every n ms for /metrics (0 = off)', int, 5000)
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
     const stop = await runControllerCommand(o, logger(o.logLevel, 'controller'));
@@ -38,6 +42,23 @@ program
   });
 
 registerSwitchCommand(program, logger);
+
+withApiOptions(program.command('status'))
+  .description('switches of a running controller: channel, flows desired / installed, last sync; exits 1 unless all are in sync')
+  .action(async (o) => {
+    process.exitCode = await runStatus(apiClient(o));
+  });
+
+withApiOptions(program.command('trace <from> <to>'))
+  .description("a packet's path between two endpoints (ids), hosts (names) or addresses, through the compiled tables")
+  .option('--tcp <port>', 'a TCP segment to this port', int)
+  .option('--udp <port>', 'a UDP datagram to this port', int)
+  .option('--icmp', 'an ICMP echo request (the default)')
+  .action(async (from: string, to: string, o) => {
+    if ([o.tcp !== undefined, o.udp !== undefined, Boolean(o.icmp)].filter(Boolean).length > 1) throw new Error('give one of --tcp, --udp, --icmp');
+    const l4: TraceProtocol = o.tcp !== undefined ? { protocol: 'tcp', port: o.tcp } : o.udp !== undefined ? { protocol: 'udp', port: o.udp } : { protocol: 'icmp' };
+    process.exitCode = await runTrace(apiClient(o), from, to, l4);
+  });
 
 program
   .command('host')
@@ -70,16 +91,21 @@ lab
   .action(async (topology: string, o) => {
     process.exitCode = await labDemo(topology, o.apiPort, Boolean(o.exit));
   });
-lab
-  .command('ping <from> <to>')
-  .description('ICMP echo from one lab host to another; exits non-zero when no reply comes back')
-  .option('--api <url>', 'controller REST API', 'http://127.0.0.1:8080')
+withApiOptions(lab.command('ping <from> <to>'))
+  .description('ICMP echo from a lab host or an attached endpoint (name, endpoint id or address) to a host, endpoint or address; exits non-zero when no reply comes back')
   .option('-c, --count <n>', 'echo requests', int, 3)
   .option('--timeout <ms>', 'wait per request', int, 1000)
   .action(async (from: string, to: string, o) => {
-    const r = await labPing(o.api, from, to, o.count, o.timeout);
+    const r = await labPing(apiClient(o), from, to, o.count, o.timeout);
     printPing(r);
     process.exitCode = r.received > 0 ? 0 : 1;
+  });
+withApiOptions(lab.command('attach <endpoint>'))
+  .description("put a test host on a VPC endpoint's switch port (softswitch labs), so lab ping works from and to it")
+  .option('--name <name>', 'host name (default: the endpoint id)')
+  .action(async (endpoint: string, o) => {
+    const client = apiClient(o);
+    printAttach(await labAttach(client, endpoint, o.name), client.url);
   });
 lab
   .command('compose <topology>')

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { acceptPeerCommands, reportReady } from '../lab/index.js';
-import { runSwitchCommand } from '../switch/index.js';
+import { runSwitchCommand, startSwitchMetricsServer } from '../switch/index.js';
+import { parseUrlAddress } from './addresses.js';
 
 export function registerSwitchCommand(program: Command, logger: (level: string, name: string) => Logger): void {
   program
@@ -18,14 +19,18 @@ export function registerSwitchCommand(program: Command, logger: (level: string, 
     .option('--tables <n>', 'number of flow tables')
     .option('--table-miss <controller|drop>', 'what a table miss does', 'controller')
     .option('--echo-interval-ms <ms>', 'keepalive interval')
+    .option('--metrics <http://host:port>', 'serve Prometheus metrics at http://host:port/metrics (port 0: any free port)')
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (o) => {
       const log = logger(o.logLevel, o.name ?? `dpid${o.dpid}`);
+      const metricsAt = o.metrics ? parseUrlAddress(o.metrics, 'http') : undefined;
       const sw = await runSwitchCommand(o, { logger: log });
+      const metrics = metricsAt ? await startSwitchMetricsServer(sw, metricsAt) : undefined;
+      if (metrics) log.info({ metrics: `http://${metricsAt?.host}:${metrics.port}/metrics` }, 'metrics listening');
       acceptPeerCommands(
         (number, peer) => sw.setPortPeer(number, peer),
         (e) => log.error({ err: String(e) }, 'cannot set a port peer'),
       );
-      reportReady({ kind: 'switch', ports: sw.ports().map((p) => ({ number: p.portNo, port: p.local.port })) });
+      reportReady({ kind: 'switch', ports: sw.ports().map((p) => ({ number: p.portNo, port: p.local.port })), ...(metrics ? { metricsPort: metrics.port } : {}) });
     });
 }

@@ -43,3 +43,17 @@ export {
   type TraceStart,
   type TraceTableStep,
 } from './trace-intent.js';
+export {
+  resolveTraceEnd,
+  traceBetween,
+  traceBetweenJson,
+  traceEndJson,
+  tracePacketJson,
+  traceStartBetween,
+  type TraceBetweenQuery,
+  type TraceBetweenResult,
+  type TraceEnd,
+  type TraceL4,
+  type TracePacketStart,
+} from './trace-ends.js';
+export { traceJson, headerValueText, type IntentTraceJson, type TraceHopJson, type HeaderSummaryJson } from './trace-json.js';

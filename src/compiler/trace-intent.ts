@@ -20,6 +20,7 @@ import {
   type CompiledMatch,
   type FieldName,
   type FlowEntry,
+  type GroupEntry,
 } from '../flow/index.js';
 import { createExecResult, PipelineExecutor, trimResult, type DropReason, type FlowHandle, type TraceStep } from '../flow/execute.js';
 import type { Intent, Topology } from '../model/index.js';
@@ -71,6 +72,8 @@ export interface TraceOptions {
   describeCookie?: (cookie: number) => OwnerName | undefined;
   /** Names the endpoint behind an exit port. */
   intent?: Intent;
+  /** Each switch's groups (load balancers' select groups), so the walk follows their buckets. */
+  groups?: ReadonlyMap<number, readonly GroupEntry[]>;
   /** Bound on switches visited (a forwarding loop is reported, not followed forever). Default 64. */
   maxHops?: number;
 }
@@ -179,8 +182,10 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
     let ex = executors.get(dpid);
     if (!ex) {
       const sw = byDpid.get(dpid);
+      const groups = new Map((opts.groups?.get(dpid) ?? []).map((g) => [g.groupId, g]));
       ex = new PipelineExecutor({
         lookup: lookupFor(tables.get(dpid) ?? []),
+        group: (id) => groups.get(id),
         ports: sw?.ports.map((p) => p.number) ?? [],
         tableMiss: (t) => PIPELINE[t]?.miss ?? 'drop',
         tableCount: TABLE_COUNT,

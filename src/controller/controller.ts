@@ -9,7 +9,7 @@ import { flowKey, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { ControllerEvents } from './events.js';
 import { createResyncScheduler, type ResyncOptions, type ResyncScheduler } from './resync-scheduler.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
-import { SwitchSession, type DesiredSource, type SyncResult } from './switch-session.js';
+import { SwitchSession, type DesiredSource, type LastSync, type SyncResult } from './switch-session.js';
 
 export interface DesiredTables {
   flows: FlowEntry[];
@@ -66,7 +66,10 @@ export interface SwitchStatus {
   installedFlows: number;
   ports: { number: number; name: string; up: boolean }[];
   counters?: SwitchSession['counters'];
+  /** The last push (reconcile or delta) to the connected switch: when (epoch ms), and how it went. */
+  lastSync?: LastSync;
 }
+
 
 export class Controller {
   readonly events = new ControllerEvents();
@@ -196,13 +199,15 @@ export class Controller {
       const ms = nowMs() - started;
       if (this.sessions.get(session.dpid) === session) this.resync.succeeded(session.dpid);
       logger.debug({ dpid: session.dpid, ...r, ms }, 'switch synced');
-      this.events.emit({ type: 'switch.synced', dpid: session.dpid, ...r, ms });
+      const e = this.events.emit({ type: 'switch.synced', dpid: session.dpid, ...r, ms });
+      session.lastSync = { timeMs: e.timeMs, ms, ok: true, ...r };
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
       const current = this.sessions.get(session.dpid) === session;
       const retryInMs = current ? this.resync.failed(session.dpid) : undefined;
       logger.warn({ dpid: session.dpid, error, retryInMs }, 'switch sync failed');
-      this.events.emit({ type: 'switch.sync-failed', dpid: session.dpid, error, ...(retryInMs !== undefined ? { retryInMs } : {}) });
+      const ev = this.events.emit({ type: 'switch.sync-failed', dpid: session.dpid, error, ...(retryInMs !== undefined ? { retryInMs } : {}) });
+      session.lastSync = { timeMs: ev.timeMs, ms: nowMs() - started, ok: false, error };
     }
   }
 
@@ -224,6 +229,7 @@ export class Controller {
       installedFlows: s.installedFlowCount,
       ports: s.connection.features.ports.map((p) => ({ number: p.number, name: p.name, up: p.up })),
       counters: { ...s.counters },
+      ...(s.lastSync ? { lastSync: s.lastSync } : {}),
     };
   }
 

@@ -3,6 +3,7 @@
  * by one per event in this process) and a time from the injected clock; the last `ringSize` events are
  * kept so a reconnecting SSE client can resume after the id it last saw (`Last-Event-ID`).
  */
+import { linkId } from '../model/index.js';
 import type { CommittedChange } from './intent/index.js';
 
 /** Why held packets were dropped (see packet-hold.ts). */
@@ -16,6 +17,9 @@ export type ControllerEventBody =
   /** `retryInMs`: when the controller reconciles the switch again (absent when it is gone). */
   | { type: 'switch.sync-failed'; dpid: number; error: string; retryInMs?: number }
   | { type: 'port.status'; dpid: number; port: number; up: boolean; reason: string }
+  /** A link was set down or up, added (up) or removed (down) in the topology (`link`: its id, `s1:2~s2:1`). */
+  | { type: 'link.down'; link: string }
+  | { type: 'link.up'; link: string }
   | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string }
   | { type: 'endpoint.up'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
   | { type: 'endpoint.down'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
@@ -49,6 +53,8 @@ const TYPES: Record<ControllerEventType, true> = {
   'switch.synced': true,
   'switch.sync-failed': true,
   'port.status': true,
+  'link.down': true,
+  'link.up': true,
   'packet-in': true,
   'endpoint.up': true,
   'endpoint.down': true,
@@ -186,6 +192,23 @@ export function endpointEvents(changes: readonly CommittedChange[]): ControllerE
       ev('endpoint.down', c.before);
       ev('endpoint.up', c.after);
     }
+  }
+  return out;
+}
+
+/**
+ * link.down / link.up from one intent transaction's topology changes: a link whose state changed, one
+ * added up, one removed. Wire it with intent.onChange (the port-driven state switches report is
+ * `port.status`).
+ */
+export function linkEvents(changes: readonly CommittedChange[]): ControllerEventBody[] {
+  const out: ControllerEventBody[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'topology') continue;
+    const before = new Map(c.before.links.map((l) => [linkId(l), l.up]));
+    const after = new Map(c.topology.links.map((l) => [linkId(l), l.up]));
+    for (const [link, up] of after) if (before.get(link) !== up && (up || before.has(link))) out.push({ type: up ? 'link.up' : 'link.down', link });
+    for (const [link, up] of before) if (!after.has(link) && up) out.push({ type: 'link.down', link });
   }
   return out;
 }

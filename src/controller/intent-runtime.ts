@@ -46,7 +46,15 @@ export function tablesToDesired(tables: ReadonlyMap<number, readonly { table: nu
   return new Map([...tables].map(([dpid, flows]) => [dpid, { flows: [...flows] as DesiredTables['flows'], groups: [...(groups?.get(dpid) ?? [])] }]));
 }
 
-export async function startIntentRuntime(intent: IntentService, controller: Controller, logger: Logger): Promise<IntentRuntime> {
+/** What the runtime reports as it works (metrics); every member optional. */
+export interface IntentRuntimeHooks {
+  /** One incremental compile took `seconds` (clock: `nowMs`, default performance.now). */
+  compiled?(change: IntentChange['kind'], seconds: number): void;
+  nowMs?(): number;
+}
+
+export async function startIntentRuntime(intent: IntentService, controller: Controller, logger: Logger, hooks: IntentRuntimeHooks = {}): Promise<IntentRuntime> {
+  const nowMs = hooks.nowMs ?? (() => performance.now());
   let compiler = createIncrementalCompiler(intent.topology.get(), intent.intent());
   await controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups()));
   const pending = new Set<Promise<void>>();
@@ -57,7 +65,9 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
 
   const push = (change: IntentChange) => {
     try {
+      const started = nowMs();
       const delta = compiler.apply(change);
+      hooks.compiled?.(change.kind, (nowMs() - started) / 1000);
       if (delta.size > 0) track(controller.applyDelta(delta));
     } catch (err) {
       logger.error({ err, change: change.kind }, 'incremental compile failed; recompiling everything');
@@ -95,6 +105,7 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
       return traceIntent(compiler.tables(), compiler.topology(), start, {
         describeCookie: (cookie: number) => compiler.describeCookie(cookie),
         intent: compiler.intent(),
+        groups: compiler.groups(),
       });
     },
     settled,

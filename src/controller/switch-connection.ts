@@ -61,6 +61,8 @@ export interface SwitchConnection {
   readonly channel: 'native' | 'openflow13';
   readonly remoteAddress: string;
   readonly features: SwitchFeatures;
+  /** Round trip of the last answered echo keepalive, in ms (undefined until one is answered). */
+  readonly echoRttMs?: number;
   /** Queue flow-mods; they go out in large writes (corked) without waiting. */
   sendFlowMods(mods: readonly FlowMod[]): void;
   sendGroupMods(mods: readonly GroupMod[]): void;

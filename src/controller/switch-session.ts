@@ -27,6 +27,9 @@ export interface SyncResult {
   groupMods: number;
 }
 
+/** A push's outcome: when it ended (epoch ms), how long it took, what it changed or why it failed. */
+export type LastSync = { timeMs: number; ms: number } & (({ ok: true } & SyncResult) | { ok: false; error: string });
+
 export interface SessionCounters {
   flowModsSent: number;
   groupModsSent: number;
@@ -45,6 +48,8 @@ const NO_CHANGE: SyncResult = { added: 0, modified: 0, removed: 0, groupMods: 0 
 
 export class SwitchSession {
   readonly dpid: number;
+  /** The last push's outcome, kept by the controller for status (GET /v1/switches). */
+  lastSync: LastSync | undefined;
   readonly connectedAtMs: number;
   readonly counters: SessionCounters = { flowModsSent: 0, groupModsSent: 0, barriers: 0, packetIns: 0, syncs: 0, deltas: 0 };
   private installed = new Map<string, FlowEntry>();

@@ -81,6 +81,9 @@ export const ERROR_CODES = {
   OVC_ERR_LB_BAD_VIP: { status: 400, doc: 'a VIP must lie in its VPC and be no endpoint\'s or gateway\'s address' },
   OVC_ERR_LB_BAD_WEIGHTS: { status: 400, doc: 'revision weights are integers 0..10000' },
   OVC_ERR_VPC_HAS_LOAD_BALANCERS: { status: 409, doc: 'a VPC cannot be deleted while load balancers are in it' },
+  OVC_ERR_TRACE_UNKNOWN_END: { status: 404, doc: 'a trace or ping end is no endpoint id, host name or known address' },
+  OVC_ERR_TRACE_AMBIGUOUS_END: { status: 409, doc: 'an address names several endpoints or hosts (name one by id instead)' },
+  OVC_ERR_LAB_ATTACH: { status: 409, doc: 'a test host cannot be attached there (no softswitch lab, the endpoint already has one, or the lab refused)' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

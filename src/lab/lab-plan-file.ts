@@ -4,7 +4,7 @@ import type { LabHostAddress } from './lab-service.js';
 import type { LabPlan } from './lab-plan.js';
 
 /**
- * The lab hosts' control addresses in a plan file; none while the file does not exist yet (the lab
+ * The lab hosts' control addresses in a plan file (the topology's hosts, then attached ones); none while the file does not exist yet (the lab
  * writes it once every host has reported its ports, after the controller is up).
  */
 export function readLabPlanHosts(file: string): LabHostAddress[] {
@@ -15,5 +15,9 @@ export function readLabPlanHosts(file: string): LabHostAddress[] {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  return (JSON.parse(text) as LabPlan).hosts.map((h) => ({ name: h.name, control: h.control }));
+  const plan = JSON.parse(text) as LabPlan;
+  return [
+    ...plan.hosts.map((h) => ({ name: h.name, control: h.control })),
+    ...(plan.attached ?? []).map((h) => ({ name: h.name, control: h.control, ...(h.endpoint !== undefined ? { endpoint: h.endpoint } : {}) })),
+  ];
 }

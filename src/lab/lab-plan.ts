@@ -6,6 +6,7 @@
  * tested process layout is the deployed one. Pure.
  */
 import type { Topology } from '../model/index.js';
+import type { HostAttachSpec } from './child-channel.js';
 import { formatIpv4, formatMac, type SocketAddress } from '../net/index.js';
 
 export interface SwitchPortPlan {
@@ -19,6 +20,8 @@ export interface SwitchPlan {
   name: string;
   dpid: number;
   ports: SwitchPortPlan[];
+  /** The softswitch's Prometheus listener (`--metrics`), when it has one. */
+  metrics?: SocketAddress;
 }
 
 export interface HostPlan {
@@ -38,11 +41,16 @@ export interface ControllerPlan {
   apiPort: number;
 }
 
+/** A test host started on a switch port after the lab came up (an endpoint's data plane). */
+export type AttachedHostPlan = HostAttachSpec & { control: SocketAddress };
+
 export interface LabPlan {
   name: string;
   controller: ControllerPlan;
   switches: SwitchPlan[];
   hosts: HostPlan[];
+  /** Written to the plan file as hosts are attached; absent in a fresh plan. */
+  attached?: AttachedHostPlan[];
 }
 
 /** Where each part of a lab listens. */

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac, type SocketAddress } from '../net/index.js';
 import { startOvsLab, type OvsLab } from './lab-ovs.js';
-import { planLab, switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
+import type { AttachHostRequest, HostAttachedReply, HostAttachSpec } from './child-channel.js';
+import { planLab, switchPortArg, formatUdp, type AttachedHostPlan, type LabPlan } from './lab-plan.js';
 import { exitedOnItsOwn, setPeers, startProcess, stopProcess, type LabProcess } from './lab-process.js';
 
 export interface LabOptions {
@@ -34,16 +35,31 @@ export interface LabOptions {
   dataDir?: string;
   /** Extra arguments for every `overcast switch` (e.g. a classifier choice). */
   switchArgs?: string[];
+  /** Extra arguments for `overcast controller` (e.g. `--stats-interval-ms 500`). */
+  controllerArgs?: string[];
+  /** Told what the lab is starting and how far it is (`overcast lab up` draws it). */
+  onProgress?(p: LabProgress): void;
 }
 
-export interface AttachedHostSpec {
-  name: string;
-  mac: string;
-  /** a.b.c.d/len */
-  ip: string;
-  gateway?: string;
-  switch: string;
-  port: number;
+/** One step of a lab's start: `done` of `total` in a phase, in this order. */
+export interface LabProgress {
+  phase: 'controller' | 'switches' | 'hosts' | 'wiring' | 'sync';
+  done: number;
+  total: number;
+  /** What just finished (a switch's name...). */
+  detail?: string;
+}
+
+/** A test host to start on a softswitch port (an endpoint's data plane). */
+export type AttachedHostSpec = HostAttachSpec;
+
+/** Where an Open vSwitch lab's private instance lives, so `ovs-vsctl` / `ovs-ofctl` can be pointed at it. */
+export interface OvsLocation {
+  /** OVS_RUNDIR, OVS_DBDIR, OVS_LOGDIR and OVS_SYSCONFDIR all name this directory. */
+  dir: string;
+  env: Record<string, string>;
+  /** The bridge of a switch's management socket (`ovs-ofctl ... unix:<socket>`). */
+  mgmtSocket(switchName: string): string;
 }
 
 export interface LabHandle {
@@ -55,6 +71,8 @@ export interface LabHandle {
   topology: Topology;
   apiUrl: string;
   runDir: string;
+  /** Set on Open vSwitch labs. */
+  ovs?: OvsLocation;
   /** Base URL of a host's control API (lab hosts and attached endpoint hosts). */
   hostUrl(name: string): string;
   /**
@@ -99,7 +117,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
 
   const controllerArgs = (ports: { native: number; openflow: number; api: number }) => [
     'controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://${LOOPBACK}:${ports.native}`, '--openflow', `tcp://${LOOPBACK}:${ports.openflow}`,
-    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...logLevel,
+    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...(o.controllerArgs ?? []), ...logLevel,
   ];
   const controller: LabProcess = { name: 'controller', args: controllerArgs({ native: 0, openflow: 0, api: o.apiPort ?? 0 }) };
   const switches = new Map<string, LabProcess>(useOvs ? [] : topology.switches.map((s) => [s.name, { name: s.name, args: [] }]));
@@ -112,6 +130,29 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   let apiUrl = '';
   let plan: LabPlan | undefined;
   const live = () => [controller, ...switches.values(), ...hosts, ...[...attached.values()].map((a) => a.proc)];
+  const progress = (p: LabProgress) => o.onProgress?.(p);
+  /** Starts a host on a softswitch port; set once the lab is up (before, attach requests are refused). */
+  let attachHostNow: ((spec: AttachedHostSpec) => Promise<string>) | undefined = undefined;
+  /** The controller's `overcast lab attach` requests (child-channel.ts requestAttachHost), answered over IPC. */
+  const listenForAttach = () => {
+    const child = controller.child;
+    child?.on('message', (m: AttachHostRequest) => {
+      if (m?.type !== 'attachHost') return;
+      const reply = (r: Omit<HostAttachedReply, 'type' | 'id'>) => {
+        if (child.connected) child.send({ type: 'hostAttached', id: m.id, ...r } satisfies HostAttachedReply);
+      };
+      if (!attachHostNow) return reply({ error: 'the lab is still starting' });
+      attachHostNow(m.spec).then(
+        (url) => reply({ url }),
+        (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+      );
+    });
+  };
+  /** Attached hosts as the plan file lists them (the controller's lab routes read it). */
+  const attachedPlans = new Map<string, AttachedHostPlan>();
+  const writePlan = () => {
+    if (plan) fs.writeFileSync(planFile, JSON.stringify({ ...plan, attached: [...attachedPlans.values()] }, null, 2));
+  };
 
   const stop = async () => {
     await Promise.all([...hosts, ...switches.values(), ...[...attached.values()].map((a) => a.proc)].map(stopProcess));
@@ -120,8 +161,11 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     await stopProcess(controller);
   };
 
+  /** Each softswitch's metrics port (0 until it reports one; a restart binds the one it had). */
+  const metricsPorts = new Map<string, number>();
   const switchArgs = (s: { name: string; dpid: number }, ports: string[]) => [
-    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]), ...(o.switchArgs ?? []), ...logLevel,
+    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]),
+    '--metrics', `http://${LOOPBACK}:${metricsPorts.get(s.name) ?? 0}`, ...(o.switchArgs ?? []), ...logLevel,
   ];
   const hostArgs = (h: { name: string; mac: string; ip: string; gateway?: string }, peer: SocketAddress, dataPort = 0) => [
     'host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, ...(h.gateway ? ['--gateway', h.gateway] : []),
@@ -132,6 +176,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     const deadline = Date.now() + timeoutMs;
     const wanted = topology.switches.length;
     let last = '';
+    let readyBefore = -1;
     while (Date.now() < deadline) {
       for (const p of live()) {
         const exited = exitedOnItsOwn(p, runDir);
@@ -143,6 +188,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
         };
         const ready = list.filter((s) => s.connected && s.installedFlows === s.desiredFlows);
         last = `${ready.length}/${wanted} switches synced`;
+        if (ready.length !== readyBefore) progress({ phase: 'sync', done: ready.length, total: wanted });
+        readyBefore = ready.length;
         if (ready.length === wanted) {
           await Promise.all((plan?.hosts ?? []).map((h) => getJson(`http://${h.control.host}:${h.control.port}/info`)));
           return;
@@ -156,34 +203,45 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   };
 
   try {
+    progress({ phase: 'controller', done: 0, total: 1 });
     const c = await startProcess(controller, 'controller', runDir, startTimeoutMs);
+    listenForAttach();
     const openflowPort = c.openflowPort ?? 0;
     controller.args = controllerArgs({ native: c.nativePort, openflow: openflowPort, api: c.apiPort });
     controllerUrl = `tcp://${LOOPBACK}:${c.nativePort}`;
     apiUrl = `http://${LOOPBACK}:${c.apiPort}`;
+    progress({ phase: 'controller', done: 1, total: 1, detail: apiUrl });
 
     // Switch ports by `switch:port`: a softswitch's UDP sockets, or on Open vSwitch the frame relays of
     // host ports (the bridges' links are unix streams).
     const switchPorts = new Map<string, SocketAddress>();
     if (useOvs) {
       const hostRelays = topology.hosts.map((h) => ({ host: h.name, bind: loopback(0) }));
+      progress({ phase: 'switches', done: 0, total: topology.switches.length, detail: 'Open vSwitch bridges' });
       ovsLab = await startOvsLab({ topology, controller: `tcp:${LOOPBACK}:${openflowPort}`, hostRelays, controllerMaxBackoffMs: 1000 });
+      progress({ phase: 'switches', done: topology.switches.length, total: topology.switches.length, detail: ovsLab.ovs.dir });
       for (const h of topology.hosts) {
         const relay = ovsLab.relays.get(h.name);
         if (relay) switchPorts.set(portKey(h.attach.switch, h.attach.port), relay.address());
       }
     } else {
+      let started = 0;
+      progress({ phase: 'switches', done: 0, total: topology.switches.length });
       await Promise.all(
         topology.switches.map(async (s) => {
           const proc = switches.get(s.name) as LabProcess;
           proc.args = switchArgs(s, s.ports.map((p) => `${p.number}=${formatUdp(loopback(0))}`));
           const r = await startProcess(proc, 'switch', runDir, startTimeoutMs);
           for (const p of r.ports) switchPorts.set(portKey(s.name, p.number), loopback(p.port));
+          if (r.metricsPort !== undefined) metricsPorts.set(s.name, r.metricsPort);
+          progress({ phase: 'switches', done: ++started, total: topology.switches.length, detail: s.name });
         }),
       );
     }
 
     const hostPorts = new Map<string, { data: number; control: number }>();
+    let hostsUp = 0;
+    if (topology.hosts.length > 0) progress({ phase: 'hosts', done: 0, total: topology.hosts.length });
     await Promise.all(
       topology.hosts.map(async (h, i) => {
         const peer = switchPorts.get(portKey(h.attach.switch, h.attach.port));
@@ -191,8 +249,10 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
         hosts[i].args = hostArgs({ name: h.name, mac: formatMac(h.mac), ip: `${formatIpv4(h.ip)}/${h.prefixLength}` }, peer);
         const r = await startProcess(hosts[i], 'host', runDir, startTimeoutMs);
         hostPorts.set(h.name, { data: r.dataPort, control: r.controlPort });
+        progress({ phase: 'hosts', done: ++hostsUp, total: topology.hosts.length, detail: h.name });
       }),
     );
+    progress({ phase: 'wiring', done: 0, total: 1 });
 
     const wired = planLab(topology, {
       controller: { host: LOOPBACK, bindHost: LOOPBACK, nativePort: c.nativePort, apiPort: c.apiPort },
@@ -200,7 +260,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       hostData: (h) => loopback(hostPorts.get(h)?.data ?? 0),
       hostControl: (h) => loopback(hostPorts.get(h)?.control ?? 0),
     });
-    plan = wired;
+    plan = { ...wired, switches: wired.switches.map((s) => (metricsPorts.has(s.name) ? { ...s, metrics: loopback(metricsPorts.get(s.name) ?? 0) } : s)) };
     for (const s of wired.switches) for (const p of s.ports) if (p.peer) peers.set(portKey(s.name, p.number), p.peer);
     if (ovsLab) {
       for (const h of wired.hosts) ovsLab.relays.get(h.name)?.setPeer(h.bind);
@@ -211,7 +271,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
         ),
       );
     }
-    fs.writeFileSync(planFile, JSON.stringify(wired, null, 2));
+    writePlan();
+    progress({ phase: 'wiring', done: 1, total: 1 });
     await waitReady();
   } catch (e) {
     await stop();
@@ -224,30 +285,20 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     if (!m) throw new Error(`no softswitch ${name} in the lab`);
     return m;
   };
-  return {
-    plan: labPlan,
-    topology,
-    apiUrl,
-    runDir,
-    hostUrl(name) {
-      const a = attached.get(name);
-      if (a) return a.url;
-      const h = labPlan.hosts.find((x) => x.name === name);
-      if (!h) throw new Error(`no host ${name} in the lab`);
-      return `http://${h.control.host}:${h.control.port}`;
-    },
-    async attachHost(spec) {
-      const sw = labPlan.switches.find((x) => x.name === spec.switch);
-      const port = sw?.ports.find((p) => p.number === spec.port);
-      if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
-      const switchProc = mustSwitch(spec.switch);
-      // A host attached again to a port binds the data port the one before it had (a restarted
-      // instance): the switch port keeps its peer (a port bound to port 0 takes one peer only).
-      const key = portKey(spec.switch, spec.port);
-      const known = peers.get(key);
-      const proc: LabProcess = { name: spec.name, args: hostArgs(spec, port.bind, known?.port ?? 0) };
-      // Registered before it answers, so a stop in between still stops it.
-      attached.set(spec.name, { proc, url: '' });
+  attachHostNow = async (spec) => {
+    if (attached.has(spec.name) || labPlan.hosts.some((h) => h.name === spec.name)) throw new Error(`a host named ${spec.name} is in the lab already`);
+    const sw = labPlan.switches.find((x) => x.name === spec.switch);
+    const port = sw?.ports.find((p) => p.number === spec.port);
+    if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
+    const switchProc = mustSwitch(spec.switch);
+    // A host attached again to a port binds the data port the one before it had (a restarted
+    // instance): the switch port keeps its peer (a port bound to port 0 takes one peer only).
+    const key = portKey(spec.switch, spec.port);
+    const known = peers.get(key);
+    const proc: LabProcess = { name: spec.name, args: hostArgs(spec, port.bind, known?.port ?? 0) };
+    // Registered before it answers, so a stop in between still stops it.
+    attached.set(spec.name, { proc, url: '' });
+    try {
       const r = await startProcess(proc, 'host', runDir, startTimeoutMs);
       if (!known) {
         const data = loopback(r.dataPort);
@@ -256,11 +307,33 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       }
       const url = `http://${LOOPBACK}:${r.controlPort}`;
       attached.set(spec.name, { proc, url });
+      attachedPlans.set(spec.name, { ...spec, control: loopback(r.controlPort) });
+      writePlan();
       return url;
+    } catch (e) {
+      attached.delete(spec.name);
+      await stopProcess(proc);
+      throw e;
+    }
+  };
+  return {
+    plan: labPlan,
+    topology,
+    apiUrl,
+    runDir,
+    ...(ovsLab ? { ovs: ovsLocation(ovsLab) } : {}),
+    hostUrl(name) {
+      const a = attached.get(name);
+      if (a) return a.url;
+      const h = labPlan.hosts.find((x) => x.name === name);
+      if (!h) throw new Error(`no host ${name} in the lab`);
+      return `http://${h.control.host}:${h.control.port}`;
     },
+    attachHost: (spec) => (attachHostNow as NonNullable<typeof attachHostNow>)(spec),
     async detachHost(name) {
       const a = attached.get(name);
       attached.delete(name);
+      if (attachedPlans.delete(name)) writePlan();
       if (a) await stopProcess(a.proc);
     },
     async killSwitch(name) {
@@ -281,8 +354,15 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     stopController: () => stopProcess(controller),
     async startController() {
       await startProcess(controller, 'controller', runDir, startTimeoutMs);
+      listenForAttach();
     },
     waitReady,
     stop,
   };
+}
+
+function ovsLocation(lab: OvsLab): OvsLocation {
+  const env: Record<string, string> = {};
+  for (const k of ['OVS_RUNDIR', 'OVS_DBDIR', 'OVS_LOGDIR', 'OVS_SYSCONFDIR']) env[k] = lab.ovs.env[k] ?? lab.ovs.dir;
+  return { dir: lab.ovs.dir, env, mgmtSocket: (sw) => lab.ovs.mgmtSocket(lab.bridge(sw)) };
 }

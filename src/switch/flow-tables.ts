@@ -3,7 +3,7 @@
  * replaces an identical flow; modify and delete, strict or not, with cookie, out-port and out-group
  * filters), per-flow counters and idle/hard timeouts against an injected clock.
  */
-import type { Classifier } from '../classifier/index.js';
+import { CachedClassifier, type Classifier } from '../classifier/index.js';
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
 import type { FlowHandle } from '../flow/execute.js';
 import {
@@ -71,6 +71,22 @@ export class FlowTables {
 
   flows(): IterableIterator<InstalledFlow> {
     return this.byIdentity.values();
+  }
+
+  /**
+   * Lookups so far, summed over the tables' flow caches (counted there anyway, so free here): answered
+   * by the cache, by the classifier after a cache miss, or by the classifier with the cache stepped aside.
+   */
+  lookupStats(): { cacheHits: number; cacheMisses: number; bypassed: number } {
+    const out = { cacheHits: 0, cacheMisses: 0, bypassed: 0 };
+    for (const t of this.tables) {
+      if (!(t instanceof CachedClassifier)) continue;
+      const s = t.stats;
+      out.cacheHits += s.hits;
+      out.cacheMisses += s.misses;
+      out.bypassed += s.bypassed;
+    }
+    return out;
   }
 
   /** Every problem with a flow-mod, reported before anything changes (a bundle checks all first). */

@@ -7,3 +7,4 @@ export { GroupTable } from './groups.js';
 export { backoffDelayMs, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export type { PortCounters, DropCounters } from './counters.js';
 export type { ChannelStats } from './channel-client.js';
+export { startSwitchMetricsServer, createSwitchRegistry, type SwitchMetricsServer } from './metrics-server.js';

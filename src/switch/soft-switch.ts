@@ -63,6 +63,9 @@ export interface SwitchStats {
   ports: PortInfo[];
   drops: DropCounters;
   channel: ChannelStats | undefined;
+  /** Packets sent to the controller. */
+  packetIns: number;
+  lookups: ReturnType<FlowTables['lookupStats']>;
 }
 
 export interface SoftSwitch {
@@ -106,6 +109,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly lastLive = new Map<number, boolean>();
   private readonly probes = new Map<number, Buffer>();
+  private packetInsSent = 0;
 
   /** Built once per port: the probe never changes. */
   private probeFrame(portNo: number): Buffer {
@@ -249,6 +253,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
         true,
       );
       if (!sent) countDrop(this.drops, CHANNEL_DROP.PACKET_IN_OVERFLOW);
+      else this.packetInsSent++;
     }
   }
 
@@ -304,6 +309,8 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       ports: this.ports(),
       drops: { ...this.drops },
       channel: this.channel?.stats(),
+      packetIns: this.packetInsSent,
+      lookups: this.tables.lookupStats(),
     };
   }
 

@@ -58,8 +58,8 @@ export interface Delivered {
   frame: Uint8Array;
 }
 
-/** Switch-to-switch frame simulator with groups; `at` names what sits on edge ports. */
-export function createServiceSim(topology: Topology, tables: ReadonlyMap<number, readonly FlowEntry[]>, groups: ReadonlyMap<number, readonly GroupEntry[]>, endpoints: Iterable<Endpoint>) {
+/** One executor per switch over its compiled flows (the reference classifier) and groups. */
+export function executorsFor(topology: Topology, tables: ReadonlyMap<number, readonly FlowEntry[]>, groups: ReadonlyMap<number, readonly GroupEntry[]>): Map<number, PipelineExecutor> {
   const executors = new Map<number, PipelineExecutor>();
   for (const sw of topology.switches) {
     const byTable = new Map<number, LinearClassifier<FlowHandle>>();
@@ -80,6 +80,12 @@ export function createServiceSim(topology: Topology, tables: ReadonlyMap<number,
       }),
     );
   }
+  return executors;
+}
+
+/** Switch-to-switch frame simulator with groups; `at` names what sits on edge ports. */
+export function createServiceSim(topology: Topology, tables: ReadonlyMap<number, readonly FlowEntry[]>, groups: ReadonlyMap<number, readonly GroupEntry[]>, endpoints: Iterable<Endpoint>) {
+  const executors = executorsFor(topology, tables, groups);
   const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
   const peer = new Map<string, { dpid: number; port: number }>();
   for (const l of topology.links) {

@@ -82,6 +82,9 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
   private closed = false;
   private echoTimer: NodeJS.Timeout | undefined;
   private echoMisses = 0;
+  private echoSentAtMs: number | undefined;
+  /** Round trip of the last answered echo keepalive, in ms. */
+  echoRttMs: number | undefined;
   private hello: M | undefined;
   private onHello: ((m: M) => void) | undefined;
 
@@ -234,6 +237,7 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
         this.close('echo keepalive failed');
         return;
       }
+      this.echoSentAtMs = performance.now();
       this.send(this.echoRequest(this.xid()));
     }, this.echoIntervalMs);
     this.echoTimer.unref();
@@ -286,6 +290,8 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
         return;
       case 'echoReply':
         this.echoMisses = 0;
+        if (this.echoSentAtMs !== undefined) this.echoRttMs = performance.now() - this.echoSentAtMs;
+        this.echoSentAtMs = undefined;
         return;
       case 'error': {
         this.counters.switchErrors++;
