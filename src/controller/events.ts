@@ -16,7 +16,8 @@ export type ControllerEventBody =
   /** `retryInMs`: when the controller reconciles the switch again (absent when it is gone). */
   | { type: 'switch.sync-failed'; dpid: number; error: string; retryInMs?: number }
   | { type: 'port.status'; dpid: number; port: number; up: boolean; reason: string }
-  | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string }
+  /** `count` packet-ins of this kind (switch, table, reason, cookie) since its last event; see packet-in-events.ts. */
+  | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string; count: number }
   | { type: 'endpoint.up'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
   | { type: 'endpoint.down'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
   /** The first packet for a function with no ready instance was held: start one. Once per cold period. */

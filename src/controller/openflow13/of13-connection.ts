@@ -11,7 +11,7 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod } from '../../flow/index.js';
 import { of13 } from '../../protocol/index.js';
-import { ChannelConnection, createChannelCounters, type ChannelCounters, type InboundKind } from '../channel/connection.js';
+import { ChannelConnection, createChannelCounters, type ChannelCounters, type ChannelOptions, type InboundKind } from '../channel/connection.js';
 import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
 import type { FlowStatsEntry, PacketInEvent, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 import { isFlowStatsReplyFrame, splitFlowStatsReply } from './foreign-flows.js';
@@ -32,10 +32,9 @@ export const BUNDLE_MIN_FLOW_MODS = Infinity;
 /** Whole-packet packet-ins (OFPCML_NO_BUFFER). */
 const MISS_SEND_LEN_ALL = 0xffff;
 
-export interface Of13ConnectionOptions {
+export interface Of13ConnectionOptions extends ChannelOptions {
   /** Bundle threshold; Infinity (the default) never bundles, 1 always does. */
   bundleMinFlowMods?: number;
-  echoIntervalMs?: number;
 }
 
 export interface Of13Counters extends ChannelCounters {
@@ -81,10 +80,8 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
   private foreignDeletes: Buffer[] = [];
 
   constructor(socket: net.Socket, logger: Logger, options: Of13ConnectionOptions = {}) {
-    super(socket, logger, { ...createChannelCounters(), foreignFlowsDeleted: 0, bundles: 0 }, {
-      requestTimeoutMs: OF13_REQUEST_TIMEOUT_MS,
-      ...(options.echoIntervalMs !== undefined ? { echoIntervalMs: options.echoIntervalMs } : {}),
-    });
+    const { bundleMinFlowMods: _bundles, ...channel } = options;
+    super(socket, logger, { ...createChannelCounters(), foreignFlowsDeleted: 0, bundles: 0 }, { requestTimeoutMs: OF13_REQUEST_TIMEOUT_MS, ...channel });
     this.bundleMin = options.bundleMinFlowMods ?? BUNDLE_MIN_FLOW_MODS;
   }
 
@@ -241,6 +238,10 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
       this.logger.warn({ remote: this.remoteAddress, code: error.code, reason: error.reason }, 'openflow stream unusable; closing');
       this.close('openflow stream unusable');
     }
+  }
+
+  protected bufferedBytes(): number {
+    return this.splitter.pending;
   }
 
   protected kindOf(msg: Msg): InboundKind {
