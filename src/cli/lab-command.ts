@@ -1,7 +1,7 @@
 /** `overcast lab up|ping|demo|compose`: human-facing wrappers around startLab and the lab REST routes. */
 import fs from 'node:fs';
 import { parseTopology } from '../model/index.js';
-import { composeAddressing, planLab, renderCompose, startLab, type LabHandle, type LabPingResult } from '../lab/index.js';
+import { composeAddressing, planLab, renderCompose, startLab, writeLabPki, type LabHandle, type LabPingResult } from '../lab/index.js';
 
 export async function labPing(apiUrl: string, from: string, to: string, count: number, timeoutMs = 1000): Promise<LabPingResult> {
   const res = await fetch(`${apiUrl}/v1/lab/ping`, {
@@ -39,11 +39,12 @@ function describe(lab: LabHandle): void {
   console.log(`lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`);
   console.log(`  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs)`);
   console.log(`  logs       ${lab.runDir}`);
+  console.log(`  channels   ${lab.pki ? `mutual TLS (CA and certificates in ${lab.pki.dir})` : 'plain TCP (--insecure-tcp)'}`);
   for (const h of lab.plan.hosts) console.log(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
 }
 
-export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string): Promise<void> {
-  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}) });
+export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string, insecureTcp = false): Promise<void> {
+  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}), insecureTcp });
   describe(lab);
   console.log(`try: overcast lab ping ${lab.plan.hosts[0]?.name ?? 'h1'} ${lab.plan.hosts.at(-1)?.name ?? 'h2'} --api ${lab.apiUrl}`);
   console.log('Ctrl-C stops every process the lab started.');
@@ -78,6 +79,13 @@ export async function labDemo(topologyFile: string, apiPort: number, exitAfter: 
     await stopOnSignal(lab.stop);
   }
   return failures === 0 ? 0 : 1;
+}
+
+/** `overcast lab certs`: a CA, the controller's certificate and one per switch of the topology, in `outDir` (docker/pki for compose). */
+export function labCerts(topologyFile: string, outDir: string): string[] {
+  const topology = parseTopology(fs.readFileSync(topologyFile, 'utf8'), topologyFile);
+  const pki = writeLabPki(outDir, { switches: topology.switches, ovsDpids: topology.switches.map((s) => s.dpid), controllerHosts: ['controller'] });
+  return [pki.ca, pki.controller.cert, ...[...pki.switches.values()].map((f) => f.cert), ...(pki.ovs ? [pki.ovs.cert] : [])];
 }
 
 export function labCompose(topologyFile: string, image: string): string {

@@ -15,6 +15,7 @@ import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac, type SocketAddress } from '../net/index.js';
 import { startOvsLab, type OvsLab } from './lab-ovs.js';
 import { planLab, switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
+import { writeLabPki, type LabPki, type TlsFiles } from './pki/lab-pki.js';
 import { exitedOnItsOwn, setPeers, startProcess, stopProcess, type LabProcess } from './lab-process.js';
 
 export interface LabOptions {
@@ -34,6 +35,11 @@ export interface LabOptions {
   dataDir?: string;
   /** Extra arguments for every `overcast switch` (e.g. a classifier choice). */
   switchArgs?: string[];
+  /**
+   * Plain TCP switch channels (development only). By default the lab makes a private CA and a
+   * certificate per switch in `<runDir>/pki` and every channel runs mutual TLS.
+   */
+  insecureTcp?: boolean;
 }
 
 export interface AttachedHostSpec {
@@ -55,6 +61,8 @@ export interface LabHandle {
   topology: Topology;
   apiUrl: string;
   runDir: string;
+  /** The lab's certificates (absent with insecureTcp). */
+  pki: LabPki | undefined;
   /** Base URL of a host's control API (lab hosts and attached endpoint hosts). */
   hostUrl(name: string): string;
   /**
@@ -96,10 +104,14 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   const dataDir = o.dataDir ?? path.join(runDir, 'data');
   const planFile = path.join(runDir, 'plan.json');
   const logLevel = ['--log-level', o.logLevel ?? 'info'];
+  const pki = o.insecureTcp
+    ? undefined
+    : writeLabPki(path.join(runDir, 'pki'), { switches: useOvs ? [] : topology.switches, ...(useOvs ? { ovsDpids: topology.switches.map((s) => s.dpid) } : {}) });
+  const tlsArgs = (files: TlsFiles | undefined) => (files ? ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca] : ['--insecure-tcp']);
 
   const controllerArgs = (ports: { native: number; openflow: number; api: number }) => [
     'controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://${LOOPBACK}:${ports.native}`, '--openflow', `tcp://${LOOPBACK}:${ports.openflow}`,
-    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...logLevel,
+    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...tlsArgs(pki?.controller), ...logLevel,
   ];
   const controller: LabProcess = { name: 'controller', args: controllerArgs({ native: 0, openflow: 0, api: o.apiPort ?? 0 }) };
   const switches = new Map<string, LabProcess>(useOvs ? [] : topology.switches.map((s) => [s.name, { name: s.name, args: [] }]));
@@ -121,7 +133,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   };
 
   const switchArgs = (s: { name: string; dpid: number }, ports: string[]) => [
-    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]), ...(o.switchArgs ?? []), ...logLevel,
+    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...tlsArgs(pki?.switches.get(s.name)),
+    ...ports.flatMap((p) => ['--port', p]), ...(o.switchArgs ?? []), ...logLevel,
   ];
   const hostArgs = (h: { name: string; mac: string; ip: string; gateway?: string }, peer: SocketAddress, dataPort = 0) => [
     'host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, ...(h.gateway ? ['--gateway', h.gateway] : []),
@@ -167,7 +180,13 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     const switchPorts = new Map<string, SocketAddress>();
     if (useOvs) {
       const hostRelays = topology.hosts.map((h) => ({ host: h.name, bind: loopback(0) }));
-      ovsLab = await startOvsLab({ topology, controller: `tcp:${LOOPBACK}:${openflowPort}`, hostRelays, controllerMaxBackoffMs: 1000 });
+      ovsLab = await startOvsLab({
+        topology,
+        controller: `${pki ? 'ssl' : 'tcp'}:${LOOPBACK}:${openflowPort}`,
+        ...(pki?.ovs ? { ssl: pki.ovs } : {}),
+        hostRelays,
+        controllerMaxBackoffMs: 1000,
+      });
       for (const h of topology.hosts) {
         const relay = ovsLab.relays.get(h.name);
         if (relay) switchPorts.set(portKey(h.attach.switch, h.attach.port), relay.address());
@@ -229,6 +248,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     topology,
     apiUrl,
     runDir,
+    pki,
     hostUrl(name) {
       const a = attached.get(name);
       if (a) return a.url;

@@ -23,7 +23,7 @@ import type {
 import { PendingRequests } from './pending-requests.js';
 import type { ReceiveBudget } from './receive-budget.js';
 import { SentLedger, type SwitchRefusedError } from './refusals.js';
-import { TokenBucket, type TokenBucketOptions } from './token-bucket.js';
+import { TokenBucket, type TokenBucketOptions } from '../../flow/index.js';
 import { TransmitQueue } from './transmit-queue.js';
 
 export const HANDSHAKE_TIMEOUT_MS = 5000;

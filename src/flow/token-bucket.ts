@@ -1,6 +1,8 @@
 /**
  * A token bucket: `ratePerSec` tokens a second, at most `burst` saved up. Each take() spends one token
- * or says no. The clock is passed in (milliseconds, monotonic), so tests drive time.
+ * or says no. The rate limit of packet-ins on both ends of a switch channel (the softswitch's meter
+ * on its packet-in path, the controller's budget per switch). The clock is passed in (milliseconds,
+ * monotonic), so tests drive time.
  */
 export interface TokenBucketOptions {
   ratePerSec: number;
