@@ -340,6 +340,12 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
       return;
     }
     this.counters.malformed++;
+    if (!this.features) {
+      // A peer not yet known that sends what no switch sends in a handshake is not worth its buffers.
+      this.logger.warn({ remote: this.remoteAddress, code: m.code, reason: m.reason }, 'openflow: undecodable message before the handshake; closing');
+      this.close('undecodable message before the handshake');
+      return;
+    }
     // OVS sends messages Overcast does not model (FLOW_REMOVED, table status...): counted, not fatal.
     this.logger.debug({ code: m.code, reason: m.reason, ofType: m.ofType }, 'openflow: undecodable message skipped');
     if (awaited) this.failRequest(m.xid as number, new Error(`undecodable reply: ${m.reason}`));
