@@ -18,6 +18,7 @@ import type { PeerIdentity } from '../switch-connection.js';
 import type { ChannelOptions } from './connection.js';
 import { peerIdentityOf } from './peer-identity.js';
 import { DEFAULT_RECEIVE_BUDGET_BYTES, ReceiveBudget } from './receive-budget.js';
+import { throttledWarn } from './throttled-log.js';
 
 /** Switch connections one listener keeps open at once (handshaking ones included). */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
@@ -76,6 +77,7 @@ export async function listenChannel(
     ...options.limits,
   };
   const counters = controller.channelCounters;
+  const warn = throttledWarn(logger);
   const receiveBudget = new ReceiveBudget(limits.receiveBudgetBytes);
   /** Raw sockets open now, and how many of them belong to attached switches. */
   const sockets = new Set<net.Socket>();
@@ -84,13 +86,13 @@ export async function listenChannel(
   const onConnection = (raw: net.Socket) => {
     if (sockets.size >= limits.maxConnections) {
       counters.connectionsRefused++;
-      logger.warn({ remote: raw.remoteAddress, open: sockets.size }, `${channelName}: connection limit reached; refusing`);
+      warn(`${channelName}: connection limit reached; refusing`, { remote: raw.remoteAddress, open: sockets.size });
       raw.destroy();
       return;
     }
     if (sockets.size - attached >= limits.maxPendingHandshakes) {
       counters.handshakesRefused++;
-      logger.warn({ remote: raw.remoteAddress, pending: sockets.size - attached }, `${channelName}: too many handshakes in progress; refusing`);
+      warn(`${channelName}: too many handshakes in progress; refusing`, { remote: raw.remoteAddress, pending: sockets.size - attached });
       raw.destroy();
       return;
     }
@@ -115,14 +117,14 @@ export async function listenChannel(
     : undefined;
   tlsServer?.on('tlsClientError', (err, socket) => {
     counters.tlsRefused++;
-    logger.warn({ remote: socket.remoteAddress, err: err.message }, `${channelName}: TLS handshake refused`);
+    warn(`${channelName}: TLS handshake refused`, { remote: socket.remoteAddress, err: err.message });
     socket.destroy();
   });
   tlsServer?.on('secureConnection', (socket: tls.TLSSocket) => {
     const identity = peerIdentityOf(socket);
     if (identity.dpids.length === 0) {
       counters.identityRefused++;
-      logger.warn({ remote: socket.remoteAddress, subject: identity.subject }, `${channelName}: client certificate names no dpid; refusing`);
+      warn(`${channelName}: client certificate names no dpid; refusing`, { remote: socket.remoteAddress, subject: identity.subject });
       socket.destroy();
       return;
     }
@@ -134,7 +136,7 @@ export async function listenChannel(
     const conn = connect(socket, { receiveBudget, ...(identity ? { peerIdentity: identity } : {}) });
     const deadline = setTimeout(() => {
       counters.handshakeTimeouts++;
-      logger.warn({ remote: conn.remoteAddress }, `${channelName}: handshake took too long; closing`);
+      warn(`${channelName}: handshake took too long; closing`, { remote: conn.remoteAddress });
       conn.close('handshake timeout');
     }, limits.handshakeTimeoutMs);
     deadline.unref();
@@ -149,7 +151,7 @@ export async function listenChannel(
       })
       .catch((err: Error) => {
         clearTimeout(deadline);
-        logger.warn({ remote: conn.remoteAddress, err: err.message }, `${channelName} handshake failed`);
+        warn(`${channelName} handshake failed: ${err.message}`, { remote: conn.remoteAddress });
         conn.close();
       });
   };

@@ -119,7 +119,7 @@ export class NativeConnection extends ChannelConnection<Msg> {
       if (ev.type === 'oversized') {
         this.counters.oversized++;
         if (!this.features) {
-          this.logger.warn({ remote: this.remoteAddress, length: ev.length }, 'oversized frame before the handshake; closing');
+          this.logger.debug({ remote: this.remoteAddress, length: ev.length }, 'oversized frame before the handshake; closing');
           this.close('oversized frame before the handshake');
           return;
         }

@@ -342,7 +342,7 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
     this.counters.malformed++;
     if (!this.features) {
       // A peer not yet known that sends what no switch sends in a handshake is not worth its buffers.
-      this.logger.warn({ remote: this.remoteAddress, code: m.code, reason: m.reason }, 'openflow: undecodable message before the handshake; closing');
+      this.logger.debug({ remote: this.remoteAddress, code: m.code, reason: m.reason }, 'openflow: undecodable message before the handshake; closing');
       this.close('undecodable message before the handshake');
       return;
     }
