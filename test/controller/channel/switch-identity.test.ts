@@ -8,6 +8,8 @@
 import pino from 'pino';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import type { ChannelLimits } from '../../../src/controller/channel/listener.js';
 import { Controller, type ControllerComponents } from '../../../src/controller/controller.js';
 import { listenNative } from '../../../src/controller/native/native-server.js';
 import { createCertificateAuthority } from '../../../src/lab/index.js';
@@ -31,9 +33,9 @@ describe('switch identity on the native channel (mutual TLS)', () => {
     cleanup.length = 0;
   });
 
-  async function setup(components: Partial<ControllerComponents> = {}, serverCert = controllerCert) {
+  async function setup(components: Partial<ControllerComponents> = {}, serverCert = controllerCert, limits: Partial<ChannelLimits> = {}) {
     const controller = new Controller({ logger, nowMs: () => performance.now(), ...components });
-    const server = await listenNative(controller, '127.0.0.1', 0, logger, { tls: serverCert });
+    const server = await listenNative(controller, '127.0.0.1', 0, logger, { tls: serverCert, limits });
     cleanup.push(async () => {
       controller.close();
       await server.close();
@@ -118,6 +120,16 @@ describe('switch identity on the native channel (mutual TLS)', () => {
     fake(1, undefined);
     await waitFor('three refused TLS handshakes', () => controller.channelCounters.tlsRefused >= 3 || notYet(controller.channelCounters), { timeoutMs: 10_000 });
     expect(controller.session(1)).toBeUndefined();
+  });
+
+  it('a connection that never starts its TLS handshake is closed when the handshake time is up', async () => {
+    const { controller, server } = await setup({}, controllerCert, { handshakeTimeoutMs: 200 });
+    const silent = net.connect({ host: '127.0.0.1', port: server.port });
+    silent.on('error', () => undefined);
+    silent.resume();
+    cleanup.push(() => void silent.destroy());
+    await new Promise((resolve) => silent.once('close', resolve));
+    expect(controller.channelCounters.tlsRefused).toBe(1);
   });
 
   it('a softswitch does not take a switch\'s certificate for the controller\'s', async () => {
