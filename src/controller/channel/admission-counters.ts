@@ -18,8 +18,10 @@ export interface AdmissionCounters {
   takeoverRefused: number;
   /** Connections that replaced a session that no longer answered. */
   takeovers: number;
+  /** Connections closed because the bytes they held for partial messages would exceed the listener's budget. */
+  receiveBudgetClosed: number;
 }
 
 export function createAdmissionCounters(): AdmissionCounters {
-  return { connectionsRefused: 0, handshakesRefused: 0, handshakeTimeouts: 0, tlsRefused: 0, identityRefused: 0, takeoverRefused: 0, takeovers: 0 };
+  return { connectionsRefused: 0, handshakesRefused: 0, handshakeTimeouts: 0, tlsRefused: 0, identityRefused: 0, takeoverRefused: 0, takeovers: 0, receiveBudgetClosed: 0 };
 }

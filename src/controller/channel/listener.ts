@@ -78,7 +78,7 @@ export async function listenChannel(
   };
   const counters = controller.channelCounters;
   const warn = throttledWarn(logger);
-  const receiveBudget = new ReceiveBudget(limits.receiveBudgetBytes);
+  const receiveBudget = new ReceiveBudget(limits.receiveBudgetBytes, () => counters.receiveBudgetClosed++);
   /** Raw sockets open now, and how many of them belong to attached switches. */
   const sockets = new Set<net.Socket>();
   let attached = 0;

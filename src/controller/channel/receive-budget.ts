@@ -8,7 +8,11 @@ export const DEFAULT_RECEIVE_BUDGET_BYTES = 64 * 1024 * 1024;
 export class ReceiveBudget {
   private total = 0;
 
-  constructor(readonly maxBytes = DEFAULT_RECEIVE_BUDGET_BYTES) {}
+  constructor(
+    readonly maxBytes = DEFAULT_RECEIVE_BUDGET_BYTES,
+    /** Told of every growth refused (the owner closes that connection). */
+    private readonly onRefused: () => void = () => undefined,
+  ) {}
 
   get usedBytes(): number {
     return this.total;
@@ -20,7 +24,10 @@ export class ReceiveBudget {
    */
   adjust(before: number, after: number): boolean {
     const next = this.total - before + after;
-    if (after > before && next > this.maxBytes) return false;
+    if (after > before && next > this.maxBytes) {
+      this.onRefused();
+      return false;
+    }
     this.total = next;
     return true;
   }

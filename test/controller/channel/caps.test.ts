@@ -103,6 +103,7 @@ describe('switch channel caps', () => {
     for (const f of switches) f.write(Buffer.concat([header, Buffer.alloc(400 * 1024)]));
     await waitFor('a switch closed over the budget', () => switches.some((f) => f.isClosed) || notYet(controller.knownDpids));
     expect(switches.filter((f) => f.isClosed)).toHaveLength(1);
+    expect(controller.channelCounters.receiveBudgetClosed).toBe(1);
   });
 
   it('300 connections each sending 1 MiB - 1 byte leave memory bounded (native and OpenFlow)', async () => {
