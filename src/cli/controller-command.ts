@@ -21,6 +21,9 @@ import { listenOpenFlow } from '../controller/openflow13/index.js';
 import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
 import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac } from '../net/index.js';
+import { OvercastError } from '../errors/index.js';
+import { channelTlsProblems } from '../switch/index.js';
+import { linkId } from '../model/index.js';
 import { parseUrlAddress } from './addresses.js';
 import { webPage } from './web-page.js';
 import { createLabService, labRoutes, readLabPlanHosts, reportReady, requestAttachHost } from '../lab/index.js';
@@ -39,6 +42,18 @@ export interface ControllerCommandOptions {
   healthIntervalMs?: number;
   /** Switch flow and port counters polled every this many ms for the metrics; 0 turns it off (default 5000). */
   statsIntervalMs?: number;
+  /** Mutual TLS on both switch channels: the controller's certificate and key, and the CA switch certificates chain to (PEM files). */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  /** Plain TCP switch channels (development only): required when no TLS files are given. */
+  insecureTcp?: boolean;
+}
+
+/** The topology as JSON, each link with its operational state (`operational`: up, or down by port state) beside the configured `up`. */
+function topologyWithLinkState(t: Topology, operational: Map<string, boolean>) {
+  const json = topologyJson(t);
+  return { ...json, links: json.links.map((l) => ({ ...l, operational: operational.get(linkId(l)) === false ? 'down' : 'up' })) };
 }
 
 export function topologyJson(t: Topology) {
@@ -51,6 +66,10 @@ export function topologyJson(t: Topology) {
 }
 
 export async function runControllerCommand(o: ControllerCommandOptions, logger: Logger): Promise<() => Promise<void>> {
+  const tlsProblems = channelTlsProblems(o);
+  if (tlsProblems.length > 0) throw OvercastError.fromProblems(tlsProblems.flatMap((e) => e.problems));
+  const tls = o.tlsCert && o.tlsKey && o.tlsCa ? { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey), ca: fs.readFileSync(o.tlsCa) } : undefined;
+  if (!tls) logger.warn('switch channels on plain TCP (--insecure-tcp): any client that reaches them can claim to be any switch');
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const nowMs = () => performance.now();
   const controller = new Controller({ logger, nowMs });
@@ -111,9 +130,10 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
         )
       : undefined;
   const listen = parseUrlAddress(o.listen, 'tcp');
-  const native = await listenNative(controller, listen.host, listen.port, logger);
+  const channel = tls ? { tls } : {};
+  const native = await listenNative(controller, listen.host, listen.port, logger, channel);
   const ofAddr = o.openflow === 'none' ? undefined : parseUrlAddress(o.openflow, 'tcp');
-  const openflow = ofAddr ? await listenOpenFlow(controller, ofAddr.host, ofAddr.port, logger) : undefined;
+  const openflow = ofAddr ? await listenOpenFlow(controller, ofAddr.host, ofAddr.port, logger, channel) : undefined;
   const labPlan = o.labPlan;
   // With a lab plan, the lab's routes (/v1/lab/*) join the API; hosts come from the plan file.
   const plugins = labPlan
@@ -132,7 +152,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const api = await buildApi(
     {
       controller,
-      topology: () => topologyJson(intent.topology.get()),
+      topology: () => topologyWithLinkState(intent.topology.get(), runtime.operationalLinks()),
       intent,
       webhooks,
       trace: (start) => traceJson(runtime.trace(start)),

@@ -1,7 +1,7 @@
 /** `overcast lab up|ping|attach|demo|compose`: human-facing wrappers around startLab and the lab REST routes. */
 import fs from 'node:fs';
 import { parseTopology } from '../model/index.js';
-import { composeAddressing, planLab, renderCompose, startLab, type LabAttachResult, type LabHandle, type LabPingResult, type LabProgress } from '../lab/index.js';
+import { composeAddressing, planLab, renderCompose, startLab, writeLabPki, type LabAttachResult, type LabHandle, type LabPingResult, type LabProgress } from '../lab/index.js';
 import { apiClient, type ApiClient } from './api-client.js';
 import { createProgressLine, type ProgressLine } from './progress.js';
 
@@ -62,11 +62,12 @@ export function stopOnSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 /** What a started lab is and how to use it, as lines. */
-export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs'>): string[] {
+export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki'>): string[] {
   const lines = [
     `lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`,
     `  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs, topology page at ${lab.apiUrl}/, metrics at ${lab.apiUrl}/metrics)`,
     `  logs       ${lab.runDir}`,
+    `  channels   ${lab.pki ? `mutual TLS (CA and certificates in ${lab.pki.dir})` : 'plain TCP (--insecure-tcp)'}`,
   ];
   if (lab.ovs) {
     const env = Object.entries(lab.ovs.env)
@@ -98,9 +99,9 @@ export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' 
   return lines;
 }
 
-export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string): Promise<void> {
+export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string, insecureTcp = false): Promise<void> {
   const progress = createProgressLine();
-  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}), onProgress: labProgressReporter(topologyFile, progress) }).finally(() =>
+  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}), insecureTcp, onProgress: labProgressReporter(topologyFile, progress) }).finally(() =>
     progress.done(),
   );
   for (const line of describeLab(lab)) console.log(line);
@@ -137,6 +138,13 @@ export async function labDemo(topologyFile: string, apiPort: number, exitAfter: 
     await stopOnSignal(lab.stop);
   }
   return failures === 0 ? 0 : 1;
+}
+
+/** `overcast lab certs`: a CA, the controller's certificate and one per switch of the topology, in `outDir` (docker/pki for compose). */
+export function labCerts(topologyFile: string, outDir: string): string[] {
+  const topology = parseTopology(fs.readFileSync(topologyFile, 'utf8'), topologyFile);
+  const pki = writeLabPki(outDir, { switches: topology.switches, ovsDpids: topology.switches.map((s) => s.dpid), controllerHosts: ['controller'] });
+  return [pki.ca, pki.controller.cert, ...[...pki.switches.values()].map((f) => f.cert), ...(pki.ovs ? [pki.ovs.cert] : [])];
 }
 
 export function labCompose(topologyFile: string, image: string): string {

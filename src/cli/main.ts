@@ -7,7 +7,7 @@ import pino from 'pino';
 import { isOvercastError } from '../errors/index.js';
 import { runControllerCommand } from './controller-command.js';
 import { runHostCommand } from './host-command.js';
-import { labAttach, labCompose, labDemo, labPing, labUp, printAttach, printPing, stopOnSignal } from './lab-command.js';
+import { labAttach, labCerts, labCompose, labDemo, labPing, labUp, printAttach, printPing, stopOnSignal } from './lab-command.js';
 import { registerSwitchCommand } from './switch-command.js';
 import { registerBenchCommands } from './bench-command.js';
 import { nonNegativeInt as int } from './arg-parsers.js';
@@ -35,6 +35,10 @@ program
   .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`; adds the /v1/lab routes')
   .option('--health-interval-ms <n>', 'load-balancer backend health probes every n ms (0 = off)', int, 1000)
   .option('--stats-interval-ms <n>', 'read switch flow and port counters every n ms for /metrics (0 = off)', int, 5000)
+  .option('--tls-cert <file>', 'the controller\'s certificate for both switch channels (PEM)')
+  .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+  .option('--tls-ca <file>', 'the CA switch certificates must chain to (PEM); their urn:overcast:dpid:<n> URIs bind dpids')
+  .option('--insecure-tcp', 'plain TCP switch channels, no TLS: any client may claim any dpid (development only)')
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
     const stop = await runControllerCommand(o, logger(o.logLevel, 'controller'));
@@ -82,7 +86,8 @@ lab
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--switches <kind>', 'softswitch processes (soft) or Open vSwitch bridges (ovs; root, openvswitch-switch)', 'soft')
   .option('--data <dir>', 'intent store directory (default: <run dir>/data)')
-  .action(async (topology: string, o) => labUp(topology, o.apiPort, o.switches, o.data));
+  .option('--insecure-tcp', 'plain TCP switch channels instead of mutual TLS with certificates made for the lab (development only)')
+  .action(async (topology: string, o) => labUp(topology, o.apiPort, o.switches, o.data, Boolean(o.insecureTcp)));
 lab
   .command('demo <topology>')
   .description('lab up, then ping every host pair and show the traffic; stays up unless --exit')
@@ -106,6 +111,13 @@ withApiOptions(lab.command('attach <endpoint>'))
   .action(async (endpoint: string, o) => {
     const client = apiClient(o);
     printAttach(await labAttach(client, endpoint, o.name), client.url);
+  });
+lab
+  .command('certs <topology>')
+  .description('write a private CA, the controller\'s certificate and one per switch (and one for Open vSwitch) for the switch channels\' mutual TLS')
+  .option('--out <dir>', 'where to write them (docker/compose.yaml mounts docker/pki)', 'docker/pki')
+  .action((topology: string, o) => {
+    for (const f of labCerts(topology, o.out)) console.log(f);
   });
 lab
   .command('compose <topology>')

@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { SwitchDelta } from '../compiler/index.js';
 import { flowKey, type FlowEntry, type GroupEntry } from '../flow/index.js';
+import { createAdmissionCounters, type AdmissionCounters } from './channel/admission-counters.js';
 import { ControllerEvents } from './events.js';
+import { PacketInEvents } from './packet-in-events.js';
 import { createResyncScheduler, type ResyncOptions, type ResyncScheduler } from './resync-scheduler.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
 import { SwitchSession, type DesiredSource, type LastSync, type SyncResult } from './switch-session.js';
@@ -46,9 +48,16 @@ class DesiredState implements DesiredSource {
   }
 }
 
+/** How long a session whose dpid a new connection claims has to answer an echo before it is replaced. */
+export const TAKEOVER_GRACE_MS = 1000;
+/** A switch gone this long is dropped from status() unless the topology gives it flows. docs/security.md. */
+export const FORGET_SWITCH_AFTER_MS = 60_000;
+
 export interface ControllerComponents {
   logger: Logger;
   nowMs: () => number;
+  takeoverGraceMs?: number;
+  forgetSwitchAfterMs?: number;
   /** Backoff of the reconcile retried after a failed push (default 250 ms doubling to 10 s). */
   resync?: ResyncOptions;
   /** Timers for those retries (default Node's); tests pass their own. */
@@ -65,7 +74,7 @@ export interface SwitchStatus {
   desiredFlows: number;
   installedFlows: number;
   ports: { number: number; name: string; up: boolean }[];
-  counters?: SwitchSession['counters'];
+  counters?: SwitchSession['counters'] & { packetInsDropped: number };
   /** The last push (reconcile or delta) to the connected switch: when (epoch ms), and how it went. */
   lastSync?: LastSync;
 }
@@ -73,9 +82,14 @@ export interface SwitchStatus {
 
 export class Controller {
   readonly events = new ControllerEvents();
+  readonly channelCounters: AdmissionCounters = createAdmissionCounters();
   private readonly sessions = new Map<number, SwitchSession>();
   private desired = new Map<number, DesiredState>();
-  private readonly packetInCount = new Map<string, number>();
+  /** Dpids a new connection is claiming while the controller checks their old session. */
+  private readonly claiming = new Set<number>();
+  /** When each switch that is gone left (monotonic ms), until it is forgotten. */
+  private readonly leftAtMs = new Map<number, number>();
+  private readonly packetInEvents: PacketInEvents;
   /**
    * Packet-ins a handler consumes as routine traffic (health-probe replies, every second per backend)
    * are counted but not published as events, so they do not flood the event ring and SSE clients.
@@ -84,6 +98,10 @@ export class Controller {
   private readonly resync: ResyncScheduler;
 
   constructor(private readonly components: ControllerComponents) {
+    this.packetInEvents = new PacketInEvents(components.nowMs, (e) => this.events.emit(e), {
+      ...(components.setTimeout ? { setTimeout: components.setTimeout } : {}),
+      ...(components.clearTimeout ? { clearTimeout: components.clearTimeout } : {}),
+    });
     this.resync = createResyncScheduler(components.resync ?? {}, {
       resync: (dpid) => this.retrySync(dpid),
       ...(components.setTimeout ? { setTimeout: components.setTimeout } : {}),
@@ -130,42 +148,96 @@ export class Controller {
     return d;
   }
 
+  /**
+   * Switches the controller knows: connected ones, those the desired tables give flows or groups (the
+   * topology's), and those that left less than FORGET_SWITCH_AFTER_MS ago. Any other is forgotten here.
+   */
   get knownDpids(): number[] {
-    return [...new Set([...this.desired.keys(), ...this.sessions.keys()])].sort((a, b) => a - b);
+    this.forgetGone();
+    return [...new Set([...this.desired.keys(), ...this.sessions.keys(), ...this.leftAtMs.keys()])].sort((a, b) => a - b);
+  }
+
+  private forgetGone(): void {
+    const now = this.components.nowMs();
+    const after = this.components.forgetSwitchAfterMs ?? FORGET_SWITCH_AFTER_MS;
+    for (const [dpid, at] of this.leftAtMs) {
+      if (this.sessions.has(dpid) || now - at < after) continue;
+      this.leftAtMs.delete(dpid);
+      const d = this.desired.get(dpid);
+      if (d && d.flowsByKey.size === 0 && d.groupsById.size === 0) this.desired.delete(dpid);
+    }
   }
 
   session(dpid: number): SwitchSession | undefined {
     return this.sessions.get(dpid);
   }
 
-  /** A switch finished its handshake on some channel. A newer connection for a dpid replaces the old. */
-  attach(connection: SwitchConnection): void {
+  /**
+   * A switch finished its handshake on some channel; resolves true when it joined. Refused (closed,
+   * counted, logged): a dpid its certificate does not list, and a dpid whose session is alive (it
+   * answers an echo within the takeover grace). A session that does not answer is replaced.
+   */
+  async attach(connection: SwitchConnection): Promise<boolean> {
+    const { logger } = this.components;
+    const dpid = connection.features.dpid;
+    const identity = connection.peerIdentity;
+    if (identity && !identity.dpids.includes(dpid)) {
+      this.channelCounters.identityRefused++;
+      logger.warn({ dpid, allowed: identity.dpids, subject: identity.subject, remote: connection.remoteAddress }, 'switch claims a dpid its certificate does not list; refusing');
+      connection.close('dpid not in the certificate');
+      return false;
+    }
+    const previous = this.sessions.get(dpid);
+    if (this.claiming.has(dpid) || (previous && (await this.stillAlive(dpid, previous)))) {
+      this.channelCounters.takeoverRefused++;
+      logger.warn({ dpid, remote: connection.remoteAddress, live: previous?.connection.remoteAddress }, 'a connection claims a dpid whose session is alive; refusing');
+      connection.close('dpid already connected');
+      return false;
+    }
+    const stale = this.sessions.get(dpid);
+    if (stale) {
+      this.channelCounters.takeovers++;
+      logger.warn({ dpid, old: stale.connection.remoteAddress, remote: connection.remoteAddress }, 'old session no longer answers; the new connection replaces it');
+      stale.connection.close('replaced: the session no longer answered');
+    }
+    this.join(connection);
+    return true;
+  }
+
+  /** Is `previous` still the session of `dpid` and answering? Other claims wait (and are refused) meanwhile. */
+  private async stillAlive(dpid: number, previous: SwitchSession): Promise<boolean> {
+    this.claiming.add(dpid);
+    try {
+      const alive = (await previous.connection.isAlive?.(this.components.takeoverGraceMs ?? TAKEOVER_GRACE_MS)) ?? false;
+      return alive && this.sessions.get(dpid) === previous;
+    } finally {
+      this.claiming.delete(dpid);
+    }
+  }
+
+  private join(connection: SwitchConnection): void {
     const { logger, nowMs } = this.components;
     const dpid = connection.features.dpid;
-    const previous = this.sessions.get(dpid);
-    if (previous) {
-      logger.warn({ dpid }, 'switch reconnected; replacing its old session');
-      previous.connection.close();
-    }
     const session = new SwitchSession(connection, nowMs());
     this.sessions.set(dpid, session);
+    this.leftAtMs.delete(dpid);
     this.resync.forget(dpid);
     this.events.emit({ type: 'switch.connected', dpid, channel: connection.channel, remoteAddress: connection.remoteAddress });
-    logger.info({ dpid, channel: connection.channel, remote: connection.remoteAddress, ports: connection.features.ports.length }, 'switch connected');
+    logger.info({ dpid, channel: connection.channel, remote: connection.remoteAddress, ports: connection.features.ports.length, subject: connection.peerIdentity?.subject }, 'switch connected');
 
     connection.on('close', (reason) => {
       if (this.sessions.get(dpid) !== session) return;
       this.sessions.delete(dpid);
+      this.leftAtMs.set(dpid, nowMs());
       this.resync.forget(dpid);
+      this.forgetGone();
       logger.info({ dpid, reason }, 'switch disconnected');
       this.events.emit({ type: 'switch.disconnected', dpid, reason });
     });
     connection.on('packetIn', (e) => {
       session.counters.packetIns++;
-      const k = `${e.reason}:${e.table}`;
-      this.packetInCount.set(k, (this.packetInCount.get(k) ?? 0) + 1);
       if (this.isRoutinePacketIn(e)) return;
-      this.events.emit({ type: 'packet-in', dpid, inPort: e.inPort, table: e.table, reason: e.reason });
+      this.packetInEvents.record(dpid, e);
     });
     connection.on('portStatus', (e) => {
       this.events.emit({ type: 'port.status', dpid, port: e.port.number, up: e.port.up, reason: e.reason });
@@ -228,7 +300,7 @@ export class Controller {
       desiredFlows,
       installedFlows: s.installedFlowCount,
       ports: s.connection.features.ports.map((p) => ({ number: p.number, name: p.name, up: p.up })),
-      counters: { ...s.counters },
+      counters: { ...s.counters, packetInsDropped: s.connection.packetInsDropped ?? 0 },
       ...(s.lastSync ? { lastSync: s.lastSync } : {}),
     };
   }
@@ -236,6 +308,7 @@ export class Controller {
   /** Close every switch connection (the switches keep their flows: fail-secure). */
   close(): void {
     this.resync.close();
+    this.packetInEvents.close();
     for (const s of this.sessions.values()) s.connection.close();
     this.sessions.clear();
   }

@@ -20,7 +20,8 @@ export type ControllerEventBody =
   /** A link was set down or up, added (up) or removed (down) in the topology (`link`: its id, `s1:2~s2:1`). */
   | { type: 'link.down'; link: string }
   | { type: 'link.up'; link: string }
-  | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string }
+  /** `count` packet-ins of this kind (switch, table, reason, cookie) since its last event; see packet-in-events.ts. */
+  | { type: 'packet-in'; dpid: number; inPort: number; table: number; reason: string; count: number }
   | { type: 'endpoint.up'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
   | { type: 'endpoint.down'; endpointId: string; vpcId: string; labels: Readonly<Record<string, string>> }
   /** The first packet for a function with no ready instance was held: start one. Once per cold period. */

@@ -1,7 +1,8 @@
 /**
  * The loop that keeps switches true to the intent: every committed intent change goes through the
  * incremental compiler, and the per-switch deltas it returns go to the switches (flow-mods + barrier).
- * Port status from the switches moves links down/up (operational state, not stored intent).
+ * What the switches say of their ports (features on every (re)connect, port status) moves links
+ * down/up (operational state, not stored intent; ./link-state.ts).
  */
 import type { Logger } from 'pino';
 import {
@@ -15,6 +16,7 @@ import {
 import type { GroupEntry } from '../flow/index.js';
 import type { Controller, DesiredTables } from './controller.js';
 import type { CommittedChange, IntentService } from './intent/index.js';
+import { PortStates, linkChanges, operationalLinks } from './link-state.js';
 
 export interface IntentRuntime {
   readonly compiler: IncrementalCompiler;
@@ -22,6 +24,8 @@ export interface IntentRuntime {
   trace(start: { dpid: number; inPort: number; packet: TracePacket }): IntentTrace;
   /** Resolves when every change committed so far is installed on every connected switch (barrier replies). */
   settled(): Promise<void>;
+  /** Each stored link's operational state (up as configured and neither port reported down), by link id. */
+  operationalLinks(): Map<string, boolean>;
   stop(): void;
 }
 
@@ -76,19 +80,28 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
     }
   };
 
+  const ports = new PortStates();
+  /** Bring the compiler's links in line with the ports' known state (after any change to either). */
+  const reconcileLinks = () => {
+    for (const c of linkChanges(intent.topology.get(), compiler.topology(), ports)) {
+      logger.info({ link: `${c.link.switch}:${c.link.port}`, op: c.op }, 'link operational state changed; rerouting');
+      push({ kind: 'link', op: c.op, link: c.link });
+    }
+  };
+
   const offIntent = intent.onChange((changes) => {
     for (const c of changes) push(toCompilerChange(c));
+    // A topology change hands the compiler the stored link states: lay the ports' state over them.
+    if (changes.some((c) => c.kind === 'topology')) reconcileLinks();
   });
   const offEvents = controller.events.subscribe((e) => {
-    if (e.type !== 'port.status') return;
-    const sw = intent.topology.get().switches.find((s) => s.dpid === e.dpid);
-    if (!sw) return;
-    const onLink = intent.topology.get().links.some(
-      (l) => (l.a.switch === sw.name && l.a.port === e.port) || (l.b.switch === sw.name && l.b.port === e.port),
-    );
-    if (!onLink) return;
-    logger.info({ dpid: e.dpid, port: e.port, up: e.up }, 'link port changed state; rerouting');
-    push({ kind: 'link', op: e.up ? 'up' : 'down', link: { switch: sw.name, port: e.port } });
+    if (e.type === 'switch.connected') {
+      ports.replaceSwitch(e.dpid, controller.session(e.dpid)?.connection.features.ports ?? []);
+      reconcileLinks();
+    } else if (e.type === 'port.status') {
+      ports.set(e.dpid, e.port, e.up);
+      reconcileLinks();
+    }
   });
 
   const settled = async () => {
@@ -109,6 +122,7 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
       });
     },
     settled,
+    operationalLinks: () => operationalLinks(intent.topology.get(), ports),
     stop() {
       intent.setSettler(undefined);
       offIntent();

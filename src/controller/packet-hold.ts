@@ -15,6 +15,8 @@ import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
 export const DEFAULT_HOLD_MAX_PACKETS_PER_FUNCTION = 1024;
 export const DEFAULT_HOLD_MAX_PACKETS_TOTAL = 16_384;
 export const DEFAULT_HOLD_MS = 10_000;
+/** Expired packets of one function are reported at most this often (one event with their count). */
+export const DROP_REPORT_INTERVAL_MS = 1000;
 
 /** A packet-in and the switch it came from. */
 export interface PacketInAt extends PacketInEvent {
@@ -97,6 +99,9 @@ interface ColdFunction {
   target: HoldTarget;
   queue: HeldPacket[];
   overflow: number;
+  /** Expired packets not reported yet, and when the last report went out. */
+  expired: number;
+  expiredReportedAtMs: number;
   /** The cold period lasts while packets keep coming, even if none could be held. */
   coldUntilMs: number;
   timer: TimerHandle | undefined;
@@ -136,8 +141,20 @@ export function createPacketHold(options: PacketHoldOptions, components: PacketH
     return n;
   };
 
+  /**
+   * Report expired packets: at once the first time, then at most once per DROP_REPORT_INTERVAL_MS
+   * (a steady flood expires a packet per arrival; that is one event a second, not one per packet).
+   */
+  const reportExpired = (key: string, f: ColdFunction, now: number, force = false) => {
+    if (f.expired === 0 || (!force && now - f.expiredReportedAtMs < DROP_REPORT_INTERVAL_MS)) return;
+    drop(key, 'expired', f.expired);
+    f.expired = 0;
+    f.expiredReportedAtMs = now;
+  };
+
   const schedule = (key: string, f: ColdFunction, now: number) => {
-    const at = f.queue.length > 0 ? f.queue[0].arrivedAtMs + holdMs : f.coldUntilMs;
+    const next = f.queue.length > 0 ? f.queue[0].arrivedAtMs + holdMs : f.coldUntilMs;
+    const at = f.expired > 0 ? Math.min(next, f.expiredReportedAtMs + DROP_REPORT_INTERVAL_MS) : next;
     if (f.timer !== undefined && f.timerAtMs === at) return;
     if (f.timer !== undefined) clearTimer(f.timer);
     f.timerAtMs = at;
@@ -149,6 +166,7 @@ export function createPacketHold(options: PacketHoldOptions, components: PacketH
     f.timer = undefined;
     cold.delete(key);
     heldPackets -= f.queue.length;
+    reportExpired(key, f, nowMs(), true);
     // Overflow is counted as it happens but reported once per cold period (not an event per packet).
     if (f.overflow > 0) emit({ type: 'packets.dropped', functionKey: key, reason: 'overflow', count: f.overflow });
   };
@@ -157,7 +175,8 @@ export function createPacketHold(options: PacketHoldOptions, components: PacketH
     if (cold.get(key) !== f) return;
     f.timer = undefined;
     const now = nowMs();
-    drop(key, 'expired', expireHead(f, now));
+    f.expired += expireHead(f, now);
+    reportExpired(key, f, now);
     if (f.queue.length === 0 && now >= f.coldUntilMs) end(key, f);
     else schedule(key, f, now);
   };
@@ -172,13 +191,14 @@ export function createPacketHold(options: PacketHoldOptions, components: PacketH
       let f = cold.get(key);
       const first = f === undefined;
       if (!f) {
-        f = { target, queue: [], overflow: 0, coldUntilMs: now + holdMs, timer: undefined, timerAtMs: 0 };
+        f = { target, queue: [], overflow: 0, expired: 0, expiredReportedAtMs: -Infinity, coldUntilMs: now + holdMs, timer: undefined, timerAtMs: 0 };
         cold.set(key, f);
       } else {
         f.coldUntilMs = now + holdMs;
       }
       // Make room from the packets whose time is up before judging the bounds.
-      drop(key, 'expired', expireHead(f, now));
+      f.expired += expireHead(f, now);
+      reportExpired(key, f, now);
       let result: OfferResult;
       if (f.queue.length >= perFunction || heldPackets >= total) {
         f.overflow++;
@@ -216,7 +236,7 @@ export function createPacketHold(options: PacketHoldOptions, components: PacketH
       }
       // A late timer must not let a too-old packet through.
       result.expired = expireHead(f, nowMs());
-      drop(functionKey, 'expired', result.expired);
+      f.expired += result.expired;
       const queue = f.queue;
       f.queue = [];
       heldPackets -= queue.length;

@@ -57,12 +57,26 @@ export interface SwitchConnectionEvents {
   close(reason: string): void;
 }
 
+/** What a TLS peer's certificate lets it claim. */
+export interface PeerIdentity {
+  /** Datapath ids the certificate lists (urn:overcast:dpid:<n>). */
+  dpids: readonly number[];
+  /** The certificate's subject, for logs. */
+  subject: string;
+}
+
 export interface SwitchConnection {
   readonly channel: 'native' | 'openflow13';
   readonly remoteAddress: string;
   readonly features: SwitchFeatures;
   /** Round trip of the last answered echo keepalive, in ms (undefined until one is answered). */
   readonly echoRttMs?: number;
+  /** The certificate's claims on a TLS channel; undefined on plain TCP (anyone may claim any dpid). */
+  readonly peerIdentity?: PeerIdentity;
+  /** Packet-ins dropped over the channel's budget so far. */
+  readonly packetInsDropped?: number;
+  /** Does the switch answer an echo within `timeoutMs`? */
+  isAlive?(timeoutMs: number): Promise<boolean>;
   /** Queue flow-mods; they go out in large writes (corked) without waiting. */
   sendFlowMods(mods: readonly FlowMod[]): void;
   sendGroupMods(mods: readonly GroupMod[]): void;
@@ -76,5 +90,5 @@ export interface SwitchConnection {
   groupStats(): Promise<GroupEntry[]>;
   portStats(): Promise<PortStatsEntry[]>;
   on<E extends keyof SwitchConnectionEvents>(event: E, listener: SwitchConnectionEvents[E]): void;
-  close(): void;
+  close(reason?: string): void;
 }

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   OVC_ERR_INTERNAL: { status: 500, doc: 'an unexpected failure inside the controller (logged with the request)' },
   OVC_ERR_SWITCH_NOT_CONNECTED: { status: 409, doc: 'the switch is not connected' },
   OVC_ERR_SWITCH_BAD_OPTION: { status: 400, doc: 'a softswitch option (dpid, controller URL, port spec) is malformed' },
+  OVC_ERR_CHANNEL_TLS_OPTIONS: { status: 400, doc: 'a switch channel needs --tls-cert, --tls-key and --tls-ca together, or --insecure-tcp (plain TCP, development only), not both' },
   OVC_ERR_SWITCH_BAD_GROUP: { status: 400, doc: 'a group-mod adds an existing group, changes a missing one, or has a bad bucket' },
   OVC_ERR_SWITCH_NO_GROUP: { status: 400, doc: 'a flow-mod forwards to a group the switch does not have' },
   OVC_ERR_SWITCH_BAD_BUNDLE: { status: 400, doc: 'a bundle message names no open bundle or comes out of order' },

@@ -1,9 +1,16 @@
 /**
  * docker/compose.yaml from a lab plan: one service per controller, switch and host, the same commands
  * `overcast lab up` runs as processes, with service names as addresses. Rendered with the yaml package.
+ * The switch channels run mutual TLS with the certificates `overcast lab certs` writes to docker/pki
+ * (mounted read-only at /pki).
  */
 import { stringify } from 'yaml';
 import { switchPortArg, formatUdp, type LabPlan } from './lab-plan.js';
+
+/** Where the compose services find the certificates of `overcast lab certs` (docker/pki on the host). */
+export const COMPOSE_PKI_DIR = '/pki';
+const pkiVolume = `./pki:${COMPOSE_PKI_DIR}:ro`;
+const tlsArgs = (name: string) => ['--tls-cert', `${COMPOSE_PKI_DIR}/${name}.crt`, '--tls-key', `${COMPOSE_PKI_DIR}/${name}.key`, '--tls-ca', `${COMPOSE_PKI_DIR}/ca.crt`];
 
 export function renderCompose(plan: LabPlan, topologyFile: string, image: string): string {
   const services: Record<string, unknown> = {};
@@ -11,8 +18,12 @@ export function renderCompose(plan: LabPlan, topologyFile: string, image: string
   services.controller = {
     image,
     build: { context: '..', dockerfile: 'docker/Dockerfile' },
-    command: ['controller', '--topology', topologyInImage, '--listen', `tcp://0.0.0.0:${plan.controller.nativePort}`, '--api-host', '0.0.0.0', '--api-port', String(plan.controller.apiPort)],
+    command: [
+      'controller', '--topology', topologyInImage, '--listen', `tcp://0.0.0.0:${plan.controller.nativePort}`, '--api-host', '0.0.0.0', '--api-port', String(plan.controller.apiPort),
+      ...tlsArgs('controller'),
+    ],
     ports: [`${plan.controller.apiPort}:${plan.controller.apiPort}`],
+    volumes: [pkiVolume],
   };
   for (const s of plan.switches) {
     services[s.name] = {
@@ -25,8 +36,10 @@ export function renderCompose(plan: LabPlan, topologyFile: string, image: string
         s.name,
         '--controller',
         `tcp://controller:${plan.controller.nativePort}`,
+        ...tlsArgs(s.name),
         ...s.ports.flatMap((p) => ['--port', switchPortArg(p, '0.0.0.0')]),
       ],
+      volumes: [pkiVolume],
       depends_on: ['controller'],
     };
   }

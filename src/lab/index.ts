@@ -5,3 +5,5 @@ export { createLabService, pathOfTrace, type LabService, type LabServiceComponen
 export { labRoutes } from './lab-routes.js';
 export { readLabPlanHosts } from './lab-plan-file.js';
 export { reportReady, acceptPeerCommands, requestAttachHost, type ReadyReport, type SetPeersCommand, type HostAttachSpec } from './child-channel.js';
+export { writeLabPki, type LabPki, type LabPkiOptions, type TlsFiles } from './pki/lab-pki.js';
+export { createCertificateAuthority, type CertificateAuthority, type IssuedCertificate, type SubjectOptions } from './pki/certificate.js';

@@ -286,8 +286,10 @@ export async function startOvs(options: StartOvsOptions = {}): Promise<OvsInstan
 
 export interface OvsLabOptions {
   topology: Topology;
-  /** The controller's OpenFlow address, e.g. 'tcp:127.0.0.1:6653'. */
+  /** The controller's OpenFlow address, e.g. 'tcp:127.0.0.1:6653' or 'ssl:127.0.0.1:6653'. */
   controller: string;
+  /** For `ssl:` targets: the instance's certificate (listing every bridge's dpid), its key and the CA (`ovs-vsctl set-ssl`). */
+  ssl?: { key: string; cert: string; ca: string };
   /**
    * UDP hosts: for each host, where the relay listens (the address the host sends to; port 0 for any
    * free port, then read relays.get(host).address()) and the host's own data address if known yet
@@ -350,6 +352,7 @@ export async function startOvsLab(o: OvsLabOptions): Promise<OvsLab> {
         }),
       );
     }
+    if (o.ssl) await ovs.vsctl('set-ssl', o.ssl.key, o.ssl.cert, o.ssl.ca);
     // One transaction for the whole topology: OVS reconfigures once.
     await ovs.vsctl(...args);
     if (o.controllerMaxBackoffMs !== undefined) {

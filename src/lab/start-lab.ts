@@ -16,6 +16,7 @@ import { formatIpv4, formatMac, type SocketAddress } from '../net/index.js';
 import { startOvsLab, type OvsLab } from './lab-ovs.js';
 import type { AttachHostRequest, HostAttachedReply, HostAttachSpec } from './child-channel.js';
 import { planLab, switchPortArg, formatUdp, type AttachedHostPlan, type LabPlan } from './lab-plan.js';
+import { writeLabPki, type LabPki, type TlsFiles } from './pki/lab-pki.js';
 import { exitedOnItsOwn, setPeers, startProcess, stopProcess, type LabProcess } from './lab-process.js';
 
 export interface LabOptions {
@@ -39,6 +40,11 @@ export interface LabOptions {
   controllerArgs?: string[];
   /** Told what the lab is starting and how far it is (`overcast lab up` draws it). */
   onProgress?(p: LabProgress): void;
+  /**
+   * Plain TCP switch channels (development only). By default the lab makes a private CA and a
+   * certificate per switch in `<runDir>/pki` and every channel runs mutual TLS.
+   */
+  insecureTcp?: boolean;
 }
 
 /** One step of a lab's start: `done` of `total` in a phase, in this order. */
@@ -73,6 +79,8 @@ export interface LabHandle {
   runDir: string;
   /** Set on Open vSwitch labs. */
   ovs?: OvsLocation;
+  /** The lab's certificates (absent with insecureTcp). */
+  pki: LabPki | undefined;
   /** Base URL of a host's control API (lab hosts and attached endpoint hosts). */
   hostUrl(name: string): string;
   /**
@@ -114,10 +122,14 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   const dataDir = o.dataDir ?? path.join(runDir, 'data');
   const planFile = path.join(runDir, 'plan.json');
   const logLevel = ['--log-level', o.logLevel ?? 'info'];
+  const pki = o.insecureTcp
+    ? undefined
+    : writeLabPki(path.join(runDir, 'pki'), { switches: useOvs ? [] : topology.switches, ...(useOvs ? { ovsDpids: topology.switches.map((s) => s.dpid) } : {}) });
+  const tlsArgs = (files: TlsFiles | undefined) => (files ? ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca] : ['--insecure-tcp']);
 
   const controllerArgs = (ports: { native: number; openflow: number; api: number }) => [
     'controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://${LOOPBACK}:${ports.native}`, '--openflow', `tcp://${LOOPBACK}:${ports.openflow}`,
-    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...(o.controllerArgs ?? []), ...logLevel,
+    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...tlsArgs(pki?.controller), ...(o.controllerArgs ?? []), ...logLevel,
   ];
   const controller: LabProcess = { name: 'controller', args: controllerArgs({ native: 0, openflow: 0, api: o.apiPort ?? 0 }) };
   const switches = new Map<string, LabProcess>(useOvs ? [] : topology.switches.map((s) => [s.name, { name: s.name, args: [] }]));
@@ -164,8 +176,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   /** Each softswitch's metrics port (0 until it reports one; a restart binds the one it had). */
   const metricsPorts = new Map<string, number>();
   const switchArgs = (s: { name: string; dpid: number }, ports: string[]) => [
-    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...ports.flatMap((p) => ['--port', p]),
-    '--metrics', `http://${LOOPBACK}:${metricsPorts.get(s.name) ?? 0}`, ...(o.switchArgs ?? []), ...logLevel,
+    'switch', '--dpid', String(s.dpid), '--name', s.name, '--controller', controllerUrl, ...tlsArgs(pki?.switches.get(s.name)),
+    ...ports.flatMap((p) => ['--port', p]), '--metrics', `http://${LOOPBACK}:${metricsPorts.get(s.name) ?? 0}`, ...(o.switchArgs ?? []), ...logLevel,
   ];
   const hostArgs = (h: { name: string; mac: string; ip: string; gateway?: string }, peer: SocketAddress, dataPort = 0) => [
     'host', '--name', h.name, '--mac', h.mac, '--ip', h.ip, ...(h.gateway ? ['--gateway', h.gateway] : []),
@@ -218,7 +230,13 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     if (useOvs) {
       const hostRelays = topology.hosts.map((h) => ({ host: h.name, bind: loopback(0) }));
       progress({ phase: 'switches', done: 0, total: topology.switches.length, detail: 'Open vSwitch bridges' });
-      ovsLab = await startOvsLab({ topology, controller: `tcp:${LOOPBACK}:${openflowPort}`, hostRelays, controllerMaxBackoffMs: 1000 });
+      ovsLab = await startOvsLab({
+        topology,
+        controller: `${pki ? 'ssl' : 'tcp'}:${LOOPBACK}:${openflowPort}`,
+        ...(pki?.ovs ? { ssl: pki.ovs } : {}),
+        hostRelays,
+        controllerMaxBackoffMs: 1000,
+      });
       progress({ phase: 'switches', done: topology.switches.length, total: topology.switches.length, detail: ovsLab.ovs.dir });
       for (const h of topology.hosts) {
         const relay = ovsLab.relays.get(h.name);
@@ -321,6 +339,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     topology,
     apiUrl,
     runDir,
+    pki,
     ...(ovsLab ? { ovs: ovsLocation(ovsLab) } : {}),
     hostUrl(name) {
       const a = attached.get(name);

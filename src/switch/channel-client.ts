@@ -5,7 +5,9 @@
  * from a receive handler escapes. What the messages mean is the caller's business (onMessage).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { isControllerSubjectAltName } from '../protocol/identity.js';
 import {
   FrameDecoder,
   MAX_FRAME_BYTES,
@@ -31,6 +33,24 @@ export interface ChannelClientOptions {
   maxFrameBytes?: number;
   /** Stop sending best-effort messages (packet-ins) when this much is queued on the socket. */
   maxQueuedBytes?: number;
+  /** Mutual TLS: this switch's certificate and key, and the CA the controller's certificate must chain to. */
+  tls?: ChannelClientTls;
+}
+
+/** PEM text (or buffers). */
+export interface ChannelClientTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca: string | Buffer;
+}
+
+/**
+ * The controller is whoever holds a certificate from the CA that carries urn:overcast:controller
+ * (src/protocol/identity.ts): a switch's certificate from the same CA cannot stand in for it, and the
+ * address the switch dials (an IP, a service name) needs no place in the certificate.
+ */
+function checkControllerIdentity(_host: string, cert: tls.PeerCertificate): Error | undefined {
+  return isControllerSubjectAltName(cert.subjectaltname) ? undefined : new Error(`the peer's certificate (${cert.subject?.CN ?? '?'}) is not a controller's`);
 }
 
 export interface ChannelClientComponents {
@@ -145,11 +165,14 @@ export class ChannelClient {
   private connect(): void {
     if (this.stopped) return;
     const { host, port } = this.opts;
-    const s = net.connect({ host, port, noDelay: true });
+    const secure = this.opts.tls;
+    const s: net.Socket = secure
+      ? tls.connect({ host, port, ...secure, minVersion: 'TLSv1.2', checkServerIdentity: checkControllerIdentity }).setNoDelay(true)
+      : net.connect({ host, port, noDelay: true });
     this.socket = s;
     const decoder = new FrameDecoder(this.opts.maxFrameBytes ?? MAX_FRAME_BYTES);
-    s.on('connect', () => {
-      this.c.logger.info({ controller: `${host}:${port}` }, 'connected to the controller');
+    s.on(secure ? 'secureConnect' : 'connect', () => {
+      this.c.logger.info({ controller: `${host}:${port}`, tls: Boolean(secure) }, 'connected to the controller');
       this.lastRxMs = this.c.now();
       this.write(s, { type: 'hello', xid: this.nextXid(), versions: [...this.versions] });
     });
@@ -166,7 +189,7 @@ export class ChannelClient {
         this.receive(s, ev.frame);
       }
     });
-    s.on('error', (err) => this.c.logger.debug({ err: err.message }, 'control channel error'));
+    s.on('error', (err) => this.c.logger[secure ? 'warn' : 'debug']({ err: err.message }, 'control channel error'));
     s.on('close', () => {
       if (this.socket === s) this.socket = undefined;
       const wasReady = this.ready;

@@ -39,5 +39,7 @@ export const CHANNEL_DROP = {
   /** A packet-in with no controller connected, or the channel's send buffer full. */
   PACKET_IN_NO_CONTROLLER: 'packetInNoController',
   PACKET_IN_OVERFLOW: 'packetInOverflow',
+  /** A packet-in over the switch's packet-in meter (rate per second, burst). */
+  PACKET_IN_METER: 'packetInMeter',
   UNKNOWN_PORT: 'unknownPort',
 } as const;

@@ -1,9 +1,11 @@
 /**
  * `overcast switch`: options as the CLI parses them (strings), turned into a running softswitch.
  *
- *   overcast switch --dpid N [--controller tcp://HOST:PORT] --port N=udp://HOST:PORT[@PEERHOST:PEERPORT] ...
+ *   overcast switch --dpid N [--controller tcp://HOST:PORT (--tls-cert F --tls-key F --tls-ca F | --insecure-tcp)]
+ *                   --port N=udp://HOST:PORT[@PEERHOST:PEERPORT] ...
  *                   [--tables N] [--table-miss controller|drop] [--echo-interval-ms MS] [--log-level LEVEL]
  */
+import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { OvercastError } from '../errors/index.js';
 import { parseControllerUrl, parseDpid, parsePortSpec } from './port-spec.js';
@@ -18,6 +20,22 @@ export interface SwitchCommandOptions {
   tableMiss?: string;
   echoIntervalMs?: string;
   logLevel?: string;
+  /** Mutual TLS to the controller: this switch's certificate and key (PEM files), and the CA's certificate. */
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  /** Plain TCP to the controller (development only): required when no TLS files are given. */
+  insecureTcp?: boolean;
+}
+
+/** TLS file paths, or plain TCP said out loud: every problem, with the options' names as fields. */
+export function channelTlsProblems(o: { tlsCert?: string; tlsKey?: string; tlsCa?: string; insecureTcp?: boolean }): OvercastError[] {
+  const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter((f) => f !== undefined).length;
+  if (o.insecureTcp && given > 0) return [new OvercastError('OVC_ERR_CHANNEL_TLS_OPTIONS', '--insecure-tcp and TLS files exclude each other', 'insecureTcp')];
+  if (o.insecureTcp || given === 3) return [];
+  if (given === 0) return [new OvercastError('OVC_ERR_CHANNEL_TLS_OPTIONS', 'give --tls-cert, --tls-key and --tls-ca, or --insecure-tcp for plain TCP', 'tlsCert')];
+  const missing = (['tlsCert', 'tlsKey', 'tlsCa'] as const).filter((k) => o[k] === undefined);
+  return missing.map((k) => new OvercastError('OVC_ERR_CHANNEL_TLS_OPTIONS', `${k} is missing (the TLS files go together)`, k));
 }
 
 function positiveInt(text: string, field: string): number {
@@ -47,6 +65,7 @@ export function parseSwitchCommandOptions(o: SwitchCommandOptions): SoftSwitchOp
     if (seen.has(p.portNo)) problems.push(new OvercastError('OVC_ERR_SWITCH_BAD_OPTION', `port ${p.portNo} given twice`, 'port'));
     seen.add(p.portNo);
   }
+  if (o.controller !== undefined) problems.push(...channelTlsProblems(o));
   const tableCount = o.tables !== undefined ? attempt(() => positiveInt(o.tables ?? '', 'tables')) : undefined;
   const echoIntervalMs = o.echoIntervalMs !== undefined ? attempt(() => positiveInt(o.echoIntervalMs ?? '', 'echoIntervalMs')) : undefined;
   if (o.tableMiss !== undefined && o.tableMiss !== 'controller' && o.tableMiss !== 'drop') {
@@ -71,6 +90,11 @@ export function parseSwitchCommandOptions(o: SwitchCommandOptions): SoftSwitchOp
 export async function runSwitchCommand(o: SwitchCommandOptions, components: { logger?: Logger; handleSignals?: boolean } = {}): Promise<SoftSwitch> {
   const options = parseSwitchCommandOptions(o);
   const logger = components.logger ?? pino({ level: o.logLevel ?? 'info', base: { svc: 'switch' } });
+  if (o.tlsCert && o.tlsKey && o.tlsCa) {
+    options.controllerTls = { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey), ca: fs.readFileSync(o.tlsCa) };
+  } else if (options.controller) {
+    logger.warn('plain TCP to the controller (--insecure-tcp): anyone on the path can read and change the channel');
+  }
   const sw = createSoftSwitch(options, { logger });
   await sw.start();
   if (components.handleSignals !== false) {

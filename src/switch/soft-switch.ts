@@ -6,11 +6,11 @@
 import type { Logger } from 'pino';
 import { OvercastError } from '../errors/index.js';
 import { createExecResult, createPipelineExecutor, trimResult, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
-import { K, PORT, type Action, type FlowMod, type GroupMod } from '../flow/index.js';
+import { K, PORT, TokenBucket, type Action, type FlowMod, type GroupMod, type TokenBucketOptions } from '../flow/index.js';
 import type { ControllerRole, Msg, PortDesc, PortStats } from '../protocol/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { Bundles } from './bundles.js';
-import { ChannelClient, type ChannelStats } from './channel-client.js';
+import { ChannelClient, type ChannelClientTls, type ChannelStats } from './channel-client.js';
 import { createFlowClassifier, type ClassifierFactory } from './classifier-factory.js';
 import { applyFlowMod, handleControlMessage, type AgentContext } from './control-agent.js';
 import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from './counters.js';
@@ -22,11 +22,20 @@ import { PORT_RECV_BUFFER_BYTES, UdpPort, buildProbeFrame } from './udp-port.js'
 /** Enough for the logical pipeline (7 tables) with room to grow. */
 export const DEFAULT_TABLE_COUNT = 16;
 export const TIMEOUT_SWEEP_INTERVAL_MS = 1000;
+/**
+ * The switch's packet-in meter (OpenFlow's controller meter): 1000 packet-ins a second, bursts of
+ * 2000; beyond that they are dropped here (drops_total{reason="packetInMeter"}), before the channel.
+ */
+export const DEFAULT_PACKET_IN_METER: TokenBucketOptions = { ratePerSec: 1000, burst: 2000 };
 
 export interface SoftSwitchOptions {
   dpid: number;
   /** Where the controller listens; none = standalone (tests, benchmarks). */
   controller?: { host: string; port: number };
+  /** Mutual TLS to the controller; without it the channel is plain TCP (development only). */
+  controllerTls?: ChannelClientTls;
+  /** Packet-ins per second sent to the controller (default DEFAULT_PACKET_IN_METER); false: no meter. */
+  packetInMeter?: TokenBucketOptions | false;
   ports: PortSpec[];
   tableCount?: number;
   /** What a table miss does (default: send to the controller). */
@@ -110,6 +119,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   private readonly lastLive = new Map<number, boolean>();
   private readonly probes = new Map<number, Buffer>();
   private packetInsSent = 0;
+  private readonly packetInMeter: TokenBucket | undefined;
 
   /** Built once per port: the probe never changes. */
   private probeFrame(portNo: number): Buffer {
@@ -130,6 +140,9 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     this.clock = c.now ?? Date.now;
     this.tableCount = opts.tableCount ?? DEFAULT_TABLE_COUNT;
     this.tables = new FlowTables(this.tableCount, c.createClassifier ?? createFlowClassifier, this.clock);
+    const meter = opts.packetInMeter ?? DEFAULT_PACKET_IN_METER;
+    // Real time, whatever clock the flow timeouts use (tests move that one by hand).
+    this.packetInMeter = meter ? new TokenBucket(meter, () => performance.now()) : undefined;
     this.bundles = new Bundles(this.tables, this.groups);
     const onFrame = (port: UdpPort, frame: Buffer) => {
       try {
@@ -158,6 +171,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
         {
           host: opts.controller.host,
           port: opts.controller.port,
+          ...(opts.controllerTls ? { tls: opts.controllerTls } : {}),
           echoIntervalMs: opts.echoIntervalMs,
           echoTimeoutMs: opts.echoTimeoutMs,
           backoff: opts.backoff,
@@ -237,6 +251,10 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       const pi = pins[i];
       if (!this.channel?.connected) {
         countDrop(this.drops, CHANNEL_DROP.PACKET_IN_NO_CONTROLLER);
+        continue;
+      }
+      if (this.packetInMeter && !this.packetInMeter.take()) {
+        countDrop(this.drops, CHANNEL_DROP.PACKET_IN_METER);
         continue;
       }
       const sent = this.channel.send(

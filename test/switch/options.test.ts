@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, formatPortSpec, parseControllerUrl, parseDpid, parsePortSpec, parseSwitchCommandOptions } from '../../src/switch/index.js';
+import { backoffDelayMs, formatPortSpec, parseControllerUrl, parseDpid, parsePortSpec, parseSwitchCommandOptions, type SwitchCommandOptions } from '../../src/switch/index.js';
 
 describe('switch options', () => {
   it('parses port specs with and without a peer', () => {
@@ -36,15 +36,33 @@ describe('switch options', () => {
       expect.unreachable();
     } catch (e) {
       const problems = (e as { problems: { code: string; field?: string }[] }).problems;
-      expect(problems.map((p) => p.field)).toEqual(['dpid', 'controller', 'port[2]', 'port', 'tableMiss']);
-      expect(new Set(problems.map((p) => p.code))).toEqual(new Set(['OVC_ERR_SWITCH_BAD_OPTION']));
+      expect(problems.map((p) => p.field)).toEqual(['dpid', 'controller', 'port[2]', 'port', 'tlsCert', 'tableMiss']);
+      expect(new Set(problems.map((p) => p.code))).toEqual(new Set(['OVC_ERR_SWITCH_BAD_OPTION', 'OVC_ERR_CHANNEL_TLS_OPTIONS']));
     }
-    expect(parseSwitchCommandOptions({ dpid: '5', controller: 'tcp://localhost:6653', port: ['1=udp://h:1'], tables: '8', tableMiss: 'drop' })).toMatchObject({
+    expect(parseSwitchCommandOptions({ dpid: '5', controller: 'tcp://localhost:6653', insecureTcp: true, port: ['1=udp://h:1'], tables: '8', tableMiss: 'drop' })).toMatchObject({
       dpid: 5,
       controller: { host: 'localhost', port: 6653 },
       tableCount: 8,
       tableMiss: 'drop',
     });
+  });
+
+  it('wants the three TLS files together, or --insecure-tcp said out loud, to reach a controller', () => {
+    const fields = (o: Partial<SwitchCommandOptions>) => {
+      try {
+        parseSwitchCommandOptions({ dpid: '1', controller: 'tcp://127.0.0.1:6633', port: [], ...o });
+        return [];
+      } catch (e) {
+        return (e as { problems: { code: string; field?: string }[] }).problems.map((p) => `${p.code} ${p.field}`);
+      }
+    };
+    expect(fields({})).toEqual(['OVC_ERR_CHANNEL_TLS_OPTIONS tlsCert']);
+    expect(fields({ tlsCert: 'c', tlsKey: 'k' })).toEqual(['OVC_ERR_CHANNEL_TLS_OPTIONS tlsCa']);
+    expect(fields({ tlsCert: 'c', tlsKey: 'k', tlsCa: 'a', insecureTcp: true })).toEqual(['OVC_ERR_CHANNEL_TLS_OPTIONS insecureTcp']);
+    expect(fields({ tlsCert: 'c', tlsKey: 'k', tlsCa: 'a' })).toEqual([]);
+    expect(fields({ insecureTcp: true })).toEqual([]);
+    // Standalone (no controller): nothing to secure.
+    expect(() => parseSwitchCommandOptions({ dpid: '1', port: [] })).not.toThrow();
   });
 
   it('backs off exponentially with jitter, capped', () => {

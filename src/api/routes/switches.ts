@@ -23,7 +23,8 @@ export function registerSwitchRoutes(app: FastifyInstance, { controller }: ApiSe
         }
       }),
     );
-    return { switches: withPorts };
+    // What the switch channels refused (impostors, takeovers, caps): counted, never silent.
+    return { switches: withPorts, channels: { ...controller.channelCounters } };
   });
 
   app.get(

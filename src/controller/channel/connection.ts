@@ -13,6 +13,7 @@ import type { Action, FlowMod, GroupEntry, GroupMod } from '../../flow/index.js'
 import type {
   FlowStatsEntry,
   PacketInEvent,
+  PeerIdentity,
   PortStatsEntry,
   PortStatusEvent,
   SwitchConnection,
@@ -20,7 +21,9 @@ import type {
   SwitchFeatures,
 } from '../switch-connection.js';
 import { PendingRequests } from './pending-requests.js';
+import type { ReceiveBudget } from './receive-budget.js';
 import { SentLedger, type SwitchRefusedError } from './refusals.js';
+import { TokenBucket, type TokenBucketOptions } from '../../flow/index.js';
 import { TransmitQueue } from './transmit-queue.js';
 
 export const HANDSHAKE_TIMEOUT_MS = 5000;
@@ -28,12 +31,24 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export const ECHO_INTERVAL_MS = 2000;
 /** Echo replies missed in a row before the connection is declared dead. */
 export const ECHO_MISSES_ALLOWED = 3;
+/**
+ * Packet-ins a switch may send the controller: 1000 a second, bursts of 2000. Beyond that they are
+ * dropped and counted (`packetInsDropped`) before any listener sees them. docs/security.md.
+ */
+export const DEFAULT_PACKET_IN_BUDGET: TokenBucketOptions = { ratePerSec: 1000, burst: 2000 };
 
 export interface ChannelOptions {
   handshakeTimeoutMs?: number;
   requestTimeoutMs?: number;
   echoIntervalMs?: number;
   echoMissesAllowed?: number;
+  /** Packet-ins accepted per second (token bucket); false accepts all. */
+  packetInBudget?: TokenBucketOptions | false;
+  /** Shared bound on bytes held for partial messages (the listener's); none by default. */
+  receiveBudget?: ReceiveBudget;
+  peerIdentity?: PeerIdentity;
+  /** Monotonic milliseconds for the packet-in budget (default performance.now). */
+  nowMs?: () => number;
 }
 
 export interface ChannelCounters {
@@ -45,10 +60,12 @@ export interface ChannelCounters {
   oversized: number;
   /** Error messages the switch sent (refusals and failed requests). */
   switchErrors: number;
+  /** Packet-ins over the budget, dropped before any listener. */
+  packetInsDropped: number;
 }
 
 export function createChannelCounters(): ChannelCounters {
-  return { rxMessages: 0, txMessages: 0, malformed: 0, oversized: 0, switchErrors: 0 };
+  return { rxMessages: 0, txMessages: 0, malformed: 0, oversized: 0, switchErrors: 0, packetInsDropped: 0 };
 }
 
 /**
@@ -62,6 +79,7 @@ type ChannelMessage = { type: string; xid: number };
 export abstract class ChannelConnection<M extends ChannelMessage, C extends ChannelCounters = ChannelCounters> implements SwitchConnection {
   abstract readonly channel: SwitchConnection['channel'];
   readonly remoteAddress: string;
+  readonly peerIdentity: PeerIdentity | undefined;
   features!: SwitchFeatures;
   protected readonly tx: TransmitQueue;
   protected readonly handshakeTimeoutMs: number;
@@ -87,6 +105,10 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
   echoRttMs: number | undefined;
   private hello: M | undefined;
   private onHello: ((m: M) => void) | undefined;
+  private readonly packetIns: TokenBucket | undefined;
+  private readonly receiveBudget: ReceiveBudget | undefined;
+  /** Bytes this connection holds in the receive budget. */
+  private heldBytes = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -99,6 +121,10 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
     this.echoIntervalMs = options.echoIntervalMs ?? ECHO_INTERVAL_MS;
     this.echoMissesAllowed = options.echoMissesAllowed ?? ECHO_MISSES_ALLOWED;
     this.remoteAddress = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.peerIdentity = options.peerIdentity;
+    const budget = options.packetInBudget ?? DEFAULT_PACKET_IN_BUDGET;
+    this.packetIns = budget ? new TokenBucket(budget, options.nowMs ?? (() => performance.now())) : undefined;
+    this.receiveBudget = options.receiveBudget;
     this.tx = new TransmitQueue(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
@@ -111,6 +137,8 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
   protected abstract encode(msg: M): Buffer;
   /** Split received bytes into messages and hand each to receive(); malformed input is the codec's to count. */
   protected abstract decode(chunk: Buffer): void;
+  /** Bytes the decoder holds waiting for the rest of a message. */
+  protected abstract bufferedBytes(): number;
   protected abstract kindOf(msg: M): InboundKind;
   protected abstract echoRequest(xid: number): M;
   protected abstract echoReply(request: M): M;
@@ -133,6 +161,10 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
     return this.closed;
   }
 
+  get packetInsDropped(): number {
+    return this.counters.packetInsDropped;
+  }
+
   on<E extends keyof SwitchConnectionEvents>(event: E, listener: SwitchConnectionEvents[E]): void {
     this.listeners[event].push(listener);
   }
@@ -153,6 +185,20 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
       this.refusalCount = 0;
     });
     if (refused) throw refused;
+  }
+
+  /**
+   * Does the switch still answer? An echo request answered within `timeoutMs` says yes; a closed
+   * connection, an error or silence says no.
+   */
+  async isAlive(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.request(this.echoRequest(0), timeoutMs);
+      return !this.closed;
+    } catch {
+      return false;
+    }
   }
 
   close(reason = 'closed by controller'): void {
@@ -253,7 +299,12 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
     }
   }
 
+  /** A packet-in within the budget goes to the listeners; one over it is counted and dropped. */
   protected emitPacketIn(e: PacketInEvent): void {
+    if (this.packetIns && !this.packetIns.take()) {
+      this.counters.packetInsDropped++;
+      return;
+    }
     for (const l of this.listeners.packetIn) l(e);
   }
 
@@ -275,6 +326,14 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
       this.counters.malformed++;
       this.logger.error({ err, channel: this.channel }, 'switch channel: decoder failed');
     }
+    if (this.receiveBudget && !this.closed) {
+      const held = this.bufferedBytes();
+      if (this.receiveBudget.adjust(this.heldBytes, held)) this.heldBytes = held;
+      else {
+        this.logger.warn({ remote: this.remoteAddress, channel: this.channel, held }, 'receive budget exhausted; closing');
+        this.close('receive budget exhausted');
+      }
+    }
   }
 
   private dispatch(msg: M): void {
@@ -292,6 +351,7 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
         this.echoMisses = 0;
         if (this.echoSentAtMs !== undefined) this.echoRttMs = performance.now() - this.echoSentAtMs;
         this.echoSentAtMs = undefined;
+        this.pending.reply(msg.xid, msg, true);
         return;
       case 'error': {
         this.counters.switchErrors++;
@@ -313,6 +373,8 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
   private shutdown(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.receiveBudget?.adjust(this.heldBytes, 0);
+    this.heldBytes = 0;
     if (this.echoTimer) clearInterval(this.echoTimer);
     this.tx.close();
     this.pending.failAll(new Error(`connection closed: ${reason}`));

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod } from '../../flow/index.js';
 import {
   FrameDecoder,
+  HANDSHAKE_MAX_FRAME_BYTES,
+  MAX_FRAME_BYTES,
   SUPPORTED_VERSIONS,
   decodeMessage,
   encodeMessage,
@@ -31,7 +33,8 @@ function toSwitchPort(p: PortDesc): SwitchPort {
 
 export class NativeConnection extends ChannelConnection<Msg> {
   readonly channel = 'native' as const;
-  private readonly decoder = new FrameDecoder();
+  /** Until the handshake is done, frames are small (HANDSHAKE_MAX_FRAME_BYTES) and an oversized one closes. */
+  private readonly decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME_BYTES);
 
   constructor(socket: net.Socket, logger: Logger, options: ChannelOptions = {}) {
     super(socket, logger, createChannelCounters(), options);
@@ -50,6 +53,7 @@ export class NativeConnection extends ChannelConnection<Msg> {
     }
     const reply = await this.requestOne({ type: 'featuresRequest', xid: 0 }, 'featuresReply', this.handshakeTimeoutMs);
     this.features = { dpid: reply.dpid, ports: reply.ports.map(toSwitchPort), description: 'overcast-softswitch' };
+    this.decoder.maxFrameBytes = MAX_FRAME_BYTES;
     this.startKeepalive();
     return this.features;
   }
@@ -114,6 +118,11 @@ export class NativeConnection extends ChannelConnection<Msg> {
     for (const ev of this.decoder.push(chunk)) {
       if (ev.type === 'oversized') {
         this.counters.oversized++;
+        if (!this.features) {
+          this.logger.debug({ remote: this.remoteAddress, length: ev.length }, 'oversized frame before the handshake; closing');
+          this.close('oversized frame before the handshake');
+          return;
+        }
         this.send({ type: 'error', xid: 0, code: 'OVC_ERR_PROTO_OVERSIZED', message: `frame of ${ev.length} bytes refused` });
         continue;
       }
@@ -130,6 +139,10 @@ export class NativeConnection extends ChannelConnection<Msg> {
       }
       this.receive(msg);
     }
+  }
+
+  protected bufferedBytes(): number {
+    return this.decoder.pendingBytes;
   }
 
   protected kindOf(msg: Msg): InboundKind {

@@ -9,9 +9,16 @@
  */
 import type net from 'node:net';
 import type { Logger } from 'pino';
-import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod } from '../../flow/index.js';
 import { of13 } from '../../protocol/index.js';
-import { ChannelConnection, createChannelCounters, type ChannelCounters, type InboundKind } from '../channel/connection.js';
+import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod, type TokenBucketOptions } from '../../flow/index.js';
+import {
+  ChannelConnection,
+  DEFAULT_PACKET_IN_BUDGET,
+  createChannelCounters,
+  type ChannelCounters,
+  type ChannelOptions,
+  type InboundKind,
+} from '../channel/connection.js';
 import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
 import type { FlowStatsEntry, PacketInEvent, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 import { isFlowStatsReplyFrame, splitFlowStatsReply } from './foreign-flows.js';
@@ -32,10 +39,15 @@ export const BUNDLE_MIN_FLOW_MODS = Infinity;
 /** Whole-packet packet-ins (OFPCML_NO_BUFFER). */
 const MISS_SEND_LEN_ALL = 0xffff;
 
-export interface Of13ConnectionOptions {
+export interface Of13ConnectionOptions extends ChannelOptions {
   /** Bundle threshold; Infinity (the default) never bundles, 1 always does. */
   bundleMinFlowMods?: number;
-  echoIntervalMs?: number;
+  /**
+   * The switch's controller meter (OFPM_CONTROLLER), set at every handshake: packet-ins per second
+   * the switch sends at most (default: the controller's own packet-in budget); false leaves the
+   * switch's meter alone.
+   */
+  controllerMeter?: TokenBucketOptions | false;
 }
 
 export interface Of13Counters extends ChannelCounters {
@@ -76,16 +88,16 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
   readonly channel = 'openflow13' as const;
   private readonly splitter = of13.createOf13FrameSplitter();
   private readonly bundleMin: number;
+  private readonly controllerMeter: TokenBucketOptions | false;
   private nextBundleId = 1;
   /** Raw strict deletes for undecodable flows found by the flow stats request in progress. */
   private foreignDeletes: Buffer[] = [];
 
   constructor(socket: net.Socket, logger: Logger, options: Of13ConnectionOptions = {}) {
-    super(socket, logger, { ...createChannelCounters(), foreignFlowsDeleted: 0, bundles: 0 }, {
-      requestTimeoutMs: OF13_REQUEST_TIMEOUT_MS,
-      ...(options.echoIntervalMs !== undefined ? { echoIntervalMs: options.echoIntervalMs } : {}),
-    });
-    this.bundleMin = options.bundleMinFlowMods ?? BUNDLE_MIN_FLOW_MODS;
+    const { bundleMinFlowMods, controllerMeter, ...channel } = options;
+    super(socket, logger, { ...createChannelCounters(), foreignFlowsDeleted: 0, bundles: 0 }, { requestTimeoutMs: OF13_REQUEST_TIMEOUT_MS, ...channel });
+    this.bundleMin = bundleMinFlowMods ?? BUNDLE_MIN_FLOW_MODS;
+    this.controllerMeter = controllerMeter ?? DEFAULT_PACKET_IN_BUDGET;
   }
 
   /** HELLO, FEATURES (dpid), DESC, PORT_DESC (ports), SET_CONFIG; resolves with the switch's features. */
@@ -110,6 +122,7 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
       this.request({ type: 'portDescRequest', xid: 0 }, this.handshakeTimeoutMs),
     ]);
     this.send({ type: 'setConfig', xid: this.xid(), flags: 0, missSendLen: MISS_SEND_LEN_ALL });
+    this.setControllerMeter();
     this.features = {
       dpid: Number(features.datapathId),
       ports: ports
@@ -119,6 +132,29 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
     };
     this.startKeepalive();
     return this.features;
+  }
+
+  /**
+   * Rate-limit packet-ins on the switch itself: OpenFlow 1.3's controller meter, one drop band in
+   * packets per second. Deleted then added (an add over an existing meter is refused). A switch that
+   * refuses meters keeps working: the refusal is logged and fails no barrier, and the controller's
+   * own budget still holds.
+   */
+  private setControllerMeter(): void {
+    const meter = this.controllerMeter;
+    if (!meter) return;
+    const flags = of13.OFPMF.PKTPS | of13.OFPMF.BURST;
+    const first = this.reserveXids(2);
+    this.send({ type: 'meterMod', xid: first, command: 'delete', flags, meterId: of13.OFPM_CONTROLLER, bands: [] });
+    this.send({
+      type: 'meterMod',
+      xid: (first + 1) >>> 0,
+      command: 'add',
+      flags,
+      meterId: of13.OFPM_CONTROLLER,
+      bands: [{ type: 'drop', rate: Math.max(1, Math.round(meter.ratePerSec)), burstSize: Math.max(1, Math.round(meter.burst)) }],
+    });
+    this.track(first, 2, (i) => `meter-mod ${i === 0 ? 'delete' : 'add'} controller meter`, false);
   }
 
   /**
@@ -243,6 +279,10 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
     }
   }
 
+  protected bufferedBytes(): number {
+    return this.splitter.pending;
+  }
+
   protected kindOf(msg: Msg): InboundKind {
     switch (msg.type) {
       case 'hello':
@@ -300,6 +340,12 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
       return;
     }
     this.counters.malformed++;
+    if (!this.features) {
+      // A peer not yet known that sends what no switch sends in a handshake is not worth its buffers.
+      this.logger.debug({ remote: this.remoteAddress, code: m.code, reason: m.reason }, 'openflow: undecodable message before the handshake; closing');
+      this.close('undecodable message before the handshake');
+      return;
+    }
     // OVS sends messages Overcast does not model (FLOW_REMOVED, table status...): counted, not fatal.
     this.logger.debug({ code: m.code, reason: m.reason, ofType: m.ofType }, 'openflow: undecodable message skipped');
     if (awaited) this.failRequest(m.xid as number, new Error(`undecodable reply: ${m.reason}`));

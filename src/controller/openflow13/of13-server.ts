@@ -3,7 +3,7 @@
  * handshakes, then joins the controller as a switch like any other.
  */
 import type { Logger } from 'pino';
-import { listenChannel, type ChannelServer } from '../channel/listener.js';
+import { listenChannel, type ChannelServer, type ListenChannelOptions } from '../channel/listener.js';
 import type { Controller } from '../controller.js';
 import { Of13Connection, type Of13ConnectionOptions } from './of13-connection.js';
 
@@ -17,7 +17,7 @@ export function listenOpenFlow(
   host: string,
   port: number,
   logger: Logger,
-  options: Of13ConnectionOptions = {},
+  options: Of13ConnectionOptions & ListenChannelOptions = {},
 ): Promise<OpenFlowServer> {
-  return listenChannel(controller, host, port, logger, 'openflow 1.3', (socket) => new Of13Connection(socket, logger, options));
+  return listenChannel(controller, host, port, logger, 'openflow 1.3', (socket, o) => new Of13Connection(socket, logger, { ...options, ...o }), options);
 }

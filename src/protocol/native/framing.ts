@@ -6,6 +6,11 @@
 export const FRAME_HEADER_BYTES = 4;
 /** Largest payload accepted or sent: 1 MiB (a full flow dump travels as several replies). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Largest payload accepted before the handshake is done: Hello and a FeaturesReply (a port is ~30
+ * bytes, so thousands of ports fit). Nothing bigger has a reason to come from a peer not yet known.
+ */
+export const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
 
 export type FrameEvent = { type: 'frame'; frame: Buffer } | { type: 'oversized'; length: number };
 
@@ -31,7 +36,8 @@ export class FrameDecoder {
   /** Frames reported oversized so far (a counter for the runtime's drop statistics). */
   oversizedCount = 0;
 
-  constructor(private readonly maxFrameBytes = MAX_FRAME_BYTES) {}
+  /** Largest payload accepted; a runtime may lower it (before a peer is known) or raise it again. */
+  constructor(public maxFrameBytes = MAX_FRAME_BYTES) {}
 
   /** Bytes held waiting for the rest of a frame. */
   get pendingBytes(): number {

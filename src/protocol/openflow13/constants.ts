@@ -71,6 +71,8 @@ export const OFPG_ANY = 0xffffffff;
 export const OFPG_ALL = 0xfffffffc;
 export const OFPTT_ALL = 0xff;
 export const OFPM_ALL = 0xffffffff;
+/** The meter of packets sent to the controller (packet-ins), as opposed to a flow's meter. */
+export const OFPM_CONTROLLER = 0xfffffffe;
 
 export const OFPFC = { add: 0, modify: 1, modifyStrict: 2, delete: 3, deleteStrict: 4 } as const;
 export const OFPFF = { SEND_FLOW_REM: 1, CHECK_OVERLAP: 2, RESET_COUNTS: 4, NO_PKT_COUNTS: 8, NO_BYT_COUNTS: 16 } as const;

@@ -32,6 +32,10 @@ export class LineConnection extends ChannelConnection<LineMsg> {
   readonly channel = 'native' as const;
   private readonly split = lineSplitter((m) => this.receive(m));
 
+  protected bufferedBytes(): number {
+    return 0;
+  }
+
   constructor(socket: net.Socket, options: ChannelOptions = {}) {
     super(socket, pino({ level: 'silent' }), createChannelCounters(), options);
   }

@@ -106,7 +106,9 @@ export function withoutInvalidTtl(trace: string): { trace: string; invalidTtl: n
   const lines = trace.split('\n').map((l) => {
     if (!l.startsWith('Datapath actions:')) return l;
     const kept = splitTopLevel(l.slice('Datapath actions:'.length).trim()).filter((a) => {
-      const ttl = a.startsWith('userspace(') && new RegExp(`controller\\(reason=${REASON_INVALID_TTL},`).test(a);
+      // Plain, or through the controller meter: sample(sample=100.0%,actions(meter(N),userspace(...))).
+      const toController = a.startsWith('userspace(') || a.startsWith('sample(sample=100.0%,actions(meter(');
+      const ttl = toController && new RegExp(`controller\\(reason=${REASON_INVALID_TTL},`).test(a);
       if (ttl) invalidTtl++;
       return !ttl;
     });

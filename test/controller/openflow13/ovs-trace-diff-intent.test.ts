@@ -381,9 +381,12 @@ describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofp
     await live.lab.ovs.unixctl('netdev-dummy/receive', port, udp(r1.mac, GATEWAY_MAC, r1.ip, VIP_COLD, { dstPort: 80 }).toString('hex'));
     // The control went in last on the same port and OVS sends packet-ins in order on one connection:
     // once its packet-in is here, an invalid-TTL one for an earlier frame would be here too.
-    const packetIns = () => live.events.slice(since).flatMap((e) => (e.type === 'packet-in' ? [{ dpid: e.dpid, inPort: e.inPort, table: e.table }] : []));
+    // Packet-in events are coalesced per kind and second: earlier tests' may still be reported after
+    // `since`, so only leaf1's of these frames' kinds count.
+    const packetIns = () =>
+      live.events.slice(since).flatMap((e) => (e.type === 'packet-in' && e.dpid === r1.dpid && e.inPort === r1.port ? [{ dpid: e.dpid, inPort: e.inPort, table: e.table, reason: e.reason }] : []));
     await waitFor('the control frame\'s packet-in', () => packetIns().some((e) => e.table === TABLE.NAT_LB) || notYet(packetIns()));
-    expect(packetIns()).toEqual([{ dpid: r1.dpid, inPort: r1.port, table: TABLE.NAT_LB }]);
+    expect(packetIns().filter((e) => e.table !== TABLE.NAT_LB || e.reason === 'invalidTtl')).toEqual([]);
     // And the TTL-1 frames did hit the routing flow with the dec_ttl (they were not dropped earlier).
     // (OVS credits flow statistics a little later: poll.)
     const route = () => live.lab.ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', 'leaf1', `table=${TABLE.ROUTE},ip,nw_dst=10.0.1.10`);

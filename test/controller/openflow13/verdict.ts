@@ -160,7 +160,8 @@ export function ovsVerdict(trace: string, input: Fields, odpToOf: Map<number, nu
       outputs.push({ port: of, changed: changedFields(state, input) });
       continue;
     }
-    if (a.startsWith('userspace(') && a.includes('controller(')) {
+    // To the controller: plain, or through the controller meter (the controller sets OFPM_CONTROLLER).
+    if ((a.startsWith('userspace(') || /^sample\(sample=100\.0%,actions\(meter\(\d+\),userspace\(/.test(a)) && a.includes('controller(')) {
       outputs.push({ port: 'controller', changed: changedFields(state, input) });
       continue;
     }

@@ -190,4 +190,24 @@ describe('packet hold', () => {
     hold.release('fn1', () => true);
     expect(clock.pending()).toBe(0);
   });
+
+  it('a steady flood for one function is a few events, not one per packet', () => {
+    const { hold, clock, events, of } = rig({ maxPacketsPerFunction: 1024, maxPacketsTotal: 16_384, holdMs: 10_000 });
+    // 20,000 packets over 20 s, one a millisecond: held, expired, overflowed, held again...
+    for (let i = 0; i < 20_000; i++) {
+      hold.offer(packet(1, i & 0xff));
+      clock.advance(1);
+    }
+    clock.advance(20_000);
+    const stats = hold.stats();
+    expect(of('function.activation-requested')).toHaveLength(1);
+    const dropped = of('packets.dropped') as Extract<ControllerEventBody, { type: 'packets.dropped' }>[];
+    // Every drop is counted, in events as in the stats...
+    expect(dropped.reduce((n, e) => n + e.count, 0)).toBe(stats.dropped.expired + stats.dropped.overflow);
+    expect(stats.dropped.expired + stats.dropped.overflow).toBe(20_000);
+    // ...in at most one expiry report a second and one overflow report per cold period.
+    expect(dropped.filter((e) => e.reason === 'expired').length).toBeLessThanOrEqual(42);
+    expect(dropped.filter((e) => e.reason === 'overflow')).toHaveLength(1);
+    expect(events.length).toBeLessThanOrEqual(45);
+  });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FIELD_NAMES, PORT, decTtl, group, output, popVlan, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
+import { FIELD_NAMES } from '../../../src/flow/index.js';
 import {
   FIELD_WIRE,
   FrameDecoder,
@@ -13,85 +13,7 @@ import {
   type Msg,
 } from '../../../src/protocol/index.js';
 import { overcast } from '../../../src/protocol/native/generated/overcast.js';
-
-const flow: FlowEntry = {
-  table: 2,
-  priority: 100,
-  match: {
-    inPort: 3,
-    metadata: { value: 0x10, mask: 0xff },
-    ethDst: 0x0200deadbeef,
-    ethSrc: { value: 0x020000000000, mask: 0xff0000000000 },
-    ethType: 0x0800,
-    ipProto: 17,
-    ipv4Dst: { value: 0x0a000000, mask: 0xff000000 },
-    udpDst: 53,
-  },
-  actions: [setField('ethDst', 0xffffffffffff), copyField('arpSha', 'arpTha'), pushVlan(), popVlan(), decTtl(), group(7), output(4), toController()],
-  writeMetadata: { value: 5, mask: 0xffffffff },
-  gotoTable: 4,
-  meterId: 9,
-  cookie: 2 ** 52 + 17,
-  idleTimeoutSec: 10,
-  hardTimeoutSec: 60,
-};
-
-const samples: Msg[] = [
-  { type: 'hello', xid: 1, versions: [1, 3] },
-  { type: 'error', xid: 2, code: 'OVC_ERR_PROTO_MALFORMED', message: 'bad', data: new Uint8Array([1, 2, 3]) },
-  { type: 'error', xid: 2, code: 'OVC_ERR_PROTO_VERSION', message: '' },
-  { type: 'echoRequest', xid: 3, data: new Uint8Array([9]) },
-  { type: 'echoReply', xid: 3, data: new Uint8Array(0) },
-  { type: 'featuresRequest', xid: 4 },
-  { type: 'featuresReply', xid: 4, dpid: 2 ** 40 + 1, nTables: 7, ports: [{ portNo: 1, name: 'p1', hwAddr: 0x02aabbccddee, up: true }] },
-  { type: 'flowMod', xid: 5, flowMod: { command: 'add', flow } },
-  { type: 'flowMod', xid: 5, flowMod: { command: 'deleteStrict', flow: { table: 0, priority: 0, match: {}, actions: [], cookie: 0 }, cookieMask: 0xffff, outPort: 2, outGroup: 3 } },
-  { type: 'flowMod', xid: 5, flowMod: { command: 'delete', flow: { table: 0, priority: 0, match: {}, actions: [], cookie: 0 }, allTables: true } },
-  { type: 'flowMod', xid: 5, flowMod: { command: 'modify', flow } },
-  { type: 'flowMod', xid: 5, flowMod: { command: 'modifyStrict', flow } },
-  {
-    type: 'groupMod',
-    xid: 6,
-    groupMod: {
-      command: 'add',
-      group: { groupId: 7, type: 'select', cookie: 12, buckets: [{ weight: 3, actions: [output(1)] }, { weight: 1, watchPort: 2, watchGroup: 4, actions: [] }] },
-    },
-  },
-  { type: 'groupMod', xid: 6, groupMod: { command: 'delete', group: { groupId: 7, type: 'fastFailover', buckets: [] } } },
-  { type: 'barrierRequest', xid: 7 },
-  { type: 'barrierReply', xid: 7 },
-  { type: 'packetIn', xid: 0, inPort: 1, table: 3, reason: 'action', cookie: 99, metadata: 4, data: new Uint8Array([1, 2]) },
-  { type: 'packetOut', xid: 8, inPort: PORT.CONTROLLER, actions: [output(PORT.FLOOD)], data: new Uint8Array([5]) },
-  { type: 'packetOut', xid: 8, inPort: 2, actions: [], data: new Uint8Array([5]) },
-  { type: 'portStatus', xid: 0, reason: 'modify', port: { portNo: 2, name: 'p2', hwAddr: 0, up: false } },
-  { type: 'flowStatsRequest', xid: 9, match: { inPort: 1 }, cookie: 5, cookieMask: 0xff },
-  { type: 'flowStatsRequest', xid: 9, table: 3, match: {}, cookie: 0, cookieMask: 0 },
-  { type: 'flowStatsReply', xid: 9, flows: [{ flow, packets: 10, bytes: 2 ** 40, durationMs: 1234 }], more: true },
-  { type: 'flowRemoved', xid: 0, flow, reason: 'idleTimeout', packets: 1, bytes: 64, durationMs: 5000 },
-  { type: 'portStatsRequest', xid: 10 },
-  { type: 'portStatsRequest', xid: 10, portNo: 4 },
-  {
-    type: 'portStatsReply',
-    xid: 10,
-    ports: [{ portNo: 1, rxPackets: 1, txPackets: 2, rxBytes: 3, txBytes: 4, rxDropped: 5, txDropped: 6, txErrors: 7 }],
-    more: false,
-  },
-  { type: 'bundleControl', xid: 11, bundleId: 3, ctrl: 'commitRequest' },
-  { type: 'bundleAdd', xid: 11, bundleId: 3, mod: { type: 'flowMod', flowMod: { command: 'add', flow } } },
-  { type: 'bundleAdd', xid: 11, bundleId: 3, mod: { type: 'groupMod', groupMod: { command: 'modify', group: { groupId: 1, type: 'indirect', buckets: [{ actions: [output(2)] }] } } } },
-  { type: 'roleRequest', xid: 12, role: 'master', generationId: 2 ** 33 },
-  { type: 'roleReply', xid: 12, role: 'slave', generationId: 1 },
-  { type: 'groupDescRequest', xid: 13 },
-  {
-    type: 'groupDescReply',
-    xid: 13,
-    groups: [
-      { groupId: 7, type: 'select', buckets: [{ weight: 3, actions: [output(1)] }] },
-      { groupId: 8, type: 'indirect', cookie: 5, buckets: [{ actions: [setField('ethDst', 0x020000000001), output(2)] }] },
-    ],
-    more: true,
-  },
-];
+import { SAMPLE_MESSAGES as samples } from './sample-messages.js';
 
 function plain(m: unknown): unknown {
   if (m instanceof Uint8Array) return [...m];
