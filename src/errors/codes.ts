@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   OVC_ERR_ENDPOINT_PORT_IN_USE: { status: 409, doc: 'the port carries a link, a topology host or another endpoint' },
   OVC_ERR_TOPO_SWITCH_HAS_ENDPOINTS: { status: 409, doc: 'a switch cannot be removed while endpoints attach to it' },
   OVC_ERR_API_BAD_CURSOR: { status: 400, doc: 'the pagination cursor is not one this list returned' },
+  OVC_ERR_AUTH_TOKEN_NOT_FOUND: { status: 404, doc: 'no API token with that id' },
+  OVC_ERR_AUTH_WEAK_TOKEN: { status: 400, doc: 'a token supplied from outside (OVERCAST_BOOTSTRAP_TOKEN) is shorter than 32 characters or not printable ASCII' },
   OVC_ERR_STORE_SCHEMA_VERSION: { status: 500, doc: 'the intent store was written by a newer schema version than this build reads' },
   OVC_ERR_EVENTS_UNKNOWN_TYPE: { status: 400, doc: 'no controller event type by that name (SSE ?types= filter, webhook types)' },
   OVC_ERR_WEBHOOK_BAD_URL: { status: 400, doc: 'a webhook URL is not an absolute http(s) URL' },
