@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
+import { topologyJson } from '../api/schemas/topology.js';
+import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey } from '../compiler/index.js';
@@ -18,8 +20,7 @@ import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
 import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
-import { parseTopology, type Topology } from '../model/index.js';
-import { formatIpv4, formatMac } from '../net/index.js';
+import { parseTopology } from '../model/index.js';
 import { parseUrlAddress } from './addresses.js';
 import { createLabService, labRoutes, readLabPlanHosts, reportReady } from '../lab/index.js';
 
@@ -35,20 +36,22 @@ export interface ControllerCommandOptions {
   labPlan?: string;
   /** Load-balancer backend health probes every this many ms; 0 turns them off (default 1000). */
   healthIntervalMs?: number;
-}
-
-export function topologyJson(t: Topology) {
-  return {
-    name: t.name,
-    switches: t.switches.map((s) => ({ name: s.name, dpid: s.dpid, ports: s.ports })),
-    links: t.links.map((l) => ({ a: l.a, b: l.b, up: l.up })),
-    hosts: t.hosts.map((h) => ({ name: h.name, mac: formatMac(h.mac), ip: `${formatIpv4(h.ip)}/${h.prefixLength}`, attach: h.attach })),
-  };
+  /**
+   * An admin token to register at start (BOOTSTRAP_TOKEN_ENV): how a deployment that has no token yet
+   * gets its first one. Registered once; a revoked one stays revoked.
+   */
+  bootstrapToken?: string;
 }
 
 export async function runControllerCommand(o: ControllerCommandOptions, logger: Logger): Promise<() => Promise<void>> {
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const store = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
+  const tokens = createTokenService({ store: createSqliteTokenStore(store.database), nowMs: Date.now });
+  const idempotency = createSqliteIdempotencyStore(store.database);
+  if (o.bootstrapToken !== undefined) {
+    const t = await tokens.adopt(o.bootstrapToken, { scope: 'admin', name: 'bootstrap' });
+    logger.info({ token: t.id, revoked: t.revokedAt !== undefined }, 'bootstrap admin token');
+  }
   const intent = createIntentService({ seedTopology: seed }, { store, logger });
   if (intent.topology.get().name !== seed.name) {
     logger.warn({ stored: intent.topology.get().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
@@ -100,6 +103,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     {
       controller,
       topology: () => topologyJson(intent.topology.get()),
+      tokens,
+      idempotency,
       intent,
       webhooks,
       trace: (start) => runtime.trace(start),
