@@ -2,16 +2,10 @@
 import fs from 'node:fs';
 import { parseTopology } from '../model/index.js';
 import { composeAddressing, planLab, renderCompose, startLab, type LabHandle, type LabPingResult } from '../lab/index.js';
+import { TOKEN_ENV, apiRequest } from './api-client.js';
 
-export async function labPing(apiUrl: string, from: string, to: string, count: number, timeoutMs = 1000): Promise<LabPingResult> {
-  const res = await fetch(`${apiUrl}/v1/lab/ping`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ from, to, count, timeoutMs }),
-  });
-  const body = (await res.json()) as LabPingResult & { code?: string; message?: string };
-  if (!res.ok) throw new Error(`${body.code ?? res.status}: ${body.message ?? 'ping failed'}`);
-  return body;
+export async function labPing(apiUrl: string, token: string | undefined, from: string, to: string, count: number, timeoutMs = 1000): Promise<LabPingResult> {
+  return apiRequest<LabPingResult>(apiUrl, token, 'POST', '/v1/lab/ping', { from, to, count, timeoutMs });
 }
 
 export function printPing(r: LabPingResult, out: (line: string) => void = console.log): void {
@@ -38,6 +32,7 @@ export function stopOnSignal(stop: () => Promise<void>): Promise<void> {
 function describe(lab: LabHandle): void {
   console.log(`lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`);
   console.log(`  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs)`);
+  console.log(`  token      ${lab.token}  (admin; also in ${lab.tokenFile})`);
   console.log(`  logs       ${lab.runDir}`);
   for (const h of lab.plan.hosts) console.log(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
 }
@@ -45,7 +40,8 @@ function describe(lab: LabHandle): void {
 export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string): Promise<void> {
   const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}) });
   describe(lab);
-  console.log(`try: overcast lab ping ${lab.plan.hosts[0]?.name ?? 'h1'} ${lab.plan.hosts.at(-1)?.name ?? 'h2'} --api ${lab.apiUrl}`);
+  console.log(`try: export ${TOKEN_ENV}=$(cat ${lab.tokenFile})`);
+  console.log(`     overcast lab ping ${lab.plan.hosts[0]?.name ?? 'h1'} ${lab.plan.hosts.at(-1)?.name ?? 'h2'} --api ${lab.apiUrl}`);
   console.log('Ctrl-C stops every process the lab started.');
   await stopOnSignal(lab.stop);
 }
@@ -59,13 +55,12 @@ export async function labDemo(topologyFile: string, apiPort: number, exitAfter: 
   try {
     for (let i = 0; i < hosts.length; i++) {
       for (let j = i + 1; j < hosts.length; j++) {
-        const r = await labPing(lab.apiUrl, hosts[i], hosts[j], 2);
+        const r = await labPing(lab.apiUrl, lab.token, hosts[i], hosts[j], 2);
         printPing(r);
         if (r.received === 0) failures++;
       }
     }
-    const res = await fetch(`${lab.apiUrl}/v1/switches`);
-    const { switches } = (await res.json()) as { switches: { dpid: number; installedFlows: number; packets?: { rx: number; tx: number } }[] };
+    const { switches } = await apiRequest<{ switches: { dpid: number; installedFlows: number; packets?: { rx: number; tx: number } }[] }>(lab.apiUrl, lab.token, 'GET', '/v1/switches');
     for (const s of switches) console.log(`switch dpid=${s.dpid} flows=${s.installedFlows} rx=${s.packets?.rx ?? 0} tx=${s.packets?.tx ?? 0}`);
   } catch (e) {
     failures++;

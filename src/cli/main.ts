@@ -5,11 +5,14 @@
 import { Command } from 'commander';
 import pino from 'pino';
 import { isOvercastError } from '../errors/index.js';
+import { BOOTSTRAP_TOKEN_ENV } from '../controller/auth/index.js';
 import { runControllerCommand } from './controller-command.js';
 import { runHostCommand } from './host-command.js';
 import { labCompose, labDemo, labPing, labUp, printPing, stopOnSignal } from './lab-command.js';
 import { registerSwitchCommand } from './switch-command.js';
 import { registerBenchCommands } from './bench-command.js';
+import { registerTokenCommand } from './token-command.js';
+import { DEFAULT_API_URL, tokenFrom } from './api-client.js';
 import { nonNegativeInt as int } from './arg-parsers.js';
 
 function logger(level: string, name: string) {
@@ -22,10 +25,10 @@ const program = new Command('overcast')
 
 program
   .command('controller')
-  .description('run the controller: native switch channel, REST API')
+  .description(`run the controller: native switch channel, OpenFlow 1.3, REST API (every listener on 127.0.0.1 unless told otherwise; $${BOOTSTRAP_TOKEN_ENV} registers an admin token)`)
   .requiredOption('--topology <file>', 'topology YAML file')
-  .option('--listen <tcp://host:port>', 'native channel address', 'tcp://0.0.0.0:6633')
-  .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://0.0.0.0:6653')
+  .option('--listen <tcp://host:port>', 'native channel address', 'tcp://127.0.0.1:6633')
+  .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://127.0.0.1:6653')
   .option('--data <dir>', 'intent store directory (SQLite); without it intent lives in memory only')
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
@@ -33,7 +36,8 @@ program
   .option('--health-interval-ms <n>', 'load-balancer backend health probes every n ms (0 = off)', int, 1000)
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
-    const stop = await runControllerCommand(o, logger(o.logLevel, 'controller'));
+    const bootstrapToken = process.env[BOOTSTRAP_TOKEN_ENV] || undefined;
+    const stop = await runControllerCommand({ ...o, ...(bootstrapToken ? { bootstrapToken } : {}) }, logger(o.logLevel, 'controller'));
     await stopOnSignal(stop);
   });
 
@@ -73,11 +77,12 @@ lab
 lab
   .command('ping <from> <to>')
   .description('ICMP echo from one lab host to another; exits non-zero when no reply comes back')
-  .option('--api <url>', 'controller REST API', 'http://127.0.0.1:8080')
+  .option('--api <url>', 'controller REST API', DEFAULT_API_URL)
+  .option('--token <token>', 'API token (default: $OVERCAST_TOKEN; `lab up` prints one and writes it to <run dir>/token)')
   .option('-c, --count <n>', 'echo requests', int, 3)
   .option('--timeout <ms>', 'wait per request', int, 1000)
   .action(async (from: string, to: string, o) => {
-    const r = await labPing(o.api, from, to, o.count, o.timeout);
+    const r = await labPing(o.api, tokenFrom(o.token), from, to, o.count, o.timeout);
     printPing(r);
     process.exitCode = r.received > 0 ? 0 : 1;
   });
@@ -89,6 +94,7 @@ lab
     process.stdout.write(labCompose(topology, o.image));
   });
 
+registerTokenCommand(program);
 registerBenchCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

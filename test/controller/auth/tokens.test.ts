@@ -71,8 +71,10 @@ describe('API tokens', () => {
     expect(await tokens.authenticate('')).toEqual({ ok: false, code: 'OVC_ERR_AUTH_BAD_TOKEN' });
     // A row whose id matches a text's hash but whose hash does not: the whole hash is compared.
     const text = `${TOKEN_PREFIX}${'B'.repeat(43)}`;
+    now += 1;
     await createSqliteTokenStore(store.database).insert({ id: tokenIdOfHash(hashToken(text)), name: 'x', scope: 'admin', hash: hashToken('something else'), createdAtMs: now });
     expect(await tokens.authenticate(text)).toEqual({ ok: false, code: 'OVC_ERR_AUTH_BAD_TOKEN' });
+    now += 1;
     const other = await tokens.issue({ scope: 'read' });
     now += 1000;
     const revoked = await tokens.revoke(t.id);
