@@ -28,7 +28,8 @@ export async function buildApi(services: ApiServices, logger: Logger, plugins: r
   registerTokenRoutes(app, services.tokens);
   if (services.webhooks) registerWebhookRoutes(app, services.webhooks);
   if (services.intent) registerIntentRoutes(app, services.intent);
-  if (services.trace) registerTraceRoutes(app, services.trace, services.intent ? () => services.intent?.topology.get() : undefined);
+  const intent = services.intent;
+  if (services.trace) registerTraceRoutes(app, services.trace, intent ? async () => intent.topology.get() : undefined);
   for (const plugin of plugins) await app.register(plugin);
   await app.ready();
   return app;

@@ -4,15 +4,13 @@
  * admin; the trace is a read). The event stream also takes its token as ?access_token=. Tokens are
  * created, listed and revoked over REST by an admin, and the created token's text is shown once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFullApi, type FullApi } from './full-api.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fullApiPerFile, type FullApi } from './full-api.js';
 
+const apiOfFile = fullApiPerFile();
 let api: FullApi;
-beforeAll(async () => {
-  api = await buildFullApi();
-});
-afterAll(async () => {
-  await api.close();
+beforeAll(() => {
+  api = apiOfFile();
 });
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';

@@ -5,17 +5,15 @@
  * OVC_ERR_ code of src/errors/codes.ts and a field; none has a fastify code.
  */
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors/index.js';
 import { BODY_LIMIT_BYTES } from '../../src/api/app.js';
-import { buildFullApi, type FullApi } from './full-api.js';
+import { fullApiPerFile, type FullApi } from './full-api.js';
 
+const apiOfFile = fullApiPerFile();
 let api: FullApi;
-beforeAll(async () => {
-  api = await buildFullApi();
-});
-afterAll(async () => {
-  await api.close();
+beforeAll(() => {
+  api = apiOfFile();
 });
 
 async function shape(o: InjectOptions) {

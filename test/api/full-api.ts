@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApi } from '../../src/api/server.js';
 import { topologyJson } from '../../src/api/schemas/topology.js';
 import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService, type TokenService } from '../../src/controller/auth/index.js';
@@ -84,5 +85,20 @@ export async function buildFullApi(o: FullApiOptions = {}): Promise<FullApi> {
       controller.close();
       store.close();
     },
+  };
+}
+
+/** One API for a test file: built before its tests, closed after them. Call at the file's top level. */
+export function fullApiPerFile(o: FullApiOptions = {}): () => FullApi {
+  let api: FullApi | undefined;
+  beforeAll(async () => {
+    api = await buildFullApi(o);
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+  return () => {
+    if (!api) throw new Error('the API is built in beforeAll');
+    return api;
   };
 }

@@ -4,15 +4,13 @@
  * coercion, unknown fields refused at every depth. Query strings still parse numbers, from plain
  * decimal text only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFullApi, type FullApi } from './full-api.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fullApiPerFile, type FullApi } from './full-api.js';
 
+const apiOfFile = fullApiPerFile();
 let api: FullApi;
-beforeAll(async () => {
-  api = await buildFullApi();
-});
-afterAll(async () => {
-  await api.close();
+beforeAll(() => {
+  api = apiOfFile();
 });
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';

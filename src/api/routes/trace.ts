@@ -100,7 +100,7 @@ function checkStart(topology: Topology, dpid: number, inPort: number): void {
   if (!sw.ports.some((p) => p.number === inPort)) throw new OvercastError('OVC_ERR_TOPO_UNKNOWN_PORT', `switch ${sw.name} has no port ${inPort}`, 'body.inPort');
 }
 
-export function registerTraceRoutes(app: FastifyInstance, trace: NonNullable<ApiServices['trace']>, topology?: () => Topology | undefined): void {
+export function registerTraceRoutes(app: FastifyInstance, trace: NonNullable<ApiServices['trace']>, topology?: () => Topology | Promise<Topology>): void {
   app.post(
     '/v1/trace',
     {
@@ -116,8 +116,7 @@ export function registerTraceRoutes(app: FastifyInstance, trace: NonNullable<Api
     },
     async (request) => {
       const body = request.body as TraceBody;
-      const topo = topology?.();
-      if (topo) checkStart(topo, body.dpid, body.inPort);
+      if (topology) checkStart(await topology(), body.dpid, body.inPort);
       const result = trace({ dpid: body.dpid, inPort: body.inPort, packet: toTracePacket(body.packet) });
       // Frames are bytes; the API shows them as hex.
       return JSON.parse(JSON.stringify(result, (_k, v: unknown) => (isBytes(v) ? Buffer.from(bytesOf(v)).toString('hex') : v)));
