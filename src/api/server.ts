@@ -1,15 +1,15 @@
 /**
  * The REST API: fastify, schema-first, OpenAPI served at /docs. Thin: validate, call the controller,
- * map errors to the one JSON error shape. Routes from outside the controller (the lab's) come in as
- * fastify plugins, registered after the controller's own routes.
+ * map errors to the one JSON error shape. Every route but the health check and the docs needs a bearer
+ * token (./auth.ts). Routes from outside the controller (the lab's) come in as fastify plugins,
+ * registered after the controller's own routes.
  */
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApiServices } from './services.js';
-import { installErrorHandler } from './error-handler.js';
+import { createApiApp } from './app.js';
 import { registerSwitchRoutes } from './routes/switches.js';
+import { registerTokenRoutes } from './routes/tokens.js';
 import { registerTopologyRoutes } from './routes/topology.js';
 import { registerEventRoutes, registerWebhookRoutes } from './routes/events.js';
 import { registerIntentRoutes } from './routes/vpcs.js';
@@ -24,27 +24,15 @@ export type { ApiServices };
 export type ApiPlugin = FastifyPluginAsync;
 
 export async function buildApi(services: ApiServices, logger: Logger, plugins: readonly ApiPlugin[] = []): Promise<FastifyInstance> {
-  const app: FastifyInstance = fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    // SSE clients keep connections open; closing the server must not wait for them.
-    forceCloseConnections: true,
-    ajv: { customOptions: { allErrors: false } },
-  });
-  installErrorHandler(app);
-  await app.register(swagger, {
-    openapi: {
-      info: { title: 'Overcast', description: 'Network virtualization for functions, containers and volumes', version: '0.1.0' },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  const app = await createApiApp({ logger, tokens: services.tokens, idempotency: services.idempotency, nowMs: services.nowMs });
   registerTopologyRoutes(app, services);
   registerSwitchRoutes(app, services);
   registerEventRoutes(app, services.controller.events);
+  registerTokenRoutes(app, services.tokens);
   if (services.webhooks) registerWebhookRoutes(app, services.webhooks);
   if (services.intent) registerIntentRoutes(app, services.intent);
-  if (services.trace) registerTraceRoutes(app, services.trace);
+  const intent = services.intent;
+  if (services.trace) registerTraceRoutes(app, services.trace, intent ? async () => intent.topology.get() : undefined);
   if (services.traceBetween) registerTraceBetweenRoutes(app, services.traceBetween);
   if (services.metrics) registerMetricsRoutes(app, services.metrics);
   if (services.page) registerPageRoutes(app, services.page);

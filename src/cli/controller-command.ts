@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
+import { topologyJson } from '../api/schemas/topology.js';
+import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents, linkEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
@@ -20,7 +22,6 @@ import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
 import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
 import { parseTopology, type Topology } from '../model/index.js';
-import { formatIpv4, formatMac } from '../net/index.js';
 import { OvercastError } from '../errors/index.js';
 import { channelTlsProblems } from '../switch/index.js';
 import { linkId } from '../model/index.js';
@@ -48,21 +49,17 @@ export interface ControllerCommandOptions {
   tlsCa?: string;
   /** Plain TCP switch channels (development only): required when no TLS files are given. */
   insecureTcp?: boolean;
+  /**
+   * An admin token to register at start (BOOTSTRAP_TOKEN_ENV): how a deployment that has no token yet
+   * gets its first one. Registered once; a revoked one stays revoked.
+   */
+  bootstrapToken?: string;
 }
 
 /** The topology as JSON, each link with its operational state (`operational`: up, or down by port state) beside the configured `up`. */
 function topologyWithLinkState(t: Topology, operational: Map<string, boolean>) {
   const json = topologyJson(t);
   return { ...json, links: json.links.map((l) => ({ ...l, operational: operational.get(linkId(l)) === false ? 'down' : 'up' })) };
-}
-
-export function topologyJson(t: Topology) {
-  return {
-    name: t.name,
-    switches: t.switches.map((s) => ({ name: s.name, dpid: s.dpid, ports: s.ports })),
-    links: t.links.map((l) => ({ a: l.a, b: l.b, up: l.up })),
-    hosts: t.hosts.map((h) => ({ name: h.name, mac: formatMac(h.mac), ip: `${formatIpv4(h.ip)}/${h.prefixLength}`, attach: h.attach })),
-  };
 }
 
 export async function runControllerCommand(o: ControllerCommandOptions, logger: Logger): Promise<() => Promise<void>> {
@@ -80,6 +77,12 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const offMetrics = metrics.attach(controller.events);
   const rawStore = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
   const store = timedStore(rawStore, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
+  const tokens = createTokenService({ store: createSqliteTokenStore(rawStore.database), nowMs: Date.now });
+  const idempotency = createSqliteIdempotencyStore(rawStore.database);
+  if (o.bootstrapToken !== undefined) {
+    const t = await tokens.adopt(o.bootstrapToken, { scope: 'admin', name: 'bootstrap' });
+    logger.info({ token: t.id, revoked: t.revokedAt !== undefined }, 'bootstrap admin token');
+  }
   const intent = createIntentService({ seedTopology: seed }, { store, logger });
   if (intent.topology.get().name !== seed.name) {
     logger.warn({ stored: intent.topology.get().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
@@ -153,6 +156,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     {
       controller,
       topology: () => topologyWithLinkState(intent.topology.get(), runtime.operationalLinks()),
+      tokens,
+      idempotency,
       intent,
       webhooks,
       trace: (start) => traceJson(runtime.trace(start)),

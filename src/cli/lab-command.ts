@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { parseTopology } from '../model/index.js';
 import { composeAddressing, planLab, renderCompose, startLab, writeLabPki, type LabAttachResult, type LabHandle, type LabPingResult, type LabProgress } from '../lab/index.js';
-import { apiClient, type ApiClient } from './api-client.js';
+import { TOKEN_ENV, apiClient, type ApiClient } from './api-client.js';
 import { createProgressLine, type ProgressLine } from './progress.js';
 
 /** ICMP echo between lab hosts, endpoints' test hosts (by endpoint id) or to an address. */
@@ -62,10 +62,11 @@ export function stopOnSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 /** What a started lab is and how to use it, as lines. */
-export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki'>): string[] {
+export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki' | 'token' | 'tokenFile'>): string[] {
   const lines = [
     `lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`,
-    `  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs, topology page at ${lab.apiUrl}/, metrics at ${lab.apiUrl}/metrics)`,
+    `  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs, topology page at ${lab.apiUrl}/?token=..., metrics at ${lab.apiUrl}/metrics)`,
+    `  token      ${lab.token}  (admin; also in ${lab.tokenFile})`,
     `  logs       ${lab.runDir}`,
     `  channels   ${lab.pki ? `mutual TLS (CA and certificates in ${lab.pki.dir})` : 'plain TCP (--insecure-tcp)'}`,
   ];
@@ -88,7 +89,8 @@ export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' 
   }
   for (const h of lab.plan.hosts) lines.push(`  host ${h.name.padEnd(6)} ${h.ip.padEnd(18)} ${h.mac}`);
   const api = `--api ${lab.apiUrl}`;
-  if (lab.plan.hosts.length >= 2) lines.push(`try: overcast lab ping ${lab.plan.hosts[0].name} ${lab.plan.hosts.at(-1)?.name} ${api}`);
+  lines.push(`try: export ${TOKEN_ENV}=$(cat ${lab.tokenFile})`);
+  if (lab.plan.hosts.length >= 2) lines.push(`     overcast lab ping ${lab.plan.hosts[0].name} ${lab.plan.hosts.at(-1)?.name} ${api}`);
   else {
     lines.push(
       'this topology has no test hosts: create a VPC, a subnet and endpoints (docs/guide.md), then put a test host on each endpoint:',
@@ -116,16 +118,16 @@ export async function labDemo(topologyFile: string, apiPort: number, exitAfter: 
   for (const line of describeLab(lab)) console.log(line);
   let failures = 0;
   const hosts = lab.plan.hosts.map((h) => h.name);
+  const client = apiClient({ api: lab.apiUrl, token: lab.token });
   try {
     for (let i = 0; i < hosts.length; i++) {
       for (let j = i + 1; j < hosts.length; j++) {
-        const r = await labPing(lab.apiUrl, hosts[i], hosts[j], 2);
+        const r = await labPing(client, hosts[i], hosts[j], 2);
         printPing(r);
         if (r.received === 0) failures++;
       }
     }
-    const res = await fetch(`${lab.apiUrl}/v1/switches`);
-    const { switches } = (await res.json()) as { switches: { dpid: number; installedFlows: number; packets?: { rx: number; tx: number } }[] };
+    const { switches } = await client.get<{ switches: { dpid: number; installedFlows: number; packets?: { rx: number; tx: number } }[] }>('/v1/switches');
     for (const s of switches) console.log(`switch dpid=${s.dpid} flows=${s.installedFlows} rx=${s.packets?.rx ?? 0} tx=${s.packets?.tx ?? 0}`);
   } catch (e) {
     failures++;

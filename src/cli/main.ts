@@ -5,11 +5,13 @@
 import { Command } from 'commander';
 import pino from 'pino';
 import { isOvercastError } from '../errors/index.js';
+import { BOOTSTRAP_TOKEN_ENV } from '../controller/auth/index.js';
 import { runControllerCommand } from './controller-command.js';
 import { runHostCommand } from './host-command.js';
 import { labAttach, labCerts, labCompose, labDemo, labPing, labUp, printAttach, printPing, stopOnSignal } from './lab-command.js';
 import { registerSwitchCommand } from './switch-command.js';
 import { registerBenchCommands } from './bench-command.js';
+import { registerTokenCommand } from './token-command.js';
 import { nonNegativeInt as int } from './arg-parsers.js';
 import { apiClient, withApiOptions } from './api-client.js';
 import { runStatus } from './status-command.js';
@@ -25,10 +27,10 @@ const program = new Command('overcast')
 
 program
   .command('controller')
-  .description('run the controller: native switch channel, REST API')
+  .description(`run the controller: native switch channel, OpenFlow 1.3, REST API (every listener on 127.0.0.1 unless told otherwise; $${BOOTSTRAP_TOKEN_ENV} registers an admin token)`)
   .requiredOption('--topology <file>', 'topology YAML file')
-  .option('--listen <tcp://host:port>', 'native channel address', 'tcp://0.0.0.0:6633')
-  .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://0.0.0.0:6653')
+  .option('--listen <tcp://host:port>', 'native channel address', 'tcp://127.0.0.1:6633')
+  .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://127.0.0.1:6653')
   .option('--data <dir>', 'intent store directory (SQLite); without it intent lives in memory only')
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
@@ -41,7 +43,8 @@ program
   .option('--insecure-tcp', 'plain TCP switch channels, no TLS: any client may claim any dpid (development only)')
   .option('--log-level <level>', 'pino log level', 'info')
   .action(async (o) => {
-    const stop = await runControllerCommand(o, logger(o.logLevel, 'controller'));
+    const bootstrapToken = process.env[BOOTSTRAP_TOKEN_ENV] || undefined;
+    const stop = await runControllerCommand({ ...o, ...(bootstrapToken ? { bootstrapToken } : {}) }, logger(o.logLevel, 'controller'));
     await stopOnSignal(stop);
   });
 
@@ -127,6 +130,7 @@ lab
     process.stdout.write(labCompose(topology, o.image));
   });
 
+registerTokenCommand(program);
 registerBenchCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -4,11 +4,15 @@
  * exponential backoff up to `maxAttempts`; then the event is counted as failed and the next one goes.
  * Each subscription's queue is bounded: beyond it events are counted as dropped, never buffered without
  * limit behind a dead receiver. Subscriptions live in memory (gone on restart).
+ *
+ * A URL may carry credentials (`https://user:pass@host/`, `?token=`): they are used to deliver and
+ * never shown back or logged (src/controller/auth/redact.ts).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { OvercastError } from '../errors/index.js';
 import { isControllerEventType, type ControllerEvent, type ControllerEvents } from './events.js';
+import { redactSecrets } from './auth/redact.js';
 
 export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 5;
 export const DEFAULT_WEBHOOK_QUEUE_LIMIT = 1000;
@@ -108,11 +112,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
 
   const view = (s: Sub): WebhookSubscription => ({
     id: s.id,
-    url: s.url,
+    url: redactSecrets(s.url),
     types: [...s.types],
     queued: s.queue.length,
     counters: { ...s.counters },
-    ...(s.lastError === undefined ? {} : { lastError: s.lastError }),
+    ...(s.lastError === undefined ? {} : { lastError: redactSecrets(s.lastError) }),
   });
 
   const wants = (s: Sub, type: string) =>
@@ -182,7 +186,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
       else {
         s.counters.failed++;
         s.lastError = error;
-        logger?.warn({ webhook: s.id, url: s.url, eventId: e.id, type: e.type, error }, 'webhook delivery failed');
+        logger?.warn({ webhook: s.id, url: redactSecrets(s.url), eventId: e.id, type: e.type, error: redactSecrets(error) }, 'webhook delivery failed');
       }
       s.queue.shift();
     }
@@ -204,7 +208,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
       try {
         url = new URL(input.url);
       } catch {
-        throw new OvercastError('OVC_ERR_WEBHOOK_BAD_URL', `not a URL: ${input.url}`, 'url');
+        throw new OvercastError('OVC_ERR_WEBHOOK_BAD_URL', `not a URL: ${redactSecrets(input.url)}`, 'url');
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OvercastError('OVC_ERR_WEBHOOK_BAD_URL', `webhooks need http or https, not ${url.protocol}`, 'url');
       const types = [...(input.types ?? [])];

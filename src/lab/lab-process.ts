@@ -31,6 +31,8 @@ export interface LabProcess {
   readonly name: string;
   /** The `overcast` arguments of its next start. */
   args: string[];
+  /** Environment variables beside the lab's own (secrets go here, never in args, which `ps` shows). */
+  env?: Record<string, string>;
   child?: ChildProcess;
 }
 
@@ -61,7 +63,7 @@ export function exitedOnItsOwn(p: LabProcess, runDir: string): Error | undefined
 
 export function spawnOvercast(p: LabProcess, runDir: string): ChildProcess {
   const log = fs.openSync(logFile(runDir, p.name), 'a');
-  const child = spawn(process.execPath, [OVERCAST_BIN, ...p.args], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env } });
+  const child = spawn(process.execPath, [OVERCAST_BIN, ...p.args], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...p.env } });
   fs.closeSync(log);
   // A process that dies takes its channel with it; the wait that watched it reports that.
   child.on('error', () => undefined);

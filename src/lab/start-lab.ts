@@ -7,12 +7,17 @@
  * first, then the switches, then the hosts, each sending to what the one before reported); then the
  * lab tells every switch port its peer. A restarted process binds the ports it had. A process that
  * exits while the lab waits for it fails startLab at once with the end of its log.
+ *
+ * The lab mints an admin API token, hands it to the controller in its environment (the controller
+ * registers it as its bootstrap token) and writes it to `<run dir>/token` (mode 0600) for scripts; the
+ * lab's own REST calls send it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTopology, type Topology } from '../model/index.js';
 import { formatIpv4, formatMac, type SocketAddress } from '../net/index.js';
+import { BOOTSTRAP_TOKEN_ENV, mintTokenText } from '../controller/auth/index.js';
 import { startOvsLab, type OvsLab } from './lab-ovs.js';
 import type { AttachHostRequest, HostAttachedReply, HostAttachSpec } from './child-channel.js';
 import { planLab, switchPortArg, formatUdp, type AttachedHostPlan, type LabPlan } from './lab-plan.js';
@@ -76,6 +81,10 @@ export interface LabHandle {
   plan: LabPlan;
   topology: Topology;
   apiUrl: string;
+  /** An admin token for the REST API (Authorization: Bearer <token>). */
+  token: string;
+  /** `<runDir>/token`: the same token, for scripts. */
+  tokenFile: string;
   runDir: string;
   /** Set on Open vSwitch labs. */
   ovs?: OvsLocation;
@@ -104,8 +113,8 @@ export interface LabHandle {
 const LOOPBACK = '127.0.0.1';
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 
-async function getJson(url: string): Promise<unknown> {
-  const res = await fetch(url);
+async function getJson(url: string, token?: string): Promise<unknown> {
+  const res = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
@@ -121,6 +130,10 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   const useOvs = o.switches === 'ovs';
   const dataDir = o.dataDir ?? path.join(runDir, 'data');
   const planFile = path.join(runDir, 'plan.json');
+  const token = mintTokenText();
+  const tokenFile = path.join(runDir, 'token');
+  fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  fs.chmodSync(tokenFile, 0o600);
   const logLevel = ['--log-level', o.logLevel ?? 'info'];
   const pki = o.insecureTcp
     ? undefined
@@ -131,7 +144,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     'controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://${LOOPBACK}:${ports.native}`, '--openflow', `tcp://${LOOPBACK}:${ports.openflow}`,
     '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...tlsArgs(pki?.controller), ...(o.controllerArgs ?? []), ...logLevel,
   ];
-  const controller: LabProcess = { name: 'controller', args: controllerArgs({ native: 0, openflow: 0, api: o.apiPort ?? 0 }) };
+  const controller: LabProcess = { name: 'controller', args: controllerArgs({ native: 0, openflow: 0, api: o.apiPort ?? 0 }), env: { [BOOTSTRAP_TOKEN_ENV]: token } };
   const switches = new Map<string, LabProcess>(useOvs ? [] : topology.switches.map((s) => [s.name, { name: s.name, args: [] }]));
   const hosts: LabProcess[] = topology.hosts.map((h) => ({ name: h.name, args: [] }));
   const attached = new Map<string, { proc: LabProcess; url: string }>();
@@ -195,7 +208,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
         if (exited) throw exited;
       }
       try {
-        const { switches: list } = (await getJson(`${apiUrl}/v1/switches`)) as {
+        const { switches: list } = (await getJson(`${apiUrl}/v1/switches`, token)) as {
           switches: { dpid: number; connected: boolean; desiredFlows: number; installedFlows: number }[];
         };
         const ready = list.filter((s) => s.connected && s.installedFlows === s.desiredFlows);
@@ -338,6 +351,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     plan: labPlan,
     topology,
     apiUrl,
+    token,
+    tokenFile,
     runDir,
     pki,
     ...(ovsLab ? { ovs: ovsLocation(ovsLab) } : {}),

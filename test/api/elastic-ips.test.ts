@@ -2,9 +2,9 @@
  * /v1/elastic-ips and /v1/load-balancers: the lifecycle and every refusal code, over a fresh in-memory
  * store whose topology has a gateway with a /30 public pool (two addresses).
  */
-import fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installErrorHandler } from '../../src/api/error-handler.js';
+import { createApiApp } from '../../src/api/app.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
 import { createIntentService, type IntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
@@ -26,8 +26,7 @@ let settledCalls = 0;
 beforeAll(async () => {
   store = openIntentStore(':memory:');
   intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
-  app = fastify();
-  installErrorHandler(app);
+  app = await createApiApp();
   registerIntentRoutes(app, intent, { settled: async () => void settledCalls++ });
   await app.ready();
 });

@@ -1,6 +1,6 @@
-import fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import { installErrorHandler } from '../../src/api/error-handler.js';
+import { createApiApp } from '../../src/api/app.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
 import { createIntentService, type IntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
@@ -39,9 +39,8 @@ const forwarding = new Proxy({} as IntentService, {
 
 async function sharedApp(): Promise<FastifyInstance> {
   shared ??= (async () => {
-    // Configured as src/api/server.ts configures its app.
-    const app = fastify({ ajv: { customOptions: { allErrors: false } } });
-    installErrorHandler(app);
+    // The API's own app (validation, error shape), without auth: these tests are about the routes.
+    const app = await createApiApp();
     registerIntentRoutes(app, forwarding);
     await app.ready();
     return app;

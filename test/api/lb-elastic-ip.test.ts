@@ -3,9 +3,9 @@
  * every refusal (unknown address, address serving an endpoint or another LB, associating or releasing
  * an address an LB uses) with its code and field; the link survives a reopen of the store file.
  */
-import fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installErrorHandler } from '../../src/api/error-handler.js';
+import { createApiApp } from '../../src/api/app.js';
 import { registerIntentRoutes } from '../../src/api/routes/vpcs.js';
 import { createIntentService, type IntentService } from '../../src/controller/intent/index.js';
 import { openIntentStore, type IntentStore } from '../../src/controller/store/index.js';
@@ -29,8 +29,7 @@ beforeAll(async () => {
   tmp = tempDir();
   store = openIntentStore(tmp.file);
   intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
-  app = fastify();
-  installErrorHandler(app);
+  app = await createApiApp();
   registerIntentRoutes(app, intent, { settled: async () => undefined });
   await app.ready();
 });

@@ -37,9 +37,11 @@ describe('overcast status', () => {
   });
 });
 
-const labLike = (over: Partial<LabHandle>): Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki'> => ({
+const labLike = (over: Partial<LabHandle>): Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki' | 'token' | 'tokenFile'> => ({
   topology: { name: 't', switches: [], links: [], hosts: [] },
   pki: undefined,
+  token: 'a-token',
+  tokenFile: '/tmp/run/token',
   plan: { name: 't', controller: { host: '127.0.0.1', bindHost: '127.0.0.1', nativePort: 1, apiPort: 2 }, switches: [{ name: 's1', dpid: 1, ports: [] }], hosts: [] },
   apiUrl: 'http://127.0.0.1:2',
   runDir: '/tmp/run',

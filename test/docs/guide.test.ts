@@ -51,6 +51,7 @@ describe('docs/guide.md, run against a lab', () => {
     chmodSync(path.join(shim, 'overcast'), 0o755);
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env.PATH ?? ''}` };
     delete env.OVERCAST_API;
+    delete env.OVERCAST_TOKEN;
 
     const [up, ...rest] = steps;
     const topology = (LAB_UP.exec(up.command) as RegExpExecArray)[1];
@@ -74,6 +75,8 @@ describe('docs/guide.md, run against a lab', () => {
     expect(compareOutput(up.expected, started.split('\n')), `guide line ${up.line}: ${up.command}`).toBeUndefined();
     const api = (/REST API\s+(http:\/\/\S+)/.exec(started) as RegExpExecArray)[1];
     env.OVERCAST_API = api;
+    // What a reader does next: export the lab's admin token (the guide's prose says so).
+    env.OVERCAST_TOKEN = (/^\s*token\s+(\S+)/m.exec(started) as RegExpExecArray)[1];
     const hostPort = api.replace('http://', '');
 
     for (const step of rest) {

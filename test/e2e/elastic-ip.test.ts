@@ -7,10 +7,10 @@
  * nothing is lost.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { createShopVpc, notYet, patch, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
+import { createShopVpc, notYet, patch, plugHost, post, startLab, type PlugOptions, waitFor } from './lab-client.js';
 
 /** The outside host's stream sends four datagrams, then yields this long (pacing, not waiting). */
 const SEND_PACE_MS = 2;

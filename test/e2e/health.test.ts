@@ -8,18 +8,11 @@
  * backends (the echo requests each one answered), not by the clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import { DEFAULT_HEALTHY_AFTER, DEFAULT_UNHEALTHY_AFTER } from '../../src/controller/health-prober.js';
-import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 600;
-
-async function send(url: string, body: unknown, method = 'POST') {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (res.status === 204 ? {} : await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 interface Backend {
   name: string;

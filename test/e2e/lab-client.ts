@@ -1,6 +1,12 @@
-/** Helpers for end-to-end tests: talk to lab hosts' control APIs and the controller's REST API. */
+/**
+ * Helpers for end-to-end tests: talk to lab hosts' control APIs and the controller's REST API.
+ *
+ * The controller's API wants the lab's token; tests start labs with this module's `startLab`, which
+ * remembers each lab's token by its API's origin, and every request here sends it to that origin
+ * (hosts' control APIs take none).
+ */
 import pino from 'pino';
-import type { LabHandle } from '../../src/lab/index.js';
+import { startLab as startLabProcesses, type LabHandle, type LabOptions } from '../../src/lab/index.js';
 import { TestHost } from '../../src/host/index.js';
 import { cidrContaining, parseIpv4, parseMac } from '../../src/net/index.js';
 import { notYet, waitFor } from '../support/wait-for.js';
@@ -9,17 +15,34 @@ export { notYet, waitFor };
 
 const hostLogger = pino({ level: 'warn' });
 
+/** Lab tokens by the origin of the lab's REST API. */
+const tokens = new Map<string, string>();
+
+/** startLab, remembering the lab's token for the requests below. */
+export async function startLab(o: LabOptions): Promise<LabHandle> {
+  const lab = await startLabProcesses(o);
+  tokens.set(new URL(lab.apiUrl).origin, lab.token);
+  return lab;
+}
+
+/** The Authorization header for a URL of a lab's API (none for other URLs). */
+export function authFor(url: string): Record<string, string> {
+  const token = tokens.get(new URL(url).origin);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 /** A JSON request to the controller's (or a host's) REST API; a non-2xx answer throws with its body. */
-async function request<T>(method: 'GET' | 'POST' | 'PATCH', url: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, body === undefined ? { method } : { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
+export async function send<T = Record<string, unknown>>(url: string, body?: unknown, method = 'POST'): Promise<T> {
+  const headers = { ...authFor(url), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const json = (res.status === 204 ? {} : await res.json()) as T;
+  if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
-export const post = <T>(url: string, body: unknown): Promise<T> => request<T>('POST', url, body);
-export const patch = <T>(url: string, body: unknown): Promise<T> => request<T>('PATCH', url, body);
-export const get = <T>(url: string): Promise<T> => request<T>('GET', url);
+export const post = <T>(url: string, body: unknown): Promise<T> => send<T>(url, body, 'POST');
+export const patch = <T>(url: string, body: unknown): Promise<T> => send<T>(url, body, 'PATCH');
+export const get = <T>(url: string): Promise<T> => send<T>(url, undefined, 'GET');
 
 interface SwitchSync {
   dpid: number;
@@ -117,7 +140,7 @@ export interface EventStream {
 export async function openEventStream(apiUrl: string, types: string): Promise<EventStream> {
   const chunks: string[] = [];
   const abort = new AbortController();
-  const res = await fetch(`${apiUrl}/v1/events?types=${encodeURIComponent(types)}`, { signal: abort.signal });
+  const res = await fetch(`${apiUrl}/v1/events?types=${encodeURIComponent(types)}`, { headers: authFor(apiUrl), signal: abort.signal });
   if (!res.ok || !res.body) throw new Error(`GET /v1/events: HTTP ${res.status}`);
   const reader = res.body.getReader();
   let failure: unknown;

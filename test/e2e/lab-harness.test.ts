@@ -2,11 +2,13 @@
  * The lab harness itself: two labs of one topology started at once both come up (every process binds
  * port 0 and reports, so they cannot race for a port); a switch that cannot start fails startLab at
  * once with its log line; a lab ping's path is the one the compiled tables give now, so it changes
- * when a link goes down and the ping still gets replies around it.
+ * when a link goes down and the ping still gets replies around it. The lab's API answers 401 without
+ * the lab's token (printed, and written to <run dir>/token) and works with it.
  */
+import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle, type LabPingResult } from '../../src/lab/index.js';
-import { notYet, patch, post, waitFor } from './lab-client.js';
+import type { LabHandle, LabPingResult } from '../../src/lab/index.js';
+import { notYet, patch, post, startLab, waitFor } from './lab-client.js';
 
 const DEMO = 'topologies/demo.yaml';
 
@@ -62,4 +64,19 @@ describe('lab harness', () => {
     }, { timeoutMs: 15_000 });
     expect(back.path).toEqual(direct.path);
   }, 60_000);
+
+  it('answers 401 without the lab token, 200 with it; the token is in <run dir>/token, readable by its owner only', async () => {
+    const lab = labs[0];
+    const bare = await fetch(`${lab.apiUrl}/v1/switches`);
+    expect(bare.status).toBe(401);
+    expect(((await bare.json()) as { code: string }).code).toBe('OVC_ERR_AUTH_MISSING_TOKEN');
+    const wrong = await fetch(`${lab.apiUrl}/v1/switches`, { headers: { authorization: `Bearer ${labs[1].token}` } });
+    expect(((await wrong.json()) as { code: string }).code).toBe('OVC_ERR_AUTH_BAD_TOKEN');
+    expect(fs.readFileSync(lab.tokenFile, 'utf8').trim()).toBe(lab.token);
+    expect(fs.statSync(lab.tokenFile).mode & 0o777).toBe(0o600);
+    const ok = await fetch(`${lab.apiUrl}/v1/switches`, { headers: { authorization: `Bearer ${fs.readFileSync(lab.tokenFile, 'utf8').trim()}` } });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { switches: unknown[] }).switches).toHaveLength(3);
+    expect((await fetch(`${lab.apiUrl}/healthz`)).status).toBe(200);
+  });
 });

@@ -9,10 +9,10 @@
  * instance registers, and they arrive there in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { createShopVpc, notYet, openEventStream, plugHost, post, switchesInSync, waitFor, type PlugOptions, type ShopVpc } from './lab-client.js';
+import { createShopVpc, notYet, openEventStream, plugHost, post, startLab, switchesInSync, type PlugOptions, type ShopVpc, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 3000;
 const FIRST_PORT = 20_000;

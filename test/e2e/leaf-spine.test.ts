@@ -1,6 +1,7 @@
 /** leaf-spine end to end: 2 spines, 4 leaves, 16 hosts as real processes; every pair exchanges UDP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
+import { startLab } from './lab-client.js';
 import { expectAllPairsExchangeUdp } from './all-pairs.js';
 
 describe('leaf-spine lab', () => {

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
-import { get, notYet, post, received, waitFor } from './lab-client.js';
+import type { LabHandle } from '../../src/lab/index.js';
+import { get, notYet, post, received, startLab, waitFor } from './lab-client.js';
 import { expectAllPairsExchangeUdp } from './all-pairs.js';
 
 interface PortStats {

@@ -5,17 +5,10 @@
  * connections. A cold function (no instance) holds its first packets until an instance registers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
-import { notYet, openEventStream, post, received, switchesInSync, waitFor } from './lab-client.js';
+import type { LabHandle } from '../../src/lab/index.js';
+import { notYet, openEventStream, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 const CONNECTIONS = 10_000;
-
-async function send(url: string, body: unknown, method = 'POST') {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (res.status === 204 ? {} : await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 describe('load balancer over a function, end to end', () => {
   let lab: LabHandle;

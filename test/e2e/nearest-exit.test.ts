@@ -5,10 +5,10 @@
  * (checksums verified by the receiving host), and either gateway takes inbound traffic to it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import type { TestHost } from '../../src/host/index.js';
 import { formatIpv4, parseIpv4 } from '../../src/net/index.js';
-import { createShopVpc, notYet, plugHost, post, waitFor, type PlugOptions } from './lab-client.js';
+import { createShopVpc, notYet, plugHost, post, startLab, type PlugOptions, waitFor } from './lab-client.js';
 
 const OUTSIDE_IP = '198.51.100.10';
 

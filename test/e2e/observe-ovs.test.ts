@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { notYet, post, waitFor } from './lab-client.js';
+import { authFor, notYet, post, startLab, waitFor } from './lab-client.js';
 
 describe.skipIf(!canRunOvs())('an Open vSwitch lab, observed', () => {
   let lab: LabHandle;
@@ -30,7 +30,7 @@ describe.skipIf(!canRunOvs())('an Open vSwitch lab, observed', () => {
   it('serves metrics from the bridges’ counters', async () => {
     await post(`${lab.apiUrl}/v1/lab/ping`, { from: 'h1', to: 'h4', count: 2, timeoutMs: 1000 });
     const text = await waitFor('port counters and an echo round trip from every bridge', async () => {
-      const res = await fetch(`${lab.apiUrl}/metrics`);
+      const res = await fetch(`${lab.apiUrl}/metrics`, { headers: authFor(lab.apiUrl) });
       const body = await res.text();
       if (res.status !== 200) return notYet(body);
       const rtts = body.split('\n').filter((l) => l.startsWith('overcast_switch_channel_rtt_seconds{')).length;

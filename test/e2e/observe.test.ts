@@ -9,8 +9,8 @@ import { apiClient } from '../../src/cli/api-client.js';
 import { labAttach, labPing } from '../../src/cli/lab-command.js';
 import { runStatus } from '../../src/cli/status-command.js';
 import { runTrace } from '../../src/cli/trace-command.js';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
-import { get, notYet, post, switchesInSync, waitFor } from './lab-client.js';
+import type { LabHandle } from '../../src/lab/index.js';
+import { authFor, get, notYet, post, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 /** One sample's value from Prometheus text, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -37,7 +37,7 @@ describe('observing a VPC lab', () => {
     web1 = await add(101, 1);
     web2 = await add(104, 2);
     await switchesInSync(api);
-    const client = apiClient({ api });
+    const client = apiClient({ api, token: lab.token });
     await labAttach(client, web1.id);
     await labAttach(client, web2.id, 'second');
   }, 120_000);
@@ -52,29 +52,29 @@ describe('observing a VPC lab', () => {
   });
 
   it('pings by endpoint id, by host name and by address, along the compiled path', async () => {
-    const byId = await labPing(lab.apiUrl, web1.id, web2.id, 2);
+    const byId = await labPing(apiClient({ api: lab.apiUrl, token: lab.token }), web1.id, web2.id, 2);
     expect(byId.received).toBeGreaterThan(0);
     expect(byId.path[0]).toBe(web1.id);
     expect(byId.path.at(-1)).toBe(`endpoint ${web2.id}`);
     expect(byId.path.slice(1, -1).every((hop) => /^(leaf|spine)\d\(in \d, out \d\)$/.test(hop))).toBe(true);
-    const byAddress = await labPing(lab.apiUrl, 'second', web1.ip, 1);
+    const byAddress = await labPing(apiClient({ api: lab.apiUrl, token: lab.token }), 'second', web1.ip, 1);
     expect(byAddress.received).toBe(1);
   });
 
   it('refuses a second test host for an endpoint, by code', async () => {
-    await expect(labAttach(apiClient({ api: lab.apiUrl }), web1.id, 'again')).rejects.toThrow(/^OVC_ERR_LAB_ATTACH:/);
+    await expect(labAttach(apiClient({ api: lab.apiUrl, token: lab.token }), web1.id, 'again')).rejects.toThrow(/^OVC_ERR_LAB_ATTACH:/);
   });
 
   it('`overcast status` shows every switch connected and in sync', async () => {
     const lines: string[] = [];
-    expect(await runStatus(apiClient({ api: lab.apiUrl }), (l) => lines.push(l))).toBe(0);
+    expect(await runStatus(apiClient({ api: lab.apiUrl, token: lab.token }), (l) => lines.push(l))).toBe(0);
     expect(lines[0]).toMatch(/topology "leaf-spine-vpc", 6 switches \(6 connected\), 8 links \(8 up\), 0 hosts/);
     for (const sw of lab.topology.switches) expect(lines.some((l) => l.startsWith(sw.name) && / in sync /.test(l) && /ok \d+ s ago/.test(l)), sw.name).toBe(true);
   });
 
   it('`overcast trace` prints the path with tables, owners and addresses as text', async () => {
     const lines: string[] = [];
-    expect(await runTrace(apiClient({ api: lab.apiUrl }), web1.id, web2.ip, { protocol: 'tcp', port: 80 }, (l) => lines.push(l))).toBe(0);
+    expect(await runTrace(apiClient({ api: lab.apiUrl, token: lab.token }), web1.id, web2.ip, { protocol: 'tcp', port: 80 }, (l) => lines.push(l))).toBe(0);
     const text = lines.join('\n');
     expect(lines[0]).toBe(`trace ${web1.id} (endpoint, ${web1.ip}, vpc ${vpc}) -> ${web2.id} (endpoint, ${web2.ip}, vpc ${vpc}): tcp port 80`);
     expect(text).toMatch(/^leaf1 \(dpid 101\), in port 1$/m);
@@ -95,9 +95,9 @@ describe('observing a VPC lab', () => {
   });
 
   it('GET /metrics counts the pings per endpoint, per function and per switch, and REST by route', async () => {
-    await labPing(lab.apiUrl, web1.id, web2.id, 3);
+    await labPing(apiClient({ api: lab.apiUrl, token: lab.token }), web1.id, web2.id, 3);
     const text = await waitFor('the pings in the endpoint and function counters', async () => {
-      const body = await (await fetch(`${lab.apiUrl}/metrics`)).text();
+      const body = await (await fetch(`${lab.apiUrl}/metrics`, { headers: authFor(lab.apiUrl) })).text();
       const sent = sample(body, 'overcast_endpoint_packets_total', { endpoint: web1.id, direction: 'sent' }) ?? 0;
       const received = sample(body, 'overcast_function_packets_total', { function: 'web', direction: 'received' }) ?? 0;
       return sent >= 3 && received >= 6 ? body : notYet({ sent, received });
@@ -119,7 +119,7 @@ describe('observing a VPC lab', () => {
 
   it('measures every switch channel\'s round trip from the echo keepalive', async () => {
     await waitFor('an echo round trip for every switch', async () => {
-      const body = await (await fetch(`${lab.apiUrl}/metrics`)).text();
+      const body = await (await fetch(`${lab.apiUrl}/metrics`, { headers: authFor(lab.apiUrl) })).text();
       const missing = lab.topology.switches.filter((sw) => !((sample(body, 'overcast_switch_channel_rtt_seconds', { switch: sw.name }) ?? -1) >= 0));
       return missing.length === 0 || notYet(missing.map((sw) => sw.name));
     });

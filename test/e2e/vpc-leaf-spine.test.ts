@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
-import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
+import type { LabHandle } from '../../src/lab/index.js';
+import { get, notYet, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 interface Endpoint {
   id: string;
@@ -31,13 +31,6 @@ interface Placed {
 }
 
 const LEAF = { 101: 'leaf1', 102: 'leaf2', 103: 'leaf3', 104: 'leaf4' } as const;
-
-async function send(url: string, body: unknown, method = 'POST') {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 describe('VPCs on leaf-spine, end to end', () => {
   let lab: LabHandle;

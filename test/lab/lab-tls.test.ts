@@ -10,9 +10,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdmissionCounters } from '../../src/controller/channel/admission-counters.js';
-import { startLab, type LabHandle, type LabPingResult } from '../../src/lab/index.js';
+import type { LabHandle, LabPingResult } from '../../src/lab/index.js';
 import { connectFakeSwitch } from '../controller/channel/fake-switch.js';
-import { get, notYet, post, waitFor } from '../e2e/lab-client.js';
+import { get, notYet, post, startLab, waitFor } from '../e2e/lab-client.js';
 import { canRunOvs } from '../support/ovs.js';
 
 const DEMO = 'topologies/demo.yaml';

@@ -11,8 +11,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient } from '../../src/cli/api-client.js';
 import { labAttach } from '../../src/cli/lab-command.js';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
-import { patch, post, switchesInSync } from '../e2e/lab-client.js';
+import type { LabHandle } from '../../src/lab/index.js';
+import { patch, post, startLab, switchesInSync } from '../e2e/lab-client.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT_DIR = path.resolve('test-output');
@@ -48,7 +48,7 @@ describe.skipIf(skipped !== undefined)(`the topology page in Chromium${skipped ?
       endpoints.push(await post(`${api}/v1/endpoints`, { kind: 'function', vpc, subnet, dpid, port, labels: { function: 'web' } }));
     }
     await switchesInSync(api);
-    for (const e of endpoints) await labAttach(apiClient({ api }), e.id);
+    for (const e of endpoints) await labAttach(apiClient({ api, token: lab.token }), e.id);
     profile = mkdtempSync(path.join(os.tmpdir(), 'overcast-chromium-'));
     context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: false, args: ARGS, viewport: { width: 1280, height: 800 } });
     page = context.pages()[0] ?? (await context.newPage());
@@ -61,8 +61,8 @@ describe.skipIf(skipped !== undefined)(`the topology page in Chromium${skipped ?
   });
 
   it('names every switch in the DOM and groups endpoints by VPC', async () => {
-    // The token in the page's URL goes on every fetch; harmless where the API asks for none.
-    await page.goto(`${lab.apiUrl}/?token=observer`);
+    // The token in the page's URL goes on every fetch and on the event stream.
+    await page.goto(`${lab.apiUrl}/?token=${lab.token}`);
     await page.waitForSelector('body[data-state="ready"]', { timeout: 20_000 });
     const names = await page.$$eval('#switch-list li[data-switch]', (lis) => lis.map((li) => li.getAttribute('data-switch')));
     expect(names.sort()).toEqual(lab.topology.switches.map((s) => s.name).sort());

@@ -4,13 +4,10 @@
  * change (`settled`), so "acknowledged" means "no packet reaches the old endpoint any more".
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { IntentService } from '../../controller/intent/index.js';
-import { ErrorReply, IdParams, PageQuery, pageOf, refuseUnknownFields } from '../schemas/common.js';
+import { IdParams, NoContent, PageOnly, pageOf } from '../schemas/common.js';
 import { AllocateElasticIpBody, ElasticIpJson, UpdateElasticIpBody, elasticIpJson } from '../schemas/elastic-ip.js';
-
-const errors = { '4xx': ErrorReply };
-const PageOnly = Type.Object(PageQuery);
 
 export interface ServiceRouteOptions {
   /** Resolves once every committed change is installed on the switches (barrier replies). */
@@ -23,23 +20,35 @@ export function registerElasticIpRoutes(app: FastifyInstance, intent: IntentServ
 
   app.post(
     '/v1/elastic-ips',
-    { schema: { tags, summary: "Allocate a public address from the gateways' pools (optionally associated at once)", body: AllocateElasticIpBody, response: { 201: ElasticIpJson, ...errors } } },
+    {
+      schema: {
+        tags,
+        operationId: 'allocateElasticIp',
+        summary: "Allocate a public address from the gateways' pools",
+        description: 'The lowest free address of the pools unless `address` names one; with `endpoint`, associated at once. Answers once installed.',
+        body: AllocateElasticIpBody,
+        response: { 201: ElasticIpJson },
+      },
+    },
     async (request, reply) => {
-      refuseUnknownFields(request.body, AllocateElasticIpBody, 'body');
-      const x = intent.elasticIps.allocate(request.body as Static<typeof AllocateElasticIpBody>);
+      const x = await intent.elasticIps.allocate(request.body as Static<typeof AllocateElasticIpBody>);
       await settled();
       return reply.status(201).send(elasticIpJson(x));
     },
   );
 
-  app.get('/v1/elastic-ips', { schema: { tags, summary: 'List elastic IPs', querystring: PageOnly, response: { 200: pageOf(ElasticIpJson), ...errors } } }, async (request) => {
-    const page = intent.elasticIps.list(request.query as Static<typeof PageOnly>);
-    return { items: page.items.map(elasticIpJson), next: page.next };
-  });
+  app.get(
+    '/v1/elastic-ips',
+    { schema: { tags, operationId: 'listElasticIps', summary: 'List elastic IPs', description: 'Elastic IPs in allocation order, a page at a time.', querystring: PageOnly, response: { 200: pageOf(ElasticIpJson) } } },
+    async (request) => {
+      const page = await intent.elasticIps.list(request.query as Static<typeof PageOnly>);
+      return { items: page.items.map(elasticIpJson), next: page.next };
+    },
+  );
 
-  app.get('/v1/elastic-ips/:id', { schema: { tags, summary: 'One elastic IP', params: IdParams, response: { 200: ElasticIpJson, ...errors } } }, async (request) => {
+  app.get('/v1/elastic-ips/:id', { schema: { tags, operationId: 'getElasticIp', summary: 'One elastic IP', description: 'The elastic IP with this id.', params: IdParams, response: { 200: ElasticIpJson } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return elasticIpJson(intent.elasticIps.get(id));
+    return elasticIpJson(await intent.elasticIps.get(id));
   });
 
   app.patch(
@@ -47,25 +56,30 @@ export function registerElasticIpRoutes(app: FastifyInstance, intent: IntentServ
     {
       schema: {
         tags,
-        summary: 'Associate, move (atomically, make-before-break) or disassociate (endpoint: null); answers once installed',
+        operationId: 'updateElasticIp',
+        summary: 'Associate, move or disassociate an elastic IP',
+        description: 'Moves atomically (make-before-break); `endpoint: null` disassociates. Answers once the switches have installed it.',
         params: IdParams,
         body: UpdateElasticIpBody,
-        response: { 200: ElasticIpJson, ...errors },
+        response: { 200: ElasticIpJson },
       },
     },
     async (request) => {
-      refuseUnknownFields(request.body, UpdateElasticIpBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      const x = intent.elasticIps.update(id, request.body as Static<typeof UpdateElasticIpBody>);
+      const x = await intent.elasticIps.update(id, request.body as Static<typeof UpdateElasticIpBody>);
       await settled();
       return elasticIpJson(x);
     },
   );
 
-  app.delete('/v1/elastic-ips/:id', { schema: { tags, summary: 'Release the address (refused while associated)', params: IdParams, response: errors } }, async (request, reply) => {
-    const { id } = request.params as Static<typeof IdParams>;
-    intent.elasticIps.release(id);
-    await settled();
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/elastic-ips/:id',
+    { schema: { tags, operationId: 'releaseElasticIp', summary: 'Release an elastic IP', description: 'Returns the address to its pool; refused while it is associated.', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof IdParams>;
+      await intent.elasticIps.release(id);
+      await settled();
+      return reply.status(204).send();
+    },
+  );
 }

@@ -3,10 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import { OvercastError, type ProblemDetail } from '../../errors/index.js';
 import type { IntentService } from '../../controller/intent/index.js';
-import { ErrorReply, IdParams, pageOf, refuseUnknownFields } from '../schemas/common.js';
+import { IdParams, NoContent, pageOf } from '../schemas/common.js';
 import { CreateEndpointBody, EndpointJson, EndpointQuery, UpdateEndpointBody, endpointJson } from '../schemas/endpoint.js';
-
-const errors = { '4xx': ErrorReply };
 
 /** `?label=function=resize&label=revision=v2` -> { function: 'resize', revision: 'v2' }. */
 export function parseLabelFilter(items: readonly string[] | undefined): Record<string, string> | undefined {
@@ -30,23 +28,32 @@ export function registerEndpointRoutes(app: FastifyInstance, intent: IntentServi
     {
       schema: {
         tags,
-        summary: 'Attach an endpoint to a switch port (IP and MAC allocated when absent)',
+        operationId: 'createEndpoint',
+        summary: 'Attach an endpoint to a switch port',
+        description:
+          "A function instance, container, storage target or host on one switch port of a subnet. Without `ip`, the subnet's lowest free address; without `mac`, a free locally administered MAC.",
         body: CreateEndpointBody,
-        response: { 201: EndpointJson, ...errors },
+        response: { 201: EndpointJson },
       },
     },
-    async (request, reply) => {
-      refuseUnknownFields(request.body, CreateEndpointBody, 'body');
-      return reply.status(201).send(endpointJson(intent.endpoints.create(request.body as Static<typeof CreateEndpointBody>)));
-    },
+    async (request, reply) => reply.status(201).send(endpointJson(await intent.endpoints.create(request.body as Static<typeof CreateEndpointBody>))),
   );
 
   app.get(
     '/v1/endpoints',
-    { schema: { tags, summary: 'List endpoints, filtered by vpc, subnet, kind, dpid and labels', querystring: EndpointQuery, response: { 200: pageOf(EndpointJson), ...errors } } },
+    {
+      schema: {
+        tags,
+        operationId: 'listEndpoints',
+        summary: 'List endpoints',
+        description: 'Endpoints in creation order, filtered by VPC, subnet, kind, switch and labels (all filters must match), a page at a time.',
+        querystring: EndpointQuery,
+        response: { 200: pageOf(EndpointJson) },
+      },
+    },
     async (request) => {
       const q = request.query as Static<typeof EndpointQuery>;
-      const page = intent.endpoints.list(
+      const page = await intent.endpoints.list(
         { vpc: q.vpc, subnet: q.subnet, kind: q.kind, dpid: q.dpid, labels: parseLabelFilter(q.label) },
         { limit: q.limit, cursor: q.cursor },
       );
@@ -54,24 +61,37 @@ export function registerEndpointRoutes(app: FastifyInstance, intent: IntentServi
     },
   );
 
-  app.get('/v1/endpoints/:id', { schema: { tags, summary: 'One endpoint', params: IdParams, response: { 200: EndpointJson, ...errors } } }, async (request) => {
+  app.get('/v1/endpoints/:id', { schema: { tags, operationId: 'getEndpoint', summary: 'One endpoint', description: 'The endpoint with this id.', params: IdParams, response: { 200: EndpointJson } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return endpointJson(intent.endpoints.get(id));
+    return endpointJson(await intent.endpoints.get(id));
   });
 
   app.patch(
     '/v1/endpoints/:id',
-    { schema: { tags, summary: 'Move an endpoint to another port and/or replace its labels', params: IdParams, body: UpdateEndpointBody, response: { 200: EndpointJson, ...errors } } },
+    {
+      schema: {
+        tags,
+        operationId: 'updateEndpoint',
+        summary: 'Move or relabel an endpoint',
+        description: 'Moves the endpoint to another free port and/or replaces its labels whole.',
+        params: IdParams,
+        body: UpdateEndpointBody,
+        response: { 200: EndpointJson },
+      },
+    },
     async (request) => {
-      refuseUnknownFields(request.body, UpdateEndpointBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      return endpointJson(intent.endpoints.update(id, request.body as Static<typeof UpdateEndpointBody>));
+      return endpointJson(await intent.endpoints.update(id, request.body as Static<typeof UpdateEndpointBody>));
     },
   );
 
-  app.delete('/v1/endpoints/:id', { schema: { tags, summary: 'Detach and delete an endpoint', params: IdParams, response: errors } }, async (request, reply) => {
-    const { id } = request.params as Static<typeof IdParams>;
-    intent.endpoints.delete(id);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/endpoints/:id',
+    { schema: { tags, operationId: 'deleteEndpoint', summary: 'Detach and delete an endpoint', description: 'Frees its port, address and MAC.', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof IdParams>;
+      await intent.endpoints.delete(id);
+      return reply.status(204).send();
+    },
+  );
 }

@@ -8,6 +8,8 @@ import { Type } from '@sinclair/typebox';
 import { OvercastError } from '../../errors/index.js';
 import { isControllerEventType, type ControllerEvent, type ControllerEvents } from '../../controller/events.js';
 import type { WebhookDispatcher } from '../../controller/webhooks.js';
+import { ACCESS_TOKEN_PARAMETER } from '../auth.js';
+import { IdParams, NoContent, StrictObject } from '../schemas/common.js';
 
 export const SSE_HEARTBEAT_MS = 15_000;
 /** What EventSource waits before reconnecting (sent as `retry:`). */
@@ -20,13 +22,11 @@ export interface EventRouteOptions {
   maxBufferedBytes?: number;
 }
 
-const EventsQuery = Type.Object(
-  {
-    types: Type.Optional(Type.String({ description: 'Comma-separated event types; a prefix ending in .* matches a family (function.*)' })),
-    lastEventId: Type.Optional(Type.String({ description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header)' })),
-  },
-  { additionalProperties: false },
-);
+const EventsQuery = StrictObject({
+  types: Type.Optional(Type.String({ maxLength: 2048, description: 'Comma-separated event types; a prefix ending in .* matches a family (function.*)' })),
+  lastEventId: Type.Optional(Type.String({ maxLength: 32, description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header)' })),
+  [ACCESS_TOKEN_PARAMETER]: Type.Optional(Type.String({ maxLength: 256, description: 'The bearer token, for EventSource (which cannot set headers); the Authorization header wins when both are sent' })),
+});
 
 /** ?types=a,b.* → a predicate; unknown names are refused, every one at once. */
 function typeFilter(types: string | undefined): (type: string) => boolean {
@@ -65,10 +65,15 @@ export function registerEventRoutes(app: FastifyInstance, events: ControllerEven
   app.get(
     '/v1/events',
     {
+      config: { tokenInQuery: true },
       schema: {
         tags: ['events'],
-        summary: 'Controller events as a server-sent-event stream (resume with Last-Event-ID)',
+        operationId: 'streamEvents',
+        summary: 'Controller events as a server-sent-event stream',
+        description:
+          'Switches connecting and leaving, endpoints, function activation, packets held: one `event:` per controller event, its JSON as `data:`. Resume with Last-Event-ID (or ?lastEventId=); a gap event says when events were missed. A heartbeat comment every 15 s.',
         querystring: EventsQuery,
+        response: { 200: { description: 'The stream (text/event-stream), open until the client leaves', content: { 'text/event-stream': { schema: Type.String() } } } },
       },
     },
     (request, reply: FastifyReply) => {
@@ -127,37 +132,59 @@ export function registerEventRoutes(app: FastifyInstance, events: ControllerEven
   );
 }
 
-const WebhookBody = Type.Object(
-  {
-    url: Type.String({ minLength: 1, maxLength: 2048 }),
-    types: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 64 })),
-    secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-  },
-  { additionalProperties: false },
-);
-const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+const WebhookBody = StrictObject({
+  url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL each event is POSTed to; credentials in it are never shown back or logged' }),
+  types: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 64, description: 'Event types (a prefix ending in .* matches a family); none: every event' })),
+  secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Signs each POST: x-overcast-signature: sha256=<hex HMAC of the body>' })),
+});
+const WebhookJson = Type.Object({
+  id: Type.String(),
+  url: Type.String({ description: 'With any credentials replaced by ***' }),
+  types: Type.Array(Type.String()),
+  queued: Type.Integer(),
+  counters: Type.Object({ delivered: Type.Integer(), failed: Type.Integer(), dropped: Type.Integer(), attempts: Type.Integer(), retries: Type.Integer() }),
+  lastError: Type.Optional(Type.String()),
+});
 
 export function registerWebhookRoutes(app: FastifyInstance, webhooks: WebhookDispatcher): void {
-  app.post('/v1/webhooks', { schema: { tags: ['events'], summary: 'Subscribe a URL to controller events (in memory)', body: WebhookBody } }, async (request, reply) => {
-    const body = request.body as { url: string; types?: string[]; secret?: string };
-    try {
-      return reply.status(201).send(webhooks.add(body));
-    } catch (e) {
-      // The dispatcher names fields of its input; here they are fields of the body.
-      if (e instanceof OvercastError) throw new OvercastError(e.code, e.message, e.field === undefined ? 'body' : `body.${e.field}`);
-      throw e;
-    }
-  });
-  app.get('/v1/webhooks', { schema: { tags: ['events'], summary: 'Webhook subscriptions with delivery counters' } }, async () => ({ webhooks: webhooks.list() }));
-  app.get('/v1/webhooks/:id', { schema: { tags: ['events'], summary: 'One webhook subscription', params: IdParams } }, async (request) => {
+  const tags = ['events'];
+  app.post(
+    '/v1/webhooks',
+    {
+      schema: {
+        tags,
+        operationId: 'createWebhook',
+        summary: 'Subscribe a URL to controller events',
+        description: 'Each event the subscription wants is POSTed as JSON, in order, retried with backoff. Subscriptions live in memory (gone on restart).',
+        body: WebhookBody,
+        response: { 201: WebhookJson },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { url: string; types?: string[]; secret?: string };
+      try {
+        return reply.status(201).send(await webhooks.add(body));
+      } catch (e) {
+        // The dispatcher names fields of its input; here they are fields of the body.
+        if (e instanceof OvercastError) throw new OvercastError(e.code, e.message, e.field === undefined ? 'body' : `body.${e.field}`);
+        throw e;
+      }
+    },
+  );
+  app.get(
+    '/v1/webhooks',
+    { schema: { tags, operationId: 'listWebhooks', summary: 'Webhook subscriptions', description: 'Every subscription with its delivery counters.', response: { 200: Type.Object({ webhooks: Type.Array(WebhookJson) }) } } },
+    async () => ({ webhooks: await webhooks.list() }),
+  );
+  app.get('/v1/webhooks/:id', { schema: { tags, operationId: 'getWebhook', summary: 'One webhook subscription', description: 'The subscription with this id and its delivery counters.', params: IdParams, response: { 200: WebhookJson } } }, async (request) => {
     const { id } = request.params as { id: string };
-    const sub = webhooks.get(id);
+    const sub = await webhooks.get(id);
     if (!sub) throw new OvercastError('OVC_ERR_WEBHOOK_NOT_FOUND', `no webhook ${id}`, 'params.id');
     return sub;
   });
-  app.delete('/v1/webhooks/:id', { schema: { tags: ['events'], summary: 'Unsubscribe', params: IdParams } }, async (request, reply) => {
+  app.delete('/v1/webhooks/:id', { schema: { tags, operationId: 'deleteWebhook', summary: 'Unsubscribe', description: 'Stops deliveries; events still queued are dropped.', params: IdParams, response: { 204: NoContent } } }, async (request, reply) => {
     const { id } = request.params as { id: string };
-    if (!webhooks.remove(id)) throw new OvercastError('OVC_ERR_WEBHOOK_NOT_FOUND', `no webhook ${id}`, 'params.id');
+    if (!(await webhooks.remove(id))) throw new OvercastError('OVC_ERR_WEBHOOK_NOT_FOUND', `no webhook ${id}`, 'params.id');
     return reply.status(204).send();
   });
 }

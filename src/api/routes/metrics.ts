@@ -5,12 +5,19 @@
  * label values stay bounded).
  */
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import type { ApiServices } from '../services.js';
 
 type Metrics = NonNullable<ApiServices['metrics']>;
 
 /** The label for requests no route matched (404s): raw URLs would make one series per URL. */
 const UNMATCHED_ROUTE = 'unmatched';
+
+const PortRef = Type.Object({ switch: Type.String(), port: Type.Integer() });
+const Rate = Type.Object({}, { additionalProperties: true, description: 'Packets and bytes per second in one direction' });
+const LinkRatesJson = Type.Object({
+  links: Type.Array(Type.Object({ id: Type.String(), a: PortRef, b: PortRef, up: Type.Boolean(), aToB: Type.Optional(Rate), bToA: Type.Optional(Rate) })),
+});
 
 export function registerMetricsRoutes(app: FastifyInstance, { registry, linkRates }: Metrics): void {
   app.addHook('onResponse', (request, reply, done) => {
@@ -27,6 +34,7 @@ export function registerMetricsRoutes(app: FastifyInstance, { registry, linkRate
         tags: ['metrics'],
         summary: 'Prometheus metrics of the controller (text exposition format)',
         description: 'Switches, traffic per endpoint, function, load balancer and elastic IP, durations, events, webhooks (docs/observability.md).',
+        response: { 200: { description: 'The metrics in the Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
       },
     }, async (_request, reply) => {
     const text = await registry.text();
@@ -39,6 +47,7 @@ export function registerMetricsRoutes(app: FastifyInstance, { registry, linkRate
         tags: ['metrics'],
         summary: "Every link's state and current packet and byte rates, per direction",
         description: 'Rates come from the port counters the controller polls (every --stats-interval-ms); absent until two polls.',
+        response: { 200: LinkRatesJson },
       },
     }, async () => ({
     links: linkRates(),

@@ -7,6 +7,18 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { ApiServices } from '../services.js';
+import { TraceJson } from './trace.js';
+
+const Open = { additionalProperties: true } as const;
+
+const TraceBetweenJson = Type.Object({
+  from: Type.Object({}, { ...Open, description: 'The source as resolved: its kind, name, addresses and switch port' }),
+  to: Type.Object({}, { ...Open, description: 'The destination as resolved' }),
+  dpid: Type.Integer({ description: 'The switch the packet enters' }),
+  inPort: Type.Integer(),
+  packet: Type.Object({}, { ...Open, description: 'The packet the source sends, addresses as text' }),
+  trace: TraceJson,
+});
 
 const TraceBetweenBody = Type.Object(
   {
@@ -28,6 +40,7 @@ export function registerTraceBetweenRoutes(app: FastifyInstance, traceBetween: N
         summary: 'The path between two endpoints, hosts or addresses through the compiled tables',
         description: 'Resolves both ends, builds the packet the source would send (ICMP echo, or TCP/UDP to `port`) and traces it switch by switch.',
         body: TraceBetweenBody,
+        response: { 200: TraceBetweenJson },
       },
     },
     async (request) => traceBetween(request.body as Static<typeof TraceBetweenBody>),

@@ -1,21 +1,26 @@
 /**
  * POST /v1/trace: a packet description and a starting switch port in, its path through the compiled
  * tables out (tables hit, flows matched with their owner, rewrites, where it leaves or why it drops).
+ * A read: it changes nothing, so a read token may call it.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { TracePacket } from '../../compiler/index.js';
+import { OvercastError } from '../../errors/index.js';
+import type { Topology } from '../../model/index.js';
 import type { ApiServices } from '../services.js';
 import { parseIpv4, parseMac } from '../../net/index.js';
+import { Dpid, PortNumber, StrictObject } from '../schemas/common.js';
 
 const Mac = Type.String({ pattern: '^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$' });
-const Ip = Type.String({ format: 'ipv4' });
+const Ip = Type.String({ maxLength: 15, description: 'Dotted quad' });
+const Vlan = Type.Optional(Type.Integer({ minimum: 0, maximum: 4095 }));
 
-const TraceBody = Type.Object({
-  dpid: Type.Integer({ minimum: 1 }),
-  inPort: Type.Integer({ minimum: 1 }),
+const TraceBody = StrictObject({
+  dpid: Dpid,
+  inPort: PortNumber,
   packet: Type.Union([
-    Type.Object({
+    StrictObject({
       kind: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('icmp')]),
       ethSrc: Mac,
       ethDst: Mac,
@@ -24,9 +29,9 @@ const TraceBody = Type.Object({
       ttl: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
       l4Src: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
       l4Dst: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-      vlan: Type.Optional(Type.Integer({ minimum: 0, maximum: 4095 })),
+      vlan: Vlan,
     }),
-    Type.Object({
+    StrictObject({
       kind: Type.Literal('arp'),
       op: Type.Union([Type.Literal('request'), Type.Literal('reply')]),
       ethSrc: Mac,
@@ -35,7 +40,7 @@ const TraceBody = Type.Object({
       arpSpa: Ip,
       arpTpa: Ip,
       arpTha: Type.Optional(Mac),
-      vlan: Type.Optional(Type.Integer({ minimum: 0, maximum: 4095 })),
+      vlan: Vlan,
     }),
   ]),
 });
@@ -78,12 +83,40 @@ function bytesOf(v: unknown): Uint8Array | number[] {
   return v instanceof Uint8Array ? v : (v as { data: number[] }).data;
 }
 
-export function registerTraceRoutes(app: FastifyInstance, trace: NonNullable<ApiServices['trace']>): void {
+export const TraceJson = Type.Object(
+  {
+    hops: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Switch by switch: tables hit, flows matched with their owner, rewrites, outputs' }),
+    exits: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Where copies of the packet leave the fabric' }),
+    drops: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'Where and why copies were dropped' }),
+    truncated: Type.Boolean({ description: 'The walk stopped at its hop limit' }),
+  },
+  { additionalProperties: true },
+);
+
+/** The trace starts at a port of a switch the topology has; anything else is a typed 404. */
+function checkStart(topology: Topology, dpid: number, inPort: number): void {
+  const sw = topology.switches.find((s) => s.dpid === dpid);
+  if (!sw) throw new OvercastError('OVC_ERR_TOPO_UNKNOWN_SWITCH', `no switch with dpid ${dpid}`, 'body.dpid');
+  if (!sw.ports.some((p) => p.number === inPort)) throw new OvercastError('OVC_ERR_TOPO_UNKNOWN_PORT', `switch ${sw.name} has no port ${inPort}`, 'body.inPort');
+}
+
+export function registerTraceRoutes(app: FastifyInstance, trace: NonNullable<ApiServices['trace']>, topology?: () => Topology | Promise<Topology>): void {
   app.post(
     '/v1/trace',
-    { schema: { tags: ['trace'], summary: "A packet's path through the compiled tables, switch by switch", body: TraceBody } },
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['trace'],
+        operationId: 'tracePacket',
+        summary: "A packet's path through the compiled tables",
+        description: 'Walks a described packet from a switch port through the flow tables the controller compiled, switch by switch: tables, flows and their owners, rewrites, where it leaves or why it drops. Changes nothing.',
+        body: TraceBody,
+        response: { 200: TraceJson },
+      },
+    },
     async (request) => {
       const body = request.body as TraceBody;
+      if (topology) checkStart(await topology(), body.dpid, body.inPort);
       const result = trace({ dpid: body.dpid, inPort: body.inPort, packet: toTracePacket(body.packet) });
       // Frames are bytes; the API shows them as hex.
       return JSON.parse(JSON.stringify(result, (_k, v: unknown) => (isBytes(v) ? Buffer.from(bytesOf(v)).toString('hex') : v)));

@@ -6,16 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import type { IntentService } from '../../controller/intent/index.js';
-import { ErrorReply, IdParams, PageQuery, pageOf, refuseUnknownFields } from '../schemas/common.js';
+import { IdParams, NoContent, PageOnly, pageOf } from '../schemas/common.js';
 import { CreateSubnetBody, CreateVpcBody, SubnetJson, SubnetParams, UpdateVpcBody, VpcJson, subnetJson, vpcJson } from '../schemas/vpc.js';
-import { Type } from '@sinclair/typebox';
 import { registerElasticIpRoutes, type ServiceRouteOptions } from './elastic-ips.js';
 import { registerEndpointRoutes } from './endpoints.js';
 import { registerLoadBalancerRoutes } from './load-balancers.js';
 import { registerTopologyAdminRoutes } from './topology-admin.js';
-
-const PageOnly = Type.Object(PageQuery);
-const errors = { '4xx': ErrorReply };
 
 /** Every intent route: VPCs, subnets, endpoints, elastic IPs, load balancers, topology admin. */
 export function registerIntentRoutes(app: FastifyInstance, intent: IntentService, options: ServiceRouteOptions = {}): void {
@@ -29,70 +25,111 @@ export function registerIntentRoutes(app: FastifyInstance, intent: IntentService
 export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): void {
   const tags = ['vpcs'];
 
-  app.post('/v1/vpcs', { schema: { tags, summary: 'Create a VPC (a VNI is allocated)', body: CreateVpcBody, response: { 201: VpcJson, ...errors } } }, async (request, reply) => {
-    refuseUnknownFields(request.body, CreateVpcBody, 'body');
-    const b = request.body as Static<typeof CreateVpcBody>;
-    return reply.status(201).send(vpcJson(intent.vpcs.create(b)));
-  });
+  app.post(
+    '/v1/vpcs',
+    {
+      schema: {
+        tags,
+        operationId: 'createVpc',
+        summary: 'Create a VPC',
+        description: 'A tenant network with its own address space (address spaces of different VPCs may overlap). It gets the lowest free VNI, 1..4094.',
+        body: CreateVpcBody,
+        response: { 201: VpcJson },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body as Static<typeof CreateVpcBody>;
+      return reply.status(201).send(vpcJson(await intent.vpcs.create(b)));
+    },
+  );
 
-  app.get('/v1/vpcs', { schema: { tags, summary: 'List VPCs', querystring: PageOnly, response: { 200: pageOf(VpcJson), ...errors } } }, async (request) => {
-    const q = request.query as Static<typeof PageOnly>;
-    const page = intent.vpcs.list(q);
-    return { items: page.items.map(vpcJson), next: page.next };
-  });
+  app.get(
+    '/v1/vpcs',
+    { schema: { tags, operationId: 'listVpcs', summary: 'List VPCs', description: 'VPCs in creation order, a page at a time.', querystring: PageOnly, response: { 200: pageOf(VpcJson) } } },
+    async (request) => {
+      const page = await intent.vpcs.list(request.query as Static<typeof PageOnly>);
+      return { items: page.items.map(vpcJson), next: page.next };
+    },
+  );
 
-  app.get('/v1/vpcs/:id', { schema: { tags, summary: 'One VPC', params: IdParams, response: { 200: VpcJson, ...errors } } }, async (request) => {
+  app.get('/v1/vpcs/:id', { schema: { tags, operationId: 'getVpc', summary: 'One VPC', description: 'The VPC with this id.', params: IdParams, response: { 200: VpcJson } } }, async (request) => {
     const { id } = request.params as Static<typeof IdParams>;
-    return vpcJson(intent.vpcs.get(id));
+    return vpcJson(await intent.vpcs.get(id));
   });
 
   app.patch(
     '/v1/vpcs/:id',
-    { schema: { tags, summary: 'Rename a VPC or change its CIDR (it must still cover every subnet)', params: IdParams, body: UpdateVpcBody, response: { 200: VpcJson, ...errors } } },
+    {
+      schema: {
+        tags,
+        operationId: 'updateVpc',
+        summary: 'Rename a VPC or change its CIDR',
+        description: 'A new CIDR must still cover every subnet of the VPC.',
+        params: IdParams,
+        body: UpdateVpcBody,
+        response: { 200: VpcJson },
+      },
+    },
     async (request) => {
-      refuseUnknownFields(request.body, UpdateVpcBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      return vpcJson(intent.vpcs.update(id, request.body as Static<typeof UpdateVpcBody>));
+      return vpcJson(await intent.vpcs.update(id, request.body as Static<typeof UpdateVpcBody>));
     },
   );
 
-  app.delete('/v1/vpcs/:id', { schema: { tags, summary: 'Delete a VPC and its subnets (refused while it has endpoints)', params: IdParams, response: errors } }, async (request, reply) => {
-    const { id } = request.params as Static<typeof IdParams>;
-    intent.vpcs.delete(id);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/v1/vpcs/:id',
+    { schema: { tags, operationId: 'deleteVpc', summary: 'Delete a VPC', description: 'Deletes the VPC and its subnets; refused while it has endpoints or load balancers.', params: IdParams, response: { 204: NoContent } } },
+    async (request, reply) => {
+      const { id } = request.params as Static<typeof IdParams>;
+      await intent.vpcs.delete(id);
+      return reply.status(204).send();
+    },
+  );
 
   app.post(
     '/v1/vpcs/:id/subnets',
-    { schema: { tags, summary: 'Create a subnet inside the VPC', params: IdParams, body: CreateSubnetBody, response: { 201: SubnetJson, ...errors } } },
+    {
+      schema: {
+        tags,
+        operationId: 'createSubnet',
+        summary: 'Create a subnet inside the VPC',
+        description: "At least a /30, inside the VPC's CIDR, overlapping no other subnet of the VPC. Its gateway (the distributed router's address) defaults to the first host address.",
+        params: IdParams,
+        body: CreateSubnetBody,
+        response: { 201: SubnetJson },
+      },
+    },
     async (request, reply) => {
-      refuseUnknownFields(request.body, CreateSubnetBody, 'body');
       const { id } = request.params as Static<typeof IdParams>;
-      return reply.status(201).send(subnetJson(intent.subnets.create(id, request.body as Static<typeof CreateSubnetBody>)));
+      return reply.status(201).send(subnetJson(await intent.subnets.create(id, request.body as Static<typeof CreateSubnetBody>)));
     },
   );
 
   app.get(
     '/v1/vpcs/:id/subnets',
-    { schema: { tags, summary: "List a VPC's subnets", params: IdParams, querystring: PageOnly, response: { 200: pageOf(SubnetJson), ...errors } } },
+    { schema: { tags, operationId: 'listSubnets', summary: "List a VPC's subnets", description: 'Subnets of the VPC in creation order, a page at a time.', params: IdParams, querystring: PageOnly, response: { 200: pageOf(SubnetJson) } } },
     async (request) => {
       const { id } = request.params as Static<typeof IdParams>;
-      const page = intent.subnets.list(id, request.query as Static<typeof PageOnly>);
+      const page = await intent.subnets.list(id, request.query as Static<typeof PageOnly>);
       return { items: page.items.map(subnetJson), next: page.next };
     },
   );
 
-  app.get('/v1/vpcs/:id/subnets/:subnetId', { schema: { tags, summary: 'One subnet', params: SubnetParams, response: { 200: SubnetJson, ...errors } } }, async (request) => {
-    const { id, subnetId } = request.params as Static<typeof SubnetParams>;
-    return subnetJson(intent.subnets.get(id, subnetId));
-  });
+  app.get(
+    '/v1/vpcs/:id/subnets/:subnetId',
+    { schema: { tags, operationId: 'getSubnet', summary: 'One subnet', description: 'The subnet with this id in this VPC.', params: SubnetParams, response: { 200: SubnetJson } } },
+    async (request) => {
+      const { id, subnetId } = request.params as Static<typeof SubnetParams>;
+      return subnetJson(await intent.subnets.get(id, subnetId));
+    },
+  );
 
   app.delete(
     '/v1/vpcs/:id/subnets/:subnetId',
-    { schema: { tags, summary: 'Delete a subnet (refused while it has endpoints)', params: SubnetParams, response: errors } },
+    { schema: { tags, operationId: 'deleteSubnet', summary: 'Delete a subnet', description: 'Refused while the subnet has endpoints.', params: SubnetParams, response: { 204: NoContent } } },
     async (request, reply) => {
       const { id, subnetId } = request.params as Static<typeof SubnetParams>;
-      intent.subnets.delete(id, subnetId);
+      await intent.subnets.delete(id, subnetId);
       return reply.status(204).send();
     },
   );

@@ -1,32 +1,27 @@
 /**
- * Shapes shared by the intent routes: the error reply, pagination, and the strict-body check.
+ * Shapes shared by the routes: strict objects, pagination, ids and labels.
  *
- * Addresses are text in JSON but plain strings in the schemas: the IntentService parses them, so a bad
- * address gets its own code (OVC_ERR_NET_BAD_CIDR on `body.cidr`) rather than a generic schema failure.
+ * Every object a request carries is strict (`additionalProperties: false`, at every depth): an unknown
+ * field is refused with its path (`body.a.swtich`), never dropped, so a typo (`lables`) cannot pass as
+ * a no-op. Addresses are text in JSON but plain strings in the schemas: the IntentService parses them,
+ * so a bad address gets its own code (OVC_ERR_NET_BAD_CIDR on `body.cidr`) rather than a generic
+ * schema failure.
  */
-import { Type, type TObject, type TSchema } from '@sinclair/typebox';
-import { OvercastError } from '../../errors/index.js';
+import { Type, type ObjectOptions, type TProperties, type TSchema } from '@sinclair/typebox';
 
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 100;
 
-/** The one error shape (src/api/error-handler.ts), for the OpenAPI document. */
-export const ErrorReply = Type.Object(
-  {
-    statusCode: Type.Integer(),
-    code: Type.String({ examples: ['OVC_ERR_SUBNET_OVERLAP'] }),
-    error: Type.String(),
-    message: Type.String(),
-    field: Type.Optional(Type.String({ examples: ['body.cidr'] })),
-    problems: Type.Optional(Type.Array(Type.Object({ code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()) }))),
-  },
-  { description: 'Every refusal: a typed code and the offending field' },
-);
+/** An object of a request: these properties and no others. */
+export function StrictObject<T extends TProperties>(properties: T, options: ObjectOptions = {}) {
+  return Type.Object(properties, { ...options, additionalProperties: false });
+}
 
 export const PageQuery = {
   limit: Type.Integer({ minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT, description: 'Items per page' }),
   cursor: Type.Optional(Type.String({ maxLength: 64, description: 'The `next` of the previous page' })),
 };
+export const PageOnly = StrictObject(PageQuery);
 
 export function pageOf<T extends TSchema>(item: T) {
   return Type.Object({
@@ -35,27 +30,20 @@ export function pageOf<T extends TSchema>(item: T) {
   });
 }
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+export const IdParams = StrictObject({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+/** A switch's datapath id: a positive integer JSON can carry exactly. */
+export const Dpid = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The switch (datapath id)' });
+/** A switch port number (OpenFlow's physical range). */
+export const PortNumber = Type.Integer({ minimum: 1, maximum: 0xffffff00, description: 'The switch port number' });
 
 export const Labels = Type.Record(Type.String({ minLength: 1, maxLength: 63 }), Type.String({ maxLength: 256 }), {
   maxProperties: 64,
+  propertyNames: { minLength: 1, maxLength: 63 },
   description: 'Free-form labels, e.g. {"function": "resize", "revision": "v2"}',
 });
 
-export const PortRefJson = Type.Object({ switch: Type.String({ minLength: 1, maxLength: 64 }), port: Type.Integer({ minimum: 0 }) });
+export const PortRefJson = StrictObject({ switch: Type.String({ minLength: 1, maxLength: 64 }), port: PortNumber });
 
-/**
- * Unknown fields are refused, not dropped: a typo (`lables`) must not pass as a no-op. (The server's
- * ajv removes fields that `additionalProperties: false` forbids, silently, so schemas leave it open
- * and this check runs in the handler.)
- */
-export function refuseUnknownFields(value: unknown, schema: TObject, at: string): void {
-  if (typeof value !== 'object' || value === null) return;
-  const known = Object.keys(schema.properties);
-  const unknown = Object.keys(value).filter((k) => !known.includes(k));
-  if (unknown.length > 0) {
-    throw OvercastError.fromProblems(
-      unknown.map((k) => ({ code: 'OVC_ERR_API_VALIDATION' as const, message: `unknown field "${k}" (expected one of ${known.join(', ')})`, field: `${at}.${k}` })),
-    );
-  }
-}
+/** A reply with no body (204). */
+export const NoContent = Type.Null({ description: 'Done; no body' });

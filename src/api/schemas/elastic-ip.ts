@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { LB_PROTOCOLS, type ElasticIp, type LoadBalancer } from '../../model/index.js';
 import { formatIpv4 } from '../../net/index.js';
+import { StrictObject } from './common.js';
 
 export const ElasticIpJson = Type.Object({
   id: Type.String({ examples: ['eip-1'] }),
@@ -9,12 +10,12 @@ export const ElasticIpJson = Type.Object({
   endpoint: Type.Union([Type.String(), Type.Null()], { description: 'The associated endpoint, or null' }),
 });
 
-export const AllocateElasticIpBody = Type.Object({
+export const AllocateElasticIpBody = StrictObject({
   address: Type.Optional(Type.String({ maxLength: 15, description: "Default: the lowest free address of the gateways' pools" })),
   endpoint: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Associate at once' })),
 });
 
-export const UpdateElasticIpBody = Type.Object({
+export const UpdateElasticIpBody = StrictObject({
   endpoint: Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()], {
     description: 'Associate with (or move to) this endpoint; null disassociates. The reply comes once the switches have installed it.',
   }),
@@ -27,6 +28,7 @@ export function elasticIpJson(x: ElasticIp) {
 const L4Port = Type.Integer({ minimum: 1, maximum: 65535 });
 const Weights = Type.Record(Type.String({ minLength: 0, maxLength: 63 }), Type.Integer({ minimum: 0 }), {
   maxProperties: 64,
+  propertyNames: { maxLength: 63 },
   description: 'Revision label -> weight, e.g. {"v1": 90, "v2": 10}; empty: every backend weighs the same',
 });
 export const ProtocolJson = Type.Union(LB_PROTOCOLS.map((p) => Type.Literal(p)));
@@ -47,7 +49,7 @@ export const LoadBalancerJson = Type.Object({
   elasticIp: Type.Union([Type.String(), Type.Null()], { description: 'The elastic IP the LB is reachable at from outside (publicIp:port), or null' }),
 });
 
-export const CreateLoadBalancerBody = Type.Object({
+export const CreateLoadBalancerBody = StrictObject({
   vpc: Type.String({ minLength: 1, maxLength: 64 }),
   vip: Type.String({ maxLength: 15 }),
   protocol: ProtocolJson,
@@ -58,7 +60,7 @@ export const CreateLoadBalancerBody = Type.Object({
   elasticIp: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'An allocated elastic IP associated with no endpoint: outside clients reach the LB at publicIp:port' })),
 });
 
-export const UpdateLoadBalancerBody = Type.Object({
+export const UpdateLoadBalancerBody = StrictObject({
   weights: Type.Optional(Weights),
   unhealthy: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10_000 })),
   elasticIp: Type.Optional(
@@ -66,8 +68,8 @@ export const UpdateLoadBalancerBody = Type.Object({
   ),
 });
 
-export const BackendParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), endpointId: Type.String({ minLength: 1, maxLength: 64 }) });
-export const BackendHealthBody = Type.Object({ healthy: Type.Boolean() });
+export const BackendParams = StrictObject({ id: Type.String({ minLength: 1, maxLength: 64 }), endpointId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const BackendHealthBody = StrictObject({ healthy: Type.Boolean({ description: 'true: back in the pool; false: out of it until marked healthy again' }) });
 
 export function loadBalancerJson(lb: LoadBalancer) {
   return {

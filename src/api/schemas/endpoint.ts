@@ -2,15 +2,13 @@
 import { Type } from '@sinclair/typebox';
 import { ENDPOINT_KINDS, type Endpoint } from '../../model/index.js';
 import { formatIpv4, formatMac } from '../../net/index.js';
-import { Labels, PageQuery } from './common.js';
+import { Dpid, Labels, PageQuery, PortNumber, StrictObject } from './common.js';
 
 export const EndpointKindJson = Type.Union(
   ENDPOINT_KINDS.map((k) => Type.Literal(k)),
   { description: 'function | container | storage | host' },
 );
 
-const Dpid = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'The switch (datapath id)' });
-const Port = Type.Integer({ minimum: 1, maximum: 0xffffff00, description: 'The switch port number' });
 
 export const EndpointJson = Type.Object({
   id: Type.String({ examples: ['ep-1'] }),
@@ -24,28 +22,28 @@ export const EndpointJson = Type.Object({
   labels: Labels,
 });
 
-export const CreateEndpointBody = Type.Object({
+export const CreateEndpointBody = StrictObject({
   kind: EndpointKindJson,
   vpc: Type.String({ minLength: 1, maxLength: 64 }),
   subnet: Type.String({ minLength: 1, maxLength: 64 }),
   dpid: Dpid,
-  port: Port,
+  port: PortNumber,
   mac: Type.Optional(Type.String({ maxLength: 17, description: 'Default: a free locally administered MAC' })),
   ip: Type.Optional(Type.String({ maxLength: 15, description: "Default: the subnet's lowest free address" })),
   labels: Type.Optional(Labels),
 });
 
-export const UpdateEndpointBody = Type.Object({
+export const UpdateEndpointBody = StrictObject({
   dpid: Type.Optional(Dpid),
-  port: Type.Optional(Port),
+  port: Type.Optional(PortNumber),
   labels: Type.Optional(Labels),
 });
 
-export const EndpointQuery = Type.Object({
+export const EndpointQuery = StrictObject({
   vpc: Type.Optional(Type.String({ maxLength: 64 })),
   subnet: Type.Optional(Type.String({ maxLength: 64 })),
   kind: Type.Optional(EndpointKindJson),
-  dpid: Type.Optional(Type.Integer({ minimum: 1 })),
+  dpid: Type.Optional(Dpid),
   label: Type.Optional(Type.Array(Type.String({ maxLength: 320 }), { maxItems: 16, description: 'key=value; repeat for several (all must match)' })),
   ...PageQuery,
 });

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Subnet, Vpc } from '../../model/index.js';
 import { Cidr, formatCidr, formatIpv4 } from '../../net/index.js';
+import { StrictObject } from './common.js';
 
 const CidrText = Type.String({ maxLength: 18, examples: ['10.0.0.0/16'] });
 
@@ -12,12 +13,12 @@ export const VpcJson = Type.Object({
   vni: Type.Integer({ description: 'Tenant number carried between switches (1..4094)' }),
 });
 
-export const CreateVpcBody = Type.Object({
+export const CreateVpcBody = StrictObject({
   name: Type.String({ minLength: 1, maxLength: 128 }),
   cidr: CidrText,
 });
 
-export const UpdateVpcBody = Type.Object({
+export const UpdateVpcBody = StrictObject({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   cidr: Type.Optional(CidrText),
 });
@@ -30,13 +31,13 @@ export const SubnetJson = Type.Object({
   gateway: Type.String({ examples: ['10.0.1.1'] }),
 });
 
-export const CreateSubnetBody = Type.Object({
+export const CreateSubnetBody = StrictObject({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   cidr: CidrText,
   gateway: Type.Optional(Type.String({ maxLength: 15, description: 'Default: the first host address' })),
 });
 
-export const SubnetParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }), subnetId: Type.String({ minLength: 1, maxLength: 64 }) });
+export const SubnetParams = StrictObject({ id: Type.String({ minLength: 1, maxLength: 64 }), subnetId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export function vpcJson(v: Vpc) {
   return { id: v.id, name: v.name, cidr: formatCidr(new Cidr(v.cidr.network, v.cidr.prefixLength)), vni: v.vni };

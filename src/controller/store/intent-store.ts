@@ -57,6 +57,14 @@ export interface IntentStore {
   close(): void;
 }
 
+/**
+ * The SQLite implementation. Its database also holds the REST API's tokens and idempotency keys
+ * (src/controller/auth/), which open their own statements on it: one file, one durability.
+ */
+export interface SqliteIntentStore extends IntentStore {
+  readonly database: BetterSqlite3.Database;
+}
+
 /** `seq` of an id this store gave out (`ep-17` -> 17), or undefined. */
 export function idSeq(kind: IdKind, id: string): number | undefined {
   const prefix = `${ID_PREFIX[kind]}-`;
@@ -112,7 +120,7 @@ interface EndpointRow {
 }
 
 /** Opens (creating if needed) the store at a file path, or an in-memory one for `':memory:'`. */
-export function openIntentStore(file: string): IntentStore {
+export function openIntentStore(file: string): SqliteIntentStore {
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');
@@ -121,7 +129,7 @@ export function openIntentStore(file: string): IntentStore {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db);
-    return new SqliteIntentStore(db);
+    return new SqliteStore(db);
   } catch (e) {
     db.close();
     throw e;
@@ -129,16 +137,17 @@ export function openIntentStore(file: string): IntentStore {
 }
 
 /** Opens the store in a data directory (created if missing). */
-export function openIntentStoreInDir(dir: string): IntentStore {
+export function openIntentStoreInDir(dir: string): SqliteIntentStore {
   fs.mkdirSync(dir, { recursive: true });
   return openIntentStore(path.join(dir, INTENT_STORE_FILE));
 }
 
-class SqliteIntentStore implements IntentStore {
+class SqliteStore implements SqliteIntentStore {
   private readonly writer: StoreWriter;
   private readonly tx: BetterSqlite3.Transaction<(fn: (w: StoreWriter) => unknown) => unknown>;
 
-  constructor(private readonly db: BetterSqlite3.Database) {
+  constructor(readonly database: BetterSqlite3.Database) {
+    const db = database;
     // Prepared once; each write is a bound statement.
     const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
     const putMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
@@ -249,7 +258,7 @@ class SqliteIntentStore implements IntentStore {
   }
 
   load(): StoredState {
-    const db = this.db;
+    const db = this.database;
     return db.transaction((): StoredState => {
       const vpcs = new Map<string, Vpc>();
       for (const r of db.prepare<[], VpcRow>('SELECT id, name, network, prefix_length, vni FROM vpcs ORDER BY seq').all()) {
@@ -311,6 +320,6 @@ class SqliteIntentStore implements IntentStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.database.open) this.database.close();
   }
 }

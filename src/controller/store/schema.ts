@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -97,6 +97,35 @@ const SCHEMA_V4 = `
 ALTER TABLE load_balancers ADD COLUMN unhealthy_by_probe TEXT NOT NULL DEFAULT '[]';
 `;
 
+/**
+ * Version 5: REST API tokens and idempotency keys (docs/security.md). A token is kept as the SHA-256 of
+ * its text, never the text; its id is the first hex digits of that hash, so a request's token is found
+ * by id and then compared whole in constant time. An idempotency key is kept per token with a
+ * fingerprint of the request it came with and, once answered, the answer (status and JSON text); a
+ * row with no status is a request still in progress. (IF NOT EXISTS: a file whose version was set back by
+ * hand keeps its tokens.)
+ */
+const SCHEMA_V5 = `
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id            TEXT PRIMARY KEY,
+  name          TEXT NOT NULL,
+  scope         TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+  hash          TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+  created_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER
+) STRICT;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  owner         TEXT NOT NULL,
+  key           TEXT NOT NULL,
+  fingerprint   TEXT NOT NULL,
+  status        INTEGER CHECK (status BETWEEN 100 AND 599),
+  body          TEXT,
+  created_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (owner, key)
+) STRICT;
+CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at_ms);
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -108,7 +137,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
     if (version < 1) db.exec(SCHEMA_V1);
     if (version < 2) db.exec(SCHEMA_V2);
     if (version < 3) db.exec(SCHEMA_V3);
-    db.exec(SCHEMA_V4);
+    if (version < 4) db.exec(SCHEMA_V4);
+    db.exec(SCHEMA_V5);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }
