@@ -143,9 +143,9 @@ export async function labDemo(topologyFile: string, apiPort: number, exitAfter: 
 }
 
 /** `overcast lab certs`: a CA, the controller's certificate and one per switch of the topology, in `outDir` (docker/pki for compose). */
-export function labCerts(topologyFile: string, outDir: string): string[] {
+export async function labCerts(topologyFile: string, outDir: string): Promise<string[]> {
   const topology = parseTopology(fs.readFileSync(topologyFile, 'utf8'), topologyFile);
-  const pki = writeLabPki(outDir, { switches: topology.switches, ovsDpids: topology.switches.map((s) => s.dpid), controllerHosts: ['controller'] });
+  const pki = await writeLabPki(outDir, { switches: topology.switches, ovsDpids: topology.switches.map((s) => s.dpid), controllerHosts: ['controller'] });
   return [pki.ca, pki.controller.cert, ...[...pki.switches.values()].map((f) => f.cert), ...(pki.ovs ? [pki.ovs.cert] : [])];
 }
 

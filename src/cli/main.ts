@@ -119,8 +119,8 @@ lab
   .command('certs <topology>')
   .description('write a private CA, the controller\'s certificate and one per switch (and one for Open vSwitch) for the switch channels\' mutual TLS')
   .option('--out <dir>', 'where to write them (docker/compose.yaml mounts docker/pki)', 'docker/pki')
-  .action((topology: string, o) => {
-    for (const f of labCerts(topology, o.out)) console.log(f);
+  .action(async (topology: string, o) => {
+    for (const f of await labCerts(topology, o.out)) console.log(f);
   });
 lab
   .command('compose <topology>')

@@ -137,7 +137,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   const logLevel = ['--log-level', o.logLevel ?? 'info'];
   const pki = o.insecureTcp
     ? undefined
-    : writeLabPki(path.join(runDir, 'pki'), { switches: useOvs ? [] : topology.switches, ...(useOvs ? { ovsDpids: topology.switches.map((s) => s.dpid) } : {}) });
+    : await writeLabPki(path.join(runDir, 'pki'), { switches: useOvs ? [] : topology.switches, ...(useOvs ? { ovsDpids: topology.switches.map((s) => s.dpid) } : {}) });
   const tlsArgs = (files: TlsFiles | undefined) => (files ? ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca] : ['--insecure-tcp']);
 
   const controllerArgs = (ports: { native: number; openflow: number; api: number }) => [

@@ -1,49 +1,26 @@
 /**
  * A private certificate authority and the certificates it issues, for the switch channels' mutual TLS:
- * ECDSA P-256 keys and SHA-256 signatures from node:crypto, the X.509 v3 structure (RFC 5280) written
- * by ./der.ts. Enough for a lab or a small deployment: a CA, a controller certificate (server and
- * client use, `urn:overcast:controller`), and switch certificates listing the dpids each may claim.
- *
- * Written here rather than taken from an npm package: the project installs no new package for it, and
- * what it needs (one key type, four extensions) is small. Node's X509Certificate reads the results
- * back in the tests; OpenSSL (Node's TLS, Open vSwitch) verifies them in the channel tests.
+ * ECDSA P-256 keys and SHA-256 signatures through Node's WebCrypto, the X.509 v3 certificates built by
+ * @peculiar/x509. Enough for a lab or a small deployment: a CA, a controller certificate (server and
+ * client use, `urn:overcast:controller`), and switch certificates listing the dpids each may claim as
+ * subjectAltName URIs.
  */
-import crypto from 'node:crypto';
-import {
-  bitString,
-  booleanTrue,
-  explicit,
-  implicitPrimitive,
-  namedBits,
-  objectIdentifier,
-  octetString,
-  sequence,
-  set,
-  smallInteger,
-  time,
-  unsignedInteger,
-  utf8String,
-} from './der.js';
+// @peculiar/x509 resolves its ASN.1 schemas through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 
-const OID = {
-  ecdsaWithSha256: '1.2.840.10045.4.3.2',
-  commonName: '2.5.4.3',
-  organization: '2.5.4.10',
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-} as const;
-
-/** KeyUsage bit numbers (RFC 5280 4.2.1.3). */
-const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 } as const;
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export const DEFAULT_VALID_DAYS = 825;
 const DAY_MS = 86_400_000;
+/** Certificates start an hour back, so a peer whose clock is a little behind accepts them at once. */
+const BACKDATE_MS = 3_600_000;
+
+const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 export interface IssuedCertificate {
   /** PEM: "-----BEGIN CERTIFICATE-----" */
@@ -55,7 +32,7 @@ export interface IssuedCertificate {
 export interface CertificateAuthority extends IssuedCertificate {
   readonly commonName: string;
   /** Sign a certificate for `subject`. */
-  issue(subject: SubjectOptions): IssuedCertificate;
+  issue(subject: SubjectOptions): Promise<IssuedCertificate>;
 }
 
 export interface SubjectOptions {
@@ -70,108 +47,84 @@ export interface SubjectOptions {
   validDays?: number;
 }
 
-function name(commonName: string): Buffer {
-  return sequence(set(sequence(objectIdentifier(OID.organization), utf8String('Overcast'))), set(sequence(objectIdentifier(OID.commonName), utf8String(commonName))));
+/** A distinguished name's text form with its values escaped (RFC 4514). */
+function distinguishedName(commonName: string): string {
+  const escape = (v: string) => v.replace(/[\\,+"<>;=#]/g, (c) => `\\${c}`);
+  return `O=Overcast, CN=${escape(commonName)}`;
 }
 
-function extension(oid: string, value: Buffer, critical = false): Buffer {
-  return sequence(objectIdentifier(oid), ...(critical ? [booleanTrue()] : []), octetString(value));
+function newKeys(): Promise<webcrypto.CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
 }
 
-function keyIdentifier(spki: Buffer): Buffer {
-  return crypto.createHash('sha1').update(spki).digest();
+async function keyPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
-function ipv4Bytes(text: string): Buffer {
-  const parts = text.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`not an IPv4 address: ${text}`);
-  return Buffer.from(parts);
+/** 16 random bytes, positive and without a leading zero byte (RFC 5280 4.1.2.2). */
+function serialNumber(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = (bytes[0] & 0x7f) | 0x01;
+  return Buffer.from(bytes).toString('hex');
 }
 
-function subjectAltName(o: SubjectOptions): Buffer | undefined {
-  const names = [
-    ...(o.dnsNames ?? []).map((d) => implicitPrimitive(2, Buffer.from(d, 'ascii'))),
-    ...(o.uris ?? []).map((u) => implicitPrimitive(6, Buffer.from(u, 'ascii'))),
-    ...(o.ipAddresses ?? []).map((ip) => implicitPrimitive(7, ipv4Bytes(ip))),
-  ];
-  return names.length > 0 ? sequence(...names) : undefined;
-}
-
-interface Signer {
-  name: Buffer;
-  key: crypto.KeyObject;
-  keyId: Buffer;
-}
-
-/** A certificate for `subjectPublicKey`, signed by `signer` (the subject itself for a self-signed one). */
-function buildCertificate(subjectName: Buffer, subjectPublicKey: crypto.KeyObject, signer: Signer, extensions: Buffer[], validDays: number): string {
-  const spki = subjectPublicKey.export({ type: 'spki', format: 'der' });
-  const ownKeyId = keyIdentifier(spki);
+function validity(days: number): { notBefore: Date; notAfter: Date } {
   const now = Date.now();
-  const serial = crypto.randomBytes(16);
-  serial[0] &= 0x7f;
-  serial[0] |= 0x01;
-  const algorithm = sequence(objectIdentifier(OID.ecdsaWithSha256));
-  const tbs = sequence(
-    explicit(0, smallInteger(2)),
-    unsignedInteger(serial),
-    algorithm,
-    signer.name,
-    sequence(time(new Date(now - 3_600_000)), time(new Date(now + validDays * DAY_MS))),
-    subjectName,
-    spki,
-    explicit(
-      3,
-      sequence(
-        ...extensions,
-        extension(OID.subjectKeyIdentifier, octetString(ownKeyId)),
-        extension(OID.authorityKeyIdentifier, sequence(implicitPrimitive(0, signer.keyId))),
-      ),
-    ),
-  );
-  const signature = crypto.sign('sha256', tbs, signer.key);
-  const der = sequence(tbs, algorithm, bitString(signature));
-  return toPem('CERTIFICATE', der);
+  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
 }
 
-function toPem(label: string, der: Buffer): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n');
-  return `-----BEGIN ${label}-----\n${b64.endsWith('\n') ? b64 : `${b64}\n`}-----END ${label}-----\n`;
-}
-
-function newKey(): { privateKey: crypto.KeyObject; publicKey: crypto.KeyObject } {
-  return crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+function alternativeNames(o: SubjectOptions): x509.JsonGeneralName[] {
+  return [
+    ...(o.dnsNames ?? []).map((value): x509.JsonGeneralName => ({ type: 'dns', value })),
+    ...(o.uris ?? []).map((value): x509.JsonGeneralName => ({ type: 'url', value })),
+    ...(o.ipAddresses ?? []).map((value): x509.JsonGeneralName => ({ type: 'ip', value })),
+  ];
 }
 
 /** A new self-signed CA (its key never leaves the returned object but as `keyPem`). */
-export function createCertificateAuthority(commonName: string, validDays = DEFAULT_VALID_DAYS * 4): CertificateAuthority {
-  const { privateKey, publicKey } = newKey();
-  const signer: Signer = { name: name(commonName), key: privateKey, keyId: keyIdentifier(publicKey.export({ type: 'spki', format: 'der' })) };
-  const certPem = buildCertificate(
-    signer.name,
-    publicKey,
-    signer,
-    [extension(OID.basicConstraints, sequence(booleanTrue()), true), extension(OID.keyUsage, namedBits([KEY_USAGE.keyCertSign, KEY_USAGE.cRLSign]), true)],
-    validDays,
-  );
+export async function createCertificateAuthority(commonName: string, validDays = DEFAULT_VALID_DAYS * 4): Promise<CertificateAuthority> {
+  const keys = await newKeys();
+  const caName = distinguishedName(commonName);
+  const caCert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serialNumber(),
+    name: caName,
+    ...validity(validDays),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
   return {
     commonName,
-    certPem,
-    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-    issue(o) {
-      const pair = newKey();
-      const san = subjectAltName(o);
-      const usages = o.usage === 'both' ? [OID.serverAuth, OID.clientAuth] : [o.usage === 'server' ? OID.serverAuth : OID.clientAuth];
-      const extensions = [
-        extension(OID.basicConstraints, sequence(), true),
-        extension(OID.keyUsage, namedBits([KEY_USAGE.digitalSignature]), true),
-        extension(OID.extKeyUsage, sequence(...usages.map(objectIdentifier))),
-        ...(san ? [extension(OID.subjectAltName, san)] : []),
-      ];
-      return {
-        certPem: buildCertificate(name(o.commonName), pair.publicKey, signer, extensions, o.validDays ?? DEFAULT_VALID_DAYS),
-        keyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
-      };
+    certPem: caCert.toString('pem'),
+    keyPem: await keyPem(keys),
+    async issue(o) {
+      const subjectKeys = await newKeys();
+      const usages = o.usage === 'both' ? [SERVER_AUTH, CLIENT_AUTH] : [o.usage === 'server' ? SERVER_AUTH : CLIENT_AUTH];
+      const names = alternativeNames(o);
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: serialNumber(),
+        subject: distinguishedName(o.commonName),
+        issuer: caCert.subject,
+        ...validity(o.validDays ?? DEFAULT_VALID_DAYS),
+        signingAlgorithm: SIGNING_ALGORITHM,
+        publicKey: subjectKeys.publicKey,
+        signingKey: keys.privateKey,
+        extensions: [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension(usages),
+          ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+          await x509.SubjectKeyIdentifierExtension.create(subjectKeys.publicKey),
+          await x509.AuthorityKeyIdentifierExtension.create(caCert),
+        ],
+      });
+      return { certPem: cert.toString('pem'), keyPem: await keyPem(subjectKeys) };
     },
   };
 }

@@ -42,9 +42,9 @@ function write(file: string, text: string, secret: boolean): void {
   fs.chmodSync(file, secret ? 0o600 : 0o644);
 }
 
-export function writeLabPki(dir: string, o: LabPkiOptions): LabPki {
+export async function writeLabPki(dir: string, o: LabPkiOptions): Promise<LabPki> {
   fs.mkdirSync(dir, { recursive: true });
-  const ca = createCertificateAuthority(`Overcast lab CA ${path.basename(dir)}`);
+  const ca = await createCertificateAuthority(`Overcast lab CA ${path.basename(dir)}`);
   const caFile = path.join(dir, 'ca.crt');
   write(caFile, ca.certPem, false);
   write(path.join(dir, 'ca.key'), ca.keyPem, true);
@@ -56,10 +56,10 @@ export function writeLabPki(dir: string, o: LabPkiOptions): LabPki {
   };
   const controller = save(
     'controller',
-    ca.issue({ commonName: 'controller', uris: [CONTROLLER_URI], dnsNames: ['localhost', ...(o.controllerHosts ?? [])], ipAddresses: ['127.0.0.1'], usage: 'both' }),
+    await ca.issue({ commonName: 'controller', uris: [CONTROLLER_URI], dnsNames: ['localhost', ...(o.controllerHosts ?? [])], ipAddresses: ['127.0.0.1'], usage: 'both' }),
   );
   const switches = new Map<string, TlsFiles>();
-  for (const s of o.switches) switches.set(s.name, save(s.name, ca.issue({ commonName: s.name, uris: [dpidUri(s.dpid)], usage: 'client' })));
-  const ovs = o.ovsDpids ? save('ovs', ca.issue({ commonName: 'ovs-vswitchd', uris: o.ovsDpids.map(dpidUri), usage: 'client' })) : undefined;
+  for (const s of o.switches) switches.set(s.name, save(s.name, await ca.issue({ commonName: s.name, uris: [dpidUri(s.dpid)], usage: 'client' })));
+  const ovs = o.ovsDpids ? save('ovs', await ca.issue({ commonName: 'ovs-vswitchd', uris: o.ovsDpids.map(dpidUri), usage: 'client' })) : undefined;
   return { dir, ca: caFile, controller, switches, ...(ovs ? { ovs } : {}) };
 }

@@ -20,11 +20,11 @@ import { connectFakeSwitch, type FakeSwitch } from './fake-switch.js';
 
 const logger = pino({ level: 'silent' });
 
-const ca = createCertificateAuthority('test CA');
+const ca = await createCertificateAuthority('test CA');
 const credentials = (issued: { certPem: string; keyPem: string }) => ({ cert: issued.certPem, key: issued.keyPem, ca: ca.certPem });
-const controllerCert = credentials(ca.issue({ commonName: 'controller', uris: [CONTROLLER_URI], usage: 'both' }));
-const s1 = credentials(ca.issue({ commonName: 's1', uris: [dpidUri(1)], usage: 'client' }));
-const s2 = credentials(ca.issue({ commonName: 's2', uris: [dpidUri(2)], usage: 'client' }));
+const controllerCert = credentials(await ca.issue({ commonName: 'controller', uris: [CONTROLLER_URI], usage: 'both' }));
+const s1 = credentials(await ca.issue({ commonName: 's1', uris: [dpidUri(1)], usage: 'client' }));
+const s2 = credentials(await ca.issue({ commonName: 's2', uris: [dpidUri(2)], usage: 'client' }));
 
 describe('switch identity on the native channel (mutual TLS)', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -111,8 +111,8 @@ describe('switch identity on the native channel (mutual TLS)', () => {
 
   it('no certificate, a certificate from another CA, or plain TCP fail the TLS handshake', async () => {
     const { controller, server, fake } = await setup();
-    const other = createCertificateAuthority('another CA');
-    const foreign = { ...credentials(other.issue({ commonName: 's1', uris: [dpidUri(1)], usage: 'client' })), ca: ca.certPem };
+    const other = await createCertificateAuthority('another CA');
+    const foreign = { ...credentials(await other.issue({ commonName: 's1', uris: [dpidUri(1)], usage: 'client' })), ca: ca.certPem };
     const none = tls.connect({ host: '127.0.0.1', port: server.port, ca: ca.certPem, checkServerIdentity: () => undefined });
     none.on('error', () => undefined);
     cleanup.push(() => void none.destroy());
@@ -134,7 +134,7 @@ describe('switch identity on the native channel (mutual TLS)', () => {
 
   it('a softswitch does not take a switch\'s certificate for the controller\'s', async () => {
     // Signed by the same CA and good for a TLS server, but without urn:overcast:controller.
-    const notController = credentials(ca.issue({ commonName: 'controller', uris: [dpidUri(2)], dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' }));
+    const notController = credentials(await ca.issue({ commonName: 'controller', uris: [dpidUri(2)], dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], usage: 'both' }));
     const { controller, softswitch } = await setup({}, notController);
     const sw = await softswitch(1, s1);
     await waitFor('the softswitch to refuse the server', () => controller.channelCounters.tlsRefused >= 1 || notYet(controller.channelCounters), { timeoutMs: 10_000 });

@@ -24,7 +24,7 @@ describe.skipIf(!canRunOvs())('Open vSwitch bridges over ssl: (mutual TLS)', () 
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ovs-tls-'));
-    pki = writeLabPki(dir, { switches: [], ovsDpids: [1, 2] });
+    pki = await writeLabPki(dir, { switches: [], ovsDpids: [1, 2] });
     controller = new Controller({ logger: silent, nowMs: () => performance.now() });
     const files = pki.controller;
     server = await listenOpenFlow(controller, '127.0.0.1', 0, silent, {
