@@ -58,6 +58,9 @@ export const FIELD_WIRE: { readonly [F in FieldName]: number } = {
   arpTpa: 21,
   arpSha: 22,
   arpTha: 23,
+  mplsLabel: 24,
+  mplsTc: 25,
+  mplsBos: 26,
 };
 const WIRE_FIELD: FieldName[] = [];
 for (const name of FIELD_NAMES) WIRE_FIELD[FIELD_WIRE[name]] = name;
@@ -129,6 +132,10 @@ export function encodeAction(a: Action): IAction {
       return { pushVlan: { ethType: a.ethType } };
     case 'popVlan':
       return { popVlan: {} };
+    case 'pushMpls':
+      return { pushMpls: { ethType: a.ethType } };
+    case 'popMpls':
+      return { popMpls: { ethType: a.ethType } };
     case 'decTtl':
       return { decTtl: {} };
   }
@@ -145,6 +152,8 @@ export function decodeAction(a: IAction): Action {
   if (a.copyField) return { type: 'copyField', src: fieldOf(a.copyField.src), dst: fieldOf(a.copyField.dst) };
   if (a.pushVlan) return { type: 'pushVlan', ethType: a.pushVlan.ethType ?? 0 };
   if (a.popVlan) return { type: 'popVlan' };
+  if (a.pushMpls) return { type: 'pushMpls', ethType: a.pushMpls.ethType ?? 0 };
+  if (a.popMpls) return { type: 'popMpls', ethType: a.popMpls.ethType ?? 0 };
   if (a.decTtl) return { type: 'decTtl' };
   throw new WireError('action without a body');
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FIELD_NAMES, PORT, decTtl, group, output, popVlan, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
+import { FIELD_NAMES, PORT, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
 import {
   FIELD_WIRE,
   FrameDecoder,
@@ -27,7 +27,19 @@ const flow: FlowEntry = {
     ipv4Dst: { value: 0x0a000000, mask: 0xff000000 },
     udpDst: 53,
   },
-  actions: [setField('ethDst', 0xffffffffffff), copyField('arpSha', 'arpTha'), pushVlan(), popVlan(), decTtl(), group(7), output(4), toController()],
+  actions: [
+    setField('ethDst', 0xffffffffffff),
+    copyField('arpSha', 'arpTha'),
+    pushVlan(),
+    popVlan(),
+    pushMpls(),
+    setField('mplsLabel', 0xfffff),
+    popMpls(0x0800),
+    decTtl(),
+    group(7),
+    output(4),
+    toController(),
+  ],
   writeMetadata: { value: 5, mask: 0xffffffff },
   gotoTable: 4,
   meterId: 9,
