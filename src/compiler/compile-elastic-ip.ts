@@ -14,21 +14,24 @@
  * Endpoint -> outside:
  *   NAT_LB   at the endpoint's switch: from its IP to its VPC's own space -> ROUTE as usual; from its
  *            IP via the gateway MAC anywhere else -> eth_dst = the elastic IP's pseudo MAC, FORWARD.
- *   FORWARD  on the switches between: that pseudo MAC -> tagged towards the gateway's switch; there
+ *   FORWARD  on the switches between: that pseudo MAC -> labelled towards the gateway's switch; there
  *            (pseudo MAC and the endpoint's IP) -> ip_src = public IP, eth_src = gateway MAC,
  *            eth_dst = router MAC, dec_ttl, out of the uplink.
  */
-import { decTtl, output, pushVlan, setField, TABLE, type FlowEntry } from '../flow/index.js';
+import { decTtl, output, setField, TABLE, type FlowEntry } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import { labelActions, type OwnerFlows } from './compile-vpc-flows.js';
 import { PRIORITY } from './priorities.js';
-import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
+import { vniMetadata } from './vpc-encoding.js';
 
-/** Metadata of frames from an uplink: outside every VPC (VNIs are 1..4094) and not the underlay (0). */
-export const UPLINK_METADATA = 0x10000;
+/**
+ * Metadata of frames from an uplink: bit 24, outside every VPC (VNIs are 24 bits), not the underlay
+ * (0) and not a VNI block's marker (vpc-encoding.ts BLOCK_METADATA).
+ */
+export const UPLINK_METADATA = 0x01000000;
 
 /**
  * The pseudo MAC an elastic IP's outbound frames carry between the endpoint's switch and the gateway's:
@@ -147,7 +150,7 @@ export function compileElasticIpFlows(plan: ElasticIpPlan, cookie: number): Owne
       table: TABLE.FORWARD,
       priority: PRIORITY.EIP_EGRESS,
       match: { metadata: vni, ethDst: pseudoMac },
-      actions: [pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port)],
+      actions: labelActions(vni, port),
       cookie,
     });
   }

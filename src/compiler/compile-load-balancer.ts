@@ -7,11 +7,16 @@
  *   NAT_LB   metadata = vni, ip_dst = VIP, protocol, dst port -> the LB's select group on this switch;
  *            with no backend in the pool -> the controller, under the LB's cookie (scale from zero).
  *   group    select, one bucket per backend, weight = its revision's weight shared among the
- *            revision's backends; the bucket delivers completely (a group cannot goto-table): ip_dst
- *            (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then out of
- *            the backend's port or tagged towards its switch. The softswitch picks the bucket by Maglev
+ *            revision's backends; the bucket delivers (a group cannot goto-table). A backend on this
+ *            switch: ip_dst (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl,
+ *            out of its port. A backend elsewhere: eth_src = GATEWAY_MAC, eth_dst = backend, the VPC's
+ *            bottom label, then the block's label group on the port towards it (top label, output):
+ *            an OpenFlow 1.3 bucket is an action set, with one push_mpls and set-fields after it, so
+ *            the IP rewrite waits for the backend's switch. The softswitch picks the bucket by Maglev
  *            over the 5-tuple hash, so a connection keeps its backend and a pool change moves ~1/N.
  * On every backend's switch:
+ *   FORWARD  metadata = vni, eth_dst = backend, ip_dst = VIP, protocol, dst port -> ip_dst = backend (and
+ *            the port), dec_ttl, out of its port: the rewrite for clients on other switches.
  *   NAT_LB   metadata = vni, ip_src = backend, protocol, src port = backend port -> ip_src = VIP (and
  *            the port), then ROUTE as usual: clients only ever see the VIP.
  * Behind an elastic IP (`plan.outside`), additionally:
@@ -22,7 +27,7 @@
  *            over at table 0 on the uplink port, so it must still carry the public IP).
  *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
  *            gateway MAC elsewhere -> ip_src = VIP, eth_dst = the public IP's pseudo MAC, FORWARD.
- *   FORWARD  that pseudo MAC -> tagged towards the nearest exit (gateway); there (ip_src = VIP) -> ip_src =
+ *   FORWARD  that pseudo MAC -> labelled towards the nearest exit (gateway); there (ip_src = VIP) -> ip_src =
  *            public IP, eth_src = gateway MAC, eth_dst = router MAC, dec_ttl, out of the uplink: the
  *            elastic IP's egress path, keyed on the VIP instead of an endpoint's IP.
  */
@@ -30,7 +35,7 @@ import {
   decTtl,
   group,
   output,
-  pushVlan,
+  pushMpls,
   setField,
   TABLE,
   toController,
@@ -46,9 +51,10 @@ import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
 import { elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { ownerId48 } from './cookies.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import { labelActions, type OwnerFlows } from './compile-vpc-flows.js';
 import { PRIORITY } from './priorities.js';
-import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
+import { ETH_TYPE_MPLS } from '../net/packet/constants.js';
+import { vniLabel, vniMetadata } from './vpc-encoding.js';
 
 /** Groups per dpid. */
 export type OwnerGroups = Map<number, GroupEntry[]>;
@@ -72,8 +78,8 @@ export interface LoadBalancerPlan {
   vni: number;
   /** Switches where the VPC is present, each with its ports towards every backend home (absent: cannot reach). */
   presentDpids: readonly number[];
-  /** Port on `from` towards the switch `to` (undefined when to === from or unreachable). */
-  portTowards(from: number, to: number): number | undefined;
+  /** The block label group on `from` towards the switch `to` (undefined when to === from or unreachable). */
+  labelGroupTowards(from: number, to: number): number | undefined;
   /** Healthy backends in the pool (weights decided here). */
   pool: readonly LbBackend[];
   /** Every backend of the function, healthy or not: their replies are rewritten back to the VIP. */
@@ -135,6 +141,7 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const groupId = loadBalancerGroupId(lb.id);
   const weights = backendWeights(lb, plan.pool);
   const live = plan.pool.map((b, i) => ({ b, w: weights[i] })).filter((x) => x.w > 0);
+  const bottomLabel = setField('mplsLabel', vniLabel(vni));
   const grouped = new Set<number>();
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -155,14 +162,15 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
     const buckets: Bucket[] = [];
     for (const { b, w } of live) {
       const e = b.endpoint;
-      const actions: Action[] = [setField('ipv4Dst', e.ip)];
-      if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
-      actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
-      if (b.homeDpid === dpid) actions.push(output(e.port));
-      else {
-        const port = plan.portTowards(dpid, b.homeDpid);
-        if (port === undefined) continue; // cut off from this backend: not in this switch's pool
-        actions.push(pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port));
+      let actions: Action[];
+      if (b.homeDpid === dpid) {
+        actions = [setField('ipv4Dst', e.ip)];
+        if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
+        actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl(), output(e.port));
+      } else {
+        const labelGroup = plan.labelGroupTowards(dpid, b.homeDpid);
+        if (labelGroup === undefined) continue; // cut off from this backend: not in this switch's pool
+        actions = [setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), pushMpls(ETH_TYPE_MPLS), bottomLabel, group(labelGroup)];
       }
       buckets.push({ weight: w, actions });
     }
@@ -176,6 +184,17 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   }
   for (const b of plan.members) {
     const e = b.endpoint;
+    // Clients on other switches: the rewrite their bucket left to this switch.
+    const dnat: Action[] = [setField('ipv4Dst', e.ip)];
+    if (lb.backendPort !== lb.port) dnat.push(setField(dst, lb.backendPort));
+    dnat.push(decTtl(), output(e.port));
+    push(flows, b.homeDpid, {
+      table: TABLE.FORWARD,
+      priority: PRIORITY.LB_REMOTE_DNAT,
+      match: { metadata: vni, ethDst: e.mac, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: lb.vip, [dst]: lb.port },
+      actions: dnat,
+      cookie,
+    });
     const actions: Action[] = [setField('ipv4Src', lb.vip)];
     if (lb.backendPort !== lb.port) actions.push(setField(src, lb.port));
     const match = { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort };
@@ -233,7 +252,7 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
       table: TABLE.FORWARD,
       priority: PRIORITY.EIP_EGRESS,
       match: { metadata: vni, ethDst: pseudoMac },
-      actions: [pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port)],
+      actions: labelActions(vni, port),
       cookie,
     });
   }

@@ -6,53 +6,53 @@
  *
  * The pipeline (docs/vpc.md):
  *   INGRESS  endpoint port: own MAC + IP, untagged -> metadata = vni; ARP request -> ARP, IPv4 -> ACCESS;
- *            the rest -> drop (counted under the endpoint). Link port tagged 0x1000|vni -> pop the
- *            tag, metadata = vni -> FORWARD (routing already happened at the first switch).
+ *            the rest -> drop (counted under the endpoint). Link port, MPLS with a block's top label ->
+ *            the block's flow (incremental/tenant-block-node.ts): pop it -> TENANT.
+ *   TENANT   the block's metadata and the VPC's bottom label -> pop to IPv4, metadata = vni -> FORWARD
+ *            (routing already happened at the first switch).
  *   ARP      metadata = vni: a request from a subnet for an endpoint of the subnet or the subnet's
  *            gateway -> the reply, out of the asking port. Unknown -> table-miss drop.
  *   ROUTE    metadata = vni, eth_dst = GATEWAY_MAC, ip_dst = an endpoint -> eth_src = gateway,
  *            eth_dst = endpoint, dec_ttl -> FORWARD. To the gateway MAC for nobody -> drop.
  *   FORWARD  metadata = vni, eth_dst = endpoint -> its port on its own switch; elsewhere push the VPC's
- *            tag and output towards it.
+ *            label stack and output towards it.
  */
-import { decTtl, output, popVlan, pushVlan, setField, TABLE, type Action, type FlowEntry, type MaskedValue } from '../flow/index.js';
+import { decTtl, output, setField, TABLE, type Action, type FlowEntry, type MaskedValue } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
-import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
+import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
 import { PRIORITY } from './priorities.js';
-import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
+import { blockMetadata, POP_VNI_LABEL, vniBlock, vniLabel, vniMetadata, vniPushActions } from './vpc-encoding.js';
 
 const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
 const DEC_TTL = decTtl();
-const PUSH_VLAN = pushVlan();
-const POP_VLAN = popVlan();
 /** Drop flows' (empty) action list: one frozen array for all of them. */
 const NO_ACTIONS: Action[] = [];
 Object.freeze(NO_ACTIONS);
 
 /*
  * Flows are immutable values, so the pieces that only depend on the VNI (and a link port) are made
- * once per VPC and shared by every endpoint's flows: a 1000-VPC compile retains ~370,000 flows
+ * once per VPC and shared by every endpoint's flows: a 1000-VPC compile retains ~300,000 flows
  * (docs/vpc.md), and each object less per flow is less allocation and GC. Both memos are bounded
  * (valid VNIs x up link ports) and hold frozen values.
  */
 const metadataByVni = new Map<number, MaskedValue>();
-const tagActionsByVni = new Map<number, Map<number, Action[]>>();
+const labelActionsByVni = new Map<number, Map<number, Action[]>>();
 
-function metadataOf(vni: number): MaskedValue {
+export function metadataOf(vni: number): MaskedValue {
   let meta = metadataByVni.get(vni);
   if (!meta) metadataByVni.set(vni, (meta = Object.freeze(vniMetadata(vni))));
   return meta;
 }
 
-/** push the VPC's tag, output on `port`. */
-function tagActions(vni: number, port: number): Action[] {
-  let byPort = tagActionsByVni.get(vni);
-  if (!byPort) tagActionsByVni.set(vni, (byPort = new Map()));
+/** Push the VPC's label stack, output on `port` (frozen; one list per VNI and port). */
+export function labelActions(vni: number, port: number): Action[] {
+  let byPort = labelActionsByVni.get(vni);
+  if (!byPort) labelActionsByVni.set(vni, (byPort = new Map()));
   let actions = byPort.get(port);
   if (!actions) {
-    actions = [PUSH_VLAN, setField('vlanVid', vniVlanVid(vni)), output(port)];
+    actions = [...vniPushActions(vni), output(port)];
     Object.freeze(actions);
     byPort.set(port, actions);
   }
@@ -147,7 +147,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   const forwardOn = (port: number): FlowEntry => {
     let flow = byPort.get(port);
     if (!flow) {
-      flow = { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: tagActions(vni, port), cookie };
+      flow = { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie };
       byPort.set(port, flow);
     }
     return flow;
@@ -203,32 +203,30 @@ export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: re
 export interface VpcPlan {
   vni: number;
   presentDpids: readonly number[];
-  /** Switches that may receive the VPC's tagged frames, with their up link ports. */
-  linkPorts: ReadonlyMap<number, readonly number[]>;
+  /** Switches that may receive the VPC's labelled frames (those with an up link on its paths). */
+  receiving: readonly number[];
 }
 
-/** A VPC's own flows: admitting its tagged frames on links, and the drop for routes to nowhere. */
+/** The TENANT flow that admits a VPC's labelled frames (after the block flow popped the top entry). */
+export function tenantFlow(vni: number, cookie: number): FlowEntry {
+  return {
+    table: TABLE.TENANT,
+    priority: PRIORITY.TENANT_VPC,
+    match: { metadata: blockMetadata(vniBlock(vni)).value, ethType: ETH_TYPE_MPLS, mplsLabel: vniLabel(vni), mplsBos: 1 },
+    actions: [POP_VNI_LABEL],
+    writeMetadata: metadataOf(vni),
+    gotoTable: TABLE.FORWARD,
+    cookie,
+  };
+}
+
+/** A VPC's own flows: admitting its labelled frames from links (one per switch), and the drop for routes to nowhere. */
 export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
   const { vni } = plan;
   const out: OwnerFlows = new Map();
-  const byPort = new Map<number, FlowEntry>();
-  for (const [dpid, ports] of plan.linkPorts) {
-    for (const port of ports) {
-      let flow = byPort.get(port);
-      if (!flow) {
-        flow = {
-          table: TABLE.INGRESS,
-          priority: PRIORITY.INGRESS_LINK_VPC,
-          match: { inPort: port, vlanVid: vniVlanVid(vni) },
-          actions: [POP_VLAN],
-          writeMetadata: metadataOf(vni),
-          gotoTable: TABLE.FORWARD,
-          cookie,
-        };
-        byPort.set(port, flow);
-      }
-      push(out, dpid, flow);
-    }
+  if (plan.receiving.length > 0) {
+    const tenant = tenantFlow(vni, cookie);
+    for (const dpid of plan.receiving) push(out, dpid, tenant);
   }
   const nowhere: FlowEntry = {
     table: TABLE.ROUTE,

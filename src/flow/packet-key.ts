@@ -119,7 +119,6 @@ export function extractKey(frame: Uint8Array, inPort: number, tunnelId: number, 
     off = 18;
   }
   key[K.ETH_TYPE] = type;
-  if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MULTICAST) return extractMpls(b, off, key);
   if (type === ETH_TYPE_IPV4) {
     key[K.L3_OFFSET] = off;
     if (len < off + 20) return EXTRACT_TRUNCATED;
@@ -169,7 +168,10 @@ export function extractKey(frame: Uint8Array, inPort: number, tunnelId: number, 
     key[K.ARP_THA_HI] = (b[off + 18] << 8) | b[off + 19];
     key[K.ARP_THA_LO] = ((b[off + 20] << 24) | (b[off + 21] << 16) | (b[off + 22] << 8) | b[off + 23]) >>> 0;
     key[K.IP_DST] = ((b[off + 24] << 24) | (b[off + 25] << 16) | (b[off + 26] << 8) | b[off + 27]) >>> 0;
+    return EXTRACT_OK;
   }
+  // After IPv4 and ARP, so the common frames pay no extra comparison.
+  if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MULTICAST) return extractMpls(b, off, key);
   return EXTRACT_OK;
 }
 

@@ -12,6 +12,7 @@ import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
 import { gatewaysServing, routesToExits } from './exits.js';
 import { gatewayPlacement } from './presence.js';
+import { blockGroupId, vniBlock } from '../vpc-encoding.js';
 
 export function loadBalancerNode(state: CompileState): EngineNode {
   const s = state.intent;
@@ -79,11 +80,13 @@ export function loadBalancerNode(state: CompileState): EngineNode {
           lb,
           vni: vpc.vni,
           presentDpids: state.presence.present(lb.vpcId).dpids,
-          portTowards: (from, to) => {
+          labelGroupTowards: (from, to) => {
             const toName = fabric.switchNameOf.get(to);
             const fromName = fabric.switchNameOf.get(from);
             if (toName === undefined || fromName === undefined) return undefined;
-            return fabric.nextHopsTo(toName).get(fromName)?.outPort;
+            const port = fabric.nextHopsTo(toName).get(fromName)?.outPort;
+            const slot = port === undefined ? undefined : fabric.linkPortSlots.get(from)?.get(port);
+            return slot === undefined ? undefined : blockGroupId(vniBlock(vpc.vni), slot);
           },
           pool,
           members,

@@ -1,6 +1,7 @@
 /**
- * VPCs' owners: one per active VPC (its link ingress and ROUTE drop, compile-vpc-flows.ts) on the
- * switches where it is present and the transit switches between them.
+ * VPCs' owners: one per active VPC (its TENANT flow, admitting its labelled frames from links, and its
+ * ROUTE drop, compile-vpc-flows.ts) on the switches where it is present and the transit switches
+ * between them.
  * Reads: itself, rival VPCs with the same VNI (which may win or lose it), its presence, paths and up
  * links (a new topology recompiles every owner).
  */
@@ -34,13 +35,11 @@ export function vpcNode(state: CompileState): EngineNode {
       for (const home of present.names) {
         for (const dpid of presence.towards(id, home).keys()) span.add(fabric.switchNameOf.get(dpid) ?? '');
       }
-      const linkPorts = new Map<number, number[]>();
-      for (const name of span) {
-        const ports = (fabric.fabric.upLinks.get(name) ?? []).map((l) => l.port).sort((x, y) => x - y);
-        if (ports.length > 0) linkPorts.set(fabric.dpidOf.get(name) ?? 0, ports);
-      }
+      const receiving: number[] = [];
+      for (const name of span) if ((fabric.fabric.upLinks.get(name)?.length ?? 0) > 0) receiving.push(fabric.dpidOf.get(name) ?? 0);
+      receiving.sort((x, y) => x - y);
       const cookie = vpcCookie(id);
-      return { flows: compileVpcFlows({ vni: vpc.vni, presentDpids: present.dpids, linkPorts }, cookie), cookie, name: { kind: 'vpc', name: id } };
+      return { flows: compileVpcFlows({ vni: vpc.vni, presentDpids: present.dpids, receiving }, cookie), cookie, name: { kind: 'vpc', name: id } };
     },
   };
 }
