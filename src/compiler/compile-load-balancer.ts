@@ -7,16 +7,14 @@
  *   NAT_LB   metadata = vni, ip_dst = VIP, protocol, dst port -> the LB's select group on this switch;
  *            with no backend in the pool -> the controller, under the LB's cookie (scale from zero).
  *   group    select, one bucket per backend, weight = its revision's weight shared among the
- *            revision's backends; the bucket delivers (a group cannot goto-table). A backend on this
- *            switch: ip_dst (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl,
- *            out of its port. A backend elsewhere: eth_src = GATEWAY_MAC, eth_dst = backend, the VPC's
- *            bottom label, then the block's label group on the port towards it (top label, output):
- *            an OpenFlow 1.3 bucket is an action set, with one push_mpls and set-fields after it, so
- *            the IP rewrite waits for the backend's switch. The softswitch picks the bucket by Maglev
- *            over the 5-tuple hash, so a connection keeps its backend and a pool change moves ~1/N.
+ *            revision's backends; the bucket delivers completely (a group cannot goto-table): ip_dst
+ *            (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then out of
+ *            the backend's port, or towards its switch through the VPC's label group on that port
+ *            (vpc-encoding.ts vniGroup: an OpenFlow 1.3 bucket is an action set, one push_mpls each
+ *            with its set-fields after it, so each label is pushed by a group of its own). The
+ *            softswitch picks the bucket by Maglev over the 5-tuple hash, so a connection keeps its
+ *            backend and a pool change moves ~1/N.
  * On every backend's switch:
- *   FORWARD  metadata = vni, eth_dst = backend, ip_dst = VIP, protocol, dst port -> ip_dst = backend (and
- *            the port), dec_ttl, out of its port: the rewrite for clients on other switches.
  *   NAT_LB   metadata = vni, ip_src = backend, protocol, src port = backend port -> ip_src = VIP (and
  *            the port), then ROUTE as usual: clients only ever see the VIP.
  * Behind an elastic IP (`plan.outside`), additionally:
@@ -26,16 +24,15 @@
  *            with no group there -> the controller untranslated (the replay of a held packet starts
  *            over at table 0 on the uplink port, so it must still carry the public IP).
  *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
- *            gateway MAC elsewhere -> ip_src = VIP, eth_dst = the public IP's pseudo MAC, FORWARD.
- *   FORWARD  that pseudo MAC -> labelled towards the nearest exit (gateway); there (ip_src = VIP) -> ip_src =
- *            public IP, eth_src = gateway MAC, eth_dst = router MAC, dec_ttl, out of the uplink: the
- *            elastic IP's egress path, keyed on the VIP instead of an endpoint's IP.
+ *            gateway MAC elsewhere -> ip_src = public IP (and the port), eth_dst = the public IP's
+ *            pseudo MAC, dec_ttl, FORWARD: the SNAT happens at the backend's switch.
+ *   FORWARD, TENANT  the elastic IP's egress path (compile-elastic-ip.ts compileEgress) from the
+ *            backends' switches to the nearest exits.
  */
 import {
   decTtl,
   group,
   output,
-  pushMpls,
   setField,
   TABLE,
   toController,
@@ -49,12 +46,11 @@ import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
-import { elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
+import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { ownerId48 } from './cookies.js';
-import { labelActions, type OwnerFlows } from './compile-vpc-flows.js';
+import type { OwnerFlows } from './compile-vpc-flows.js';
 import { PRIORITY } from './priorities.js';
-import { ETH_TYPE_MPLS } from '../net/packet/constants.js';
-import { vniLabel, vniMetadata } from './vpc-encoding.js';
+import { vniMetadata } from './vpc-encoding.js';
 
 /** Groups per dpid. */
 export type OwnerGroups = Map<number, GroupEntry[]>;
@@ -78,7 +74,7 @@ export interface LoadBalancerPlan {
   vni: number;
   /** Switches where the VPC is present, each with its ports towards every backend home (absent: cannot reach). */
   presentDpids: readonly number[];
-  /** The block label group on `from` towards the switch `to` (undefined when to === from or unreachable). */
+  /** The VPC's label group on `from` towards the switch `to` (undefined when to === from or unreachable). */
   labelGroupTowards(from: number, to: number): number | undefined;
   /** Healthy backends in the pool (weights decided here). */
   pool: readonly LbBackend[];
@@ -99,6 +95,8 @@ export interface LbOutside {
   exits: readonly GatewayPort[];
   /** Switches on the way from the backends' switches to their exits (exits excluded), with their port towards one. */
   transit: ReadonlyMap<number, number>;
+  /** Switches on the way (exits included) that receive the replies from a link, labelled. */
+  receivers: ReadonlySet<number>;
 }
 
 /**
@@ -141,7 +139,6 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const groupId = loadBalancerGroupId(lb.id);
   const weights = backendWeights(lb, plan.pool);
   const live = plan.pool.map((b, i) => ({ b, w: weights[i] })).filter((x) => x.w > 0);
-  const bottomLabel = setField('mplsLabel', vniLabel(vni));
   const grouped = new Set<number>();
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -162,15 +159,14 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
     const buckets: Bucket[] = [];
     for (const { b, w } of live) {
       const e = b.endpoint;
-      let actions: Action[];
-      if (b.homeDpid === dpid) {
-        actions = [setField('ipv4Dst', e.ip)];
-        if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
-        actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl(), output(e.port));
-      } else {
+      const actions: Action[] = [setField('ipv4Dst', e.ip)];
+      if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
+      actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
+      if (b.homeDpid === dpid) actions.push(output(e.port));
+      else {
         const labelGroup = plan.labelGroupTowards(dpid, b.homeDpid);
         if (labelGroup === undefined) continue; // cut off from this backend: not in this switch's pool
-        actions = [setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), pushMpls(ETH_TYPE_MPLS), bottomLabel, group(labelGroup)];
+        actions.push(group(labelGroup));
       }
       buckets.push({ weight: w, actions });
     }
@@ -184,17 +180,6 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   }
   for (const b of plan.members) {
     const e = b.endpoint;
-    // Clients on other switches: the rewrite their bucket left to this switch.
-    const dnat: Action[] = [setField('ipv4Dst', e.ip)];
-    if (lb.backendPort !== lb.port) dnat.push(setField(dst, lb.backendPort));
-    dnat.push(decTtl(), output(e.port));
-    push(flows, b.homeDpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.LB_REMOTE_DNAT,
-      match: { metadata: vni, ethDst: e.mac, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: lb.vip, [dst]: lb.port },
-      actions: dnat,
-      cookie,
-    });
     const actions: Action[] = [setField('ipv4Src', lb.vip)];
     if (lb.backendPort !== lb.port) actions.push(setField(src, lb.port));
     const match = { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort };
@@ -209,11 +194,13 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
         gotoTable: TABLE.ROUTE,
         cookie,
       });
+      const out: Action[] = [setField('ipv4Src', plan.outside.publicIp)];
+      if (lb.backendPort !== lb.port) out.push(setField(src, lb.port));
       push(flows, b.homeDpid, {
         table: TABLE.NAT_LB,
         priority: PRIORITY.LB_RETURN_OUT,
         match: { ...match, ethDst: GATEWAY_MAC },
-        actions: [...actions, setField('ethDst', elasticIpMac(plan.outside.publicIp))],
+        actions: [...out, setField('ethDst', elasticIpMac(plan.outside.publicIp)), decTtl()],
         gotoTable: TABLE.FORWARD,
         cookie,
       });
@@ -246,23 +233,5 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
       cookie,
     });
   }
-  const pseudoMac = elasticIpMac(o.publicIp);
-  for (const [dpid, port] of o.transit) {
-    push(flows, dpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.EIP_EGRESS,
-      match: { metadata: vni, ethDst: pseudoMac },
-      actions: labelActions(vni, port),
-      cookie,
-    });
-  }
-  for (const x of o.exits) {
-    push(flows, x.dpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.EIP_EGRESS,
-      match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: lb.vip },
-      actions: [setField('ipv4Src', o.publicIp), setField('ethSrc', x.mac), setField('ethDst', x.routerMac), decTtl(), output(x.port)],
-      cookie,
-    });
-  }
+  compileEgress({ vni, publicIp: o.publicIp, sources: new Set(plan.members.map((b) => b.homeDpid)), exits: o.exits, transit: o.transit, receivers: o.receivers }, cookie, flows);
 }

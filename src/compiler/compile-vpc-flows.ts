@@ -8,56 +8,30 @@
  *   INGRESS  endpoint port: own MAC + IP, untagged -> metadata = vni; ARP request -> ARP, IPv4 -> ACCESS;
  *            the rest -> drop (counted under the endpoint). Link port, MPLS with a block's top label ->
  *            the block's flow (incremental/tenant-block-node.ts): pop it -> TENANT.
- *   TENANT   the block's metadata and the VPC's bottom label -> pop to IPv4, metadata = vni -> FORWARD
- *            (routing already happened at the first switch).
+ *   TENANT   the block's metadata, the VPC's bottom label, eth_dst = endpoint -> at its switch pop the
+ *            label, out of its port; on the way push the top label back, out towards it
+ *            (compile-tenant.ts: the last pop is in the flow that outputs).
  *   ARP      metadata = vni: a request from a subnet for an endpoint of the subnet or the subnet's
  *            gateway -> the reply, out of the asking port. Unknown -> table-miss drop.
  *   ROUTE    metadata = vni, eth_dst = GATEWAY_MAC, ip_dst = an endpoint -> eth_src = gateway,
  *            eth_dst = endpoint, dec_ttl -> FORWARD. To the gateway MAC for nobody -> drop.
  *   FORWARD  metadata = vni, eth_dst = endpoint -> its port on its own switch; elsewhere push the VPC's
- *            label stack and output towards it.
+ *            label stack and output towards it (traffic that entered the fabric at this switch).
  */
-import { decTtl, output, setField, TABLE, type Action, type FlowEntry, type MaskedValue } from '../flow/index.js';
+import { decTtl, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
-import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS } from '../net/packet/constants.js';
+import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
+import { deliverActions, labelActions, metadataOf, relayActions, tenantFlow } from './compile-tenant.js';
 import { PRIORITY } from './priorities.js';
-import { blockMetadata, POP_VNI_LABEL, vniBlock, vniLabel, vniMetadata, vniPushActions } from './vpc-encoding.js';
+import { vniGroup } from './vpc-encoding.js';
 
 const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
 const DEC_TTL = decTtl();
 /** Drop flows' (empty) action list: one frozen array for all of them. */
 const NO_ACTIONS: Action[] = [];
 Object.freeze(NO_ACTIONS);
-
-/*
- * Flows are immutable values, so the pieces that only depend on the VNI (and a link port) are made
- * once per VPC and shared by every endpoint's flows: a 1000-VPC compile retains ~300,000 flows
- * (docs/vpc.md), and each object less per flow is less allocation and GC. Both memos are bounded
- * (valid VNIs x up link ports) and hold frozen values.
- */
-const metadataByVni = new Map<number, MaskedValue>();
-const labelActionsByVni = new Map<number, Map<number, Action[]>>();
-
-export function metadataOf(vni: number): MaskedValue {
-  let meta = metadataByVni.get(vni);
-  if (!meta) metadataByVni.set(vni, (meta = Object.freeze(vniMetadata(vni))));
-  return meta;
-}
-
-/** Push the VPC's label stack, output on `port` (frozen; one list per VNI and port). */
-export function labelActions(vni: number, port: number): Action[] {
-  let byPort = labelActionsByVni.get(vni);
-  if (!byPort) labelActionsByVni.set(vni, (byPort = new Map()));
-  let actions = byPort.get(port);
-  if (!actions) {
-    actions = [...vniPushActions(vni), output(port)];
-    Object.freeze(actions);
-    byPort.set(port, actions);
-  }
-  return actions;
-}
 
 /**
  * Flows per dpid. The lists are read-only once built: one list may serve several switches (an
@@ -87,6 +61,8 @@ export interface EndpointPlan {
   presentDpids: readonly number[];
   /** Switches whose traffic towards the endpoint must be forwarded, with the port they send it on. */
   towards: ReadonlyMap<number, number>;
+  /** Switches that receive the endpoint's labelled frames from a link (its own switch among them). */
+  receivers: readonly number[];
 }
 
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
@@ -143,20 +119,26 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   };
   // One flow, and one list, per output port: switches sending on the same port number (every leaf's
   // uplink to spine 1, say) share them.
-  const byPort = new Map<number, FlowEntry>();
+  const forwardByPort = new Map<number, FlowEntry>();
   const forwardOn = (port: number): FlowEntry => {
-    let flow = byPort.get(port);
+    let flow = forwardByPort.get(port);
     if (!flow) {
       flow = { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie };
-      byPort.set(port, flow);
+      forwardByPort.set(port, flow);
     }
+    return flow;
+  };
+  const relayByPort = new Map<number, FlowEntry>();
+  const relayOn = (port: number): FlowEntry => {
+    let flow = relayByPort.get(port);
+    if (!flow) relayByPort.set(port, (flow = tenantFlow(vni, e.mac, PRIORITY.TENANT_UNICAST, relayActions(vni, port), cookie)));
     return flow;
   };
   const presentByPort = new Map<number, FlowEntry[]>();
   const transitByPort = new Map<number, FlowEntry[]>();
-  // Every present switch answers ARP and routes; those on the way to the endpoint also forward.
+  // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
+  // enters there.
   const answerAndRoute = [arp, route];
-  let forwarding = 0;
   for (const dpid of plan.presentDpids) {
     if (dpid === homeDpid) {
       local.push(arp, route);
@@ -168,19 +150,22 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       let flows = presentByPort.get(port);
       if (!flows) presentByPort.set(port, (flows = [arp, route, forwardOn(port)]));
       out.set(dpid, flows);
-      forwarding++;
     }
   }
-  if (forwarding < plan.towards.size) {
-    // Transit switches where the VPC is not present: forwarding only.
-    for (const [dpid, port] of plan.towards) {
-      const flows = out.get(dpid);
-      if (flows === undefined) {
-        let transit = transitByPort.get(port);
-        if (!transit) transitByPort.set(port, (transit = [forwardOn(port)]));
-        out.set(dpid, transit);
-      } else if (dpid === homeDpid) flows.push(forwardOn(port));
+  // Switches receiving its labelled frames: its own delivers them, the others pass them on.
+  for (const dpid of plan.receivers) {
+    if (dpid === homeDpid) {
+      local.push(tenantFlow(vni, e.mac, PRIORITY.TENANT_UNICAST, deliverActions(e.port), cookie));
+      continue;
     }
+    const port = plan.towards.get(dpid);
+    if (port === undefined) continue;
+    const flows = out.get(dpid);
+    if (flows === undefined) {
+      let relay = transitByPort.get(port);
+      if (!relay) transitByPort.set(port, (relay = [relayOn(port)]));
+      out.set(dpid, relay);
+    } else out.set(dpid, [...flows, relayOn(port)]); // a present switch on the way: a list of its own
   }
   return out;
 }
@@ -203,31 +188,17 @@ export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: re
 export interface VpcPlan {
   vni: number;
   presentDpids: readonly number[];
-  /** Switches that may receive the VPC's labelled frames (those with an up link on its paths). */
-  receiving: readonly number[];
+  /**
+   * Load balancers' buckets towards other switches chain to the VPC's label groups (vpc-encoding.ts
+   * vniGroup): on each present switch, one per link port slot, when the VPC has a load balancer.
+   */
+  labelGroups?: ReadonlyMap<number, readonly { slot: number }[]>;
 }
 
-/** The TENANT flow that admits a VPC's labelled frames (after the block flow popped the top entry). */
-export function tenantFlow(vni: number, cookie: number): FlowEntry {
-  return {
-    table: TABLE.TENANT,
-    priority: PRIORITY.TENANT_VPC,
-    match: { metadata: blockMetadata(vniBlock(vni)).value, ethType: ETH_TYPE_MPLS, mplsLabel: vniLabel(vni), mplsBos: 1 },
-    actions: [POP_VNI_LABEL],
-    writeMetadata: metadataOf(vni),
-    gotoTable: TABLE.FORWARD,
-    cookie,
-  };
-}
-
-/** A VPC's own flows: admitting its labelled frames from links (one per switch), and the drop for routes to nowhere. */
+/** A VPC's own flows: the drop for routes to nowhere on every present switch. */
 export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
   const { vni } = plan;
   const out: OwnerFlows = new Map();
-  if (plan.receiving.length > 0) {
-    const tenant = tenantFlow(vni, cookie);
-    for (const dpid of plan.receiving) push(out, dpid, tenant);
-  }
   const nowhere: FlowEntry = {
     table: TABLE.ROUTE,
     priority: PRIORITY.ROUTE_NOWHERE_DROP,
@@ -236,5 +207,24 @@ export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
     cookie,
   };
   for (const dpid of plan.presentDpids) push(out, dpid, nowhere);
+  return out;
+}
+
+/** A VPC's label groups (see VpcPlan.labelGroups), one object per slot shared by the switches. */
+export function compileVpcGroups(plan: VpcPlan, cookie: number): Map<number, GroupEntry[]> {
+  const out = new Map<number, GroupEntry[]>();
+  const bySlot = new Map<number, GroupEntry>();
+  for (const [dpid, slots] of plan.labelGroups ?? []) {
+    const groups: GroupEntry[] = [];
+    for (const { slot } of slots) {
+      let g = bySlot.get(slot);
+      if (!g) {
+        g = vniGroup(plan.vni, slot, cookie);
+        if (g) bySlot.set(slot, g);
+      }
+      if (g) groups.push(g);
+    }
+    if (groups.length > 0) out.set(dpid, groups);
+  }
   return out;
 }

@@ -27,8 +27,8 @@ export const PRIORITY = {
   INGRESS_UPLINK_IPV4: 100,
   /** INGRESS (uplink): anything else from the outside: dropped, counted under the gateway. */
   INGRESS_UPLINK_DROP: 1,
-  /** TENANT: block metadata and a VPC's bottom label -> pop to IPv4, VPC metadata, FORWARD. */
-  TENANT_VPC: 100,
+  /** TENANT: block metadata, a VPC's bottom label, a destination MAC -> popped and out there, or on towards it. */
+  TENANT_UNICAST: 100,
   /** ARP (uplink): answer for the gateway's IP and for associated public IPs with the gateway's MAC. */
   UPLINK_ARP_REPLY: 100,
   /** ARP (VPC): answer for a load balancer's VIP with the gateway MAC (above subnet answers: a VIP is no endpoint's). */
@@ -47,8 +47,6 @@ export const PRIORITY = {
   EIP_SNAT_BYPASS: 120,
   /** NAT_LB: an endpoint with an elastic IP talking via the gateway MAC to the outside: towards the uplink. */
   EIP_SNAT: 110,
-  /** FORWARD: at a backend's switch, a frame a load balancer's bucket sent it (its MAC, the VIP): the DNAT, then out. */
-  LB_REMOTE_DNAT: 150,
   /** FORWARD: an elastic IP's egress frames (addressed to its pseudo MAC): SNAT at the gateway, or on towards it. */
   EIP_EGRESS: 100,
   /** ARP: a host asking for its own address (gratuitous ARP) gets no answer. */

@@ -13,7 +13,7 @@
  * IPv4 ever crosses a link inside a VPC (ARP is answered in the first switch), so the bottom entry
  * pops to ethertype 0x0800.
  */
-import { output, popMpls, pushMpls, setField, type Action, type GroupEntry, type MaskedValue } from '../flow/index.js';
+import { group, output, popMpls, pushMpls, setField, type Action, type GroupEntry, type MaskedValue } from '../flow/index.js';
 import { MAX_VNI } from '../model/index.js';
 import { ETH_TYPE_IPV4, ETH_TYPE_MPLS } from '../net/packet/constants.js';
 
@@ -72,13 +72,35 @@ export const POP_BLOCK_LABEL: Action = Object.freeze(popMpls(ETH_TYPE_MPLS));
 export const POP_VNI_LABEL: Action = Object.freeze(popMpls(ETH_TYPE_IPV4));
 
 /**
- * Select-group buckets are OpenFlow 1.3 action SETS (one push_mpls each, and set-fields after the push),
- * so a load balancer's bucket towards another switch pushes only the bottom label and chains to a
- * block's label group on its output port, which pushes the top label and outputs. Their ids lie above
- * every load balancer's group id (those are below 2^31): BLOCK_GROUP_BASE | block << 16 | slot, where
- * slot is the port's position among the switch's link ports (FabricContext.linkPortSlots).
+ * Select-group buckets are OpenFlow 1.3 action SETS: one push_mpls each, and set-fields and dec_ttl
+ * after the push. So a load balancer's bucket towards another switch rewrites the packet and chains
+ * to its VPC's label group on the output port (push the bottom label), which chains to the block's
+ * label group there (push the top label, output). Both ids lie above every load balancer's group id
+ * (those are below 2^31) and name the link port by its slot, its position among the switch's link
+ * ports (FabricContext.linkPortSlots):
+ *   block group  BLOCK_GROUP_BASE | block << 16 | slot          (0x80000000..0x80ffffff)
+ *   VNI group    (VNI_GROUP_BASE + slot) << 24 | VNI, slot <= MAX_VNI_GROUP_SLOT (0x81000000..0xfeffffff)
  */
 export const BLOCK_GROUP_BASE = 0x80000000;
+export const VNI_GROUP_BASE = 0x81;
+/** The last link port slot a VNI group can name: a bucket towards a later slot has no way (documented limit). */
+export const MAX_VNI_GROUP_SLOT = 0xfe - VNI_GROUP_BASE;
+
+export function vniGroupId(vni: number, slot: number): number | undefined {
+  return slot > MAX_VNI_GROUP_SLOT ? undefined : ((VNI_GROUP_BASE + slot) * 2 ** 24 + vni) >>> 0;
+}
+
+/** A VPC's label group on one link port slot: push the bottom label, then the block's group there. */
+export function vniGroup(vni: number, slot: number, cookie: number): GroupEntry | undefined {
+  const groupId = vniGroupId(vni, slot);
+  if (groupId === undefined) return undefined;
+  return {
+    groupId,
+    type: 'indirect',
+    buckets: [{ actions: [pushMpls(ETH_TYPE_MPLS), setField('mplsLabel', vniLabel(vni)), group(blockGroupId(vniBlock(vni), slot))] }],
+    cookie,
+  };
+}
 
 export function blockGroupId(block: number, slot: number): number {
   return (BLOCK_GROUP_BASE | (block << 16) | (slot & 0xffff)) >>> 0;

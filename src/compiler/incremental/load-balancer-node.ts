@@ -12,7 +12,7 @@ import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
 import { gatewaysServing, routesToExits } from './exits.js';
 import { gatewayPlacement } from './presence.js';
-import { blockGroupId, vniBlock } from '../vpc-encoding.js';
+import { vniGroupId } from '../vpc-encoding.js';
 
 export function loadBalancerNode(state: CompileState): EngineNode {
   const s = state.intent;
@@ -27,8 +27,13 @@ export function loadBalancerNode(state: CompileState): EngineNode {
       const target = change.op === 'delete' ? change.id : change.loadBalancer;
       const { id, old, now } = applyObjectChange(target, svc.loadBalancers, (x) => svc.putLoadBalancer(x), (x) => svc.deleteLoadBalancer(x));
       dirty.mark('loadBalancer', id);
-      // Load balancers claiming the old or the new VIP, function or elastic IP may have won or lost it.
-      for (const x of [old, now]) if (x) dirty.markAll('loadBalancer', svc.loadBalancerRivals(x));
+      // Load balancers claiming the old or the new VIP, function or elastic IP may have won or lost it;
+      // its VPC (old and new) has label groups while it has a load balancer.
+      for (const x of [old, now]) {
+        if (!x) continue;
+        dirty.markAll('loadBalancer', svc.loadBalancerRivals(x));
+        dirty.mark('vpc', x.vpcId);
+      }
     },
     vpcTouched: (vpcId, dirty) => dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId)),
     placing(node, id, before, dirty) {
@@ -68,12 +73,12 @@ export function loadBalancerNode(state: CompileState): EngineNode {
       let outside: LbOutside | undefined;
       if (eip) {
         const gateways = gatewaysServing(state.gateways, eip.publicIp);
-        const { exits, transit } = routesToExits(
+        const { exits, transit, receivers } = routesToExits(
           fabric,
           gateways,
           members.map((b) => b.homeDpid),
         );
-        outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, exits, transit };
+        outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, exits, transit, receivers };
       }
       const out = compileLoadBalancerFlows(
         {
@@ -86,7 +91,7 @@ export function loadBalancerNode(state: CompileState): EngineNode {
             if (toName === undefined || fromName === undefined) return undefined;
             const port = fabric.nextHopsTo(toName).get(fromName)?.outPort;
             const slot = port === undefined ? undefined : fabric.linkPortSlots.get(from)?.get(port);
-            return slot === undefined ? undefined : blockGroupId(vniBlock(vpc.vni), slot);
+            return slot === undefined ? undefined : vniGroupId(vpc.vni, slot);
           },
           pool,
           members,
