@@ -29,7 +29,7 @@ export function registerIntentRoutes(app: FastifyInstance, intent: IntentService
 export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): void {
   const tags = ['vpcs'];
 
-  app.post('/v1/vpcs', { schema: { tags, summary: 'Create a VPC (a VNI is allocated)', body: CreateVpcBody, response: { 201: VpcJson, ...errors } } }, async (request, reply) => {
+  app.post('/v1/vpcs', { schema: { tags, summary: 'Create a VPC (a VNI is allocated, or the one asked for)', body: CreateVpcBody, response: { 201: VpcJson, ...errors } } }, async (request, reply) => {
     refuseUnknownFields(request.body, CreateVpcBody, 'body');
     const b = request.body as Static<typeof CreateVpcBody>;
     return reply.status(201).send(vpcJson(intent.vpcs.create(b)));
