@@ -18,12 +18,12 @@
  *   FORWARD  metadata = vni, eth_dst = endpoint -> its port on its own switch; elsewhere push the VPC's
  *            label stack and output towards it (traffic that entered the fabric at this switch).
  */
-import { decTtl, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry } from '../flow/index.js';
+import { decTtl, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
-import { deliverActions, labelActions, metadataOf, relayActions, tenantFlow } from './compile-tenant.js';
+import { deliverActions, labelActions, labelledMatch, metadataOf, relayActions } from './compile-tenant.js';
 import { PRIORITY } from './priorities.js';
 import { vniGroup } from './vpc-encoding.js';
 
@@ -45,10 +45,29 @@ function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
   else into.set(dpid, [flow]);
 }
 
-/** A subnet's address space as an ARP sender-IP match: only its own members hear answers. */
-function subnetMatch(subnet: Subnet): { value: number; mask: number } {
-  const mask = prefixMask(subnet.cidr.prefixLength);
-  return { value: (subnet.cidr.network & mask) >>> 0, mask };
+/** A subnet's address space as an ARP sender-IP match: only its own members hear answers (one per subnet object). */
+const subnetMatches = new WeakMap<Subnet, MaskedValue>();
+function subnetMatch(subnet: Subnet): MaskedValue {
+  let m = subnetMatches.get(subnet);
+  if (!m) {
+    const mask = prefixMask(subnet.cidr.prefixLength);
+    subnetMatches.set(subnet, (m = Object.freeze({ value: (subnet.cidr.network & mask) >>> 0, mask })));
+  }
+  return m;
+}
+
+/** Per port number: out of it, and the match on it (frozen, shared by every endpoint on that port number). */
+const outputByPort = new Map<number, Action[]>();
+const inPortMatches = new Map<number, Match>();
+function outputTo(port: number): Action[] {
+  let a = outputByPort.get(port);
+  if (!a) outputByPort.set(port, (a = Object.freeze([output(port)]) as Action[]));
+  return a;
+}
+function inPortMatch(port: number): Match {
+  let m = inPortMatches.get(port);
+  if (!m) inPortMatches.set(port, (m = Object.freeze({ inPort: port })));
+  return m;
 }
 
 export interface EndpointPlan {
@@ -89,7 +108,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       gotoTable: TABLE.ACCESS,
       cookie,
     },
-    { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: { inPort: e.port }, actions: NO_ACTIONS, cookie },
+    { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: inPortMatch(e.port), actions: NO_ACTIONS, cookie },
     // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
     {
       table: TABLE.ARP,
@@ -98,7 +117,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       actions: NO_ACTIONS,
       cookie,
     },
-    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: [output(e.port)], cookie },
+    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: outputTo(e.port), cookie },
   ];
   out.set(homeDpid, local);
 
@@ -128,10 +147,11 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     }
     return flow;
   };
+  const labelled = labelledMatch(vni, e.mac);
   const relayByPort = new Map<number, FlowEntry>();
   const relayOn = (port: number): FlowEntry => {
     let flow = relayByPort.get(port);
-    if (!flow) relayByPort.set(port, (flow = tenantFlow(vni, e.mac, PRIORITY.TENANT_UNICAST, relayActions(vni, port), cookie)));
+    if (!flow) relayByPort.set(port, (flow = { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie }));
     return flow;
   };
   const presentByPort = new Map<number, FlowEntry[]>();
@@ -155,7 +175,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   // Switches receiving its labelled frames: its own delivers them, the others pass them on.
   for (const dpid of plan.receivers) {
     if (dpid === homeDpid) {
-      local.push(tenantFlow(vni, e.mac, PRIORITY.TENANT_UNICAST, deliverActions(e.port), cookie));
+      local.push({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(e.port), cookie });
       continue;
     }
     const port = plan.towards.get(dpid);

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { SwitchDelta } from '../compiler/index.js';
-import { flowKey, type FlowEntry, type GroupEntry } from '../flow/index.js';
+import { FlowIndex, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { ControllerEvents } from './events.js';
 import { createResyncScheduler, type ResyncOptions, type ResyncScheduler } from './resync-scheduler.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
@@ -16,20 +16,24 @@ export interface DesiredTables {
   groups: GroupEntry[];
 }
 
-/** One switch's desired tables, keyed for cheap incremental updates. */
+/**
+ * One switch's desired tables, keyed for cheap incremental updates: flows by identity with no string
+ * per flow (FlowIndex: a million flows cost a Map of small integers, not a million ~100-byte keys);
+ * the flow objects are the compiler's own, shared, never copied.
+ */
 class DesiredState implements DesiredSource {
-  readonly flowsByKey = new Map<string, FlowEntry>();
+  readonly flowIndex = new FlowIndex();
   readonly groupsById = new Map<number, GroupEntry>();
 
   static of(t: DesiredTables): DesiredState {
     const d = new DesiredState();
-    for (const f of t.flows) d.flowsByKey.set(flowKey(f), f);
+    for (const f of t.flows) d.flowIndex.set(f);
     for (const g of t.groups) d.groupsById.set(g.groupId, g);
     return d;
   }
 
   flows(): Iterable<FlowEntry> {
-    return this.flowsByKey.values();
+    return this.flowIndex.values();
   }
 
   groups(): Iterable<GroupEntry> {
@@ -37,8 +41,8 @@ class DesiredState implements DesiredSource {
   }
 
   apply(delta: SwitchDelta): void {
-    for (const f of delta.remove) this.flowsByKey.delete(flowKey(f));
-    for (const f of delta.add) this.flowsByKey.set(flowKey(f), f);
+    for (const f of delta.remove) this.flowIndex.delete(f);
+    for (const f of delta.add) this.flowIndex.set(f);
     for (const m of delta.groupMods ?? []) {
       if (m.command === 'delete') this.groupsById.delete(m.group.groupId);
       else this.groupsById.set(m.group.groupId, m.group);
@@ -115,7 +119,7 @@ export class Controller {
   }
 
   desiredFlowCount(dpid: number): number {
-    return this.desired.get(dpid)?.flowsByKey.size ?? 0;
+    return this.desired.get(dpid)?.flowIndex.size ?? 0;
   }
 
   private stateFor(dpid: number): DesiredState {

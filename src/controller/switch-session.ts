@@ -11,7 +11,7 @@ import {
   diffFlows,
   diffGroups,
   diffToFlowMods,
-  flowKey,
+  FlowIndex,
   isEmptyDiff,
   type FlowEntry,
   type FlowMod,
@@ -47,7 +47,7 @@ export class SwitchSession {
   readonly dpid: number;
   readonly connectedAtMs: number;
   readonly counters: SessionCounters = { flowModsSent: 0, groupModsSent: 0, barriers: 0, packetIns: 0, syncs: 0, deltas: 0 };
-  private installed = new Map<string, FlowEntry>();
+  private installed = new FlowIndex();
   private installedGroups = new Map<number, GroupEntry>();
   private knownInstalled = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -94,8 +94,8 @@ export class SwitchSession {
       for (const flow of add) mods.push({ command: 'add', flow });
       for (const flow of remove) mods.push({ command: 'deleteStrict', flow });
       await this.send(mods, groupMods);
-      for (const f of remove) this.installed.delete(flowKey(f));
-      for (const f of add) this.installed.set(flowKey(f), f);
+      for (const f of remove) this.installed.delete(f);
+      for (const f of add) this.installed.set(f);
       this.applyGroupMods(groupMods);
       return { added: add.length, modified: 0, removed: remove.length, groupMods: groupMods.length };
     });
@@ -109,7 +109,7 @@ export class SwitchSession {
 
   private async readInstalled(): Promise<void> {
     const stats = await this.connection.flowStats();
-    this.installed = new Map(stats.map((s) => [flowKey(s.flow), s.flow]));
+    this.installed = new FlowIndex(stats.map((s) => s.flow));
     const groups = await this.connection.groupStats();
     this.installedGroups = new Map(groups.map((g) => [g.groupId, g]));
     this.knownInstalled = true;
@@ -121,8 +121,9 @@ export class SwitchSession {
     this.counters.syncs++;
     if (isEmptyDiff(diff) && groupMods.length === 0) return NO_CHANGE;
     await this.send(diffToFlowMods(diff), groupMods);
-    for (const f of diff.remove) this.installed.delete(flowKey(f));
-    for (const f of [...diff.add, ...diff.modify]) this.installed.set(flowKey(f), f);
+    for (const f of diff.remove) this.installed.delete(f);
+    for (const f of diff.add) this.installed.set(f);
+    for (const f of diff.modify) this.installed.set(f);
     this.applyGroupMods(groupMods);
     return { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, groupMods: groupMods.length };
   }

@@ -9,3 +9,4 @@ export * from './diff.js';
 export * from './format.js';
 export * from './execute.js';
 export * from './maglev.js';
+export * from './flow-index.js';

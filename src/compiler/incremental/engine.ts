@@ -10,7 +10,7 @@
  * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
  * every owner too, and the delta still holds only what changed.
  */
-import { flowKey, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
+import { FlowIndex, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import type { OwnerGroups } from '../compile-load-balancer.js';
@@ -92,8 +92,8 @@ export class Engine implements IncrementalCompiler {
     // An add replaces a flow with the same identity: a remove of that identity would undo it.
     for (const [dpid, d] of delta) {
       if (d.add.length > 0 && d.remove.length > 0) {
-        const added = new Set(d.add.map(flowKey));
-        d.remove = d.remove.filter((f) => !added.has(flowKey(f)));
+        const added = new FlowIndex(d.add);
+        d.remove = d.remove.filter((f) => !added.has(f));
       }
       if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0) delta.delete(dpid);
     }
@@ -177,15 +177,13 @@ export class Engine implements IncrementalCompiler {
       if (d) for (const f of after) d.add.push(f);
       return after;
     }
-    const oldByKey = new Map<string, FlowEntry>();
-    for (const f of old) oldByKey.set(flowKey(f), f);
+    const oldByKey = new FlowIndex(old);
     const kept: FlowEntry[] = [];
     for (const f of after) {
-      const k = flowKey(f);
-      const prev = oldByKey.get(k);
+      const prev = oldByKey.get(f);
       if (prev && sameFlowBody(prev, f)) {
         kept.push(prev);
-        oldByKey.delete(k);
+        oldByKey.delete(f);
       } else {
         kept.push(f);
         d?.add.push(f);
