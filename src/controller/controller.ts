@@ -214,6 +214,25 @@ export class Controller {
     return this.knownDpids.map((dpid) => this.statusOf(dpid));
   }
 
+  /**
+   * Up to `limit` switches in dpid order after dpid `after` (exclusive), and the cursor of the next
+   * page (the last dpid listed) or null. No round trip to any switch: what the sessions know.
+   */
+  statusPage(limit: number, after?: number): { switches: SwitchStatus[]; next: string | null } {
+    const dpids = this.knownDpids;
+    let i = 0;
+    if (after !== undefined) {
+      let hi = dpids.length;
+      while (i < hi) {
+        const mid = (i + hi) >>> 1;
+        if (dpids[mid] <= after) i = mid + 1;
+        else hi = mid;
+      }
+    }
+    const page = dpids.slice(i, i + limit);
+    return { switches: page.map((dpid) => this.statusOf(dpid)), next: i + limit < dpids.length ? String(page[page.length - 1]) : null };
+  }
+
   statusOf(dpid: number): SwitchStatus {
     const s = this.sessions.get(dpid);
     const desiredFlows = this.desiredFlowCount(dpid);
