@@ -43,6 +43,13 @@ export interface DesiredSource {
 
 const NO_CHANGE: SyncResult = { added: 0, modified: 0, removed: 0, groupMods: 0 };
 
+/**
+ * A push of more flow-mods than this goes in chunks, each confirmed by a barrier before the next is
+ * encoded: a switch installing a million flows answers every barrier well within the request timeout,
+ * and the controller holds one chunk's bytes at a time, not a million messages'.
+ */
+export const PUSH_CHUNK_FLOW_MODS = 20_000;
+
 export class SwitchSession {
   readonly dpid: number;
   readonly connectedAtMs: number;
@@ -128,15 +135,26 @@ export class SwitchSession {
     return { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, groupMods: groupMods.length };
   }
 
-  /** Flow-mods and group-mods, groups a flow points at first and groups no flow needs last; then a barrier. */
+  /**
+   * Flow-mods and group-mods, groups a flow points at first and groups no flow needs last; then a
+   * barrier. Long pushes go in chunks of PUSH_CHUNK_FLOW_MODS, a barrier after each.
+   */
   private async send(mods: FlowMod[], groupMods: readonly GroupMod[]): Promise<void> {
     const groupAdds = groupMods.filter((m) => m.command !== 'delete');
     const groupDeletes = groupMods.filter((m) => m.command === 'delete');
-    if (groupAdds.length) this.connection.sendGroupMods(groupAdds);
-    if (mods.length) this.connection.sendFlowMods(mods);
-    if (groupDeletes.length) this.connection.sendGroupMods(groupDeletes);
-    this.counters.flowModsSent += mods.length;
     this.counters.groupModsSent += groupMods.length;
+    if (groupAdds.length) this.connection.sendGroupMods(groupAdds);
+    for (let at = 0; at < mods.length; at += PUSH_CHUNK_FLOW_MODS) {
+      const chunk = mods.length <= PUSH_CHUNK_FLOW_MODS ? mods : mods.slice(at, at + PUSH_CHUNK_FLOW_MODS);
+      this.connection.sendFlowMods(chunk);
+      this.counters.flowModsSent += chunk.length;
+      if (at + PUSH_CHUNK_FLOW_MODS < mods.length) await this.barrier();
+    }
+    if (groupDeletes.length) this.connection.sendGroupMods(groupDeletes);
+    await this.barrier();
+  }
+
+  private async barrier(): Promise<void> {
     this.counters.barriers++;
     try {
       await this.connection.barrier();
