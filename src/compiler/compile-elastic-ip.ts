@@ -27,7 +27,7 @@ import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
 import { labelActions, relayActions, tenantFlow } from './compile-tenant.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
 import { POP_VNI_LABEL, vniMetadata } from './vpc-encoding.js';
 
@@ -65,7 +65,7 @@ function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
 
 /** A gateway's own flows: admit the outside network's ARP and IPv4, answer ARP for the gateway's IP. */
 export function compileGatewayFlows(g: GatewayPort, cookie: number): OwnerFlows {
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const meta = { value: UPLINK_METADATA, mask: 0xffffffff };
   push(out, g.dpid, {
     table: TABLE.INGRESS,
@@ -144,7 +144,7 @@ export function compileEgress(plan: EgressPlan, cookie: number, out: OwnerFlows)
 
 export function compileElasticIpFlows(plan: ElasticIpPlan, cookie: number): OwnerFlows {
   const { publicIp, endpoint: e, vni } = plan;
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const pseudoMac = elasticIpMac(publicIp);
   for (const g of plan.gateways) {
     push(out, g.dpid, {

@@ -48,7 +48,7 @@ import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { ownerId48 } from './cookies.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
 import { vniMetadata } from './vpc-encoding.js';
 
@@ -133,7 +133,7 @@ function push<T>(into: Map<number, T[]>, dpid: number, x: T): void {
 
 export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number): { flows: OwnerFlows; groups: OwnerGroups } {
   const { lb, vni } = plan;
-  const flows: OwnerFlows = new Map();
+  const flows = new OwnerFlows();
   const groups: OwnerGroups = new Map();
   const { proto, src, dst } = l4Fields(lb);
   const groupId = loadBalancerGroupId(lb.id);
@@ -151,9 +151,9 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const toGroup: FlowEntry = { table: TABLE.NAT_LB, priority: PRIORITY.LB_VIP, match: vipMatch, actions: [group(groupId)], cookie };
   const cold: FlowEntry = { table: TABLE.NAT_LB, priority: PRIORITY.LB_VIP, match: vipMatch, actions: [toController()], cookie };
   for (const dpid of plan.presentDpids) {
-    push(flows, dpid, arp);
+    flows.push(dpid, arp);
     if (live.length === 0) {
-      push(flows, dpid, cold);
+      flows.push(dpid, cold);
       continue;
     }
     const buckets: Bucket[] = [];
@@ -171,22 +171,22 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       buckets.push({ weight: w, actions });
     }
     if (buckets.length === 0) {
-      push(flows, dpid, cold);
+      flows.push(dpid, cold);
       continue;
     }
     push(groups, dpid, { groupId, type: 'select', buckets, cookie });
     grouped.add(dpid);
-    push(flows, dpid, toGroup);
+    flows.push(dpid, toGroup);
   }
   for (const b of plan.members) {
     const e = b.endpoint;
     const actions: Action[] = [setField('ipv4Src', lb.vip)];
     if (lb.backendPort !== lb.port) actions.push(setField(src, lb.port));
     const match = { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort };
-    push(flows, b.homeDpid, { table: TABLE.NAT_LB, priority: PRIORITY.LB_RETURN, match, actions, gotoTable: TABLE.ROUTE, cookie });
+    flows.push(b.homeDpid, { table: TABLE.NAT_LB, priority: PRIORITY.LB_RETURN, match, actions, gotoTable: TABLE.ROUTE, cookie });
     if (plan.outside) {
       const mask = prefixMask(plan.outside.vpcCidr.prefixLength);
-      push(flows, b.homeDpid, {
+      flows.push(b.homeDpid, {
         table: TABLE.NAT_LB,
         priority: PRIORITY.LB_RETURN_BYPASS,
         match: { ...match, ipv4Dst: { value: (plan.outside.vpcCidr.network & mask) >>> 0, mask } },
@@ -196,7 +196,7 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       });
       const out: Action[] = [setField('ipv4Src', plan.outside.publicIp)];
       if (lb.backendPort !== lb.port) out.push(setField(src, lb.port));
-      push(flows, b.homeDpid, {
+      flows.push(b.homeDpid, {
         table: TABLE.NAT_LB,
         priority: PRIORITY.LB_RETURN_OUT,
         match: { ...match, ethDst: GATEWAY_MAC },
@@ -215,7 +215,7 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
   const { lb, vni } = plan;
   const { proto, dst } = l4Fields(lb);
   for (const g of o.gateways) {
-    push(flows, g.dpid, {
+    flows.push(g.dpid, {
       table: TABLE.ARP,
       priority: PRIORITY.UPLINK_ARP_REPLY,
       match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: o.publicIp },
@@ -224,7 +224,7 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
     });
     // No group on this switch (empty pool, or cut off from every backend): the controller (cold start),
     // with the frame untranslated: the hold replays it from table 0 on this port, through this flow again.
-    push(flows, g.dpid, {
+    flows.push(g.dpid, {
       table: TABLE.NAT_LB,
       priority: PRIORITY.EIP_DNAT,
       match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: o.publicIp, [dst]: lb.port },

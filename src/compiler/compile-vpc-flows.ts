@@ -24,6 +24,7 @@ import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
 import { deliverActions, labelActions, labelledMatch, metadataOf, relayActions } from './compile-tenant.js';
+import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
 import { vniGroup } from './vpc-encoding.js';
 
@@ -33,16 +34,12 @@ const DEC_TTL = decTtl();
 const NO_ACTIONS: Action[] = [];
 Object.freeze(NO_ACTIONS);
 
-/**
- * Flows per dpid. The lists are read-only once built: one list may serve several switches (an
- * endpoint's ARP answer + route pair is the same list on every switch of its VPC).
- */
-export type OwnerFlows = Map<number, FlowEntry[]>;
+// An owner's flows per dpid (./owner-flows.ts). The lists are read-only once built: one list may serve
+// several switches (an endpoint's ARP answer + route pair is the same list on every switch of its VPC).
+export { OwnerFlows };
 
 function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
-  const flows = into.get(dpid);
-  if (flows) flows.push(flow);
-  else into.set(dpid, [flow]);
+  into.push(dpid, flow);
 }
 
 /** A subnet's address space as an ARP sender-IP match: only its own members hear answers (one per subnet object). */
@@ -70,6 +67,28 @@ function inPortMatch(port: number): Match {
   return m;
 }
 
+/**
+ * One value per port number, made once: an endpoint's flows leave a switch by one or two ports (every
+ * leaf's uplink to the same spine has the same number), so one slot and a Map only beyond it.
+ */
+class PerPort<T> {
+  private port = -1;
+  private value: T | undefined;
+  private more: Map<number, T> | undefined;
+
+  get(port: number, make: () => T): T {
+    if (port === this.port) return this.value as T;
+    if (this.port === -1) {
+      this.port = port;
+      return (this.value = make());
+    }
+    this.more ??= new Map();
+    let v = this.more.get(port);
+    if (v === undefined) this.more.set(port, (v = make()));
+    return v;
+  }
+}
+
 export interface EndpointPlan {
   endpoint: Endpoint;
   subnet: Subnet;
@@ -86,7 +105,7 @@ export interface EndpointPlan {
 
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
   const { endpoint: e, subnet, vni, homeDpid } = plan;
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const meta = metadataOf(vni);
   const toEndpoint = { metadata: vni, ethDst: e.mac };
   const local: FlowEntry[] = [
@@ -138,24 +157,15 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   };
   // One flow, and one list, per output port: switches sending on the same port number (every leaf's
   // uplink to spine 1, say) share them.
-  const forwardByPort = new Map<number, FlowEntry>();
-  const forwardOn = (port: number): FlowEntry => {
-    let flow = forwardByPort.get(port);
-    if (!flow) {
-      flow = { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie };
-      forwardByPort.set(port, flow);
-    }
-    return flow;
-  };
+  const forwardByPort = new PerPort<FlowEntry>();
+  const forwardOn = (port: number): FlowEntry =>
+    forwardByPort.get(port, () => ({ table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie }));
   const labelled = labelledMatch(vni, e.mac);
-  const relayByPort = new Map<number, FlowEntry>();
-  const relayOn = (port: number): FlowEntry => {
-    let flow = relayByPort.get(port);
-    if (!flow) relayByPort.set(port, (flow = { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie }));
-    return flow;
-  };
-  const presentByPort = new Map<number, FlowEntry[]>();
-  const transitByPort = new Map<number, FlowEntry[]>();
+  const relayByPort = new PerPort<FlowEntry>();
+  const relayOn = (port: number): FlowEntry =>
+    relayByPort.get(port, () => ({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie }));
+  const presentByPort = new PerPort<FlowEntry[]>();
+  const transitByPort = new PerPort<FlowEntry[]>();
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
   const answerAndRoute = [arp, route];
@@ -166,11 +176,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     }
     const port = plan.towards.get(dpid);
     if (port === undefined) out.set(dpid, answerAndRoute);
-    else {
-      let flows = presentByPort.get(port);
-      if (!flows) presentByPort.set(port, (flows = [arp, route, forwardOn(port)]));
-      out.set(dpid, flows);
-    }
+    else out.set(dpid, presentByPort.get(port, () => [arp, route, forwardOn(port)]));
   }
   // Switches receiving its labelled frames: its own delivers them, the others pass them on.
   for (const dpid of plan.receivers) {
@@ -181,18 +187,15 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     const port = plan.towards.get(dpid);
     if (port === undefined) continue;
     const flows = out.get(dpid);
-    if (flows === undefined) {
-      let relay = transitByPort.get(port);
-      if (!relay) transitByPort.set(port, (relay = [relayOn(port)]));
-      out.set(dpid, relay);
-    } else out.set(dpid, [...flows, relayOn(port)]); // a present switch on the way: a list of its own
+    if (flows === undefined) out.set(dpid, transitByPort.get(port, () => [relayOn(port)]));
+    else out.set(dpid, [...flows, relayOn(port)]); // a present switch on the way: a list of its own
   }
   return out;
 }
 
 /** The distributed gateway's ARP answers for one subnet, on every switch where its VPC is present. */
 export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: readonly number[], cookie: number): OwnerFlows {
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   if (presentDpids.length === 0) return out;
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -218,7 +221,7 @@ export interface VpcPlan {
 /** A VPC's own flows: the drop for routes to nowhere on every present switch. */
 export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
   const { vni } = plan;
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const nowhere: FlowEntry = {
     table: TABLE.ROUTE,
     priority: PRIORITY.ROUTE_NOWHERE_DROP,

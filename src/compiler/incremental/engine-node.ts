@@ -5,7 +5,7 @@
  * them afterwards, each once however often it was marked.
  */
 import type { OwnerGroups } from '../compile-load-balancer.js';
-import type { OwnerFlows } from '../compile-vpc-flows.js';
+import { OwnerFlows } from '../owner-flows.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { IntentChange } from './contract.js';
 import type { Placement } from './presence.js';

@@ -11,7 +11,7 @@
 import { TABLE, type FlowEntry } from '../../flow/index.js';
 import { ETH_TYPE_MPLS } from '../../net/packet/constants.js';
 import type { OwnerGroups } from '../compile-load-balancer.js';
-import type { OwnerFlows } from '../compile-vpc-flows.js';
+import { OwnerFlows } from '../owner-flows.js';
 import { tenantBlockCookie } from '../cookies.js';
 import { PRIORITY } from '../priorities.js';
 import type { FabricContext } from '../fabric-context.js';
@@ -21,7 +21,7 @@ import type { EngineNode } from './engine-node.js';
 
 /** A block's flows on every switch with up links, one per up link port (one object per port number). */
 export function compileTenantBlockFlows(block: number, upLinkPorts: ReadonlyMap<number, readonly number[]>, cookie: number): OwnerFlows {
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const byPort = new Map<number, FlowEntry>();
   const label = blockLabel(block);
   const meta = Object.freeze(blockMetadata(block));
