@@ -19,6 +19,10 @@ export function loadBalancerNode(state: CompileState): EngineNode {
   const svc = state.services;
   const endpoints = state.presence.placements('endpoint');
   const placed = state.presence.placements('loadBalancer');
+  /** Each load balancer's backends at its last compile: an endpoint re-placed that was one, or is one now, touches it. */
+  const membersOf = new Map<string, Set<string>>();
+  const touches = (lbId: string, endpointId: string, fn: string | undefined): boolean =>
+    membersOf.get(lbId)?.has(endpointId) === true || (fn !== undefined && svc.loadBalancers.get(lbId)?.function === fn);
   return {
     name: 'loadBalancer',
     ids: () => svc.loadBalancers.keys(),
@@ -38,11 +42,17 @@ export function loadBalancerNode(state: CompileState): EngineNode {
     vpcTouched: (vpcId, dirty) => dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId)),
     placing(node, id, before, dirty) {
       if (node === 'endpoint') {
-        // The pool follows its endpoints, in the old VPC and the new alike.
+        // The pool follows its backends, in the old VPC and the new alike: an endpoint that was one,
+        // or that serves the load balancer's function now.
         if (svc.lbsByVpc.size === 0) return;
-        const vpcId = s.endpoints.get(id)?.vpcId;
-        if (vpcId !== undefined) dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId));
-        if (before && before.vpcId !== vpcId) dirty.markAll('loadBalancer', svc.lbsByVpc.get(before.vpcId));
+        const e = s.endpoints.get(id);
+        const fn = e?.labels.function;
+        const mark = (vpcId: string | undefined) => {
+          if (vpcId === undefined) return;
+          for (const lbId of svc.lbsByVpc.get(vpcId) ?? []) if (touches(lbId, id, fn)) dirty.mark('loadBalancer', lbId);
+        };
+        mark(e?.vpcId);
+        if (before && before.vpcId !== e?.vpcId) mark(before.vpcId);
       } else if (node === 'elasticIp' && svc.lbsByEip.size > 0) {
         dirty.markAll('loadBalancer', svc.lbsByEip.get(id));
       }
@@ -54,6 +64,7 @@ export function loadBalancerNode(state: CompileState): EngineNode {
       return lb && x ? gatewayPlacement(lb.vpcId, gatewaysServing(state.gateways, x.publicIp), state.fabric) : undefined;
     },
     compile(id) {
+      membersOf.delete(id);
       const lb = svc.loadBalancers.get(id);
       if (!lb || !svc.loadBalancerHolds(lb)) return undefined;
       const vpc = s.activeVpc(lb.vpcId);
@@ -66,6 +77,9 @@ export function loadBalancerNode(state: CompileState): EngineNode {
         const at = endpoints.get(eid);
         if (!e || !at || at.vpcId !== lb.vpcId || e.labels.function !== lb.function) continue;
         members.push({ endpoint: e, homeDpid: e.dpid });
+        let ids = membersOf.get(id);
+        if (!ids) membersOf.set(id, (ids = new Set()));
+        ids.add(eid);
       }
       const pool = members.filter((b) => !unhealthy.has(b.endpoint.id));
       const cookie = loadBalancerCookie(id);
