@@ -168,14 +168,14 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   const transitByPort = new PerPort<FlowEntry[]>();
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
-  const answerAndRoute = [arp, route];
+  let answerAndRoute: FlowEntry[] | undefined;
   for (const dpid of plan.presentDpids) {
     if (dpid === homeDpid) {
       local.push(arp, route);
       continue;
     }
     const port = plan.towards.get(dpid);
-    if (port === undefined) out.set(dpid, answerAndRoute);
+    if (port === undefined) out.set(dpid, (answerAndRoute ??= [arp, route]));
     else out.set(dpid, presentByPort.get(port, () => [arp, route, forwardOn(port)]));
   }
   // Switches receiving its labelled frames: its own delivers them, the others pass them on.
