@@ -129,7 +129,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     }
     const h = table.hashValue(this.store.effValue);
     const chain = this.place(r, table, h);
-    if (this.opts.merge && chain > this.opts.collisionLimit) this.split(table, h);
+    if (this.opts.merge && chain > this.opts.collisionLimit) this.split(table, h, chain);
     // Tried when a list first passes the bar and then every NARROW_RETRY rules, not on every insert
     // into a long list that has no field to split on (the check reads every rule of the list).
     else if (this.opts.merge && chain > this.opts.narrowSplitAt && (chain - this.opts.narrowSplitAt) % NARROW_RETRY === 1) this.narrowSplit(table, h);
@@ -490,15 +490,28 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   /**
    * Too many rules share one hash key in t: move them to the most specific tuple they all fit, so
    * lookups stop walking long chains. If that tuple is t itself, the rules are too alike to separate
-   * by hashing and the chain stays (their order still lets lookups stop early).
+   * by hashing and the chain stays (their order still lets lookups stop early), and is not tried
+   * again before it has doubled: else every insert into it would read the whole chain.
+   * The tuple is chosen among the rules that fix bits the table does not hash; one that fixes none (a
+   * table's catch-all, such as a table-miss flow, which makes an empty tuple every later rule fits)
+   * can go nowhere more specific and would leave the colliders nothing in common.
    */
-  private split(t: TupleTable, h: number): void {
+  private split(t: TupleTable, h: number, chain: number): void {
+    if (chain < t.splitRetryAt) return;
     const colliders = this.sameKeyRules(t, h);
-    const mask = splitTuple(this.store, colliders, this.opts.split);
-    if (mask === undefined) return;
-    const target = this.tableFor(mask);
-    if (target === t) return;
+    const movable = colliders.filter((r) => {
+      this.store.effective(this.store.rules[r] as ClassifierRule<T>);
+      return t.fixesMore(this.store.effMask);
+    });
+    // When the movable rules all fix the same bits (so the midpoint finds no slot to split on), the
+    // tuple of those bits is still more specific than t's.
+    const mask = movable.length > 1 ? (splitTuple(this.store, movable, this.opts.split) ?? splitTuple(this.store, movable, 'common')) : undefined;
+    const target = mask === undefined ? t : this.tableFor(mask);
+    if (target === t) {
+      t.splitRetryAt = colliders.length * 2;
+      return;
+    }
     // TupleMerge's midpoint split moves every rule of t that fits the new tuple, not just the colliders.
-    this.moveFitting(this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : colliders, target);
+    this.moveFitting(this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : movable, target);
   }
 }

@@ -56,6 +56,8 @@ export class TupleTable {
   markedRemovals = 0;
   /** Where narrowSplit (tuple-space.ts) moved this table's service lists, for the rules that come later. */
   narrowChild: TupleTable | undefined = undefined;
+  /** A chain must reach this length before a split is tried again (one that moved nothing doubles it). */
+  splitRetryAt = 0;
   /** See codegen.ts FusedTable.selective (set by the engine when it fuses). */
   selective: readonly number[] = [];
   /** Rule indices in this table (dense, swap-remove), to recompute the maximum and to rehash. */
@@ -151,6 +153,12 @@ export class TupleTable {
       }
       if (i === n) return;
     }
+  }
+
+  /** Does a rule with this effective mask fix any bit the tuple does not hash (could it go somewhere more specific)? */
+  fixesMore(effMask: Int32Array): boolean {
+    for (let s = 0; s < effMask.length; s++) if ((effMask[s] & ~this.maskOf(s)) !== 0) return true;
+    return false;
   }
 
   /** May a rule with this effective mask live here? Only if the tuple asks for no bit the rule leaves free. */

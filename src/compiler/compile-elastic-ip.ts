@@ -13,22 +13,29 @@
  *            endpoint's own FORWARD flows lead on from there.
  * Endpoint -> outside:
  *   NAT_LB   at the endpoint's switch: from its IP to its VPC's own space -> ROUTE as usual; from its
- *            IP via the gateway MAC anywhere else -> eth_dst = the elastic IP's pseudo MAC, FORWARD.
- *   FORWARD  on the switches between: that pseudo MAC -> tagged towards the gateway's switch; there
- *            (pseudo MAC and the endpoint's IP) -> ip_src = public IP, eth_src = gateway MAC,
- *            eth_dst = router MAC, dec_ttl, out of the uplink.
+ *            IP via the gateway MAC anywhere else -> ip_src = public IP, eth_dst = the elastic IP's
+ *            pseudo MAC, dec_ttl, FORWARD: the SNAT happens where the packet enters, so switches
+ *            that see it labelled only ever rewrite MACs (compileEgress).
+ *   FORWARD  at the endpoint's switch: the pseudo MAC from the public IP -> labelled towards the
+ *            nearest exit, or (an exit here) eth_src = gateway MAC, eth_dst = router MAC, out of the uplink.
+ *   TENANT   the pseudo MAC, labelled: on the way -> on towards the exit; at the exit -> pop the
+ *            label, eth_src = gateway MAC, eth_dst = router MAC, out of the uplink.
  */
-import { decTtl, output, pushVlan, setField, TABLE, type FlowEntry } from '../flow/index.js';
+import { decTtl, output, setField, TABLE, type FlowEntry } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import { labelActions, relayActions, tenantFlow } from './compile-tenant.js';
+import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
-import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
+import { POP_VNI_LABEL, vniMetadata } from './vpc-encoding.js';
 
-/** Metadata of frames from an uplink: outside every VPC (VNIs are 1..4094) and not the underlay (0). */
-export const UPLINK_METADATA = 0x10000;
+/**
+ * Metadata of frames from an uplink: bit 24, outside every VPC (VNIs are 24 bits), not the underlay
+ * (0) and not a VNI block's marker (vpc-encoding.ts BLOCK_METADATA).
+ */
+export const UPLINK_METADATA = 0x01000000;
 
 /**
  * The pseudo MAC an elastic IP's outbound frames carry between the endpoint's switch and the gateway's:
@@ -58,7 +65,7 @@ function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
 
 /** A gateway's own flows: admit the outside network's ARP and IPv4, answer ARP for the gateway's IP. */
 export function compileGatewayFlows(g: GatewayPort, cookie: number): OwnerFlows {
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const meta = { value: UPLINK_METADATA, mask: 0xffffffff };
   push(out, g.dpid, {
     table: TABLE.INGRESS,
@@ -101,11 +108,43 @@ export interface ElasticIpPlan {
   exits: readonly GatewayPort[];
   /** Switches on the way from the endpoint's switch to its exit (exits excluded), with their port towards it. */
   transit: ReadonlyMap<number, number>;
+  /** Switches on the way (exits included) that receive the traffic from a link, labelled. */
+  receivers: ReadonlySet<number>;
+}
+
+/** The way out for a public address's traffic, SNATed where it entered (`sources`) and addressed to its pseudo MAC. */
+export interface EgressPlan {
+  vni: number;
+  publicIp: number;
+  sources: ReadonlySet<number>;
+  exits: readonly GatewayPort[];
+  transit: ReadonlyMap<number, number>;
+  receivers: ReadonlySet<number>;
+}
+
+/**
+ * FORWARD on the switches where the traffic enters (matched on the public source address: only SNATed
+ * packets leave) and TENANT on those that receive it labelled: on towards the nearest exit, and out
+ * of the uplink there with the gateway's MAC and the router's.
+ */
+export function compileEgress(plan: EgressPlan, cookie: number, out: OwnerFlows): void {
+  const { vni, publicIp } = plan;
+  const pseudoMac = elasticIpMac(publicIp);
+  const entering = { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: publicIp };
+  for (const [dpid, port] of plan.transit) {
+    if (plan.sources.has(dpid)) push(out, dpid, { table: TABLE.FORWARD, priority: PRIORITY.EIP_EGRESS, match: entering, actions: labelActions(vni, port), cookie });
+    if (plan.receivers.has(dpid)) push(out, dpid, tenantFlow(vni, pseudoMac, PRIORITY.TENANT_UNICAST, relayActions(vni, port), cookie));
+  }
+  for (const x of plan.exits) {
+    const toRouter = [setField('ethSrc', x.mac), setField('ethDst', x.routerMac), output(x.port)];
+    if (plan.sources.has(x.dpid)) push(out, x.dpid, { table: TABLE.FORWARD, priority: PRIORITY.EIP_EGRESS, match: entering, actions: toRouter, cookie });
+    if (plan.receivers.has(x.dpid)) push(out, x.dpid, tenantFlow(vni, pseudoMac, PRIORITY.TENANT_UNICAST, [POP_VNI_LABEL, ...toRouter], cookie));
+  }
 }
 
 export function compileElasticIpFlows(plan: ElasticIpPlan, cookie: number): OwnerFlows {
   const { publicIp, endpoint: e, vni } = plan;
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const pseudoMac = elasticIpMac(publicIp);
   for (const g of plan.gateways) {
     push(out, g.dpid, {
@@ -138,27 +177,10 @@ export function compileElasticIpFlows(plan: ElasticIpPlan, cookie: number): Owne
     table: TABLE.NAT_LB,
     priority: PRIORITY.EIP_SNAT,
     match: { metadata: vni, ethDst: GATEWAY_MAC, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
-    actions: [setField('ethDst', pseudoMac)],
+    actions: [setField('ipv4Src', publicIp), setField('ethDst', pseudoMac), decTtl()],
     gotoTable: TABLE.FORWARD,
     cookie,
   });
-  for (const [dpid, port] of plan.transit) {
-    push(out, dpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.EIP_EGRESS,
-      match: { metadata: vni, ethDst: pseudoMac },
-      actions: [pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port)],
-      cookie,
-    });
-  }
-  for (const x of plan.exits) {
-    push(out, x.dpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.EIP_EGRESS,
-      match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
-      actions: [setField('ipv4Src', publicIp), setField('ethSrc', x.mac), setField('ethDst', x.routerMac), decTtl(), output(x.port)],
-      cookie,
-    });
-  }
+  compileEgress({ vni, publicIp, sources: new Set([e.dpid]), exits: plan.exits, transit: plan.transit, receivers: plan.receivers }, cookie, out);
   return out;
 }

@@ -12,7 +12,7 @@
 import { TABLE, toController, type FlowEntry } from '../flow/index.js';
 import { GATEWAY_MAC, type Subnet } from '../model/index.js';
 import { ETH_TYPE_IPV4, ICMP_ECHO_REPLY, IP_PROTO_ICMP } from '../net/packet/constants.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import type { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
 
 /** The flow that lifts echo replies addressed to a subnet's gateway to the controller. */

@@ -6,7 +6,7 @@
  * forwarding. Ports with neither a host nor an up link match nothing: table-miss drop.
  */
 import { TABLE } from '../flow/index.js';
-import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
+import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS } from '../net/packet/constants.js';
 import type { CompileStep } from './compile-step.js';
 import { PRIORITY } from './priorities.js';
 
@@ -17,8 +17,9 @@ export const ingressStep: CompileStep = {
   name: 'ingress',
   host(_ctx, host, emit) {
     const { switch: sw, port } = host.attach;
-    // Untagged only: a tagged frame from a host must never look like fabric traffic (a tag is how a
-    // VPC travels between switches, docs/vpc.md); it falls to the host's drop.
+    // Untagged and not MPLS (the port-security matches name IPv4 and ARP): a frame from a host must
+    // never look like fabric traffic (a label stack is how a VPC travels between switches,
+    // docs/vpc.md); anything else falls to the host's drop.
     const own = { inPort: port, vlanVid: 0, ethSrc: host.mac };
     const ownArp = { ...own, ethType: ETH_TYPE_ARP, arpSpa: host.ip, arpSha: host.mac };
     emit(sw, {
@@ -42,7 +43,14 @@ export const ingressStep: CompileStep = {
     // A down link admits nothing: frames that still trickle in are table-miss drops.
     if (!link.up) return;
     for (const end of [link.a, link.b]) {
-      // Untagged frames are the underlay; tagged ones belong to a VPC (compile-vpc-flows.ts) or drop.
+      // Untagged frames are the underlay; MPLS ones belong to a VPC (a block flow above this one,
+      // incremental/tenant-block-node.ts) or are dropped here; tagged ones miss and drop.
+      emit(end.switch, {
+        table: TABLE.INGRESS,
+        priority: PRIORITY.INGRESS_LINK_MPLS_DROP,
+        match: { inPort: end.port, ethType: ETH_TYPE_MPLS },
+        actions: [],
+      });
       emit(end.switch, {
         table: TABLE.INGRESS,
         priority: PRIORITY.INGRESS_LINK,

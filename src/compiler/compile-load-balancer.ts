@@ -9,8 +9,11 @@
  *   group    select, one bucket per backend, weight = its revision's weight shared among the
  *            revision's backends; the bucket delivers completely (a group cannot goto-table): ip_dst
  *            (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then out of
- *            the backend's port or tagged towards its switch. The softswitch picks the bucket by Maglev
- *            over the 5-tuple hash, so a connection keeps its backend and a pool change moves ~1/N.
+ *            the backend's port, or towards its switch through the VPC's label group on that port
+ *            (vpc-encoding.ts vniGroup: an OpenFlow 1.3 bucket is an action set, one push_mpls each
+ *            with its set-fields after it, so each label is pushed by a group of its own). The
+ *            softswitch picks the bucket by Maglev over the 5-tuple hash, so a connection keeps its
+ *            backend and a pool change moves ~1/N.
  * On every backend's switch:
  *   NAT_LB   metadata = vni, ip_src = backend, protocol, src port = backend port -> ip_src = VIP (and
  *            the port), then ROUTE as usual: clients only ever see the VIP.
@@ -21,16 +24,15 @@
  *            with no group there -> the controller untranslated (the replay of a held packet starts
  *            over at table 0 on the uplink port, so it must still carry the public IP).
  *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
- *            gateway MAC elsewhere -> ip_src = VIP, eth_dst = the public IP's pseudo MAC, FORWARD.
- *   FORWARD  that pseudo MAC -> tagged towards the nearest exit (gateway); there (ip_src = VIP) -> ip_src =
- *            public IP, eth_src = gateway MAC, eth_dst = router MAC, dec_ttl, out of the uplink: the
- *            elastic IP's egress path, keyed on the VIP instead of an endpoint's IP.
+ *            gateway MAC elsewhere -> ip_src = public IP (and the port), eth_dst = the public IP's
+ *            pseudo MAC, dec_ttl, FORWARD: the SNAT happens at the backend's switch.
+ *   FORWARD, TENANT  the elastic IP's egress path (compile-elastic-ip.ts compileEgress) from the
+ *            backends' switches to the nearest exits.
  */
 import {
   decTtl,
   group,
   output,
-  pushVlan,
   setField,
   TABLE,
   toController,
@@ -44,11 +46,11 @@ import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
-import { elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
+import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { ownerId48 } from './cookies.js';
-import type { OwnerFlows } from './compile-vpc-flows.js';
+import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
-import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
+import { vniMetadata } from './vpc-encoding.js';
 
 /** Groups per dpid. */
 export type OwnerGroups = Map<number, GroupEntry[]>;
@@ -72,8 +74,8 @@ export interface LoadBalancerPlan {
   vni: number;
   /** Switches where the VPC is present, each with its ports towards every backend home (absent: cannot reach). */
   presentDpids: readonly number[];
-  /** Port on `from` towards the switch `to` (undefined when to === from or unreachable). */
-  portTowards(from: number, to: number): number | undefined;
+  /** The VPC's label group on `from` towards the switch `to` (undefined when to === from or unreachable). */
+  labelGroupTowards(from: number, to: number): number | undefined;
   /** Healthy backends in the pool (weights decided here). */
   pool: readonly LbBackend[];
   /** Every backend of the function, healthy or not: their replies are rewritten back to the VIP. */
@@ -93,6 +95,8 @@ export interface LbOutside {
   exits: readonly GatewayPort[];
   /** Switches on the way from the backends' switches to their exits (exits excluded), with their port towards one. */
   transit: ReadonlyMap<number, number>;
+  /** Switches on the way (exits included) that receive the replies from a link, labelled. */
+  receivers: ReadonlySet<number>;
 }
 
 /**
@@ -129,7 +133,7 @@ function push<T>(into: Map<number, T[]>, dpid: number, x: T): void {
 
 export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number): { flows: OwnerFlows; groups: OwnerGroups } {
   const { lb, vni } = plan;
-  const flows: OwnerFlows = new Map();
+  const flows = new OwnerFlows();
   const groups: OwnerGroups = new Map();
   const { proto, src, dst } = l4Fields(lb);
   const groupId = loadBalancerGroupId(lb.id);
@@ -147,9 +151,9 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const toGroup: FlowEntry = { table: TABLE.NAT_LB, priority: PRIORITY.LB_VIP, match: vipMatch, actions: [group(groupId)], cookie };
   const cold: FlowEntry = { table: TABLE.NAT_LB, priority: PRIORITY.LB_VIP, match: vipMatch, actions: [toController()], cookie };
   for (const dpid of plan.presentDpids) {
-    push(flows, dpid, arp);
+    flows.push(dpid, arp);
     if (live.length === 0) {
-      push(flows, dpid, cold);
+      flows.push(dpid, cold);
       continue;
     }
     const buckets: Bucket[] = [];
@@ -160,29 +164,29 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
       if (b.homeDpid === dpid) actions.push(output(e.port));
       else {
-        const port = plan.portTowards(dpid, b.homeDpid);
-        if (port === undefined) continue; // cut off from this backend: not in this switch's pool
-        actions.push(pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port));
+        const labelGroup = plan.labelGroupTowards(dpid, b.homeDpid);
+        if (labelGroup === undefined) continue; // cut off from this backend: not in this switch's pool
+        actions.push(group(labelGroup));
       }
       buckets.push({ weight: w, actions });
     }
     if (buckets.length === 0) {
-      push(flows, dpid, cold);
+      flows.push(dpid, cold);
       continue;
     }
     push(groups, dpid, { groupId, type: 'select', buckets, cookie });
     grouped.add(dpid);
-    push(flows, dpid, toGroup);
+    flows.push(dpid, toGroup);
   }
   for (const b of plan.members) {
     const e = b.endpoint;
     const actions: Action[] = [setField('ipv4Src', lb.vip)];
     if (lb.backendPort !== lb.port) actions.push(setField(src, lb.port));
     const match = { metadata: vni, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Src: e.ip, [src]: lb.backendPort };
-    push(flows, b.homeDpid, { table: TABLE.NAT_LB, priority: PRIORITY.LB_RETURN, match, actions, gotoTable: TABLE.ROUTE, cookie });
+    flows.push(b.homeDpid, { table: TABLE.NAT_LB, priority: PRIORITY.LB_RETURN, match, actions, gotoTable: TABLE.ROUTE, cookie });
     if (plan.outside) {
       const mask = prefixMask(plan.outside.vpcCidr.prefixLength);
-      push(flows, b.homeDpid, {
+      flows.push(b.homeDpid, {
         table: TABLE.NAT_LB,
         priority: PRIORITY.LB_RETURN_BYPASS,
         match: { ...match, ipv4Dst: { value: (plan.outside.vpcCidr.network & mask) >>> 0, mask } },
@@ -190,11 +194,13 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
         gotoTable: TABLE.ROUTE,
         cookie,
       });
-      push(flows, b.homeDpid, {
+      const out: Action[] = [setField('ipv4Src', plan.outside.publicIp)];
+      if (lb.backendPort !== lb.port) out.push(setField(src, lb.port));
+      flows.push(b.homeDpid, {
         table: TABLE.NAT_LB,
         priority: PRIORITY.LB_RETURN_OUT,
         match: { ...match, ethDst: GATEWAY_MAC },
-        actions: [...actions, setField('ethDst', elasticIpMac(plan.outside.publicIp))],
+        actions: [...out, setField('ethDst', elasticIpMac(plan.outside.publicIp)), decTtl()],
         gotoTable: TABLE.FORWARD,
         cookie,
       });
@@ -209,7 +215,7 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
   const { lb, vni } = plan;
   const { proto, dst } = l4Fields(lb);
   for (const g of o.gateways) {
-    push(flows, g.dpid, {
+    flows.push(g.dpid, {
       table: TABLE.ARP,
       priority: PRIORITY.UPLINK_ARP_REPLY,
       match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: o.publicIp },
@@ -218,7 +224,7 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
     });
     // No group on this switch (empty pool, or cut off from every backend): the controller (cold start),
     // with the frame untranslated: the hold replays it from table 0 on this port, through this flow again.
-    push(flows, g.dpid, {
+    flows.push(g.dpid, {
       table: TABLE.NAT_LB,
       priority: PRIORITY.EIP_DNAT,
       match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: o.publicIp, [dst]: lb.port },
@@ -227,23 +233,5 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
       cookie,
     });
   }
-  const pseudoMac = elasticIpMac(o.publicIp);
-  for (const [dpid, port] of o.transit) {
-    push(flows, dpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.EIP_EGRESS,
-      match: { metadata: vni, ethDst: pseudoMac },
-      actions: [pushVlan(), setField('vlanVid', vniVlanVid(vni)), output(port)],
-      cookie,
-    });
-  }
-  for (const x of o.exits) {
-    push(flows, x.dpid, {
-      table: TABLE.FORWARD,
-      priority: PRIORITY.EIP_EGRESS,
-      match: { metadata: vni, ethDst: pseudoMac, ethType: ETH_TYPE_IPV4, ipv4Src: lb.vip },
-      actions: [setField('ipv4Src', o.publicIp), setField('ethSrc', x.mac), setField('ethDst', x.routerMac), decTtl(), output(x.port)],
-      cookie,
-    });
-  }
+  compileEgress({ vni, publicIp: o.publicIp, sources: new Set(plan.members.map((b) => b.homeDpid)), exits: o.exits, transit: o.transit, receivers: o.receivers }, cookie, flows);
 }

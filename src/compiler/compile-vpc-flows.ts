@@ -6,75 +6,87 @@
  *
  * The pipeline (docs/vpc.md):
  *   INGRESS  endpoint port: own MAC + IP, untagged -> metadata = vni; ARP request -> ARP, IPv4 -> ACCESS;
- *            the rest -> drop (counted under the endpoint). Link port tagged 0x1000|vni -> pop the
- *            tag, metadata = vni -> FORWARD (routing already happened at the first switch).
+ *            the rest -> drop (counted under the endpoint). Link port, MPLS with a block's top label ->
+ *            the block's flow (incremental/tenant-block-node.ts): pop it -> TENANT.
+ *   TENANT   the block's metadata, the VPC's bottom label, eth_dst = endpoint -> at its switch pop the
+ *            label, out of its port; on the way push the top label back, out towards it
+ *            (compile-tenant.ts: the last pop is in the flow that outputs).
  *   ARP      metadata = vni: a request from a subnet for an endpoint of the subnet or the subnet's
  *            gateway -> the reply, out of the asking port. Unknown -> table-miss drop.
  *   ROUTE    metadata = vni, eth_dst = GATEWAY_MAC, ip_dst = an endpoint -> eth_src = gateway,
  *            eth_dst = endpoint, dec_ttl -> FORWARD. To the gateway MAC for nobody -> drop.
  *   FORWARD  metadata = vni, eth_dst = endpoint -> its port on its own switch; elsewhere push the VPC's
- *            tag and output towards it.
+ *            label stack and output towards it (traffic that entered the fabric at this switch).
  */
-import { decTtl, output, popVlan, pushVlan, setField, TABLE, type Action, type FlowEntry, type MaskedValue } from '../flow/index.js';
+import { decTtl, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
+import { deliverActions, labelActions, labelledMatch, metadataOf, relayActions } from './compile-tenant.js';
+import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
-import { vniMetadata, vniVlanVid } from './vpc-encoding.js';
+import { vniGroup } from './vpc-encoding.js';
 
 const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
 const DEC_TTL = decTtl();
-const PUSH_VLAN = pushVlan();
-const POP_VLAN = popVlan();
 /** Drop flows' (empty) action list: one frozen array for all of them. */
 const NO_ACTIONS: Action[] = [];
 Object.freeze(NO_ACTIONS);
 
-/*
- * Flows are immutable values, so the pieces that only depend on the VNI (and a link port) are made
- * once per VPC and shared by every endpoint's flows: a 1000-VPC compile retains ~370,000 flows
- * (docs/vpc.md), and each object less per flow is less allocation and GC. Both memos are bounded
- * (valid VNIs x up link ports) and hold frozen values.
- */
-const metadataByVni = new Map<number, MaskedValue>();
-const tagActionsByVni = new Map<number, Map<number, Action[]>>();
+// An owner's flows per dpid (./owner-flows.ts). The lists are read-only once built: one list may serve
+// several switches (an endpoint's ARP answer + route pair is the same list on every switch of its VPC).
+export { OwnerFlows };
 
-function metadataOf(vni: number): MaskedValue {
-  let meta = metadataByVni.get(vni);
-  if (!meta) metadataByVni.set(vni, (meta = Object.freeze(vniMetadata(vni))));
-  return meta;
+function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
+  into.push(dpid, flow);
 }
 
-/** push the VPC's tag, output on `port`. */
-function tagActions(vni: number, port: number): Action[] {
-  let byPort = tagActionsByVni.get(vni);
-  if (!byPort) tagActionsByVni.set(vni, (byPort = new Map()));
-  let actions = byPort.get(port);
-  if (!actions) {
-    actions = [PUSH_VLAN, setField('vlanVid', vniVlanVid(vni)), output(port)];
-    Object.freeze(actions);
-    byPort.set(port, actions);
+/** A subnet's address space as an ARP sender-IP match: only its own members hear answers (one per subnet object). */
+const subnetMatches = new WeakMap<Subnet, MaskedValue>();
+function subnetMatch(subnet: Subnet): MaskedValue {
+  let m = subnetMatches.get(subnet);
+  if (!m) {
+    const mask = prefixMask(subnet.cidr.prefixLength);
+    subnetMatches.set(subnet, (m = Object.freeze({ value: (subnet.cidr.network & mask) >>> 0, mask })));
   }
-  return actions;
+  return m;
+}
+
+/** Per port number: out of it, and the match on it (frozen, shared by every endpoint on that port number). */
+const outputByPort = new Map<number, Action[]>();
+const inPortMatches = new Map<number, Match>();
+function outputTo(port: number): Action[] {
+  let a = outputByPort.get(port);
+  if (!a) outputByPort.set(port, (a = Object.freeze([output(port)]) as Action[]));
+  return a;
+}
+function inPortMatch(port: number): Match {
+  let m = inPortMatches.get(port);
+  if (!m) inPortMatches.set(port, (m = Object.freeze({ inPort: port })));
+  return m;
 }
 
 /**
- * Flows per dpid. The lists are read-only once built: one list may serve several switches (an
- * endpoint's ARP answer + route pair is the same list on every switch of its VPC).
+ * One value per port number, made once: an endpoint's flows leave a switch by one or two ports (every
+ * leaf's uplink to the same spine has the same number), so one slot and a Map only beyond it.
  */
-export type OwnerFlows = Map<number, FlowEntry[]>;
+class PerPort<T> {
+  private port = -1;
+  private value: T | undefined;
+  private more: Map<number, T> | undefined;
 
-function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
-  const flows = into.get(dpid);
-  if (flows) flows.push(flow);
-  else into.set(dpid, [flow]);
-}
-
-/** A subnet's address space as an ARP sender-IP match: only its own members hear answers. */
-function subnetMatch(subnet: Subnet): { value: number; mask: number } {
-  const mask = prefixMask(subnet.cidr.prefixLength);
-  return { value: (subnet.cidr.network & mask) >>> 0, mask };
+  get(port: number, make: () => T): T {
+    if (port === this.port) return this.value as T;
+    if (this.port === -1) {
+      this.port = port;
+      return (this.value = make());
+    }
+    this.more ??= new Map();
+    let v = this.more.get(port);
+    if (v === undefined) this.more.set(port, (v = make()));
+    return v;
+  }
 }
 
 export interface EndpointPlan {
@@ -87,11 +99,13 @@ export interface EndpointPlan {
   presentDpids: readonly number[];
   /** Switches whose traffic towards the endpoint must be forwarded, with the port they send it on. */
   towards: ReadonlyMap<number, number>;
+  /** Switches that receive the endpoint's labelled frames from a link (its own switch among them). */
+  receivers: readonly number[];
 }
 
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
   const { endpoint: e, subnet, vni, homeDpid } = plan;
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   const meta = metadataOf(vni);
   const toEndpoint = { metadata: vni, ethDst: e.mac };
   const local: FlowEntry[] = [
@@ -113,7 +127,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       gotoTable: TABLE.ACCESS,
       cookie,
     },
-    { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: { inPort: e.port }, actions: NO_ACTIONS, cookie },
+    { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: inPortMatch(e.port), actions: NO_ACTIONS, cookie },
     // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
     {
       table: TABLE.ARP,
@@ -122,7 +136,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       actions: NO_ACTIONS,
       cookie,
     },
-    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: [output(e.port)], cookie },
+    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: outputTo(e.port), cookie },
   ];
   out.set(homeDpid, local);
 
@@ -143,51 +157,45 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   };
   // One flow, and one list, per output port: switches sending on the same port number (every leaf's
   // uplink to spine 1, say) share them.
-  const byPort = new Map<number, FlowEntry>();
-  const forwardOn = (port: number): FlowEntry => {
-    let flow = byPort.get(port);
-    if (!flow) {
-      flow = { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: tagActions(vni, port), cookie };
-      byPort.set(port, flow);
-    }
-    return flow;
-  };
-  const presentByPort = new Map<number, FlowEntry[]>();
-  const transitByPort = new Map<number, FlowEntry[]>();
-  // Every present switch answers ARP and routes; those on the way to the endpoint also forward.
-  const answerAndRoute = [arp, route];
-  let forwarding = 0;
+  const forwardByPort = new PerPort<FlowEntry>();
+  const forwardOn = (port: number): FlowEntry =>
+    forwardByPort.get(port, () => ({ table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie }));
+  const labelled = labelledMatch(vni, e.mac);
+  const relayByPort = new PerPort<FlowEntry>();
+  const relayOn = (port: number): FlowEntry =>
+    relayByPort.get(port, () => ({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie }));
+  const presentByPort = new PerPort<FlowEntry[]>();
+  const transitByPort = new PerPort<FlowEntry[]>();
+  // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
+  // enters there.
+  let answerAndRoute: FlowEntry[] | undefined;
   for (const dpid of plan.presentDpids) {
     if (dpid === homeDpid) {
       local.push(arp, route);
       continue;
     }
     const port = plan.towards.get(dpid);
-    if (port === undefined) out.set(dpid, answerAndRoute);
-    else {
-      let flows = presentByPort.get(port);
-      if (!flows) presentByPort.set(port, (flows = [arp, route, forwardOn(port)]));
-      out.set(dpid, flows);
-      forwarding++;
-    }
+    if (port === undefined) out.set(dpid, (answerAndRoute ??= [arp, route]));
+    else out.set(dpid, presentByPort.get(port, () => [arp, route, forwardOn(port)]));
   }
-  if (forwarding < plan.towards.size) {
-    // Transit switches where the VPC is not present: forwarding only.
-    for (const [dpid, port] of plan.towards) {
-      const flows = out.get(dpid);
-      if (flows === undefined) {
-        let transit = transitByPort.get(port);
-        if (!transit) transitByPort.set(port, (transit = [forwardOn(port)]));
-        out.set(dpid, transit);
-      } else if (dpid === homeDpid) flows.push(forwardOn(port));
+  // Switches receiving its labelled frames: its own delivers them, the others pass them on.
+  for (const dpid of plan.receivers) {
+    if (dpid === homeDpid) {
+      local.push({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(e.port), cookie });
+      continue;
     }
+    const port = plan.towards.get(dpid);
+    if (port === undefined) continue;
+    const flows = out.get(dpid);
+    if (flows === undefined) out.set(dpid, transitByPort.get(port, () => [relayOn(port)]));
+    else out.set(dpid, [...flows, relayOn(port)]); // a present switch on the way: a list of its own
   }
   return out;
 }
 
 /** The distributed gateway's ARP answers for one subnet, on every switch where its VPC is present. */
 export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: readonly number[], cookie: number): OwnerFlows {
-  const out: OwnerFlows = new Map();
+  const out = new OwnerFlows();
   if (presentDpids.length === 0) return out;
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -203,33 +211,17 @@ export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: re
 export interface VpcPlan {
   vni: number;
   presentDpids: readonly number[];
-  /** Switches that may receive the VPC's tagged frames, with their up link ports. */
-  linkPorts: ReadonlyMap<number, readonly number[]>;
+  /**
+   * Load balancers' buckets towards other switches chain to the VPC's label groups (vpc-encoding.ts
+   * vniGroup): on each present switch, one per link port slot, when the VPC has a load balancer.
+   */
+  labelGroups?: ReadonlyMap<number, readonly { slot: number }[]>;
 }
 
-/** A VPC's own flows: admitting its tagged frames on links, and the drop for routes to nowhere. */
+/** A VPC's own flows: the drop for routes to nowhere on every present switch. */
 export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
   const { vni } = plan;
-  const out: OwnerFlows = new Map();
-  const byPort = new Map<number, FlowEntry>();
-  for (const [dpid, ports] of plan.linkPorts) {
-    for (const port of ports) {
-      let flow = byPort.get(port);
-      if (!flow) {
-        flow = {
-          table: TABLE.INGRESS,
-          priority: PRIORITY.INGRESS_LINK_VPC,
-          match: { inPort: port, vlanVid: vniVlanVid(vni) },
-          actions: [POP_VLAN],
-          writeMetadata: metadataOf(vni),
-          gotoTable: TABLE.FORWARD,
-          cookie,
-        };
-        byPort.set(port, flow);
-      }
-      push(out, dpid, flow);
-    }
-  }
+  const out = new OwnerFlows();
   const nowhere: FlowEntry = {
     table: TABLE.ROUTE,
     priority: PRIORITY.ROUTE_NOWHERE_DROP,
@@ -238,5 +230,24 @@ export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
     cookie,
   };
   for (const dpid of plan.presentDpids) push(out, dpid, nowhere);
+  return out;
+}
+
+/** A VPC's label groups (see VpcPlan.labelGroups), one object per slot shared by the switches. */
+export function compileVpcGroups(plan: VpcPlan, cookie: number): Map<number, GroupEntry[]> {
+  const out = new Map<number, GroupEntry[]>();
+  const bySlot = new Map<number, GroupEntry>();
+  for (const [dpid, slots] of plan.labelGroups ?? []) {
+    const groups: GroupEntry[] = [];
+    for (const { slot } of slots) {
+      let g = bySlot.get(slot);
+      if (!g) {
+        g = vniGroup(plan.vni, slot, cookie);
+        if (g) bySlot.set(slot, g);
+      }
+      if (g) groups.push(g);
+    }
+    if (groups.length > 0) out.set(dpid, groups);
+  }
   return out;
 }

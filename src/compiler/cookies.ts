@@ -21,7 +21,7 @@ export const COOKIE_KIND = {
   ENDPOINT: 4,
   /** A subnet's flows: the distributed gateway's ARP answers. */
   SUBNET: 5,
-  /** A VPC's own flows: admitting its tagged frames from links, dropping routes to nowhere. */
+  /** A VPC's own flows: admitting its labelled frames from links (TENANT), dropping routes to nowhere. */
   VPC: 6,
   /** An elastic IP's flows: ARP, DNAT and SNAT at the gateway, the egress path from its endpoint. */
   ELASTIC_IP: 7,
@@ -29,6 +29,8 @@ export const COOKIE_KIND = {
   LOAD_BALANCER: 8,
   /** A gateway's (uplink's) own flows: admitting outside frames, answering ARP for its IP. */
   GATEWAY: 9,
+  /** A VNI block's flows: admitting the labelled frames of its VPCs on every up link port (docs/vpc.md). */
+  TENANT_BLOCK: 10,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -102,6 +104,11 @@ export function loadBalancerCookie(id: string): number {
 
 export function gatewayCookie(name: string): number {
   return makeCookie('GATEWAY', ownerId48(name));
+}
+
+/** A VNI block's cookie: the block number itself is its id (0..255, no hash needed). */
+export function tenantBlockCookie(block: number): number {
+  return makeCookie('TENANT_BLOCK', block);
 }
 
 /** The owner kind a cookie names, or undefined for a cookie outside the scheme (e.g. 0). */

@@ -21,6 +21,7 @@ import { endpointNode } from './incremental/endpoint-node.js';
 import { gatewayNode } from './incremental/gateway-node.js';
 import { loadBalancerNode } from './incremental/load-balancer-node.js';
 import { subnetNode } from './incremental/subnet-node.js';
+import { tenantBlockNode } from './incremental/tenant-block-node.js';
 import { underlayNode } from './incremental/underlay-node.js';
 import { vpcNode } from './incremental/vpc-node.js';
 
@@ -34,6 +35,7 @@ const NODES: readonly ((state: CompileState) => EngineNode)[] = [
   underlayNode,
   gatewayNode,
   vpcNode,
+  tenantBlockNode,
   subnetNode,
   endpointNode,
   elasticIpNode,

@@ -4,11 +4,11 @@
  */
 import { cookieKind, type CookieKind } from './cookies.js';
 
-export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc' | 'elasticIp' | 'loadBalancer' | 'gateway';
+export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc' | 'elasticIp' | 'loadBalancer' | 'gateway' | 'tenantBlock';
 
 export interface OwnerName {
   kind: OwnerKind;
-  /** The owner's id: endpoint/subnet/VPC id, host name, link id (`s1:2~s2:1`); '' for the fabric. */
+  /** The owner's id: endpoint/subnet/VPC id, host name, link id (`s1:2~s2:1`), VNI block number; '' for the fabric. */
   name: string;
 }
 
@@ -22,6 +22,7 @@ const KIND_OF: Record<CookieKind, OwnerKind> = {
   ELASTIC_IP: 'elasticIp',
   LOAD_BALANCER: 'loadBalancer',
   GATEWAY: 'gateway',
+  TENANT_BLOCK: 'tenantBlock',
 };
 
 export class OwnerRegistry {

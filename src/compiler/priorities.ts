@@ -15,8 +15,10 @@ export const PRIORITY = {
   INGRESS_ENDPOINT_ARP_REQUEST: 200,
   /** INGRESS: a VPC endpoint's own untagged IPv4 -> VPC metadata, on through ACCESS/ROUTE/FORWARD. */
   INGRESS_ENDPOINT_ALLOW: 100,
-  /** INGRESS: a link port's frame tagged with a VPC's VLAN id -> pop the tag, VPC metadata, FORWARD. */
-  INGRESS_LINK_VPC: 100,
+  /** INGRESS: a link port's MPLS frame whose top label is a VNI block in use -> pop it, block metadata, TENANT. */
+  INGRESS_LINK_TENANT: 150,
+  /** INGRESS: any other MPLS frame from a link port (an unknown block): dropped, counted under the link. */
+  INGRESS_LINK_MPLS_DROP: 110,
   /** INGRESS: the rest from an endpoint port (spoofed, tagged, other ethertypes): dropped, counted per endpoint. */
   INGRESS_ENDPOINT_SPOOF_DROP: 1,
   /** INGRESS (uplink): an ARP request from the outside network -> uplink metadata, ARP. */
@@ -25,6 +27,8 @@ export const PRIORITY = {
   INGRESS_UPLINK_IPV4: 100,
   /** INGRESS (uplink): anything else from the outside: dropped, counted under the gateway. */
   INGRESS_UPLINK_DROP: 1,
+  /** TENANT: block metadata, a VPC's bottom label, a destination MAC -> popped and out there, or on towards it. */
+  TENANT_UNICAST: 100,
   /** ARP (uplink): answer for the gateway's IP and for associated public IPs with the gateway's MAC. */
   UPLINK_ARP_REPLY: 100,
   /** ARP (VPC): answer for a load balancer's VIP with the gateway MAC (above subnet answers: a VIP is no endpoint's). */

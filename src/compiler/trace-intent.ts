@@ -14,6 +14,7 @@ import {
   formatFlow,
   K,
   keyMatches,
+  mplsOffset,
   PIPELINE,
   TABLE_COUNT,
   tableName,
@@ -24,12 +25,13 @@ import {
 } from '../flow/index.js';
 import { createExecResult, PipelineExecutor, trimResult, type DropReason, type FlowHandle, type TraceStep } from '../flow/execute.js';
 import type { Intent, Topology } from '../model/index.js';
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS, MPLS_LSE_LEN } from '../net/packet/constants.js';
 import { buildArpReply, buildArpRequest } from '../net/packet/arp.js';
 import { buildIcmpEchoFrame } from '../net/packet/icmp.js';
 import { buildTcpFrame } from '../net/packet/tcp.js';
 import { buildUdpFrame } from '../net/packet/udp.js';
 import type { OwnerName } from './owner-registry.js';
+import { vniOfLabels } from './vpc-encoding.js';
 
 /** A packet to trace, described by its headers (the API's JSON body, addresses as numbers). */
 export type TracePacket =
@@ -85,8 +87,11 @@ export interface TraceTableStep {
   miss?: string;
 }
 
-/** The headers of a frame where it leaves (numbers, as in a flow match). */
-export type HeaderSummary = Partial<Record<FieldName | 'ipTtl', number>>;
+/**
+ * The headers of a frame where it leaves (numbers, as in a flow match). An MPLS frame shows its top
+ * entry, its depth (`mplsDepth`) and, when the stack is a VPC's two labels, the VNI they carry.
+ */
+export type HeaderSummary = Partial<Record<FieldName | 'ipTtl' | 'mplsDepth' | 'vni', number>>;
 
 export type ExitTarget =
   | { kind: 'switch'; switch: string; dpid: number; port: number }
@@ -160,9 +165,19 @@ function summarize(frame: Uint8Array): HeaderSummary {
   const fields: FieldName[] = ['ethSrc', 'ethDst', 'vlanVid', 'ethType'];
   if (read('ethType') === ETH_TYPE_IPV4) fields.push('ipv4Src', 'ipv4Dst', 'ipProto');
   if (read('ethType') === ETH_TYPE_ARP) fields.push('arpOp', 'arpSha', 'arpSpa', 'arpTha', 'arpTpa');
+  if (read('ethType') === ETH_TYPE_MPLS) fields.push('mplsLabel', 'mplsBos');
   const out: HeaderSummary = {};
   for (const f of fields) out[f] = read(f);
   if (read('ethType') === ETH_TYPE_IPV4) out.ipTtl = key[K.IP_TTL];
+  if (read('ethType') === ETH_TYPE_MPLS) {
+    const top = key[K.L3_OFFSET] - MPLS_LSE_LEN * 2;
+    out.mplsDepth = (key[K.L3_OFFSET] - mplsOffset(key)) / MPLS_LSE_LEN;
+    if (out.mplsDepth === 2) {
+      const bottom = (frame[top + 4] << 12) | (frame[top + 5] << 4) | (frame[top + 6] >>> 4);
+      const vni = vniOfLabels(key[K.MPLS_LABEL], bottom);
+      if (vni !== undefined) out.vni = vni;
+    }
+  }
   return out;
 }
 

@@ -11,7 +11,7 @@ import {
   diffFlows,
   diffGroups,
   diffToFlowMods,
-  flowKey,
+  FlowIndex,
   isEmptyDiff,
   type FlowEntry,
   type FlowMod,
@@ -46,13 +46,20 @@ export interface DesiredSource {
 
 const NO_CHANGE: SyncResult = { added: 0, modified: 0, removed: 0, groupMods: 0 };
 
+/**
+ * A push of more flow-mods than this goes in chunks, each confirmed by a barrier before the next is
+ * encoded: a switch installing a million flows answers every barrier well within the request timeout,
+ * and the controller holds one chunk's bytes at a time, not a million messages'.
+ */
+export const PUSH_CHUNK_FLOW_MODS = 20_000;
+
 export class SwitchSession {
   readonly dpid: number;
   /** The last push's outcome, kept by the controller for status (GET /v1/switches). */
   lastSync: LastSync | undefined;
   readonly connectedAtMs: number;
   readonly counters: SessionCounters = { flowModsSent: 0, groupModsSent: 0, barriers: 0, packetIns: 0, syncs: 0, deltas: 0 };
-  private installed = new Map<string, FlowEntry>();
+  private installed = new FlowIndex();
   private installedGroups = new Map<number, GroupEntry>();
   private knownInstalled = false;
   private queue: Promise<unknown> = Promise.resolve();
@@ -99,8 +106,8 @@ export class SwitchSession {
       for (const flow of add) mods.push({ command: 'add', flow });
       for (const flow of remove) mods.push({ command: 'deleteStrict', flow });
       await this.send(mods, groupMods);
-      for (const f of remove) this.installed.delete(flowKey(f));
-      for (const f of add) this.installed.set(flowKey(f), f);
+      for (const f of remove) this.installed.delete(f);
+      for (const f of add) this.installed.set(f);
       this.applyGroupMods(groupMods);
       return { added: add.length, modified: 0, removed: remove.length, groupMods: groupMods.length };
     });
@@ -114,7 +121,7 @@ export class SwitchSession {
 
   private async readInstalled(): Promise<void> {
     const stats = await this.connection.flowStats();
-    this.installed = new Map(stats.map((s) => [flowKey(s.flow), s.flow]));
+    this.installed = new FlowIndex(stats.map((s) => s.flow));
     const groups = await this.connection.groupStats();
     this.installedGroups = new Map(groups.map((g) => [g.groupId, g]));
     this.knownInstalled = true;
@@ -126,21 +133,33 @@ export class SwitchSession {
     this.counters.syncs++;
     if (isEmptyDiff(diff) && groupMods.length === 0) return NO_CHANGE;
     await this.send(diffToFlowMods(diff), groupMods);
-    for (const f of diff.remove) this.installed.delete(flowKey(f));
-    for (const f of [...diff.add, ...diff.modify]) this.installed.set(flowKey(f), f);
+    for (const f of diff.remove) this.installed.delete(f);
+    for (const f of diff.add) this.installed.set(f);
+    for (const f of diff.modify) this.installed.set(f);
     this.applyGroupMods(groupMods);
     return { added: diff.add.length, modified: diff.modify.length, removed: diff.remove.length, groupMods: groupMods.length };
   }
 
-  /** Flow-mods and group-mods, groups a flow points at first and groups no flow needs last; then a barrier. */
+  /**
+   * Flow-mods and group-mods, groups a flow points at first and groups no flow needs last; then a
+   * barrier. Long pushes go in chunks of PUSH_CHUNK_FLOW_MODS, a barrier after each.
+   */
   private async send(mods: FlowMod[], groupMods: readonly GroupMod[]): Promise<void> {
     const groupAdds = groupMods.filter((m) => m.command !== 'delete');
     const groupDeletes = groupMods.filter((m) => m.command === 'delete');
-    if (groupAdds.length) this.connection.sendGroupMods(groupAdds);
-    if (mods.length) this.connection.sendFlowMods(mods);
-    if (groupDeletes.length) this.connection.sendGroupMods(groupDeletes);
-    this.counters.flowModsSent += mods.length;
     this.counters.groupModsSent += groupMods.length;
+    if (groupAdds.length) this.connection.sendGroupMods(groupAdds);
+    for (let at = 0; at < mods.length; at += PUSH_CHUNK_FLOW_MODS) {
+      const chunk = mods.length <= PUSH_CHUNK_FLOW_MODS ? mods : mods.slice(at, at + PUSH_CHUNK_FLOW_MODS);
+      this.connection.sendFlowMods(chunk);
+      this.counters.flowModsSent += chunk.length;
+      if (at + PUSH_CHUNK_FLOW_MODS < mods.length) await this.barrier();
+    }
+    if (groupDeletes.length) this.connection.sendGroupMods(groupDeletes);
+    await this.barrier();
+  }
+
+  private async barrier(): Promise<void> {
     this.counters.barriers++;
     try {
       await this.connection.barrier();

@@ -29,6 +29,10 @@ export type Action =
   | { type: 'copyField'; src: FieldName; dst: FieldName }
   | { type: 'pushVlan'; ethType: number }
   | { type: 'popVlan' }
+  /** Push an MPLS label stack entry (ethType 0x8847 or 0x8848): label 0 over a non-MPLS payload, else a copy of the top entry. */
+  | { type: 'pushMpls'; ethType: number }
+  /** Pop the top label stack entry; `ethType` becomes the frame's (the payload's type once the bottom entry goes). */
+  | { type: 'popMpls'; ethType: number }
   | { type: 'decTtl' };
 
 export const output = (port: number, maxLen?: number): Action =>
@@ -38,6 +42,8 @@ export const setField = (field: FieldName, value: number): Action => ({ type: 's
 export const copyField = (src: FieldName, dst: FieldName): Action => ({ type: 'copyField', src, dst });
 export const pushVlan = (ethType = 0x8100): Action => ({ type: 'pushVlan', ethType });
 export const popVlan = (): Action => ({ type: 'popVlan' });
+export const pushMpls = (ethType = 0x8847): Action => ({ type: 'pushMpls', ethType });
+export const popMpls = (ethType: number): Action => ({ type: 'popMpls', ethType });
 export const decTtl = (): Action => ({ type: 'decTtl' });
 export const group = (groupId: number): Action => ({ type: 'group', groupId });
 
@@ -62,6 +68,12 @@ export function checkActions(actions: readonly Action[], path = 'actions'): Prob
         break;
       case 'pushVlan':
         if (a.ethType !== 0x8100 && a.ethType !== 0x88a8) bad(`push-vlan ethertype must be 0x8100 or 0x88a8`);
+        break;
+      case 'pushMpls':
+        if (a.ethType !== 0x8847 && a.ethType !== 0x8848) bad(`push-mpls ethertype must be 0x8847 or 0x8848`);
+        break;
+      case 'popMpls':
+        if (!Number.isInteger(a.ethType) || a.ethType < 0 || a.ethType > 0xffff) bad(`pop-mpls ethertype ${a.ethType} does not fit 16 bits`);
         break;
       case 'popVlan':
       case 'decTtl':

@@ -2,7 +2,8 @@
  * The difference between a switch's installed and desired tables, as the flow-mods that turn one into
  * the other. The controller keeps both per switch and sends only this (OVN ofctrl style).
  */
-import { flowKey, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry } from './flow-entry.js';
+import { sameFlowBody, sameGroup, type FlowEntry, type GroupEntry } from './flow-entry.js';
+import { FlowIndex } from './flow-index.js';
 import type { FlowMod, GroupMod } from './flow-mod.js';
 
 export interface FlowDiff {
@@ -12,18 +13,15 @@ export interface FlowDiff {
 }
 
 export function diffFlows(installed: Iterable<FlowEntry>, desired: Iterable<FlowEntry>): FlowDiff {
-  const have = new Map<string, FlowEntry>();
-  for (const f of installed) have.set(flowKey(f), f);
+  // What is left of `have` once every desired flow took its counterpart out is what goes.
+  const have = new FlowIndex(installed);
   const diff: FlowDiff = { add: [], modify: [], remove: [] };
-  const seen = new Set<string>();
   for (const f of desired) {
-    const key = flowKey(f);
-    seen.add(key);
-    const old = have.get(key);
+    const old = have.delete(f);
     if (!old) diff.add.push(f);
-    else if (!sameFlowBody(old, f)) diff.modify.push(f);
+    else if (old !== f && !sameFlowBody(old, f)) diff.modify.push(f);
   }
-  for (const [key, f] of have) if (!seen.has(key)) diff.remove.push(f);
+  for (const f of have.values()) diff.remove.push(f);
   return diff;
 }
 

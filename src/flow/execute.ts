@@ -9,12 +9,22 @@
  * Set-field writes are declared with the fields (fields.ts `write`, carried out by field-write.ts);
  * a select group's bucket is chosen by select-bucket.ts.
  */
-import { ETH_TYPE_IPV4, ETH_TYPE_QINQ, ETH_TYPE_VLAN, decrementTtl } from '../net/index.js';
+import { ETH_TYPE_IPV4, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MULTICAST, ETH_TYPE_QINQ, ETH_TYPE_VLAN, MPLS_LSE_LEN, decrementTtl } from '../net/index.js';
 import { PORT, type Action } from './actions.js';
 import { MISSING_HEADER, headerOffset, readKeyField, writeFrameField, writeKeyField } from './field-write.js';
 import { FIELDS, WRITE, type FieldName } from './fields.js';
 import type { Bucket, FlowEntry, GroupEntry } from './flow-entry.js';
-import { EXTRACT_OK, K, KEY_WORDS, VLAN_PRESENT, createPacketKey, extractKey, type PacketKey } from './packet-key.js';
+import {
+  EXTRACT_MPLS_TOO_DEEP,
+  EXTRACT_OK,
+  K,
+  KEY_WORDS,
+  VLAN_PRESENT,
+  createPacketKey,
+  extractKey,
+  mplsOffset,
+  type PacketKey,
+} from './packet-key.js';
 import { flowHash, selectBucket } from './select-bucket.js';
 import type { MissBehaviour } from './pipeline.js';
 
@@ -42,8 +52,9 @@ export interface PipelineEnv<H extends FlowHandle = FlowHandle> {
   tableCount: number;
 }
 
-export type DropReason = 'malformed' | 'tableMiss' | 'noOutput' | 'ttlExpired' | 'groupMissing' | 'groupLoop';
-export const DROP_REASONS: readonly DropReason[] = ['malformed', 'tableMiss', 'noOutput', 'ttlExpired', 'groupMissing', 'groupLoop'];
+/** Why nothing left; 'mplsTooDeep': an MPLS label stack deeper than MAX_MPLS_LABELS (packet-key.ts). */
+export type DropReason = 'malformed' | 'mplsTooDeep' | 'tableMiss' | 'noOutput' | 'ttlExpired' | 'groupMissing' | 'groupLoop';
+export const DROP_REASONS: readonly DropReason[] = ['malformed', 'mplsTooDeep', 'tableMiss', 'noOutput', 'ttlExpired', 'groupMissing', 'groupLoop'];
 
 export type PacketInCause = 'noMatch' | 'action' | 'invalidTtl';
 
@@ -87,7 +98,8 @@ export function trimResult<H extends FlowHandle>(r: ExecResult<H>): ExecResult<H
 export type TraceStep =
   | { kind: 'table'; table: number; flow: FlowEntry | undefined; miss?: MissBehaviour }
   | { kind: 'action'; action: Action; skipped?: string }
-  | { kind: 'rewrite'; field: FieldName | 'vlan' | 'ipTtl'; from: number; to: number }
+  /** 'vlan' and 'mpls': tags or label stack entries before and after a push or pop. */
+  | { kind: 'rewrite'; field: FieldName | 'vlan' | 'mpls' | 'ipTtl'; from: number; to: number }
   | { kind: 'metadata'; from: number; to: number }
   | { kind: 'group'; groupId: number; type: GroupEntry['type'] | 'missing'; bucket: number }
   | { kind: 'output'; port: number }
@@ -167,9 +179,10 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     this.hops = 0;
     this.pendingDrop = undefined;
     this.ttlExpired = false;
-    if (extractKey(frame, inPort, opts.tunnelId ?? 0, this.key) !== EXTRACT_OK) {
-      r.drop = 'malformed';
-      this.trace?.push({ kind: 'drop', reason: 'malformed' });
+    const extracted = extractKey(frame, inPort, opts.tunnelId ?? 0, this.key);
+    if (extracted !== EXTRACT_OK) {
+      r.drop = extracted === EXTRACT_MPLS_TOO_DEEP ? 'mplsTooDeep' : 'malformed';
+      this.trace?.push({ kind: 'drop', reason: r.drop });
       return false;
     }
     this.key[K.METADATA] = (opts.metadata ?? 0) >>> 0;
@@ -252,6 +265,13 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
         case 'popVlan':
           this.trace?.push({ kind: 'action', action: a });
           this.popVlan();
+          break;
+        case 'pushMpls':
+          this.trace?.push({ kind: 'action', action: a });
+          this.pushMpls(a.ethType);
+          break;
+        case 'popMpls':
+          this.popMpls(a.ethType, a);
           break;
         case 'decTtl':
           this.trace?.push({ kind: 'action', action: a });
@@ -423,6 +443,80 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     }
     this.reextract();
     this.trace?.push({ kind: 'rewrite', field: 'vlan', from: 1, to: 0 });
+  }
+
+  /**
+   * Push a label stack entry after the Ethernet header (and any VLAN tag). Over an MPLS frame it
+   * copies the top entry with bottom-of-stack clear; over anything else it is label 0 (IPv4 explicit
+   * null), bottom of stack, with Open vSwitch's choices: traffic class = the low 3 bits of the DSCP,
+   * TTL = the IP TTL (64 for a non-IP payload or TTL 0).
+   */
+  private pushMpls(ethType: number): void {
+    const key = this.key;
+    const old = this.frame;
+    const at = mplsOffset(key);
+    const type = key[K.ETH_TYPE];
+    const b = Buffer.allocUnsafe(old.length + MPLS_LSE_LEN);
+    b.set(old.subarray(0, at - 2), 0);
+    b[at - 2] = ethType >>> 8;
+    b[at - 1] = ethType & 0xff;
+    const depth = this.mplsDepth();
+    if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MULTICAST) {
+      b[at] = old[at];
+      b[at + 1] = old[at + 1];
+      b[at + 2] = old[at + 2] & 0xfe;
+      b[at + 3] = old[at + 3];
+    } else {
+      const ip = type === ETH_TYPE_IPV4 && key[K.L3_OFFSET] !== 0;
+      const tc = ip ? key[K.IP_DSCP] & 0x7 : 0;
+      const ttl = ip && key[K.IP_TTL] !== 0 ? key[K.IP_TTL] : 64;
+      b[at] = 0;
+      b[at + 1] = 0;
+      b[at + 2] = (tc << 1) | 1;
+      b[at + 3] = ttl;
+    }
+    b.set(old.subarray(at), at + MPLS_LSE_LEN);
+    this.frame = b;
+    this.shared = false;
+    this.reextract();
+    this.trace?.push({ kind: 'rewrite', field: 'mpls', from: depth, to: depth + 1 });
+  }
+
+  /** Pop the top label stack entry; the frame's ethertype becomes `ethType`. A non-MPLS frame is left alone. */
+  private popMpls(ethType: number, action: Action): void {
+    const key = this.key;
+    const type = key[K.ETH_TYPE];
+    if (type !== ETH_TYPE_MPLS && type !== ETH_TYPE_MPLS_MULTICAST) {
+      this.trace?.push({ kind: 'action', action, skipped: 'not MPLS' });
+      return;
+    }
+    this.trace?.push({ kind: 'action', action });
+    const depth = this.mplsDepth();
+    const at = mplsOffset(key);
+    if (this.shared) {
+      const old = this.frame;
+      const b = Buffer.allocUnsafe(old.length - MPLS_LSE_LEN);
+      b.set(old.subarray(0, at - 2), 0);
+      b.set(old.subarray(at + MPLS_LSE_LEN), at);
+      this.frame = b;
+      this.shared = false;
+    } else {
+      // Slide the header over the popped entry: no allocation.
+      this.frame.copyWithin(MPLS_LSE_LEN, 0, at - 2);
+      this.frame = this.frame.subarray(MPLS_LSE_LEN);
+    }
+    this.frame[at - 2] = ethType >>> 8;
+    this.frame[at - 1] = ethType & 0xff;
+    this.reextract();
+    this.trace?.push({ kind: 'rewrite', field: 'mpls', from: depth, to: depth - 1 });
+  }
+
+  /** Label stack entries on the current frame (trace only). */
+  private mplsDepth(): number {
+    if (this.trace === undefined) return 0;
+    const type = this.key[K.ETH_TYPE];
+    if (type !== ETH_TYPE_MPLS && type !== ETH_TYPE_MPLS_MULTICAST) return 0;
+    return (this.key[K.L3_OFFSET] - mplsOffset(this.key)) / MPLS_LSE_LEN;
   }
 
   private reextract(): void {

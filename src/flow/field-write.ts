@@ -6,7 +6,7 @@
  */
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, checksumUpdate16, writeMac } from '../net/index.js';
 import { HEADER, WRITE, type FieldWrite, type Header } from './fields.js';
-import { K, VLAN_PRESENT, type PacketKey } from './packet-key.js';
+import { ETH_TYPE_MPLS, K, VLAN_PRESENT, mplsOffset, type PacketKey } from './packet-key.js';
 
 const TWO_32 = 0x100000000;
 /** Where the VLAN tag's TCI (PCP, DEI, VID) starts: after the two MACs and the tag's TPID. */
@@ -22,6 +22,7 @@ export const MISSING_HEADER: Readonly<Record<Header, string>> = {
   [HEADER.TCP]: 'no such L4 header',
   [HEADER.UDP]: 'no such L4 header',
   [HEADER.ICMP]: 'not ICMP',
+  [HEADER.MPLS]: 'not MPLS',
 };
 
 /** The offset of `header` in the frame `key` was extracted from, or -1 when the packet has none. */
@@ -42,6 +43,8 @@ export function headerOffset(key: PacketKey, header: Header): number {
       return l4Offset(key, IP_PROTO_UDP);
     case HEADER.ICMP:
       return l4Offset(key, IP_PROTO_ICMP);
+    case HEADER.MPLS:
+      return key[K.ETH_TYPE] === ETH_TYPE_MPLS ? mplsOffset(key) : -1;
   }
 }
 
@@ -88,6 +91,16 @@ export function writeFrameField(b: Uint8Array, at: number, ipOffset: number, w: 
     case WRITE.REWRITE:
       (w.rewrite as NonNullable<FieldWrite['rewrite']>)(b, ipOffset, value);
       return;
+    case WRITE.BITS32: {
+      const o = at + w.offset;
+      const old = (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3];
+      const word = (old & ~w.mask) | ((value << w.shift) & w.mask);
+      b[o] = word >>> 24;
+      b[o + 1] = word >>> 16;
+      b[o + 2] = word >>> 8;
+      b[o + 3] = word;
+      return;
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_IPV4,
+  ETH_TYPE_MPLS,
   IP_PROTO_ICMP,
   IP_PROTO_TCP,
   IP_PROTO_UDP,
@@ -25,7 +26,7 @@ export interface Prerequisite {
  * The header a settable field lives in. A set-field on a packet without that header leaves the packet
  * as it is (the trace says why).
  */
-export const HEADER = { NONE: 0, ETH: 1, VLAN: 2, IPV4: 3, ARP: 4, TCP: 5, UDP: 6, ICMP: 7 } as const;
+export const HEADER = { NONE: 0, ETH: 1, VLAN: 2, IPV4: 3, ARP: 4, TCP: 5, UDP: 6, ICMP: 7, MPLS: 8 } as const;
 export type Header = (typeof HEADER)[keyof typeof HEADER];
 
 /** How a set-field puts its value into the frame (carried out by field-write.ts). */
@@ -38,6 +39,8 @@ export const WRITE = {
   BITS: 2,
   /** A net/packet/rewrite.ts helper, given the IPv4 header's offset: it patches every checksum covering the field. */
   REWRITE: 3,
+  /** The `mask` bits of the 32-bit word at `offset` (an MPLS label straddles three bytes); no checksum. */
+  BITS32: 4,
 } as const;
 export type WriteKind = (typeof WRITE)[keyof typeof WRITE];
 
@@ -52,7 +55,7 @@ export interface FieldWrite {
   readonly offset: number;
   /** BYTES: how many. */
   readonly bytes: number;
-  /** BITS: the field's bits in the 16-bit word, and the shift of its lowest bit. */
+  /** BITS, BITS32: the field's bits in the 16- or 32-bit word, and the shift of its lowest bit. */
   readonly mask: number;
   readonly shift: number;
   /** BITS: the offset of the 16-bit ones'-complement checksum covering the word, or -1. */
@@ -92,6 +95,7 @@ const bytesAt = (header: Header, offset: number, bytes: number): FieldWrite => f
 const bitsAt = (header: Header, offset: number, mask: number, more: Partial<FieldWrite> = {}): FieldWrite =>
   fieldWrite(header, WRITE.BITS, offset, { ...more, mask });
 const rewriteBy = (header: Header, rewrite: FieldWrite['rewrite']): FieldWrite => fieldWrite(header, WRITE.REWRITE, 0, { rewrite });
+const wordBitsAt = (header: Header, offset: number, mask: number): FieldWrite => fieldWrite(header, WRITE.BITS32, offset, { mask });
 
 const exact = (bits: number, slot: number, prerequisite: Prerequisite = {}, write?: FieldWrite): FieldSpec => ({
   bits,
@@ -112,6 +116,8 @@ const masked = (bits: number, slots: readonly number[], prerequisite: Prerequisi
 
 const IPV4 = { ethType: ETH_TYPE_IPV4 };
 const ARP = { ethType: ETH_TYPE_ARP };
+/** Unicast MPLS (0x8847): the only kind the fabric carries. */
+const MPLS = { ethType: ETH_TYPE_MPLS };
 /** The IPv4 header checksum's offset in the header, and ICMP's in its own. */
 const IPV4_CHECKSUM_AT = 10;
 const ICMP_CHECKSUM_AT = 2;
@@ -143,6 +149,10 @@ export const FIELDS = {
   arpTpa: masked(32, [K.IP_DST], ARP, bytesAt(HEADER.ARP, 24, 4)),
   arpSha: masked(48, [K.ARP_SHA_HI, K.ARP_SHA_LO], ARP, bytesAt(HEADER.ARP, 8, 6)),
   arpTha: masked(48, [K.ARP_THA_HI, K.ARP_THA_LO], ARP, bytesAt(HEADER.ARP, 18, 6)),
+  /** The top label stack entry's label, traffic class and bottom-of-stack bit (OpenFlow 1.3: exact only; bos read-only). */
+  mplsLabel: exact(20, K.MPLS_LABEL, MPLS, wordBitsAt(HEADER.MPLS, 0, 0xfffff000)),
+  mplsTc: exact(3, K.MPLS_TC, MPLS, bitsAt(HEADER.MPLS, 2, 0x0e00)),
+  mplsBos: exact(1, K.MPLS_BOS, MPLS),
 } as const satisfies Record<string, FieldSpec>;
 
 export type FieldName = keyof typeof FIELDS;

@@ -111,6 +111,10 @@ function sameAction(a: Action, b: Action): boolean {
       return b.type === 'copyField' && a.src === b.src && a.dst === b.dst;
     case 'pushVlan':
       return b.type === 'pushVlan' && a.ethType === b.ethType;
+    case 'pushMpls':
+      return b.type === 'pushMpls' && a.ethType === b.ethType;
+    case 'popMpls':
+      return b.type === 'popMpls' && a.ethType === b.ethType;
     case 'popVlan':
     case 'decTtl':
       return b.type === a.type;

@@ -58,6 +58,10 @@ export function formatAction(a: Action): string {
       return `push_vlan:0x${hex(a.ethType, 4)}`;
     case 'popVlan':
       return 'pop_vlan';
+    case 'pushMpls':
+      return `push_mpls:0x${hex(a.ethType, 4)}`;
+    case 'popMpls':
+      return `pop_mpls:0x${hex(a.ethType, 4)}`;
     case 'decTtl':
       return 'dec_ttl';
   }

@@ -10,3 +10,4 @@ export * from './format.js';
 export * from './execute.js';
 export * from './maglev.js';
 export * from './token-bucket.js';
+export * from './flow-index.js';

@@ -305,6 +305,10 @@ function actionName(a: Action): string {
       return `pushVlan:${a.ethType}`;
     case 'popVlan':
       return 'popVlan';
+    case 'pushMpls':
+      return `pushMpls:${a.ethType}`;
+    case 'popMpls':
+      return `popMpls:${a.ethType}`;
     case 'decTtl':
       return 'decTtl';
   }

@@ -94,10 +94,40 @@ export function assertMatch(match: Match, path = 'match'): void {
   if (problems.length > 0) throw OvercastError.fromProblems(problems);
 }
 
-/** A match lowered onto packet-key slots: a packet key k matches when (k[i] & mask[i]) === value[i] for all i. */
+/**
+ * A match lowered onto packet-key slots: a packet key k matches when (k[i] & mask[i]) === value[i] for
+ * all i. Read-only: `mask` arrays are shared between matches with the same mask.
+ */
 export interface CompiledMatch {
   value: Uint32Array;
   mask: Uint32Array;
+}
+
+/**
+ * Compiled masks, shared: a switch's flows use a few hundred distinct masks at most, and one 22-word
+ * array per flow (on a switch of a million flows, ~170 MB) is one too many. Bounded: past
+ * MAX_SHARED_MASKS distinct masks, new ones are no longer shared.
+ */
+const MAX_SHARED_MASKS = 16384;
+const sharedMasks = new Map<number, Uint32Array[]>();
+let sharedMaskCount = 0;
+
+function sharedMask(mask: Uint32Array): Uint32Array {
+  let h = 0;
+  for (let i = 0; i < mask.length; i++) h = (Math.imul(h, 31) + mask[i]) | 0;
+  const bucket = sharedMasks.get(h);
+  if (bucket) {
+    for (const m of bucket) {
+      let same = true;
+      for (let i = 0; i < mask.length && same; i++) same = m[i] === mask[i];
+      if (same) return m;
+    }
+  }
+  if (sharedMaskCount >= MAX_SHARED_MASKS) return mask;
+  sharedMaskCount++;
+  if (bucket) bucket.push(mask);
+  else sharedMasks.set(h, [mask]);
+  return mask;
 }
 
 export function compileMatch(match: Match): CompiledMatch {
@@ -121,7 +151,7 @@ export function compileMatch(match: Match): CompiledMatch {
       value[slot] |= (v & mk) >>> 0;
     }
   }
-  return { value, mask };
+  return { value, mask: sharedMask(mask) };
 }
 
 /** Does a packet key match a compiled match? The reference semantics every classifier must agree with. */

@@ -5,9 +5,22 @@
  *
  * Like Open vSwitch's `struct flow`, some slots are shared by protocols that never meet in one packet:
  * ARP's sender/target IPs live in IP_SRC/IP_DST and its opcode in IP_PROTO; ICMP's type and code live
- * in L4_SRC/L4_DST. 48-bit MACs take two slots (high 16 bits, low 32 bits).
+ * in L4_SRC/L4_DST; an MPLS frame's top label stack entry (whose payload is not parsed: nothing in the
+ * stack says what it is) lives in the IPv4 slots: label in IP_SRC, bottom-of-stack in IP_PROTO,
+ * traffic class in IP_DSCP, TTL in IP_TTL. 48-bit MACs take two slots (high 16 bits, low 32 bits).
  */
-import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_QINQ, ETH_TYPE_VLAN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/index.js';
+import {
+  ETH_TYPE_ARP,
+  ETH_TYPE_IPV4,
+  ETH_TYPE_MPLS,
+  ETH_TYPE_MPLS_MULTICAST,
+  ETH_TYPE_QINQ,
+  ETH_TYPE_VLAN,
+  IP_PROTO_ICMP,
+  IP_PROTO_TCP,
+  IP_PROTO_UDP,
+  MPLS_LSE_LEN,
+} from '../net/index.js';
 
 export const K = {
   IN_PORT: 0,
@@ -33,7 +46,15 @@ export const K = {
   ARP_SHA_LO: 19,
   ARP_THA_HI: 20,
   ARP_THA_LO: 21,
-  /** Byte offset of the L3 header in the frame (after Ethernet and any VLAN tag); 0 when none. */
+  /** MPLS frames: the top label stack entry, in slots no MPLS frame uses otherwise (see above). */
+  MPLS_LABEL: 10,
+  MPLS_BOS: 12,
+  MPLS_TC: 13,
+  MPLS_TTL: 14,
+  /**
+   * Byte offset of the L3 header in the frame (after Ethernet and any VLAN tag; for MPLS, after the
+   * whole label stack); 0 when none.
+   */
   L3_OFFSET: 22,
   /** Byte offset of the L4 header; 0 when none (fragments other than the first have none). */
   L4_OFFSET: 23,
@@ -50,7 +71,7 @@ export function createPacketKey(): PacketKey {
 }
 
 // Re-exported so flow users need one import; the values are declared once, in net.
-export { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_QINQ, ETH_TYPE_VLAN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP };
+export { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MULTICAST, ETH_TYPE_QINQ, ETH_TYPE_VLAN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP };
 
 export const VLAN_PRESENT = 0x1000;
 
@@ -58,7 +79,17 @@ export const VLAN_PRESENT = 0x1000;
 export const EXTRACT_OK = 0;
 export const EXTRACT_TRUNCATED = 1;
 export const EXTRACT_BAD_IP = 2;
-export type ExtractResult = typeof EXTRACT_OK | typeof EXTRACT_TRUNCATED | typeof EXTRACT_BAD_IP;
+/** An MPLS label stack deeper than MAX_MPLS_LABELS: the switch cannot see its bottom. */
+export const EXTRACT_MPLS_TOO_DEEP = 3;
+export type ExtractResult = typeof EXTRACT_OK | typeof EXTRACT_TRUNCATED | typeof EXTRACT_BAD_IP | typeof EXTRACT_MPLS_TOO_DEEP;
+
+/** The deepest MPLS label stack parsed (Open vSwitch's FLOW_MAX_MPLS_LABELS); the fabric uses two. */
+export const MAX_MPLS_LABELS = 3;
+
+/** Where an MPLS frame's label stack starts: after the Ethernet header and any VLAN tag. */
+export function mplsOffset(key: PacketKey): number {
+  return (key[K.VLAN_VID] & VLAN_PRESENT) !== 0 ? 18 : 14;
+}
 
 /**
  * Fill `key` from a raw Ethernet frame. Direct byte indexing (no readUInt*, no DataView): this runs
@@ -137,6 +168,27 @@ export function extractKey(frame: Uint8Array, inPort: number, tunnelId: number, 
     key[K.ARP_THA_HI] = (b[off + 18] << 8) | b[off + 19];
     key[K.ARP_THA_LO] = ((b[off + 20] << 24) | (b[off + 21] << 16) | (b[off + 22] << 8) | b[off + 23]) >>> 0;
     key[K.IP_DST] = ((b[off + 24] << 24) | (b[off + 25] << 16) | (b[off + 26] << 8) | b[off + 27]) >>> 0;
+    return EXTRACT_OK;
   }
+  // After IPv4 and ARP, so the common frames pay no extra comparison.
+  if (type === ETH_TYPE_MPLS || type === ETH_TYPE_MPLS_MULTICAST) return extractMpls(b, off, key);
+  return EXTRACT_OK;
+}
+
+/** The top label stack entry into the key, and L3_OFFSET past the bottom of the stack. */
+function extractMpls(b: Uint8Array, off: number, key: PacketKey): ExtractResult {
+  const len = b.length;
+  if (len < off + MPLS_LSE_LEN) return EXTRACT_TRUNCATED;
+  key[K.MPLS_LABEL] = (b[off] << 12) | (b[off + 1] << 4) | (b[off + 2] >>> 4);
+  key[K.MPLS_TC] = (b[off + 2] >>> 1) & 0x7;
+  key[K.MPLS_BOS] = b[off + 2] & 0x1;
+  key[K.MPLS_TTL] = b[off + 3];
+  let at = off;
+  for (let depth = 1; (b[at + 2] & 0x1) === 0; depth++) {
+    if (depth === MAX_MPLS_LABELS) return EXTRACT_MPLS_TOO_DEEP;
+    at += MPLS_LSE_LEN;
+    if (len < at + MPLS_LSE_LEN) return EXTRACT_TRUNCATED;
+  }
+  key[K.L3_OFFSET] = at + MPLS_LSE_LEN;
   return EXTRACT_OK;
 }

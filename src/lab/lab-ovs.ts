@@ -310,6 +310,11 @@ export interface OvsLab {
   /** Interface name of a switch port: `<switch>-p<number>` (OVS interface names are global). */
   portName(switchName: string, port: number): string;
   relays: Map<string, FrameRelay>;
+  /**
+   * A frame relay on a bridge port after the start (a VPC endpoint's host, say): the dummy port is
+   * given a unix stream and the relay receives on `bind`. Kept in `relays` under `switch:port`.
+   */
+  attachRelay(switchName: string, port: number, bind: SocketAddress): Promise<FrameRelay>;
   stop(): Promise<void>;
 }
 
@@ -375,6 +380,18 @@ export async function startOvsLab(o: OvsLabOptions): Promise<OvsLab> {
     bridge: (name) => name,
     portName: ovsPortName,
     relays,
+    async attachRelay(switchName, port, bind) {
+      const key = `${switchName}:${port}`;
+      const known = relays.get(key);
+      if (known) return known;
+      const sock = join(ovs.dir, `port-${switchName}-${port}.sock`);
+      await ovs.vsctl('set', 'interface', ovsPortName(switchName, port), `options:pstream=punix:${sock}`);
+      await waitFor(() => existsSync(sock), `${key}'s unix stream`);
+      const relay = await startFrameRelay({ unixPath: sock, bind });
+      relays.set(key, relay);
+      await relay.ready();
+      return relay;
+    },
     async stop() {
       await Promise.all([...relays.values()].map((r) => r.close()));
       if (!o.instance) await ovs.stop();

@@ -321,6 +321,25 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     const sw = labPlan.switches.find((x) => x.name === spec.switch);
     const port = sw?.ports.find((p) => p.number === spec.port);
     if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
+    if (ovsLab) {
+      // On a bridge: a frame relay on the port, the host sending to it and the relay to the host.
+      const relay = await ovsLab.attachRelay(spec.switch, spec.port, loopback(0));
+      const proc: LabProcess = { name: spec.name, args: hostArgs(spec, relay.address()) };
+      attached.set(spec.name, { proc, url: '' });
+      try {
+        const r = await startProcess(proc, 'host', runDir, startTimeoutMs);
+        relay.setPeer(loopback(r.dataPort));
+        const url = `http://${LOOPBACK}:${r.controlPort}`;
+        attached.set(spec.name, { proc, url });
+        attachedPlans.set(spec.name, { ...spec, control: loopback(r.controlPort) });
+        writePlan();
+        return url;
+      } catch (e) {
+        attached.delete(spec.name);
+        await stopProcess(proc);
+        throw e;
+      }
+    }
     const switchProc = mustSwitch(spec.switch);
     // A host attached again to a port binds the data port the one before it had (a restarted
     // instance): the switch port keeps its peer (a port bound to port 0 takes one peer only).

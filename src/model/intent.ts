@@ -96,10 +96,10 @@ export interface Intent {
 }
 
 /**
- * VNIs fit the 12-bit VLAN id used on inter-switch links (0 and 4095 are reserved by 802.1Q), so one
- * fabric carries up to 4094 VPCs. See docs/vpc.md.
+ * VNIs are 24 bits (as Geneve's and VXLAN's), carried on inter-switch links as a two-entry MPLS label
+ * stack, so one fabric carries up to 16,777,215 VPCs (0 is the underlay). See docs/vpc.md.
  */
-export const MAX_VNI = 4094;
+export const MAX_VNI = 0xffffff;
 
 /** The distributed gateway answers with one well-known MAC in every VPC (as OVN's router ports do per router). */
 export const GATEWAY_MAC = 0x0a0000000001;

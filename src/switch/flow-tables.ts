@@ -11,7 +11,7 @@ import {
   checkFlow,
   checkMatch,
   compileMatch,
-  flowKey,
+  FlowIndex,
   matchCovers,
   type CompiledMatch,
   type FlowEntry,
@@ -25,8 +25,6 @@ export interface InstalledFlow extends FlowHandle {
   /** Replaced as a whole by modify (instructions change; identity, cookie and timeouts stay). */
   flow: FlowEntry;
   readonly compiled: CompiledMatch;
-  /** flowKey(flow): table, priority and canonical match. */
-  readonly identity: string;
   packets: number;
   bytes: number;
   readonly installedAtMs: number;
@@ -46,7 +44,8 @@ export interface FlowFilter {
 
 export class FlowTables {
   private readonly tables: Classifier<InstalledFlow>[] = [];
-  private readonly byIdentity = new Map<string, InstalledFlow>();
+  /** By identity (table, priority, canonical match): FlowIndex, no string per flow. */
+  private readonly byIdentity = new FlowIndex<InstalledFlow>(undefined, (x) => x.flow);
   /** Flows with an idle or hard timeout: the only ones the sweep looks at. */
   private readonly timed = new Set<InstalledFlow>();
   private nextId = 1;
@@ -125,22 +124,20 @@ export class FlowTables {
   }
 
   private add(flow: FlowEntry): InstalledFlow[] {
-    const identity = flowKey(flow);
-    const old = this.byIdentity.get(identity);
+    const old = this.byIdentity.get(flow);
     if (old) this.remove(old);
     const now = this.now();
     const installed: InstalledFlow = {
       id: this.nextId++,
       flow,
       compiled: compileMatch(flow.match),
-      identity,
       packets: 0,
       bytes: 0,
       installedAtMs: now,
       lastHitMs: now,
     };
     this.tables[flow.table].insert({ id: installed.id, priority: flow.priority, match: installed.compiled, payload: installed });
-    this.byIdentity.set(identity, installed);
+    this.byIdentity.set(installed);
     if (flow.idleTimeoutSec || flow.hardTimeoutSec) this.timed.add(installed);
     // OpenFlow: an add that replaces a flow resets it; the old one is not reported as removed.
     return [];
@@ -159,7 +156,7 @@ export class FlowTables {
 
   private remove(f: InstalledFlow): void {
     this.tables[f.flow.table].remove(f.id);
-    this.byIdentity.delete(f.identity);
+    this.byIdentity.delete(f.flow);
     this.timed.delete(f);
   }
 
@@ -174,7 +171,7 @@ export class FlowTables {
     };
     if (!mod.allTables) filter.table = mod.flow.table;
     if (strict) {
-      const f = this.byIdentity.get(flowKey(mod.flow));
+      const f = this.byIdentity.get(mod.flow);
       if (f && (mod.allTables || f.flow.table === mod.flow.table) && passesFilters(f, filter)) return [f];
       if (!mod.allTables) return [];
       // Strict across all tables: the same priority and match in any table.

@@ -46,6 +46,12 @@ export interface SoftSwitchOptions {
   /** How often idle/hard timeouts and port liveness are checked. */
   sweepIntervalMs?: number;
   recvBufferBytes?: number;
+  /**
+   * The Maglev table size of select groups (a prime; default MAGLEV_DEFAULT_SIZE, 128 KiB per group;
+   * docs/load-balancing.md). A switch holding thousands of load balancers with small pools takes a
+   * smaller one; never changed on a live switch.
+   */
+  maglevSize?: number;
 }
 
 export interface SoftSwitchComponents {
@@ -102,7 +108,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   readonly dpid: number;
   readonly tableCount: number;
   readonly tables: FlowTables;
-  readonly groups = new GroupTable();
+  readonly groups: GroupTable;
   readonly bundles: Bundles;
   readonly logger: Logger;
   role: ControllerRole = 'equal';
@@ -139,6 +145,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     this.logger = c.logger.child({ dpid: opts.dpid });
     this.clock = c.now ?? Date.now;
     this.tableCount = opts.tableCount ?? DEFAULT_TABLE_COUNT;
+    this.groups = new GroupTable(opts.maglevSize === undefined ? {} : { maglevSize: opts.maglevSize });
     this.tables = new FlowTables(this.tableCount, c.createClassifier ?? createFlowClassifier, this.clock);
     const meter = opts.packetInMeter ?? DEFAULT_PACKET_IN_METER;
     // Real time, whatever clock the flow timeouts use (tests move that one by hand).

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IntentIndex } from '../../src/controller/store/intent-index.js';
 import { MAX_VNI } from '../../src/model/index.js';
 import { buildTestApi, call, ok, refused, vpcWithSubnet, type Subnet, type TestApi, type Vpc } from './helpers.js';
 
@@ -35,7 +36,7 @@ describe('VPCs', () => {
     await refused(t.app, 'POST', '/v1/vpcs', { name: 'x', cidr: '10.0.0.1/16' }, 400, 'OVC_ERR_NET_BAD_CIDR', 'body.cidr');
     await refused(t.app, 'POST', '/v1/vpcs', { name: 'x', cidr: 'ten/8' }, 400, 'OVC_ERR_NET_BAD_CIDR', 'body.cidr');
     await refused(t.app, 'POST', '/v1/vpcs', { cidr: '10.0.0.0/8' }, 400, 'OVC_ERR_API_VALIDATION', 'body.name');
-    await refused(t.app, 'POST', '/v1/vpcs', { name: 'x', cidr: '10.0.0.0/8', vni: 7 }, 400, 'OVC_ERR_API_VALIDATION', 'body.vni');
+    await refused(t.app, 'POST', '/v1/vpcs', { name: 'x', cidr: '10.0.0.0/8', tag: 7 }, 400, 'OVC_ERR_API_VALIDATION', 'body.tag');
     await refused(t.app, 'PATCH', '/v1/vpcs/vpc-1', { name: 'x' }, 404, 'OVC_ERR_VPC_NOT_FOUND', 'params.id');
     await refused(t.app, 'DELETE', '/v1/vpcs/vpc-9', undefined, 404, 'OVC_ERR_VPC_NOT_FOUND', 'params.id');
   });
@@ -55,9 +56,25 @@ describe('VPCs', () => {
     expect(t.intent.intent().subnets.size).toBe(0);
   });
 
-  it('refuses a VPC when every VNI is taken', async () => {
-    for (let i = 0; i < MAX_VNI; i++) t.intent.vpcs.create({ name: `v${i}`, cidr: '10.0.0.0/8' });
-    await refused(t.app, 'POST', '/v1/vpcs', { name: 'one-too-many', cidr: '10.0.0.0/8' }, 409, 'OVC_ERR_VPC_EXHAUSTED', 'body');
+  it('places a VPC at the VNI asked for (past 4,094, up to 2^24 - 1); refuses one taken or out of range', async () => {
+    expect(await ok<Vpc>(t.app, 'POST', '/v1/vpcs', { name: 'far', cidr: '10.0.0.0/16', vni: 70_000 })).toMatchObject({ vni: 70_000 });
+    expect(await ok<Vpc>(t.app, 'POST', '/v1/vpcs', { name: 'top', cidr: '10.0.0.0/16', vni: MAX_VNI })).toMatchObject({ vni: 16_777_215 });
+    // Allocation stays the lowest free VNI.
+    expect(await ok<Vpc>(t.app, 'POST', '/v1/vpcs', { name: 'next', cidr: '10.0.0.0/16' })).toMatchObject({ vni: 1 });
+    await refused(t.app, 'POST', '/v1/vpcs', { name: 'clash', cidr: '10.0.0.0/16', vni: 70_000 }, 409, 'OVC_ERR_VPC_VNI_TAKEN', 'body.vni');
+    await refused(t.app, 'POST', '/v1/vpcs', { name: 'clash', cidr: '10.0.0.0/16', vni: 1 }, 409, 'OVC_ERR_VPC_VNI_TAKEN', 'body.vni');
+    await refused(t.app, 'POST', '/v1/vpcs', { name: 'big', cidr: '10.0.0.0/16', vni: MAX_VNI + 1 }, 400, 'OVC_ERR_API_VALIDATION', 'body.vni');
+    await refused(t.app, 'POST', '/v1/vpcs', { name: 'zero', cidr: '10.0.0.0/16', vni: 0 }, 400, 'OVC_ERR_API_VALIDATION', 'body.vni');
+    // Callers other than REST meet the same rule.
+    expect(() => t.intent.vpcs.create({ name: 'x', cidr: '10.0.0.0/8', vni: 2 ** 24 })).toThrow(expect.objectContaining({ code: 'OVC_ERR_VPC_BAD_VNI', field: 'body.vni' }));
+  });
+
+  it('finds no VNI when every one is taken (OVC_ERR_VPC_EXHAUSTED), and the freed one again', () => {
+    const index = new IntentIndex({ vpcs: new Map(), subnets: new Map(), endpoints: new Map() });
+    for (let vni = 1; vni <= 3; vni++) index.putVpc({ id: `vpc-${vni}`, name: 'v', vni, cidr: { network: 0, prefixLength: 8 } });
+    expect(index.lowestFreeVni(3)).toBeUndefined();
+    index.removeVpc('vpc-2');
+    expect(index.lowestFreeVni(3)).toBe(2);
   });
 
   it('paginates with limit and cursor, and refuses a foreign cursor or a bad limit', async () => {

@@ -85,7 +85,8 @@ describe.each(topologies)('incremental == full recompute with elastic IPs and lo
         let intent: Intent = serviceIntent([]);
         const compiler = createIncrementalCompiler(topology, intent);
         const installed = new Map([...compiler.tables()].map(([d, fs]) => [d, new Map(fs.map((f) => [flowKey(f), f]))]));
-        const installedGroups = new Map<number, Map<number, GroupEntry>>();
+        // The VNI block's label groups are there from the start.
+        const installedGroups = new Map([...compiler.groups()].map(([d, gs]) => [d, new Map(gs.map((g): [number, GroupEntry] => [g.groupId, g]))]));
         const replay = (delta: TablesDelta) => {
           for (const [dpid, d] of delta) {
             const t = installed.get(dpid) ?? new Map<string, FlowEntry>();

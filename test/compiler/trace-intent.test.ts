@@ -28,17 +28,36 @@ describe('traceIntent', () => {
     ]);
     expect(first.tables[0].flow?.owner).toEqual({ kind: 'endpoint', name: 'r1' });
     expect(first.tables[3].flow?.owner).toEqual({ kind: 'endpoint', name: 'r4' });
-    expect(first.rewrites.map((r) => r.field)).toEqual(expect.arrayContaining(['ethSrc', 'ethDst', 'ipTtl', 'vlan', 'vlanVid']));
-    expect(first.outputs[0]).toMatchObject({ port: 5, to: { kind: 'switch', switch: 'spine1', port: 1 }, headers: { vlanVid: 0x1001 } });
-    expect(trace.hops[1].tables[0].flow?.owner).toEqual({ kind: 'vpc', name: 'red' });
+    expect(first.rewrites.map((r) => r.field)).toEqual(['ethSrc', 'ethDst', 'ipTtl', 'mpls', 'mplsLabel', 'mpls', 'mplsLabel']);
+    // red's VNI 1: block 0 on top (label 16), VNI 1 at the bottom (label 17).
+    expect(first.outputs[0]).toMatchObject({ port: 5, to: { kind: 'switch', switch: 'spine1', port: 1 }, headers: { ethType: 0x8847, mplsLabel: 16, mplsBos: 0, mplsDepth: 2, vni: 1 } });
+    // The spine: the block's flow pops the top label, r4's TENANT flow pushes it back towards leaf3,
+    // where r4's own pops the last one and outputs (no lookup after the last pop).
+    expect(trace.hops[1].tables.map((s) => s.flow?.owner)).toEqual([{ kind: 'tenantBlock', name: '0' }, { kind: 'endpoint', name: 'r4' }]);
+    expect(trace.hops[1].outputs[0].headers).toMatchObject({ mplsLabel: 16, mplsDepth: 2, vni: 1 });
+    expect(trace.hops[2].tables.map((s) => [s.table, s.flow?.owner?.name])).toEqual([['INGRESS', '0'], ['TENANT', 'r4']]);
     expect(trace.exits).toHaveLength(1);
     expect(trace.exits[0]).toMatchObject({
       switch: 'leaf3',
       port: r4.port,
       to: { kind: 'endpoint', endpoint: 'r4' },
-      headers: { ethSrc: GATEWAY_MAC, ethDst: r4.mac, vlanVid: 0, ipTtl: 63, ipv4Dst: r4.ip },
+      headers: { ethSrc: GATEWAY_MAC, ethDst: r4.mac, vlanVid: 0, ethType: 0x0800, ipTtl: 63, ipv4Dst: r4.ip },
     });
     expect(trace.drops).toEqual([]);
+  });
+
+  it('a VNI past a block: the top label names the block, the bottom one the VNI in it', () => {
+    const big = twoVpcIntent({ red: 0xabcdef, blue: 2 });
+    const c = createIncrementalCompiler(t, big);
+    const [r1, r2] = [ep('r1'), ep('r2')];
+    const trace = traceIntent(c.tables(), t, {
+      dpid: r1.dpid,
+      inPort: r1.port,
+      packet: { kind: 'udp', ethSrc: r1.mac, ethDst: r2.mac, ipv4Src: r1.ip, ipv4Dst: r2.ip },
+    }, { describeCookie: (x: number) => c.describeCookie(x), intent: big });
+    expect(trace.hops[0].outputs[0].headers).toMatchObject({ mplsLabel: 16 + 0xab, mplsDepth: 2, vni: 0xabcdef });
+    expect(trace.hops[1].tables[0].flow?.owner).toEqual({ kind: 'tenantBlock', name: String(0xab) });
+    expect(trace.exits.map((x) => x.to)).toEqual([{ kind: 'endpoint', endpoint: 'r2' }]);
   });
 
   it('a spoofed packet is dropped at ingress by the endpoint\'s own flow', () => {

@@ -3,12 +3,12 @@
  * rewritten so" out. Two VPCs with the same address plan (and one shared MAC) on leaf-spine.
  */
 import { describe, expect, it } from 'vitest';
-import { endpointCookie, fullCompile, vniVlanVid } from '../../src/compiler/index.js';
+import { endpointCookie, fullCompile } from '../../src/compiler/index.js';
 import { checkFlow, flowKey, TABLE, TABLE_COUNT } from '../../src/flow/index.js';
 import { GATEWAY_MAC, type Endpoint } from '../../src/model/index.js';
 import { buildArpReply, buildArpRequest } from '../../src/net/packet/arp.js';
 import { buildUdpFrame } from '../../src/net/packet/udp.js';
-import { createFrameSim, twoVpcIntent, vpcTopology } from './vpc-fixture.js';
+import { createFrameSim, twoVpcIntent, vpcLabels, vpcTopology, withLabels } from './vpc-fixture.js';
 
 const t = vpcTopology();
 const intent = twoVpcIntent();
@@ -23,7 +23,7 @@ const ep = (id: string) => intent.endpoints.get(id) as Endpoint;
 describe('inside one VPC', () => {
   const sameVpc = eps.flatMap((a) => eps.filter((b) => b !== a && b.vpcId === a.vpcId).map((b) => [a, b] as const));
 
-  it('same subnet: a frame reaches exactly its destination, byte for byte (the VPC tag is gone again)', () => {
+  it('same subnet: a frame reaches exactly its destination, byte for byte (the VPC\'s labels are gone again)', () => {
     for (const [a, b] of sameVpc.filter(([a, b]) => a.subnetId === b.subnetId)) {
       const frame = udp(a, b.mac, b.ip);
       expect(sim.fromEndpoint(a, frame).received, `${a.id} -> ${b.id}`).toEqual([{ to: `endpoint:${b.id}`, frame: Uint8Array.from(frame) }]);
@@ -94,9 +94,11 @@ describe('between VPCs: nothing ever crosses', () => {
     expect(sim.fromEndpoint(b2, udp(b2, 0x0200000a0001, 0x0a00000a)).received.map((r) => r.to)).toEqual(['endpoint:b1']);
   });
 
-  it('a frame an endpoint tags with the other VPC\'s VLAN id is dropped at its own port (counted on it)', () => {
+  it('a frame an endpoint sends with the other VPC\'s labels (or a VLAN tag) is dropped at its own port (counted on it)', () => {
     const [r1, b3] = [ep('r1'), ep('b3')];
-    const tagged = buildUdpFrame({ srcMac: r1.mac, dstMac: b3.mac, srcIp: r1.ip, dstIp: b3.ip, srcPort: 1, dstPort: 2, vlan: { vid: vniVlanVid(2) & 0xfff } });
+    const plain = buildUdpFrame({ srcMac: r1.mac, dstMac: b3.mac, srcIp: r1.ip, dstIp: b3.ip, srcPort: 1, dstPort: 2 });
+    expect(sim.fromEndpoint(r1, withLabels(plain, vpcLabels(2)))).toEqual({ received: [], path: ['leaf1'] });
+    const tagged = buildUdpFrame({ srcMac: r1.mac, dstMac: b3.mac, srcIp: r1.ip, dstIp: b3.ip, srcPort: 1, dstPort: 2, vlan: { vid: 2 } });
     expect(sim.fromEndpoint(r1, tagged)).toEqual({ received: [], path: ['leaf1'] });
   });
 
@@ -107,19 +109,59 @@ describe('between VPCs: nothing ever crosses', () => {
     const fromHost = buildUdpFrame({ srcMac: h1.mac, dstMac: r2.mac, srcIp: h1.ip, dstIp: r2.ip, srcPort: 1, dstPort: 2 });
     expect(sim.send(101, h1.attach.port, fromHost).received).toEqual([]);
     expect(sim.fromEndpoint(r2, udp(r2, h1.mac, h1.ip)).received).toEqual([]);
-    // A host tagging a frame with a VPC's VLAN id does not enter the VPC.
+    // A host putting a VPC's labels (or a VLAN tag) on a frame does not enter the VPC.
+    expect(sim.send(101, h1.attach.port, withLabels(fromHost, vpcLabels(1))).received).toEqual([]);
     const tagged = buildUdpFrame({ srcMac: h1.mac, dstMac: r2.mac, srcIp: h1.ip, dstIp: r2.ip, srcPort: 1, dstPort: 2, vlan: { vid: 1 } });
     expect(sim.send(101, h1.attach.port, tagged).received).toEqual([]);
     // ARP from an endpoint for a host's address (10.0.0.5, in r2's subnet) is not answered by the underlay responder.
     expect(sim.fromEndpoint(r2, buildArpRequest({ srcMac: r2.mac, srcIp: r2.ip, targetIp: t.hosts[4].ip })).received).toEqual([]);
   });
 
-  it('a tagged frame for a VPC arriving on a link port is taken in; an unknown tag is dropped', () => {
+  it('a labelled frame for a VPC arriving on a link port is taken in; any other stack, or a VLAN tag, is dropped', () => {
     const r2 = ep('r2'); // leaf2:7
-    const fromSpine = (vid: number) => buildUdpFrame({ srcMac: 0x020000000099, dstMac: r2.mac, srcIp: 1, dstIp: r2.ip, srcPort: 1, dstPort: 2, vlan: { vid } });
-    expect(sim.send(102, 5, fromSpine(1)).received.map((r) => r.to)).toEqual(['endpoint:r2']);
-    expect(sim.send(102, 5, fromSpine(3)).received).toEqual([]);
-    expect(sim.send(102, 5, fromSpine(2)).received).toEqual([]);
+    const plain = buildUdpFrame({ srcMac: 0x020000000099, dstMac: r2.mac, srcIp: 1, dstIp: r2.ip, srcPort: 1, dstPort: 2 });
+    const fromSpine = (labels: number[]) => sim.send(102, 5, withLabels(plain, labels)).received;
+    expect(fromSpine(vpcLabels(1)).map((r) => r.to)).toEqual(['endpoint:r2']);
+    // Delivered without labels, byte for byte what the first switch labelled.
+    expect(fromSpine(vpcLabels(1))[0].frame).toEqual(Uint8Array.from(plain));
+    expect(fromSpine(vpcLabels(3))).toEqual([]); // no such VPC
+    expect(fromSpine(vpcLabels(2))).toEqual([]); // blue's: r2's MAC is red's
+    expect(fromSpine(vpcLabels(1 + 65536))).toEqual([]); // red's bottom label in a block nobody uses
+    expect(fromSpine(vpcLabels(1).slice(1))).toEqual([]); // the bottom label alone
+    expect(fromSpine([vpcLabels(1)[0]])).toEqual([]); // the top label alone
+    expect(fromSpine([...vpcLabels(1), 99])).toEqual([]); // one entry too many
+    expect(sim.send(102, 5, plain).received).toEqual([]); // unlabelled: the underlay, where r2's MAC is nobody's
+    const tagged = buildUdpFrame({ srcMac: 0x020000000099, dstMac: r2.mac, srcIp: 1, dstIp: r2.ip, srcPort: 1, dstPort: 2, vlan: { vid: 1 } });
+    expect(sim.send(102, 5, tagged).received).toEqual([]);
+  });
+});
+
+describe('VNIs past 4,094: two VPCs in different blocks, the same address plan', () => {
+  const big = twoVpcIntent({ red: 70_000, blue: 0xffffff });
+  const bigSim = createFrameSim(t, fullCompile(t, big), big);
+  const bigEps = [...big.endpoints.values()];
+
+  it('inside each VPC every frame arrives, across the spines, byte for byte; between them nothing crosses', () => {
+    for (const a of bigEps) {
+      for (const b of bigEps) {
+        if (a === b) continue;
+        const frame = udp(a, b.mac, b.ip);
+        const { received, path } = bigSim.fromEndpoint(a, frame);
+        if (a.vpcId !== b.vpcId) {
+          expect(received.filter((r) => r.to !== `endpoint:${a.id}` && ep(r.to.slice(9))?.vpcId !== a.vpcId), `${a.id} -> ${b.id}`).toEqual([]);
+        } else if (a.subnetId === b.subnetId) {
+          expect(received, `${a.id} -> ${b.id}`).toEqual([{ to: `endpoint:${b.id}`, frame: Uint8Array.from(frame) }]);
+          if (a.dpid !== b.dpid) expect(path.some((p) => p.startsWith('spine')), `${a.id} -> ${b.id}: ${path.join(' > ')}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('a frame with one VPC\'s bottom label under the other\'s block reaches nobody', () => {
+    const r2 = ep('r2');
+    const plain = buildUdpFrame({ srcMac: 0x020000000099, dstMac: r2.mac, srcIp: 1, dstIp: r2.ip, srcPort: 1, dstPort: 2 });
+    expect(bigSim.send(102, 5, withLabels(plain, vpcLabels(70_000))).received.map((r) => r.to)).toEqual(['endpoint:r2']);
+    expect(bigSim.send(102, 5, withLabels(plain, [vpcLabels(0xffffff)[0], vpcLabels(70_000)[1]])).received).toEqual([]);
   });
 });
 

@@ -9,6 +9,7 @@
 import { LinearClassifier } from '../../src/classifier/index.js';
 import { compileMatch, PIPELINE, TABLE_COUNT, type FlowEntry } from '../../src/flow/index.js';
 import { createExecResult, createPipelineExecutor, type FlowHandle, type PipelineExecutor } from '../../src/flow/execute.js';
+import { blockLabel, vniBlock, vniLabel } from '../../src/compiler/index.js';
 import { generateLeafSpine, type Endpoint, type Intent, type Subnet, type Topology, type Vpc } from '../../src/model/index.js';
 
 export function vpcTopology(): Topology {
@@ -33,9 +34,24 @@ export function endpoint(id: string, vpcId: string, subnetId: string, dpid: numb
   return { id, kind: 'container', vpcId, subnetId, dpid, port, mac, ip: address, labels: {} };
 }
 
-/** red and blue: same CIDRs, same IPs on different leaves, one MAC in both. */
-export function twoVpcIntent(): Intent {
-  const vpcs = [vpc('red', 1), vpc('blue', 2)];
+/** An untagged frame with MPLS label stack entries (top first) between its Ethernet header and its payload. */
+export function withLabels(frame: Uint8Array, labels: readonly number[], ttl = 64): Buffer {
+  const b = Buffer.alloc(frame.length + 4 * labels.length);
+  Buffer.from(frame).copy(b, 0, 0, 12);
+  b.writeUInt16BE(0x8847, 12);
+  labels.forEach((label, i) => b.writeUInt32BE(((label << 12) | (i === labels.length - 1 ? 0x100 : 0) | ttl) >>> 0, 14 + 4 * i));
+  Buffer.from(frame).copy(b, 14 + 4 * labels.length, 14);
+  return b;
+}
+
+/** The label stack (top first) that carries a VNI between switches. */
+export function vpcLabels(vni: number): number[] {
+  return [blockLabel(vniBlock(vni)), vniLabel(vni)];
+}
+
+/** red and blue: same CIDRs, same IPs on different leaves, one MAC in both (VNIs 1 and 2 unless given). */
+export function twoVpcIntent(vnis: { red: number; blue: number } = { red: 1, blue: 2 }): Intent {
+  const vpcs = [vpc('red', vnis.red), vpc('blue', vnis.blue)];
   const subnets = [subnet('red-a', 'red', 0), subnet('red-b', 'red', 1), subnet('blue-a', 'blue', 0), subnet('blue-b', 'blue', 1)];
   const endpoints = [
     endpoint('r1', 'red', 'red-a', 101, 7, 0x0200000a0001, ip(10, 0, 0, 10)),

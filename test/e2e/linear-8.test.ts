@@ -147,7 +147,7 @@ describe('linear-8 lab', () => {
   });
 
   async function portCounts(): Promise<PortCounts> {
-    const { switches } = await get<SwitchesReply>(`${lab.apiUrl}/v1/switches`);
+    const { switches } = await get<SwitchesReply>(`${lab.apiUrl}/v1/switches?counters=true`);
     const counts: PortCounts = new Map();
     for (const s of switches) {
       if (!s.portStats) throw new Error(`no port counters from switch ${s.dpid}`);
@@ -163,7 +163,7 @@ describe('linear-8 lab', () => {
   }
 
   async function totalDrops(): Promise<number> {
-    const { switches } = await get<SwitchesReply>(`${lab.apiUrl}/v1/switches`);
+    const { switches } = await get<SwitchesReply>(`${lab.apiUrl}/v1/switches?counters=true`);
     return switches.reduce((n, s) => n + (s.packets?.rxDropped ?? 0), 0);
   }
 });

@@ -176,7 +176,7 @@ describe('VPCs on leaf-spine, end to end', () => {
   });
 
   async function drops(): Promise<number> {
-    const { switches } = await get<{ switches: { packets?: { rxDropped: number } }[] }>(`${lab.apiUrl}/v1/switches`);
+    const { switches } = await get<{ switches: { packets?: { rxDropped: number } }[] }>(`${lab.apiUrl}/v1/switches?counters=true`);
     return switches.reduce((n, s) => n + (s.packets?.rxDropped ?? 0), 0);
   }
 });

@@ -24,7 +24,10 @@ import {
   group,
   keyMatches,
   output,
+  MAX_MPLS_LABELS,
+  popMpls,
   popVlan,
+  pushMpls,
   pushVlan,
   setField,
   toController,
@@ -71,6 +74,16 @@ const flow = (table: number, priority: number, match: FlowEntry['match'], action
 const udp = (o: Partial<Parameters<typeof buildUdpFrame>[0]> = {}) =>
   buildUdpFrame({ srcMac: MAC_A, dstMac: MAC_B, srcIp: IP_A, dstIp: IP_B, srcPort: 1000, dstPort: 53, payload: Buffer.from('hello'), ...o });
 const tcp = () => buildTcpFrame({ srcMac: MAC_A, dstMac: MAC_B, srcIp: IP_A, dstIp: IP_B, srcPort: 40000, dstPort: 80, payload: Buffer.from('GET /') });
+
+/** An untagged frame with label stack entries (label, ttl) in front of its payload, top first. */
+function withLabels(inner: Uint8Array, labels: number[], ttl = 64): Buffer {
+  const b = Buffer.alloc(inner.length + 4 * labels.length);
+  Buffer.from(inner).copy(b, 0, 0, 12);
+  b.writeUInt16BE(0x8847, 12);
+  labels.forEach((label, i) => b.writeUInt32BE(((label << 12) | (i === labels.length - 1 ? 0x100 : 0) | ttl) >>> 0, 14 + 4 * i));
+  Buffer.from(inner).copy(b, 14 + 4 * labels.length, 14);
+  return b;
+}
 
 function run(e: PipelineEnv, frame: Uint8Array, inPort = 1) {
   return trimResult(createPipelineExecutor(e).run(frame, inPort, createExecResult()));
@@ -172,6 +185,7 @@ describe('executePipeline', () => {
       if (f.startsWith('arp')) return buildArpRequest({ srcMac: MAC_A, srcIp: IP_A, targetIp: IP_B });
       if (f.startsWith('tcp')) return tcp();
       if (f.startsWith('icmp')) return buildIcmpEchoFrame({ srcMac: MAC_A, dstMac: MAC_B, srcIp: IP_A, dstIp: IP_B, type: 'request', id: 1, seq: 2 });
+      if (f.startsWith('mpls')) return withLabels(udp(), [4111, 116]);
       return udp(f.startsWith('vlan') ? { vlan: { vid: 9, pcp: 1 } } : {});
     };
     fc.assert(
@@ -187,7 +201,7 @@ describe('executePipeline', () => {
         extractKey(out, 1, key[K.TUNNEL_ID], again);
         again[K.METADATA] = key[K.METADATA];
         expect(Array.from(again)).toEqual(Array.from(key));
-        if (!field.startsWith('arp')) expect(checksumsValid(out)).toBe(true);
+        if (!field.startsWith('arp') && !field.startsWith('mpls')) expect(checksumsValid(out)).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -255,6 +269,77 @@ describe('executePipeline', () => {
     const r = trimResult(createPipelineExecutor(e).run(frame, 1, createExecResult(), { mutable: true }));
     expect(r.outFrames[0].buffer).toBe(frame.buffer);
     expect(Buffer.from(r.outFrames[0]).readUInt16BE(12)).toBe(0x0800);
+  });
+
+  describe('MPLS label stacks (the fabric\'s tenant id, docs/vpc.md)', () => {
+    const sender = flow(0, 1, { inPort: 1 }, [pushMpls(), setField('mplsLabel', 116), pushMpls(), setField('mplsLabel', 4111), output(2)]);
+    const receiver = [
+      flow(0, 1, { inPort: 2, ethType: 0x8847, mplsLabel: 4111, mplsBos: 0 }, [popMpls(0x8847)], { writeMetadata: { value: 0x2000001, mask: 0xffffffff }, gotoTable: 1 }),
+      flow(1, 1, { metadata: 0x2000001, ethType: 0x8847, mplsLabel: 116, mplsBos: 1 }, [popMpls(0x0800)], { writeMetadata: { value: 0x10f, mask: 0xffffffff }, gotoTable: 2 }),
+      flow(2, 1, { metadata: 0x10f, ethType: 0x0800, ipv4Dst: IP_B }, [output(3)]),
+    ];
+
+    it('pushes two labels as Open vSwitch does (label 0 first, TC = DSCP & 7, TTL from IP) and pops them back to the same bytes', () => {
+      const frame = udp({ ttl: 33, dscp: 46 });
+      const sent = run(env([sender]), frame);
+      expect(sent.outPorts).toEqual([2]);
+      const wire = Buffer.from(sent.outFrames[0]);
+      expect(wire.length).toBe(frame.length + 8);
+      expect(wire.readUInt16BE(12)).toBe(0x8847);
+      expect(wire.readUInt32BE(14)).toBe(((4111 << 12) | (6 << 9) | (0 << 8) | 33) >>> 0);
+      expect(wire.readUInt32BE(18)).toBe(((116 << 12) | (6 << 9) | (1 << 8) | 33) >>> 0);
+      expect(wire.subarray(22)).toEqual(Buffer.from(frame).subarray(14));
+      const got = run(env(receiver), wire, 2);
+      expect(got.outPorts).toEqual([3]);
+      expect(Buffer.from(got.outFrames[0])).toEqual(Buffer.from(frame));
+    });
+
+    it('keys an MPLS frame on its top entry, with L3 past the whole stack', () => {
+      const key = createPacketKey();
+      expect(extractKey(withLabels(udp(), [4111, 116], 9), 2, 0, key)).toBe(0);
+      expect([key[K.ETH_TYPE], key[K.MPLS_LABEL], key[K.MPLS_BOS], key[K.MPLS_TTL], key[K.L3_OFFSET]]).toEqual([0x8847, 4111, 0, 9, 22]);
+      expect(extractKey(withLabels(udp(), [7]), 2, 0, key)).toBe(0);
+      expect([key[K.MPLS_LABEL], key[K.MPLS_BOS], key[K.L3_OFFSET]]).toEqual([7, 1, 18]);
+    });
+
+    it('pops in place without copying when the caller owns the frame', () => {
+      const frame = withLabels(udp(), [4111, 116]);
+      const r = trimResult(createPipelineExecutor(env(receiver)).run(frame, 2, createExecResult(), { mutable: true }));
+      expect(r.outFrames[0].buffer).toBe(frame.buffer);
+      expect(Buffer.from(r.outFrames[0])).toEqual(Buffer.from(udp()));
+    });
+
+    it(`counts and drops a stack deeper than ${MAX_MPLS_LABELS} entries; one that deep still works`, () => {
+      const e = env([flow(0, 1, {}, [output(2)])]);
+      const deep = Array.from({ length: MAX_MPLS_LABELS + 1 }, (_, i) => 16 + i);
+      expect(run(e, withLabels(udp(), deep)).drop).toBe('mplsTooDeep');
+      expect(run(e, withLabels(udp(), deep.slice(1))).outPorts).toEqual([2]);
+      expect(run(e, withLabels(udp(), [16]).subarray(0, 16)).drop).toBe('malformed');
+    });
+
+    it('sets the label and traffic class of the top entry only; on a non-MPLS frame the set is skipped', () => {
+      const e = env([flow(0, 1, {}, [setField('mplsLabel', 0xfffff), setField('mplsTc', 3), output(2)])]);
+      const r = run(e, withLabels(udp(), [4111, 116]));
+      const b = Buffer.from(r.outFrames[0]);
+      expect(b.readUInt32BE(14)).toBe(((0xfffff << 12) | (3 << 9) | 64) >>> 0);
+      expect(b.readUInt32BE(18)).toBe(((116 << 12) | 0x100 | 64) >>> 0);
+      const plain = udp();
+      const { result, steps } = tracePipeline(e, plain, 1);
+      expect(Buffer.from(trimResult(result).outFrames[0])).toEqual(Buffer.from(plain));
+      expect(steps.filter((s) => s.kind === 'action' && s.skipped === 'not MPLS')).toHaveLength(2);
+    });
+
+    it('push then pop of any labels gives back the frame, byte for byte', () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 0, max: 0xfffff }), { minLength: 1, maxLength: MAX_MPLS_LABELS }), fc.boolean(), (labels, tagged) => {
+          const frame = udp(tagged ? { vlan: { vid: 7 } } : {});
+          const push = labels.flatMap((l) => [pushMpls(), setField('mplsLabel', l)]);
+          const pop = labels.map((_, i) => popMpls(i === labels.length - 1 ? 0x0800 : 0x8847));
+          const r = run(env([flow(0, 1, {}, [...push, ...pop, output(2)])]), frame);
+          expect(Buffer.from(r.outFrames[0])).toEqual(Buffer.from(frame));
+        }),
+      );
+    });
   });
 
   it('copies ARP fields into a reply (copyField), as the ARP responder does', () => {

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { OvercastError } from '../../errors/index.js';
 import { formatFlow } from '../../flow/index.js';
+import { PageQuery } from '../schemas/common.js';
 import type { ApiServices } from '../services.js';
 import { Dpid, StrictObject } from '../schemas/common.js';
 
@@ -27,6 +28,14 @@ const FlowsJson = Type.Object({
   flows: Type.Array(Type.Object({ table: Type.Integer(), priority: Type.Integer(), packets: Type.Number(), bytes: Type.Number(), text: Type.String({ description: 'The flow in ovs-ofctl syntax' }) }, Open)),
 });
 
+const SwitchListQuery = StrictObject({
+  ...PageQuery,
+  cursor: Type.Optional(Type.String({ maxLength: 20, pattern: '^[0-9]+$', description: 'The `next` of the previous page (a dpid)' })),
+  counters: Type.Optional(
+    Type.Boolean({ default: false, description: "Read each listed switch's port counters: one round trip to each connected switch of the page" }),
+  ),
+});
+
 export function registerSwitchRoutes(app: FastifyInstance, { controller }: ApiServices): void {
   app.get(
     '/v1/switches',
@@ -34,17 +43,30 @@ export function registerSwitchRoutes(app: FastifyInstance, { controller }: ApiSe
       schema: {
         tags: ['switches'],
         operationId: 'listSwitches',
-        summary: 'Every known switch',
+        summary: 'Known switches in dpid order, a page at a time',
         description:
-          'Connected or not, its channel, desired and installed flow counts, the last push, packet counters read live from its ports, and what the switch channels refused (impostors, takeovers, caps).',
-        response: { 200: Type.Object({ switches: Type.Array(SwitchStatusJson), channels: Type.Object({}, { ...Open, description: 'Connections the switch channels refused, by reason' }) }) },
+          'Connected or not, its channel, desired and installed flow counts, the last push; port counters read live with `counters=true`; what the switch channels refused (impostors, takeovers, caps).',
+        querystring: SwitchListQuery,
+        response: {
+          200: Type.Object({
+            switches: Type.Array(SwitchStatusJson),
+            next: Type.Union([Type.String(), Type.Null()], { description: 'The cursor of the next page (a dpid); null on the last' }),
+            channels: Type.Object({}, { ...Open, description: 'Connections the switch channels refused, by reason' }),
+          }),
+        },
       },
     },
-    async () => {
-      const statuses = controller.status();
-      // Port counters come live from each connected switch.
-      const withPorts = await Promise.all(
-        statuses.map(async (s) => {
+    async (request) => {
+      const q = request.query as Static<typeof SwitchListQuery>;
+      const after = q.cursor === undefined ? undefined : Number(q.cursor);
+      if (after !== undefined && !Number.isSafeInteger(after)) throw new OvercastError('OVC_ERR_API_BAD_CURSOR', `not a dpid: ${q.cursor}`, 'querystring.cursor');
+      const page = controller.statusPage(q.limit, after);
+      // What the switch channels refused (impostors, takeovers, caps): counted, never silent.
+      const channels = { ...controller.channelCounters };
+      if (!q.counters) return { ...page, channels };
+      // Port counters come live from each connected switch of the page (at most `limit` round trips, in parallel).
+      const switches = await Promise.all(
+        page.switches.map(async (s) => {
           const session = controller.session(s.dpid);
           if (!session) return s;
           try {
@@ -56,8 +78,7 @@ export function registerSwitchRoutes(app: FastifyInstance, { controller }: ApiSe
           }
         }),
       );
-      // What the switch channels refused (impostors, takeovers, caps): counted, never silent.
-      return { switches: withPorts, channels: { ...controller.channelCounters } };
+      return { switches, next: page.next, channels };
     },
   );
 

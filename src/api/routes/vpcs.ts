@@ -32,7 +32,7 @@ export function registerVpcRoutes(app: FastifyInstance, intent: IntentService): 
         tags,
         operationId: 'createVpc',
         summary: 'Create a VPC',
-        description: 'A tenant network with its own address space (address spaces of different VPCs may overlap). It gets the lowest free VNI, 1..4094.',
+        description: 'A tenant network with its own address space (address spaces of different VPCs may overlap). It gets the VNI asked for (`vni`, 1..16,777,215) or the lowest free one.',
         body: CreateVpcBody,
         response: { 201: VpcJson },
       },

@@ -1,6 +1,6 @@
 /** VPC and subnet JSON shapes, and their formatting from the model (addresses as text). */
 import { Type } from '@sinclair/typebox';
-import type { Subnet, Vpc } from '../../model/index.js';
+import { MAX_VNI, type Subnet, type Vpc } from '../../model/index.js';
 import { Cidr, formatCidr, formatIpv4 } from '../../net/index.js';
 import { StrictObject } from './common.js';
 
@@ -10,12 +10,13 @@ export const VpcJson = Type.Object({
   id: Type.String({ examples: ['vpc-1'] }),
   name: Type.String(),
   cidr: CidrText,
-  vni: Type.Integer({ description: 'Tenant number carried between switches (1..4094)' }),
+  vni: Type.Integer({ description: `Tenant number carried between switches (1..${MAX_VNI})` }),
 });
 
 export const CreateVpcBody = StrictObject({
   name: Type.String({ minLength: 1, maxLength: 128 }),
   cidr: CidrText,
+  vni: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_VNI, description: 'The VNI to carry (default: the lowest free one); unique' })),
 });
 
 export const UpdateVpcBody = StrictObject({

@@ -43,9 +43,9 @@ export function elasticIpNode(state: CompileState): EngineNode {
       const vpc = e ? state.intent.activeVpc(e.vpcId) : undefined;
       if (!e || !vpc) return undefined;
       const gateways = gatewaysServing(state.gateways, x.publicIp);
-      const { exits, transit } = routesToExits(state.fabric, gateways, [e.dpid]);
+      const { exits, transit, receivers } = routesToExits(state.fabric, gateways, [e.dpid]);
       const cookie = elasticIpCookie(id);
-      const flows = compileElasticIpFlows({ publicIp: x.publicIp, endpoint: e, vni: vpc.vni, vpcCidr: vpc.cidr, gateways, exits, transit }, cookie);
+      const flows = compileElasticIpFlows({ publicIp: x.publicIp, endpoint: e, vni: vpc.vni, vpcCidr: vpc.cidr, gateways, exits, transit, receivers }, cookie);
       return { flows, cookie, name: { kind: 'elasticIp', name: id } };
     },
   };

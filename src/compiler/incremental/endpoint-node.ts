@@ -45,6 +45,7 @@ export function endpointNode(state: CompileState): EngineNode {
       const subnet = s.subnets.get(e.subnetId);
       if (!vpc || !subnet) return undefined;
       const cookie = endpointCookie(id);
+      const towards = presence.towards(e.vpcId, at.homes[0]);
       const flows = compileEndpointFlows(
         {
           endpoint: e,
@@ -52,7 +53,8 @@ export function endpointNode(state: CompileState): EngineNode {
           vni: vpc.vni,
           homeDpid: e.dpid,
           presentDpids: presence.present(e.vpcId).dpids,
-          towards: presence.towards(e.vpcId, at.homes[0]),
+          towards: towards.ports,
+          receivers: towards.receivers,
         },
         cookie,
       );

@@ -5,13 +5,13 @@
  * them afterwards, each once however often it was marked.
  */
 import type { OwnerGroups } from '../compile-load-balancer.js';
-import type { OwnerFlows } from '../compile-vpc-flows.js';
+import { OwnerFlows } from '../owner-flows.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { IntentChange } from './contract.js';
 import type { Placement } from './presence.js';
 
 /** One node per owner kind; an intent change of kind K goes to node K. */
-export type NodeName = 'underlay' | 'gateway' | Exclude<IntentChange['kind'], 'link' | 'topology'>;
+export type NodeName = 'underlay' | 'gateway' | 'tenantBlock' | Exclude<IntentChange['kind'], 'link' | 'topology'>;
 
 /** One owner's freshly compiled flows (and groups), under its cookie. */
 export interface CompiledOwner {

@@ -10,21 +10,18 @@
  * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
  * every owner too, and the delta still holds only what changed.
  */
-import { flowKey, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
+import { FlowIndex, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import type { OwnerGroups } from '../compile-load-balancer.js';
-import type { OwnerFlows } from '../compile-vpc-flows.js';
+import { OwnerFlows } from '../owner-flows.js';
 import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import type { CompilerStats, IncrementalCompiler, IntentChange, TablesDelta } from './contract.js';
 import { Dirty, type CompiledOwner, type EngineNode, type NodeName } from './engine-node.js';
 
-interface OwnerRecord {
-  cookie: number;
-  flows: OwnerFlows;
-  groups?: OwnerGroups;
-}
+/** An owner as its node compiled it, holding the flows the engine kept (old objects where unchanged). */
+type OwnerRecord = CompiledOwner;
 
 /** A SwitchDelta while the engine fills it. */
 interface PendingDelta {
@@ -33,7 +30,8 @@ interface PendingDelta {
   groupMods?: GroupMod[];
 }
 
-const EMPTY_FLOWS: OwnerFlows = new Map();
+const EMPTY_FLOWS = new OwnerFlows();
+const NO_FLOWS: FlowEntry[] = [];
 
 export class Engine implements IncrementalCompiler {
   private readonly byName = new Map<NodeName, EngineNode>();
@@ -49,7 +47,8 @@ export class Engine implements IncrementalCompiler {
    */
   private readonly flowCounts = new Map<number, number>();
   private readonly groupTables = new Map<number, Map<number, GroupEntry>>();
-  private readonly registry = new OwnerRegistry();
+  /** Names by cookie, built when first asked after a change (a full compile registers nothing). */
+  private registry: OwnerRegistry | undefined;
   private delta: Map<number, PendingDelta> | undefined;
 
   constructor(
@@ -92,8 +91,8 @@ export class Engine implements IncrementalCompiler {
     // An add replaces a flow with the same identity: a remove of that identity would undo it.
     for (const [dpid, d] of delta) {
       if (d.add.length > 0 && d.remove.length > 0) {
-        const added = new Set(d.add.map(flowKey));
-        d.remove = d.remove.filter((f) => !added.has(flowKey(f)));
+        const added = new FlowIndex(d.add);
+        d.remove = d.remove.filter((f) => !added.has(f));
       }
       if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0) delta.delete(dpid);
     }
@@ -147,20 +146,22 @@ export class Engine implements IncrementalCompiler {
     if (!old) {
       // A new owner (every owner of a full compile): its flows go in as they are.
       kept = newFlows;
-      for (const [dpid, flows] of newFlows) this.diffSwitch(dpid, undefined, flows);
+      for (let i = 0; i < newFlows.size; i++) this.diffSwitch(newFlows.dpidAt(i), undefined, newFlows.listAt(i));
     } else {
-      kept = new Map();
-      for (const [dpid, flows] of newFlows) kept.set(dpid, this.diffSwitch(dpid, oldFlows.get(dpid), flows));
+      kept = new OwnerFlows();
+      for (let i = 0; i < newFlows.size; i++) {
+        const dpid = newFlows.dpidAt(i);
+        kept.set(dpid, this.diffSwitch(dpid, oldFlows.get(dpid), newFlows.listAt(i)));
+      }
     }
-    for (const [dpid, flows] of oldFlows) if (!newFlows.has(dpid)) this.diffSwitch(dpid, flows, []);
+    for (let i = 0; i < oldFlows.size; i++) if (!newFlows.has(oldFlows.dpidAt(i))) this.diffSwitch(oldFlows.dpidAt(i), oldFlows.listAt(i), []);
     if (old?.groups || fresh?.groups) this.diffGroups(old?.groups, fresh?.groups);
-    if (old && (!fresh || old.cookie !== fresh.cookie)) this.registry.delete(old.cookie);
+    this.registry = undefined;
     if (fresh && kept.size > 0) {
-      owners.set(id, fresh.groups ? { cookie: fresh.cookie, flows: kept, groups: fresh.groups } : { cookie: fresh.cookie, flows: kept });
-      this.registry.set(fresh.cookie, fresh.name);
+      fresh.flows = kept;
+      owners.set(id, fresh);
     } else {
       owners.delete(id);
-      if (fresh) this.registry.delete(fresh.cookie);
     }
   }
 
@@ -169,7 +170,7 @@ export class Engine implements IncrementalCompiler {
    * objects where nothing changed (stable identity for the controller), new ones elsewhere.
    */
   private diffSwitch(dpid: number, before: FlowEntry[] | undefined, after: FlowEntry[]): FlowEntry[] {
-    const old = before ?? [];
+    const old = before ?? NO_FLOWS;
     if (old.length === after.length && old.every((f, i) => sameFlow(f, after[i]))) return old;
     this.flowCounts.set(dpid, (this.flowCounts.get(dpid) ?? 0) + after.length - old.length);
     const d = this.deltaFor(dpid);
@@ -177,15 +178,13 @@ export class Engine implements IncrementalCompiler {
       if (d) for (const f of after) d.add.push(f);
       return after;
     }
-    const oldByKey = new Map<string, FlowEntry>();
-    for (const f of old) oldByKey.set(flowKey(f), f);
+    const oldByKey = new FlowIndex(old);
     const kept: FlowEntry[] = [];
     for (const f of after) {
-      const k = flowKey(f);
-      const prev = oldByKey.get(k);
+      const prev = oldByKey.get(f);
       if (prev && sameFlowBody(prev, f)) {
         kept.push(prev);
-        oldByKey.delete(k);
+        oldByKey.delete(f);
       } else {
         kept.push(f);
         d?.add.push(f);
@@ -275,6 +274,11 @@ export class Engine implements IncrementalCompiler {
   }
 
   describeCookie(cookie: number): OwnerName | undefined {
+    if (!this.registry) {
+      const registry = new OwnerRegistry();
+      for (const owners of this.owners) for (const o of owners.values()) registry.set(o.cookie, o.name);
+      this.registry = registry;
+    }
     return this.registry.describe(cookie);
   }
 

@@ -39,19 +39,21 @@ export function gatewaysServing(gateways: readonly ServingGateway[], publicIp: n
  * gateway by name translates there); any other switch on the way from `sources` sends towards ITS
  * nearest exit (fewest hops; ties to the exit of the first gateway by name), so the paths of several
  * sources (an LB's backends) agree wherever they meet, each hop is closer to an exit than the last,
- * and an exit cut off by links down is never chosen while another is reachable.
+ * and an exit cut off by links down is never chosen while another is reachable. `receivers` are the
+ * switches those paths reach over a link (exits among them): they see the traffic labelled.
  */
 export function routesToExits(
   fabric: FabricContext,
   gateways: readonly ServingGateway[],
   sources: Iterable<number>,
-): { exits: GatewayPort[]; transit: Map<number, number> } {
+): { exits: GatewayPort[]; transit: Map<number, number>; receivers: Set<number> } {
   const exitAt = new Map<string, GatewayPort>();
   for (const g of gateways) {
     const name = fabric.switchNameOf.get(g.dpid);
     if (name !== undefined && !exitAt.has(name)) exitAt.set(name, g);
   }
   const transit = new Map<number, number>();
+  const receivers = new Set<number>();
   for (const dpid of sources) {
     let at = fabric.switchNameOf.get(dpid);
     while (at !== undefined && !exitAt.has(at) && !transit.has(fabric.dpidOf.get(at) ?? 0)) {
@@ -67,10 +69,11 @@ export function routesToExits(
       const hop = best === undefined ? undefined : fabric.nextHopsTo(best).get(at);
       if (!hop) break;
       transit.set(fabric.dpidOf.get(at) ?? 0, hop.outPort);
+      receivers.add(fabric.dpidOf.get(hop.next) ?? 0);
       at = hop.next;
     }
   }
-  return { exits: [...exitAt.values()], transit };
+  return { exits: [...exitAt.values()], transit, receivers };
 }
 
 /** Hops from one switch to another along the shortest paths, or undefined when links down part them. */

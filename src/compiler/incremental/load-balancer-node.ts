@@ -12,12 +12,17 @@ import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
 import { gatewaysServing, routesToExits } from './exits.js';
 import { gatewayPlacement } from './presence.js';
+import { vniGroupId } from '../vpc-encoding.js';
 
 export function loadBalancerNode(state: CompileState): EngineNode {
   const s = state.intent;
   const svc = state.services;
   const endpoints = state.presence.placements('endpoint');
   const placed = state.presence.placements('loadBalancer');
+  /** Each load balancer's backends at its last compile: an endpoint re-placed that was one, or is one now, touches it. */
+  const membersOf = new Map<string, Set<string>>();
+  const touches = (lbId: string, endpointId: string, fn: string | undefined): boolean =>
+    membersOf.get(lbId)?.has(endpointId) === true || (fn !== undefined && svc.loadBalancers.get(lbId)?.function === fn);
   return {
     name: 'loadBalancer',
     ids: () => svc.loadBalancers.keys(),
@@ -26,17 +31,28 @@ export function loadBalancerNode(state: CompileState): EngineNode {
       const target = change.op === 'delete' ? change.id : change.loadBalancer;
       const { id, old, now } = applyObjectChange(target, svc.loadBalancers, (x) => svc.putLoadBalancer(x), (x) => svc.deleteLoadBalancer(x));
       dirty.mark('loadBalancer', id);
-      // Load balancers claiming the old or the new VIP, function or elastic IP may have won or lost it.
-      for (const x of [old, now]) if (x) dirty.markAll('loadBalancer', svc.loadBalancerRivals(x));
+      // Load balancers claiming the old or the new VIP, function or elastic IP may have won or lost it;
+      // its VPC (old and new) has label groups while it has a load balancer.
+      for (const x of [old, now]) {
+        if (!x) continue;
+        dirty.markAll('loadBalancer', svc.loadBalancerRivals(x));
+        dirty.mark('vpc', x.vpcId);
+      }
     },
     vpcTouched: (vpcId, dirty) => dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId)),
     placing(node, id, before, dirty) {
       if (node === 'endpoint') {
-        // The pool follows its endpoints, in the old VPC and the new alike.
+        // The pool follows its backends, in the old VPC and the new alike: an endpoint that was one,
+        // or that serves the load balancer's function now.
         if (svc.lbsByVpc.size === 0) return;
-        const vpcId = s.endpoints.get(id)?.vpcId;
-        if (vpcId !== undefined) dirty.markAll('loadBalancer', svc.lbsByVpc.get(vpcId));
-        if (before && before.vpcId !== vpcId) dirty.markAll('loadBalancer', svc.lbsByVpc.get(before.vpcId));
+        const e = s.endpoints.get(id);
+        const fn = e?.labels.function;
+        const mark = (vpcId: string | undefined) => {
+          if (vpcId === undefined) return;
+          for (const lbId of svc.lbsByVpc.get(vpcId) ?? []) if (touches(lbId, id, fn)) dirty.mark('loadBalancer', lbId);
+        };
+        mark(e?.vpcId);
+        if (before && before.vpcId !== e?.vpcId) mark(before.vpcId);
       } else if (node === 'elasticIp' && svc.lbsByEip.size > 0) {
         dirty.markAll('loadBalancer', svc.lbsByEip.get(id));
       }
@@ -48,6 +64,7 @@ export function loadBalancerNode(state: CompileState): EngineNode {
       return lb && x ? gatewayPlacement(lb.vpcId, gatewaysServing(state.gateways, x.publicIp), state.fabric) : undefined;
     },
     compile(id) {
+      membersOf.delete(id);
       const lb = svc.loadBalancers.get(id);
       if (!lb || !svc.loadBalancerHolds(lb)) return undefined;
       const vpc = s.activeVpc(lb.vpcId);
@@ -60,6 +77,9 @@ export function loadBalancerNode(state: CompileState): EngineNode {
         const at = endpoints.get(eid);
         if (!e || !at || at.vpcId !== lb.vpcId || e.labels.function !== lb.function) continue;
         members.push({ endpoint: e, homeDpid: e.dpid });
+        let ids = membersOf.get(id);
+        if (!ids) membersOf.set(id, (ids = new Set()));
+        ids.add(eid);
       }
       const pool = members.filter((b) => !unhealthy.has(b.endpoint.id));
       const cookie = loadBalancerCookie(id);
@@ -67,23 +87,25 @@ export function loadBalancerNode(state: CompileState): EngineNode {
       let outside: LbOutside | undefined;
       if (eip) {
         const gateways = gatewaysServing(state.gateways, eip.publicIp);
-        const { exits, transit } = routesToExits(
+        const { exits, transit, receivers } = routesToExits(
           fabric,
           gateways,
           members.map((b) => b.homeDpid),
         );
-        outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, exits, transit };
+        outside = { publicIp: eip.publicIp, vpcCidr: vpc.cidr, gateways, exits, transit, receivers };
       }
       const out = compileLoadBalancerFlows(
         {
           lb,
           vni: vpc.vni,
           presentDpids: state.presence.present(lb.vpcId).dpids,
-          portTowards: (from, to) => {
+          labelGroupTowards: (from, to) => {
             const toName = fabric.switchNameOf.get(to);
             const fromName = fabric.switchNameOf.get(from);
             if (toName === undefined || fromName === undefined) return undefined;
-            return fabric.nextHopsTo(toName).get(fromName)?.outPort;
+            const port = fabric.nextHopsTo(toName).get(fromName)?.outPort;
+            const slot = port === undefined ? undefined : fabric.linkPortSlots.get(from)?.get(port);
+            return slot === undefined ? undefined : vniGroupId(vpc.vni, slot);
           },
           pool,
           members,

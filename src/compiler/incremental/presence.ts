@@ -39,6 +39,14 @@ export interface PresentSwitches {
 
 const NOWHERE: PresentSwitches = { names: [], dpids: [] };
 
+/** The way to one home switch from every switch where a VPC is present. */
+export interface Towards {
+  /** The switches that send towards home (home excluded), each with its port towards it. */
+  readonly ports: ReadonlyMap<number, number>;
+  /** The switches that receive those frames from a link: the next hop of every sender (home included). */
+  readonly receivers: readonly number[];
+}
+
 export class Presence {
   /** Per placement kind: where each of its owners is placed. */
   private readonly tables = new Map<string, Map<string, Placement>>();
@@ -46,8 +54,8 @@ export class Presence {
   private readonly counts = new Map<string, Map<string, number>>();
   /** Per VPC: its present switches (dropped when its presence or the topology changes). */
   private readonly presentCache = new Map<string, PresentSwitches>();
-  /** Per VPC, per home switch: the switches sending towards it and their ports. */
-  private readonly towardsCache = new Map<string, Map<string, Map<number, number>>>();
+  /** Per VPC, per home switch: the switches sending towards it and those receiving. */
+  private readonly towardsCache = new Map<string, Map<string, Towards>>();
   private fabric!: FabricContext;
 
   setFabric(fabric: FabricContext): void {
@@ -101,27 +109,32 @@ export class Presence {
 
   /**
    * The switches on the paths from every switch where the VPC is present to `home`, each with its port
-   * towards `home` (home itself excluded). Paths are hop-by-hop consistent (src/model/paths.ts), so a
-   * walk stops where it meets one already walked.
+   * towards `home` (home itself excluded), and the switches receiving on those paths (sorted by dpid).
+   * Paths are hop-by-hop consistent (src/model/paths.ts), so a walk stops where it meets one already
+   * walked.
    */
-  towards(vpcId: string, home: string): Map<number, number> {
+  towards(vpcId: string, home: string): Towards {
     let perHome = this.towardsCache.get(vpcId);
     if (!perHome) this.towardsCache.set(vpcId, (perHome = new Map()));
     let out = perHome.get(home);
     if (out) return out;
-    out = new Map<number, number>();
+    const ports = new Map<number, number>();
+    const receiving = new Set<number>();
     const seen = new Set<string>();
     const hops = this.fabric.nextHopsTo(home);
+    const dpidOf = this.fabric.dpidOf;
     for (const from of this.present(vpcId).names) {
       let at = from;
       while (at !== home && !seen.has(at)) {
         const hop = hops.get(at);
         if (!hop) break; // cut off from home: nothing to forward
         seen.add(at);
-        out.set(this.fabric.dpidOf.get(at) ?? 0, hop.outPort);
+        ports.set(dpidOf.get(at) ?? 0, hop.outPort);
+        receiving.add(dpidOf.get(hop.next) ?? 0);
         at = hop.next;
       }
     }
+    out = { ports, receivers: [...receiving].sort((x, y) => x - y) };
     perHome.set(home, out);
     return out;
   }

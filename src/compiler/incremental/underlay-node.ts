@@ -4,6 +4,7 @@
  */
 import { linkId, type Topology } from '../../model/index.js';
 import { compileOwnerFlows, fabricOwners, ownerCookie, type Owner } from '../compile-fabric.js';
+import { OwnerFlows } from '../owner-flows.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import type { EngineNode } from './engine-node.js';
@@ -47,7 +48,7 @@ export function underlayNode(state: CompileState): EngineNode {
     compile(key) {
       const owner = current().get(key);
       if (!owner) return undefined;
-      return { flows: compileOwnerFlows(state.fabric, owner), cookie: ownerCookie(owner), name: ownerName(owner) };
+      return { flows: OwnerFlows.from(compileOwnerFlows(state.fabric, owner)), cookie: ownerCookie(owner), name: ownerName(owner) };
     },
   };
 }

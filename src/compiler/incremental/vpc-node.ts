@@ -1,10 +1,11 @@
 /**
- * VPCs' owners: one per active VPC (its link ingress and ROUTE drop, compile-vpc-flows.ts) on the
- * switches where it is present and the transit switches between them.
- * Reads: itself, rival VPCs with the same VNI (which may win or lose it), its presence, paths and up
- * links (a new topology recompiles every owner).
+ * VPCs' owners: one per active VPC (its ROUTE drop on the switches where it is present and, when it
+ * has a load balancer, its label groups there, which buckets towards other switches chain to;
+ * compile-vpc-flows.ts).
+ * Reads: itself, rival VPCs with the same VNI (which may win or lose it), its presence, whether it has
+ * a load balancer (the load balancer node marks it), the up links (a new topology recompiles every owner).
  */
-import { compileVpcFlows } from '../compile-vpc-flows.js';
+import { compileVpcFlows, compileVpcGroups } from '../compile-vpc-flows.js';
 import { vpcCookie } from '../cookies.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
@@ -30,17 +31,20 @@ export function vpcNode(state: CompileState): EngineNode {
       if (!vpc) return undefined;
       const { fabric } = state;
       const present = presence.present(id);
-      const span = new Set<string>(present.names);
-      for (const home of present.names) {
-        for (const dpid of presence.towards(id, home).keys()) span.add(fabric.switchNameOf.get(dpid) ?? '');
-      }
-      const linkPorts = new Map<number, number[]>();
-      for (const name of span) {
-        const ports = (fabric.fabric.upLinks.get(name) ?? []).map((l) => l.port).sort((x, y) => x - y);
-        if (ports.length > 0) linkPorts.set(fabric.dpidOf.get(name) ?? 0, ports);
+      let labelGroups: Map<number, { slot: number }[]> | undefined;
+      if ((state.services.lbsByVpc.get(id)?.size ?? 0) > 0) {
+        labelGroups = new Map();
+        for (let i = 0; i < present.names.length; i++) {
+          const dpid = present.dpids[i];
+          const slots = fabric.linkPortSlots.get(dpid);
+          const up = fabric.fabric.upLinks.get(present.names[i]) ?? [];
+          if (slots && up.length > 0) labelGroups.set(dpid, up.map((l) => ({ slot: slots.get(l.port) ?? 0 })).sort((x, y) => x.slot - y.slot));
+        }
       }
       const cookie = vpcCookie(id);
-      return { flows: compileVpcFlows({ vni: vpc.vni, presentDpids: present.dpids, linkPorts }, cookie), cookie, name: { kind: 'vpc', name: id } };
+      const plan = { vni: vpc.vni, presentDpids: present.dpids, labelGroups };
+      const groups = compileVpcGroups(plan, cookie);
+      return { flows: compileVpcFlows(plan, cookie), ...(groups.size > 0 ? { groups } : {}), cookie, name: { kind: 'vpc', name: id } };
     },
   };
 }

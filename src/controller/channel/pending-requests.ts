@@ -1,7 +1,7 @@
 /**
  * Requests waiting for their replies, by xid. A reply may come in parts (multipart: every part but the
  * last says so); the request resolves with all of them. A request fails on an error reply, on its
- * timeout, or when the connection closes.
+ * timeout (counted afresh from each part of a multipart reply), or when the connection closes.
  */
 
 interface Pending<M> {
@@ -46,6 +46,8 @@ export class PendingRequests<M> {
     const p = this.byXid.get(xid);
     if (!p) return false;
     p.replies.push(msg);
+    // A long multipart reply (a million flows' stats) is alive while its parts keep coming.
+    if (!last) p.timer.refresh();
     if (last) {
       this.byXid.delete(xid);
       clearTimeout(p.timer);

@@ -1,4 +1,4 @@
-/** VPCs: an address space and the VNI that tags its traffic between switches. */
+/** VPCs: an address space and the VNI that labels its traffic between switches. */
 import { OvercastError } from '../../errors/index.js';
 import { MAX_VNI, type Subnet, type Vpc } from '../../model/index.js';
 import { formatCidr, parseCidr } from '../../net/index.js';
@@ -10,6 +10,8 @@ import type { Page, PageRequest } from './pagination.js';
 export interface CreateVpcInput {
   name: string;
   cidr: string;
+  /** The VNI to carry; default the lowest free one. */
+  vni?: number;
 }
 export interface UpdateVpcInput {
   name?: string;
@@ -42,8 +44,13 @@ export class VpcResource {
 
   create(input: CreateVpcInput): Vpc {
     const cidr = parseCidr(input.cidr, 'body.cidr');
-    const vni = this.ctx.index.lowestFreeVni(MAX_VNI);
+    const vni = input.vni ?? this.ctx.index.lowestFreeVni(MAX_VNI);
     if (vni === undefined) throw new OvercastError('OVC_ERR_VPC_EXHAUSTED', `all ${MAX_VNI} VNIs are taken`, 'body');
+    if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) throw new OvercastError('OVC_ERR_VPC_BAD_VNI', `VNI ${vni} is not in 1..${MAX_VNI}`, 'body.vni');
+    if (this.ctx.index.vnis.has(vni)) {
+      const holder = [...this.ctx.index.vpcs.values()].find((v) => v.vni === vni);
+      throw new OvercastError('OVC_ERR_VPC_VNI_TAKEN', `VNI ${vni} is ${holder?.id ?? 'another VPC'}'s`, 'body.vni');
+    }
     return this.ctx.create('vpc', (id) => ({ id, name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni }));
   }
 

@@ -33,6 +33,7 @@ const KIND_LABEL: Record<OwnerName['kind'], string> = {
   elasticIp: 'elastic_ip',
   loadBalancer: 'load_balancer',
   gateway: 'gateway',
+  tenantBlock: 'tenant_block',
 };
 
 export function isDropFlow(f: FlowEntry): boolean {

@@ -33,6 +33,9 @@ export const OVS_FIELD_NAMES: { readonly [F in FieldName]: string } = {
   arpTpa: 'arp_tpa',
   arpSha: 'arp_sha',
   arpTha: 'arp_tha',
+  mplsLabel: 'mpls_label',
+  mplsTc: 'mpls_tc',
+  mplsBos: 'mpls_bos',
 };
 
 const RESERVED_PORTS = new Map<number, string>([
@@ -63,7 +66,7 @@ function ip(n: number): string {
 export function ofctlValue(field: FieldName, v: number): string {
   if (FIELDS[field].bits === 48) return mac(v);
   if (field === 'ipv4Src' || field === 'ipv4Dst' || field === 'arpSpa' || field === 'arpTpa') return ip(v >>> 0);
-  if (field === 'inPort') return String(v);
+  if (field === 'inPort' || field === 'mplsLabel') return String(v);
   return hex(v);
 }
 
@@ -96,6 +99,10 @@ export function ofctlAction(a: Action): string {
       return `push_vlan:${hex(a.ethType)}`;
     case 'popVlan':
       return 'pop_vlan';
+    case 'pushMpls':
+      return `push_mpls:${hex(a.ethType)}`;
+    case 'popMpls':
+      return `pop_mpls:${hex(a.ethType)}`;
     case 'decTtl':
       return 'dec_ttl';
   }

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -126,6 +126,19 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created_at_ms);
 `;
 
+/**
+ * Version 6: VNIs are 24 bits (1..16,777,215, docs/vpc.md); files from before hold VNIs 1..4094, which
+ * stay as they are. SQLite cannot change a column's CHECK in place (that is a table rebuild, with the
+ * foreign keys of subnets, endpoints and load balancers pointing at it), so the range is two triggers
+ * that refuse a VNI outside it, as the CHECK would.
+ */
+const SCHEMA_V6 = `
+CREATE TRIGGER IF NOT EXISTS vpcs_vni_range_insert BEFORE INSERT ON vpcs WHEN NEW.vni NOT BETWEEN 1 AND 16777215
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: vni BETWEEN 1 AND 16777215'); END;
+CREATE TRIGGER IF NOT EXISTS vpcs_vni_range_update BEFORE UPDATE OF vni ON vpcs WHEN NEW.vni NOT BETWEEN 1 AND 16777215
+BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: vni BETWEEN 1 AND 16777215'); END;
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -138,7 +151,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
     if (version < 2) db.exec(SCHEMA_V2);
     if (version < 3) db.exec(SCHEMA_V3);
     if (version < 4) db.exec(SCHEMA_V4);
-    db.exec(SCHEMA_V5);
+    if (version < 5) db.exec(SCHEMA_V5);
+    db.exec(SCHEMA_V6);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

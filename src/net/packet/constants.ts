@@ -3,6 +3,9 @@ export const ETH_TYPE_IPV4 = 0x0800;
 export const ETH_TYPE_ARP = 0x0806;
 export const ETH_TYPE_VLAN = 0x8100;
 export const ETH_TYPE_QINQ = 0x88a8;
+/** MPLS unicast and multicast (RFC 5332): a label stack of 4-byte entries follows the Ethernet header. */
+export const ETH_TYPE_MPLS = 0x8847;
+export const ETH_TYPE_MPLS_MULTICAST = 0x8848;
 
 export const IP_PROTO_ICMP = 1;
 export const IP_PROTO_TCP = 6;
@@ -33,6 +36,8 @@ export const TCP_NS = 0x100;
 
 export const ETH_HEADER_LEN = 14;
 export const VLAN_TAG_LEN = 4;
+/** One MPLS label stack entry: label (20 bits), traffic class (3), bottom of stack (1), TTL (8). */
+export const MPLS_LSE_LEN = 4;
 export const ARP_PACKET_LEN = 28;
 export const IPV4_MIN_HEADER_LEN = 20;
 export const ICMP_HEADER_LEN = 8;

@@ -58,6 +58,9 @@ export const FIELD_WIRE: { readonly [F in FieldName]: number } = {
   arpTpa: 21,
   arpSha: 22,
   arpTha: 23,
+  mplsLabel: 24,
+  mplsTc: 25,
+  mplsBos: 26,
 };
 const WIRE_FIELD: FieldName[] = [];
 for (const name of FIELD_NAMES) WIRE_FIELD[FIELD_WIRE[name]] = name;
@@ -129,22 +132,58 @@ export function encodeAction(a: Action): IAction {
       return { pushVlan: { ethType: a.ethType } };
     case 'popVlan':
       return { popVlan: {} };
+    case 'pushMpls':
+      return { pushMpls: { ethType: a.ethType } };
+    case 'popMpls':
+      return { popMpls: { ethType: a.ethType } };
     case 'decTtl':
       return { decTtl: {} };
   }
 }
 
-export function decodeAction(a: IAction): Action {
-  if (a.output) {
-    const out: Action = { type: 'output', port: a.output.port ?? 0 };
-    if (a.output.maxLen != null) out.maxLen = a.output.maxLen;
-    return out;
+/**
+ * Decoded actions are immutable values, shared: a switch of a million flows decodes the same few
+ * thousand actions over and over (the same output port, the same label push), and keeps each flow's.
+ * Bounded: the table starts over when it holds MAX_SHARED_ACTIONS.
+ */
+const MAX_SHARED_ACTIONS = 65536;
+const sharedActions = new Map<string, Action>();
+
+function shared(key: string, make: () => Action): Action {
+  let a = sharedActions.get(key);
+  if (a === undefined) {
+    if (sharedActions.size >= MAX_SHARED_ACTIONS) sharedActions.clear();
+    sharedActions.set(key, (a = Object.freeze(make()) as Action));
   }
+  return a;
+}
+
+export function decodeAction(a: IAction): Action {
+  if (a.setField) {
+    const field = fieldOf(a.setField.field);
+    const value = u64(a.setField.value);
+    return shared(`s${field}:${value}`, () => ({ type: 'setField', field, value }));
+  }
+  if (a.output) {
+    const { port, maxLen } = a.output;
+    return shared(`o${port}:${maxLen}`, () => decodeOutput(a));
+  }
+  return shared(JSON.stringify(a), () => decodeOther(a));
+}
+
+function decodeOutput(a: IAction): Action {
+  const out: Action = { type: 'output', port: a.output?.port ?? 0 };
+  if (a.output?.maxLen != null) out.maxLen = a.output.maxLen;
+  return out;
+}
+
+function decodeOther(a: IAction): Action {
   if (a.group) return { type: 'group', groupId: a.group.groupId ?? 0 };
-  if (a.setField) return { type: 'setField', field: fieldOf(a.setField.field), value: u64(a.setField.value) };
   if (a.copyField) return { type: 'copyField', src: fieldOf(a.copyField.src), dst: fieldOf(a.copyField.dst) };
   if (a.pushVlan) return { type: 'pushVlan', ethType: a.pushVlan.ethType ?? 0 };
   if (a.popVlan) return { type: 'popVlan' };
+  if (a.pushMpls) return { type: 'pushMpls', ethType: a.pushMpls.ethType ?? 0 };
+  if (a.popMpls) return { type: 'popMpls', ethType: a.popMpls.ethType ?? 0 };
   if (a.decTtl) return { type: 'decTtl' };
   throw new WireError('action without a body');
 }

@@ -2,7 +2,7 @@
  * Actions (OpenFlow 1.3 §7.2.5) for the flow model's Action union. `copyField` becomes Nicira's
  * NXAST_REG_MOVE (Open vSwitch has no OF1.5 copy-field in OF1.3), copying the whole field.
  */
-import { FIELDS, PORT, copyField, decTtl, group, output, popVlan, pushVlan, setField, type Action } from '../../flow/index.js';
+import { FIELDS, PORT, copyField, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, type Action } from '../../flow/index.js';
 import { OvercastError } from '../../errors/index.js';
 import { NX_VENDOR_ID, NXAST_REG_MOVE, OFPAT } from './constants.js';
 import { fieldOfHeader, oxmSpecOf, readSetFieldOxm, regMoveHeader, writeOxmValue } from './oxm.js';
@@ -60,6 +60,17 @@ export function writeAction(w: Writer, a: Action): void {
       w.u32((OFPAT.POP_VLAN << 16) | 8);
       w.u32(0);
       return;
+    // ofp_action_push and ofp_action_pop_mpls: type, length 8, ethertype, 2 bytes of padding.
+    case 'pushMpls':
+      w.u32((OFPAT.PUSH_MPLS << 16) | 8);
+      w.u16(a.ethType);
+      w.u16(0);
+      return;
+    case 'popMpls':
+      w.u32((OFPAT.POP_MPLS << 16) | 8);
+      w.u16(a.ethType);
+      w.u16(0);
+      return;
     case 'decTtl':
       w.u32((OFPAT.DEC_NW_TTL << 16) | 8);
       w.u32(0);
@@ -112,6 +123,12 @@ export function readAction(r: Reader): Action {
     case OFPAT.POP_VLAN:
       if (len !== 8) throw malformed('pop_vlan length');
       return popVlan();
+    case OFPAT.PUSH_MPLS:
+      if (len !== 8) throw malformed('push_mpls length');
+      return pushMpls(body.u16());
+    case OFPAT.POP_MPLS:
+      if (len !== 8) throw malformed('pop_mpls length');
+      return popMpls(body.u16());
     case OFPAT.DEC_NW_TTL:
       if (len !== 8) throw malformed('dec_nw_ttl length');
       return decTtl();

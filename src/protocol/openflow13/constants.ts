@@ -101,6 +101,8 @@ export const OFPAT = {
   OUTPUT: 0,
   PUSH_VLAN: 17,
   POP_VLAN: 18,
+  PUSH_MPLS: 19,
+  POP_MPLS: 20,
   GROUP: 22,
   DEC_NW_TTL: 24,
   SET_FIELD: 25,

@@ -79,6 +79,9 @@ const BY_NAME: Record<FieldName, OxmSpec> = {
   arpTpa: spec('arpTpa', 23, 4),
   arpSha: spec('arpSha', 24, 6),
   arpTha: spec('arpTha', 25, 6),
+  mplsLabel: spec('mplsLabel', 34, 4),
+  mplsTc: spec('mplsTc', 35, 1),
+  mplsBos: spec('mplsBos', 36, 1),
 };
 
 /** In the catalogue's order, which puts every prerequisite (eth_type, ip_proto) before its dependants. */

@@ -12,8 +12,8 @@
  */
 import { LinearClassifier } from '../../../src/classifier/index.js';
 import { createExecResult, createPipelineExecutor, type FlowHandle, type TraceStep } from '../../../src/flow/execute.js';
-import { compileMatch, createPacketKey, extractKey, PIPELINE, TABLE_COUNT, type Bucket, type FlowEntry, type GroupEntry } from '../../../src/flow/index.js';
-import { frameFields, fieldsOf, ovsVerdict, splitTopLevel, type Verdict } from './verdict.js';
+import { compileMatch, PIPELINE, TABLE_COUNT, type Bucket, type FlowEntry, type GroupEntry } from '../../../src/flow/index.js';
+import { frameFields, ovsVerdict, splitTopLevel, type Verdict } from './verdict.js';
 
 /** The same order as verdict.ts gives OVS's verdicts, so JSON comparison is exact. */
 function sortOutputs(v: Verdict): Verdict {
@@ -23,9 +23,7 @@ function sortOutputs(v: Verdict): Verdict {
 }
 
 function changed(frame: Uint8Array, inPort: number, before: ReturnType<typeof frameFields>): Verdict['outputs'][number]['changed'] {
-  const key = createPacketKey();
-  extractKey(frame, inPort, 0, key);
-  const now = fieldsOf(key);
+  const now = frameFields(frame, inPort);
   const out: Verdict['outputs'][number]['changed'] = {};
   for (const f of Object.keys(now) as (keyof typeof now)[]) if (now[f] !== before[f]) out[f] = now[f];
   return out;
@@ -121,11 +119,14 @@ export function withoutInvalidTtl(trace: string): { trace: string; invalidTtl: n
  * Why a bucket is NOT order-free, or undefined when it is. OVS applies an OpenFlow 1.3 bucket's
  * actions as an action SET (push_vlan, then dec_ttl, then the set_fields, then output: the spec's
  * action-set order), the executor as a LIST. The two agree when no kind of action repeats (set_field
- * per field), output comes last, and a VLAN id is only set after a push.
+ * per field), output comes last, a VLAN id is only set after a push, and an MPLS label only after a
+ * push_mpls, with no IPv4 set-field or dec_ttl beside it (they would land on the label stack).
  */
 export function bucketOrderProblem(b: Bucket): string | undefined {
   const seen = new Set<string>();
   let pushed = false;
+  const mpls = b.actions.some((a) => a.type === 'pushMpls');
+  let pushedMpls = false;
   for (const [i, a] of b.actions.entries()) {
     const kind = a.type === 'setField' ? `setField:${a.field}` : a.type;
     if (seen.has(kind)) return `${kind} twice`;
@@ -134,6 +135,11 @@ export function bucketOrderProblem(b: Bucket): string | undefined {
     if (a.type === 'output' && i !== b.actions.length - 1) return 'output before the end';
     if (a.type === 'pushVlan') pushed = true;
     if (a.type === 'setField' && a.field === 'vlanVid' && !pushed) return 'vlan id set before the push';
+    if (a.type === 'pushMpls') pushedMpls = true;
+    if (a.type === 'setField' && a.field === 'mplsLabel' && !pushedMpls) return 'mpls label set before the push';
+    if (mpls && (a.type === 'decTtl' || (a.type === 'setField' && !a.field.startsWith('eth') && !a.field.startsWith('mpls')))) {
+      return `${a.type === 'setField' ? a.field : a.type} beside a push_mpls`;
+    }
   }
   return undefined;
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import type { ControllerEvent } from '../../../src/controller/events.js';
 import { listenOpenFlow, Of13Connection, ofctlFlow, ofctlMatch } from '../../../src/controller/openflow13/index.js';
+import { TABLE } from '../../../src/flow/index.js';
 import { loadShipped } from '../../model/helpers.js';
 import { canRunOvs } from '../../support/ovs.js';
 import { bridgeDump, desiredOf, referenceDump, silent, startLiveFabric, waitSynced, type LiveFabric } from './helpers.js';
@@ -111,7 +112,7 @@ describe.skipIf(!LIVE)('controller over OpenFlow 1.3 to Open vSwitch: demo.yaml'
     // Meddle with s1 while no controller is connected.
     const want = fab.tables.get(s1.dpid) ?? [];
     const ofctl = (...a: string[]) => lab.ovs.ofctl('-O', 'OpenFlow13', ...a);
-    const victim = want.find((f) => f.table === 5 && f.actions.length > 0);
+    const victim = want.find((f) => f.table === TABLE.FORWARD && f.actions.length > 0);
     const changed = want.find((f) => f.table === 0 && f.gotoTable !== undefined);
     if (!victim || !changed) throw new Error('demo tables changed shape');
     await ofctl('--strict', 'del-flows', s1.name, `table=${victim.table},priority=${victim.priority},${ofctlMatch(victim.match).join(',')}`);

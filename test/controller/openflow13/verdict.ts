@@ -3,9 +3,13 @@
  * header fields differ from the input frame, with their new values) and packet-ins; nothing = drop.
  * Our side comes from the pipeline executor (src/flow/execute.ts) over the FlowEntry tables; Open
  * vSwitch's from the "Datapath actions:" line of `ofproto/trace` on a bridge holding the same tables.
+ * An MPLS frame is described by its ethertype, its label stack entries (whole 32-bit words: label,
+ * traffic class, bottom of stack, TTL) and the IPv4 packet under the stack (the only payload the fabric
+ * labels), so a push or a pop changes exactly the stack fields on both sides.
  */
 import { LinearClassifier } from '../../../src/classifier/index.js';
 import { createExecResult, createPipelineExecutor, type FlowHandle } from '../../../src/flow/execute.js';
+import { vniOfLabels } from '../../../src/compiler/index.js';
 import { compileMatch, createPacketKey, extractKey, K, PIPELINE, TABLE_COUNT, type FlowEntry, type PacketKey } from '../../../src/flow/index.js';
 import { parseIpv4 } from '../../../src/net/ipv4.js';
 import { parseMac } from '../../../src/net/mac.js';
@@ -24,6 +28,11 @@ export const VERDICT_FIELDS = [
   'l4Dst',
   'arpSha',
   'arpTha',
+  'ethType',
+  'mplsDepth',
+  'lse0',
+  'lse1',
+  'lse2',
 ] as const;
 export type VerdictField = (typeof VERDICT_FIELDS)[number];
 export type Fields = Record<VerdictField, number>;
@@ -50,13 +59,42 @@ export function fieldsOf(key: PacketKey): Fields {
     l4Dst: key[K.L4_DST],
     arpSha: key[K.ARP_SHA_HI] * TWO_32 + key[K.ARP_SHA_LO],
     arpTha: key[K.ARP_THA_HI] * TWO_32 + key[K.ARP_THA_LO],
+    ethType: key[K.ETH_TYPE],
+    mplsDepth: 0,
+    lse0: 0,
+    lse1: 0,
+    lse2: 0,
   };
 }
 
+const LSE_FIELDS = ['lse0', 'lse1', 'lse2'] as const;
+
+/** A frame's fields; for MPLS (untagged, up to three entries), the stack and the IPv4 packet under it. */
 export function frameFields(frame: Uint8Array, inPort: number): Fields {
   const key = createPacketKey();
+  const b = Buffer.from(frame.buffer, frame.byteOffset, frame.length);
+  if (b.length >= 18 && b.readUInt16BE(12) === 0x8847) {
+    const lses: number[] = [];
+    for (let at = 14; at + 4 <= b.length && lses.length < LSE_FIELDS.length; at += 4) {
+      lses.push(b.readUInt32BE(at));
+      if ((b[at + 2] & 1) === 1) break;
+    }
+    const inner = Buffer.concat([b.subarray(0, 12), Buffer.from([0x08, 0x00]), b.subarray(14 + 4 * lses.length)]);
+    extractKey(inner, inPort, 0, key);
+    const f = fieldsOf(key);
+    f.ethType = 0x8847;
+    f.mplsDepth = lses.length;
+    lses.forEach((w, i) => (f[LSE_FIELDS[i]] = w));
+    return f;
+  }
   extractKey(frame, inPort, 0, key);
   return fieldsOf(key);
+}
+
+/** The VNI a frame's (or a verdict output's) two labels carry, if they are a VPC's. */
+export function vniOfFields(f: Partial<Fields>): number | undefined {
+  if (f.mplsDepth !== 2 || f.lse0 === undefined || f.lse1 === undefined) return undefined;
+  return vniOfLabels(f.lse0 >>> 12, f.lse1 >>> 12);
 }
 
 function changedFields(now: Fields, before: Fields): Partial<Fields> {
@@ -178,6 +216,25 @@ export function ovsVerdict(trace: string, input: Fields, odpToOf: Map<number, nu
     }
     if (a === 'pop_vlan') {
       state.vlanVid = 0;
+      continue;
+    }
+    const pushMpls = /^push_mpls\(label=(\d+),tc=(\d+),ttl=(\d+),bos=(\d+),eth_type=(0x[0-9a-f]+)\)$/.exec(a);
+    if (pushMpls) {
+      const [label, tc, ttl, bos, type] = pushMpls.slice(1).map(Number);
+      state.lse2 = state.lse1;
+      state.lse1 = state.lse0;
+      state.lse0 = ((label << 12) | (tc << 9) | (bos << 8) | ttl) >>> 0;
+      state.mplsDepth++;
+      state.ethType = type;
+      continue;
+    }
+    const popMpls = /^pop_mpls\(eth_type=(0x[0-9a-f]+)\)$/.exec(a);
+    if (popMpls) {
+      state.lse0 = state.lse1;
+      state.lse1 = state.lse2;
+      state.lse2 = 0;
+      state.mplsDepth--;
+      state.ethType = Number(popMpls[1]);
       continue;
     }
     const push = /^push_vlan\(vid=(\d+),pcp=(\d+)\)$/.exec(a);

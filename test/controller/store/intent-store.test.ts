@@ -82,6 +82,36 @@ describe('intent store', () => {
     check.close();
   });
 
+  it('a version 4 file keeps its VPCs and VNIs; from version 5 on the store holds VNIs to 1..16,777,215', () => {
+    const store = openIntentStore(tmp.file);
+    const svc = createIntentService({ seedTopology: TOPOLOGY }, { store });
+    const a = svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+    const b = svc.vpcs.create({ name: 'b', cidr: '10.0.0.0/16', vni: 4094 });
+    svc.subnets.create(a.id, { cidr: '10.0.1.0/24' });
+    const before = svc.intent();
+    store.close();
+    // The same file as version 4 wrote it: no range triggers.
+    const db = new Database(tmp.file);
+    db.exec('DROP TRIGGER vpcs_vni_range_insert; DROP TRIGGER vpcs_vni_range_update');
+    db.pragma('user_version = 4');
+    db.close();
+
+    const migrated = openIntentStore(tmp.file);
+    const again = createIntentService({}, { store: migrated });
+    expect(again.intent()).toEqual(before);
+    expect([again.vpcs.get(a.id).vni, again.vpcs.get(b.id).vni]).toEqual([1, 4094]);
+    expect(again.vpcs.create({ name: 'top', cidr: '10.0.0.0/16', vni: 16_777_215 }).vni).toBe(16_777_215);
+    expect(again.vpcs.create({ name: 'next', cidr: '10.0.0.0/16' }).vni).toBe(2);
+    migrated.close();
+
+    const raw = new Database(tmp.file);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const insert = (vni: number) => () => raw.prepare("INSERT INTO vpcs (id, seq, name, network, prefix_length, vni) VALUES ('x', 99, 'x', 0, 8, ?)").run(vni);
+    expect(insert(16_777_216)).toThrow(/vni BETWEEN 1 AND 16777215/);
+    expect(() => raw.prepare('UPDATE vpcs SET vni = 0 WHERE id = ?').run(a.id)).toThrow(/CHECK constraint failed/);
+    raw.close();
+  });
+
   it('opens a data directory, creating it, with WAL journaling', () => {
     const store = openIntentStoreInDir(`${tmp.dir}/nested/data`);
     createIntentService({ seedTopology: TOPOLOGY }, { store });

@@ -1,5 +1,5 @@
 /** One sample of every native message type, shared by the round-trip and the fuzzing tests. */
-import { PORT, decTtl, group, output, popVlan, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
+import { PORT, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
 import type { Msg } from '../../../src/protocol/index.js';
 
 export const SAMPLE_FLOW: FlowEntry = {
@@ -15,7 +15,7 @@ export const SAMPLE_FLOW: FlowEntry = {
     ipv4Dst: { value: 0x0a000000, mask: 0xff000000 },
     udpDst: 53,
   },
-  actions: [setField('ethDst', 0xffffffffffff), copyField('arpSha', 'arpTha'), pushVlan(), popVlan(), decTtl(), group(7), output(4), toController()],
+  actions: [setField('ethDst', 0xffffffffffff), copyField('arpSha', 'arpTha'), pushVlan(), popVlan(), pushMpls(), setField('mplsLabel', 0xfffff), popMpls(0x0800), decTtl(), group(7), output(4), toController()],
   writeMetadata: { value: 5, mask: 0xffffffff },
   gotoTable: 4,
   meterId: 9,

@@ -59,6 +59,9 @@ const EXPECT: Record<number, string[]> = {
   45: ['ONFT_BUNDLE_CONTROL', 'bundle_id=0x9 type=OPEN_REQUEST flags=atomic'],
   46: ['bundle_id=0x9 type=COMMIT_REQUEST flags=atomic'],
   47: ['ONFT_BUNDLE_ADD_MESSAGE', 'OFPT_FLOW_MOD (OF1.3) (xid=0x2f): ADD table:2 priority=5,tcp'],
+  49: ['actions=push_mpls:0x8847,set_field:116->mpls_label,push_mpls:0x8847,set_field:5->mpls_tc,set_field:4111->mpls_label,output:2'],
+  50: ['ADD priority=150,mpls,in_port=2,vlan_tci=0x0000/0x1fff,mpls_label=4111,mpls_bos=0 cookie:0x7 actions=pop_mpls:0x8847,write_metadata:0x2000001/0xffffffff,goto_table:1'],
+  51: ['ADD table:1 priority=100,mpls,metadata=0x2000001,mpls_label=116,mpls_tc=5,mpls_bos=1 cookie:0x8 actions=pop_mpls:0x0800,write_metadata:0x10f/0xffffffff,goto_table:6'],
 };
 
 /** Our made-up experimenter error (no payload) is not something Open vSwitch accepts; it is not a message Overcast sends. */

@@ -1,5 +1,5 @@
 /** One sample of every message type, shared by the round-trip and the Open vSwitch oracle tests. */
-import { PORT, copyField, decTtl, group, output, popVlan, pushVlan, setField, toController, type FlowEntry } from '../../../src/flow/index.js';
+import { PORT, copyField, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, toController, type FlowEntry } from '../../../src/flow/index.js';
 import type { Of13Message, PortDesc } from '../../../src/protocol/openflow13/index.js';
 
 export const ARP_RESPONDER: FlowEntry = {
@@ -64,6 +64,35 @@ export const UDP_ICMP_FLOWS: FlowEntry[] = [
     cookie: 3,
     match: { ethType: 0x0806, arpSpa: { value: 0x0a000000, mask: 0xff000000 }, arpSha: 0x0200000000aa, arpTha: 0 },
     actions: [],
+  },
+];
+
+/** The fabric's tenant label stack (docs/vpc.md): pushed by the sender, popped entry by entry on the way in. */
+export const MPLS_FLOWS: FlowEntry[] = [
+  {
+    table: 6,
+    priority: 100,
+    cookie: 6,
+    match: { metadata: 0x10f, ethDst: 0x020000000002 },
+    actions: [pushMpls(), setField('mplsLabel', 116), pushMpls(), setField('mplsTc', 5), setField('mplsLabel', 4111), output(2)],
+  },
+  {
+    table: 0,
+    priority: 150,
+    cookie: 7,
+    match: { inPort: 2, vlanVid: 0, ethType: 0x8847, mplsLabel: 4111, mplsBos: 0 },
+    actions: [popMpls(0x8847)],
+    writeMetadata: { value: 0x2000001, mask: 0xffffffff },
+    gotoTable: 1,
+  },
+  {
+    table: 1,
+    priority: 100,
+    cookie: 8,
+    match: { metadata: 0x2000001, ethType: 0x8847, mplsLabel: 116, mplsTc: 5, mplsBos: 1 },
+    actions: [popMpls(0x0800)],
+    writeMetadata: { value: 0x10f, mask: 0xffffffff },
+    gotoTable: 6,
   },
 ];
 
@@ -213,4 +242,5 @@ export const SAMPLE_MESSAGES: Of13Message[] = [
     message: { type: 'flowMod', xid: 47, command: 'add', flow: TCP_FLOW },
   },
   { type: 'experimenter', xid: 48, experimenter: 0x2320, expType: 20, data: Buffer.from('0000000000000000', 'hex') },
+  ...MPLS_FLOWS.map((flow, i): Of13Message => ({ type: 'flowMod', xid: 49 + i, command: 'add', flow })),
 ];

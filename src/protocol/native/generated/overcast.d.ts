@@ -530,7 +530,10 @@ export namespace overcast {
             ARP_SPA = 20,
             ARP_TPA = 21,
             ARP_SHA = 22,
-            ARP_THA = 23
+            ARP_THA = 23,
+            MPLS_LABEL = 24,
+            MPLS_TC = 25,
+            MPLS_BOS = 26
         }
 
         /** Properties of a MatchField. */
@@ -833,6 +836,51 @@ export namespace overcast {
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.PushVlan;
         }
 
+        /** Properties of a MplsAction. */
+        interface IMplsAction {
+
+            /** MplsAction ethType */
+            ethType?: (number|null);
+        }
+
+        /** Represents a MplsAction. */
+        class MplsAction implements IMplsAction {
+
+            /**
+             * Constructs a new MplsAction.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMplsAction);
+
+            /** MplsAction ethType. */
+            public ethType: number;
+
+            /**
+             * Creates a new MplsAction instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MplsAction instance
+             */
+            public static create(properties?: overcast.native.IMplsAction): overcast.native.MplsAction;
+
+            /**
+             * Encodes the specified MplsAction message. Does not implicitly {@link overcast.native.MplsAction.verify|verify} messages.
+             * @param message MplsAction message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMplsAction, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MplsAction message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MplsAction
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MplsAction;
+        }
+
         /** Properties of an Action. */
         interface IAction {
 
@@ -856,6 +904,12 @@ export namespace overcast {
 
             /** Action decTtl */
             decTtl?: (overcast.native.IEmpty|null);
+
+            /** Action pushMpls */
+            pushMpls?: (overcast.native.IMplsAction|null);
+
+            /** Action popMpls */
+            popMpls?: (overcast.native.IMplsAction|null);
         }
 
         /** Represents an Action. */
@@ -888,8 +942,14 @@ export namespace overcast {
             /** Action decTtl. */
             public decTtl?: (overcast.native.IEmpty|null);
 
+            /** Action pushMpls. */
+            public pushMpls?: (overcast.native.IMplsAction|null);
+
+            /** Action popMpls. */
+            public popMpls?: (overcast.native.IMplsAction|null);
+
             /** Action action. */
-            public action?: ("output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl");
+            public action?: ("output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|"pushMpls"|"popMpls");
 
             /**
              * Creates a new Action instance using the specified properties.

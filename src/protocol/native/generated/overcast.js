@@ -1355,6 +1355,9 @@ export const overcast = $root.overcast = (() => {
          * @property {number} ARP_TPA=21 ARP_TPA value
          * @property {number} ARP_SHA=22 ARP_SHA value
          * @property {number} ARP_THA=23 ARP_THA value
+         * @property {number} MPLS_LABEL=24 MPLS_LABEL value
+         * @property {number} MPLS_TC=25 MPLS_TC value
+         * @property {number} MPLS_BOS=26 MPLS_BOS value
          */
         native.Field = (function() {
             const valuesById = {}, values = Object.create(valuesById);
@@ -1382,6 +1385,9 @@ export const overcast = $root.overcast = (() => {
             values[valuesById[21] = "ARP_TPA"] = 21;
             values[valuesById[22] = "ARP_SHA"] = 22;
             values[valuesById[23] = "ARP_THA"] = 23;
+            values[valuesById[24] = "MPLS_LABEL"] = 24;
+            values[valuesById[25] = "MPLS_TC"] = 25;
+            values[valuesById[26] = "MPLS_BOS"] = 26;
             return values;
         })();
 
@@ -2192,6 +2198,125 @@ export const overcast = $root.overcast = (() => {
             return PushVlan;
         })();
 
+        native.MplsAction = (function() {
+
+            /**
+             * Properties of a MplsAction.
+             * @memberof overcast.native
+             * @interface IMplsAction
+             * @property {number|null} [ethType] MplsAction ethType
+             */
+
+            /**
+             * Constructs a new MplsAction.
+             * @memberof overcast.native
+             * @classdesc Represents a MplsAction.
+             * @implements IMplsAction
+             * @constructor
+             * @param {overcast.native.IMplsAction=} [properties] Properties to set
+             */
+            function MplsAction(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MplsAction ethType.
+             * @member {number} ethType
+             * @memberof overcast.native.MplsAction
+             * @instance
+             */
+            MplsAction.prototype.ethType = 0;
+
+            /**
+             * Creates a new MplsAction instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MplsAction
+             * @static
+             * @param {overcast.native.IMplsAction=} [properties] Properties to set
+             * @returns {overcast.native.MplsAction} MplsAction instance
+             */
+            MplsAction.create = function create(properties) {
+                return new MplsAction(properties);
+            };
+
+            /**
+             * Encodes the specified MplsAction message. Does not implicitly {@link overcast.native.MplsAction.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MplsAction
+             * @static
+             * @param {overcast.native.IMplsAction} message MplsAction message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MplsAction.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.ethType != null && Object.hasOwnProperty.call(message, "ethType"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.ethType);
+                return writer;
+            };
+
+            /**
+             * Decodes a MplsAction message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MplsAction
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MplsAction} MplsAction
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MplsAction.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MplsAction();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.ethType = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MplsAction;
+        })();
+
         native.Action = (function() {
 
             /**
@@ -2205,6 +2330,8 @@ export const overcast = $root.overcast = (() => {
              * @property {overcast.native.IPushVlan|null} [pushVlan] Action pushVlan
              * @property {overcast.native.IEmpty|null} [popVlan] Action popVlan
              * @property {overcast.native.IEmpty|null} [decTtl] Action decTtl
+             * @property {overcast.native.IMplsAction|null} [pushMpls] Action pushMpls
+             * @property {overcast.native.IMplsAction|null} [popMpls] Action popMpls
              */
 
             /**
@@ -2278,17 +2405,33 @@ export const overcast = $root.overcast = (() => {
              */
             Action.prototype.decTtl = null;
 
+            /**
+             * Action pushMpls.
+             * @member {overcast.native.IMplsAction|null|undefined} pushMpls
+             * @memberof overcast.native.Action
+             * @instance
+             */
+            Action.prototype.pushMpls = null;
+
+            /**
+             * Action popMpls.
+             * @member {overcast.native.IMplsAction|null|undefined} popMpls
+             * @memberof overcast.native.Action
+             * @instance
+             */
+            Action.prototype.popMpls = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Action action.
-             * @member {"output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|undefined} action
+             * @member {"output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|"pushMpls"|"popMpls"|undefined} action
              * @memberof overcast.native.Action
              * @instance
              */
             Object.defineProperty(Action.prototype, "action", {
-                get: $util.oneOfGetter($oneOfFields = ["output", "group", "setField", "copyField", "pushVlan", "popVlan", "decTtl"]),
+                get: $util.oneOfGetter($oneOfFields = ["output", "group", "setField", "copyField", "pushVlan", "popVlan", "decTtl", "pushMpls", "popMpls"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -2334,6 +2477,10 @@ export const overcast = $root.overcast = (() => {
                     $root.overcast.native.Empty.encode(message.popVlan, writer.uint32(/* id 6, wireType 2 =*/50).fork(), q + 1).ldelim();
                 if (message.decTtl != null && Object.hasOwnProperty.call(message, "decTtl"))
                     $root.overcast.native.Empty.encode(message.decTtl, writer.uint32(/* id 7, wireType 2 =*/58).fork(), q + 1).ldelim();
+                if (message.pushMpls != null && Object.hasOwnProperty.call(message, "pushMpls"))
+                    $root.overcast.native.MplsAction.encode(message.pushMpls, writer.uint32(/* id 8, wireType 2 =*/66).fork(), q + 1).ldelim();
+                if (message.popMpls != null && Object.hasOwnProperty.call(message, "popMpls"))
+                    $root.overcast.native.MplsAction.encode(message.popMpls, writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -2397,6 +2544,14 @@ export const overcast = $root.overcast = (() => {
                         }
                     case 7: {
                             message.decTtl = $root.overcast.native.Empty.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 8: {
+                            message.pushMpls = $root.overcast.native.MplsAction.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 9: {
+                            message.popMpls = $root.overcast.native.MplsAction.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
                     default:
