@@ -124,7 +124,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       match: { inPort: e.port, vlanVid: 0, ethSrc: e.mac, ethType: ETH_TYPE_IPV4, ipv4Src: e.ip },
       actions: NO_ACTIONS,
       writeMetadata: meta,
-      gotoTable: TABLE.ACCESS,
+      gotoTable: TABLE.ACL_EGRESS,
       cookie,
     },
     { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: inPortMatch(e.port), actions: NO_ACTIONS, cookie },
