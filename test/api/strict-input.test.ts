@@ -58,7 +58,7 @@ describe('input that passed although it was wrong (issue 19)', () => {
       'OVC_ERR_API_VALIDATION',
       'body.packet.l4dst',
     );
-    await refused('POST', '/v1/vpcs', { name: 'a', cidr: '10.0.0.0/16', vni: 7 }, 'OVC_ERR_API_VALIDATION', 'body.vni');
+    await refused('POST', '/v1/vpcs', { name: 'a', cidr: '10.0.0.0/16', vnid: 7 }, 'OVC_ERR_API_VALIDATION', 'body.vnid');
     const topology = (await call('GET', '/v1/topology')).body as { links: unknown[]; switches: unknown[] };
     expect([topology.links.length, topology.switches.length]).toEqual([1, 2]);
   });

@@ -7,11 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '../../src/flow/index.js';
-import { startLab, type LabHandle } from '../../src/lab/index.js';
+import type { LabHandle } from '../../src/lab/index.js';
 import { vniLabel } from '../../src/compiler/index.js';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, post, received, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 const RED_VNI = 70_000;
 const BLUE_VNI = 16_777_215;
@@ -32,13 +32,6 @@ interface FlowJson {
   table: number;
   match: { ethDst?: number; mplsLabel?: number };
   packets: number;
-}
-
-async function send(url: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
 }
 
 const kinds = [
@@ -71,7 +64,7 @@ describe.each(kinds)('VNIs past 4,094 on leaf-spine, end to end, on %s', (_label
       ['b2', 'blue', 103, 2],
     ];
     for (const [name, vpc, dpid, port] of plan) {
-      const ep = (await send(`${api}/v1/endpoints`, { kind: 'container', vpc: vpcs[vpc].id, subnet: subnets[vpc].id, dpid, port })) as unknown as Endpoint;
+      const ep = await send<Endpoint>(`${api}/v1/endpoints`, { kind: 'container', vpc: vpcs[vpc].id, subnet: subnets[vpc].id, dpid, port });
       const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: String(subnets[vpc].gateway), switch: LEAF[dpid], port });
       placed.push({ name, vpc, ep, url });
     }

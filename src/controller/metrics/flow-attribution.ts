@@ -7,7 +7,7 @@
  * and no next table is a drop. Pure: the flow, the switch it is on and the intent in, targets out.
  */
 import type { OwnerName } from '../../compiler/index.js';
-import { PORT, TABLE, tableName, type FlowEntry } from '../../flow/index.js';
+import { TABLE, tableName, type FlowEntry } from '../../flow/index.js';
 import type { Endpoint, Intent } from '../../model/index.js';
 
 export type FlowTarget =
@@ -67,9 +67,12 @@ function sets(f: FlowEntry, field: 'ipv4Src' | 'ipv4Dst'): boolean {
   return f.actions.some((a) => a.type === 'setField' && a.field === field);
 }
 
-/** A flow that rewrites the source address and sends the frame out of a port: an exit to the outside. */
-function isSnatExit(f: FlowEntry): boolean {
-  return sets(f, 'ipv4Src') && f.actions.some((a) => a.type === 'output' && a.port < PORT.MAX);
+/**
+ * An elastic IP's outbound translation: at the switch where the traffic enters, NAT_LB rewrites the
+ * source to the public address and hands the packet to FORWARD towards the exit (docs/elastic-ip.md).
+ */
+function isSnat(f: FlowEntry): boolean {
+  return f.table === TABLE.NAT_LB && f.gotoTable === TABLE.FORWARD && sets(f, 'ipv4Src');
 }
 
 /** What the counters of `flow` on switch `dpid` count; empty when nothing watched. */
@@ -84,7 +87,8 @@ export function attributeFlow(flow: FlowEntry, dpid: number, ctx: AttributionCon
       const e = ctx.intent.endpoints.get(owner.name);
       if (!e || e.dpid !== dpid) return out;
       if (flow.table === TABLE.INGRESS) out.push({ kind: 'endpoint', id: e.id, direction: drop ? 'dropped' : 'sent' });
-      else if (flow.table === TABLE.FORWARD && flow.actions.some((a) => a.type === 'output' && a.port === e.port)) {
+      // Delivery: FORWARD outputs what entered at this switch, TENANT what came over a link (a frame takes one of them).
+      else if ((flow.table === TABLE.FORWARD || flow.table === TABLE.TENANT) && flow.actions.some((a) => a.type === 'output' && a.port === e.port)) {
         out.push({ kind: 'endpoint', id: e.id, direction: 'received' });
       }
       return out;
@@ -100,12 +104,13 @@ export function attributeFlow(flow: FlowEntry, dpid: number, ctx: AttributionCon
       } else if (flow.table === TABLE.NAT_LB && typeof flow.match.ipv4Src === 'number' && sets(flow, 'ipv4Src')) {
         const backend = endpointAt(ctx.intent, lb.vpcId, flow.match.ipv4Src);
         if (backend) out.push({ kind: 'backend', loadBalancer: lb.id, endpoint: backend.id });
-      } else if (outside !== undefined && isSnatExit(flow)) out.push({ kind: 'elasticIp', id: outside, direction: 'out' });
+        if (outside !== undefined && isSnat(flow)) out.push({ kind: 'elasticIp', id: outside, direction: 'out' });
+      }
       return out;
     }
     case 'elasticIp': {
       if (flow.table === TABLE.NAT_LB && sets(flow, 'ipv4Dst')) out.push({ kind: 'elasticIp', id: owner.name, direction: 'in' });
-      else if (isSnatExit(flow)) out.push({ kind: 'elasticIp', id: owner.name, direction: 'out' });
+      else if (isSnat(flow)) out.push({ kind: 'elasticIp', id: owner.name, direction: 'out' });
       return out;
     }
     default:

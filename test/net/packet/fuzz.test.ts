@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EXTRACT_BAD_IP, EXTRACT_OK, EXTRACT_TRUNCATED, K, createPacketKey, extractKey } from '../../../src/flow/index.js';
+import { EXTRACT_BAD_IP, EXTRACT_MPLS_TOO_DEEP, EXTRACT_OK, EXTRACT_TRUNCATED, K, createPacketKey, extractKey } from '../../../src/flow/index.js';
 import {
   buildArpReply,
   buildArpRequest,
@@ -81,7 +81,7 @@ describe('frame parser fuzzing', () => {
     fc.assert(
       fc.property(anyFrameArb, portArb, (frame, inPort) => {
         const code = extractKey(frame, inPort, 0, key);
-        expect([EXTRACT_OK, EXTRACT_TRUNCATED, EXTRACT_BAD_IP]).toContain(code);
+        expect([EXTRACT_OK, EXTRACT_TRUNCATED, EXTRACT_BAD_IP, EXTRACT_MPLS_TOO_DEEP]).toContain(code);
         expect(key[K.IN_PORT]).toBe(inPort);
         expect(key[K.L3_OFFSET]).toBeLessThanOrEqual(frame.length);
         if (code !== EXTRACT_OK) return;
