@@ -122,6 +122,15 @@ async function getJson(url: string, token?: string): Promise<unknown> {
 const portKey = (sw: string, port: number) => `${sw}:${port}`;
 const loopback = (port: number): SocketAddress => ({ host: LOOPBACK, port });
 
+/**
+ * Waits for every start to settle, then rejects with the first failure: a start still running when
+ * another fails would otherwise leave its process behind after the lab's stop.
+ */
+async function settleAll(starts: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(starts)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export async function startLab(o: LabOptions): Promise<LabHandle> {
   const topology = parseTopology(fs.readFileSync(o.topologyFile, 'utf8'), o.topologyFile);
   const runDir = o.runDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `overcast-lab-${topology.name}-`));
@@ -258,7 +267,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     } else {
       let started = 0;
       progress({ phase: 'switches', done: 0, total: topology.switches.length });
-      await Promise.all(
+      await settleAll(
         topology.switches.map(async (s) => {
           const proc = switches.get(s.name) as LabProcess;
           proc.args = switchArgs(s, s.ports.map((p) => `${p.number}=${formatUdp(loopback(0))}`));
@@ -273,7 +282,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     const hostPorts = new Map<string, { data: number; control: number }>();
     let hostsUp = 0;
     if (topology.hosts.length > 0) progress({ phase: 'hosts', done: 0, total: topology.hosts.length });
-    await Promise.all(
+    await settleAll(
       topology.hosts.map(async (h, i) => {
         const peer = switchPorts.get(portKey(h.attach.switch, h.attach.port));
         if (!peer) throw new Error(`host ${h.name} attaches to ${h.attach.switch}:${h.attach.port}, which has no address`);
