@@ -22,6 +22,7 @@ import { buildIcmpEchoFrame, ICMP_ECHO_REPLY, isMalformed, parseFrame } from '..
 import type { ControllerEvents } from './events.js';
 import type { IntentService, LoadBalancerResource } from './intent/index.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
+import type { TimerHandle } from './timers.js';
 
 export const DEFAULT_HEALTH_INTERVAL_MS = 1000;
 export const DEFAULT_HEALTH_TIMEOUT_MS = 500;
@@ -50,7 +51,6 @@ export interface ProberController {
   readonly knownDpids: number[];
 }
 
-export type TimerHandle = unknown;
 
 export interface HealthProberComponents {
   controller: ProberController;

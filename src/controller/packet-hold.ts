@@ -11,6 +11,7 @@ import { output, PORT } from '../flow/index.js';
 import type { Controller } from './controller.js';
 import type { ControllerEventBody, HoldDropReason } from './events.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
+import type { TimerHandle } from './timers.js';
 
 export const DEFAULT_HOLD_MAX_PACKETS_PER_FUNCTION = 1024;
 export const DEFAULT_HOLD_MAX_PACKETS_TOTAL = 16_384;
@@ -47,7 +48,6 @@ export interface PacketHoldOptions {
   holdMs?: number;
 }
 
-export type TimerHandle = unknown;
 
 export interface PacketHoldComponents {
   /** Monotonic milliseconds; `release`'s `sinceMs` must come from the same clock. */

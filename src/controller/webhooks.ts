@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { OvercastError } from '../errors/index.js';
 import { isControllerEventType, type ControllerEvent, type ControllerEvents } from './events.js';
 import { redactSecrets } from './auth/redact.js';
+import type { TimerHandle } from './timers.js';
 
 export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 5;
 export const DEFAULT_WEBHOOK_QUEUE_LIMIT = 1000;
@@ -55,7 +56,6 @@ export interface WebhookDispatcherOptions {
   timeoutMs?: number;
 }
 
-export type TimerHandle = unknown;
 
 export interface WebhookDispatcherComponents {
   fetch?: typeof fetch;

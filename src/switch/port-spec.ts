@@ -5,7 +5,7 @@
  */
 import { OvercastError } from '../errors/index.js';
 
-export interface PortSpec {
+export interface UdpPortSpec {
   portNo: number;
   name: string;
   localHost: string;
@@ -23,14 +23,14 @@ function udpPort(text: string, field: string): number {
 }
 
 /** Parse `N[:name]=udp://HOST:PORT[@PEERHOST:PEERPORT]`. */
-export function parsePortSpec(text: string, field = 'port'): PortSpec {
+export function parsePortSpec(text: string, field = 'port'): UdpPortSpec {
   const m = SPEC.exec(text.trim());
   if (!m) throw new OvercastError('OVC_ERR_SWITCH_BAD_OPTION', `port spec "${text}" is not N=udp://HOST:PORT[@PEERHOST:PEERPORT]`, field);
   const portNo = Number(m[1]);
   if (!Number.isInteger(portNo) || portNo < 1 || portNo >= 0xffffff00) {
     throw new OvercastError('OVC_ERR_SWITCH_BAD_OPTION', `port number ${m[1]} out of range`, field);
   }
-  const spec: PortSpec = { portNo, name: m[2] ?? `p${portNo}`, localHost: m[3], localPort: udpPort(m[4], field) };
+  const spec: UdpPortSpec = { portNo, name: m[2] ?? `p${portNo}`, localHost: m[3], localPort: udpPort(m[4], field) };
   if (m[5] !== undefined) {
     spec.peerHost = m[5];
     spec.peerPort = udpPort(m[6], field);
@@ -39,7 +39,7 @@ export function parsePortSpec(text: string, field = 'port'): PortSpec {
   return spec;
 }
 
-export function formatPortSpec(s: PortSpec): string {
+export function formatPortSpec(s: UdpPortSpec): string {
   const peer = s.peerHost !== undefined ? `@${s.peerHost}:${s.peerPort}` : '';
   return `${s.portNo}=udp://${s.localHost}:${s.localPort}${peer}`;
 }

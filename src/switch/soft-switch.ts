@@ -16,7 +16,7 @@ import { applyFlowMod, handleControlMessage, type AgentContext } from './control
 import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from './counters.js';
 import { FlowTables, type InstalledFlow } from './flow-tables.js';
 import { GroupTable } from './groups.js';
-import type { PortSpec } from './port-spec.js';
+import type { UdpPortSpec } from './port-spec.js';
 import { PORT_RECV_BUFFER_BYTES, UdpPort, buildProbeFrame } from './udp-port.js';
 
 /** Enough for the logical pipeline (7 tables) with room to grow. */
@@ -36,7 +36,7 @@ export interface SoftSwitchOptions {
   controllerTls?: ChannelClientTls;
   /** Packet-ins per second sent to the controller (default DEFAULT_PACKET_IN_METER); false: no meter. */
   packetInMeter?: TokenBucketOptions | false;
-  ports: PortSpec[];
+  ports: UdpPortSpec[];
   tableCount?: number;
   /** What a table miss does (default: send to the controller). */
   tableMiss?: 'controller' | 'drop';

@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
 import { createPortCounters, type PortCounters } from './counters.js';
-import type { PortSpec } from './port-spec.js';
+import type { UdpPortSpec } from './port-spec.js';
 import { OvercastError } from '../errors/index.js';
 
 /** 4 MiB: net.core.rmem_max on the project's machines; absorbs GC pauses without drops. */
@@ -52,7 +52,7 @@ export class UdpPort {
   private open = false;
 
   constructor(
-    readonly spec: PortSpec,
+    readonly spec: UdpPortSpec,
     private readonly onFrame: FrameHandler,
     private readonly logger: Logger,
     private readonly now: () => number,

@@ -7,7 +7,7 @@
 import { createApi } from './api.js';
 import { createGraph } from './graph.js';
 import { renderPanel, renderTrace } from './panel.js';
-import { buildView, tracePath, type EndpointJson, type LinkStatsJson, type SwitchJson, type TopologyJson, type TraceBetweenJson, type VpcJson } from './view.js';
+import { buildView, tracePath, type PageEndpoint, type PageLinkStats, type PageSwitch, type PageTopology, type PageTrace, type PageVpc } from './view.js';
 
 const RATES_EVERY_MS = 2000;
 const EVENT_TYPES = ['switch.connected', 'switch.disconnected', 'switch.synced', 'port.status', 'link.down', 'link.up', 'endpoint.up', 'endpoint.down'];
@@ -16,11 +16,11 @@ const api = createApi(location.search);
 const graph = createGraph(document.getElementById('graph') as HTMLElement);
 const statusLine = document.getElementById('status') as HTMLElement;
 
-let topology: TopologyJson | undefined;
-let switches: SwitchJson[] = [];
-let vpcs: VpcJson[] = [];
-let endpoints: EndpointJson[] = [];
-let stats: LinkStatsJson[] = [];
+let topology: PageTopology | undefined;
+let switches: PageSwitch[] = [];
+let vpcs: PageVpc[] = [];
+let endpoints: PageEndpoint[] = [];
+let stats: PageLinkStats[] = [];
 let statsAvailable = true;
 
 function render(): void {
@@ -35,7 +35,7 @@ function render(): void {
 async function loadStats(): Promise<void> {
   if (!statsAvailable) return;
   try {
-    stats = (await api.get<{ links: LinkStatsJson[] }>('/v1/stats/links')).links;
+    stats = (await api.get<{ links: PageLinkStats[] }>('/v1/stats/links')).links;
   } catch {
     statsAvailable = false;
   }
@@ -43,10 +43,10 @@ async function loadStats(): Promise<void> {
 
 async function load(): Promise<void> {
   const [t, s, v, e] = await Promise.all([
-    api.get<TopologyJson>('/v1/topology'),
-    api.get<{ switches: SwitchJson[] }>('/v1/switches'),
-    api.all<VpcJson>('/v1/vpcs').catch(() => []),
-    api.all<EndpointJson>('/v1/endpoints').catch(() => []),
+    api.get<PageTopology>('/v1/topology'),
+    api.get<{ switches: PageSwitch[] }>('/v1/switches'),
+    api.all<PageVpc>('/v1/vpcs').catch(() => []),
+    api.all<PageEndpoint>('/v1/endpoints').catch(() => []),
     loadStats(),
   ]);
   topology = t;
@@ -99,7 +99,7 @@ form.addEventListener('submit', (ev) => {
   const port = Number((document.getElementById('trace-port') as HTMLInputElement).value);
   const body = { from, to, protocol, ...(protocol !== 'icmp' && port > 0 ? { port } : {}) };
   api
-    .post<TraceBetweenJson>('/v1/trace/between', body)
+    .post<PageTrace>('/v1/trace/between', body)
     .then((r) => {
       const path = tracePath(r);
       graph.highlight(path);

@@ -3,17 +3,17 @@
  * and endpoints grouped by VPC, and a trace as the nodes and edges it crosses. Pure (no DOM), so it is
  * tested under Node like the rest.
  */
-export interface PortRef {
+export interface PagePortRef {
   switch: string;
   port: number;
 }
-export interface TopologyJson {
+export interface PageTopology {
   name: string;
   switches: { name: string; dpid: number }[];
-  links: { a: PortRef; b: PortRef; up: boolean }[];
-  hosts: { name: string; mac: string; ip: string; attach: PortRef }[];
+  links: { a: PagePortRef; b: PagePortRef; up: boolean }[];
+  hosts: { name: string; mac: string; ip: string; attach: PagePortRef }[];
 }
-export interface SwitchJson {
+export interface PageSwitch {
   dpid: number;
   connected: boolean;
   channel?: string;
@@ -21,12 +21,12 @@ export interface SwitchJson {
   installedFlows: number;
   ports?: { number: number; up: boolean }[];
 }
-export interface VpcJson {
+export interface PageVpc {
   id: string;
   name: string;
   cidr: string;
 }
-export interface EndpointJson {
+export interface PageEndpoint {
   id: string;
   kind: string;
   vpc: string;
@@ -35,15 +35,15 @@ export interface EndpointJson {
   ip: string;
   labels: Record<string, string>;
 }
-export interface Rate {
+export interface PageRate {
   packetsPerSecond: number;
   bytesPerSecond: number;
 }
-export interface LinkStatsJson {
+export interface PageLinkStats {
   id: string;
   up: boolean;
-  aToB?: Rate;
-  bToA?: Rate;
+  aToB?: PageRate;
+  bToA?: PageRate;
 }
 
 export interface ViewSwitch {
@@ -94,7 +94,7 @@ export const switchNodeId = (name: string) => `sw:${name}`;
 export const attachEdgeId = (memberId: string) => `att:${memberId}`;
 
 /** The API's link id: both ends sorted by switch name, then port (`leaf1:5~spine1:1`). */
-export function linkIdOf(a: PortRef, b: PortRef): string {
+export function linkIdOf(a: PagePortRef, b: PagePortRef): string {
   const first = a.switch !== b.switch ? a.switch < b.switch : a.port <= b.port;
   const [x, y] = first ? [a, b] : [b, a];
   return `${x.switch}:${x.port}~${y.switch}:${y.port}`;
@@ -111,12 +111,12 @@ export function rateText(pps: number | undefined): string {
   return `${pps < 10 ? pps.toFixed(1) : Math.round(pps)} pkt/s`;
 }
 
-export function buildView(t: TopologyJson, switches: SwitchJson[], vpcs: VpcJson[], endpoints: EndpointJson[], stats: LinkStatsJson[] = []): View {
+export function buildView(t: PageTopology, switches: PageSwitch[], vpcs: PageVpc[], endpoints: PageEndpoint[], stats: PageLinkStats[] = []): View {
   const status = new Map(switches.map((s) => [s.dpid, s]));
   const dpidOf = new Map(t.switches.map((s) => [s.name, s.dpid]));
   const nameOf = new Map(t.switches.map((s) => [s.dpid, s.name]));
   const statsOf = new Map(stats.map((l) => [l.id, l]));
-  const portDown = (end: PortRef) => {
+  const portDown = (end: PagePortRef) => {
     const s = status.get(dpidOf.get(end.switch) ?? -1);
     return s?.connected === true && s.ports?.find((p) => p.number === end.port)?.up === false;
   };
@@ -170,7 +170,7 @@ export function buildView(t: TopologyJson, switches: SwitchJson[], vpcs: VpcJson
 }
 
 type Target = { kind: 'switch'; switch: string; port: number } | { kind: 'host'; host: string } | { kind: 'endpoint'; endpoint: string } | { kind: 'port' };
-export interface TraceBetweenJson {
+export interface PageTrace {
   from: { kind: string; name: string };
   to: { kind: string; name: string; ip: string };
   trace: {
@@ -184,7 +184,7 @@ export interface TraceBetweenJson {
 const memberOf = (t: Target): string | undefined => (t.kind === 'endpoint' ? `ep:${t.endpoint}` : t.kind === 'host' ? `host:${t.host}` : undefined);
 
 /** The nodes and edges a trace crosses, and its story in steps. */
-export function tracePath(r: TraceBetweenJson): { nodes: string[]; edges: string[]; steps: string[] } {
+export function tracePath(r: PageTrace): { nodes: string[]; edges: string[]; steps: string[] } {
   const source = r.from.kind === 'endpoint' ? `ep:${r.from.name}` : `host:${r.from.name}`;
   const nodes = new Set([source]);
   const edges = new Set([attachEdgeId(source)]);

@@ -1,8 +1,8 @@
 /** The topology page's view model: link state from three sources, rates, VPC groups, trace paths. */
 import { describe, expect, it } from 'vitest';
-import { buildView, linkIdOf, rateText, tracePath, type TopologyJson } from '../../src/web/view.js';
+import { buildView, linkIdOf, rateText, tracePath, type PageTopology } from '../../src/web/view.js';
 
-const topology: TopologyJson = {
+const topology: PageTopology = {
   name: 't',
   switches: [
     { name: 's1', dpid: 1 },

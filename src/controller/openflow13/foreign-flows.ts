@@ -17,7 +17,7 @@ const FLOW_MOD_FIXED_LEN = 48;
 
 export interface SplitFlowStats {
   /** Entries that decoded. */
-  flows: of13.FlowStats[];
+  flows: of13.Of13FlowStats[];
   /** One DELETE_STRICT flow-mod (wire bytes, xid 0) per entry that did not. */
   deletes: Buffer[];
   /** The reply's OFPMPF_REPLY_MORE flag: more parts follow. */

@@ -73,14 +73,14 @@ export class Of13SwitchError extends SwitchRefusedError {
 
 const PACKET_IN_REASONS: readonly PacketInEvent['reason'][] = ['noMatch', 'action', 'invalidTtl'];
 
-function toSwitchPort(p: of13.PortDesc): SwitchPort {
+function toSwitchPort(p: of13.Of13PortDesc): SwitchPort {
   // OFPPC_PORT_DOWN (config bit 0) or OFPPS_LINK_DOWN (state bit 0) = down.
   const up = (p.config & 1) === 0 && (p.state & 1) === 0;
   return { number: p.portNo, name: p.name, up, ...(p.hwAddr ? { hwAddr: p.hwAddr } : {}) };
 }
 
 /** Ports a flow can name: not LOCAL and the other reserved numbers. */
-function isDataPort(p: of13.PortDesc): boolean {
+function isDataPort(p: of13.Of13PortDesc): boolean {
   return p.portNo < PORT.MAX;
 }
 
@@ -330,7 +330,7 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
     }
   }
 
-  private onUndecodable(frame: Buffer, m: of13.Malformed): void {
+  private onUndecodable(frame: Buffer, m: of13.Of13Malformed): void {
     const awaited = m.xid !== undefined && this.isAwaited(m.xid);
     if (awaited && isFlowStatsReplyFrame(frame)) {
       const split = splitFlowStatsReply(frame);

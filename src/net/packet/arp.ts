@@ -3,7 +3,7 @@ import { BROADCAST_MAC, readMac, writeMac } from '../mac.js';
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, ARP_PACKET_LEN, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from './constants.js';
 import { ethernetHeaderLength, writeEthernetHeader, type VlanTagInit } from './ethernet.js';
-import { malformed, type Malformed } from './malformed.js';
+import { malformed, type MalformedFrame } from './malformed.js';
 
 export interface ArpPacket {
   readonly offset: number;
@@ -17,7 +17,7 @@ export interface ArpPacket {
 }
 
 /** Parse the ARP packet at `offset`; anything but Ethernet/IPv4 ARP (1, 0x0800, 6, 4) is 'unsupported'. */
-export function parseArp(buf: Uint8Array, offset: number): ArpPacket | Malformed {
+export function parseArp(buf: Uint8Array, offset: number): ArpPacket | MalformedFrame {
   const b = buf;
   const o = offset;
   if (o < 0 || b.length < o + ARP_PACKET_LEN) return malformed('arp', 'truncated');

@@ -1,7 +1,7 @@
 /** Ethernet II with at most one 802.1Q (or 802.1ad) tag, parsed as a view over the frame's bytes. */
 import { readMac, writeMac } from '../mac.js';
 import { ETH_HEADER_LEN, ETH_TYPE_QINQ, ETH_TYPE_VLAN, VLAN_TAG_LEN } from './constants.js';
-import { malformed, type Malformed } from './malformed.js';
+import { malformed, type MalformedFrame } from './malformed.js';
 
 export interface VlanTag {
   /** 12-bit VLAN id. */
@@ -34,7 +34,7 @@ export interface EthernetHeader {
 }
 
 /** Parse the Ethernet header at `offset` (0 unless the frame sits behind an encapsulation header). */
-export function parseEthernet(buf: Uint8Array, offset = 0): EthernetHeader | Malformed {
+export function parseEthernet(buf: Uint8Array, offset = 0): EthernetHeader | MalformedFrame {
   const b = buf;
   const o = offset;
   const len = b.length;

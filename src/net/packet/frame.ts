@@ -4,7 +4,7 @@ import { ARP_PACKET_LEN, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_ICMP, IP_PROTO_TC
 import { parseEthernet, type EthernetHeader } from './ethernet.js';
 import { parseIcmp, type IcmpHeader } from './icmp.js';
 import { parseIpv4Header, type Ipv4Header } from './ipv4-header.js';
-import { isMalformed, type Malformed } from './malformed.js';
+import { isMalformed, type MalformedFrame } from './malformed.js';
 import { parseTcp, type TcpHeader } from './tcp.js';
 import { parseUdp, type UdpHeader } from './udp.js';
 
@@ -54,7 +54,7 @@ export function payloadOf(buf: Uint8Array, header: { payloadOffset: number; payl
  * Ethernet, then ARP or IPv4, then ICMP/UDP/TCP. The first malformed layer is the result (with its
  * layer named); unknown EtherTypes and IP protocols are not malformed, they just stop decoding.
  */
-export function parseFrame(buf: Uint8Array): ParsedFrame | Malformed {
+export function parseFrame(buf: Uint8Array): ParsedFrame | MalformedFrame {
   const eth = parseEthernet(buf);
   if (isMalformed(eth)) return eth;
   let arp: ArpPacket | undefined;

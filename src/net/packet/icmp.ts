@@ -6,7 +6,7 @@ import { ETH_TYPE_IPV4, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_LEN, IP_
 import { parseEthernet } from './ethernet.js';
 import { allocIpv4Frame, type Ipv4FrameOptions } from './ipv4-frame.js';
 import { parseIpv4Header } from './ipv4-header.js';
-import { isMalformed, malformed, type Malformed } from './malformed.js';
+import { isMalformed, malformed, type MalformedFrame } from './malformed.js';
 
 export interface IcmpHeader {
   readonly offset: number;
@@ -21,7 +21,7 @@ export interface IcmpHeader {
 }
 
 /** Parse the ICMP header at `offset`; `end` is where the IP packet ends (default: the buffer's end). */
-export function parseIcmp(buf: Uint8Array, offset: number, end = buf.length): IcmpHeader | Malformed {
+export function parseIcmp(buf: Uint8Array, offset: number, end = buf.length): IcmpHeader | MalformedFrame {
   const b = buf;
   const o = offset;
   if (o < 0 || end > b.length || end < o + ICMP_HEADER_LEN) return malformed('icmp', 'truncated');

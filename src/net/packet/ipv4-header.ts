@@ -2,7 +2,7 @@
 import { readIpv4, writeIpv4 } from '../ipv4.js';
 import { fillIpv4Checksum } from '../checksum.js';
 import { IPV4_MIN_HEADER_LEN } from './constants.js';
-import { malformed, type Malformed } from './malformed.js';
+import { malformed, type MalformedFrame } from './malformed.js';
 
 export interface Ipv4Header {
   readonly offset: number;
@@ -30,7 +30,7 @@ export interface Ipv4Header {
  * Parse the IPv4 header at `offset`. Checks structure (version, IHL, total length against the
  * buffer), not the checksum: see verifyIpv4Checksum.
  */
-export function parseIpv4Header(buf: Uint8Array, offset: number): Ipv4Header | Malformed {
+export function parseIpv4Header(buf: Uint8Array, offset: number): Ipv4Header | MalformedFrame {
   const b = buf;
   const o = offset;
   const len = b.length;

@@ -1,6 +1,6 @@
 /**
  * What a parser returns instead of throwing: which layer failed and why. Parsers never throw on
- * input bytes; the datapath counts a Malformed under `drops_total{reason}` and drops the frame.
+ * input bytes; the datapath counts a MalformedFrame under `drops_total{reason}` and drops the frame.
  */
 export type MalformedReason =
   /** The buffer ends before the header (or the length it announces) does. */
@@ -16,16 +16,16 @@ export type MalformedReason =
 
 export type PacketLayer = 'ethernet' | 'arp' | 'ipv4' | 'icmp' | 'udp' | 'tcp';
 
-export interface Malformed {
+export interface MalformedFrame {
   readonly malformed: MalformedReason;
   readonly layer: PacketLayer;
 }
 
-export function malformed(layer: PacketLayer, reason: MalformedReason): Malformed {
+export function malformed(layer: PacketLayer, reason: MalformedReason): MalformedFrame {
   return { malformed: reason, layer };
 }
 
 /** Narrow a parse result: `if (isMalformed(r)) { count(r.malformed); return; }`. */
-export function isMalformed(result: object): result is Malformed {
+export function isMalformed(result: object): result is MalformedFrame {
   return 'malformed' in result;
 }

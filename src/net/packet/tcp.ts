@@ -2,7 +2,7 @@
 import { fillL4Checksum } from '../checksum.js';
 import { IP_PROTO_TCP, TCP_MIN_HEADER_LEN } from './constants.js';
 import { allocIpv4Frame, type Ipv4FrameOptions } from './ipv4-frame.js';
-import { malformed, type Malformed } from './malformed.js';
+import { malformed, type MalformedFrame } from './malformed.js';
 
 export interface TcpHeader {
   readonly offset: number;
@@ -22,7 +22,7 @@ export interface TcpHeader {
 }
 
 /** Parse the TCP header at `offset`; `end` is where the IP packet ends (default: the buffer's end). */
-export function parseTcp(buf: Uint8Array, offset: number, end = buf.length): TcpHeader | Malformed {
+export function parseTcp(buf: Uint8Array, offset: number, end = buf.length): TcpHeader | MalformedFrame {
   const b = buf;
   const o = offset;
   if (o < 0 || end > b.length || end < o + TCP_MIN_HEADER_LEN) return malformed('tcp', 'truncated');

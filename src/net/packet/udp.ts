@@ -2,7 +2,7 @@
 import { fillL4Checksum } from '../checksum.js';
 import { IP_PROTO_UDP, UDP_HEADER_LEN } from './constants.js';
 import { allocIpv4Frame, type Ipv4FrameOptions } from './ipv4-frame.js';
-import { malformed, type Malformed } from './malformed.js';
+import { malformed, type MalformedFrame } from './malformed.js';
 
 export interface UdpHeader {
   readonly offset: number;
@@ -18,7 +18,7 @@ export interface UdpHeader {
 }
 
 /** Parse the UDP header at `offset`; `end` is where the IP packet ends (default: the buffer's end). */
-export function parseUdp(buf: Uint8Array, offset: number, end = buf.length): UdpHeader | Malformed {
+export function parseUdp(buf: Uint8Array, offset: number, end = buf.length): UdpHeader | MalformedFrame {
   const b = buf;
   const o = offset;
   if (o < 0 || end > b.length || end < o + UDP_HEADER_LEN) return malformed('udp', 'truncated');

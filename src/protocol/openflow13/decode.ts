@@ -1,6 +1,6 @@
 /**
  * Decode one OpenFlow 1.3 message (one frame from the splitter). Never throws: bytes that do not parse
- * give a Malformed result with a code (malformed, unsupported, or wrong version) and, when the header was
+ * give an Of13Malformed result with a code (malformed, unsupported, or wrong version) and, when the header was
  * readable, the xid and type, so a session can answer with an OpenFlow error.
  */
 import type { FlowEntry } from '../../flow/index.js';
@@ -31,7 +31,7 @@ import { readActions } from './action-codec.js';
 import { readFlowModBody } from './flow-mod-codec.js';
 import { groupTypeOf, readBuckets, readGroupDescEntry } from './group-codec.js';
 import { readInstructions } from './instruction-codec.js';
-import type { FlowStats, Malformed, MeterBand, Of13Message } from './messages.js';
+import type { Of13FlowStats, Of13Malformed, MeterBand, Of13Message } from './messages.js';
 import { readMatch } from './oxm.js';
 import { PORT_DESC_LEN, PORT_STATS_LEN, readPortDesc, readPortStats } from './port-codec.js';
 import { DecodeError, malformed, Reader, unsupported } from './wire.js';
@@ -72,7 +72,7 @@ function readHello(r: Reader, xid: number, version: number): Of13Message {
   return versions === undefined ? { type: 'hello', xid, version } : { type: 'hello', xid, version, versions };
 }
 
-function readFlowStatsEntry(r: Reader): FlowStats {
+function readFlowStatsEntry(r: Reader): Of13FlowStats {
   const len = r.u16();
   if (len < 48) throw malformed(`flow stats length ${len}`);
   const e = r.sub(len - 2, 'flow stats');
@@ -151,7 +151,7 @@ function readMultipart(r: Reader, xid: number, isRequest: boolean): Of13Message 
         dpDesc: r.fixedString(256),
       };
     case OFPMP.FLOW: {
-      const flows: FlowStats[] = [];
+      const flows: Of13FlowStats[] = [];
       while (r.remaining > 0) flows.push(readFlowStatsEntry(r));
       return { type: 'flowStatsReply', ...common, flows };
     }
@@ -318,13 +318,13 @@ function readBody(r: Reader, type: number, xid: number, version: number, depth: 
   }
 }
 
-function readMessage(buf: Uint8Array, off: number, len: number, depth: number): Of13Message | Malformed {
+function readMessage(buf: Uint8Array, off: number, len: number, depth: number): Of13Message | Of13Malformed {
   if (len < OFP_HEADER_LEN) return { type: 'malformed', code: 'OVC_ERR_PROTO_MALFORMED', reason: 'shorter than a header' };
   const version = buf[off];
   const type = buf[off + 1];
   const length = (buf[off + 2] << 8) | buf[off + 3];
   const xid = ((buf[off + 4] << 24) | (buf[off + 5] << 16) | (buf[off + 6] << 8) | buf[off + 7]) >>> 0;
-  const fail = (code: Malformed['code'], reason: string): Malformed => ({ type: 'malformed', code, reason, xid, ofType: type });
+  const fail = (code: Of13Malformed['code'], reason: string): Of13Malformed => ({ type: 'malformed', code, reason, xid, ofType: type });
   if (length !== len) return fail('OVC_ERR_PROTO_MALFORMED', `header length ${length} but ${len} bytes`);
   // A HELLO may carry any version (the peer's highest); everything else must be 1.3.
   if (version !== OFP_VERSION && type !== OFPT.HELLO) return fail('OVC_ERR_PROTO_VERSION', `version ${version}`);
@@ -338,6 +338,6 @@ function readMessage(buf: Uint8Array, off: number, len: number, depth: number): 
 }
 
 /** Decode exactly one message: `buf` must hold one whole frame (see createOf13FrameSplitter). */
-export function decodeOf13(buf: Uint8Array): Of13Message | Malformed {
+export function decodeOf13(buf: Uint8Array): Of13Message | Of13Malformed {
   return readMessage(buf, 0, buf.length, 0);
 }

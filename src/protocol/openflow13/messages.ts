@@ -9,7 +9,7 @@ import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod, Match } from '..
 export type MalformedCode = 'OVC_ERR_PROTO_MALFORMED' | 'OVC_ERR_PROTO_UNSUPPORTED' | 'OVC_ERR_PROTO_VERSION';
 
 /** What decodeOf13 returns for bytes it cannot turn into a message: never an exception. */
-export interface Malformed {
+export interface Of13Malformed {
   type: 'malformed';
   code: MalformedCode;
   reason: string;
@@ -106,7 +106,7 @@ export interface PacketOut {
   data: Buffer;
 }
 
-export interface PortDesc {
+export interface Of13PortDesc {
   portNo: number;
   hwAddr: number;
   name: string;
@@ -124,7 +124,7 @@ export interface PortStatus {
   type: 'portStatus';
   xid: number;
   reason: 'add' | 'delete' | 'modify';
-  port: PortDesc;
+  port: Of13PortDesc;
 }
 
 export type Of13FlowMod = { type: 'flowMod'; xid: number; /** OFPFF_* bits. */ flags?: number } & FlowMod;
@@ -160,7 +160,7 @@ export interface FlowStatsRequest extends MultipartCommon {
   cookieMask?: number;
   match: Match;
 }
-export interface FlowStats {
+export interface Of13FlowStats {
   flow: FlowEntry;
   durationSec: number;
   durationNsec: number;
@@ -171,7 +171,7 @@ export interface FlowStats {
 }
 export interface FlowStatsReply extends MultipartCommon {
   type: 'flowStatsReply';
-  flows: FlowStats[];
+  flows: Of13FlowStats[];
 }
 
 export interface PortDescRequest extends MultipartCommon {
@@ -179,7 +179,7 @@ export interface PortDescRequest extends MultipartCommon {
 }
 export interface PortDescReply extends MultipartCommon {
   type: 'portDescReply';
-  ports: PortDesc[];
+  ports: Of13PortDesc[];
 }
 
 export interface PortStatsRequest extends MultipartCommon {
@@ -188,7 +188,7 @@ export interface PortStatsRequest extends MultipartCommon {
   portNo: number;
 }
 /** Counters the switch does not keep are -1 (OpenFlow's all ones). */
-export interface PortStats {
+export interface Of13PortStats {
   portNo: number;
   rxPackets: number;
   txPackets: number;
@@ -207,7 +207,7 @@ export interface PortStats {
 }
 export interface PortStatsReply extends MultipartCommon {
   type: 'portStatsReply';
-  stats: PortStats[];
+  stats: Of13PortStats[];
 }
 
 export interface GroupDescRequest extends MultipartCommon {
@@ -239,21 +239,21 @@ export interface BarrierReply {
   xid: number;
 }
 
-export type ControllerRole = 'nochange' | 'equal' | 'master' | 'slave';
+export type Of13ControllerRole = 'nochange' | 'equal' | 'master' | 'slave';
 export interface RoleRequest {
   type: 'roleRequest';
   xid: number;
-  role: ControllerRole;
+  role: Of13ControllerRole;
   generationId: bigint;
 }
 export interface RoleReply {
   type: 'roleReply';
   xid: number;
-  role: ControllerRole;
+  role: Of13ControllerRole;
   generationId: bigint;
 }
 
-export type BundleCtrlType =
+export type Of13BundleCtrlType =
   | 'openRequest'
   | 'openReply'
   | 'closeRequest'
@@ -268,7 +268,7 @@ export interface BundleControl {
   type: 'bundleControl';
   xid: number;
   bundleId: number;
-  ctrlType: BundleCtrlType;
+  ctrlType: Of13BundleCtrlType;
   /** OFPBF_ATOMIC 1, OFPBF_ORDERED 2. */
   flags: number;
 }

@@ -1,12 +1,12 @@
 /** ofp_port (64 bytes) and ofp_port_stats (112 bytes), OpenFlow 1.3 §7.2.1 and §7.3.5.6. */
-import type { PortDesc, PortStats } from './messages.js';
+import type { Of13PortDesc, Of13PortStats } from './messages.js';
 import type { Reader, Writer } from './wire.js';
 
 export const PORT_DESC_LEN = 64;
 export const PORT_STATS_LEN = 112;
 const OFP_MAX_PORT_NAME_LEN = 16;
 
-export function writePortDesc(w: Writer, p: PortDesc): void {
+export function writePortDesc(w: Writer, p: Of13PortDesc): void {
   w.u32(p.portNo);
   w.u32(0);
   w.u48(p.hwAddr);
@@ -22,7 +22,7 @@ export function writePortDesc(w: Writer, p: PortDesc): void {
   w.u32(p.maxSpeed);
 }
 
-export function readPortDesc(r: Reader): PortDesc {
+export function readPortDesc(r: Reader): Of13PortDesc {
   const portNo = r.u32();
   r.skip(4);
   const hwAddr = r.u48();
@@ -58,7 +58,7 @@ const COUNTERS = [
   'collisions',
 ] as const;
 
-export function writePortStats(w: Writer, s: PortStats): void {
+export function writePortStats(w: Writer, s: Of13PortStats): void {
   w.u32(s.portNo);
   w.u32(0);
   for (const c of COUNTERS) w.u64(s[c]);
@@ -66,7 +66,7 @@ export function writePortStats(w: Writer, s: PortStats): void {
   w.u32(s.durationNsec);
 }
 
-export function readPortStats(r: Reader): PortStats {
+export function readPortStats(r: Reader): Of13PortStats {
   const portNo = r.u32();
   r.skip(4);
   const counters = {} as Record<(typeof COUNTERS)[number], number>;

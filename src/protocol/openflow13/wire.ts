@@ -1,7 +1,7 @@
 /**
  * Byte cursors for the codec. The writer indexes a growable Buffer directly (no readUInt* or writeUInt*
  * calls, no DataView per message): encoding flow-mods is on the controller's push path. The reader
- * bounds-checks every read and throws DecodeError, which decodeOf13 turns into a Malformed result, so
+ * bounds-checks every read and throws DecodeError, which decodeOf13 turns into an Of13Malformed result, so
  * decoders read like the spec and still never let a RangeError escape.
  */
 import type { MalformedCode } from './messages.js';

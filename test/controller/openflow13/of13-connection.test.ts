@@ -56,7 +56,7 @@ const FLOW: FlowEntry = { table: 5, priority: 100, match: { ethDst: 0x0200000000
 /** Answers the handshake as a 1.3 switch with `dpid` and two ports (plus LOCAL). */
 function handshakeScript(dpid: bigint, extra: (m: Msg, sw: FakeSwitch) => void = () => undefined) {
   return (m: Msg, sw: FakeSwitch) => {
-    const port = (portNo: number, name: string): of13.PortDesc => ({
+    const port = (portNo: number, name: string): of13.Of13PortDesc => ({
       portNo, hwAddr: 0x020000000000 + portNo, name, config: 0, state: 0, curr: 0, advertised: 0, supported: 0, peer: 0, currSpeed: 0, maxSpeed: 0,
     });
     switch (m.type) {
@@ -129,7 +129,7 @@ describe('Of13Connection flow stats with foreign flows', () => {
     const { sw, conn } = await pair(
       handshakeScript(1n, (m, s) => {
         if (m.type !== 'flowStatsRequest') return;
-        const stat = (flow: FlowEntry): of13.FlowStats => ({ flow, durationSec: 1, durationNsec: 0, flags: 0, packetCount: 3, byteCount: 300 });
+        const stat = (flow: FlowEntry): of13.Of13FlowStats => ({ flow, durationSec: 1, durationNsec: 0, flags: 0, packetCount: 3, byteCount: 300 });
         // Part one: our flow and a foreign one whose cookie is wider than 53 bits.
         const part1 = of13.encodeOf13({ type: 'flowStatsReply', xid: m.xid, more: true, flows: [stat(FLOW), stat(foreign)] });
         const entry2 = 16 + part1.readUInt16BE(16);

@@ -1,7 +1,7 @@
 /**
  * Fuzzing the frame parsers (property-based, fast-check): random bytes and mutated valid frames
  * (UDP, TCP, ICMP, ARP, with and without VLAN tags) never make parseFrame, the per-layer parsers or the
- * datapath's extractKey throw. A frame they cannot read is a typed refusal (Malformed naming a layer
+ * datapath's extractKey throw. A frame they cannot read is a typed refusal (MalformedFrame naming a layer
  * and a reason; an EXTRACT_* code); what they read stays inside the buffer, and extractKey agrees with
  * parseFrame on the fields both read.
  */
@@ -21,7 +21,7 @@ import {
   parseIpv4Header,
   parseTcp,
   parseUdp,
-  type Malformed,
+  type MalformedFrame,
 } from '../../../src/net/index.js';
 import { mutatedArb } from '../../support/mutations.js';
 import { addressingArb, ipArb, macArb, payloadArb, portArb, vlanArb } from './arbitraries.js';
@@ -42,7 +42,7 @@ const SEEDS: Buffer[] = fc.sample(validFrameArb, { numRuns: 40, seed: 19 });
 
 const anyFrameArb = fc.oneof(validFrameArb, mutatedArb(SEEDS), fc.uint8Array({ maxLength: 120 }).map((b) => Buffer.from(b)));
 
-function typedRefusal(m: Malformed): void {
+function typedRefusal(m: MalformedFrame): void {
   expect(REASONS.has(m.malformed)).toBe(true);
   expect(LAYERS.has(m.layer)).toBe(true);
 }

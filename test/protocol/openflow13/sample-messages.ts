@@ -1,6 +1,6 @@
 /** One sample of every message type, shared by the round-trip and the Open vSwitch oracle tests. */
 import { PORT, copyField, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, toController, type FlowEntry } from '../../../src/flow/index.js';
-import type { Of13Message, PortDesc } from '../../../src/protocol/openflow13/index.js';
+import type { Of13Message, Of13PortDesc } from '../../../src/protocol/openflow13/index.js';
 
 export const ARP_RESPONDER: FlowEntry = {
   table: 1,
@@ -96,7 +96,7 @@ export const MPLS_FLOWS: FlowEntry[] = [
   },
 ];
 
-export const PORT_P1: PortDesc = {
+export const PORT_P1: Of13PortDesc = {
   portNo: 1,
   hwAddr: 0xaa55aa550010,
   name: 'p1',
