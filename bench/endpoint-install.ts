@@ -36,7 +36,7 @@ function percentile(sorted: number[], p: number): number {
 async function run(topology: Topology, durable: boolean) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overcast-bench-'));
   const store = durable ? openIntentStoreInDir(dir) : openIntentStore(':memory:');
-  const intent = createIntentService({ seedTopology: topology }, { store, logger });
+  const intent = await createIntentService({ seedTopology: topology }, { store, logger });
   const controller = new Controller({ logger, nowMs: () => performance.now() });
   const runtime = await startIntentRuntime(intent, controller, logger);
   const server = await listenNative(controller, '127.0.0.1', 0, logger);
@@ -61,11 +61,11 @@ async function run(topology: Topology, durable: boolean) {
     return { dpid: leaf.dpid, port };
   };
   for (let i = 0; i < VPCS; i++) {
-    const vpc = intent.vpcs.create({ name: `v${i}`, cidr: '10.0.0.0/16' });
-    const a = intent.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
-    intent.subnets.create(vpc.id, { cidr: '10.0.2.0/24' });
+    const vpc = await intent.vpcs.create({ name: `v${i}`, cidr: '10.0.0.0/16' });
+    const a = await intent.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+    await intent.subnets.create(vpc.id, { cidr: '10.0.2.0/24' });
     vpcs.push({ id: vpc.id, subnet: a.id });
-    if (i % 10 === 0) intent.endpoints.create({ kind: 'container', vpc: vpc.id, subnet: a.id, ...nextPort() });
+    if (i % 10 === 0) await intent.endpoints.create({ kind: 'container', vpc: vpc.id, subnet: a.id, ...nextPort() });
   }
   await runtime.settled();
   const flows = controller.status().map((s) => s.installedFlows);
@@ -74,17 +74,17 @@ async function run(topology: Topology, durable: boolean) {
   for (let i = 0; i < ADDS; i++) {
     const v = vpcs[i % vpcs.length];
     const t0 = performance.now();
-    const ep = intent.endpoints.create({ kind: 'function', vpc: v.id, subnet: v.subnet, ...nextPort() });
+    const ep = await intent.endpoints.create({ kind: 'function', vpc: v.id, subnet: v.subnet, ...nextPort() });
     await runtime.settled();
     samples.push(performance.now() - t0);
-    intent.endpoints.delete(ep.id);
+    await intent.endpoints.delete(ep.id);
     await runtime.settled();
     portCursor--; // reuse the port
   }
   for (const sw of switches) await sw.stop();
   controller.close();
   await server.close();
-  store.close();
+  await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows };

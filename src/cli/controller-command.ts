@@ -17,6 +17,7 @@ import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from 
 import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
+import { createSqliteWebhookStore } from '../controller/webhook-store.js';
 import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
@@ -70,12 +71,12 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const nowMs = () => performance.now();
   const controller = new Controller({ logger, nowMs });
-  const webhooks = createWebhookDispatcher({}, { logger });
+  const rawStore = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
+  const webhooks = createWebhookDispatcher({}, { logger, store: createSqliteWebhookStore(rawStore.database) });
   // The switch label of every metric: the topology's name of the switch (read through `intent`, below).
   const switchName = switchNamesOf(() => intent.topology.get());
   const metrics = new ControllerMetrics({ controller, switchName, webhooks });
   const offMetrics = metrics.attach(controller.events);
-  const rawStore = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
   const store = timedStore(rawStore, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
   const tokens = createTokenService({ store: createSqliteTokenStore(rawStore.database), nowMs: Date.now });
   const idempotency = createSqliteIdempotencyStore(rawStore.database);
@@ -83,7 +84,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     const t = await tokens.adopt(o.bootstrapToken, { scope: 'admin', name: 'bootstrap' });
     logger.info({ token: t.id, revoked: t.revokedAt !== undefined }, 'bootstrap admin token');
   }
-  const intent = createIntentService({ seedTopology: seed }, { store, logger });
+  const intent = await createIntentService({ seedTopology: seed }, { store, logger });
   if (intent.topology.get().name !== seed.name) {
     logger.warn({ stored: intent.topology.get().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
   }
@@ -184,7 +185,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     webhooks.close();
     offEndpointEvents();
     await api.close();
-    store.close();
+    intent.close();
+    await store.close();
     controller.close();
     await native.close();
     await openflow?.close();

@@ -53,7 +53,7 @@ export interface FullApiOptions {
 export async function buildFullApi(o: FullApiOptions = {}): Promise<FullApi> {
   const logger = o.logger ?? pino({ level: 'silent' });
   const store = openIntentStore(':memory:');
-  const intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
+  const intent = await createIntentService({ seedTopology: TOPOLOGY }, { store });
   const controller = new Controller({ logger, nowMs: () => performance.now() });
   const runtime = await startIntentRuntime(intent, controller, logger);
   const webhooks = createWebhookDispatcher({}, { logger, ...(o.fetch ? { fetch: o.fetch } : {}) });
