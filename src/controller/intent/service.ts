@@ -45,8 +45,13 @@ const RESOURCES = {
 
 export type IntentResources = { readonly [K in keyof typeof RESOURCES]: InstanceType<(typeof RESOURCES)[K]> };
 
-/** Times a write is validated again after losing a race with another controller before it is refused. */
-export const COMMIT_ATTEMPTS = 5;
+/** Times a write is validated and committed before a race lost every time refuses it. */
+export const COMMIT_ATTEMPTS = 8;
+/**
+ * A write that lost a race waits a random time below this, doubled per loss, before it validates
+ * again, so that two controllers writing steadily do not keep colliding in step.
+ */
+export const CONFLICT_BACKOFF_MS = 4;
 /** How often the applied state is checked against the store's newest revision (stores that can tell). */
 export const FRESHNESS_CHECK_INTERVAL_MS = 1000;
 
@@ -89,6 +94,8 @@ export interface IntentServiceComponents {
   logger?: Logger;
   /** Monotonic milliseconds for freshness (default performance.now). */
   nowMs?: () => number;
+  /** [0, 1) for the backoff after a lost race (default Math.random). */
+  random?: () => number;
 }
 
 export async function createIntentService(options: IntentServiceOptions, components: IntentServiceComponents): Promise<IntentService> {
@@ -180,6 +187,7 @@ class CommittedState implements IntentContext {
   private readonly store: IntentStore;
   private readonly logger: Logger | undefined;
   private readonly nowMs: () => number;
+  private readonly random: () => number;
   private readonly listeners = new Set<CommittedChangeListener>();
   private readonly lists = new OrderedLists();
   private settler: (() => Promise<void>) | undefined;
@@ -195,6 +203,7 @@ class CommittedState implements IntentContext {
     this.store = components.store;
     this.logger = components.logger;
     this.nowMs = components.nowMs ?? (() => performance.now());
+    this.random = components.random ?? Math.random;
     this.index = new IntentIndex(loaded.intent);
     this.placement = new PlacementIndex(loaded.topology ?? EMPTY_TOPOLOGY);
     this.hasTopology = loaded.topology !== undefined;
@@ -230,6 +239,7 @@ class CommittedState implements IntentContext {
     await this.applied(r.revision);
     if (r.ok) return result;
     if (n >= COMMIT_ATTEMPTS) throw new OvercastError('OVC_ERR_STORE_CONFLICT', `the intent kept changing under this request (${n} attempts); send it again`, 'body');
+    await new Promise((resolve) => setTimeout(resolve, this.random() * CONFLICT_BACKOFF_MS * 2 ** (n - 1)));
     return this.attempt(decide, n + 1);
   }
 
