@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { topologyJson } from '../api/schemas/topology.js';
-import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService } from '../controller/auth/index.js';
+import { createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents, linkEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
@@ -17,11 +17,10 @@ import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from 
 import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
 import { createWebhookDispatcher } from '../controller/webhooks.js';
-import { createSqliteWebhookStore } from '../controller/webhook-store.js';
 import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
-import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
+import { openControllerStores } from './controller-stores.js';
 import { parseTopology, type Topology } from '../model/index.js';
 import { OvercastError } from '../errors/index.js';
 import { channelTlsProblems } from '../switch/index.js';
@@ -39,6 +38,8 @@ export interface ControllerCommandOptions {
   apiHost: string;
   /** Intent store directory (SQLite); without it intent lives in memory only. */
   data?: string;
+  /** `etcd://HOST:PORT[,HOST:PORT...]`: intent, tokens and webhooks in a shared etcd (a cluster); excludes `data`. */
+  store?: string;
   labPlan?: string;
   /** Load-balancer backend health probes every this many ms; 0 turns them off (default 1000). */
   healthIntervalMs?: number;
@@ -71,15 +72,15 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const nowMs = () => performance.now();
   const controller = new Controller({ logger, nowMs });
-  const rawStore = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
-  const webhooks = createWebhookDispatcher({}, { logger, store: createSqliteWebhookStore(rawStore.database) });
+  const stores = openControllerStores(o);
+  const webhooks = createWebhookDispatcher({}, { logger, store: stores.webhooks });
   // The switch label of every metric: the topology's name of the switch (read through `intent`, below).
   const switchName = switchNamesOf(() => intent.topology.get());
   const metrics = new ControllerMetrics({ controller, switchName, webhooks });
   const offMetrics = metrics.attach(controller.events);
-  const store = timedStore(rawStore, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
-  const tokens = createTokenService({ store: createSqliteTokenStore(rawStore.database), nowMs: Date.now });
-  const idempotency = createSqliteIdempotencyStore(rawStore.database);
+  const store = timedStore(stores.intent, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
+  const tokens = createTokenService({ store: stores.tokens, nowMs: Date.now });
+  const idempotency = stores.idempotency;
   if (o.bootstrapToken !== undefined) {
     const t = await tokens.adopt(o.bootstrapToken, { scope: 'admin', name: 'bootstrap' });
     logger.info({ token: t.id, revoked: t.revokedAt !== undefined }, 'bootstrap admin token');
@@ -171,7 +172,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   );
   await api.listen({ port: o.apiPort, host: o.apiHost });
   const apiPort = (api.server.address() as AddressInfo).port;
-  logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, data: o.data ?? 'memory' }, 'controller up');
+  logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, store: o.store ?? o.data ?? 'memory' }, 'controller up');
   reportReady({ kind: 'controller', nativePort: native.port, apiPort, ...(openflow ? { openflowPort: openflow.port } : {}) });
   return async () => {
     poller.stop();
@@ -186,7 +187,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     offEndpointEvents();
     await api.close();
     intent.close();
-    await store.close();
+    await stores.close();
     controller.close();
     await native.close();
     await openflow?.close();

@@ -32,6 +32,7 @@ program
   .option('--listen <tcp://host:port>', 'native channel address', 'tcp://127.0.0.1:6633')
   .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://127.0.0.1:6653')
   .option('--data <dir>', 'intent store directory (SQLite); without it intent lives in memory only')
+  .option('--store <url>', 'etcd://HOST:PORT[,HOST:PORT...]: keep intent, tokens and webhooks in etcd, shared by a cluster of controllers (excludes --data)')
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
   .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`; adds the /v1/lab routes')
