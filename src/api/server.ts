@@ -18,6 +18,7 @@ import { registerTraceRoutes } from './routes/trace.js';
 import { registerMetricsRoutes } from './routes/metrics.js';
 import { registerTraceBetweenRoutes } from './routes/trace-between.js';
 import { registerPageRoutes } from './routes/page.js';
+import { registerClusterRoutes } from './routes/cluster.js';
 
 export type { ApiServices };
 
@@ -66,6 +67,7 @@ export async function buildApi(services: ApiServices, logger: Logger, plugins: r
   if (services.trace) registerTraceRoutes(app, services.trace, intent ? async () => intent.topology.get() : undefined);
   if (services.traceBetween) registerTraceBetweenRoutes(app, services.traceBetween);
   if (services.metrics) registerMetricsRoutes(app, services.metrics);
+  if (services.cluster) registerClusterRoutes(app, services.cluster);
   if (services.page) registerPageRoutes(app, services.page);
   for (const plugin of plugins) await app.register(plugin);
   await app.ready();

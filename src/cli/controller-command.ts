@@ -12,7 +12,7 @@ import { createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents, linkEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
-import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
+import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS, type ProberController } from '../controller/health-prober.js';
 import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
 import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
@@ -21,6 +21,7 @@ import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
 import { openControllerStores } from './controller-stores.js';
+import { createControllerCluster } from './controller-cluster.js';
 import { parseTopology, type Topology } from '../model/index.js';
 import { OvercastError } from '../errors/index.js';
 import { channelTlsProblems } from '../switch/index.js';
@@ -40,6 +41,10 @@ export interface ControllerCommandOptions {
   data?: string;
   /** `etcd://HOST:PORT[,HOST:PORT...]`: intent, tokens and webhooks in a shared etcd (a cluster); excludes `data`. */
   store?: string;
+  /** This controller's id in a cluster (default c-<pid>-<random>). */
+  memberId?: string;
+  /** A cluster member's lease, in seconds: how long after its death its switches get a new master. */
+  leaseTtlS?: number;
   labPlan?: string;
   /** Load-balancer backend health probes every this many ms; 0 turns them off (default 1000). */
   healthIntervalMs?: number;
@@ -71,9 +76,17 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   if (!tls) logger.warn('switch channels on plain TCP (--insecure-tcp): any client that reaches them can claim to be any switch');
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const nowMs = () => performance.now();
-  const controller = new Controller({ logger, nowMs });
   const stores = openControllerStores(o);
-  const webhooks = createWebhookDispatcher({}, { logger, store: stores.webhooks });
+  const cluster = createControllerCluster({
+    etcd: stores.etcd,
+    memberId: o.memberId,
+    leaseTtlS: o.leaseTtlS,
+    storeLocation: stores.intent.location,
+    topology: () => intent.topology.get(),
+    logger,
+  });
+  const controller = new Controller({ logger, nowMs, ...(cluster.roles ? { roles: cluster.roles } : {}) });
+  const webhooks = createWebhookDispatcher({}, { logger, store: stores.webhooks, owns: (e) => cluster.owns(e) });
   // The switch label of every metric: the topology's name of the switch (read through `intent`, below).
   const switchName = switchNamesOf(() => intent.topology.get());
   const metrics = new ControllerMetrics({ controller, switchName, webhooks });
@@ -103,6 +116,9 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     },
   );
   const offWebhooks = webhooks.attach(controller.events);
+  const offTopology = intent.onChange((changes) => {
+    if (changes.some((c) => c.kind === 'topology')) cluster.rebalance();
+  });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
     for (const e of linkEvents(changes)) controller.events.emit(e);
@@ -127,11 +143,19 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   // Health-probe replies come back under their subnet's cookie: routine, not worth an event each.
   controller.isRoutinePacketIn = (e) => runtime.compiler.describeCookie(e.cookie)?.kind === 'subnet';
   const healthIntervalMs = o.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
+  // In a cluster, a switch's master probes through it (it alone hears the answers).
+  const mastersOnly: ProberController = {
+    events: controller.events,
+    get knownDpids() {
+      return controller.knownDpids;
+    },
+    session: (dpid) => (cluster.masters(dpid) ? controller.session(dpid) : undefined),
+  };
   const prober =
     healthIntervalMs > 0
       ? createHealthProber(
           { intervalMs: healthIntervalMs, timeoutMs: Math.min(500, Math.max(1, Math.floor(healthIntervalMs / 2))) },
-          { controller, intent, nowMs: () => performance.now(), logger },
+          { controller: cluster.roles ? mastersOnly : controller, intent, nowMs: () => performance.now(), logger },
         )
       : undefined;
   const listen = parseUrlAddress(o.listen, 'tcp');
@@ -166,15 +190,20 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       traceBetween: (q) => traceBetweenJson(intent.topology.get(), intent.intent(), q, (start) => runtime.trace(start), 'body.'),
       metrics: { registry: metrics, linkRates: () => poller.linkRates() },
       page: webPage(),
+      cluster: () => cluster.status(),
     },
     logger,
     plugins,
   );
   await api.listen({ port: o.apiPort, host: o.apiHost });
   const apiPort = (api.server.address() as AddressInfo).port;
+  await cluster.start(`http://${o.apiHost}:${apiPort}`, (dpid) => void controller.roleChanged(dpid));
   logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, store: o.store ?? o.data ?? 'memory' }, 'controller up');
   reportReady({ kind: 'controller', nativePort: native.port, apiPort, ...(openflow ? { openflowPort: openflow.port } : {}) });
   return async () => {
+    // Leaving first hands this controller's switches to the others at once.
+    await cluster.close();
+    offTopology();
     poller.stop();
     offMetrics();
     prober?.stop();
