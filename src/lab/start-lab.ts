@@ -52,6 +52,8 @@ export interface LabOptions {
    * intent, and every switch connects to every controller (docs/cluster.md).
    */
   controllers?: number;
+  /** Members of the cluster's etcd (default 1). */
+  etcdMembers?: number;
   /** A cluster member's lease in seconds (its switches fail over this long after it dies; default 3). */
   leaseTtlS?: number;
   /**
@@ -256,7 +258,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
 
   try {
     progress({ phase: 'controller', done: 0, total: names.length });
-    if (clustered) etcd = await startEtcd({ dir: path.join(runDir, 'etcd') });
+    if (clustered) etcd = await startEtcd({ dir: path.join(runDir, 'etcd'), members: o.etcdMembers ?? 1 });
     const started: { nativePort: number; openflowPort?: number; apiPort: number }[] = [];
     for (const [i, proc] of controllers.entries()) {
       proc.args = controllerArgs(proc.name, { native: 0, openflow: 0, api: i === 0 ? (o.apiPort ?? 0) : 0 });

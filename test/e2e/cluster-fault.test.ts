@@ -35,6 +35,7 @@ hosts:
 `;
 
 const ROUNDS = 10;
+const ETCD_ROUNDS = 5;
 const WRITE_INTERVAL_MS = 100;
 const PING_INTERVAL_MS = 100;
 
@@ -163,7 +164,7 @@ async function checkOutcome(lab: LabHandle, acks: readonly Ack[]): Promise<void>
 }
 
 /** Writes to random controllers until stopped; the acknowledged ones. */
-function writer(lab: LabHandle, tag: string): { stop(): Promise<{ acks: Ack[]; attempts: number }> } {
+function writer(lab: LabHandle, tag: string): { progress(): Promise<{ acks: number }>; stop(): Promise<{ acks: Ack[]; attempts: number }> } {
   let stopped = false;
   const acks: Ack[] = [];
   const inflight = new Set<Promise<void>>();
@@ -182,6 +183,7 @@ function writer(lab: LabHandle, tag: string): { stop(): Promise<{ acks: Ack[]; a
     await Promise.all(inflight);
   })();
   return {
+    progress: async () => ({ acks: acks.length }),
     async stop() {
       stopped = true;
       await loop;
@@ -227,6 +229,33 @@ describe('a cluster of three controllers under faults', () => {
       `cluster fault test: ${attempts} creates sent, ${acks.length} acknowledged; failover (kill -> all switches mastered) ms: ${failovers.join(', ')}; ` +
         `pings ${ping.sent} sent, ${ping.lost} lost, longest gap ${ping.longestGapMs} ms`,
     );
+    expect(acks.length).toBeGreaterThan(attempts / 2);
+    await checkOutcome(lab, acks);
+    expect(ping.lost).toBeLessThan(ping.sent / 10);
+  }, 240_000);
+
+  it('keeps every acknowledged write, exactly once, while one etcd member of three is killed and restarted', async () => {
+    const lab = await startLab({ topologyFile: topologyFile(), controllers: 3, etcdMembers: 3, logLevel: 'warn', readyTimeoutMs: 90_000 });
+    labs.push(lab);
+    const etcd = lab.etcd as NonNullable<LabHandle['etcd']>;
+    await clusterHealthy(lab, 60_000);
+    const pings = pinger(lab);
+    const writes = writer(lab, 'e');
+    for (let round = 0; round < ETCD_ROUNDS; round++) {
+      const victim = etcd.members[Math.floor(Math.random() * etcd.members.length)];
+      etcd.kill(victim.name);
+      // Two members keep a quorum: writes go on through them.
+      const before = (await writes.progress()).acks;
+      await waitFor(`round ${round}: writes acknowledged without ${victim.name}`, async () => ((await writes.progress()).acks > before + 20 ? true : notYet((await writes.progress()).acks)), {
+        timeoutMs: 20_000,
+        everyMs: 100,
+      });
+      await etcd.restart(victim.name);
+    }
+    const { acks, attempts } = await writes.stop();
+    const ping = await pings.stop();
+    await clusterHealthy(lab, 60_000);
+    console.log(`etcd member fault test: ${attempts} creates sent, ${acks.length} acknowledged; pings ${ping.sent} sent, ${ping.lost} lost, longest gap ${ping.longestGapMs} ms`);
     expect(acks.length).toBeGreaterThan(attempts / 2);
     await checkOutcome(lab, acks);
     expect(ping.lost).toBeLessThan(ping.sent / 10);
