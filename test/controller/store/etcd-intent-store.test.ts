@@ -105,6 +105,17 @@ describe('etcd intent store', () => {
     expect(two.intent()).toEqual(one.intent());
   });
 
+  it('two controllers writing without pause take turns: neither is refused', async () => {
+    const [one, two] = await services(2);
+    const burst = (svc: IntentService, tag: string) => (async () => {
+      for (let i = 0; i < 25; i++) await svc.vpcs.create({ name: `${tag}${i}`, cidr: `10.${tag === 'a' ? 1 : 2}.${i}.0/24` });
+    })();
+    await Promise.all([burst(one, 'a'), burst(two, 'b')]);
+    await two.applied(one.freshness().revision);
+    await one.applied(two.freshness().revision);
+    expect(one.intent().vpcs.size).toBe(50);
+  }, 30_000);
+
   it('a second controller reads the first one\'s write once its watch has applied the revision', async () => {
     const [one, two] = await services(2);
     const v = await one.vpcs.create({ name: 'shared', cidr: '10.9.0.0/16' });

@@ -14,9 +14,14 @@
  *
  * A Txn the client retried after its first attempt did commit fails the compare the second time; the
  * id in `intent/tx` tells that the committed transaction is this one.
+ *
+ * Fairness: a controller that loses a race takes `intent-claim` (on a short lease) if nobody holds
+ * it; while it is held only its holder's Txn can commit (the others' compare that it is absent), and
+ * the holder's commit deletes it. So two controllers writing without pause take turns instead of the
+ * faster one winning every race.
  */
 import { randomUUID } from 'node:crypto';
-import type { IOperation, Namespace, Watcher } from 'etcd3';
+import type { IOperation, Lease, Namespace, Watcher } from 'etcd3';
 import type { Endpoint, Intent, Topology } from '../../../model/index.js';
 import {
   ID_KINDS,
@@ -37,6 +42,12 @@ import { decodeTopologyDocument, encodeTopologyDocument } from '../topology-docu
 import { etcdCall, type EtcdConnection } from './etcd-connection.js';
 
 const TX_KEY = 'intent/tx';
+/** Outside `intent/`: not part of the state a load reads. */
+const CLAIM_KEY = 'intent-claim';
+/** A claim whose holder died is gone after this long. */
+const CLAIM_TTL_S = 2;
+/** A claim its holder does not use this soon (its write gave up) is released. */
+const CLAIM_IDLE_MS = 250;
 const TOPOLOGY_KEY = 'intent/topology';
 const objKey = (kind: IdKind, id: string) => `intent/obj/${kind}/${id}`;
 const seqKey = (kind: IdKind) => `intent/seq/${kind}`;
@@ -77,6 +88,12 @@ class EtcdIntentStore implements IntentStore {
   private readonly ns: Namespace;
   private readonly watchers = new Set<Watcher>();
   private closed = false;
+  /** This store's id in `intent-claim`. */
+  private readonly writer = randomUUID();
+  /** The lease of the claim this store holds (undefined: holds none). */
+  private claim: Lease | undefined;
+  /** Commits started, to tell whether a claim was used. */
+  private commits = 0;
 
   constructor(conn: EtcdConnection) {
     this.location = conn.location;
@@ -114,6 +131,7 @@ class EtcdIntentStore implements IntentStore {
 
   async commit(t: StoreTransaction): Promise<CommitResult> {
     const id = randomUUID();
+    this.commits++;
     const record: TxRecord = { id, writes: t.writes.map(encodeWrite), lastSeq: t.lastSeq ?? {} };
     const ops: IOperation[] = [];
     for (const w of t.writes) {
@@ -126,18 +144,50 @@ class EtcdIntentStore implements IntentStore {
       if (seq !== undefined) ops.push(this.ns.put(seqKey(kind)).value(String(seq)));
     }
     ops.push(this.ns.put(TX_KEY).value(JSON.stringify(record)));
-    const res = await etcdCall('commit', () =>
-      this.ns
-        .if(TX_KEY, 'Mod', '==', t.basedOn)
+    const claim = this.claim;
+    if (claim) ops.push(this.ns.delete().key(CLAIM_KEY));
+    const res = await etcdCall('commit', () => {
+      const txn = this.ns.if(TX_KEY, 'Mod', '==', t.basedOn);
+      if (claim) txn.and(CLAIM_KEY, 'Value', '==', this.writer);
+      else txn.and(CLAIM_KEY, 'Create', '==', 0);
+      return txn
         .then(...ops)
-        .else(this.ns.get(TX_KEY))
-        .commit(),
-    );
-    if (res.succeeded) return { ok: true, revision: Number(res.header.revision) };
+        .else(this.ns.get(TX_KEY), this.ns.get(CLAIM_KEY))
+        .commit();
+    });
+    if (res.succeeded) {
+      if (claim) this.dropClaim(claim);
+      return { ok: true, revision: Number(res.header.revision) };
+    }
     const kv = res.responses[0]?.response_range?.kvs[0];
     const revision = kv ? Number(kv.mod_revision) : 0;
     if (kv && (JSON.parse(kv.value.toString()) as TxRecord).id === id) return { ok: true, revision };
+    const holder = res.responses[1]?.response_range?.kvs[0];
+    if (claim && holder?.value.toString() !== this.writer) this.dropClaim(claim); // it expired
+    if (!this.claim && !holder) await this.takeClaim();
     return { ok: false, revision };
+  }
+
+  /** After a lost race: the next commit is this store's turn, unless another store holds the claim. */
+  private async takeClaim(): Promise<void> {
+    const lease = this.ns.lease(CLAIM_TTL_S, { autoKeepAlive: false });
+    try {
+      const leaseId = await lease.grant();
+      const res = await this.ns.if(CLAIM_KEY, 'Create', '==', 0).then(this.ns.put(CLAIM_KEY).value(this.writer).lease(leaseId)).commit();
+      if (!res.succeeded) return this.dropClaim(lease);
+      this.claim = lease;
+      const commits = this.commits;
+      setTimeout(() => {
+        if (this.claim === lease && this.commits === commits) this.dropClaim(lease);
+      }, CLAIM_IDLE_MS).unref();
+    } catch {
+      this.dropClaim(lease);
+    }
+  }
+
+  private dropClaim(lease: Lease): void {
+    if (this.claim === lease) this.claim = undefined;
+    void lease.revoke().catch(() => undefined);
   }
 
   async head(): Promise<number> {
@@ -213,6 +263,7 @@ class EtcdIntentStore implements IntentStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.claim) this.dropClaim(this.claim);
     await Promise.all([...this.watchers].map((w) => w.cancel().catch(() => undefined)));
     this.watchers.clear();
   }
