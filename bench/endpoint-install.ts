@@ -21,7 +21,7 @@ import { Controller } from '../src/controller/controller.js';
 import { createIntentService } from '../src/controller/intent/index.js';
 import { startIntentRuntime } from '../src/controller/intent-runtime.js';
 import { listenNative } from '../src/controller/native/native-server.js';
-import { openIntentStore, openIntentStoreInDir, type IntentStore } from '../src/controller/store/index.js';
+import { formatId, openIntentStore, openIntentStoreInDir, type IdKind, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
 import type { Intent, Topology } from '../src/model/index.js';
 import { ovnTopology, ovnWorkload } from './ovn-workload.lib.js';
 import { runSwitchHostIfChild, startSwitchHosts } from './switch-host.lib.js';
@@ -43,21 +43,32 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Writes the workload into the store in one transaction, with the store's own ids. */
-function seed(store: IntentStore, intent: Intent): void {
-  store.transaction((w) => {
-    const ids = new Map<string, string>();
-    const id = (kind: Parameters<typeof w.nextId>[0], old: string) => {
-      const fresh = w.nextId(kind);
-      ids.set(old, fresh);
-      return fresh;
-    };
-    const of = (old: string) => ids.get(old) ?? old;
-    for (const v of intent.vpcs.values()) w.putVpc({ ...v, id: id('vpc', v.id) });
-    for (const s of intent.subnets.values()) w.putSubnet({ ...s, id: id('subnet', s.id), vpcId: of(s.vpcId) });
-    for (const e of intent.endpoints.values()) w.putEndpoint({ ...e, id: id('endpoint', e.id), vpcId: of(e.vpcId), subnetId: of(e.subnetId) });
-    for (const x of intent.elasticIps?.values() ?? []) w.putElasticIp({ ...x, id: id('elasticIp', x.id), ...(x.endpointId ? { endpointId: of(x.endpointId) } : {}) });
-    for (const lb of intent.loadBalancers?.values() ?? []) w.putLoadBalancer({ ...lb, id: id('loadBalancer', lb.id), vpcId: of(lb.vpcId) });
-  });
+async function seed(store: IntentStore, intent: Intent): Promise<void> {
+  const state = await store.load();
+  const lastSeq: Record<IdKind, number> = { ...state.lastSeq };
+  const ids = new Map<string, string>();
+  const id = (kind: IdKind, old: string) => {
+    const fresh = formatId(kind, ++lastSeq[kind]);
+    ids.set(old, fresh);
+    return fresh;
+  };
+  const of = (old: string) => ids.get(old) ?? old;
+  const writes: StoreWrite[] = [];
+  for (const v of intent.vpcs.values()) writes.push({ kind: 'vpc', id: id('vpc', v.id), value: { ...v, id: of(v.id) } });
+  for (const s of intent.subnets.values()) writes.push({ kind: 'subnet', id: id('subnet', s.id), value: { ...s, id: of(s.id), vpcId: of(s.vpcId) } });
+  for (const e of intent.endpoints.values()) {
+    writes.push({ kind: 'endpoint', id: id('endpoint', e.id), value: { ...e, id: of(e.id), vpcId: of(e.vpcId), subnetId: of(e.subnetId) } });
+  }
+  for (const x of intent.elasticIps?.values() ?? []) {
+    const fresh = id('elasticIp', x.id);
+    writes.push({ kind: 'elasticIp', id: fresh, value: { ...x, id: fresh, ...(x.endpointId ? { endpointId: of(x.endpointId) } : {}) } });
+  }
+  for (const lb of intent.loadBalancers?.values() ?? []) {
+    const fresh = id('loadBalancer', lb.id);
+    writes.push({ kind: 'loadBalancer', id: fresh, value: { ...lb, id: fresh, vpcId: of(lb.vpcId) } });
+  }
+  const r = await store.commit({ basedOn: state.revision, writes, lastSeq });
+  if (!r.ok) throw new Error('the store moved while it was seeded');
 }
 
 /** The OVN topology with every leaf's endpoint ports declared (the switches themselves carry none). */
@@ -87,8 +98,8 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   const topology = withPorts(base, addPortBase + 4);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overcast-bench-'));
   const store = durable ? openIntentStoreInDir(dir) : openIntentStore(':memory:');
-  seed(store, work.intent);
-  const intent = createIntentService({ seedTopology: topology }, { store, logger });
+  await seed(store, work.intent);
+  const intent = await createIntentService({ seedTopology: topology }, { store, logger });
   const controller = new Controller({ logger, nowMs: () => performance.now() });
   const t0 = performance.now();
   const runtime = await startIntentRuntime(intent, controller, logger);
@@ -107,10 +118,10 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   for (let i = 0; i < ADDS; i++) {
     const vpc = vpcIds[(i * 7919) % vpcIds.length];
     const t = performance.now();
-    const ep = intent.endpoints.create({ kind: 'function', vpc, subnet: subnetOf.get(vpc) ?? '', dpid: leaves[i % leaves.length], port: addPortBase + (i % 4) });
+    const ep = await intent.endpoints.create({ kind: 'function', vpc, subnet: subnetOf.get(vpc) ?? '', dpid: leaves[i % leaves.length], port: addPortBase + (i % 4) });
     await runtime.settled();
     samples.push(performance.now() - t);
-    intent.endpoints.delete(ep.id);
+    await intent.endpoints.delete(ep.id);
     await runtime.settled();
   }
   const flows = controller.status().map((s) => s.installedFlows);
@@ -122,7 +133,7 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   runtime.stop();
   controller.close();
   await server.close();
-  store.close();
+  await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, controllerRssMb, switchRssMb };

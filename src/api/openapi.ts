@@ -43,6 +43,7 @@ const TAGS = [
   { name: 'tokens', description: 'API tokens and their scopes (admin)' },
   { name: 'lab', description: 'Lab hosts and pings (present when the controller runs a lab)' },
   { name: 'metrics', description: 'Prometheus metrics and link rates' },
+  { name: 'cluster', description: 'The controllers sharing the intent store, and the master of each switch' },
 ];
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {

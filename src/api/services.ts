@@ -6,6 +6,7 @@ import type { Controller } from '../controller/controller.js';
 import type { ControllerMetrics, LinkRate } from '../controller/metrics/index.js';
 import type { IntentService } from '../controller/intent/index.js';
 import type { WebhookDispatcher } from '../controller/webhooks.js';
+import type { ClusterStatus } from './schemas/cluster.js';
 
 export interface ApiServices {
   controller: Controller;
@@ -27,6 +28,8 @@ export interface ApiServices {
   webhooks?: WebhookDispatcher;
   /** Prometheus metrics (GET /metrics, REST latency) and link rates (GET /v1/stats/links). */
   metrics?: { registry: ControllerMetrics; linkRates(): LinkRate[] };
+  /** The cluster's members and masters (GET /v1/cluster). */
+  cluster?: () => Promise<ClusterStatus>;
   /** The topology page (GET /) and its script, bundled on first request. */
   page?: { html(): Promise<string>; script(): Promise<string> };
 }

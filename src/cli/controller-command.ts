@@ -8,11 +8,11 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { topologyJson } from '../api/schemas/topology.js';
-import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService } from '../controller/auth/index.js';
+import { createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents, linkEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
-import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
+import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS, type ProberController } from '../controller/health-prober.js';
 import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
 import { createIntentService } from '../controller/intent/index.js';
 import { attachPacketHold, createPacketHold } from '../controller/packet-hold.js';
@@ -20,7 +20,8 @@ import { createWebhookDispatcher } from '../controller/webhooks.js';
 import { startIntentRuntime } from '../controller/intent-runtime.js';
 import { listenNative } from '../controller/native/native-server.js';
 import { listenOpenFlow } from '../controller/openflow13/index.js';
-import { openIntentStore, openIntentStoreInDir } from '../controller/store/index.js';
+import { openControllerStores } from './controller-stores.js';
+import { createControllerCluster } from './controller-cluster.js';
 import { parseTopology, type Topology } from '../model/index.js';
 import { OvercastError } from '../errors/index.js';
 import { channelTlsProblems } from '../switch/index.js';
@@ -38,6 +39,12 @@ export interface ControllerCommandOptions {
   apiHost: string;
   /** Intent store directory (SQLite); without it intent lives in memory only. */
   data?: string;
+  /** `etcd://HOST:PORT[,HOST:PORT...]`: intent, tokens and webhooks in a shared etcd (a cluster); excludes `data`. */
+  store?: string;
+  /** This controller's id in a cluster (default c-<pid>-<random>). */
+  memberId?: string;
+  /** A cluster member's lease, in seconds: how long after its death its switches get a new master. */
+  leaseTtlS?: number;
   labPlan?: string;
   /** Load-balancer backend health probes every this many ms; 0 turns them off (default 1000). */
   healthIntervalMs?: number;
@@ -69,21 +76,29 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   if (!tls) logger.warn('switch channels on plain TCP (--insecure-tcp): any client that reaches them can claim to be any switch');
   const seed = parseTopology(fs.readFileSync(o.topology, 'utf8'), o.topology);
   const nowMs = () => performance.now();
-  const controller = new Controller({ logger, nowMs });
-  const webhooks = createWebhookDispatcher({}, { logger });
+  const stores = openControllerStores(o);
+  const cluster = createControllerCluster({
+    etcd: stores.etcd,
+    memberId: o.memberId,
+    leaseTtlS: o.leaseTtlS,
+    storeLocation: stores.intent.location,
+    topology: () => intent.topology.get(),
+    logger,
+  });
+  const controller = new Controller({ logger, nowMs, ...(cluster.roles ? { roles: cluster.roles } : {}) });
+  const webhooks = createWebhookDispatcher({}, { logger, store: stores.webhooks, owns: (e) => cluster.owns(e) });
   // The switch label of every metric: the topology's name of the switch (read through `intent`, below).
   const switchName = switchNamesOf(() => intent.topology.get());
   const metrics = new ControllerMetrics({ controller, switchName, webhooks });
   const offMetrics = metrics.attach(controller.events);
-  const rawStore = o.data ? openIntentStoreInDir(o.data) : openIntentStore(':memory:');
-  const store = timedStore(rawStore, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
-  const tokens = createTokenService({ store: createSqliteTokenStore(rawStore.database), nowMs: Date.now });
-  const idempotency = createSqliteIdempotencyStore(rawStore.database);
+  const store = timedStore(stores.intent, (s) => metrics.storeCommitSeconds.observe(s), nowMs);
+  const tokens = createTokenService({ store: stores.tokens, nowMs: Date.now });
+  const idempotency = stores.idempotency;
   if (o.bootstrapToken !== undefined) {
     const t = await tokens.adopt(o.bootstrapToken, { scope: 'admin', name: 'bootstrap' });
     logger.info({ token: t.id, revoked: t.revokedAt !== undefined }, 'bootstrap admin token');
   }
-  const intent = createIntentService({ seedTopology: seed }, { store, logger });
+  const intent = await createIntentService({ seedTopology: seed }, { store, logger });
   if (intent.topology.get().name !== seed.name) {
     logger.warn({ stored: intent.topology.get().name, file: seed.name }, 'the intent store already holds a topology; the file only seeds a new store');
   }
@@ -101,6 +116,9 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     },
   );
   const offWebhooks = webhooks.attach(controller.events);
+  const offTopology = intent.onChange((changes) => {
+    if (changes.some((c) => c.kind === 'topology')) cluster.rebalance();
+  });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
     for (const e of linkEvents(changes)) controller.events.emit(e);
@@ -125,11 +143,19 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   // Health-probe replies come back under their subnet's cookie: routine, not worth an event each.
   controller.isRoutinePacketIn = (e) => runtime.compiler.describeCookie(e.cookie)?.kind === 'subnet';
   const healthIntervalMs = o.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
+  // In a cluster, a switch's master probes through it (it alone hears the answers).
+  const mastersOnly: ProberController = {
+    events: controller.events,
+    get knownDpids() {
+      return controller.knownDpids;
+    },
+    session: (dpid) => (cluster.masters(dpid) ? controller.session(dpid) : undefined),
+  };
   const prober =
     healthIntervalMs > 0
       ? createHealthProber(
           { intervalMs: healthIntervalMs, timeoutMs: Math.min(500, Math.max(1, Math.floor(healthIntervalMs / 2))) },
-          { controller, intent, nowMs: () => performance.now(), logger },
+          { controller: cluster.roles ? mastersOnly : controller, intent, nowMs: () => performance.now(), logger },
         )
       : undefined;
   const listen = parseUrlAddress(o.listen, 'tcp');
@@ -164,15 +190,20 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
       traceBetween: (q) => traceBetweenJson(intent.topology.get(), intent.intent(), q, (start) => runtime.trace(start), 'body.'),
       metrics: { registry: metrics, linkRates: () => poller.linkRates() },
       page: webPage(),
+      cluster: () => cluster.status(),
     },
     logger,
     plugins,
   );
   await api.listen({ port: o.apiPort, host: o.apiHost });
   const apiPort = (api.server.address() as AddressInfo).port;
-  logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, data: o.data ?? 'memory' }, 'controller up');
+  await cluster.start(`http://${o.apiHost}:${apiPort}`, (dpid) => void controller.roleChanged(dpid));
+  logger.info({ api: `http://${o.apiHost}:${apiPort}`, native: native.port, openflow: openflow?.port, store: o.store ?? o.data ?? 'memory' }, 'controller up');
   reportReady({ kind: 'controller', nativePort: native.port, apiPort, ...(openflow ? { openflowPort: openflow.port } : {}) });
   return async () => {
+    // Leaving first hands this controller's switches to the others at once.
+    await cluster.close();
+    offTopology();
     poller.stop();
     offMetrics();
     prober?.stop();
@@ -184,7 +215,8 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     webhooks.close();
     offEndpointEvents();
     await api.close();
-    store.close();
+    intent.close();
+    await stores.close();
     controller.close();
     await native.close();
     await openflow?.close();

@@ -62,11 +62,17 @@ export function stopOnSignal(stop: () => Promise<void>): Promise<void> {
 }
 
 /** What a started lab is and how to use it, as lines. */
-export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki' | 'token' | 'tokenFile'>): string[] {
+export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki' | 'token' | 'tokenFile'> & Partial<Pick<LabHandle, 'controllers' | 'etcd'>>): string[] {
   const lines = [
     `lab "${lab.topology.name}" is up: ${lab.plan.switches.length} switches, ${lab.plan.hosts.length} hosts`,
     `  REST API   ${lab.apiUrl}  (OpenAPI at ${lab.apiUrl}/docs, topology page at ${lab.apiUrl}/?token=..., metrics at ${lab.apiUrl}/metrics)`,
     `  token      ${lab.token}  (admin; also in ${lab.tokenFile})`,
+    ...(lab.controllers && lab.controllers.length > 1
+      ? [
+          ...lab.controllers.map((c) => `  ${c.name.padEnd(11)}${c.apiUrl}  (REST API of a cluster member; GET /v1/cluster)`),
+          `  etcd       ${lab.etcd?.url ?? '?'}  (data in ${lab.runDir}/etcd)`,
+        ]
+      : []),
     `  logs       ${lab.runDir}`,
     `  channels   ${lab.pki ? `mutual TLS (CA and certificates in ${lab.pki.dir})` : 'plain TCP (--insecure-tcp)'}`,
   ];
@@ -101,9 +107,9 @@ export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' 
   return lines;
 }
 
-export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string, insecureTcp = false): Promise<void> {
+export async function labUp(topologyFile: string, apiPort: number, switches: 'soft' | 'ovs' = 'soft', dataDir?: string, insecureTcp = false, controllers = 1): Promise<void> {
   const progress = createProgressLine();
-  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}), insecureTcp, onProgress: labProgressReporter(topologyFile, progress) }).finally(() =>
+  const lab = await startLab({ topologyFile, apiPort, switches, ...(dataDir ? { dataDir } : {}), insecureTcp, controllers, onProgress: labProgressReporter(topologyFile, progress) }).finally(() =>
     progress.done(),
   );
   for (const line of describeLab(lab)) console.log(line);

@@ -32,6 +32,9 @@ program
   .option('--listen <tcp://host:port>', 'native channel address', 'tcp://127.0.0.1:6633')
   .option('--openflow <tcp://host:port|none>', 'OpenFlow 1.3 channel address (Open vSwitch bridges)', 'tcp://127.0.0.1:6653')
   .option('--data <dir>', 'intent store directory (SQLite); without it intent lives in memory only')
+  .option('--member-id <id>', 'this controller\'s id in a cluster (default c-<pid>-<random>)')
+  .option('--lease-ttl-s <n>', 'a cluster member\'s etcd lease in seconds: its switches fail over this long after it dies', int, 3)
+  .option('--store <url>', 'etcd://HOST:PORT[,HOST:PORT...]: keep intent, tokens and webhooks in etcd, shared by a cluster of controllers (excludes --data)')
   .option('--api-port <n>', 'REST API port', int, 8080)
   .option('--api-host <host>', 'REST API address', '127.0.0.1')
   .option('--lab-plan <file>', 'lab plan (host control addresses) written by `overcast lab up`; adds the /v1/lab routes')
@@ -90,7 +93,8 @@ lab
   .option('--switches <kind>', 'softswitch processes (soft) or Open vSwitch bridges (ovs; root, openvswitch-switch)', 'soft')
   .option('--data <dir>', 'intent store directory (default: <run dir>/data)')
   .option('--insecure-tcp', 'plain TCP switch channels instead of mutual TLS with certificates made for the lab (development only)')
-  .action(async (topology: string, o) => labUp(topology, o.apiPort, o.switches, o.data, Boolean(o.insecureTcp)));
+  .option('--controllers <n>', 'controllers sharing a private etcd (in the run dir); every switch connects to all', int, 1)
+  .action(async (topology: string, o) => labUp(topology, o.apiPort, o.switches, o.data, Boolean(o.insecureTcp), o.controllers));
 lab
   .command('demo <topology>')
   .description('lab up, then ping every host pair and show the traffic; stays up unless --exit')

@@ -14,7 +14,7 @@ export function registerSwitchCommand(program: Command, logger: (level: string, 
     .description('run a softswitch whose ports are UDP sockets')
     .requiredOption('--dpid <n>', 'datapath id')
     .option('--name <name>', 'switch name (for logs)')
-    .option('--controller <tcp://host:port>', 'controller address (reconnects with backoff; flows are kept meanwhile)')
+    .option('--controller <tcp://host:port[,...]>', 'controller address, or a cluster\'s addresses comma-separated (reconnects with backoff; flows are kept meanwhile)')
     .option('--port <N[:name]=udp://HOST:PORT[@PEERHOST:PEERPORT]>', 'a port: local address (port 0: any free port) and peer (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--tls-cert <file>', 'this switch\'s certificate (PEM; its SAN URIs urn:overcast:dpid:<n> name the dpids it may claim)')
     .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')

@@ -57,8 +57,18 @@ export const TAKEOVER_GRACE_MS = 1000;
 /** A switch gone this long is dropped from status() unless the topology gives it flows. docs/security.md. */
 export const FORGET_SWITCH_AFTER_MS = 60_000;
 
+/**
+ * A cluster's mastership (src/controller/cluster/): the role this controller holds for each switch.
+ * Without it the controller is every switch's only (equal) controller and asks for no role.
+ */
+export interface SwitchRoles {
+  roleOf(dpid: number): { role: 'master' | 'slave'; generationId: number };
+}
+
 export interface ControllerComponents {
   logger: Logger;
+  /** Mastership in a cluster; absent for a single controller. */
+  roles?: SwitchRoles;
   nowMs: () => number;
   takeoverGraceMs?: number;
   forgetSwitchAfterMs?: number;
@@ -81,6 +91,8 @@ export interface SwitchStatus {
   counters?: SwitchSession['counters'] & { packetInsDropped: number };
   /** The last push (reconcile or delta) to the connected switch: when (epoch ms), and how it went. */
   lastSync?: LastSync;
+  /** In a cluster: this controller's role for the switch, as the switch last accepted it. */
+  role?: 'master' | 'slave';
 }
 
 
@@ -129,7 +141,7 @@ export class Controller {
       const state = this.stateFor(dpid);
       state.apply(delta);
       const session = this.sessions.get(dpid);
-      if (session) pushes.push(this.report(session, session.delta(delta.add, delta.remove, delta.groupMods ?? [], state)));
+      if (session && this.pushesTo(session)) pushes.push(this.report(session, session.delta(delta.add, delta.remove, delta.groupMods ?? [], state)));
     }
     await Promise.all(pushes);
   }
@@ -246,11 +258,45 @@ export class Controller {
     connection.on('portStatus', (e) => {
       this.events.emit({ type: 'port.status', dpid, port: e.port.number, up: e.port.up, reason: e.reason });
     });
-    void this.syncOne(session);
+    if (this.components.roles) void this.claimRole(session);
+    else void this.syncOne(session);
+  }
+
+  /** Does this controller change the switch's tables (no cluster, or its master)? */
+  private pushesTo(session: SwitchSession): boolean {
+    return !this.components.roles || session.role === 'master';
+  }
+
+  /**
+   * The cluster changed who masters `dpid`: tell the switch, and as its new master reconcile it by
+   * difference (read its tables, push only what differs).
+   */
+  roleChanged(dpid: number): Promise<void> {
+    const session = this.sessions.get(dpid);
+    return session ? this.claimRole(session) : Promise.resolve();
+  }
+
+  private async claimRole(session: SwitchSession): Promise<void> {
+    const roles = this.components.roles;
+    if (!roles) return;
+    const { role, generationId } = roles.roleOf(session.dpid);
+    if (session.role === role && session.generationId === generationId) return;
+    try {
+      await session.connection.requestRole?.(role, generationId);
+    } catch (e) {
+      this.components.logger.warn({ dpid: session.dpid, role, generationId, error: e instanceof Error ? e.message : String(e) }, 'switch refused a role request');
+      return;
+    }
+    if (this.sessions.get(session.dpid) !== session) return;
+    const was = session.role;
+    session.role = role;
+    session.generationId = generationId;
+    this.components.logger.info({ dpid: session.dpid, role, was, generationId }, 'switch role');
+    if (role === 'master') await this.report(session, session.sync(this.stateFor(session.dpid), { reread: true }));
   }
 
   private syncAll(): Promise<void> {
-    return Promise.all([...this.sessions.values()].map((s) => this.syncOne(s))).then(() => undefined);
+    return Promise.all([...this.sessions.values()].filter((s) => this.pushesTo(s)).map((s) => this.syncOne(s))).then(() => undefined);
   }
 
   private syncOne(session: SwitchSession): Promise<void> {
@@ -260,7 +306,7 @@ export class Controller {
   /** The retry after a failed push: read the switch's tables again and push the difference. */
   private retrySync(dpid: number): void {
     const session = this.sessions.get(dpid);
-    if (session) void this.report(session, session.sync(this.stateFor(dpid), { reread: true }));
+    if (session && this.pushesTo(session)) void this.report(session, session.sync(this.stateFor(dpid), { reread: true }));
   }
 
   /**
@@ -325,6 +371,7 @@ export class Controller {
       ports: s.connection.features.ports.map((p) => ({ number: p.number, name: p.name, up: p.up })),
       counters: { ...s.counters, packetInsDropped: s.connection.packetInsDropped ?? 0 },
       ...(s.lastSync ? { lastSync: s.lastSync } : {}),
+      ...(s.role ? { role: s.role } : {}),
     };
   }
 

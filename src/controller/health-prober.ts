@@ -139,22 +139,30 @@ export function createHealthProber(options: HealthProberOptions, components: Hea
   const stats: HealthProberStats = { probesSent: 0, repliesMatched: 0, repliesLate: 0, misses: 0, unreachable: 0, markedUnhealthy: 0, markedHealthy: 0 };
   let stopped = false;
 
+  /** Verdicts being committed (`lb/endpoint`): a tick meanwhile does not commit them again. */
+  const committing = new Set<string>();
   const setHealth = (lbId: string, endpointId: string, healthy: boolean, count: number) => {
-    try {
-      intent.loadBalancers.setBackendHealth(lbId, endpointId, healthy, 'probe');
-    } catch (err) {
-      // The load balancer or endpoint went away between the tick and now: nothing to mark.
-      logger?.debug({ err, lbId, endpointId }, 'health verdict not applied');
-      return;
-    }
-    if (healthy) {
-      stats.markedHealthy++;
-      controller.events.emit({ type: 'backend.healthy', loadBalancerId: lbId, endpointId, successes: count });
-    } else {
-      stats.markedUnhealthy++;
-      controller.events.emit({ type: 'backend.unhealthy', loadBalancerId: lbId, endpointId, misses: count });
-    }
-    logger?.info({ lbId, endpointId, healthy, count }, healthy ? 'backend answers health probes again; back in the pool' : 'backend missed health probes; out of the pool');
+    const key = `${lbId}/${endpointId}`;
+    if (committing.has(key)) return;
+    committing.add(key);
+    void intent.loadBalancers.setBackendHealth(lbId, endpointId, healthy, 'probe').then(
+      () => {
+        committing.delete(key);
+        if (healthy) {
+          stats.markedHealthy++;
+          controller.events.emit({ type: 'backend.healthy', loadBalancerId: lbId, endpointId, successes: count });
+        } else {
+          stats.markedUnhealthy++;
+          controller.events.emit({ type: 'backend.unhealthy', loadBalancerId: lbId, endpointId, misses: count });
+        }
+        logger?.info({ lbId, endpointId, healthy, count }, healthy ? 'backend answers health probes again; back in the pool' : 'backend missed health probes; out of the pool');
+      },
+      // The load balancer or endpoint went away between the tick and now (or the store refused): nothing marked.
+      (err: unknown) => {
+        committing.delete(key);
+        logger?.debug({ err, lbId, endpointId }, 'health verdict not applied');
+      },
+    );
   };
 
   /** Apply the verdict the counts give, against the current intent (REST may have changed it). */

@@ -50,6 +50,8 @@ export interface PortStatusEvent {
   port: SwitchPort;
 }
 
+export type ClusterRole = 'master' | 'slave' | 'equal';
+
 export interface SwitchConnectionEvents {
   packetIn(e: PacketInEvent): void;
   portStatus(e: PortStatusEvent): void;
@@ -77,6 +79,12 @@ export interface SwitchConnection {
   readonly packetInsDropped?: number;
   /** Does the switch answer an echo within `timeoutMs`? */
   isAlive?(timeoutMs: number): Promise<boolean>;
+  /**
+   * Asks the switch to make this controller its master, a slave or an equal (a cluster's mastership,
+   * src/controller/cluster/); `generationId` orders masters. Rejects when the switch refuses it (a
+   * newer master's generation id is known there).
+   */
+  requestRole?(role: ClusterRole, generationId: number): Promise<void>;
   /** Queue flow-mods; they go out in large writes (corked) without waiting. */
   sendFlowMods(mods: readonly FlowMod[]): void;
   sendGroupMods(mods: readonly GroupMod[]): void;

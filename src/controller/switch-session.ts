@@ -58,6 +58,9 @@ export class SwitchSession {
   /** The last push's outcome, kept by the controller for status (GET /v1/switches). */
   lastSync: LastSync | undefined;
   readonly connectedAtMs: number;
+  /** In a cluster: the role the switch accepted from this controller, and its generation id. */
+  role: 'master' | 'slave' | undefined;
+  generationId: number | undefined;
   readonly counters: SessionCounters = { flowModsSent: 0, groupModsSent: 0, barriers: 0, packetIns: 0, syncs: 0, deltas: 0 };
   private installed = new FlowIndex();
   private installedGroups = new Map<number, GroupEntry>();

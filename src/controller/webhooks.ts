@@ -3,7 +3,12 @@
  * subscription and in event order. A non-2xx answer, a network error or a timeout is retried with
  * exponential backoff up to `maxAttempts`; then the event is counted as failed and the next one goes.
  * Each subscription's queue is bounded: beyond it events are counted as dropped, never buffered without
- * limit behind a dead receiver. Subscriptions live in memory (gone on restart).
+ * limit behind a dead receiver.
+ *
+ * Subscriptions live in a WebhookStore (./webhook-store.ts): SQLite or etcd keep them across restarts
+ * and share them between the controllers of a cluster, each of which delivers the events it is
+ * responsible for (`owns`: in a cluster, a switch's events from its master, intent events from the
+ * leader), so a subscriber hears each event once. Queues and counters are this controller's.
  *
  * A URL may carry credentials (`https://user:pass@host/`, `?token=`): they are used to deliver and
  * never shown back or logged (src/controller/auth/redact.ts).
@@ -14,6 +19,7 @@ import { OvercastError } from '../errors/index.js';
 import { isControllerEventType, type ControllerEvent, type ControllerEvents } from './events.js';
 import { redactSecrets } from './auth/redact.js';
 import type { TimerHandle } from './timers.js';
+import { createMemoryWebhookStore, type StoredWebhook, type WebhookStore } from './webhook-store.js';
 
 export const DEFAULT_WEBHOOK_MAX_ATTEMPTS = 5;
 export const DEFAULT_WEBHOOK_QUEUE_LIMIT = 1000;
@@ -49,7 +55,6 @@ export interface WebhookSubscription {
 }
 
 export interface WebhookDispatcherOptions {
-  subscriptions?: readonly WebhookSubscriptionInput[];
   maxAttempts?: number;
   backoff?: { initialMs?: number; maxMs?: number; factor?: number };
   queueLimit?: number;
@@ -58,6 +63,12 @@ export interface WebhookDispatcherOptions {
 
 
 export interface WebhookDispatcherComponents {
+  /** Where subscriptions are kept (default: in memory). */
+  store?: WebhookStore;
+  /** Whether this controller delivers an event (default: every one). */
+  owns?: (e: ControllerEvent) => boolean;
+  /** Wall-clock milliseconds (a subscription's creation time; default Date.now). */
+  nowMs?: () => number;
   fetch?: typeof fetch;
   setTimeout?(fn: () => void, ms: number): TimerHandle;
   clearTimeout?(handle: TimerHandle): void;
@@ -65,10 +76,12 @@ export interface WebhookDispatcherComponents {
 }
 
 export interface WebhookDispatcher {
-  /** Validates the URL and types; throws OvercastError (OVC_ERR_WEBHOOK_BAD_URL, OVC_ERR_API_VALIDATION). */
-  add(input: WebhookSubscriptionInput): WebhookSubscription;
+  /** Validates the URL and types, then stores; rejects with OvercastError (OVC_ERR_WEBHOOK_BAD_URL, OVC_ERR_API_VALIDATION). */
+  add(input: WebhookSubscriptionInput): Promise<WebhookSubscription>;
   /** False when no subscription has that id. */
-  remove(id: string): boolean;
+  remove(id: string): Promise<boolean>;
+  /** Reads the stored subscriptions again (also done whenever the store says they changed). */
+  refresh(): Promise<void>;
   get(id: string): WebhookSubscription | undefined;
   list(): WebhookSubscription[];
   /** Queue one event for every subscription that wants it. */
@@ -77,7 +90,7 @@ export interface WebhookDispatcher {
   attach(events: ControllerEvents): () => void;
   /** Resolves when every queue is empty (tests, graceful shutdown: race it with a timeout). */
   idle(): Promise<void>;
-  /** Stop: cancel retries and in-flight requests, forget queued events. */
+  /** Stop: cancel retries and in-flight requests, forget queued events, stop watching the store. */
   close(): void;
 }
 
@@ -106,6 +119,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
   const setTimer = components.setTimeout ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
   const clearTimer = components.clearTimeout ?? ((h: TimerHandle) => clearTimeout(h as NodeJS.Timeout));
   const logger = components.logger;
+  const store = components.store ?? createMemoryWebhookStore();
+  const owns = components.owns ?? (() => true);
+  const nowMs = components.nowMs ?? Date.now;
 
   const subs = new Map<string, Sub>();
   let idleWaiters: (() => void)[] = [];
@@ -202,8 +218,54 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
     s.queue = [];
   };
 
+  const open = (w: StoredWebhook): Sub => ({
+    id: w.id,
+    url: w.url,
+    types: [...w.types],
+    secret: w.secret,
+    queue: [],
+    busy: false,
+    counters: { delivered: 0, failed: 0, dropped: 0, attempts: 0, retries: 0 },
+    lastError: undefined,
+    timer: undefined,
+    abort: undefined,
+    closed: false,
+  });
+
+  let closed = false;
+  /** Brings the subscriptions here in line with the stored ones (added elsewhere, removed elsewhere). */
+  const sync = (stored: readonly StoredWebhook[]) => {
+    if (closed) return;
+    const ids = new Set(stored.map((w) => w.id));
+    for (const [id, s] of subs) {
+      if (ids.has(id)) continue;
+      stop(s);
+      subs.delete(id);
+    }
+    for (const w of stored) if (!subs.has(w.id)) subs.set(w.id, open(w));
+    checkIdle();
+  };
+  let reading: Promise<void> | undefined;
+  let again = false;
+  const refresh = async (): Promise<void> => {
+    if (reading) {
+      again = true;
+      return reading;
+    }
+    reading = (async () => {
+      do {
+        again = false;
+        sync(await store.list());
+      } while (again);
+    })().finally(() => (reading = undefined));
+    return reading;
+  };
+  const unwatch = store.watch(() => {
+    refresh().catch((err: unknown) => logger?.warn({ err }, 'cannot read the webhook subscriptions'));
+  });
+
   const dispatcher: WebhookDispatcher = {
-    add(input) {
+    async add(input) {
       let url: URL;
       try {
         url = new URL(input.url);
@@ -216,30 +278,23 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
         const base = t.endsWith('.*') ? undefined : t;
         if (base !== undefined && !isControllerEventType(base)) throw new OvercastError('OVC_ERR_EVENTS_UNKNOWN_TYPE', `no event type ${t}`, `types[${i}]`);
       });
-      const s: Sub = {
-        id: randomUUID(),
-        url: url.toString(),
-        types,
-        secret: input.secret,
-        queue: [],
-        busy: false,
-        counters: { delivered: 0, failed: 0, dropped: 0, attempts: 0, retries: 0 },
-        lastError: undefined,
-        timer: undefined,
-        abort: undefined,
-        closed: false,
-      };
-      subs.set(s.id, s);
+      const stored: StoredWebhook = { id: randomUUID(), url: url.toString(), types, ...(input.secret === undefined ? {} : { secret: input.secret }), createdAtMs: nowMs() };
+      await store.insert(stored);
+      let s = subs.get(stored.id);
+      if (!s) subs.set(stored.id, (s = open(stored)));
       return view(s);
     },
-    remove(id) {
+    async remove(id) {
+      const removed = await store.remove(id);
       const s = subs.get(id);
-      if (!s) return false;
-      stop(s);
-      subs.delete(id);
-      checkIdle();
-      return true;
+      if (s) {
+        stop(s);
+        subs.delete(id);
+        checkIdle();
+      }
+      return removed;
     },
+    refresh,
     get(id) {
       const s = subs.get(id);
       return s && view(s);
@@ -248,6 +303,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
       return [...subs.values()].map(view);
     },
     dispatch(e) {
+      if (!owns(e)) return;
       for (const s of subs.values()) {
         if (!wants(s, e.type)) continue;
         if (s.queue.length >= queueLimit) {
@@ -268,11 +324,13 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}, 
       });
     },
     close() {
+      closed = true;
+      unwatch();
       for (const s of subs.values()) stop(s);
       subs.clear();
       checkIdle();
     },
   };
-  for (const input of options.subscriptions ?? []) dispatcher.add(input);
+  void refresh().catch((err: unknown) => logger?.warn({ err }, 'cannot read the webhook subscriptions'));
   return dispatcher;
 }

@@ -23,6 +23,8 @@ import type { AttachHostRequest, HostAttachedReply, HostAttachSpec } from './chi
 import { planLab, switchPortArg, formatUdp, type AttachedHostPlan, type LabPlan } from './lab-plan.js';
 import { writeLabPki, type LabPki, type TlsFiles } from './pki/lab-pki.js';
 import { exitedOnItsOwn, setPeers, startProcess, stopProcess, type LabProcess } from './lab-process.js';
+import { startEtcd, type EtcdCluster } from './etcd-process.js';
+import { controllerNames, clusterSynced, DEFAULT_LAB_LEASE_TTL_S, type SwitchStatusRow } from './lab-cluster.js';
 
 export interface LabOptions {
   topologyFile: string;
@@ -45,6 +47,15 @@ export interface LabOptions {
   controllerArgs?: string[];
   /** Told what the lab is starting and how far it is (`overcast lab up` draws it). */
   onProgress?(p: LabProgress): void;
+  /**
+   * Controllers (default 1). Several make a cluster: a private etcd in `<runDir>/etcd` holds the
+   * intent, and every switch connects to every controller (docs/cluster.md).
+   */
+  controllers?: number;
+  /** Members of the cluster's etcd (default 1). */
+  etcdMembers?: number;
+  /** A cluster member's lease in seconds (its switches fail over this long after it dies; default 3). */
+  leaseTtlS?: number;
   /**
    * Plain TCP switch channels (development only). By default the lab makes a private CA and a
    * certificate per switch in `<runDir>/pki` and every channel runs mutual TLS.
@@ -103,9 +114,16 @@ export interface LabHandle {
   killSwitch(name: string): Promise<void>;
   /** Start a killed switch again on the same ports; resolves once it listens. */
   startSwitch(name: string): Promise<void>;
-  stopController(): Promise<void>;
+  /** Every controller (the first is `controller`, whose REST URL is apiUrl). */
+  controllers: { name: string; apiUrl: string }[];
+  /** The cluster's etcd (labs with several controllers). */
+  etcd?: EtcdCluster;
+  /** Stop a controller (default the first). */
+  stopController(name?: string): Promise<void>;
+  /** Kill a controller with SIGKILL, as a crash would. */
+  killController(name: string): Promise<void>;
   /** Start a stopped controller again on the same ports; resolves once it listens. */
-  startController(): Promise<void>;
+  startController(name?: string): Promise<void>;
   waitReady(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -149,11 +167,23 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     : await writeLabPki(path.join(runDir, 'pki'), { switches: useOvs ? [] : topology.switches, ...(useOvs ? { ovsDpids: topology.switches.map((s) => s.dpid) } : {}) });
   const tlsArgs = (files: TlsFiles | undefined) => (files ? ['--tls-cert', files.cert, '--tls-key', files.key, '--tls-ca', files.ca] : ['--insecure-tcp']);
 
-  const controllerArgs = (ports: { native: number; openflow: number; api: number }) => [
+  const names = controllerNames(o.controllers ?? 1);
+  const clustered = names.length > 1;
+  let etcd: EtcdCluster | undefined;
+  // One controller keeps intent in SQLite in the run dir; a cluster's controllers share the lab's etcd.
+  const storeArgs = (name: string) =>
+    clustered ? ['--store', etcd?.url ?? '', '--member-id', name, '--lease-ttl-s', String(o.leaseTtlS ?? DEFAULT_LAB_LEASE_TTL_S)] : ['--data', dataDir];
+  const controllerArgs = (name: string, ports: { native: number; openflow: number; api: number }) => [
     'controller', '--topology', path.resolve(o.topologyFile), '--listen', `tcp://${LOOPBACK}:${ports.native}`, '--openflow', `tcp://${LOOPBACK}:${ports.openflow}`,
-    '--data', dataDir, '--api-port', String(ports.api), '--lab-plan', planFile, ...tlsArgs(pki?.controller), ...(o.controllerArgs ?? []), ...logLevel,
+    ...storeArgs(name), '--api-port', String(ports.api), '--lab-plan', planFile, ...tlsArgs(pki?.controller), ...(o.controllerArgs ?? []), ...logLevel,
   ];
-  const controller: LabProcess = { name: 'controller', args: controllerArgs({ native: 0, openflow: 0, api: o.apiPort ?? 0 }), env: { [BOOTSTRAP_TOKEN_ENV]: token } };
+  const controllers: LabProcess[] = names.map((name, i) => ({
+    name,
+    args: controllerArgs(name, { native: 0, openflow: 0, api: i === 0 ? (o.apiPort ?? 0) : 0 }),
+    env: { [BOOTSTRAP_TOKEN_ENV]: token },
+  }));
+  const controller = controllers[0];
+  const apiUrls = new Map<string, string>();
   const switches = new Map<string, LabProcess>(useOvs ? [] : topology.switches.map((s) => [s.name, { name: s.name, args: [] }]));
   const hosts: LabProcess[] = topology.hosts.map((h) => ({ name: h.name, args: [] }));
   const attached = new Map<string, { proc: LabProcess; url: string }>();
@@ -163,7 +193,7 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   let controllerUrl = '';
   let apiUrl = '';
   let plan: LabPlan | undefined;
-  const live = () => [controller, ...switches.values(), ...hosts, ...[...attached.values()].map((a) => a.proc)];
+  const live = () => [...controllers, ...switches.values(), ...hosts, ...[...attached.values()].map((a) => a.proc)];
   const progress = (p: LabProgress) => o.onProgress?.(p);
   /** Starts a host on a softswitch port; set once the lab is up (before, attach requests are refused). */
   let attachHostNow: ((spec: AttachedHostSpec) => Promise<string>) | undefined = undefined;
@@ -192,7 +222,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     await Promise.all([...hosts, ...switches.values(), ...[...attached.values()].map((a) => a.proc)].map(stopProcess));
     await ovsLab?.stop();
     ovsLab = undefined;
-    await stopProcess(controller);
+    await Promise.all(controllers.map(stopProcess));
+    await etcd?.stop();
   };
 
   /** Each softswitch's metrics port (0 until it reports one; a restart binds the one it had). */
@@ -217,10 +248,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
         if (exited) throw exited;
       }
       try {
-        const { switches: list } = (await getJson(`${apiUrl}/v1/switches`, token)) as {
-          switches: { dpid: number; connected: boolean; desiredFlows: number; installedFlows: number }[];
-        };
-        const ready = list.filter((s) => s.connected && s.installedFlows === s.desiredFlows);
+        const views = await Promise.all([...apiUrls.values()].map(async (url) => ((await getJson(`${url}/v1/switches`, token)) as { switches: SwitchStatusRow[] }).switches));
+        const ready = clusterSynced(views);
         last = `${ready.length}/${wanted} switches synced`;
         if (ready.length !== readyBefore) progress({ phase: 'sync', done: ready.length, total: wanted });
         readyBefore = ready.length;
@@ -237,14 +266,21 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   };
 
   try {
-    progress({ phase: 'controller', done: 0, total: 1 });
-    const c = await startProcess(controller, 'controller', runDir, startTimeoutMs);
+    progress({ phase: 'controller', done: 0, total: names.length });
+    if (clustered) etcd = await startEtcd({ dir: path.join(runDir, 'etcd'), members: o.etcdMembers ?? 1 });
+    const started: { nativePort: number; openflowPort?: number; apiPort: number }[] = [];
+    for (const [i, proc] of controllers.entries()) {
+      proc.args = controllerArgs(proc.name, { native: 0, openflow: 0, api: i === 0 ? (o.apiPort ?? 0) : 0 });
+      const r = await startProcess(proc, 'controller', runDir, startTimeoutMs);
+      proc.args = controllerArgs(proc.name, { native: r.nativePort, openflow: r.openflowPort ?? 0, api: r.apiPort });
+      apiUrls.set(proc.name, `http://${LOOPBACK}:${r.apiPort}`);
+      started.push(r);
+      progress({ phase: 'controller', done: i + 1, total: names.length, detail: apiUrls.get(proc.name) });
+    }
     listenForAttach();
-    const openflowPort = c.openflowPort ?? 0;
-    controller.args = controllerArgs({ native: c.nativePort, openflow: openflowPort, api: c.apiPort });
-    controllerUrl = `tcp://${LOOPBACK}:${c.nativePort}`;
-    apiUrl = `http://${LOOPBACK}:${c.apiPort}`;
-    progress({ phase: 'controller', done: 1, total: 1, detail: apiUrl });
+    const c = started[0];
+    controllerUrl = started.map((x) => `tcp://${LOOPBACK}:${x.nativePort}`).join(',');
+    apiUrl = apiUrls.get(controller.name) ?? '';
 
     // Switch ports by `switch:port`: a softswitch's UDP sockets, or on Open vSwitch the frame relays of
     // host ports (the bridges' links are unix streams).
@@ -254,7 +290,8 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       progress({ phase: 'switches', done: 0, total: topology.switches.length, detail: 'Open vSwitch bridges' });
       ovsLab = await startOvsLab({
         topology,
-        controller: `${pki ? 'ssl' : 'tcp'}:${LOOPBACK}:${openflowPort}`,
+        // Every controller is a target of every bridge (space-separated, as ovs-vsctl set-controller takes them).
+        controller: started.map((x) => `${pki ? 'ssl' : 'tcp'}:${LOOPBACK}:${x.openflowPort ?? 0}`).join(' '),
         ...(pki?.ovs ? { ssl: pki.ovs } : {}),
         hostRelays,
         controllerMaxBackoffMs: 1000,
@@ -320,6 +357,11 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
   }
   const labPlan = plan as LabPlan;
 
+  const mustController = (name = controller.name) => {
+    const p = controllers.find((x) => x.name === name);
+    if (!p) throw new Error(`no controller ${name} in the lab`);
+    return p;
+  };
   const mustSwitch = (name: string) => {
     const m = switches.get(name);
     if (!m) throw new Error(`no softswitch ${name} in the lab`);
@@ -413,10 +455,18 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
       m.args = switchArgs(s, ports);
       await startProcess(m, 'switch', runDir, startTimeoutMs);
     },
-    stopController: () => stopProcess(controller),
-    async startController() {
-      await startProcess(controller, 'controller', runDir, startTimeoutMs);
-      listenForAttach();
+    controllers: controllers.map((p) => ({ name: p.name, apiUrl: apiUrls.get(p.name) ?? '' })),
+    ...(etcd ? { etcd } : {}),
+    stopController: (name) => stopProcess(mustController(name)),
+    async killController(name) {
+      const p = mustController(name);
+      p.child?.kill('SIGKILL');
+      await stopProcess(p);
+    },
+    async startController(name) {
+      const p = mustController(name);
+      await startProcess(p, 'controller', runDir, startTimeoutMs);
+      if (p === controller) listenForAttach();
     },
     waitReady,
     stop,

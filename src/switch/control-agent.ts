@@ -32,7 +32,10 @@ export interface AgentContext {
   portDescs(): PortDesc[];
   portStats(portNo?: number): PortStats[];
   packetOut(inPort: number, actions: Action[], data: Uint8Array): void;
+  /** The role of the controller this context answers. */
   role: ControllerRole;
+  /** Applies a role request of this context's controller (./controller-roles.ts); returns why it is refused. */
+  changeRole(role: ControllerRole, generationId: number): string | undefined;
 }
 
 export function flowStatsOf(f: InstalledFlow, now: number): FlowStats {
@@ -101,10 +104,12 @@ export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
         if (ctx.role === 'slave') return refuseSlave(ctx, xid);
         ctx.bundles.add(msg.bundleId, msg.mod);
         return;
-      case 'roleRequest':
-        if (msg.role !== 'noChange') ctx.role = msg.role;
+      case 'roleRequest': {
+        const refused = ctx.changeRole(msg.role, msg.generationId);
+        if (refused !== undefined) return refuseWith(ctx, xid, 'OVC_ERR_SWITCH_STALE_ROLE', refused);
         ctx.send({ type: 'roleReply', xid, role: ctx.role, generationId: msg.generationId });
         return;
+      }
       case 'error':
         ctx.logger.warn({ code: msg.code, message: msg.message, xid }, 'controller reported an error');
         return;

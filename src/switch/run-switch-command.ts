@@ -1,7 +1,7 @@
 /**
  * `overcast switch`: options as the CLI parses them (strings), turned into a running softswitch.
  *
- *   overcast switch --dpid N [--controller tcp://HOST:PORT (--tls-cert F --tls-key F --tls-ca F | --insecure-tcp)]
+ *   overcast switch --dpid N [--controller tcp://HOST:PORT[,tcp://HOST:PORT...] (--tls-cert F --tls-key F --tls-ca F | --insecure-tcp)]
  *                   --port N=udp://HOST:PORT[@PEERHOST:PEERPORT] ...
  *                   [--tables N] [--table-miss controller|drop] [--echo-interval-ms MS] [--log-level LEVEL]
  */
@@ -57,7 +57,8 @@ export function parseSwitchCommandOptions(o: SwitchCommandOptions): SoftSwitchOp
     }
   };
   const dpid = attempt(() => parseDpid(o.dpid ?? ''));
-  const controller = o.controller !== undefined ? attempt(() => parseControllerUrl(o.controller ?? '')) : undefined;
+  // A cluster's controllers, comma-separated: one channel to each.
+  const controllers = o.controller !== undefined ? o.controller.split(',').map((c, i, all) => attempt(() => parseControllerUrl(c, all.length > 1 ? `controller[${i}]` : 'controller'))) : [];
   const ports = (o.port ?? []).map((p, i) => attempt(() => parsePortSpec(p, `port[${i}]`)));
   const seen = new Set<number>();
   for (const p of ports) {
@@ -73,7 +74,9 @@ export function parseSwitchCommandOptions(o: SwitchCommandOptions): SoftSwitchOp
   }
   if (problems.length > 0) throw OvercastError.fromProblems(problems.flatMap((e) => e.problems));
   const out: SoftSwitchOptions = { dpid: dpid as number, ports: ports.filter((p) => p !== undefined) };
-  if (controller) out.controller = controller;
+  const targets = controllers.filter((c) => c !== undefined);
+  if (targets.length === 1) out.controller = targets[0];
+  else if (targets.length > 1) out.controllers = targets;
   if (tableCount !== undefined) out.tableCount = tableCount;
   if (echoIntervalMs !== undefined) {
     out.echoIntervalMs = echoIntervalMs;
@@ -92,7 +95,7 @@ export async function runSwitchCommand(o: SwitchCommandOptions, components: { lo
   const logger = components.logger ?? pino({ level: o.logLevel ?? 'info', base: { svc: 'switch' } });
   if (o.tlsCert && o.tlsKey && o.tlsCa) {
     options.controllerTls = { cert: fs.readFileSync(o.tlsCert), key: fs.readFileSync(o.tlsKey), ca: fs.readFileSync(o.tlsCa) };
-  } else if (options.controller) {
+  } else if (options.controller || options.controllers) {
     logger.warn('plain TCP to the controller (--insecure-tcp): anyone on the path can read and change the channel');
   }
   const sw = createSoftSwitch(options, { logger });

@@ -13,6 +13,7 @@ import { Bundles } from './bundles.js';
 import { ChannelClient, type ChannelClientTls, type ChannelStats } from './channel-client.js';
 import { createFlowClassifier, type ClassifierFactory } from './classifier-factory.js';
 import { applyFlowMod, handleControlMessage, type AgentContext } from './control-agent.js';
+import { RoleArbiter, type RoleHolder } from './controller-roles.js';
 import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from './counters.js';
 import { FlowTables, type InstalledFlow } from './flow-tables.js';
 import { GroupTable } from './groups.js';
@@ -32,6 +33,8 @@ export interface SoftSwitchOptions {
   dpid: number;
   /** Where the controller listens; none = standalone (tests, benchmarks). */
   controller?: { host: string; port: number };
+  /** Several controllers (a cluster): one channel to each, each with its own role (./controller-roles.ts). */
+  controllers?: { host: string; port: number }[];
   /** Mutual TLS to the controller; without it the channel is plain TCP (development only). */
   controllerTls?: ChannelClientTls;
   /** Packet-ins per second sent to the controller (default DEFAULT_PACKET_IN_METER); false: no meter. */
@@ -78,6 +81,8 @@ export interface SwitchStats {
   ports: PortInfo[];
   drops: DropCounters;
   channel: ChannelStats | undefined;
+  /** Every controller channel with its role (`channel` is the first). */
+  channels: (ChannelStats & { controller: string; role: ControllerRole })[];
   /** Packets sent to the controller. */
   packetIns: number;
   lookups: ReturnType<FlowTables['lookupStats']>;
@@ -104,6 +109,12 @@ export interface SoftSwitch {
 
 const MUTABLE: RunOptions = { mutable: true };
 
+/** One controller's channel: its own role and replies; everything else is the switch's. */
+interface ControllerLink extends RoleHolder {
+  readonly address: string;
+  readonly client: ChannelClient;
+}
+
 class SoftSwitchImpl implements SoftSwitch, AgentContext {
   readonly dpid: number;
   readonly tableCount: number;
@@ -111,7 +122,6 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   readonly groups: GroupTable;
   readonly bundles: Bundles;
   readonly logger: Logger;
-  role: ControllerRole = 'equal';
   readonly drops: DropCounters = {};
   private readonly portList: UdpPort[];
   private readonly portByNo = new Map<number, UdpPort>();
@@ -119,7 +129,8 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   private readonly exec: PipelineExecutor<InstalledFlow>;
   private readonly result: ExecResult<InstalledFlow> = createExecResult<InstalledFlow>();
   private readonly outResult: ExecResult<InstalledFlow> = createExecResult<InstalledFlow>();
-  private readonly channel: ChannelClient | undefined;
+  private readonly links: ControllerLink[] = [];
+  private readonly roles = new RoleArbiter();
   private readonly clock: () => number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly lastLive = new Map<number, boolean>();
@@ -173,29 +184,48 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       tableMiss,
       tableCount: this.tableCount,
     });
-    if (opts.controller) {
-      this.channel = new ChannelClient(
-        {
-          host: opts.controller.host,
-          port: opts.controller.port,
-          ...(opts.controllerTls ? { tls: opts.controllerTls } : {}),
-          echoIntervalMs: opts.echoIntervalMs,
-          echoTimeoutMs: opts.echoTimeoutMs,
-          backoff: opts.backoff,
+    const controllers = opts.controllers ?? (opts.controller ? [opts.controller] : []);
+    for (const target of controllers) this.links.push(this.linkTo(target, c));
+  }
+
+  private linkTo(target: { host: string; port: number }, c: SoftSwitchComponents): ControllerLink {
+    const address = `${target.host}:${target.port}`;
+    const logger = this.links.length === 0 && !this.opts.controllers ? this.logger : this.logger.child({ controller: address });
+    const link: ControllerLink = { address, role: 'equal', client: undefined as unknown as ChannelClient };
+    // The agent answers on this link and sees its role; everything else is the switch's.
+    const ctx = Object.create(this, {
+      role: { get: () => link.role, set: (r: ControllerRole) => (link.role = r), enumerable: true },
+      logger: { value: logger },
+      send: { value: (msg: Msg) => link.client.send(msg) },
+      changeRole: { value: (role: ControllerRole, generationId: number) => this.roles.request(link, role, generationId) },
+    }) as AgentContext;
+    (link as { client: ChannelClient }).client = new ChannelClient(
+      {
+        host: target.host,
+        port: target.port,
+        ...(this.opts.controllerTls ? { tls: this.opts.controllerTls } : {}),
+        echoIntervalMs: this.opts.echoIntervalMs,
+        echoTimeoutMs: this.opts.echoTimeoutMs,
+        backoff: this.opts.backoff,
+      },
+      // The channel's keepalive runs on real time, whatever clock the flow timeouts use.
+      { logger, now: Date.now, random: c.random ?? Math.random, drops: this.drops },
+      {
+        onReady: (version) => logger.info({ version }, 'control channel ready'),
+        onMessage: (msg) => handleControlMessage(ctx, msg),
+        onDisconnect: () => {
+          // A controller that comes back starts equal again, and asks for its role anew.
+          link.role = 'equal';
+          if (this.links.every((l) => !l.client.connected)) this.bundles.clear();
         },
-        // The channel's keepalive runs on real time, whatever clock the flow timeouts use.
-        { logger: this.logger, now: Date.now, random: c.random ?? Math.random, drops: this.drops },
-        {
-          onReady: (version) => this.logger.info({ version }, 'control channel ready'),
-          onMessage: (msg) => handleControlMessage(this, msg),
-          onDisconnect: () => this.bundles.clear(),
-        },
-      );
-    }
+      },
+    );
+    this.roles.add(link);
+    return link;
   }
 
   get connected(): boolean {
-    return this.channel?.connected ?? false;
+    return this.links.some((l) => l.client.connected);
   }
 
   async start(): Promise<void> {
@@ -209,14 +239,14 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       this.lastLive.set(p.portNo, p.isLive());
       p.sendProbe(this.probeFrame(p.portNo)); // a restarted switch announces itself to its neighbours at once
     }
-    this.channel?.start();
+    for (const l of this.links) l.client.start();
     this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs ?? TIMEOUT_SWEEP_INTERVAL_MS);
     this.logger.info({ ports: this.ports().map((p) => `${p.portNo}=${p.local.address}:${p.local.port}`) }, 'softswitch started');
   }
 
   async stop(): Promise<void> {
     clearInterval(this.sweepTimer);
-    this.channel?.stop();
+    for (const l of this.links) l.client.stop();
     await Promise.all(this.portList.map((p) => p.stop()));
   }
 
@@ -254,9 +284,12 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       else p.send(r.outFrames[i]);
     }
     const pins = r.packetIns;
+    if (pins.length === 0) return;
+    // Packet-ins go to every master or equal controller that is connected (none while all are slaves).
+    const to = this.links.filter((l) => l.role !== 'slave' && l.client.connected);
     for (let i = 0; i < pins.length; i++) {
       const pi = pins[i];
-      if (!this.channel?.connected) {
+      if (to.length === 0) {
         countDrop(this.drops, CHANNEL_DROP.PACKET_IN_NO_CONTROLLER);
         continue;
       }
@@ -264,19 +297,18 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
         countDrop(this.drops, CHANNEL_DROP.PACKET_IN_METER);
         continue;
       }
-      const sent = this.channel.send(
-        {
-          type: 'packetIn',
-          xid: 0,
-          inPort: this.exec.lastKey[K.IN_PORT],
-          table: pi.table,
-          reason: pi.reason,
-          cookie: pi.cookie,
-          metadata: pi.metadata,
-          data: pi.frame,
-        },
-        true,
-      );
+      const msg: Msg = {
+        type: 'packetIn',
+        xid: 0,
+        inPort: this.exec.lastKey[K.IN_PORT],
+        table: pi.table,
+        reason: pi.reason,
+        cookie: pi.cookie,
+        metadata: pi.metadata,
+        data: pi.frame,
+      };
+      let sent = false;
+      for (const l of to) sent = l.client.send(msg, true) || sent;
       if (!sent) countDrop(this.drops, CHANNEL_DROP.PACKET_IN_OVERFLOW);
       else this.packetInsSent++;
     }
@@ -288,9 +320,17 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     return this.clock();
   }
 
+  /** Asynchronous messages of the switch: port status to every controller, the rest to masters and equals. */
   send(msg: Msg): void {
-    this.channel?.send(msg);
+    for (const l of this.links) if (msg.type === 'portStatus' || l.role !== 'slave') l.client.send(msg);
   }
+
+  /** The switch itself answers no role request (each link's context does). */
+  changeRole(): string | undefined {
+    return 'no controller channel';
+  }
+
+  role: ControllerRole = 'equal';
 
   portDescs(): PortDesc[] {
     return this.portList.map((p) => ({ portNo: p.portNo, name: p.spec.name, hwAddr: portMac(this.dpid, p.portNo), up: p.isLive() }));
@@ -333,7 +373,8 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       groups: this.groups.size,
       ports: this.ports(),
       drops: { ...this.drops },
-      channel: this.channel?.stats(),
+      channel: this.links[0]?.client.stats(),
+      channels: this.links.map((l) => ({ ...l.client.stats(), controller: l.address, role: l.role })),
       packetIns: this.packetInsSent,
       lookups: this.tables.lookupStats(),
     };

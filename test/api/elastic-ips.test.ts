@@ -25,7 +25,7 @@ let settledCalls = 0;
 
 beforeAll(async () => {
   store = openIntentStore(':memory:');
-  intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
+  intent = await createIntentService({ seedTopology: TOPOLOGY }, { store });
   app = await createApiApp();
   registerIntentRoutes(app, intent, { settled: async () => void settledCalls++ });
   await app.ready();
@@ -90,7 +90,7 @@ describe('elastic IPs and load balancers over REST', () => {
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep2}/health`, { healthy: false })).body.unhealthy).toEqual([ep2]);
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep2}/health`, { healthy: true })).body.unhealthy).toEqual([]);
     // Who marked whom: the prober's marks are listed apart; a REST list keeps them for the backends it keeps.
-    intent.loadBalancers.setBackendHealth(id, ep1, false, 'probe');
+    await intent.loadBalancers.setBackendHealth(id, ep1, false, 'probe');
     expect((await call('GET', `/v1/load-balancers/${id}`)).body).toMatchObject({ unhealthy: [ep1], unhealthyByProbe: [ep1] });
     expect((await call('PATCH', `/v1/load-balancers/${id}`, { unhealthy: [ep1, ep2] })).body).toMatchObject({ unhealthy: [ep1, ep2].sort(), unhealthyByProbe: [ep1] });
     expect((await call('PUT', `/v1/load-balancers/${id}/backends/${ep1}/health`, { healthy: false })).body).toMatchObject({ unhealthyByProbe: [] });
@@ -105,8 +105,8 @@ describe('elastic IPs and load balancers over REST', () => {
     expect((await call('GET', `/v1/load-balancers/${id}`)).body.code).toBe('OVC_ERR_LB_NOT_FOUND');
   });
 
-  it('the store keeps elastic IPs and load balancers across a reload', () => {
-    const again = createIntentService({}, { store });
+  it('the store keeps elastic IPs and load balancers across a reload', async () => {
+    const again = await createIntentService({}, { store });
     expect([...(again.intent().elasticIps?.values() ?? [])].map((x) => x.publicIp).sort()).toEqual([...(intent.intent().elasticIps?.values() ?? [])].map((x) => x.publicIp).sort());
     expect(again.topology.get().gateways?.[0].name).toBe('gw1');
   });

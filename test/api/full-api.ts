@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { buildApi } from '../../src/api/server.js';
+import { createControllerCluster } from '../../src/cli/controller-cluster.js';
 import { topologyJson } from '../../src/api/schemas/topology.js';
 import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService, type TokenService } from '../../src/controller/auth/index.js';
 import { traceBetweenJson, traceJson } from '../../src/compiler/index.js';
@@ -53,11 +54,12 @@ export interface FullApiOptions {
 export async function buildFullApi(o: FullApiOptions = {}): Promise<FullApi> {
   const logger = o.logger ?? pino({ level: 'silent' });
   const store = openIntentStore(':memory:');
-  const intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
+  const intent = await createIntentService({ seedTopology: TOPOLOGY }, { store });
   const controller = new Controller({ logger, nowMs: () => performance.now() });
   const runtime = await startIntentRuntime(intent, controller, logger);
   const webhooks = createWebhookDispatcher({}, { logger, ...(o.fetch ? { fetch: o.fetch } : {}) });
   const tokens = createTokenService({ store: createSqliteTokenStore(store.database), nowMs: Date.now });
+  const cluster = createControllerCluster({ etcd: undefined, memberId: 'c1', storeLocation: store.location, topology: () => intent.topology.get(), logger });
   const app = await buildApi(
     {
       controller,
@@ -70,6 +72,7 @@ export async function buildFullApi(o: FullApiOptions = {}): Promise<FullApi> {
       trace: (start) => traceJson(runtime.trace(start)),
       traceBetween: (q) => traceBetweenJson(intent.topology.get(), intent.intent(), q, (start) => runtime.trace(start), 'body.'),
       metrics: { registry: new ControllerMetrics({ controller, switchName: switchNamesOf(() => intent.topology.get()), webhooks }), linkRates: () => [] },
+      cluster: () => cluster.status(),
     },
     logger,
     [labRoutes(STAND_IN_LAB)],

@@ -52,7 +52,7 @@ async function sharedApp(): Promise<FastifyInstance> {
 export async function buildTestApi(file = ':memory:'): Promise<TestApi> {
   const app = await sharedApp();
   const store = openIntentStore(file);
-  const intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
+  const intent = await createIntentService({ seedTopology: TOPOLOGY }, { store });
   current = intent;
   return {
     app,

@@ -28,7 +28,7 @@ let tmp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   tmp = tempDir();
   store = openIntentStore(tmp.file);
-  intent = createIntentService({ seedTopology: TOPOLOGY }, { store });
+  intent = await createIntentService({ seedTopology: TOPOLOGY }, { store });
   app = await createApiApp();
   registerIntentRoutes(app, intent, { settled: async () => undefined });
   await app.ready();
@@ -80,7 +80,7 @@ describe('a load balancer behind an elastic IP over REST', () => {
 
     // Reopen the file: the link is stored.
     const reopened = openIntentStore(tmp.file);
-    expect(reopened.load().intent.loadBalancers?.get(lb)?.elasticIpId).toBe(free);
+    expect((await reopened.load()).intent.loadBalancers?.get(lb)?.elasticIpId).toBe(free);
     reopened.close();
 
     // Detach: the address is free for an endpoint again.

@@ -98,6 +98,7 @@ describe('the OpenAPI document', () => {
   it('lists every route of the API', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/metrics',
+      '/v1/cluster',
       '/v1/elastic-ips',
       '/v1/elastic-ips/{id}',
       '/v1/endpoints',

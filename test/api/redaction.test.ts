@@ -62,7 +62,7 @@ describe('credentials in URLs', () => {
     const events = new ControllerEvents();
     const dispatcher = createWebhookDispatcher({ maxAttempts: 1 }, { logger: captured.logger, fetch: async () => Promise.reject(new Error(`connect failed to ${HOOK}`)) });
     dispatcher.attach(events);
-    const sub = dispatcher.add({ url: HOOK });
+    const sub = await dispatcher.add({ url: HOOK });
     events.emit({ type: 'switch.disconnected', dpid: 1, reason: 'test' });
     await dispatcher.idle();
     dispatcher.close();

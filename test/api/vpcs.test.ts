@@ -66,7 +66,7 @@ describe('VPCs', () => {
     await refused(t.app, 'POST', '/v1/vpcs', { name: 'big', cidr: '10.0.0.0/16', vni: MAX_VNI + 1 }, 400, 'OVC_ERR_API_VALIDATION', 'body.vni');
     await refused(t.app, 'POST', '/v1/vpcs', { name: 'zero', cidr: '10.0.0.0/16', vni: 0 }, 400, 'OVC_ERR_API_VALIDATION', 'body.vni');
     // Callers other than REST meet the same rule.
-    expect(() => t.intent.vpcs.create({ name: 'x', cidr: '10.0.0.0/8', vni: 2 ** 24 })).toThrow(expect.objectContaining({ code: 'OVC_ERR_VPC_BAD_VNI', field: 'body.vni' }));
+    await expect(t.intent.vpcs.create({ name: 'x', cidr: '10.0.0.0/8', vni: 2 ** 24 })).rejects.toMatchObject({ code: 'OVC_ERR_VPC_BAD_VNI', field: 'body.vni' });
   });
 
   it('finds no VNI when every one is taken (OVC_ERR_VPC_EXHAUSTED), and the freed one again', () => {

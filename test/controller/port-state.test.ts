@@ -29,7 +29,7 @@ describe('link state follows the switches\' ports', () => {
 
   async function setup() {
     const store = openIntentStore(':memory:');
-    const intent = createIntentService({ seedTopology: topology }, { store, logger });
+    const intent = await createIntentService({ seedTopology: topology }, { store, logger });
     const controller = new Controller({ logger, nowMs: () => performance.now() });
     const runtime = await startIntentRuntime(intent, controller, logger);
     const server = await listenNative(controller, '127.0.0.1', 0, logger);
@@ -109,12 +109,12 @@ describe('link state follows the switches\' ports', () => {
       s1.send({ type: 'portStatus', xid: 0, reason: 'modify', port: { portNo: 3, name: 'p3', hwAddr: 0, up } });
       await heard;
     };
-    intent.topology.setLinkUp(id, false);
+    await intent.topology.setLinkUp(id, false);
     await linksAre(runtime, [id], false);
     await port3(true);
     expect(compiledLinks(runtime)[id]).toBe(false);
     await port3(false);
-    intent.topology.setLinkUp(id, true);
+    await intent.topology.setLinkUp(id, true);
     expect(intent.topology.get().links.find((l) => linkId(l) === id)?.up).toBe(true);
     expect(compiledLinks(runtime)[id]).toBe(false);
     await port3(true);

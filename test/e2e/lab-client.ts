@@ -21,7 +21,7 @@ const tokens = new Map<string, string>();
 /** startLab, remembering the lab's token for the requests below. */
 export async function startLab(o: LabOptions): Promise<LabHandle> {
   const lab = await startLabProcesses(o);
-  tokens.set(new URL(lab.apiUrl).origin, lab.token);
+  for (const url of [lab.apiUrl, ...lab.controllers.map((c) => c.apiUrl)]) tokens.set(new URL(url).origin, lab.token);
   return lab;
 }
 

@@ -3,16 +3,11 @@
  * intent runtime, events, webhooks). Each carries whole values before and after, so a consumer needs
  * nothing else to act on it.
  */
-import type { ElasticIp, Endpoint, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { Topology } from '../../model/index.js';
+import type { StoredObjects } from '../store/intent-store.js';
 
 /** The stored intent objects by kind; the kinds are the store's id kinds (`ID_PREFIX`). */
-export interface IntentObjects {
-  vpc: Vpc;
-  subnet: Subnet;
-  endpoint: Endpoint;
-  elasticIp: ElasticIp;
-  loadBalancer: LoadBalancer;
-}
+export type IntentObjects = StoredObjects;
 export type ObjectKind = keyof IntentObjects;
 
 /** One change of one object. `before`/`after` are whole values: a consumer needs nothing else. */

@@ -5,7 +5,7 @@
 import { OvercastError } from '../../errors/index.js';
 import type { ElasticIp } from '../../model/index.js';
 import { Cidr, parseIpv4 } from '../../net/index.js';
-import type { IntentContext } from './context.js';
+import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 
 export interface AllocateElasticIpInput {
@@ -32,7 +32,11 @@ export class ElasticIpResource {
     return this.ctx.list('elasticIp', page, () => true);
   }
 
-  allocate(input: AllocateElasticIpInput): ElasticIp {
+  allocate(input: AllocateElasticIpInput): Promise<ElasticIp> {
+    return this.ctx.write((tx) => this.allocateIn(tx, input));
+  }
+
+  private allocateIn(tx: IntentDraft, input: AllocateElasticIpInput): ElasticIp {
     const pools = (this.ctx.placement.topology.gateways ?? []).map((g) => new Cidr(g.publicPool.network, g.publicPool.prefixLength));
     if (pools.length === 0) throw new OvercastError('OVC_ERR_EIP_NO_GATEWAY', 'the topology has no gateway with a public pool', 'body');
     const taken = new Set([...this.ctx.index.elasticIps.values()].map((x) => x.publicIp));
@@ -56,11 +60,15 @@ export class ElasticIpResource {
     }
     if (input.endpoint !== undefined) this.checkAssociation(input.endpoint, undefined);
     const publicIp = address;
-    return this.ctx.create('elasticIp', (id) => (input.endpoint === undefined ? { id, publicIp } : { id, publicIp, endpointId: input.endpoint }));
+    return tx.create('elasticIp', (id) => (input.endpoint === undefined ? { id, publicIp } : { id, publicIp, endpointId: input.endpoint }));
   }
 
   /** Associate, move (one change: the compiler's delta is make-before-break) or disassociate (null). */
-  update(id: string, input: UpdateElasticIpInput): ElasticIp {
+  update(id: string, input: UpdateElasticIpInput): Promise<ElasticIp> {
+    return this.ctx.write((tx) => this.updateIn(tx, id, input));
+  }
+
+  private updateIn(tx: IntentDraft, id: string, input: UpdateElasticIpInput): ElasticIp {
     const before = this.get(id);
     if ((before.endpointId ?? null) === input.endpoint) return before;
     if (input.endpoint !== null) {
@@ -69,17 +77,19 @@ export class ElasticIpResource {
       this.checkAssociation(input.endpoint, id);
     }
     const after: ElasticIp = input.endpoint === null ? { id, publicIp: before.publicIp } : { id, publicIp: before.publicIp, endpointId: input.endpoint };
-    this.ctx.commit([{ kind: 'elasticIp', op: 'update', before, after }]);
+    tx.commit([{ kind: 'elasticIp', op: 'update', before, after }]);
     return after;
   }
 
   /** Gives the address back to the pool; refused while it is associated or serves a load balancer. */
-  release(id: string): void {
-    const before = this.get(id);
-    if (before.endpointId !== undefined) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} is associated with ${before.endpointId}`, 'params.id');
-    const lb = this.ctx.index.loadBalancerOfElasticIp(id);
-    if (lb) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} serves load balancer ${lb.id}`, 'params.id');
-    this.ctx.commit([{ kind: 'elasticIp', op: 'delete', before }]);
+  release(id: string): Promise<void> {
+    return this.ctx.write((tx) => {
+      const before = this.get(id);
+      if (before.endpointId !== undefined) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} is associated with ${before.endpointId}`, 'params.id');
+      const lb = this.ctx.index.loadBalancerOfElasticIp(id);
+      if (lb) throw new OvercastError('OVC_ERR_EIP_IN_USE', `elastic IP ${id} serves load balancer ${lb.id}`, 'params.id');
+      tx.commit([{ kind: 'elasticIp', op: 'delete', before }]);
+    });
   }
 
   /** May the elastic IP `self` (undefined: a new one) be associated with the endpoint? */

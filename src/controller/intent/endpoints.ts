@@ -8,7 +8,7 @@ import { formatCidr, formatIpv4, formatMac, isMac, isMulticastMac, parseIpv4, pa
 import { cidrOf, portKey } from '../store/intent-index.js';
 import { idSeq } from '../store/intent-store.js';
 import type { CommittedChange } from './changes.js';
-import type { IntentContext } from './context.js';
+import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 import { collect } from './validation.js';
 
@@ -65,7 +65,11 @@ export class EndpointResource {
     );
   }
 
-  create(input: CreateEndpointInput): Endpoint {
+  create(input: CreateEndpointInput): Promise<Endpoint> {
+    return this.ctx.write((tx) => this.createIn(tx, input));
+  }
+
+  private createIn(tx: IntentDraft, input: CreateEndpointInput): Endpoint {
     const { index } = this.ctx;
     const problems: ProblemDetail[] = [];
     const report = (code: ErrorCode, field: string, message: string) => problems.push({ code, message, field });
@@ -92,7 +96,7 @@ export class EndpointResource {
     const address = ip ?? index.lowestFreeIp(subnet);
     if (address === undefined) throw new OvercastError('OVC_ERR_SUBNET_EXHAUSTED', `subnet ${subnet.id} (${formatCidr(cidrOf(subnet))}) has no free address`, 'body.subnet');
     const s = subnet;
-    return this.ctx.create('endpoint', (id) => ({
+    return tx.create('endpoint', (id) => ({
       id,
       kind: input.kind,
       vpcId: s.vpcId,
@@ -105,7 +109,11 @@ export class EndpointResource {
     }));
   }
 
-  update(id: string, input: UpdateEndpointInput): Endpoint {
+  update(id: string, input: UpdateEndpointInput): Promise<Endpoint> {
+    return this.ctx.write((tx) => this.updateIn(tx, id, input));
+  }
+
+  private updateIn(tx: IntentDraft, id: string, input: UpdateEndpointInput): Endpoint {
     const before = this.get(id);
     const dpid = input.dpid ?? before.dpid;
     const port = input.port ?? before.port;
@@ -114,17 +122,19 @@ export class EndpointResource {
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
     const after: Endpoint = { ...before, dpid, port, labels: input.labels ? { ...input.labels } : before.labels };
     if (dpid === before.dpid && port === before.port && sameLabels(before.labels, after.labels)) return before;
-    this.ctx.commit([{ kind: 'endpoint', op: 'update', before, after }]);
+    tx.commit([{ kind: 'endpoint', op: 'update', before, after }]);
     return after;
   }
 
   /** Deletes the endpoint; an elastic IP associated with it is disassociated in the same transaction. */
-  delete(id: string): void {
-    const before = this.get(id);
-    const freed = [...this.ctx.index.elasticIps.values()]
-      .filter((x) => x.endpointId === id)
-      .map((x): CommittedChange => ({ kind: 'elasticIp', op: 'update', before: x, after: { id: x.id, publicIp: x.publicIp } satisfies ElasticIp }));
-    this.ctx.commit([...freed, { kind: 'endpoint', op: 'delete', before }]);
+  delete(id: string): Promise<void> {
+    return this.ctx.write((tx) => {
+      const before = this.get(id);
+      const freed = [...this.ctx.index.elasticIps.values()]
+        .filter((x) => x.endpointId === id)
+        .map((x): CommittedChange => ({ kind: 'elasticIp', op: 'update', before: x, after: { id: x.id, publicIp: x.publicIp } satisfies ElasticIp }));
+      tx.commit([...freed, { kind: 'endpoint', op: 'delete', before }]);
+    });
   }
 
   /** Is (dpid, port) a port the endpoint `self` may take? */

@@ -8,7 +8,7 @@ import { OvercastError, type ErrorCode, type ProblemDetail } from '../../errors/
 import { LB_PROTOCOLS, markBackendHealth, withUnhealthy, type HealthMarkSource, type LbProtocol, type LoadBalancer } from '../../model/index.js';
 import { parseIpv4 } from '../../net/index.js';
 import { cidrOf } from '../store/intent-index.js';
-import type { IntentContext } from './context.js';
+import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 import { collect } from './validation.js';
 import { subnetsOf } from './vpcs.js';
@@ -49,7 +49,11 @@ export class LoadBalancerResource {
     return this.ctx.list('loadBalancer', page, () => true);
   }
 
-  create(input: CreateLoadBalancerInput): LoadBalancer {
+  create(input: CreateLoadBalancerInput): Promise<LoadBalancer> {
+    return this.ctx.write((tx) => this.createIn(tx, input));
+  }
+
+  private createIn(tx: IntentDraft, input: CreateLoadBalancerInput): LoadBalancer {
     const { index } = this.ctx;
     const problems: ProblemDetail[] = [];
     const report = (code: ErrorCode, field: string, message: string) => problems.push({ code, message, field });
@@ -77,7 +81,7 @@ export class LoadBalancerResource {
       }
     }
     if (problems.length > 0 || !vpc || vip === undefined) throw OvercastError.fromProblems(problems);
-    return this.ctx.create('loadBalancer', (id) => {
+    return tx.create('loadBalancer', (id) => {
       const lb: LoadBalancer = {
         id,
         vpcId: vpc.id,
@@ -94,7 +98,11 @@ export class LoadBalancerResource {
   }
 
   /** New revision weights (a canary's split), the set of unhealthy backends and/or the elastic IP. */
-  update(id: string, input: UpdateLoadBalancerInput): LoadBalancer {
+  update(id: string, input: UpdateLoadBalancerInput): Promise<LoadBalancer> {
+    return this.ctx.write((tx) => this.updateIn(tx, id, input));
+  }
+
+  private updateIn(tx: IntentDraft, id: string, input: UpdateLoadBalancerInput): LoadBalancer {
     const before = this.get(id);
     const problems: ProblemDetail[] = [];
     if (input.weights) checkWeights(problems, input.weights);
@@ -105,28 +113,32 @@ export class LoadBalancerResource {
     const weighted: LoadBalancer = { ...rest, weights: input.weights ? { ...input.weights } : before.weights };
     // A new unhealthy list is the operator's, except for the backends the prober had already taken out.
     const changed = input.unhealthy ? withUnhealthy(weighted, input.unhealthy, before.unhealthyByProbe ?? []) : weighted;
-    return this.replace(before, eip === undefined ? changed : { ...changed, elasticIpId: eip });
+    return this.replace(tx, before, eip === undefined ? changed : { ...changed, elasticIpId: eip });
   }
 
   /**
    * Marks one backend healthy or not: `rest` (an operator: the mark stands until REST clears it) or
    * `probe` (the health prober, which returns only backends it took out itself; src/model/backend-health.ts).
    */
-  setBackendHealth(id: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): LoadBalancer {
-    const before = this.get(id);
-    return this.replace(before, markBackendHealth(before, endpointId, healthy, by));
+  setBackendHealth(id: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): Promise<LoadBalancer> {
+    return this.ctx.write((tx) => {
+      const before = this.get(id);
+      return this.replace(tx, before, markBackendHealth(before, endpointId, healthy, by));
+    });
   }
 
-  delete(id: string): void {
-    const before = this.get(id);
-    this.ctx.commit([{ kind: 'loadBalancer', op: 'delete', before }]);
+  delete(id: string): Promise<void> {
+    return this.ctx.write((tx) => {
+      const before = this.get(id);
+      tx.commit([{ kind: 'loadBalancer', op: 'delete', before }]);
+    });
   }
 
   /** Commits a load balancer's new state (nothing when nothing changed). */
-  private replace(before: LoadBalancer, after: LoadBalancer): LoadBalancer {
+  private replace(tx: IntentDraft, before: LoadBalancer, after: LoadBalancer): LoadBalancer {
     // Deep equality, not JSON text: the same state built in another key order is no change.
     if (isDeepStrictEqual(after, before)) return before;
-    this.ctx.commit([{ kind: 'loadBalancer', op: 'update', before, after }]);
+    tx.commit([{ kind: 'loadBalancer', op: 'update', before, after }]);
     return after;
   }
 

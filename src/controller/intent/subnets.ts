@@ -3,7 +3,7 @@ import { OvercastError, type ErrorCode, type ProblemDetail } from '../../errors/
 import type { Subnet } from '../../model/index.js';
 import { formatCidr, formatIpv4, parseCidr, parseIpv4 } from '../../net/index.js';
 import { cidrOf } from '../store/intent-index.js';
-import type { IntentContext } from './context.js';
+import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 import { collect } from './validation.js';
 import { requireVpc } from './vpcs.js';
@@ -33,7 +33,11 @@ export class SubnetResource {
     return this.ctx.list('subnet', page, (s) => s.vpcId === vpcId);
   }
 
-  create(vpcId: string, input: CreateSubnetInput): Subnet {
+  create(vpcId: string, input: CreateSubnetInput): Promise<Subnet> {
+    return this.ctx.write((tx) => this.createIn(tx, vpcId, input));
+  }
+
+  private createIn(tx: IntentDraft, vpcId: string, input: CreateSubnetInput): Subnet {
     const { index } = this.ctx;
     const vpc = requireVpc(index, vpcId);
     const problems: ProblemDetail[] = [];
@@ -58,7 +62,7 @@ export class SubnetResource {
       }
     }
     if (problems.length > 0 || !cidr) throw OvercastError.fromProblems(problems);
-    return this.ctx.create('subnet', (id) => ({
+    return tx.create('subnet', (id) => ({
       id,
       vpcId,
       name: input.name ?? formatCidr(cidr),
@@ -68,10 +72,12 @@ export class SubnetResource {
   }
 
   /** Refused while the subnet has endpoints. */
-  delete(vpcId: string, subnetId: string): void {
-    const before = this.get(vpcId, subnetId);
-    const n = this.ctx.index.endpointCountOfSubnet(subnetId);
-    if (n > 0) throw new OvercastError('OVC_ERR_SUBNET_HAS_ENDPOINTS', `subnet ${subnetId} still has ${n} endpoints`, 'params.subnetId');
-    this.ctx.commit([{ kind: 'subnet', op: 'delete', before }]);
+  delete(vpcId: string, subnetId: string): Promise<void> {
+    return this.ctx.write((tx) => {
+      const before = this.get(vpcId, subnetId);
+      const n = this.ctx.index.endpointCountOfSubnet(subnetId);
+      if (n > 0) throw new OvercastError('OVC_ERR_SUBNET_HAS_ENDPOINTS', `subnet ${subnetId} still has ${n} endpoints`, 'params.subnetId');
+      tx.commit([{ kind: 'subnet', op: 'delete', before }]);
+    });
   }
 }

@@ -4,7 +4,7 @@ import { MAX_VNI, type Subnet, type Vpc } from '../../model/index.js';
 import { formatCidr, parseCidr } from '../../net/index.js';
 import { cidrOf } from '../store/intent-index.js';
 import type { CommittedChange } from './changes.js';
-import type { IntentContext, IntentView } from './context.js';
+import type { IntentContext, IntentDraft, IntentView } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 
 export interface CreateVpcInput {
@@ -42,19 +42,25 @@ export class VpcResource {
     return this.ctx.list('vpc', page, () => true);
   }
 
-  create(input: CreateVpcInput): Vpc {
-    const cidr = parseCidr(input.cidr, 'body.cidr');
-    const vni = input.vni ?? this.ctx.index.lowestFreeVni(MAX_VNI);
-    if (vni === undefined) throw new OvercastError('OVC_ERR_VPC_EXHAUSTED', `all ${MAX_VNI} VNIs are taken`, 'body');
-    if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) throw new OvercastError('OVC_ERR_VPC_BAD_VNI', `VNI ${vni} is not in 1..${MAX_VNI}`, 'body.vni');
-    if (this.ctx.index.vnis.has(vni)) {
-      const holder = [...this.ctx.index.vpcs.values()].find((v) => v.vni === vni);
-      throw new OvercastError('OVC_ERR_VPC_VNI_TAKEN', `VNI ${vni} is ${holder?.id ?? 'another VPC'}'s`, 'body.vni');
-    }
-    return this.ctx.create('vpc', (id) => ({ id, name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni }));
+  create(input: CreateVpcInput): Promise<Vpc> {
+    return this.ctx.write((tx) => {
+      const cidr = parseCidr(input.cidr, 'body.cidr');
+      const vni = input.vni ?? this.ctx.index.lowestFreeVni(MAX_VNI);
+      if (vni === undefined) throw new OvercastError('OVC_ERR_VPC_EXHAUSTED', `all ${MAX_VNI} VNIs are taken`, 'body');
+      if (!Number.isInteger(vni) || vni < 1 || vni > MAX_VNI) throw new OvercastError('OVC_ERR_VPC_BAD_VNI', `VNI ${vni} is not in 1..${MAX_VNI}`, 'body.vni');
+      if (this.ctx.index.vnis.has(vni)) {
+        const holder = [...this.ctx.index.vpcs.values()].find((v) => v.vni === vni);
+        throw new OvercastError('OVC_ERR_VPC_VNI_TAKEN', `VNI ${vni} is ${holder?.id ?? 'another VPC'}'s`, 'body.vni');
+      }
+      return tx.create('vpc', (id) => ({ id, name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni }));
+    });
   }
 
-  update(id: string, input: UpdateVpcInput): Vpc {
+  update(id: string, input: UpdateVpcInput): Promise<Vpc> {
+    return this.ctx.write((tx) => this.updateIn(tx, id, input));
+  }
+
+  private updateIn(tx: IntentDraft, id: string, input: UpdateVpcInput): Vpc {
     const before = this.get(id);
     let cidr = before.cidr;
     if (input.cidr !== undefined) {
@@ -67,12 +73,16 @@ export class VpcResource {
     }
     const after: Vpc = { ...before, name: input.name ?? before.name, cidr };
     if (after.name === before.name && after.cidr.network === before.cidr.network && after.cidr.prefixLength === before.cidr.prefixLength) return before;
-    this.ctx.commit([{ kind: 'vpc', op: 'update', before, after }]);
+    tx.commit([{ kind: 'vpc', op: 'update', before, after }]);
     return after;
   }
 
   /** Deletes the VPC and its (empty) subnets; refused while it has endpoints or load balancers. */
-  delete(id: string): void {
+  delete(id: string): Promise<void> {
+    return this.ctx.write((tx) => this.deleteIn(tx, id));
+  }
+
+  private deleteIn(tx: IntentDraft, id: string): void {
     const before = this.get(id);
     const { index } = this.ctx;
     const n = index.endpointCountOfVpc(id);
@@ -80,6 +90,6 @@ export class VpcResource {
     const lb = [...index.loadBalancers.values()].find((l) => l.vpcId === id);
     if (lb) throw new OvercastError('OVC_ERR_VPC_HAS_LOAD_BALANCERS', `VPC ${id} still has load balancer ${lb.id}`, 'params.id');
     const subnets = subnetsOf(index, id).map((s): CommittedChange => ({ kind: 'subnet', op: 'delete', before: s }));
-    this.ctx.commit([...subnets, { kind: 'vpc', op: 'delete', before }]);
+    tx.commit([...subnets, { kind: 'vpc', op: 'delete', before }]);
   }
 }

@@ -22,7 +22,7 @@ import {
 } from '../../protocol/index.js';
 import { ChannelConnection, createChannelCounters, type ChannelOptions, type InboundKind } from '../channel/connection.js';
 import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
-import type { FlowStatsEntry, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
+import type { ClusterRole, FlowStatsEntry, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 
 /** Malformed frames tolerated before the connection is closed. */
 export const MALFORMED_LIMIT = 100;
@@ -77,6 +77,10 @@ export class NativeConnection extends ChannelConnection<Msg> {
     const bytes = frame.length;
     this.send({ type: 'packetOut', xid, inPort: inPort || PORT.CONTROLLER, actions, data: frame });
     this.track(xid, 1, () => `packet-out of ${bytes} bytes`, false);
+  }
+
+  async requestRole(role: ClusterRole, generationId: number): Promise<void> {
+    await this.requestOne({ type: 'roleRequest', xid: 0, role, generationId }, 'roleReply');
   }
 
   async flowStats(): Promise<FlowStatsEntry[]> {

@@ -20,7 +20,7 @@ import {
   type InboundKind,
 } from '../channel/connection.js';
 import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
-import type { FlowStatsEntry, PacketInEvent, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
+import type { ClusterRole, FlowStatsEntry, PacketInEvent, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 import { isFlowStatsReplyFrame, splitFlowStatsReply } from './foreign-flows.js';
 
 type Msg = of13.Of13Message;
@@ -209,6 +209,10 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
    * Every flow of every table. Flows the codec cannot decode are not returned: a strict delete for
    * each is sent at once (before the caller's next barrier), see ./foreign-flows.ts.
    */
+  async requestRole(role: ClusterRole, generationId: number): Promise<void> {
+    await this.requestOne({ type: 'roleRequest', xid: 0, role, generationId: BigInt(generationId) }, 'roleReply');
+  }
+
   async flowStats(): Promise<FlowStatsEntry[]> {
     this.foreignDeletes = [];
     const replies = await this.request({ type: 'flowStatsRequest', xid: 0, match: {} });

@@ -1,71 +1,99 @@
 /**
- * The intent store: VPCs, subnets, endpoints and the topology in one SQLite file (better-sqlite3).
- * Every change is one transaction, committed (and, with synchronous=FULL, fsynced) before the caller
- * acknowledges it; WAL mode keeps a crash between statements from leaving anything half-written: after
- * a kill -9 the file holds exactly the committed transactions.
+ * The intent store's contract, which both the embedded SQLite store (./sqlite-intent-store.ts) and
+ * the etcd store (./etcd-intent-store.ts) implement: a transaction of writes that commits or fails
+ * whole, guarded by the revision of the state it was validated against, and a watch that delivers
+ * every committed transaction in revision order.
  *
- * The store only persists; the IntentService validates. It is read whole once at start (`load`).
+ * The store only persists and orders; the intent service (src/controller/intent/service.ts)
+ * validates, and applies what the watch delivers to its in-memory state. docs/cluster.md.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import type BetterSqlite3 from 'better-sqlite3';
-import type { ElasticIp, Endpoint, EndpointKind, Intent, LbProtocol, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
-import { migrate } from './schema.js';
-import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
-
-/** The file inside a data directory (`--data DIR`). */
-export const INTENT_STORE_FILE = 'intent.sqlite';
+import type { ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
 
 /** Id prefixes; an id is `<prefix>-<seq>`. */
 export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep', elasticIp: 'eip', loadBalancer: 'lb' } as const;
 export type IdKind = keyof typeof ID_PREFIX;
+export const ID_KINDS = Object.keys(ID_PREFIX) as readonly IdKind[];
 
-/** Everything the store holds, as read at open. */
+/** The stored intent objects by kind. */
+export interface StoredObjects {
+  vpc: Vpc;
+  subnet: Subnet;
+  endpoint: Endpoint;
+  elasticIp: ElasticIp;
+  loadBalancer: LoadBalancer;
+}
+
+/** One record a transaction writes: an object put (`value`) or deleted (no `value`), or the topology. */
+export type StoreWrite = { [K in IdKind]: { readonly kind: K; readonly id: string; readonly value?: StoredObjects[K] } }[IdKind] | { readonly kind: 'topology'; readonly value: Topology };
+
+/** Highest seq given out per kind (ids are never reused). */
+export type IdCounters = Readonly<Record<IdKind, number>>;
+
+/** Everything the store holds, as of one revision. */
 export interface StoredState {
   readonly intent: Intent;
   /** Absent in a new store: the caller seeds it (from the topology file). */
   readonly topology: Topology | undefined;
-  /** The highest seq ever given out per kind (ids are never reused). */
-  readonly lastSeq: Readonly<Record<IdKind, number>>;
+  readonly lastSeq: IdCounters;
+  /** The revision of the last transaction this state includes (0: none yet). */
+  readonly revision: number;
 }
 
-/** The writes of one transaction. */
-export interface StoreWriter {
-  /** Gives out the next id of a kind (persisted with the transaction). */
-  nextId(kind: IdKind): string;
-  putVpc(vpc: Vpc): void;
-  deleteVpc(id: string): void;
-  putSubnet(subnet: Subnet): void;
-  deleteSubnet(id: string): void;
-  putEndpoint(endpoint: Endpoint): void;
-  deleteEndpoint(id: string): void;
-  putElasticIp(x: ElasticIp): void;
-  deleteElasticIp(id: string): void;
-  putLoadBalancer(lb: LoadBalancer): void;
-  deleteLoadBalancer(id: string): void;
-  putTopology(topology: Topology): void;
-}
-
-export interface IntentStore {
-  load(): StoredState;
+export interface StoreTransaction {
   /**
-   * Runs `fn` in one transaction: all its writes commit together before this returns, or none do (an
-   * exception from `fn` rolls back and propagates).
+   * The revision of the state the writes were validated against. The transaction commits only if no
+   * other transaction committed since: two writers that validated against the same state cannot both win.
    */
-  transaction<T>(fn: (w: StoreWriter) => T): T;
-  close(): void;
+  readonly basedOn: number;
+  readonly writes: readonly StoreWrite[];
+  /** The id counters this transaction advanced, with their new values. */
+  readonly lastSeq?: Partial<IdCounters>;
 }
 
 /**
- * The SQLite implementation. Its database also holds the REST API's tokens and idempotency keys
- * (src/controller/auth/), which open their own statements on it: one file, one durability.
+ * `ok`: committed at `revision`. Not ok: another transaction committed first; `revision` is a revision
+ * the store has reached, which the writer's state must catch up with before it validates again.
  */
-export interface SqliteIntentStore extends IntentStore {
-  readonly database: BetterSqlite3.Database;
+export type CommitResult = { readonly ok: true; readonly revision: number } | { readonly ok: false; readonly revision: number };
+
+/** A committed transaction as the watch delivers it: its writes in order and the counters it advanced. */
+export interface StoreBatch {
+  readonly revision: number;
+  readonly writes: readonly StoreWrite[];
+  readonly lastSeq: Partial<IdCounters>;
 }
 
-/** `seq` of an id this store gave out (`ep-17` -> 17), or undefined. */
+export interface StoreWatchHandlers {
+  batch(b: StoreBatch): void;
+  /**
+   * The watch cannot go on from where it was (etcd compacted the revisions it needed): the watcher
+   * reloads the whole state. The store then delivers batches after that state.
+   */
+  reset?(state: StoredState): void;
+  error?(e: Error): void;
+}
+
+export interface IntentStore {
+  /** Where it keeps intent, for logs and GET /v1/cluster (`sqlite:<file>`, `etcd://...`). */
+  readonly location: string;
+  load(): Promise<StoredState>;
+  /** Commits the writes as one transaction, or nothing when the state moved since `basedOn`. */
+  commit(tx: StoreTransaction): Promise<CommitResult>;
+  /**
+   * Delivers every transaction committed after `afterRevision`, in revision order, one batch per
+   * transaction. The SQLite store delivers synchronously inside `commit`; etcd as its watch hears.
+   * Returns the unsubscribe.
+   */
+  watch(afterRevision: number, handlers: StoreWatchHandlers): () => void;
+  /**
+   * The store's newest intent revision, asked of the store now (a store shared across processes has
+   * it; one in this process needs none: its watch is never behind).
+   */
+  head?(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `seq` of an id of the kind (`ep-17` -> 17), or undefined. */
 export function idSeq(kind: IdKind, id: string): number | undefined {
   const prefix = `${ID_PREFIX[kind]}-`;
   if (!id.startsWith(prefix)) return undefined;
@@ -74,252 +102,8 @@ export function idSeq(kind: IdKind, id: string): number | undefined {
   return Number(digits);
 }
 
-interface VpcRow {
-  id: string;
-  name: string;
-  network: number;
-  prefix_length: number;
-  vni: number;
-}
-interface SubnetRow {
-  id: string;
-  vpc_id: string;
-  name: string;
-  network: number;
-  prefix_length: number;
-  gateway: number;
-}
-interface ElasticIpRow {
-  id: string;
-  public_ip: number;
-  endpoint_id: string | null;
-}
-interface LoadBalancerRow {
-  id: string;
-  vpc_id: string;
-  vip: number;
-  protocol: string;
-  port: number;
-  backend_port: number;
-  function: string;
-  weights: string;
-  unhealthy: string;
-  unhealthy_by_probe: string;
-  elastic_ip_id: string | null;
-}
-interface EndpointRow {
-  id: string;
-  kind: string;
-  vpc_id: string;
-  subnet_id: string;
-  dpid: number;
-  port: number;
-  mac: number;
-  ip: number;
-  labels: string;
+export function formatId(kind: IdKind, seq: number): string {
+  return `${ID_PREFIX[kind]}-${seq}`;
 }
 
-/** Opens (creating if needed) the store at a file path, or an in-memory one for `':memory:'`. */
-export function openIntentStore(file: string): SqliteIntentStore {
-  const db = new Database(file);
-  try {
-    db.pragma('journal_mode = WAL');
-    // FULL: a commit is fsynced before it returns (a process kill alone would be safe with NORMAL;
-    // FULL also survives a power cut, and changes are rare enough that the fsync is cheap).
-    db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    migrate(db);
-    return new SqliteStore(db);
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-}
-
-/** Opens the store in a data directory (created if missing). */
-export function openIntentStoreInDir(dir: string): SqliteIntentStore {
-  fs.mkdirSync(dir, { recursive: true });
-  return openIntentStore(path.join(dir, INTENT_STORE_FILE));
-}
-
-class SqliteStore implements SqliteIntentStore {
-  private readonly writer: StoreWriter;
-  private readonly tx: BetterSqlite3.Transaction<(fn: (w: StoreWriter) => unknown) => unknown>;
-
-  constructor(readonly database: BetterSqlite3.Database) {
-    const db = database;
-    // Prepared once; each write is a bound statement.
-    const getMeta = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?');
-    const putMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    const putVpc = db.prepare(
-      `INSERT INTO vpcs (id, seq, name, network, prefix_length, vni) VALUES (@id, @seq, @name, @network, @prefixLength, @vni)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, network = excluded.network, prefix_length = excluded.prefix_length, vni = excluded.vni`,
-    );
-    const putSubnet = db.prepare(
-      `INSERT INTO subnets (id, seq, vpc_id, name, network, prefix_length, gateway) VALUES (@id, @seq, @vpcId, @name, @network, @prefixLength, @gateway)
-       ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, name = excluded.name, network = excluded.network,
-         prefix_length = excluded.prefix_length, gateway = excluded.gateway`,
-    );
-    const putEndpoint = db.prepare(
-      `INSERT INTO endpoints (id, seq, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels)
-       VALUES (@id, @seq, @kind, @vpcId, @subnetId, @dpid, @port, @mac, @ip, @labels)
-       ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, vpc_id = excluded.vpc_id, subnet_id = excluded.subnet_id,
-         dpid = excluded.dpid, port = excluded.port, mac = excluded.mac, ip = excluded.ip, labels = excluded.labels`,
-    );
-    const delVpc = db.prepare('DELETE FROM vpcs WHERE id = ?');
-    const delSubnet = db.prepare('DELETE FROM subnets WHERE id = ?');
-    const delEndpoint = db.prepare('DELETE FROM endpoints WHERE id = ?');
-    const putEip = db.prepare(
-      `INSERT INTO elastic_ips (id, seq, public_ip, endpoint_id) VALUES (@id, @seq, @publicIp, @endpointId)
-       ON CONFLICT (id) DO UPDATE SET public_ip = excluded.public_ip, endpoint_id = excluded.endpoint_id`,
-    );
-    const delEip = db.prepare('DELETE FROM elastic_ips WHERE id = ?');
-    const putLb = db.prepare(
-      `INSERT INTO load_balancers (id, seq, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, unhealthy_by_probe, elastic_ip_id)
-       VALUES (@id, @seq, @vpcId, @vip, @protocol, @port, @backendPort, @fn, @weights, @unhealthy, @unhealthyByProbe, @elasticIpId)
-       ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, vip = excluded.vip, protocol = excluded.protocol, port = excluded.port,
-         backend_port = excluded.backend_port, function = excluded.function, weights = excluded.weights, unhealthy = excluded.unhealthy,
-         unhealthy_by_probe = excluded.unhealthy_by_probe, elastic_ip_id = excluded.elastic_ip_id`,
-    );
-    const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
-    const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
-
-    const seqOf = (kind: IdKind, id: string): number => {
-      const seq = idSeq(kind, id);
-      if (seq === undefined) throw new Error(`not a ${kind} id of this store: ${id}`);
-      return seq;
-    };
-    this.writer = {
-      nextId: (kind) => {
-        const key = `seq.${kind}`;
-        const seq = Number(getMeta.get(key)?.value ?? '0') + 1;
-        putMeta.run(key, String(seq));
-        return `${ID_PREFIX[kind]}-${seq}`;
-      },
-      putVpc: (v) => {
-        putVpc.run({ id: v.id, seq: seqOf('vpc', v.id), name: v.name, network: v.cidr.network, prefixLength: v.cidr.prefixLength, vni: v.vni });
-      },
-      deleteVpc: (id) => {
-        delVpc.run(id);
-      },
-      putSubnet: (s) => {
-        putSubnet.run({ id: s.id, seq: seqOf('subnet', s.id), vpcId: s.vpcId, name: s.name, network: s.cidr.network, prefixLength: s.cidr.prefixLength, gateway: s.gateway });
-      },
-      deleteSubnet: (id) => {
-        delSubnet.run(id);
-      },
-      putEndpoint: (e) => {
-        putEndpoint.run({
-          id: e.id,
-          seq: seqOf('endpoint', e.id),
-          kind: e.kind,
-          vpcId: e.vpcId,
-          subnetId: e.subnetId,
-          dpid: e.dpid,
-          port: e.port,
-          mac: e.mac,
-          ip: e.ip,
-          labels: JSON.stringify(e.labels),
-        });
-      },
-      deleteEndpoint: (id) => {
-        delEndpoint.run(id);
-      },
-      putElasticIp: (x) => {
-        putEip.run({ id: x.id, seq: seqOf('elasticIp', x.id), publicIp: x.publicIp, endpointId: x.endpointId ?? null });
-      },
-      deleteElasticIp: (id) => {
-        delEip.run(id);
-      },
-      putLoadBalancer: (lb) => {
-        putLb.run({
-          id: lb.id,
-          seq: seqOf('loadBalancer', lb.id),
-          vpcId: lb.vpcId,
-          vip: lb.vip,
-          protocol: lb.protocol,
-          port: lb.port,
-          backendPort: lb.backendPort,
-          fn: lb.function,
-          weights: JSON.stringify(lb.weights),
-          unhealthy: JSON.stringify(lb.unhealthy),
-          unhealthyByProbe: JSON.stringify(lb.unhealthyByProbe ?? []),
-          elasticIpId: lb.elasticIpId ?? null,
-        });
-      },
-      deleteLoadBalancer: (id) => {
-        delLb.run(id);
-      },
-      putTopology: (t) => {
-        putTopology.run(encodeTopologyDocument(t));
-      },
-    };
-    this.tx = db.transaction((fn: (w: StoreWriter) => unknown) => fn(this.writer));
-  }
-
-  load(): StoredState {
-    const db = this.database;
-    return db.transaction((): StoredState => {
-      const vpcs = new Map<string, Vpc>();
-      for (const r of db.prepare<[], VpcRow>('SELECT id, name, network, prefix_length, vni FROM vpcs ORDER BY seq').all()) {
-        vpcs.set(r.id, { id: r.id, name: r.name, cidr: { network: r.network, prefixLength: r.prefix_length }, vni: r.vni });
-      }
-      const subnets = new Map<string, Subnet>();
-      for (const r of db.prepare<[], SubnetRow>('SELECT id, vpc_id, name, network, prefix_length, gateway FROM subnets ORDER BY seq').all()) {
-        subnets.set(r.id, { id: r.id, vpcId: r.vpc_id, name: r.name, cidr: { network: r.network, prefixLength: r.prefix_length }, gateway: r.gateway });
-      }
-      const endpoints = new Map<string, Endpoint>();
-      const endpointRows = db.prepare<[], EndpointRow>('SELECT id, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels FROM endpoints ORDER BY seq').all();
-      for (const r of endpointRows) {
-        endpoints.set(r.id, {
-          id: r.id,
-          kind: r.kind as EndpointKind,
-          vpcId: r.vpc_id,
-          subnetId: r.subnet_id,
-          dpid: r.dpid,
-          port: r.port,
-          mac: r.mac,
-          ip: r.ip,
-          labels: JSON.parse(r.labels) as Record<string, string>,
-        });
-      }
-      const elasticIps = new Map<string, ElasticIp>();
-      for (const r of db.prepare<[], ElasticIpRow>('SELECT id, public_ip, endpoint_id FROM elastic_ips ORDER BY seq').all()) {
-        elasticIps.set(r.id, r.endpoint_id === null ? { id: r.id, publicIp: r.public_ip } : { id: r.id, publicIp: r.public_ip, endpointId: r.endpoint_id });
-      }
-      const loadBalancers = new Map<string, LoadBalancer>();
-      const lbRows = db.prepare<[], LoadBalancerRow>('SELECT id, vpc_id, vip, protocol, port, backend_port, function, weights, unhealthy, unhealthy_by_probe, elastic_ip_id FROM load_balancers ORDER BY seq').all();
-      for (const r of lbRows) {
-        const byProbe = JSON.parse(r.unhealthy_by_probe) as string[];
-        const lb: LoadBalancer = {
-          id: r.id,
-          vpcId: r.vpc_id,
-          vip: r.vip,
-          protocol: r.protocol as LbProtocol,
-          port: r.port,
-          backendPort: r.backend_port,
-          function: r.function,
-          weights: JSON.parse(r.weights) as Record<string, number>,
-          unhealthy: JSON.parse(r.unhealthy) as string[],
-        };
-        const placed = r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id };
-        loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
-      }
-      const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
-      const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');
-      return {
-        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers },
-        topology: doc ? decodeTopologyDocument(doc.doc) : undefined,
-        lastSeq: { vpc: seq('vpc'), subnet: seq('subnet'), endpoint: seq('endpoint'), elasticIp: seq('elasticIp'), loadBalancer: seq('loadBalancer') },
-      };
-    })();
-  }
-
-  transaction<T>(fn: (w: StoreWriter) => T): T {
-    return this.tx(fn) as T;
-  }
-
-  close(): void {
-    if (this.database.open) this.database.close();
-  }
-}
+export const NO_IDS: IdCounters = { vpc: 0, subnet: 0, endpoint: 0, elasticIp: 0, loadBalancer: 0 };

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -139,6 +139,21 @@ CREATE TRIGGER IF NOT EXISTS vpcs_vni_range_update BEFORE UPDATE OF vni ON vpcs 
 BEGIN SELECT RAISE(ABORT, 'CHECK constraint failed: vni BETWEEN 1 AND 16777215'); END;
 `;
 
+/**
+ * Version 7: webhook subscriptions (src/controller/webhook-store.ts), kept so that a restart and every
+ * controller sharing the store deliver to them. The store's revision (one step per intent
+ * transaction) lives in `meta` and needs no table.
+ */
+const SCHEMA_V7 = `
+CREATE TABLE IF NOT EXISTS webhooks (
+  id            TEXT PRIMARY KEY,
+  url           TEXT NOT NULL,
+  types         TEXT NOT NULL,
+  secret        TEXT,
+  created_at_ms INTEGER NOT NULL
+) STRICT;
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -152,7 +167,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
     if (version < 3) db.exec(SCHEMA_V3);
     if (version < 4) db.exec(SCHEMA_V4);
     if (version < 5) db.exec(SCHEMA_V5);
-    db.exec(SCHEMA_V6);
+    if (version < 6) db.exec(SCHEMA_V6);
+    db.exec(SCHEMA_V7);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

@@ -78,7 +78,7 @@ describe('webhook dispatcher', () => {
   it('POSTs each event as JSON, retrying non-2xx answers with exponential backoff', async () => {
     const r = await receiver((_id, attempt) => (attempt < 3 ? 503 : 204));
     const { d, events, delays } = dispatcher();
-    const sub = d.add({ url: r.url });
+    const sub = await d.add({ url: r.url });
     const e = events.emit(disc(7));
     await d.idle();
     expect(r.got.map((g) => g.status)).toEqual([503, 503, 204]);
@@ -94,7 +94,7 @@ describe('webhook dispatcher', () => {
   it('backoff is capped at maxMs; after maxAttempts the event is counted failed and the next one goes', async () => {
     const r = await receiver((id) => (id === 1 ? 500 : 200));
     const { d, events, delays } = dispatcher();
-    const sub = d.add({ url: r.url });
+    const sub = await d.add({ url: r.url });
     events.emit(disc(1));
     events.emit(disc(2));
     await d.idle();
@@ -112,7 +112,7 @@ describe('webhook dispatcher', () => {
   it('keeps event order per subscription while one is being retried', async () => {
     const r = await receiver((id, attempt) => (id === 1 && attempt < 3 ? 502 : 200));
     const { d, events } = dispatcher();
-    d.add({ url: r.url });
+    await d.add({ url: r.url });
     for (let i = 1; i <= 4; i++) events.emit(disc(i));
     await d.idle();
     expect(r.delivered().map((g) => g.body.id)).toEqual([1, 2, 3, 4]);
@@ -125,8 +125,8 @@ describe('webhook dispatcher', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const hang = await receiver(() => 'hang');
     const { d, events } = dispatcher({ maxAttempts: 2, timeoutMs: 100 });
-    const refused = d.add({ url: `http://127.0.0.1:${deadPort}/x` });
-    const slow = d.add({ url: hang.url });
+    const refused = await d.add({ url: `http://127.0.0.1:${deadPort}/x` });
+    const slow = await d.add({ url: hang.url });
     events.emit(disc(1));
     await d.idle();
     expect(d.get(refused.id)?.counters).toMatchObject({ delivered: 0, failed: 1, attempts: 2, retries: 1 });
@@ -147,7 +147,7 @@ describe('webhook dispatcher', () => {
     };
     const gated = createWebhookDispatcher({ queueLimit: 2 }, { fetch: fetchGated });
     cleanups.push(() => gated.close());
-    const sub = gated.add({ url: 'http://127.0.0.1:9/never-called' });
+    const sub = await gated.add({ url: 'http://127.0.0.1:9/never-called' });
     for (let i = 1; i <= 5; i++) gated.dispatch(events.emit(disc(i)));
     expect(gated.get(sub.id)).toMatchObject({ queued: 2, counters: { dropped: 3 } });
     release();
@@ -159,7 +159,7 @@ describe('webhook dispatcher', () => {
   it('sends only the types a subscription asked for, signed when it has a secret', async () => {
     const r = await receiver();
     const { d, events } = dispatcher();
-    d.add({ url: r.url, types: ['function.*', 'endpoint.up'], secret: 's3cret' });
+    await d.add({ url: r.url, types: ['function.*', 'endpoint.up'], secret: 's3cret' });
     events.emit(disc(1));
     events.emit({ type: 'function.activation-requested', functionKey: 'fn', heldPackets: 1 });
     events.emit({ type: 'endpoint.down', endpointId: 'e', vpcId: 'v', labels: {} });
@@ -172,30 +172,30 @@ describe('webhook dispatcher', () => {
     }
   });
 
-  it('refuses bad URLs and unknown types with codes', () => {
+  it('refuses bad URLs and unknown types with codes', async () => {
     const d = createWebhookDispatcher();
-    const code = (f: () => unknown) => {
+    const code = async (f: () => unknown) => {
       try {
-        f();
+        await f();
       } catch (e) {
         return [(e as { code: string }).code, (e as { field: string }).field];
       }
       return undefined;
     };
-    expect(code(() => d.add({ url: 'not a url' }))).toEqual(['OVC_ERR_WEBHOOK_BAD_URL', 'url']);
-    expect(code(() => d.add({ url: 'file:///etc/passwd' }))).toEqual(['OVC_ERR_WEBHOOK_BAD_URL', 'url']);
-    expect(code(() => d.add({ url: 'http://x/', types: ['switch.connected', 'nope'] }))).toEqual(['OVC_ERR_EVENTS_UNKNOWN_TYPE', 'types[1]']);
+    expect(await code(() => d.add({ url: 'not a url' }))).toEqual(['OVC_ERR_WEBHOOK_BAD_URL', 'url']);
+    expect(await code(() => d.add({ url: 'file:///etc/passwd' }))).toEqual(['OVC_ERR_WEBHOOK_BAD_URL', 'url']);
+    expect(await code(() => d.add({ url: 'http://x/', types: ['switch.connected', 'nope'] }))).toEqual(['OVC_ERR_EVENTS_UNKNOWN_TYPE', 'types[1]']);
     expect(d.list()).toEqual([]);
   });
 
   it('remove stops deliveries and close cancels a pending retry', async () => {
     const r = await receiver(() => 500);
     const { d, events } = dispatcher({ backoff: { initialMs: 60_000 } });
-    const sub = d.add({ url: r.url });
+    const sub = await d.add({ url: r.url });
     events.emit(disc(1));
     await waitFor('the first delivery attempt', () => r.got.length > 0, { everyMs: 5 });
-    expect(d.remove(sub.id)).toBe(true);
-    expect(d.remove(sub.id)).toBe(false);
+    expect(await d.remove(sub.id)).toBe(true);
+    expect(await d.remove(sub.id)).toBe(false);
     await d.idle(); // resolves at once: the 60 s retry was cancelled
     expect(r.got).toHaveLength(1);
   });

@@ -37,7 +37,7 @@ function world(endpoints: Endpoint[], lbOver: Partial<LoadBalancer> = {}) {
   const intent = {
     intent: () => state,
     loadBalancers: {
-      setBackendHealth(lbId: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): LoadBalancer {
+      async setBackendHealth(lbId: string, endpointId: string, healthy: boolean, by: HealthMarkSource = 'rest'): Promise<LoadBalancer> {
         calls.push({ lbId, endpointId, healthy, by });
         const cur = state.loadBalancers?.get(lbId);
         if (!cur) throw new Error('no lb');
@@ -132,6 +132,9 @@ function world(endpoints: Endpoint[], lbOver: Partial<LoadBalancer> = {}) {
   };
 }
 
+/** Lets the verdicts' commits (promises that are already resolved) run their continuations. */
+const committed = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('health prober', () => {
   it("probes each backend from its gateway on its own switch, out of its port; non-backends are left alone", () => {
     const w = world([ep('a', 101, 3, 1, 'fn'), ep('b', 102, 4, 2, 'fn'), ep('c', 103, 5, 3, 'other')]);
@@ -156,7 +159,7 @@ describe('health prober', () => {
     expect(w.intervalFn).toBeUndefined();
   });
 
-  it('three misses in a row take a backend out (once, with an event); two answers bring it back', () => {
+  it('three misses in a row take a backend out (once, with an event); two answers bring it back', async () => {
     const w = world([ep('a', 101, 3, 1, 'fn'), ep('b', 102, 4, 2, 'fn')]);
     const p = w.prober();
     const round = (answerA: boolean) => {
@@ -173,6 +176,7 @@ describe('health prober', () => {
     round(false); // judges the third
     expect(w.calls).toEqual([{ lbId: 'lb1', endpointId: 'a', healthy: false, by: 'probe' }]);
     expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthy).toEqual(['a']);
+    await committed(); // the event follows the commit
     expect(w.seen.filter((e) => e.type === 'backend.unhealthy')).toMatchObject([{ loadBalancerId: 'lb1', endpointId: 'a', misses: 3 }]);
     round(false);
     round(false);
@@ -182,6 +186,7 @@ describe('health prober', () => {
     round(true);
     expect(w.calls[1]).toEqual({ lbId: 'lb1', endpointId: 'a', healthy: true, by: 'probe' });
     expect(w.intent.intent().loadBalancers?.get('lb1')?.unhealthy).toEqual([]);
+    await committed();
     expect(w.seen.filter((e) => e.type === 'backend.healthy')).toMatchObject([{ loadBalancerId: 'lb1', endpointId: 'a', successes: 2 }]);
     expect(p.stats()).toMatchObject({ markedUnhealthy: 1, markedHealthy: 1 });
     p.stop();
@@ -219,11 +224,11 @@ describe('health prober', () => {
     p.stop();
   });
 
-  it('leaves REST marks alone (made while it runs or found at start) and returns its own, also those found at start', () => {
+  it('leaves REST marks alone (made while it runs or found at start) and returns its own, also those found at start', async () => {
     // At start: b marked over REST, c by a prober before a restart (the stored intent says which).
     const w = world([ep('a', 101, 3, 1, 'fn'), ep('b', 102, 4, 2, 'fn'), ep('c', 103, 5, 3, 'fn')], { unhealthy: ['b', 'c'], unhealthyByProbe: ['c'] });
     const p = w.prober();
-    w.intent.loadBalancers.setBackendHealth('lb1', 'a', false); // REST, while the prober runs
+    await w.intent.loadBalancers.setBackendHealth('lb1', 'a', false); // REST, while the prober runs
     w.calls.length = 0;
     for (let i = 0; i < 3; i++) {
       w.fire();
@@ -236,12 +241,12 @@ describe('health prober', () => {
     p.stop();
   });
 
-  it('a REST mark on a backend it took out makes the mark the operator\'s', () => {
+  it('a REST mark on a backend it took out makes the mark the operator\'s', async () => {
     const w = world([ep('a', 101, 3, 1, 'fn')]);
     const p = w.prober();
     for (let i = 0; i < 4; i++) w.fire(); // three misses (each judged at the next tick): out, by the prober
     expect(w.intent.intent().loadBalancers?.get('lb1')).toMatchObject({ unhealthy: ['a'], unhealthyByProbe: ['a'] });
-    w.intent.loadBalancers.setBackendHealth('lb1', 'a', false); // the operator drains it for good
+    await w.intent.loadBalancers.setBackendHealth('lb1', 'a', false); // the operator drains it for good
     w.calls.length = 0;
     for (let i = 0; i < 3; i++) {
       w.fire();

@@ -40,43 +40,43 @@ function replay(state: State, c: CommittedChange): State {
 }
 
 describe('intent service commit', () => {
-  it('stores, applies and reports each change alike, for every kind', () => {
+  it('stores, applies and reports each change alike, for every kind', async () => {
     const tmp = tempDir();
     try {
       const store = openIntentStore(tmp.file);
-      const svc = createIntentService({ seedTopology: TOPOLOGY }, { store });
+      const svc = await createIntentService({ seedTopology: TOPOLOGY }, { store });
       let replayed: State = { intent: svc.intent(), topology: svc.topology.get() };
       svc.onChange((changes) => {
         for (const c of changes) replayed = replay(replayed, c);
       });
 
-      const vpc = svc.vpcs.create({ name: 'v', cidr: '10.0.0.0/16' });
-      const other = svc.vpcs.create({ name: 'w', cidr: '10.1.0.0/16' });
-      svc.vpcs.update(vpc.id, { name: 'vv' });
-      const subnet = svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
-      svc.subnets.create(other.id, { cidr: '10.1.1.0/24' });
-      const e1 = svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 1, labels: { function: 'f', revision: 'v1' } });
-      const e2 = svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2, labels: { function: 'f', revision: 'v1' } });
-      svc.endpoints.update(e2.id, { dpid: 2, port: 2 });
-      const eip = svc.elasticIps.allocate({ endpoint: e1.id });
-      const spare = svc.elasticIps.allocate({});
-      svc.elasticIps.update(spare.id, { endpoint: e2.id });
-      svc.elasticIps.update(spare.id, { endpoint: null });
-      const lbEip = svc.elasticIps.allocate({});
-      const lb = svc.loadBalancers.create({ vpc: vpc.id, vip: '10.0.0.200', protocol: 'udp', port: 80, function: 'f', elasticIp: lbEip.id });
-      svc.loadBalancers.update(lb.id, { weights: { v1: 3 } });
-      svc.loadBalancers.setBackendHealth(lb.id, e2.id, false, 'probe');
-      svc.endpoints.delete(e1.id); // disassociates eip in the same transaction
-      svc.elasticIps.release(spare.id);
-      svc.vpcs.delete(other.id); // deletes its subnet in the same transaction
-      svc.topology.addSwitch({ name: 's3', dpid: 3, ports: [{ number: 1 }] });
-      svc.topology.addLink({ switch: 's3', port: 1 }, { switch: 's2', port: 3 }, true);
-      svc.topology.setLinkUp('s1:4~s2:1', false);
+      const vpc = await svc.vpcs.create({ name: 'v', cidr: '10.0.0.0/16' });
+      const other = await svc.vpcs.create({ name: 'w', cidr: '10.1.0.0/16' });
+      await svc.vpcs.update(vpc.id, { name: 'vv' });
+      const subnet = await svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+      await svc.subnets.create(other.id, { cidr: '10.1.1.0/24' });
+      const e1 = await svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 1, labels: { function: 'f', revision: 'v1' } });
+      const e2 = await svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2, labels: { function: 'f', revision: 'v1' } });
+      await svc.endpoints.update(e2.id, { dpid: 2, port: 2 });
+      const eip = await svc.elasticIps.allocate({ endpoint: e1.id });
+      const spare = await svc.elasticIps.allocate({});
+      await svc.elasticIps.update(spare.id, { endpoint: e2.id });
+      await svc.elasticIps.update(spare.id, { endpoint: null });
+      const lbEip = await svc.elasticIps.allocate({});
+      const lb = await svc.loadBalancers.create({ vpc: vpc.id, vip: '10.0.0.200', protocol: 'udp', port: 80, function: 'f', elasticIp: lbEip.id });
+      await svc.loadBalancers.update(lb.id, { weights: { v1: 3 } });
+      await svc.loadBalancers.setBackendHealth(lb.id, e2.id, false, 'probe');
+      await svc.endpoints.delete(e1.id); // disassociates eip in the same transaction
+      await svc.elasticIps.release(spare.id);
+      await svc.vpcs.delete(other.id); // deletes its subnet in the same transaction
+      await svc.topology.addSwitch({ name: 's3', dpid: 3, ports: [{ number: 1 }] });
+      await svc.topology.addLink({ switch: 's3', port: 1 }, { switch: 's2', port: 3 }, true);
+      await svc.topology.setLinkUp('s1:4~s2:1', false);
 
       expect(svc.elasticIps.get(eip.id).endpointId).toBeUndefined();
       expect(replayed.intent).toEqual(svc.intent());
       expect(replayed.topology).toBe(svc.topology.get());
-      const reloaded = createIntentService({}, { store });
+      const reloaded = await createIntentService({}, { store });
       expect(reloaded.intent()).toEqual(svc.intent());
       expect(reloaded.topology.get()).toEqual(svc.topology.get());
       store.close();

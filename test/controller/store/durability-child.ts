@@ -21,21 +21,21 @@ const topology: Topology = {
 };
 
 const store = openIntentStore(process.argv[2]);
-const svc = createIntentService({ seedTopology: topology }, { store });
+const svc = await createIntentService({ seedTopology: topology }, { store });
 // Pipes to the parent are synchronous on Linux: a printed line has left this process.
 const ack = (line: string) => process.stdout.write(`${line}\n`);
 const freePorts = Array.from({ length: CHILD_PORTS }, (_, i) => CHILD_PORTS - i);
 const live: { vpc: string; endpoints: { id: string; port: number }[] }[] = [];
 
 for (let round = 0; round < 1000; round++) {
-  const vpc = svc.vpcs.create({ name: `v${round}`, cidr: '10.0.0.0/16' });
+  const vpc = await svc.vpcs.create({ name: `v${round}`, cidr: '10.0.0.0/16' });
   ack(`vpc ${vpc.id}`);
-  const subnet = svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
+  const subnet = await svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
   ack(`subnet ${subnet.id} ${vpc.id}`);
   const endpoints: { id: string; port: number }[] = [];
   for (let k = 0; k < 3; k++) {
     const port = freePorts.pop() as number;
-    const ep = svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port, labels: { function: `f${round}`, revision: String(k) } });
+    const ep = await svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port, labels: { function: `f${round}`, revision: String(k) } });
     endpoints.push({ id: ep.id, port });
     ack(`ep ${ep.id} ${subnet.id}`);
   }
@@ -46,12 +46,12 @@ for (let round = 0; round < 1000; round++) {
     if (old) {
       for (const e of old.endpoints) {
         ack(`> epdel ${e.id}`);
-        svc.endpoints.delete(e.id);
+        await svc.endpoints.delete(e.id);
         freePorts.push(e.port);
         ack(`epdel ${e.id}`);
       }
       ack(`> del ${old.vpc}`);
-      svc.vpcs.delete(old.vpc);
+      await svc.vpcs.delete(old.vpc);
       ack(`del ${old.vpc}`);
     }
   }

@@ -83,8 +83,8 @@ describe('intent store durability', () => {
       raw.close();
 
       const store = openIntentStore(tmp.file);
-      const state = store.load();
-      const svc = createIntentService({}, { store });
+      const state = (await store.load());
+      const svc = await createIntentService({}, { store });
       const intent = svc.intent();
       const at = `after ${lines.length} lines${inFlight === undefined ? '' : `, "${inFlight}" in flight`}`;
       // Committed but not yet acknowledged when the kill came: either outcome is right, a half of one is not.

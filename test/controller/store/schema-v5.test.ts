@@ -16,7 +16,7 @@ afterEach(() => {
 
 it('migrates a version 4 file: the intent stays, the token and idempotency tables appear', async () => {
   const store = openIntentStore(tmp.file);
-  const vpc = createIntentService({ seedTopology: TOPOLOGY }, { store }).vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
+  const vpc = await (await createIntentService({ seedTopology: TOPOLOGY }, { store })).vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
   store.close();
   const db = new Database(tmp.file);
   db.exec('DROP TABLE api_tokens; DROP TABLE idempotency_keys;');
@@ -25,7 +25,7 @@ it('migrates a version 4 file: the intent stays, the token and idempotency table
 
   const migrated = openIntentStore(tmp.file);
   expect(migrated.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-  expect(createIntentService({}, { store: migrated }).vpcs.get(vpc.id)).toEqual(vpc);
+  expect((await createIntentService({}, { store: migrated })).vpcs.get(vpc.id)).toEqual(vpc);
   const tokens = createTokenService({ store: createSqliteTokenStore(migrated.database), nowMs: () => 0 });
   const t = await tokens.issue({ scope: 'admin' });
   expect((await tokens.authenticate(t.token)).ok).toBe(true);
