@@ -35,6 +35,11 @@ describe('overcast status', () => {
       'link s1:3 - s2:1 is down',
     ]);
   });
+
+  it('shows a switch this controller is a slave of as left to its master', () => {
+    const lines = formatStatus('http://api', { name: 'c', switches: [{ name: 's1', dpid: 1 }], links: [], hosts: [] }, [{ dpid: 1, connected: true, channel: 'native', desiredFlows: 9, installedFlows: 0, role: 'slave' }], 0);
+    expect(lines[3]).toContain('9/- (slave: its master pushes)');
+  });
 });
 
 const labLike = (over: Partial<LabHandle>): Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki' | 'token' | 'tokenFile'> => ({
