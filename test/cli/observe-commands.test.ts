@@ -67,6 +67,13 @@ describe('lab up output', () => {
     expect(text).toContain('ovs-ofctl -O OpenFlow13 dump-flows unix:/tmp/ovs-x/s1.mgmt');
   });
 
+  it('prints every controller\'s REST URL and the etcd of a cluster lab', () => {
+    const controllers = [1, 2, 3].map((i) => ({ name: i === 1 ? 'controller' : `controller${i}`, apiUrl: `http://127.0.0.1:${8000 + i}` }));
+    const text = describeLab({ ...labLike({}), controllers, etcd: { url: 'etcd://127.0.0.1:2379' } as LabHandle['etcd'] }).join('\n');
+    for (const c of controllers) expect(text).toContain(c.apiUrl);
+    expect(text).toContain('etcd://127.0.0.1:2379');
+  });
+
   it('draws progress on a terminal and prints finished phases elsewhere', () => {
     const written: string[] = [];
     const tty = { isTTY: true, write: (s: string) => written.push(s) };
