@@ -69,7 +69,7 @@ export function describeLab(lab: Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' 
     `  token      ${lab.token}  (admin; also in ${lab.tokenFile})`,
     ...(lab.controllers && lab.controllers.length > 1
       ? [
-          ...lab.controllers.map((c) => `  ${c.name.padEnd(11)}${c.apiUrl}  (REST API of a cluster member; GET /v1/cluster)`),
+          ...lab.controllers.map((c) => `  ${c.name.padEnd(11)} ${c.apiUrl}  (REST API of a cluster member; GET /v1/cluster)`),
           `  etcd       ${lab.etcd?.url ?? '?'}  (data in ${lab.runDir}/etcd)`,
         ]
       : []),

@@ -9,6 +9,8 @@ interface SwitchJson {
   remoteAddress?: string;
   desiredFlows: number;
   installedFlows: number;
+  /** In a cluster: this controller's role; a slave leaves the switch's tables to its master. */
+  role?: 'master' | 'slave';
   lastSync?: { timeMs: number; ms: number; ok: boolean; added?: number; modified?: number; removed?: number; error?: string };
 }
 
@@ -27,6 +29,11 @@ function lastSyncText(s: SwitchJson, nowMs: number): string {
   return `ok ${when} (+${l.added ?? 0} ~${l.modified ?? 0} -${l.removed ?? 0}, ${l.ms.toFixed(1)} ms)`;
 }
 
+/** Connected and holding its desired flows, or (in a cluster) left to its master by this controller. */
+function inSync(s: SwitchJson): boolean {
+  return s.connected && (s.role === 'slave' || s.desiredFlows === s.installedFlows);
+}
+
 /** The status report's lines (`nowMs`: wall clock, for "3 s ago"). */
 export function formatStatus(apiUrl: string, topology: TopologyJson, switches: SwitchJson[], nowMs: number): string[] {
   const nameOf = new Map(topology.switches.map((s) => [s.dpid, s.name]));
@@ -38,7 +45,7 @@ export function formatStatus(apiUrl: string, topology: TopologyJson, switches: S
   ];
   const rows = [['SWITCH', 'DPID', 'CHANNEL', 'FLOWS desired/installed', 'LAST SYNC']];
   for (const s of switches) {
-    const flows = `${s.desiredFlows}/${s.installedFlows}${s.connected && s.desiredFlows === s.installedFlows ? ' in sync' : ''}`;
+    const flows = s.role === 'slave' ? `${s.desiredFlows}/- (slave: its master pushes)` : `${s.desiredFlows}/${s.installedFlows}${inSync(s) ? ' in sync' : ''}`;
     const channel = s.connected ? `${s.channel ?? '?'} ${s.remoteAddress ?? ''}`.trim() : 'not connected';
     rows.push([nameOf.get(s.dpid) ?? '?', String(s.dpid), channel, flows, lastSyncText(s, nowMs)]);
   }
@@ -54,5 +61,5 @@ export function formatStatus(apiUrl: string, topology: TopologyJson, switches: S
 export async function runStatus(client: ApiClient, out: (line: string) => void = console.log): Promise<number> {
   const [topology, { switches }] = await Promise.all([client.get<TopologyJson>('/v1/topology'), client.get<{ switches: SwitchJson[] }>('/v1/switches')]);
   for (const line of formatStatus(client.url, topology, switches, Date.now())) out(line);
-  return switches.every((s) => s.connected && s.desiredFlows === s.installedFlows) ? 0 : 1;
+  return switches.every(inSync) ? 0 : 1;
 }

@@ -35,6 +35,11 @@ describe('overcast status', () => {
       'link s1:3 - s2:1 is down',
     ]);
   });
+
+  it('shows a switch this controller is a slave of as left to its master', () => {
+    const lines = formatStatus('http://api', { name: 'c', switches: [{ name: 's1', dpid: 1 }], links: [], hosts: [] }, [{ dpid: 1, connected: true, channel: 'native', desiredFlows: 9, installedFlows: 0, role: 'slave' }], 0);
+    expect(lines[3]).toContain('9/- (slave: its master pushes)');
+  });
 });
 
 const labLike = (over: Partial<LabHandle>): Pick<LabHandle, 'topology' | 'plan' | 'apiUrl' | 'runDir' | 'ovs' | 'pki' | 'token' | 'tokenFile'> => ({
@@ -60,6 +65,13 @@ describe('lab up output', () => {
     const text = describeLab(labLike({ ovs })).join('\n');
     expect(text).toContain('export OVS_RUNDIR=/tmp/ovs-x OVS_DBDIR=/tmp/ovs-x');
     expect(text).toContain('ovs-ofctl -O OpenFlow13 dump-flows unix:/tmp/ovs-x/s1.mgmt');
+  });
+
+  it('prints every controller\'s REST URL and the etcd of a cluster lab', () => {
+    const controllers = [1, 2, 3].map((i) => ({ name: i === 1 ? 'controller' : `controller${i}`, apiUrl: `http://127.0.0.1:${8000 + i}` }));
+    const text = describeLab({ ...labLike({}), controllers, etcd: { url: 'etcd://127.0.0.1:2379' } as LabHandle['etcd'] }).join('\n');
+    for (const c of controllers) expect(text).toContain(c.apiUrl);
+    expect(text).toContain('etcd://127.0.0.1:2379');
   });
 
   it('draws progress on a terminal and prints finished phases elsewhere', () => {

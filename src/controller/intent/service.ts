@@ -52,6 +52,11 @@ export const COMMIT_ATTEMPTS = 8;
  * again, so that two controllers writing steadily do not keep colliding in step.
  */
 export const CONFLICT_BACKOFF_MS = 4;
+/**
+ * How long a write waits for this controller's watch to deliver its own commit. Past it the request
+ * fails (OVC_ERR_STORE_UNAVAILABLE: committed, not yet readable here) instead of hanging.
+ */
+export const APPLY_TIMEOUT_MS = 10_000;
 /** How often the applied state is checked against the store's newest revision (stores that can tell). */
 export const FRESHNESS_CHECK_INTERVAL_MS = 1000;
 
@@ -236,11 +241,24 @@ class CommittedState implements IntentContext {
     const result = decide(draft);
     if (draft.changes.length === 0) return result;
     const r = await this.store.commit({ basedOn: this.revision, writes: draft.changes.map(toWrite), lastSeq: draft.lastSeq });
-    await this.applied(r.revision);
+    await this.appliedWithin(r.revision);
     if (r.ok) return result;
     if (n >= COMMIT_ATTEMPTS) throw new OvercastError('OVC_ERR_STORE_CONFLICT', `the intent kept changing under this request (${n} attempts); send it again`, 'body');
     await new Promise((resolve) => setTimeout(resolve, this.random() * CONFLICT_BACKOFF_MS * 2 ** (n - 1)));
     return this.attempt(decide, n + 1);
+  }
+
+  private async appliedWithin(revision: number): Promise<void> {
+    if (this.revision >= revision) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OvercastError('OVC_ERR_STORE_UNAVAILABLE', `revision ${revision} is committed but did not reach this controller within ${APPLY_TIMEOUT_MS} ms`)), APPLY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.applied(revision), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   list<K extends ObjectKind>(kind: K, page: PageRequest, keep: (x: IntentObjects[K]) => boolean): Page<IntentObjects[K]> {

@@ -1,6 +1,6 @@
 /**
  * The intent store's contract, which both the embedded SQLite store (./sqlite-intent-store.ts) and
- * the etcd store (./etcd-intent-store.ts) implement: a transaction of writes that commits or fails
+ * the etcd store (./etcd/etcd-intent-store.ts) implement: a transaction of writes that commits or fails
  * whole, guarded by the revision of the state it was validated against, and a watch that delivers
  * every committed transaction in revision order.
  *

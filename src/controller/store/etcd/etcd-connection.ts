@@ -4,8 +4,16 @@
  * mastership. All keys live under one prefix (default `/overcast/`), so several clusters can share an
  * etcd. docs/cluster.md lists the keys.
  */
-import { Etcd3, isRecoverableError, type Namespace } from 'etcd3';
+import { createRequire } from 'node:module';
+import type { Etcd3, Namespace } from 'etcd3';
 import { OvercastError } from '../../../errors/index.js';
+
+/**
+ * etcd3 (with gRPC and its protocol files) is loaded when a controller connects to etcd, not when any
+ * `overcast` process starts: switches and hosts never need it, and a lab starts dozens of them.
+ */
+const loadModule = createRequire(import.meta.url);
+const loadEtcd3 = (): typeof import('etcd3') => loadModule('etcd3') as typeof import('etcd3');
 
 export const DEFAULT_ETCD_PREFIX = '/overcast/';
 /** How long one etcd call may take before the request that made it fails (503). */
@@ -42,7 +50,8 @@ export interface EtcdConnection {
 
 export function connectEtcd(url: string): EtcdConnection {
   const parsed = parseEtcdUrl(url);
-  const client = new Etcd3({
+  const { Etcd3: Client } = loadEtcd3();
+  const client: Etcd3 = new Client({
     hosts: [...parsed.hosts], dialTimeout: ETCD_CALL_TIMEOUT_MS, defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
   });
   return {
@@ -71,5 +80,3 @@ export async function etcdCall<T>(what: string, call: () => Promise<T>): Promise
     throw storeUnavailable(err, what);
   }
 }
-
-export { isRecoverableError };
