@@ -1,6 +1,6 @@
 /**
  * The intent service: the one place that validates and applies a change to the intent (VPCs, subnets,
- * endpoints, elastic IPs, load balancers) or to the topology. Callers reach each resource by name
+ * endpoints, elastic IPs, load balancers, volumes) or to the topology. Callers reach each resource by name
  * (`intent.vpcs.create(...)`, `intent.topology.addLink(...)`); each resource is a module of this
  * folder that validates against the committed state and hands its changes to the commit here:
  * one store transaction, then the in-memory index, then the change listeners, all before the caller
@@ -22,6 +22,7 @@ import { LoadBalancerResource } from './load-balancers.js';
 import { OrderedLists, paginate, type Page, type PageRequest } from './pagination.js';
 import { SubnetResource } from './subnets.js';
 import { TopologyResource } from './topology.js';
+import { VolumeResource } from './volumes.js';
 import { VpcResource } from './vpcs.js';
 
 /** The resource modules by the name callers reach them by. A new resource is one line here. */
@@ -31,6 +32,7 @@ const RESOURCES = {
   endpoints: EndpointResource,
   elasticIps: ElasticIpResource,
   loadBalancers: LoadBalancerResource,
+  volumes: VolumeResource,
   topology: TopologyResource,
 } satisfies Record<string, new (ctx: IntentContext) => object>;
 
@@ -116,6 +118,20 @@ const KINDS: { [K in ObjectKind]: KindOps<IntentObjects[K]> } = {
     index: (i, x) => i.putLoadBalancer(x),
     unindex: (i, id) => i.removeLoadBalancer(id),
     all: (t) => t.loadBalancers ?? NONE,
+  },
+  volume: {
+    write: (w, x) => w.putVolume(x),
+    erase: (w, id) => w.deleteVolume(id),
+    index: (i, x) => i.putVolume(x),
+    unindex: (i, id) => i.removeVolume(id),
+    all: (t) => t.volumes ?? NONE,
+  },
+  attachment: {
+    write: (w, x) => w.putAttachment(x),
+    erase: (w, id) => w.deleteAttachment(id),
+    index: (i, x) => i.putAttachment(x),
+    unindex: (i, id) => i.removeAttachment(id),
+    all: (t) => t.attachments ?? NONE,
   },
 };
 

@@ -1,5 +1,5 @@
 /**
- * The intent store: VPCs, subnets, endpoints and the topology in one SQLite file (better-sqlite3).
+ * The intent store: the intent objects (VPCs ... volumes) and the topology in one SQLite file (better-sqlite3).
  * Every change is one transaction, committed (and, with synchronous=FULL, fsynced) before the caller
  * acknowledges it; WAL mode keeps a crash between statements from leaving anything half-written: after
  * a kill -9 the file holds exactly the committed transactions.
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ElasticIp, Endpoint, EndpointKind, Intent, LbProtocol, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { Attachment, AttachmentMode, ElasticIp, Endpoint, EndpointKind, Intent, LbProtocol, LoadBalancer, Subnet, Topology, Volume, VolumeProtocol, VolumeQos, Vpc } from '../../model/index.js';
 import { migrate } from './schema.js';
 import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
 
@@ -18,7 +18,7 @@ import { decodeTopologyDocument, encodeTopologyDocument } from './topology-docum
 export const INTENT_STORE_FILE = 'intent.sqlite';
 
 /** Id prefixes; an id is `<prefix>-<seq>`. */
-export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep', elasticIp: 'eip', loadBalancer: 'lb' } as const;
+export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep', elasticIp: 'eip', loadBalancer: 'lb', volume: 'vol', attachment: 'att' } as const;
 export type IdKind = keyof typeof ID_PREFIX;
 
 /** Everything the store holds, as read at open. */
@@ -44,6 +44,10 @@ export interface StoreWriter {
   deleteElasticIp(id: string): void;
   putLoadBalancer(lb: LoadBalancer): void;
   deleteLoadBalancer(id: string): void;
+  putVolume(v: Volume): void;
+  deleteVolume(id: string): void;
+  putAttachment(a: Attachment): void;
+  deleteAttachment(id: string): void;
   putTopology(topology: Topology): void;
 }
 
@@ -106,6 +110,20 @@ interface LoadBalancerRow {
   unhealthy: string;
   unhealthy_by_probe: string;
   elastic_ip_id: string | null;
+}
+interface VolumeRow {
+  id: string;
+  name: string;
+  protocol: string;
+  targets: string;
+  ports: string;
+  qos: string | null;
+}
+interface AttachmentRow {
+  id: string;
+  volume_id: string;
+  endpoint_id: string;
+  mode: string;
 }
 interface EndpointRow {
   id: string;
@@ -182,6 +200,16 @@ class SqliteStore implements SqliteIntentStore {
          unhealthy_by_probe = excluded.unhealthy_by_probe, elastic_ip_id = excluded.elastic_ip_id`,
     );
     const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
+    const putVolume = db.prepare(
+      `INSERT INTO volumes (id, seq, name, protocol, targets, ports, qos) VALUES (@id, @seq, @name, @protocol, @targets, @ports, @qos)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, protocol = excluded.protocol, targets = excluded.targets, ports = excluded.ports, qos = excluded.qos`,
+    );
+    const delVolume = db.prepare('DELETE FROM volumes WHERE id = ?');
+    const putAttachment = db.prepare(
+      `INSERT INTO volume_attachments (id, seq, volume_id, endpoint_id, mode) VALUES (@id, @seq, @volumeId, @endpointId, @mode)
+       ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode`,
+    );
+    const delAttachment = db.prepare('DELETE FROM volume_attachments WHERE id = ?');
     const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
 
     const seqOf = (kind: IdKind, id: string): number => {
@@ -250,6 +278,26 @@ class SqliteStore implements SqliteIntentStore {
       deleteLoadBalancer: (id) => {
         delLb.run(id);
       },
+      putVolume: (v) => {
+        putVolume.run({
+          id: v.id,
+          seq: seqOf('volume', v.id),
+          name: v.name,
+          protocol: v.protocol,
+          targets: JSON.stringify(v.targets),
+          ports: JSON.stringify(v.ports),
+          qos: v.qos ? JSON.stringify(v.qos) : null,
+        });
+      },
+      deleteVolume: (id) => {
+        delVolume.run(id);
+      },
+      putAttachment: (a) => {
+        putAttachment.run({ id: a.id, seq: seqOf('attachment', a.id), volumeId: a.volumeId, endpointId: a.endpointId, mode: a.mode });
+      },
+      deleteAttachment: (id) => {
+        delAttachment.run(id);
+      },
       putTopology: (t) => {
         putTopology.run(encodeTopologyDocument(t));
       },
@@ -305,12 +353,21 @@ class SqliteStore implements SqliteIntentStore {
         const placed = r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id };
         loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
       }
+      const volumes = new Map<string, Volume>();
+      for (const r of db.prepare<[], VolumeRow>('SELECT id, name, protocol, targets, ports, qos FROM volumes ORDER BY seq').all()) {
+        const v: Volume = { id: r.id, name: r.name, protocol: r.protocol as VolumeProtocol, targets: JSON.parse(r.targets) as string[], ports: JSON.parse(r.ports) as number[] };
+        volumes.set(r.id, r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos });
+      }
+      const attachments = new Map<string, Attachment>();
+      for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode FROM volume_attachments ORDER BY seq').all()) {
+        attachments.set(r.id, { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode });
+      }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
       const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');
       return {
-        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers },
+        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers, volumes, attachments },
         topology: doc ? decodeTopologyDocument(doc.doc) : undefined,
-        lastSeq: { vpc: seq('vpc'), subnet: seq('subnet'), endpoint: seq('endpoint'), elasticIp: seq('elasticIp'), loadBalancer: seq('loadBalancer') },
+        lastSeq: Object.fromEntries((Object.keys(ID_PREFIX) as IdKind[]).map((k) => [k, seq(k)])) as Record<IdKind, number>,
       };
     })();
   }
