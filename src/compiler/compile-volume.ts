@@ -73,11 +73,25 @@ export function compileAttachmentFlows(plan: AttachmentPlan, cookie: number): Ow
   const out = new OwnerFlows();
   if (plan.grants.length === 0) return out;
   const flows: FlowEntry[] = [];
+  const { vni, ip } = plan;
   for (const { targetIp, port } of plan.grants) {
-    const base = { metadata: plan.vni, ethType: ETH_TYPE_IPV4, ipv4Src: plan.ip, ipv4Dst: targetIp };
     flows.push(
-      { table: TABLE.ACCESS, priority: PRIORITY.ACCESS_ATTACHED, match: { ...base, ipProto: IP_PROTO_TCP, tcpDst: port }, actions: NO_ACTIONS, gotoTable: ON, cookie },
-      { table: TABLE.ACCESS, priority: PRIORITY.ACCESS_ATTACHED, match: { ...base, ipProto: IP_PROTO_UDP, udpDst: port }, actions: NO_ACTIONS, gotoTable: ON, cookie },
+      {
+        table: TABLE.ACCESS,
+        priority: PRIORITY.ACCESS_ATTACHED,
+        match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: ip, ipv4Dst: targetIp, ipProto: IP_PROTO_TCP, tcpDst: port },
+        actions: NO_ACTIONS,
+        gotoTable: ON,
+        cookie,
+      },
+      {
+        table: TABLE.ACCESS,
+        priority: PRIORITY.ACCESS_ATTACHED,
+        match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: ip, ipv4Dst: targetIp, ipProto: IP_PROTO_UDP, udpDst: port },
+        actions: NO_ACTIONS,
+        gotoTable: ON,
+        cookie,
+      },
     );
   }
   out.set(plan.dpid, flows);

@@ -9,7 +9,6 @@ import { compileAttachmentFlows } from '../compile-volume.js';
 import { attachmentCookie } from '../cookies.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
-import { VpcMembers } from './vpc-members.js';
 
 const validPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 0xffff;
 
@@ -17,7 +16,6 @@ export function attachmentNode(state: CompileState): EngineNode {
   const s = state.intent;
   const vs = state.volumes;
   const active = state.presence.placements('endpoint');
-  const members = new VpcMembers();
   return {
     name: 'attachment',
     ids: () => vs.attachments.keys(),
@@ -29,7 +27,10 @@ export function attachmentNode(state: CompileState): EngineNode {
       // The other attachments of the old and the new endpoint may win or lose a grant.
       for (const x of [old, now]) if (x) dirty.markAll('attachment', vs.attachmentsOfEndpoint(x.endpointId));
     },
-    vpcTouched: (vpcId, dirty) => dirty.markAll('attachment', members.of(vpcId)),
+    // Its VPC is its endpoint's: the attachments of the VPC's endpoints.
+    vpcTouched(vpcId, dirty) {
+      for (const e of s.endpointsByVpc.get(vpcId) ?? []) dirty.markAll('attachment', vs.attachmentsOfEndpoint(e));
+    },
     placing(node, id, _before, dirty) {
       if (node === 'endpoint') dirty.markAll('attachment', vs.attachmentsOfEndpoint(id));
     },
@@ -38,14 +39,18 @@ export function attachmentNode(state: CompileState): EngineNode {
       const v = a ? vs.volumes.get(a.volumeId) : undefined;
       const e = a ? s.endpoints.get(a.endpointId) : undefined;
       const vpc = e && active.has(e.id) ? s.activeVpc(e.vpcId) : undefined;
-      members.set(id, e && vpc ? [e.vpcId] : []);
       if (!v || !e || !vpc) return undefined;
-      const ports = [...new Set(v.ports)].filter(validPort);
+      // Each distinct target and valid distinct port once (the lists are short: no Set).
+      const { targets, ports } = v;
       const grants: { targetIp: number; port: number }[] = [];
-      for (const t of new Set(v.targets)) {
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[i];
         const te = s.endpoints.get(t);
-        if (t === e.id || !te || !active.has(t) || te.vpcId !== e.vpcId) continue;
-        for (const port of ports) if (vs.ownsGrant(id, e.id, t, port)) grants.push({ targetIp: te.ip, port });
+        if (t === e.id || !te || !active.has(t) || te.vpcId !== e.vpcId || targets.indexOf(t) !== i) continue;
+        for (let j = 0; j < ports.length; j++) {
+          const port = ports[j];
+          if (validPort(port) && ports.indexOf(port) === j && vs.ownsGrant(id, e.id, t, port)) grants.push({ targetIp: te.ip, port });
+        }
       }
       const cookie = attachmentCookie(id);
       return { flows: compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants }, cookie), cookie, name: { kind: 'attachment', name: id } };

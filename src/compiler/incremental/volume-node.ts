@@ -1,27 +1,26 @@
 /**
  * Volumes' owners: one per volume with an active target (the drops guarding the targets it owns on
  * every switch where their VPC is present, replication between its targets; compile-volume.ts).
- * Reads: itself, the volumes sharing a target (who owns a drop or a pair), its targets (address,
+ * Reads: itself, who owns each target's drop and each pair (volume-state.ts), its targets (address,
  * switch, activity), their VPCs (VNI, activity, presence). A volume's change also reaches the
  * attachments of the endpoints attached to it (their grants follow its targets and ports).
  */
 import { compileVolumeFlows, type VolumeTarget } from '../compile-volume.js';
 import { volumeCookie } from '../cookies.js';
-import type { Volume } from '../../model/index.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type Dirty, type EngineNode } from './engine-node.js';
-import { VpcMembers } from './vpc-members.js';
 
 export function volumeNode(state: CompileState): EngineNode {
   const s = state.intent;
   const vs = state.volumes;
   const active = state.presence.placements('endpoint');
-  const members = new VpcMembers();
-  /** Volumes sharing a target with `v` may win or lose a drop or a replication pair. */
-  const markSharing = (v: Volume | undefined, dirty: Dirty) => {
-    for (const t of v?.targets ?? []) dirty.markAll('volume', vs.volumesOfTarget(t));
+  const markTargetsIn = (vpcId: string, dirty: Dirty) => {
+    for (const e of s.endpointsByVpc.get(vpcId) ?? []) dirty.markAll('volume', vs.volumesOfTarget(e));
   };
-  /** The attachments of the volume's endpoints: their grants list its targets and ports. */
+  /**
+   * The attachments of the volume's endpoints: their grants list its targets and ports, and which
+   * attachment of an endpoint owns a grant may change with them.
+   */
   const markAttachments = (volumeId: string, dirty: Dirty) => {
     for (const a of vs.attachmentsOfVolume(volumeId)) {
       const x = vs.attachments.get(a);
@@ -34,31 +33,38 @@ export function volumeNode(state: CompileState): EngineNode {
     change(change, dirty) {
       if (change.kind !== 'volume') return;
       const target = change.op === 'delete' ? change.id : change.volume;
-      const { id, old, now } = applyObjectChange(target, vs.volumes, (x) => vs.putVolume(x), (x) => vs.deleteVolume(x));
+      // Volumes sharing a target or a pair with it may have won or lost its drop or replication flows.
+      let owners: Set<string> | undefined;
+      const { id } = applyObjectChange(target, vs.volumes, (x) => (owners = vs.putVolume(x)), (x) => (owners = vs.deleteVolume(x)));
       dirty.mark('volume', id);
-      markSharing(old, dirty);
-      markSharing(now, dirty);
+      if (owners) dirty.markAll('volume', owners);
       markAttachments(id, dirty);
     },
-    vpcTouched: (vpcId, dirty) => dirty.markAll('volume', members.of(vpcId)),
-    presenceChanged: (vpcId, dirty) => dirty.markAll('volume', members.of(vpcId)),
+    // A target's VPC is its endpoint's: the volumes of the VPC's endpoints.
+    vpcTouched: (vpcId, dirty) => markTargetsIn(vpcId, dirty),
+    presenceChanged: (vpcId, dirty) => markTargetsIn(vpcId, dirty),
     placing(node, id, _before, dirty) {
       if (node !== 'endpoint') return;
       const volumes = vs.volumesOfTarget(id);
       if (volumes.size === 0) return;
+      // Its volumes' drops, replication and attachments name its address and switch.
       dirty.markAll('volume', volumes);
-      for (const v of volumes) markAttachments(v, dirty);
+      for (const v of volumes) dirty.markAll('attachment', vs.attachmentsOfVolume(v));
     },
     compile(id) {
       const v = vs.volumes.get(id);
       const targets: (VolumeTarget & { vpcId: string })[] = [];
-      for (const t of new Set(v?.targets ?? [])) {
+      let owned = 0;
+      for (let i = 0; v && i < v.targets.length; i++) {
+        const t = v.targets[i];
         const e = s.endpoints.get(t);
         const vpc = e && active.has(t) ? s.activeVpc(e.vpcId) : undefined;
-        if (e && vpc) targets.push({ id: t, ip: e.ip, vni: vpc.vni, dpid: e.dpid, vpcId: e.vpcId });
+        if (!e || !vpc || v.targets.indexOf(t) !== i) continue;
+        targets.push({ id: t, ip: e.ip, vni: vpc.vni, dpid: e.dpid, vpcId: e.vpcId });
+        if (vs.ownsTarget(id, t)) owned++;
       }
-      members.set(id, [...new Set(targets.map((t) => t.vpcId))]);
-      if (targets.length === 0) return undefined;
+      // Most volumes of an array have one target whose drop an older volume owns: nothing to compile.
+      if (targets.length === 0 || (owned === 0 && targets.length === 1)) return undefined;
       const guarded = targets.filter((t) => vs.ownsTarget(id, t.id)).map((target) => ({ target, presentDpids: state.presence.present(target.vpcId).dpids }));
       const replicas: [VolumeTarget, VolumeTarget][] = [];
       for (const a of targets) {
