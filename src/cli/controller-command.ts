@@ -11,6 +11,7 @@ import { topologyJson } from '../api/schemas/topology.js';
 import { createSqliteIdempotencyStore, createSqliteTokenStore, createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
 import { endpointEvents, linkEvents, volumeEvents } from '../controller/events.js';
+import { watchVolumeTargets } from '../controller/volume-targets.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS } from '../controller/health-prober.js';
 import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
@@ -101,6 +102,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     },
   );
   const offWebhooks = webhooks.attach(controller.events);
+  const offVolumeTargets = watchVolumeTargets({ events: controller.events, intent: () => intent.intent() });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
     for (const e of linkEvents(changes)) controller.events.emit(e);
@@ -182,6 +184,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     scaleFromZero.detach();
     hold.close();
     offWebhooks();
+    offVolumeTargets();
     webhooks.close();
     offEndpointEvents();
     await api.close();
