@@ -6,7 +6,8 @@
  *   - a target: IPv4 to its address in its VPC -> drop, counted under its volume, on every switch
  *     where the VPC is present (ACCESS_TARGET_DROP);
  *   - an attachment: from the attached endpoint to each target of the volume on each of the volume's
- *     ports, TCP and UDP -> on (ACCESS_ATTACHED), on the endpoint's switch;
+ *     ports, TCP and UDP -> on (ACCESS_ATTACHED), on the endpoint's switch (one owner per endpoint
+ *     holds the grants of all its attachments, each flow under its attachment's cookie);
  *   - a volume with several targets: from each target to the others, anything -> on (ACCESS_REPLICA),
  *     on the sending target's switch (replication between replicas and bricks).
  */
@@ -60,21 +61,29 @@ export function compileVolumeFlows(plan: VolumePlan, cookie: number): OwnerFlows
   return out;
 }
 
+/** One target address and port an endpoint may reach, with the cookie of the attachment granting it. */
+export interface AttachmentGrant {
+  targetIp: number;
+  port: number;
+  cookie: number;
+}
+
 export interface AttachmentPlan {
   /** The attached endpoint's address, VNI and switch. */
   ip: number;
   vni: number;
   dpid: number;
-  /** (target address, port) pairs this attachment owns the grant of. */
-  grants: readonly { targetIp: number; port: number }[];
+  /** Distinct (target address, port) pairs. */
+  grants: readonly AttachmentGrant[];
 }
 
-export function compileAttachmentFlows(plan: AttachmentPlan, cookie: number): OwnerFlows {
+/** An attached endpoint's grants, TCP and UDP each, on its switch. */
+export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
   const out = new OwnerFlows();
   if (plan.grants.length === 0) return out;
   const flows: FlowEntry[] = [];
   const { vni, ip } = plan;
-  for (const { targetIp, port } of plan.grants) {
+  for (const { targetIp, port, cookie } of plan.grants) {
     flows.push(
       {
         table: TABLE.ACCESS,

@@ -5,23 +5,48 @@
  * - A target's drop flow belongs to the smallest volume id naming it; a pair of targets' replication
  *   flow to the smallest volume naming both. Both owners are kept up to date on every change (a
  *   target of an array serves thousands of volumes: a lookup must not walk them).
- * - An attached endpoint's allow flow to one target and port belongs to the smallest attachment id of
- *   that endpoint granting it.
+ * An endpoint's grants are one owner (incremental/attachment-node.ts), which gives each its smallest
+ * granting attachment's cookie.
  */
 import type { Attachment, Volume } from '../model/index.js';
 
 const EMPTY: ReadonlySet<string> = new Set();
 
-function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
-  let ids = index.get(key);
-  if (!ids) index.set(key, (ids = new Set()));
-  ids.add(id);
-}
+/**
+ * Ids per key, a lone id kept bare (most volumes have one attachment: 64k one-member Sets would be
+ * most of a full compile's allocations).
+ */
+class MultiIndex {
+  private readonly byKey = new Map<string, string | Set<string>>();
 
-function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
-  const ids = index.get(key);
-  ids?.delete(id);
-  if (ids?.size === 0) index.delete(key);
+  add(key: string, id: string): void {
+    const ids = this.byKey.get(key);
+    if (ids === undefined) this.byKey.set(key, id);
+    else if (typeof ids === 'string') {
+      if (ids !== id) this.byKey.set(key, new Set([ids, id]));
+    } else ids.add(id);
+  }
+
+  delete(key: string, id: string): void {
+    const ids = this.byKey.get(key);
+    if (ids === undefined) return;
+    if (typeof ids === 'string') {
+      if (ids === id) this.byKey.delete(key);
+    } else {
+      ids.delete(id);
+      if (ids.size === 1) this.byKey.set(key, ids.values().next().value as string);
+    }
+  }
+
+  get(key: string): ReadonlySet<string> {
+    const ids = this.byKey.get(key);
+    if (ids === undefined) return EMPTY;
+    return typeof ids === 'string' ? new Set([ids]) : ids;
+  }
+
+  keys(): Iterable<string> {
+    return this.byKey.keys();
+  }
 }
 
 /** The smallest of a set of ids (ids compare as strings: any fixed order would do). */
@@ -32,7 +57,10 @@ export function firstId(ids: Iterable<string>): string | undefined {
 }
 
 /** Every unordered pair of distinct targets as `a|b` with a < b. */
+const NO_PAIRS: string[] = [];
+
 function pairKeys(targets: readonly string[]): string[] {
+  if (targets.length < 2) return NO_PAIRS;
   const out: string[] = [];
   for (let i = 0; i < targets.length; i++) {
     for (let j = i + 1; j < targets.length; j++) {
@@ -46,23 +74,20 @@ function pairKeys(targets: readonly string[]): string[] {
 export class VolumeState {
   readonly volumes = new Map<string, Volume>();
   readonly attachments = new Map<string, Attachment>();
-  private readonly byTarget = new Map<string, Set<string>>();
-  private readonly byVolume = new Map<string, Set<string>>();
-  private readonly byEndpoint = new Map<string, Set<string>>();
+  private readonly byTarget = new MultiIndex();
+  private readonly byVolume = new MultiIndex();
+  private readonly byEndpoint = new MultiIndex();
   /** The volume owning each target's drop, and each pair's (`a|b`, a < b) replication flows. */
   private readonly targetOwner = new Map<string, string>();
   private readonly pairOwner = new Map<string, string>();
-  /** Per endpoint with several attachments: the attachment owning each `target|port` grant (built when asked, dropped on a change). */
-  private readonly grantOwners = new Map<string, Map<string, string>>();
 
   /** Stores a volume; returns the volumes whose ownership of a target or pair changed (old and new owners). */
   putVolume(v: Volume): Set<string> {
-    const changed = this.deleteVolume(v.id);
+    const changed = this.volumes.has(v.id) ? this.deleteVolume(v.id) : new Set<string>();
     this.volumes.set(v.id, v);
-    this.forgetGrants(v.id);
-    const targets = [...new Set(v.targets)];
+    const targets = v.targets.length === 1 ? v.targets : [...new Set(v.targets)];
     for (const t of targets) {
-      addTo(this.byTarget, t, v.id);
+      this.byTarget.add(t, v.id);
       this.claim(this.targetOwner, t, v.id, changed);
     }
     for (const key of pairKeys(targets)) this.claim(this.pairOwner, key, v.id, changed);
@@ -75,9 +100,8 @@ export class VolumeState {
     const old = this.volumes.get(id);
     if (!old) return changed;
     this.volumes.delete(id);
-    this.forgetGrants(id);
     const targets = [...new Set(old.targets)];
-    for (const t of targets) removeFrom(this.byTarget, t, id);
+    for (const t of targets) this.byTarget.delete(t, id);
     for (const t of targets) {
       if (this.targetOwner.get(t) !== id) continue;
       changed.add(id);
@@ -90,14 +114,6 @@ export class VolumeState {
       this.succeed(this.pairOwner, key, firstId([...this.volumesOfTarget(a)].filter((x) => this.volumes.get(x)?.targets.includes(b))), changed);
     }
     return changed;
-  }
-
-  /** The grant owners of every endpoint attached to the volume (its targets or ports changed). */
-  private forgetGrants(volumeId: string): void {
-    for (const a of this.attachmentsOfVolume(volumeId)) {
-      const x = this.attachments.get(a);
-      if (x) this.grantOwners.delete(x.endpointId);
-    }
   }
 
   private succeed(owners: Map<string, string>, key: string, next: string | undefined, changed: Set<string>): void {
@@ -119,31 +135,29 @@ export class VolumeState {
   putAttachment(a: Attachment): void {
     this.deleteAttachment(a.id);
     this.attachments.set(a.id, a);
-    this.grantOwners.delete(a.endpointId);
-    addTo(this.byVolume, a.volumeId, a.id);
-    addTo(this.byEndpoint, a.endpointId, a.id);
+    this.byVolume.add(a.volumeId, a.id);
+    this.byEndpoint.add(a.endpointId, a.id);
   }
 
   deleteAttachment(id: string): void {
     const old = this.attachments.get(id);
     if (!old) return;
     this.attachments.delete(id);
-    this.grantOwners.delete(old.endpointId);
-    removeFrom(this.byVolume, old.volumeId, id);
-    removeFrom(this.byEndpoint, old.endpointId, id);
+    this.byVolume.delete(old.volumeId, id);
+    this.byEndpoint.delete(old.endpointId, id);
   }
 
   /** Volumes naming the endpoint as a target. */
   volumesOfTarget(endpointId: string): ReadonlySet<string> {
-    return this.byTarget.get(endpointId) ?? EMPTY;
+    return this.byTarget.get(endpointId);
   }
 
   attachmentsOfVolume(volumeId: string): ReadonlySet<string> {
-    return this.byVolume.get(volumeId) ?? EMPTY;
+    return this.byVolume.get(volumeId);
   }
 
   attachmentsOfEndpoint(endpointId: string): ReadonlySet<string> {
-    return this.byEndpoint.get(endpointId) ?? EMPTY;
+    return this.byEndpoint.get(endpointId);
   }
 
   /** Does volume `id` own the drop flow of `target` (the smallest volume naming it)? */
@@ -156,30 +170,9 @@ export class VolumeState {
     return this.pairOwner.get(a < b ? `${a}|${b}` : `${b}|${a}`) === id;
   }
 
-  /**
-   * Does attachment `id` own its endpoint's allow flow to `target` on `port`: does no attachment of the
-   * same endpoint with a smaller id grant it too?
-   */
-  ownsGrant(id: string, endpointId: string, target: string, port: number): boolean {
-    const mine = this.attachmentsOfEndpoint(endpointId);
-    if (mine.size === 1) return true;
-    let owners = this.grantOwners.get(endpointId);
-    if (!owners) {
-      owners = new Map();
-      for (const a of mine) {
-        const v = this.volumes.get(this.attachments.get(a)?.volumeId ?? '');
-        if (!v) continue;
-        for (const t of v.targets) {
-          for (const p of v.ports) {
-            const key = `${t}|${p}`;
-            const was = owners.get(key);
-            if (was === undefined || a < was) owners.set(key, a);
-          }
-        }
-      }
-      this.grantOwners.set(endpointId, owners);
-    }
-    return owners.get(`${target}|${port}`) === id;
+  /** The endpoints with at least one attachment. */
+  attachedEndpoints(): Iterable<string> {
+    return this.byEndpoint.keys();
   }
 
 }

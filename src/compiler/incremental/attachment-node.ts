@@ -1,12 +1,17 @@
 /**
- * Attachments' owners: one per attachment of an active endpoint to a volume (the endpoint's way to
- * each active target of the volume in its VPC, on each of the volume's ports; compile-volume.ts).
- * Reads: itself, the other attachments of its endpoint (who owns a grant), its endpoint (address,
- * switch, activity), its volume (targets, ports: the volume node marks it), the targets (the volume
- * node marks it when one is re-placed), its VPC (VNI, activity).
+ * Attachments' flows, one owner per attached endpoint: its way to each active target of each volume
+ * it is attached to, on each of the volume's ports (compile-volume.ts). One owner per endpoint rather
+ * than per attachment: an endpoint mounting many volumes of one array would otherwise hold thousands
+ * of tiny owners, and the grant two attachments share (same target, same port) is one flow. Each flow's
+ * cookie names the attachment that granted it (the smallest attachment id granting it), so counters
+ * and traces still name the attachment.
+ * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
+ * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
+ * re-placed), its VPC (VNI, activity).
  */
-import { compileAttachmentFlows } from '../compile-volume.js';
+import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
 import { attachmentCookie } from '../cookies.js';
+import type { OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
 
@@ -18,42 +23,48 @@ export function attachmentNode(state: CompileState): EngineNode {
   const active = state.presence.placements('endpoint');
   return {
     name: 'attachment',
-    ids: () => vs.attachments.keys(),
+    ids: () => vs.attachedEndpoints(),
     change(change, dirty) {
       if (change.kind !== 'attachment') return;
       const target = change.op === 'delete' ? change.id : change.attachment;
-      const { id, old, now } = applyObjectChange(target, vs.attachments, (x) => vs.putAttachment(x), (x) => vs.deleteAttachment(x));
-      dirty.mark('attachment', id);
-      // The other attachments of the old and the new endpoint may win or lose a grant.
-      for (const x of [old, now]) if (x) dirty.markAll('attachment', vs.attachmentsOfEndpoint(x.endpointId));
+      const { old, now } = applyObjectChange(target, vs.attachments, (x) => vs.putAttachment(x), (x) => vs.deleteAttachment(x));
+      for (const x of [old, now]) if (x) dirty.mark('attachment', x.endpointId);
     },
-    // Its VPC is its endpoint's: the attachments of the VPC's endpoints.
+    // Its VPC is its endpoint's.
     vpcTouched(vpcId, dirty) {
-      for (const e of s.endpointsByVpc.get(vpcId) ?? []) dirty.markAll('attachment', vs.attachmentsOfEndpoint(e));
+      for (const e of s.endpointsByVpc.get(vpcId) ?? []) if (vs.attachmentsOfEndpoint(e).size > 0) dirty.mark('attachment', e);
     },
     placing(node, id, _before, dirty) {
-      if (node === 'endpoint') dirty.markAll('attachment', vs.attachmentsOfEndpoint(id));
+      if (node === 'endpoint' && vs.attachmentsOfEndpoint(id).size > 0) dirty.mark('attachment', id);
     },
-    compile(id) {
-      const a = vs.attachments.get(id);
-      const v = a ? vs.volumes.get(a.volumeId) : undefined;
-      const e = a ? s.endpoints.get(a.endpointId) : undefined;
-      const vpc = e && active.has(e.id) ? s.activeVpc(e.vpcId) : undefined;
-      if (!v || !e || !vpc) return undefined;
-      // Each distinct target and valid distinct port once (the lists are short: no Set).
-      const { targets, ports } = v;
-      const grants: { targetIp: number; port: number }[] = [];
-      for (let i = 0; i < targets.length; i++) {
-        const t = targets[i];
-        const te = s.endpoints.get(t);
-        if (t === e.id || !te || !active.has(t) || te.vpcId !== e.vpcId || targets.indexOf(t) !== i) continue;
-        for (let j = 0; j < ports.length; j++) {
-          const port = ports[j];
-          if (validPort(port) && ports.indexOf(port) === j && vs.ownsGrant(id, e.id, t, port)) grants.push({ targetIp: te.ip, port });
+    compile(endpointId) {
+      const mine = vs.attachmentsOfEndpoint(endpointId);
+      const e = s.endpoints.get(endpointId);
+      const vpc = e && mine.size > 0 && active.has(endpointId) ? s.activeVpc(e.vpcId) : undefined;
+      if (!e || !vpc) return undefined;
+      const grants: AttachmentGrant[] = [];
+      const granted = new Set<string>();
+      const names: { cookie: number; name: OwnerName }[] = [];
+      for (const id of [...mine].sort()) {
+        const v = vs.volumes.get(vs.attachments.get(id)?.volumeId ?? '');
+        if (!v) continue;
+        const cookie = attachmentCookie(id);
+        const before = grants.length;
+        for (const t of v.targets) {
+          const te = s.endpoints.get(t);
+          if (t === endpointId || !te || !active.has(t) || te.vpcId !== e.vpcId) continue;
+          for (const port of v.ports) {
+            const key = `${t}|${port}`;
+            if (!validPort(port) || granted.has(key)) continue;
+            granted.add(key);
+            grants.push({ targetIp: te.ip, port, cookie });
+          }
         }
+        if (grants.length > before) names.push({ cookie, name: { kind: 'attachment', name: id } });
       }
-      const cookie = attachmentCookie(id);
-      return { flows: compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants }, cookie), cookie, name: { kind: 'attachment', name: id } };
+      if (names.length === 0) return undefined;
+      const [first, ...also] = names;
+      return { flows: compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants }), ...first, ...(also.length > 0 ? { also } : {}) };
     },
   };
 }

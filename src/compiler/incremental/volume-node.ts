@@ -2,8 +2,8 @@
  * Volumes' owners: one per volume with an active target (the drops guarding the targets it owns on
  * every switch where their VPC is present, replication between its targets; compile-volume.ts).
  * Reads: itself, who owns each target's drop and each pair (volume-state.ts), its targets (address,
- * switch, activity), their VPCs (VNI, activity, presence). A volume's change also reaches the
- * attachments of the endpoints attached to it (their grants follow its targets and ports).
+ * switch, activity), their VPCs (VNI, activity, presence). A volume's change also reaches the grants
+ * of the endpoints attached to it (they follow its targets and ports).
  */
 import { compileVolumeFlows, type VolumeTarget } from '../compile-volume.js';
 import { volumeCookie } from '../cookies.js';
@@ -17,14 +17,11 @@ export function volumeNode(state: CompileState): EngineNode {
   const markTargetsIn = (vpcId: string, dirty: Dirty) => {
     for (const e of s.endpointsByVpc.get(vpcId) ?? []) dirty.markAll('volume', vs.volumesOfTarget(e));
   };
-  /**
-   * The attachments of the volume's endpoints: their grants list its targets and ports, and which
-   * attachment of an endpoint owns a grant may change with them.
-   */
+  /** The grants of the volume's attached endpoints list its targets and ports. */
   const markAttachments = (volumeId: string, dirty: Dirty) => {
     for (const a of vs.attachmentsOfVolume(volumeId)) {
       const x = vs.attachments.get(a);
-      if (x) dirty.markAll('attachment', vs.attachmentsOfEndpoint(x.endpointId));
+      if (x) dirty.mark('attachment', x.endpointId);
     }
   };
   return {
@@ -49,7 +46,7 @@ export function volumeNode(state: CompileState): EngineNode {
       if (volumes.size === 0) return;
       // Its volumes' drops, replication and attachments name its address and switch.
       dirty.markAll('volume', volumes);
-      for (const v of volumes) dirty.markAll('attachment', vs.attachmentsOfVolume(v));
+      for (const v of volumes) markAttachments(v, dirty);
     },
     compile(id) {
       const v = vs.volumes.get(id);
