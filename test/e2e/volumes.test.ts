@@ -3,14 +3,14 @@
  * without root or Open vSwitch): a function host writes to and reads from a small key-value storage
  * service (run by the test over the storage host's control API, on the volume's port) through its
  * attachment; an unattached host in the same VPC gets nothing (dropped in ACCESS, counted under the
- * volume); a detach cuts the attached host at its next packet.
+ * volume); a detach cuts the attached host at its next packet. Attach and detach reach /v1/events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { volumeCookie } from '../../src/compiler/index.js';
 import { TABLE } from '../../src/flow/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, openEventStream, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 const NFS_PORT = 2049;
 const kinds = [
@@ -115,10 +115,14 @@ describe.each(kinds)('volumes end to end on %s', (_label, switches) => {
     expect(await request(hosts.fn, 'get greeting', 40003)).toBe('greeting=hello');
   });
 
-  it.skipIf(skip)("a detach cuts the function at its next packet; attaching again restores it", async () => {
+  it.skipIf(skip)('a detach cuts the function at its next packet; attaching again restores it; both are events', async () => {
+    const stream = await openEventStream(lab.apiUrl, 'volume.*');
     await send(`${lab.apiUrl}/v1/volumes/${volume}/attachments/${attachment}`, undefined, 'DELETE');
     await expectDropped(hosts.fn, 101, 'get greeting');
+    expect(await stream.waitForEvent('volume.detached')).toMatchObject({ volumeId: volume, attachmentId: attachment, endpointId: hosts.fn.id });
     attachment = (await post<{ id: string }>(`${lab.apiUrl}/v1/volumes/${volume}/attachments`, { endpoint: hosts.fn.id })).id;
     expect(await request(hosts.fn, 'get greeting', 40004)).toBe('greeting=hello');
+    expect(await stream.waitForEvent('volume.attached')).toMatchObject({ volumeId: volume, attachmentId: attachment, endpointId: hosts.fn.id, mode: 'rw' });
+    await stream.close();
   });
 });
