@@ -47,6 +47,14 @@ class MultiIndex {
   keys(): Iterable<string> {
     return this.byKey.keys();
   }
+
+  /** Calls `fn` with each id of the key, allocating nothing. */
+  forEach(key: string, fn: (id: string) => void): void {
+    const ids = this.byKey.get(key);
+    if (ids === undefined) return;
+    if (typeof ids === 'string') fn(ids);
+    else ids.forEach((id) => fn(id));
+  }
 }
 
 /** The smallest of a set of ids (ids compare as strings: any fixed order would do). */
@@ -152,8 +160,12 @@ export class VolumeState {
     return this.byTarget.get(endpointId);
   }
 
-  attachmentsOfVolume(volumeId: string): ReadonlySet<string> {
-    return this.byVolume.get(volumeId);
+  /** Calls `fn` with each attachment of a volume. */
+  forEachAttachmentOf(volumeId: string, fn: (attachment: Attachment) => void): void {
+    this.byVolume.forEach(volumeId, (id) => {
+      const a = this.attachments.get(id);
+      if (a) fn(a);
+    });
   }
 
   attachmentsOfEndpoint(endpointId: string): ReadonlySet<string> {

@@ -45,7 +45,7 @@ export function attachmentNode(state: CompileState): EngineNode {
       const grants: AttachmentGrant[] = [];
       const granted = new Set<string>();
       const names: { cookie: number; name: OwnerName }[] = [];
-      for (const id of [...mine].sort()) {
+      for (const id of mine.size === 1 ? mine : [...mine].sort()) {
         const v = vs.volumes.get(vs.attachments.get(id)?.volumeId ?? '');
         if (!v) continue;
         const cookie = attachmentCookie(id);

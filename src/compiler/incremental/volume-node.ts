@@ -18,12 +18,7 @@ export function volumeNode(state: CompileState): EngineNode {
     for (const e of s.endpointsByVpc.get(vpcId) ?? []) dirty.markAll('volume', vs.volumesOfTarget(e));
   };
   /** The grants of the volume's attached endpoints list its targets and ports. */
-  const markAttachments = (volumeId: string, dirty: Dirty) => {
-    for (const a of vs.attachmentsOfVolume(volumeId)) {
-      const x = vs.attachments.get(a);
-      if (x) dirty.mark('attachment', x.endpointId);
-    }
-  };
+  const markAttachments = (volumeId: string, dirty: Dirty) => vs.forEachAttachmentOf(volumeId, (a) => dirty.mark('attachment', a.endpointId));
   return {
     name: 'volume',
     ids: () => vs.volumes.keys(),
@@ -50,9 +45,11 @@ export function volumeNode(state: CompileState): EngineNode {
     },
     compile(id) {
       const v = vs.volumes.get(id);
+      // Most volumes of an array have one target whose drop an older volume owns: nothing to compile.
+      if (!v || (v.targets.length === 1 && !vs.ownsTarget(id, v.targets[0]))) return undefined;
       const targets: (VolumeTarget & { vpcId: string })[] = [];
       let owned = 0;
-      for (let i = 0; v && i < v.targets.length; i++) {
+      for (let i = 0; i < v.targets.length; i++) {
         const t = v.targets[i];
         const e = s.endpoints.get(t);
         const vpc = e && active.has(t) ? s.activeVpc(e.vpcId) : undefined;
@@ -60,7 +57,6 @@ export function volumeNode(state: CompileState): EngineNode {
         targets.push({ id: t, ip: e.ip, vni: vpc.vni, dpid: e.dpid, vpcId: e.vpcId });
         if (vs.ownsTarget(id, t)) owned++;
       }
-      // Most volumes of an array have one target whose drop an older volume owns: nothing to compile.
       if (targets.length === 0 || (owned === 0 && targets.length === 1)) return undefined;
       const guarded = targets.filter((t) => vs.ownsTarget(id, t.id)).map((target) => ({ target, presentDpids: state.presence.present(target.vpcId).dpids }));
       const replicas: [VolumeTarget, VolumeTarget][] = [];
