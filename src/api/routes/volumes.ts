@@ -15,8 +15,8 @@ import type { ServiceRouteOptions } from './elastic-ips.js';
 export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService, options: ServiceRouteOptions = {}): void {
   const tags = ['volumes'];
   const settled = options.settled ?? (() => intent.settled());
-  const json = async (v: Volume) => {
-    const { vpc, attachments } = await intent.volumes.summary(v);
+  const json = (v: Volume) => {
+    const { vpc, attachments } = intent.volumes.summary(v);
     return volumeJson(v, vpc, attachments);
   };
 
@@ -35,7 +35,7 @@ export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService
     async (request, reply) => {
       const v = await intent.volumes.create(request.body as Static<typeof CreateVolumeBody>);
       await settled();
-      return reply.status(201).send(await json(v));
+      return reply.status(201).send(json(v));
     },
   );
 
@@ -53,8 +53,8 @@ export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService
     },
     async (request) => {
       const q = request.query as Static<typeof VolumeQuery>;
-      const page = await intent.volumes.list({ protocol: q.protocol, name: q.name, target: q.target, endpoint: q.endpoint }, { limit: q.limit, cursor: q.cursor });
-      return { items: await Promise.all(page.items.map(json)), next: page.next };
+      const page = intent.volumes.list({ protocol: q.protocol, name: q.name, target: q.target, endpoint: q.endpoint }, { limit: q.limit, cursor: q.cursor });
+      return { items: page.items.map(json), next: page.next };
     },
   );
 
@@ -63,7 +63,7 @@ export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService
     { schema: { tags, operationId: 'getVolume', summary: 'One volume', description: 'The volume with this id, its VPC and how many endpoints are attached.', params: IdParams, response: { 200: VolumeJson } } },
     async (request) => {
       const { id } = request.params as Static<typeof IdParams>;
-      return json(await intent.volumes.get(id));
+      return json(intent.volumes.get(id));
     },
   );
 
@@ -144,7 +144,7 @@ export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService
     },
     async (request) => {
       const { id } = request.params as Static<typeof IdParams>;
-      const page = await intent.volumes.listAttachments(id, request.query as Static<typeof PageOnly>);
+      const page = intent.volumes.listAttachments(id, request.query as Static<typeof PageOnly>);
       return { items: page.items.map(attachmentJson), next: page.next };
     },
   );
@@ -154,7 +154,7 @@ export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService
     { schema: { tags, operationId: 'getVolumeAttachment', summary: 'One attachment', description: 'The attachment with this id on this volume.', params: AttachmentParams, response: { 200: AttachmentJson } } },
     async (request) => {
       const { id, attachmentId } = request.params as Static<typeof AttachmentParams>;
-      return attachmentJson(await intent.volumes.getAttachment(id, attachmentId));
+      return attachmentJson(intent.volumes.getAttachment(id, attachmentId));
     },
   );
 
@@ -193,7 +193,7 @@ export function registerVolumeRoutes(app: FastifyInstance, intent: IntentService
     },
     async (request) => {
       const { id } = request.params as Static<typeof IdParams>;
-      const page = await intent.volumes.attachmentsOfEndpoint(id, request.query as Static<typeof PageOnly>);
+      const page = intent.volumes.attachmentsOfEndpoint(id, request.query as Static<typeof PageOnly>);
       return { items: page.items.map(attachmentJson), next: page.next };
     },
   );
