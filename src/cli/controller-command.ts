@@ -10,7 +10,8 @@ import { buildApi } from '../api/server.js';
 import { topologyJson } from '../api/schemas/topology.js';
 import { createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
-import { endpointEvents, linkEvents } from '../controller/events.js';
+import { endpointEvents, linkEvents, volumeEvents } from '../controller/events.js';
+import { watchVolumeTargets } from '../controller/volume-targets.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS, type ProberController } from '../controller/health-prober.js';
 import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
@@ -119,9 +120,11 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const offTopology = intent.onChange((changes) => {
     if (changes.some((c) => c.kind === 'topology')) cluster.rebalance();
   });
+  const offVolumeTargets = watchVolumeTargets({ events: controller.events, intent: () => intent.intent() });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
     for (const e of linkEvents(changes)) controller.events.emit(e);
+    for (const e of volumeEvents(changes)) controller.events.emit(e);
   });
   // Scale from zero: packets for a function with no instance wait here until one registers.
   const hold = createPacketHold(
@@ -212,6 +215,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
     scaleFromZero.detach();
     hold.close();
     offWebhooks();
+    offVolumeTargets();
     webhooks.close();
     offEndpointEvents();
     await api.close();

@@ -31,6 +31,10 @@ export const COOKIE_KIND = {
   GATEWAY: 9,
   /** A VNI block's flows: admitting the labelled frames of its VPCs on every up link port (docs/vpc.md). */
   TENANT_BLOCK: 10,
+  /** A volume's flows: the drops guarding its targets, replication between them (ACCESS). */
+  VOLUME: 11,
+  /** An attachment's flows: its endpoint's way to the volume's targets on the volume's ports (ACCESS). */
+  ATTACHMENT: 12,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -104,6 +108,14 @@ export function loadBalancerCookie(id: string): number {
 
 export function gatewayCookie(name: string): number {
   return makeCookie('GATEWAY', ownerId48(name));
+}
+
+export function volumeCookie(id: string): number {
+  return makeCookie('VOLUME', ownerId48(id));
+}
+
+export function attachmentCookie(id: string): number {
+  return makeCookie('ATTACHMENT', ownerId48(id));
 }
 
 /** A VNI block's cookie: the block number itself is its id (0..255, no hash needed). */

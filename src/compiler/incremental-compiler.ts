@@ -19,10 +19,12 @@ import type { EngineNode } from './incremental/engine-node.js';
 import { elasticIpNode } from './incremental/elastic-ip-node.js';
 import { endpointNode } from './incremental/endpoint-node.js';
 import { gatewayNode } from './incremental/gateway-node.js';
+import { attachmentNode } from './incremental/attachment-node.js';
 import { loadBalancerNode } from './incremental/load-balancer-node.js';
 import { subnetNode } from './incremental/subnet-node.js';
 import { tenantBlockNode } from './incremental/tenant-block-node.js';
 import { underlayNode } from './incremental/underlay-node.js';
+import { volumeNode } from './incremental/volume-node.js';
 import { vpcNode } from './incremental/vpc-node.js';
 
 export type { CompilerStats, IncrementalCompiler, IntentChange, SwitchDelta, TablesDelta } from './incremental/contract.js';
@@ -40,6 +42,8 @@ const NODES: readonly ((state: CompileState) => EngineNode)[] = [
   endpointNode,
   elasticIpNode,
   loadBalancerNode,
+  volumeNode,
+  attachmentNode,
 ];
 
 export function createIncrementalCompiler(topology: Topology, intent: Intent): IncrementalCompiler {

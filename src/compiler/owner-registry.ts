@@ -4,7 +4,7 @@
  */
 import { cookieKind, type CookieKind } from './cookies.js';
 
-export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc' | 'elasticIp' | 'loadBalancer' | 'gateway' | 'tenantBlock';
+export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc' | 'elasticIp' | 'loadBalancer' | 'gateway' | 'tenantBlock' | 'volume' | 'attachment';
 
 export interface OwnerName {
   kind: OwnerKind;
@@ -23,6 +23,8 @@ const KIND_OF: Record<CookieKind, OwnerKind> = {
   LOAD_BALANCER: 'loadBalancer',
   GATEWAY: 'gateway',
   TENANT_BLOCK: 'tenantBlock',
+  VOLUME: 'volume',
+  ATTACHMENT: 'attachment',
 };
 
 export class OwnerRegistry {

@@ -49,6 +49,12 @@ export const PRIORITY = {
   EIP_SNAT: 110,
   /** FORWARD: an elastic IP's egress frames (addressed to its pseudo MAC): SNAT at the gateway, or on towards it. */
   EIP_EGRESS: 100,
+  /** ACCESS: replication between the targets of one volume (anything, from one target to another) -> on. */
+  ACCESS_REPLICA: 210,
+  /** ACCESS: an attached endpoint to a target of its volume on one of the volume's ports (TCP or UDP) -> on. */
+  ACCESS_ATTACHED: 200,
+  /** ACCESS: anything else to a volume's target: dropped, counted under the volume. */
+  ACCESS_TARGET_DROP: 100,
   /** ARP: a host asking for its own address (gratuitous ARP) gets no answer. */
   ARP_SELF_DROP: 200,
   /** ARP: answer a request for a known host's address. */

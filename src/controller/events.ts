@@ -34,7 +34,15 @@ export type ControllerEventBody =
   /** The health prober took a backend out of a load balancer's pool (`misses` echo requests in a row unanswered). */
   | { type: 'backend.unhealthy'; loadBalancerId: string; endpointId: string; misses: number }
   /** The health prober put a backend it had taken out back into the pool (`successes` answers in a row). */
-  | { type: 'backend.healthy'; loadBalancerId: string; endpointId: string; successes: number };
+  | { type: 'backend.healthy'; loadBalancerId: string; endpointId: string; successes: number }
+  /** An endpoint was attached to a volume (committed; its flows follow at the barrier). */
+  | { type: 'volume.attached'; volumeId: string; attachmentId: string; endpointId: string; mode: string }
+  /** An attachment was removed (detached over REST, or its endpoint deleted). */
+  | { type: 'volume.detached'; volumeId: string; attachmentId: string; endpointId: string }
+  /** A volume's target stopped serving: it failed its health probes, or its switch or link went down. */
+  | { type: 'volume.target-down'; volumeId: string; endpointId: string; reason: string }
+  /** A target that was down serves again. */
+  | { type: 'volume.target-up'; volumeId: string; endpointId: string };
 
 export type ControllerEventType = ControllerEventBody['type'];
 
@@ -65,6 +73,10 @@ const TYPES: Record<ControllerEventType, true> = {
   'packets.dropped': true,
   'backend.unhealthy': true,
   'backend.healthy': true,
+  'volume.attached': true,
+  'volume.detached': true,
+  'volume.target-down': true,
+  'volume.target-up': true,
 };
 export const CONTROLLER_EVENT_TYPES = Object.keys(TYPES) as readonly ControllerEventType[];
 
@@ -210,6 +222,17 @@ export function linkEvents(changes: readonly CommittedChange[]): ControllerEvent
     const after = new Map(c.topology.links.map((l) => [linkId(l), l.up]));
     for (const [link, up] of after) if (before.get(link) !== up && (up || before.has(link))) out.push({ type: up ? 'link.up' : 'link.down', link });
     for (const [link, up] of before) if (!after.has(link) && up) out.push({ type: 'link.down', link });
+  }
+  return out;
+}
+
+/** volume.attached / volume.detached from one intent transaction's attachment changes. Wire it with intent.onChange. */
+export function volumeEvents(changes: readonly CommittedChange[]): ControllerEventBody[] {
+  const out: ControllerEventBody[] = [];
+  for (const c of changes) {
+    if (c.kind !== 'attachment') continue;
+    if (c.op !== 'add') out.push({ type: 'volume.detached', volumeId: c.before.volumeId, attachmentId: c.before.id, endpointId: c.before.endpointId });
+    if (c.op !== 'delete') out.push({ type: 'volume.attached', volumeId: c.after.volumeId, attachmentId: c.after.id, endpointId: c.after.endpointId, mode: c.after.mode });
   }
   return out;
 }

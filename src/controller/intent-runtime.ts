@@ -43,6 +43,10 @@ export function toCompilerChange(c: CommittedChange): IntentChange {
       return { kind: 'elasticIp', op: c.op, elasticIp: c.after };
     case 'loadBalancer':
       return { kind: 'loadBalancer', op: c.op, loadBalancer: c.after };
+    case 'volume':
+      return { kind: 'volume', op: c.op, volume: c.after };
+    case 'attachment':
+      return { kind: 'attachment', op: c.op, attachment: c.after };
   }
 }
 

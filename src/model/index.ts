@@ -7,4 +7,5 @@ export * from './paths.js';
 export * from './mutate-topology.js';
 export * from './generate-topology.js';
 export * from './intent.js';
+export * from './volume.js';
 export * from './backend-health.js';

@@ -1,8 +1,9 @@
 /**
- * The users' intent: VPCs, subnets and endpoints (later elastic IPs, load balancers, volumes). Plain
+ * The users' intent: VPCs, subnets, endpoints, elastic IPs, load balancers and volumes. Plain
  * immutable values with addresses as numbers; the store persists them, the API validates and formats
  * them, the compiler turns them (with the topology) into flows. IDs are strings chosen by the store.
  */
+import type { Attachment, Volume } from './volume.js';
 
 /** A tenant network. Its id is also the tenant number carried between switches (`vni`). */
 export interface Vpc {
@@ -93,6 +94,9 @@ export interface Intent {
   /** Absent means none (intent written before elastic IPs existed). */
   readonly elasticIps?: ReadonlyMap<string, ElasticIp>;
   readonly loadBalancers?: ReadonlyMap<string, LoadBalancer>;
+  /** Absent means none (intent written before volumes existed). */
+  readonly volumes?: ReadonlyMap<string, Volume>;
+  readonly attachments?: ReadonlyMap<string, Attachment>;
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
- * incremental == full recompute with elastic IPs and load balancers in the change mix (conflicts on
- * purpose: shared public IPs, shared endpoints, shared VIPs), groups included; deltas replayed
+ * incremental == full recompute with elastic IPs, load balancers, volumes and attachments in the change
+ * mix (conflicts on purpose: shared public IPs, shared endpoints, shared VIPs, volumes sharing targets,
+ * one endpoint attached to several volumes granting the same ports), groups included; deltas replayed
  * controller-style (flows and group mods) give the same tables.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createIncrementalCompiler, fullCompile, type IntentChange, type TablesDelta } from '../../src/compiler/index.js';
 import { flowKey, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
-import type { ElasticIp, Endpoint, Intent, LoadBalancer } from '../../src/model/index.js';
+import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, Volume } from '../../src/model/index.js';
 import { ip, subnet, vpc } from './vpc-fixture.js';
 import { fnEndpoint, gatewayTopology, serviceIntent, twoGatewayTopology } from './service-fixture.js';
 
@@ -35,6 +36,8 @@ function applyToIntent(intent: Intent, c: IntentChange): Intent {
   const endpoints = new Map(intent.endpoints);
   const elasticIps = new Map(intent.elasticIps);
   const loadBalancers = new Map(intent.loadBalancers);
+  const volumes = new Map(intent.volumes);
+  const attachments = new Map(intent.attachments);
   if (c.kind === 'endpoint') {
     if (c.op === 'delete') endpoints.delete(c.id);
     else endpoints.set(c.endpoint.id, c.endpoint);
@@ -47,7 +50,15 @@ function applyToIntent(intent: Intent, c: IntentChange): Intent {
     if (c.op === 'delete') loadBalancers.delete(c.id);
     else loadBalancers.set(c.loadBalancer.id, c.loadBalancer);
   }
-  return { ...intent, endpoints, elasticIps, loadBalancers };
+  if (c.kind === 'volume') {
+    if (c.op === 'delete') volumes.delete(c.id);
+    else volumes.set(c.volume.id, c.volume);
+  }
+  if (c.kind === 'attachment') {
+    if (c.op === 'delete') attachments.delete(c.id);
+    else attachments.set(c.attachment.id, c.attachment);
+  }
+  return { ...intent, endpoints, elasticIps, loadBalancers, volumes, attachments };
 }
 
 const epIds = ['e0', 'e1', 'e2', 'e3', 'e4'];
@@ -63,6 +74,12 @@ const arbLb: fc.Arbitrary<LoadBalancer> = fc
     const lb: LoadBalancer = { id, vpcId: 'red', vip: ip(10, 0, 0, vip), protocol: 'udp', port: 80, backendPort: 80, function: 'resize', weights: w, unhealthy: sick };
     return eip === null ? lb : { ...lb, elasticIpId: eip };
   });
+const arbVolume: fc.Arbitrary<Volume> = fc
+  .record({ id: fc.constantFrom('v1', 'v2', 'v3'), targets: fc.subarray(epIds, { minLength: 1, maxLength: 3 }), ports: fc.constantFrom([2049, 111], [3260], [2049]) })
+  .map(({ id, targets, ports }): Volume => ({ id, name: id, protocol: 'nfs', targets, ports }));
+const arbAttachment: fc.Arbitrary<Attachment> = fc
+  .record({ id: fc.constantFrom('a1', 'a2', 'a3', 'a4'), volumeId: fc.constantFrom('v1', 'v2', 'v3', 'v9'), endpointId: fc.constantFrom(...epIds) })
+  .map(({ id, volumeId, endpointId }): Attachment => ({ id, volumeId, endpointId, mode: 'rw' }));
 const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   { weight: 4, arbitrary: arbEndpoint.map((endpoint): IntentChange => ({ kind: 'endpoint', op: 'update', endpoint })) },
   { weight: 1, arbitrary: fc.constantFrom(...epIds).map((id): IntentChange => ({ kind: 'endpoint', op: 'delete', id })) },
@@ -70,6 +87,10 @@ const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('x1', 'x2', 'x3').map((id): IntentChange => ({ kind: 'elasticIp', op: 'delete', id })) },
   { weight: 3, arbitrary: arbLb.map((loadBalancer): IntentChange => ({ kind: 'loadBalancer', op: 'update', loadBalancer })) },
   { weight: 1, arbitrary: fc.constantFrom('l1', 'l2').map((id): IntentChange => ({ kind: 'loadBalancer', op: 'delete', id })) },
+  { weight: 2, arbitrary: arbVolume.map((volume): IntentChange => ({ kind: 'volume', op: 'update', volume })) },
+  { weight: 1, arbitrary: fc.constantFrom('v1', 'v2', 'v3').map((id): IntentChange => ({ kind: 'volume', op: 'delete', id })) },
+  { weight: 3, arbitrary: arbAttachment.map((attachment): IntentChange => ({ kind: 'attachment', op: 'update', attachment })) },
+  { weight: 1, arbitrary: fc.constantFrom('a1', 'a2', 'a3', 'a4').map((id): IntentChange => ({ kind: 'attachment', op: 'delete', id })) },
   {
     weight: 1,
     arbitrary: fc
@@ -78,7 +99,7 @@ const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   },
 );
 
-describe.each(topologies)('incremental == full recompute with elastic IPs and load balancers (%s)', (_name, topology) => {
+describe.each(topologies)('incremental == full recompute with elastic IPs, load balancers and volumes (%s)', (_name, topology) => {
   it('after every change; flow deltas and group mods replay onto the installed tables', () => {
     fc.assert(
       fc.property(fc.array(arbChange, { minLength: 1, maxLength: 20 }), (changes) => {

@@ -12,13 +12,15 @@ import { registerElasticIpRoutes, type ServiceRouteOptions } from './elastic-ips
 import { registerEndpointRoutes } from './endpoints.js';
 import { registerLoadBalancerRoutes } from './load-balancers.js';
 import { registerTopologyAdminRoutes } from './topology-admin.js';
+import { registerVolumeRoutes } from './volumes.js';
 
-/** Every intent route: VPCs, subnets, endpoints, elastic IPs, load balancers, topology admin. */
+/** Every intent route: VPCs, subnets, endpoints, elastic IPs, load balancers, volumes, topology admin. */
 export function registerIntentRoutes(app: FastifyInstance, intent: IntentService, options: ServiceRouteOptions = {}): void {
   registerVpcRoutes(app, intent);
   registerEndpointRoutes(app, intent);
   registerElasticIpRoutes(app, intent, options);
   registerLoadBalancerRoutes(app, intent, options);
+  registerVolumeRoutes(app, intent, options);
   registerTopologyAdminRoutes(app, intent);
 }
 

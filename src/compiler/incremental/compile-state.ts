@@ -1,11 +1,12 @@
 /**
  * What every engine node reads: the topology and its routing view, the working copies of the intent
- * (with their indexes and claim rules), the gateways, and where each VPC is present.
+ * (with their indexes and claim rules: intent, services, volumes), the gateways, and where each VPC is present.
  */
 import type { Intent, Topology } from '../../model/index.js';
 import { createFabricContext, type FabricContext } from '../fabric-context.js';
 import { IntentState } from '../intent-state.js';
 import { ServiceState } from '../service-state.js';
+import { VolumeState } from '../volume-state.js';
 import { topologyGateways, type ServingGateway } from './exits.js';
 import { Presence } from './presence.js';
 
@@ -16,12 +17,15 @@ export class CompileState {
   gateways: readonly ServingGateway[] = [];
   readonly intent: IntentState;
   readonly services = new ServiceState();
+  readonly volumes = new VolumeState();
   readonly presence = new Presence();
 
   constructor(topology: Topology, intent: Intent) {
     this.intent = new IntentState(topology, intent);
     for (const x of intent.elasticIps?.values() ?? []) this.services.putElasticIp(x);
     for (const lb of intent.loadBalancers?.values() ?? []) this.services.putLoadBalancer(lb);
+    for (const v of intent.volumes?.values() ?? []) this.volumes.putVolume(v);
+    for (const a of intent.attachments?.values() ?? []) this.volumes.putAttachment(a);
     this.setTopology(topology);
   }
 
@@ -41,6 +45,8 @@ export class CompileState {
       endpoints: new Map(this.intent.endpoints),
       elasticIps: new Map(this.services.elasticIps),
       loadBalancers: new Map(this.services.loadBalancers),
+      volumes: new Map(this.volumes.volumes),
+      attachments: new Map(this.volumes.attachments),
     };
   }
 }

@@ -19,6 +19,11 @@ export interface CompiledOwner {
   groups?: OwnerGroups;
   cookie: number;
   name: OwnerName;
+  /**
+   * Other cookies its flows carry, each naming the intent object a flow exists for (an endpoint's
+   * volume grants are one owner; each flow's cookie names the attachment that granted it).
+   */
+  also?: readonly { cookie: number; name: OwnerName }[];
 }
 
 export interface EngineNode {

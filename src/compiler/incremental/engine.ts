@@ -276,7 +276,12 @@ export class Engine implements IncrementalCompiler {
   describeCookie(cookie: number): OwnerName | undefined {
     if (!this.registry) {
       const registry = new OwnerRegistry();
-      for (const owners of this.owners) for (const o of owners.values()) registry.set(o.cookie, o.name);
+      for (const owners of this.owners) {
+        for (const o of owners.values()) {
+          registry.set(o.cookie, o.name);
+          if (o.also) for (const x of o.also) registry.set(x.cookie, x.name);
+        }
+      }
       this.registry = registry;
     }
     return this.registry.describe(cookie);

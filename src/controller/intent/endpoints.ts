@@ -11,6 +11,7 @@ import type { CommittedChange } from './changes.js';
 import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 import { collect } from './validation.js';
+import { detachAllOf } from './volumes.js';
 
 /** Allocated MACs: `06:xx:xx:xx:xx:xx` (locally administered, unicast), distinct from the demo hosts' `02:`. */
 export const ENDPOINT_MAC_BASE = 0x060000000000;
@@ -126,14 +127,19 @@ export class EndpointResource {
     return after;
   }
 
-  /** Deletes the endpoint; an elastic IP associated with it is disassociated in the same transaction. */
+  /**
+   * Deletes the endpoint; an elastic IP associated with it is disassociated and its volume attachments
+   * detached in the same transaction. Refused while it is a volume's target.
+   */
   delete(id: string): Promise<void> {
     return this.ctx.write((tx) => {
       const before = this.get(id);
+      const volumes = [...this.ctx.index.volumeIdsOfTarget(id)];
+      if (volumes.length > 0) throw new OvercastError('OVC_ERR_VOLUME_TARGET_IN_USE', `endpoint ${id} is a target of ${volumes.join(', ')}`, 'params.id');
       const freed = [...this.ctx.index.elasticIps.values()]
         .filter((x) => x.endpointId === id)
         .map((x): CommittedChange => ({ kind: 'elasticIp', op: 'update', before: x, after: { id: x.id, publicIp: x.publicIp } satisfies ElasticIp }));
-      tx.commit([...freed, { kind: 'endpoint', op: 'delete', before }]);
+      tx.commit([...freed, ...detachAllOf(this.ctx.index, id), { kind: 'endpoint', op: 'delete', before }]);
     });
   }
 

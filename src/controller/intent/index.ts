@@ -7,3 +7,4 @@ export { EndpointResource, ENDPOINT_MAC_BASE, type CreateEndpointInput, type Upd
 export { ElasticIpResource, type AllocateElasticIpInput, type UpdateElasticIpInput } from './elastic-ips.js';
 export { LoadBalancerResource, MAX_REVISION_WEIGHT, type CreateLoadBalancerInput, type UpdateLoadBalancerInput } from './load-balancers.js';
 export { TopologyResource } from './topology.js';
+export { VolumeResource, MAX_VOLUME_PORTS, volumeVpc, type CreateVolumeInput, type UpdateVolumeInput, type VolumeFilter, type AttachInput } from './volumes.js';

@@ -1,6 +1,6 @@
 /**
  * The intent service: the one place that validates and applies a change to the intent (VPCs, subnets,
- * endpoints, elastic IPs, load balancers) or to the topology. Callers reach each resource by name
+ * endpoints, elastic IPs, load balancers, volumes) or to the topology. Callers reach each resource by name
  * (`await intent.vpcs.create(...)`, `await intent.topology.addLink(...)`); each resource is a module of
  * this folder that validates against the committed state and hands its changes to the one commit path
  * here:
@@ -31,6 +31,7 @@ import { LoadBalancerResource } from './load-balancers.js';
 import { OrderedLists, paginate, type Page, type PageRequest } from './pagination.js';
 import { SubnetResource } from './subnets.js';
 import { TopologyResource } from './topology.js';
+import { VolumeResource } from './volumes.js';
 import { VpcResource } from './vpcs.js';
 
 /** The resource modules by the name callers reach them by. A new resource is one line here. */
@@ -40,6 +41,7 @@ const RESOURCES = {
   endpoints: EndpointResource,
   elasticIps: ElasticIpResource,
   loadBalancers: LoadBalancerResource,
+  volumes: VolumeResource,
   topology: TopologyResource,
 } satisfies Record<string, new (ctx: IntentContext) => object>;
 
@@ -142,6 +144,8 @@ const KINDS: { [K in ObjectKind]: KindOps<IntentObjects[K]> } = {
   endpoint: { index: (i, x) => i.putEndpoint(x), unindex: (i, id) => i.removeEndpoint(id), all: (t) => t.endpoints },
   elasticIp: { index: (i, x) => i.putElasticIp(x), unindex: (i, id) => i.removeElasticIp(id), all: (t) => t.elasticIps ?? NONE },
   loadBalancer: { index: (i, x) => i.putLoadBalancer(x), unindex: (i, id) => i.removeLoadBalancer(id), all: (t) => t.loadBalancers ?? NONE },
+  volume: { index: (i, x) => i.putVolume(x), unindex: (i, id) => i.removeVolume(id), all: (t) => t.volumes ?? NONE },
+  attachment: { index: (i, x) => i.putAttachment(x), unindex: (i, id) => i.removeAttachment(id), all: (t) => t.attachments ?? NONE },
 };
 
 function all<K extends ObjectKind>(kind: K, intent: Intent): ReadonlyMap<string, IntentObjects[K]> {

@@ -34,6 +34,8 @@ const KIND_LABEL: Record<OwnerName['kind'], string> = {
   loadBalancer: 'load_balancer',
   gateway: 'gateway',
   tenantBlock: 'tenant_block',
+  volume: 'volume',
+  attachment: 'attachment',
 };
 
 export function isDropFlow(f: FlowEntry): boolean {

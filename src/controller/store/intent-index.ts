@@ -7,7 +7,7 @@
  * replace values in place, and the store loads in seq order. Lists and pagination rely on it.
  */
 import { Cidr } from '../../net/index.js';
-import type { ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Vpc } from '../../model/index.js';
+import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Volume, Vpc } from '../../model/index.js';
 
 /** `dpid:port`, the key of a switch port. */
 export function portKey(dpid: number, port: number): string {
@@ -18,12 +18,28 @@ export function cidrOf(x: Vpc | Subnet): Cidr {
   return new Cidr(x.cidr.network, x.cidr.prefixLength);
 }
 
+const NO_IDS: ReadonlySet<string> = new Set();
+
+function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
+  let ids = index.get(key);
+  if (!ids) index.set(key, (ids = new Set()));
+  ids.add(id);
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  ids?.delete(id);
+  if (ids?.size === 0) index.delete(key);
+}
+
 export class IntentIndex {
   readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
   readonly endpoints = new Map<string, Endpoint>();
   readonly elasticIps = new Map<string, ElasticIp>();
   readonly loadBalancers = new Map<string, LoadBalancer>();
+  readonly volumes = new Map<string, Volume>();
+  readonly attachments = new Map<string, Attachment>();
   readonly vnis = new Set<number>();
   readonly macOwner = new Map<number, string>();
   readonly portOwner = new Map<string, string>();
@@ -33,6 +49,10 @@ export class IntentIndex {
   /** Per subnet: no host index below this one is free (so allocation does not rescan the taken ones). */
   private readonly freeHint = new Map<string, number>();
   private readonly endpointCount = new Map<string, number>();
+  /** Attachment ids per volume and per endpoint; volume ids per target endpoint. */
+  private readonly attachmentsByVolume = new Map<string, Set<string>>();
+  private readonly attachmentsByEndpoint = new Map<string, Set<string>>();
+  private readonly volumesByTarget = new Map<string, Set<string>>();
   /** No VNI below this one is free. */
   private vniFloor = 1;
   private cached: Intent | undefined;
@@ -43,6 +63,8 @@ export class IntentIndex {
     for (const e of intent.endpoints.values()) this.putEndpoint(e);
     for (const x of intent.elasticIps?.values() ?? []) this.elasticIps.set(x.id, x);
     for (const lb of intent.loadBalancers?.values() ?? []) this.loadBalancers.set(lb.id, lb);
+    for (const v of intent.volumes?.values() ?? []) this.putVolume(v);
+    for (const a of intent.attachments?.values() ?? []) this.putAttachment(a);
   }
 
   snapshot(): Intent {
@@ -52,6 +74,8 @@ export class IntentIndex {
       endpoints: new Map(this.endpoints),
       elasticIps: new Map(this.elasticIps),
       loadBalancers: new Map(this.loadBalancers),
+      volumes: new Map(this.volumes),
+      attachments: new Map(this.attachments),
     };
     return this.cached;
   }
@@ -74,6 +98,58 @@ export class IntentIndex {
   removeLoadBalancer(id: string): void {
     this.loadBalancers.delete(id);
     this.cached = undefined;
+  }
+
+  putVolume(v: Volume): void {
+    // An update keeps the volume's place in the map (id order); only its targets' index moves.
+    for (const t of this.volumes.get(v.id)?.targets ?? []) removeFrom(this.volumesByTarget, t, v.id);
+    this.volumes.set(v.id, v);
+    for (const t of v.targets) addTo(this.volumesByTarget, t, v.id);
+    this.cached = undefined;
+  }
+
+  removeVolume(id: string): void {
+    const old = this.volumes.get(id);
+    if (!old) return;
+    this.volumes.delete(id);
+    for (const t of old.targets) removeFrom(this.volumesByTarget, t, id);
+    this.cached = undefined;
+  }
+
+  putAttachment(a: Attachment): void {
+    const old = this.attachments.get(a.id);
+    if (old) {
+      removeFrom(this.attachmentsByVolume, old.volumeId, a.id);
+      removeFrom(this.attachmentsByEndpoint, old.endpointId, a.id);
+    }
+    this.attachments.set(a.id, a);
+    addTo(this.attachmentsByVolume, a.volumeId, a.id);
+    addTo(this.attachmentsByEndpoint, a.endpointId, a.id);
+    this.cached = undefined;
+  }
+
+  removeAttachment(id: string): void {
+    const old = this.attachments.get(id);
+    if (!old) return;
+    this.attachments.delete(id);
+    removeFrom(this.attachmentsByVolume, old.volumeId, id);
+    removeFrom(this.attachmentsByEndpoint, old.endpointId, id);
+    this.cached = undefined;
+  }
+
+  /** The attachments of a volume (ids). */
+  attachmentIdsOfVolume(volumeId: string): ReadonlySet<string> {
+    return this.attachmentsByVolume.get(volumeId) ?? NO_IDS;
+  }
+
+  /** The attachments of an endpoint (ids). */
+  attachmentIdsOfEndpoint(endpointId: string): ReadonlySet<string> {
+    return this.attachmentsByEndpoint.get(endpointId) ?? NO_IDS;
+  }
+
+  /** The volumes an endpoint is a target of (ids). */
+  volumeIdsOfTarget(endpointId: string): ReadonlySet<string> {
+    return this.volumesByTarget.get(endpointId) ?? NO_IDS;
   }
 
   subnetIdsOf(vpcId: string): ReadonlySet<string> {

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -154,6 +154,32 @@ CREATE TABLE IF NOT EXISTS webhooks (
 ) STRICT;
 `;
 
+/**
+ * Version 8: volumes and their attachments (docs/volumes.md). A volume's targets, ports and qos are
+ * JSON (small lists, always read and written whole); an attachment names its volume and endpoint by
+ * foreign key, once per pair. (IF NOT EXISTS: a file whose version was set back by hand keeps them.)
+ */
+const SCHEMA_V8 = `
+CREATE TABLE IF NOT EXISTS volumes (
+  id       TEXT PRIMARY KEY,
+  seq      INTEGER NOT NULL UNIQUE,
+  name     TEXT NOT NULL,
+  protocol TEXT NOT NULL CHECK (protocol IN ('nfs', 'iscsi', 'nvme-tcp', 'gluster')),
+  targets  TEXT NOT NULL,
+  ports    TEXT NOT NULL,
+  qos      TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS volume_attachments (
+  id          TEXT PRIMARY KEY,
+  seq         INTEGER NOT NULL UNIQUE,
+  volume_id   TEXT NOT NULL REFERENCES volumes(id),
+  endpoint_id TEXT NOT NULL REFERENCES endpoints(id),
+  mode        TEXT NOT NULL CHECK (mode IN ('rw', 'ro')),
+  UNIQUE (volume_id, endpoint_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS volume_attachments_endpoint ON volume_attachments (endpoint_id);
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -168,7 +194,8 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
     if (version < 4) db.exec(SCHEMA_V4);
     if (version < 5) db.exec(SCHEMA_V5);
     if (version < 6) db.exec(SCHEMA_V6);
-    db.exec(SCHEMA_V7);
+    if (version < 7) db.exec(SCHEMA_V7);
+    if (version < 8) db.exec(SCHEMA_V8);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

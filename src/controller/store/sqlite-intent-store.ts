@@ -1,5 +1,5 @@
 /**
- * The intent store: VPCs, subnets, endpoints and the topology in one SQLite file (better-sqlite3).
+ * The intent store: the intent objects (VPCs ... volumes) and the topology in one SQLite file (better-sqlite3).
  * Every change is one transaction, committed (and, with synchronous=FULL, fsynced) before the caller
  * acknowledges it; WAL mode keeps a crash between statements from leaving anything half-written: after
  * a kill -9 the file holds exactly the committed transactions.
@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ElasticIp, Endpoint, EndpointKind, LbProtocol, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { Attachment, AttachmentMode, ElasticIp, Endpoint, EndpointKind, LbProtocol, LoadBalancer, Subnet, Topology, Volume, VolumeProtocol, VolumeQos, Vpc } from '../../model/index.js';
 import { ID_KINDS, type CommitResult, type IdCounters, type IdKind, type IntentStore, type StoreBatch, type StoreTransaction, type StoreWatchHandlers, type StoreWrite, type StoredState, idSeq } from './intent-store.js';
 import { migrate } from './schema.js';
 import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
@@ -42,6 +42,10 @@ interface RowWriter {
   deleteElasticIp(id: string): void;
   putLoadBalancer(lb: LoadBalancer): void;
   deleteLoadBalancer(id: string): void;
+  putVolume(v: Volume): void;
+  deleteVolume(id: string): void;
+  putAttachment(a: Attachment): void;
+  deleteAttachment(id: string): void;
   putTopology(topology: Topology): void;
   setSeq(kind: IdKind, seq: number): void;
 }
@@ -78,6 +82,20 @@ interface LoadBalancerRow {
   unhealthy: string;
   unhealthy_by_probe: string;
   elastic_ip_id: string | null;
+}
+interface VolumeRow {
+  id: string;
+  name: string;
+  protocol: string;
+  targets: string;
+  ports: string;
+  qos: string | null;
+}
+interface AttachmentRow {
+  id: string;
+  volume_id: string;
+  endpoint_id: string;
+  mode: string;
 }
 interface EndpointRow {
   id: string;
@@ -158,6 +176,16 @@ class SqliteStore implements SqliteIntentStore {
          unhealthy_by_probe = excluded.unhealthy_by_probe, elastic_ip_id = excluded.elastic_ip_id`,
     );
     const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
+    const putVolume = db.prepare(
+      `INSERT INTO volumes (id, seq, name, protocol, targets, ports, qos) VALUES (@id, @seq, @name, @protocol, @targets, @ports, @qos)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, protocol = excluded.protocol, targets = excluded.targets, ports = excluded.ports, qos = excluded.qos`,
+    );
+    const delVolume = db.prepare('DELETE FROM volumes WHERE id = ?');
+    const putAttachment = db.prepare(
+      `INSERT INTO volume_attachments (id, seq, volume_id, endpoint_id, mode) VALUES (@id, @seq, @volumeId, @endpointId, @mode)
+       ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode`,
+    );
+    const delAttachment = db.prepare('DELETE FROM volume_attachments WHERE id = ?');
     const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
 
     const seqOf = (kind: IdKind, id: string): number => {
@@ -224,6 +252,26 @@ class SqliteStore implements SqliteIntentStore {
       },
       deleteLoadBalancer: (id) => {
         delLb.run(id);
+      },
+      putVolume: (v) => {
+        putVolume.run({
+          id: v.id,
+          seq: seqOf('volume', v.id),
+          name: v.name,
+          protocol: v.protocol,
+          targets: JSON.stringify(v.targets),
+          ports: JSON.stringify(v.ports),
+          qos: v.qos ? JSON.stringify(v.qos) : null,
+        });
+      },
+      deleteVolume: (id) => {
+        delVolume.run(id);
+      },
+      putAttachment: (a) => {
+        putAttachment.run({ id: a.id, seq: seqOf('attachment', a.id), volumeId: a.volumeId, endpointId: a.endpointId, mode: a.mode });
+      },
+      deleteAttachment: (id) => {
+        delAttachment.run(id);
       },
       putTopology: (t) => {
         putTopology.run(encodeTopologyDocument(t));
@@ -298,10 +346,19 @@ class SqliteStore implements SqliteIntentStore {
         const placed = r.elastic_ip_id === null ? lb : { ...lb, elasticIpId: r.elastic_ip_id };
         loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
       }
+      const volumes = new Map<string, Volume>();
+      for (const r of db.prepare<[], VolumeRow>('SELECT id, name, protocol, targets, ports, qos FROM volumes ORDER BY seq').all()) {
+        const v: Volume = { id: r.id, name: r.name, protocol: r.protocol as VolumeProtocol, targets: JSON.parse(r.targets) as string[], ports: JSON.parse(r.ports) as number[] };
+        volumes.set(r.id, r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos });
+      }
+      const attachments = new Map<string, Attachment>();
+      for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode FROM volume_attachments ORDER BY seq').all()) {
+        attachments.set(r.id, { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode });
+      }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
       const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');
       return {
-        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers },
+        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers, volumes, attachments },
         topology: doc ? decodeTopologyDocument(doc.doc) : undefined,
         lastSeq: Object.fromEntries(ID_KINDS.map((k) => [k, seq(k)])) as unknown as IdCounters,
         revision: this.revision(),
@@ -346,5 +403,9 @@ function writeRow(w: RowWriter, x: StoreWrite): void {
       return x.value ? w.putElasticIp(x.value) : w.deleteElasticIp(x.id);
     case 'loadBalancer':
       return x.value ? w.putLoadBalancer(x.value) : w.deleteLoadBalancer(x.id);
+    case 'volume':
+      return x.value ? w.putVolume(x.value) : w.deleteVolume(x.id);
+    case 'attachment':
+      return x.value ? w.putAttachment(x.value) : w.deleteAttachment(x.id);
   }
 }

@@ -124,6 +124,29 @@ describe('etcd intent store', () => {
     expect(two.freshness().revision).toBe(one.freshness().revision);
   });
 
+  it('stores volumes and attachments: another controller applies them and a load reads them in id order', async () => {
+    const [one, two] = await services(2);
+    const v = await one.vpcs.create({ name: 'storage', cidr: '10.7.0.0/16' });
+    const s = await one.subnets.create(v.id, { cidr: '10.7.1.0/24' });
+    const target = await one.endpoints.create({ kind: 'storage', vpc: v.id, subnet: s.id, dpid: 1, port: 2 });
+    const fn = await one.endpoints.create({ kind: 'function', vpc: v.id, subnet: s.id, dpid: 1, port: 3 });
+    const vols = [];
+    for (let i = 0; i < 11; i++) vols.push(await one.volumes.create({ name: `v${i}`, protocol: 'nfs', targets: [target.id], qos: { pps: 100 } }));
+    const a = await one.volumes.attach(vols[10].id, { endpoint: fn.id, mode: 'ro' });
+    await two.applied(one.freshness().revision);
+    expect(two.volumes.getAttachment(vols[10].id, a.id)).toEqual(a);
+    expect(two.intent()).toEqual(one.intent());
+    await expect(two.volumes.delete(vols[10].id)).rejects.toMatchObject({ code: 'OVC_ERR_VOLUME_IN_USE' });
+    await two.volumes.detach(vols[10].id, a.id);
+    await one.applied(two.freshness().revision);
+    expect(one.intent().attachments?.size).toBe(0);
+    const store = opened.find((o) => o.svc === one)!.store;
+    const loaded = await store.load();
+    expect([...(loaded.intent.volumes?.keys() ?? [])]).toEqual(vols.map((x) => x.id));
+    expect(loaded.intent.volumes?.get(vols[0].id)).toEqual(vols[0]);
+    expect(loaded.lastSeq).toMatchObject({ volume: 11, attachment: 1 });
+  });
+
   it('refuses a change that conflicts with one another controller committed first', async () => {
     const [one, two] = await services(2);
     const v = await one.vpcs.create({ name: 'x', cidr: '10.1.0.0/16' });

@@ -1,0 +1,209 @@
+/**
+ * Volumes at the scale storage arrays are sized for: 1k, 16k and 64k volumes, each with one
+ * attachment, in one VPC of leaf-spine (2 spines, 4 leaves as softswitches in worker processes over
+ * TCP, native channel). 4,096 function endpoints mount them, 63 storage targets serve them (volume i:
+ * target i mod 63, endpoint i mod 4096, so every attachment is its own endpoint/target pair).
+ *
+ * Per size: one attachment made and installed (request -> barrier replies of every switch that
+ * changed; the intent service writes the SQLite store, WAL, synchronous=FULL), p50/p99 over the
+ * samples, and the detach likewise; a full recompile of everything (and of the same intent without
+ * volumes, the in-run baseline: the difference is the volumes' share); the compiler's heap per
+ * attachment (heap with volumes minus without, over the count).
+ *
+ *   node scripts/run-bench.js volumes -- --volumes 1000,16000,64000 --attaches 300
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { createIncrementalCompiler } from '../src/compiler/index.js';
+import { Controller } from '../src/controller/controller.js';
+import { createIntentService } from '../src/controller/intent/index.js';
+import { startIntentRuntime } from '../src/controller/intent-runtime.js';
+import { listenNative } from '../src/controller/native/native-server.js';
+import { formatId, openIntentStoreInDir, type IdKind, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
+import { generateLeafSpine, type Intent, type Topology } from '../src/model/index.js';
+import { runSwitchHostIfChild, startSwitchHosts } from './switch-host.lib.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const SIZES = flag('volumes', '1000,16000,64000').split(',').map(Number);
+const ATTACHES = Number(flag('attaches', '300'));
+const WORKERS = Number(flag('workers', '3'));
+const ENDPOINTS = 4096;
+const TARGETS = 63;
+/** Endpoints with no attachment, which the timed attaches use (each attach is new flows). */
+const SPARE = 64;
+const PORT_BASE = 100;
+const logger = pino({ level: 'silent' });
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function topology(): Topology {
+  const t = generateLeafSpine(2, 4, 0, 'leaf-spine 2x4');
+  const perLeaf = Math.ceil((ENDPOINTS + TARGETS + SPARE) / 4) + 1;
+  return {
+    ...t,
+    switches: t.switches.map((s) => (s.name.startsWith('leaf') ? { ...s, ports: [...s.ports, ...Array.from({ length: perLeaf }, (_, i) => ({ number: PORT_BASE + i }))] } : s)),
+  };
+}
+
+const ip = (n: number) => ((10 << 24) | n) >>> 0;
+
+/** The VPC, its subnet (10.0.0.0/16), targets, endpoints and `volumes` volumes with one attachment each, in one transaction. */
+async function seed(store: IntentStore, volumes: number): Promise<{ vpc: string; spare: string[] }> {
+  const state = await store.load();
+  const lastSeq: Record<IdKind, number> = { ...state.lastSeq };
+  const nextId = (kind: IdKind) => formatId(kind, ++lastSeq[kind]);
+  const writes: StoreWrite[] = [];
+  const vpc = nextId('vpc');
+  const subnet = nextId('subnet');
+  writes.push({ kind: 'vpc', id: vpc, value: { id: vpc, name: 'storage', vni: 1, cidr: { network: ip(0), prefixLength: 16 } } });
+  writes.push({ kind: 'subnet', id: subnet, value: { id: subnet, vpcId: vpc, name: 's0', cidr: { network: ip(0), prefixLength: 16 }, gateway: ip(1) } });
+  let n = 0;
+  const place = (kind: 'function' | 'storage') => {
+    const id = nextId('endpoint');
+    const i = n++;
+    writes.push({
+      kind: 'endpoint',
+      id,
+      value: { id, kind, vpcId: vpc, subnetId: subnet, dpid: 101 + (i % 4), port: PORT_BASE + Math.floor(i / 4), mac: 0x060000000000 + i + 1, ip: ip(10 + i), labels: {} },
+    });
+    return id;
+  };
+  const targets = Array.from({ length: TARGETS }, () => place('storage'));
+  const endpoints = Array.from({ length: ENDPOINTS }, () => place('function'));
+  const spare = Array.from({ length: SPARE }, () => place('function'));
+  for (let i = 0; i < volumes; i++) {
+    const v = nextId('volume');
+    const a = nextId('attachment');
+    writes.push({ kind: 'volume', id: v, value: { id: v, name: `v${i}`, protocol: 'iscsi', targets: [targets[i % TARGETS]], ports: [3260] } });
+    writes.push({ kind: 'attachment', id: a, value: { id: a, volumeId: v, endpointId: endpoints[i % ENDPOINTS], mode: 'rw' } });
+  }
+  const r = await store.commit({ basedOn: state.revision, writes, lastSeq });
+  if (!r.ok) throw new Error('the store moved while it was seeded');
+  return { vpc, spare };
+}
+
+interface Result {
+  attachP50: number;
+  attachP99: number;
+  detachP50: number;
+  detachP99: number;
+  fullMs: number;
+  baselineMs: number;
+  heapPerAttachmentB: number;
+  firstSyncMs: number;
+  flows: number[];
+}
+
+/** Median time of a full compile over `runs` runs. */
+function timeCompile(t: Topology, intent: Intent, runs = 3): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    createIncrementalCompiler(t, intent);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/** Heap the compiler holds for an intent (after gc). */
+function compilerHeap(t: Topology, intent: Intent): number {
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const c = createIncrementalCompiler(t, intent);
+  gc();
+  const held = process.memoryUsage().heapUsed - before;
+  if (c.stats().owners < 0) throw new Error('unreachable');
+  return held;
+}
+
+async function run(volumes: number): Promise<Result> {
+  const t = topology();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overcast-bench-volumes-'));
+  const store = openIntentStoreInDir(dir);
+  const { spare } = await seed(store, volumes);
+  const intent = await createIntentService({ seedTopology: t }, { store, logger });
+
+  const all = intent.intent();
+  const bare: Intent = { ...all, volumes: new Map(), attachments: new Map() };
+  const fullMs = timeCompile(t, all);
+  const baselineMs = timeCompile(t, bare);
+  const heapPerAttachmentB = (compilerHeap(t, all) - compilerHeap(t, bare)) / volumes;
+
+  const controller = new Controller({ logger, nowMs: () => performance.now() });
+  const t0 = performance.now();
+  const runtime = await startIntentRuntime(intent, controller, logger);
+  const server = await listenNative(controller, '127.0.0.1', 0, logger);
+  const hosts = await startSwitchHosts({ workers: WORKERS, switches: t.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port });
+  const inSync = () => controller.status().every((s) => s.connected && s.installedFlows === s.desiredFlows);
+  await controller.events.waitFor(inSync, 600_000).catch(() => undefined);
+  while (!inSync()) await new Promise((r) => setTimeout(r, 50));
+  const firstSyncMs = performance.now() - t0;
+
+  const volumeIds = [...all.volumes?.keys() ?? []];
+  const attach: number[] = [];
+  const detach: number[] = [];
+  for (let i = 0; i < ATTACHES; i++) {
+    const volume = volumeIds[(i * 7919) % volumeIds.length];
+    let t1 = performance.now();
+    const a = await intent.volumes.attach(volume, { endpoint: spare[i % SPARE] });
+    await runtime.settled();
+    attach.push(performance.now() - t1);
+    t1 = performance.now();
+    await intent.volumes.detach(volume, a.id);
+    await runtime.settled();
+    detach.push(performance.now() - t1);
+  }
+  const flows = controller.status().map((s) => s.installedFlows);
+  const stats = await hosts.stats();
+  if (stats.some((s) => !s.connected)) throw new Error('a switch lost its channel');
+  await hosts.stop();
+  runtime.stop();
+  controller.close();
+  await server.close();
+  intent.close();
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  attach.sort((a, b) => a - b);
+  detach.sort((a, b) => a - b);
+  return {
+    attachP50: percentile(attach, 50),
+    attachP99: percentile(attach, 99),
+    detachP50: percentile(detach, 50),
+    detachP99: percentile(detach, 99),
+    fullMs,
+    baselineMs,
+    heapPerAttachmentB,
+    firstSyncMs,
+    flows,
+  };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `volumes: attach one endpoint to a volume, request -> barrier replies (leaf-spine 2x4 as softswitches in ${WORKERS} worker processes over TCP; ${ENDPOINTS} endpoints, ${TARGETS} targets, one attachment per volume; ${ATTACHES} attaches per size; load average ${os.loadavg()[0].toFixed(1)})`,
+  );
+  const rows: [number, Result][] = [];
+  for (const n of SIZES) rows.push([n, await run(n)]);
+  console.log('volumes  attach p50  attach p99  detach p50  detach p99   full compile  without volumes  volumes\' share  heap/attachment  first sync   flows per switch');
+  for (const [n, r] of rows) {
+    console.log(
+      `${String(n).padStart(7)}  ${r.attachP50.toFixed(2).padStart(7)} ms  ${r.attachP99.toFixed(2).padStart(7)} ms  ${r.detachP50.toFixed(2).padStart(7)} ms  ${r.detachP99.toFixed(2).padStart(7)} ms  ${r.fullMs.toFixed(0).padStart(9)} ms  ${r.baselineMs.toFixed(0).padStart(12)} ms  ${(r.fullMs - r.baselineMs).toFixed(0).padStart(11)} ms  ${r.heapPerAttachmentB.toFixed(0).padStart(12)} B  ${(r.firstSyncMs / 1000).toFixed(1).padStart(7)} s   ${r.flows.join(', ')}`,
+    );
+  }
+  const [n0, r0] = rows[0];
+  const [n1, r1] = rows[rows.length - 1];
+  if (rows.length > 1) console.log(`attach p50 ${n1}/${n0} volumes: x${(r1.attachP50 / r0.attachP50).toFixed(2)} (target: under 1.5)`);
+  console.log(`target: attach p99 < 5 ms at ${n1} volumes -> ${r1.attachP99 < 5 ? 'met' : 'not met'} (${r1.attachP99.toFixed(2)} ms)`);
+  console.log(`target: full recompile of ${n1} attachments < 1 s -> ${r1.fullMs < 1000 ? 'met' : 'not met'} (${r1.fullMs.toFixed(0)} ms, of which volumes ${(r1.fullMs - r1.baselineMs).toFixed(0)} ms)`);
+}
+
+if (!runSwitchHostIfChild()) await main();

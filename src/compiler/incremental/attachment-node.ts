@@ -1,0 +1,70 @@
+/**
+ * Attachments' flows, one owner per attached endpoint: its way to each active target of each volume
+ * it is attached to, on each of the volume's ports (compile-volume.ts). One owner per endpoint rather
+ * than per attachment: an endpoint mounting many volumes of one array would otherwise hold thousands
+ * of tiny owners, and the grant two attachments share (same target, same port) is one flow. Each flow's
+ * cookie names the attachment that granted it (the smallest attachment id granting it), so counters
+ * and traces still name the attachment.
+ * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
+ * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
+ * re-placed), its VPC (VNI, activity).
+ */
+import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
+import { attachmentCookie } from '../cookies.js';
+import type { OwnerName } from '../owner-registry.js';
+import type { CompileState } from './compile-state.js';
+import { applyObjectChange, type EngineNode } from './engine-node.js';
+
+const validPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 0xffff;
+
+export function attachmentNode(state: CompileState): EngineNode {
+  const s = state.intent;
+  const vs = state.volumes;
+  const active = state.presence.placements('endpoint');
+  return {
+    name: 'attachment',
+    ids: () => vs.attachedEndpoints(),
+    change(change, dirty) {
+      if (change.kind !== 'attachment') return;
+      const target = change.op === 'delete' ? change.id : change.attachment;
+      const { old, now } = applyObjectChange(target, vs.attachments, (x) => vs.putAttachment(x), (x) => vs.deleteAttachment(x));
+      for (const x of [old, now]) if (x) dirty.mark('attachment', x.endpointId);
+    },
+    // Its VPC is its endpoint's.
+    vpcTouched(vpcId, dirty) {
+      for (const e of s.endpointsByVpc.get(vpcId) ?? []) if (vs.attachmentsOfEndpoint(e).size > 0) dirty.mark('attachment', e);
+    },
+    placing(node, id, _before, dirty) {
+      if (node === 'endpoint' && vs.attachmentsOfEndpoint(id).size > 0) dirty.mark('attachment', id);
+    },
+    compile(endpointId) {
+      const mine = vs.attachmentsOfEndpoint(endpointId);
+      const e = s.endpoints.get(endpointId);
+      const vpc = e && mine.size > 0 && active.has(endpointId) ? s.activeVpc(e.vpcId) : undefined;
+      if (!e || !vpc) return undefined;
+      const grants: AttachmentGrant[] = [];
+      const granted = new Set<string>();
+      const names: { cookie: number; name: OwnerName }[] = [];
+      for (const id of mine.size === 1 ? mine : [...mine].sort()) {
+        const v = vs.volumes.get(vs.attachments.get(id)?.volumeId ?? '');
+        if (!v) continue;
+        const cookie = attachmentCookie(id);
+        const before = grants.length;
+        for (const t of v.targets) {
+          const te = s.endpoints.get(t);
+          if (t === endpointId || !te || !active.has(t) || te.vpcId !== e.vpcId) continue;
+          for (const port of v.ports) {
+            const key = `${t}|${port}`;
+            if (!validPort(port) || granted.has(key)) continue;
+            granted.add(key);
+            grants.push({ targetIp: te.ip, port, cookie });
+          }
+        }
+        if (grants.length > before) names.push({ cookie, name: { kind: 'attachment', name: id } });
+      }
+      if (names.length === 0) return undefined;
+      const [first, ...also] = names;
+      return { flows: compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants }), ...first, ...(also.length > 0 ? { also } : {}) };
+    },
+  };
+}
