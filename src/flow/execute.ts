@@ -277,6 +277,10 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
           this.trace?.push({ kind: 'action', action: a });
           if (!this.decTtl()) return false;
           break;
+        case 'ct':
+        case 'conjunction':
+          this.trace?.push({ kind: 'action', action: a, skipped: `${a.type} is not executed yet` });
+          break;
       }
     }
     return true;

@@ -118,6 +118,16 @@ function sameAction(a: Action, b: Action): boolean {
     case 'popVlan':
     case 'decTtl':
       return b.type === a.type;
+    case 'ct':
+      return (
+        b.type === 'ct' &&
+        a.zone === b.zone &&
+        a.table === b.table &&
+        (a.commit === true) === (b.commit === true) &&
+        sameWrite(a.mark, b.mark)
+      );
+    case 'conjunction':
+      return b.type === 'conjunction' && a.id === b.id && a.clause === b.clause && a.nClauses === b.nClauses;
   }
 }
 

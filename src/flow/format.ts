@@ -64,6 +64,15 @@ export function formatAction(a: Action): string {
       return `pop_mpls:0x${hex(a.ethType, 4)}`;
     case 'decTtl':
       return 'dec_ttl';
+    case 'ct': {
+      const args = a.commit === true ? ['commit'] : [];
+      args.push(`zone=${a.zone}`);
+      if (a.mark !== undefined) args.push(`mark=0x${hex(a.mark.value, 1)}/0x${hex(a.mark.mask, 1)}`);
+      if (a.table !== undefined) args.push(`table=${tableName(a.table)}`);
+      return `ct(${args.join(',')})`;
+    }
+    case 'conjunction':
+      return `conjunction(${a.id},${a.clause}/${a.nClauses})`;
   }
 }
 

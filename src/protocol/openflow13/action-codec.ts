@@ -75,6 +75,9 @@ export function writeAction(w: Writer, a: Action): void {
       w.u32((OFPAT.DEC_NW_TTL << 16) | 8);
       w.u32(0);
       return;
+    case 'ct':
+    case 'conjunction':
+      throw new OvercastError('OVC_ERR_PROTO_UNSUPPORTED', `the OpenFlow 1.3 codec does not encode ${a.type} yet`, 'actions');
   }
 }
 
