@@ -3,7 +3,7 @@
  * intent runtime, events, webhooks). Each carries whole values before and after, so a consumer needs
  * nothing else to act on it.
  */
-import type { ElasticIp, Endpoint, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { ElasticIp, Endpoint, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Topology, Vpc } from '../../model/index.js';
 
 /** The stored intent objects by kind; the kinds are the store's id kinds (`ID_PREFIX`). */
 export interface IntentObjects {
@@ -12,6 +12,8 @@ export interface IntentObjects {
   endpoint: Endpoint;
   elasticIp: ElasticIp;
   loadBalancer: LoadBalancer;
+  securityGroup: SecurityGroup;
+  networkAcl: NetworkAcl;
 }
 export type ObjectKind = keyof IntentObjects;
 

@@ -19,6 +19,8 @@ import type { IntentContext } from './context.js';
 import { ElasticIpResource } from './elastic-ips.js';
 import { EndpointResource } from './endpoints.js';
 import { LoadBalancerResource } from './load-balancers.js';
+import { NetworkAclResource } from './network-acls.js';
+import { SecurityGroupResource, defaultGroup, missingDefaultGroups } from './security-groups.js';
 import { OrderedLists, paginate, type Page, type PageRequest } from './pagination.js';
 import { SubnetResource } from './subnets.js';
 import { TopologyResource } from './topology.js';
@@ -31,6 +33,8 @@ const RESOURCES = {
   endpoints: EndpointResource,
   elasticIps: ElasticIpResource,
   loadBalancers: LoadBalancerResource,
+  securityGroups: SecurityGroupResource,
+  networkAcls: NetworkAclResource,
   topology: TopologyResource,
 } satisfies Record<string, new (ctx: IntentContext) => object>;
 
@@ -117,6 +121,20 @@ const KINDS: { [K in ObjectKind]: KindOps<IntentObjects[K]> } = {
     unindex: (i, id) => i.removeLoadBalancer(id),
     all: (t) => t.loadBalancers ?? NONE,
   },
+  securityGroup: {
+    write: (w, x) => w.putSecurityGroup(x),
+    erase: (w, id) => w.deleteSecurityGroup(id),
+    index: (i, x) => i.putSecurityGroup(x),
+    unindex: (i, id) => i.removeSecurityGroup(id),
+    all: (t) => t.securityGroups ?? NONE,
+  },
+  networkAcl: {
+    write: (w, x) => w.putNetworkAcl(x),
+    erase: (w, id) => w.deleteNetworkAcl(id),
+    index: (i, x) => i.putNetworkAcl(x),
+    unindex: (i, id) => i.removeNetworkAcl(id),
+    all: (t) => t.networkAcls ?? NONE,
+  },
 };
 
 function writeChange<K extends ObjectKind>(w: StoreWriter, c: ObjectChangeOf<K>): void {
@@ -155,6 +173,14 @@ class CommittedState implements IntentContext {
       topology = seed;
     }
     this.placement = new PlacementIndex(topology);
+    // A VPC stored before security groups existed gets its default group now, and its endpoints join
+    // it (docs/security-groups.md).
+    for (const vpc of missingDefaultGroups(this.index)) this.create('securityGroup', (id) => defaultGroup(vpc, id));
+    this.commit(
+      [...this.index.endpoints.values()]
+        .filter((e) => e.securityGroups === undefined && this.index.defaultGroupOf.has(e.vpcId))
+        .map((e): CommittedChange => ({ kind: 'endpoint', op: 'update', before: e, after: { ...e, securityGroups: [this.index.defaultGroupOf.get(e.vpcId) ?? ''] } })),
+    );
   }
 
   commit(changes: readonly CommittedChange[]): void {
