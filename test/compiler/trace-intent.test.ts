@@ -34,10 +34,17 @@ describe('traceIntent', () => {
     // red's VNI 1: block 0 on top (label 16), VNI 1 at the bottom (label 17).
     expect(first.outputs[0]).toMatchObject({ port: 5, to: { kind: 'switch', switch: 'spine1', port: 1 }, headers: { ethType: 0x8847, mplsLabel: 16, mplsBos: 0, mplsDepth: 2, vni: 1 } });
     // The spine: the block's flow pops the top label, r4's TENANT flow pushes it back towards leaf3,
-    // where r4's own pops the last one and outputs (no lookup after the last pop).
+    // where r4's own pops the last one and goes through the destination-side checks (misses: no ACL,
+    // no security group) to EGRESS, which outputs.
     expect(trace.hops[1].tables.map((s) => s.flow?.owner)).toEqual([{ kind: 'tenantBlock', name: '0' }, { kind: 'endpoint', name: 'r4' }]);
     expect(trace.hops[1].outputs[0].headers).toMatchObject({ mplsLabel: 16, mplsDepth: 2, vni: 1 });
-    expect(trace.hops[2].tables.map((s) => [s.table, s.flow?.owner?.name])).toEqual([['INGRESS', '0'], ['TENANT', 'r4']]);
+    expect(trace.hops[2].tables.map((s) => [s.table, s.flow?.owner?.name])).toEqual([
+      ['INGRESS', '0'],
+      ['TENANT', 'r4'],
+      ['ACL_INGRESS', ''],
+      ['SG_INGRESS', ''],
+      ['EGRESS', 'r4'],
+    ]);
     expect(trace.exits).toHaveLength(1);
     expect(trace.exits[0]).toMatchObject({
       switch: 'leaf3',
