@@ -7,6 +7,8 @@
  */
 import {
   compileMatch,
+  ConjunctionClauses,
+  isConjunctionClause,
   createPacketKey,
   extractKey,
   EXTRACT_OK,
@@ -149,9 +151,20 @@ function lookupFor(flows: readonly FlowEntry[]): (table: number, key: Uint32Arra
     byTable[flow.table]?.push({ flow, match });
   }
   for (const t of byTable) t.sort((x, y) => y.flow.priority - x.flow.priority);
-  return (table, key) => {
-    for (const c of byTable[table] ?? []) if (keyMatches(key, c.match)) return c;
+  const conj = byTable.map((t) => {
+    const clauses = new ConjunctionClauses<Compiled>();
+    for (const c of t) if (isConjunctionClause(c.flow.actions)) clauses.add(c, c.flow.priority, c.match, c.flow.actions);
+    return clauses;
+  });
+  const ordinary = (table: number, key: Uint32Array): Compiled | undefined => {
+    for (const c of byTable[table] ?? []) if (keyMatches(key, c.match) && !isConjunctionClause(c.flow.actions)) return c;
     return undefined;
+  };
+  return (table, key) => {
+    const hard = ordinary(table, key);
+    const clauses = conj[table];
+    if (clauses === undefined || clauses.size === 0) return hard;
+    return clauses.resolve(key, hard, hard === undefined ? -1 : hard.flow.priority, (k) => ordinary(table, k));
   };
 }
 

@@ -88,7 +88,7 @@ const BY_NAME: Record<FieldName, OxmSpec> = {
   ctState: spec('ctState', 105, 4, undefined, OFPXMC_NXM_1),
   ctZone: spec('ctZone', 106, 2, undefined, OFPXMC_NXM_1),
   ctMark: spec('ctMark', 107, 4, undefined, OFPXMC_NXM_1),
-  conjId: spec('conjId', 100, 4, undefined, OFPXMC_NXM_1),
+  conjId: spec('conjId', 37, 4, undefined, OFPXMC_NXM_1),
 };
 
 /** In the catalogue's order, which puts every prerequisite (eth_type, ip_proto) before its dependants. */
