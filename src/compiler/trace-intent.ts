@@ -33,6 +33,7 @@ import { buildIcmpEchoFrame } from '../net/packet/icmp.js';
 import { buildTcpFrame } from '../net/packet/tcp.js';
 import { buildUdpFrame } from '../net/packet/udp.js';
 import type { OwnerName } from './owner-registry.js';
+import { explainSecurityFlow } from './trace-security.js';
 import { vniOfLabels } from './vpc-encoding.js';
 
 /** A packet to trace, described by its headers (the API's JSON body, addresses as numbers). */
@@ -87,6 +88,8 @@ export interface TraceTableStep {
   /** The matched flow, or undefined on a table miss. */
   flow?: { cookie: number; priority: number; owner?: OwnerName; text: string };
   miss?: string;
+  /** At a security-group or network-ACL verdict: the rule that allowed or dropped the packet. */
+  rule?: string;
 }
 
 /**
@@ -117,7 +120,7 @@ export interface IntentTrace {
   /** Where copies of the packet left the fabric (to a host, an endpoint or an unknown port). */
   exits: { dpid: number; switch: string; port: number; to: ExitTarget; headers: HeaderSummary; frame: Uint8Array }[];
   /** 'linkDown': output onto a link that is down (the compiler never does that; stale tables might). */
-  drops: { dpid: number; switch: string; reason: DropReason | 'linkDown'; table?: string; owner?: OwnerName }[];
+  drops: { dpid: number; switch: string; reason: DropReason | 'linkDown'; table?: string; owner?: OwnerName; rule?: string }[];
   /** True when the walk hit maxHops (a loop). */
   truncated: boolean;
 }
@@ -243,9 +246,11 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
       if (s.kind === 'table') {
         lastTable = s.table;
         lastFlow = s.flow;
+        const owner = s.flow && describe(s.flow.cookie);
+        const rule = s.flow && explainSecurityFlow(s.flow, owner, opts.intent);
         hop.tables.push(
           s.flow
-            ? { table: tableName(s.table), flow: { cookie: s.flow.cookie, priority: s.flow.priority, owner: describe(s.flow.cookie), text: formatFlow(s.flow) } }
+            ? { table: tableName(s.table), flow: { cookie: s.flow.cookie, priority: s.flow.priority, owner, text: formatFlow(s.flow) }, ...(rule ? { rule } : {}) }
             : { table: tableName(s.table), miss: s.miss },
         );
       } else if (s.kind === 'rewrite') hop.rewrites.push({ field: s.field, from: s.from, to: s.to });
@@ -271,12 +276,15 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
     }
     if (r.drop !== undefined && r.outCount === 0) {
       hop.drop = r.drop;
+      const owner = lastFlow ? describe(lastFlow.cookie) : undefined;
+      const rule = lastFlow && explainSecurityFlow(lastFlow, owner, opts.intent);
       result.drops.push({
         dpid,
         switch: name,
         reason: r.drop,
         table: lastTable >= 0 ? tableName(lastTable) : undefined,
-        owner: lastFlow ? describe(lastFlow.cookie) : undefined,
+        owner,
+        ...(rule ? { rule } : {}),
       });
     }
     result.hops.push(hop);
