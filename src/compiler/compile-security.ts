@@ -25,7 +25,7 @@
 import { conjunction, ct, CT_STATE, nextTable, TABLE, type Action, type FlowEntry, type Match } from '../flow/index.js';
 import { IP_PROTO_OF, type PortRange, type SecurityGroup, type SecurityRule } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
-import { ETH_TYPE_IPV4 } from '../net/packet/constants.js';
+import { ETH_TYPE_IPV4, ICMP_ECHO_REPLY } from '../net/packet/constants.js';
 import { PRIORITY } from './priorities.js';
 
 const NO_ACTIONS: Action[] = [];
@@ -152,9 +152,11 @@ export function compileEndpointSecurity(plan: EndpointSecurityPlan, cookie: numb
       { table, priority: PRIORITY.SG_RELATED, match: inZone(RELATED), actions: NO_ACTIONS, gotoTable: nextTable(table), cookie },
       { table, priority: PRIORITY.SG_DROP, match: inZone(ANY_TRACKED), actions: NO_ACTIONS, cookie },
     );
-    // The gateway's health probes: echo requests in, their replies out.
+    // The gateway's health probes: echo requests in; their replies out untracked (the controller sends
+    // the requests as packet-outs to the port, so conntrack never sees them).
     const probe: Match = { ipProto: IP_PROTO_OF.icmp, [REMOTE_FIELD[table]]: plan.gateway };
-    out.push({ table, priority: PRIORITY.SG_ALLOW_DIRECT, match: inZone(table === TABLE.SG_INGRESS ? ORIGINAL : REPLY, probe), actions: NO_ACTIONS, gotoTable: nextTable(table), cookie });
+    if (table === TABLE.SG_INGRESS) out.push({ table, priority: PRIORITY.SG_ALLOW_DIRECT, match: inZone(ORIGINAL, probe), actions: NO_ACTIONS, gotoTable: nextTable(table), cookie });
+    else out.push({ table, priority: PRIORITY.SG_HEALTH_REPLY, match: { metadata: plan.vni, ethType: ETH_TYPE_IPV4, ...local, ...probe, icmpType: ICMP_ECHO_REPLY }, actions: NO_ACTIONS, gotoTable: nextTable(table), cookie });
     for (const state of [ORIGINAL, REPLY]) {
       const reply = state === REPLY;
       const mine = rules.filter((x) => tablesOf(x.rule)[reply ? 'reply' : 'original'] === table);

@@ -73,6 +73,8 @@ export const PRIORITY = {
   ACL_RULE_BASE: 40_000,
   /** ACL_EGRESS/ACL_INGRESS: IPv4 from (to) a subnet with an ACL that no rule matched: denied. */
   ACL_DEFAULT_DENY: 10,
+  /** SG_EGRESS: a filtered endpoint's ICMP echo reply to its subnet's gateway (a health probe's answer), untracked. */
+  SG_HEALTH_REPLY: 400,
   /** SG_*: a packet conntrack calls invalid (a stray TCP segment, say), to or from a filtered endpoint: dropped. */
   SG_INVALID_DROP: 300,
   /** SG_*: an ICMP error about a tracked connection (+rel): passes. */

@@ -42,6 +42,7 @@ export function explainSecurityFlow(flow: FlowEntry, owner: OwnerName | undefine
   const names = groups.map((g) => g.id).join(', ');
   if (flow.priority === PRIORITY.SG_DROP) return `security groups ${names} of ${e.id}: no rule allows it`;
   if (flow.priority === PRIORITY.SG_INVALID_DROP) return `conntrack: invalid for ${e.id}`;
+  if (flow.priority === PRIORITY.SG_HEALTH_REPLY) return `${e.id}'s answer to its subnet gateway's health probe`;
   if (flow.priority === PRIORITY.SG_ALLOW_DIRECT) {
     if (flow.match.ipProto !== undefined) return `${e.id}'s subnet gateway: health probe`;
     for (const g of groups) {

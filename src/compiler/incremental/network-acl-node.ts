@@ -22,9 +22,10 @@ export function networkAclNode(state: CompileState): EngineNode {
     change(change, dirty) {
       if (change.kind !== 'networkAcl') return;
       const id = change.op === 'delete' ? change.id : change.networkAcl.id;
-      if (change.op === 'delete') sec.deleteAcl(id);
-      else sec.putAcl(change.networkAcl);
+      const old = change.op === 'delete' ? sec.deleteAcl(id) : sec.putAcl(change.networkAcl);
       dirty.mark('networkAcl', id);
+      // Rivals for the old and the new subnet may have won or lost it.
+      for (const subnetId of [old?.subnetId, sec.acls.get(id)?.subnetId]) if (subnetId !== undefined) dirty.markAll('networkAcl', sec.aclsBySubnet.get(subnetId));
     },
     vpcTouched: markVpc,
     presenceChanged: markVpc,
@@ -33,6 +34,8 @@ export function networkAclNode(state: CompileState): EngineNode {
       const subnet = acl && s.subnets.get(acl.subnetId);
       const vpc = subnet && s.activeVpc(subnet.vpcId);
       if (!acl || !subnet || !vpc || !s.subnetActive(subnet)) return undefined;
+      // One ACL per subnet (the intent service refuses a second); should two meet, the lowest id holds it.
+      for (const other of sec.aclsBySubnet.get(acl.subnetId) ?? []) if (other < id) return undefined;
       const cookie = networkAclCookie(id);
       const flows = compileNetworkAclFlows({ acl, vni: vpc.vni, subnet: subnet.cidr }, cookie);
       const out = new OwnerFlows();
