@@ -180,3 +180,13 @@ describe('connection table', () => {
     expect(key[K.CT_STATE]).toBe(TRK | INV);
   });
 });
+
+describe('ct in flow text', () => {
+  it('formats ct_state as Open vSwitch does, and ct and conjunction actions', async () => {
+    const { formatCtState, formatFlow, ct, conjunction } = await import('../../src/flow/index.js');
+    expect(formatCtState(TRK | EST, TRK | EST | NEW)).toBe('-new+est+trk');
+    expect(
+      formatFlow({ table: 10, priority: 5, cookie: 1, match: { ethType: 0x0800, ctState: { value: TRK | NEW, mask: TRK | NEW } }, actions: [ct(3, { commit: true, mark: { value: 1, mask: 1 } }), conjunction(4, 1, 2)] }),
+    ).toContain('ctState=+new+trk actions=ct(commit,zone=3,mark=0x1/0x1),conjunction(4,1/2)');
+  });
+});
