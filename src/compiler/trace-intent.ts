@@ -152,9 +152,6 @@ interface Compiled {
 /** Compiled matches per flow object: engine flows keep their identity, so repeated traces reuse them. */
 const compiledMatches = new WeakMap<FlowEntry, CompiledMatch>();
 
-/** Every set CT_STATE bit, for showing a found state as flags. */
-const CT_STATE_ALL = Object.values(CT_STATE).reduce((a, b) => a | b, 0);
-
 /** A connection tracker that finds `state` for every packet (the trace follows one assumed state). */
 function fixedConntrack(state: number): ConntrackHook {
   return {
@@ -274,7 +271,7 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
             : { table: tableName(s.table), miss: s.miss },
         );
       } else if (s.kind === 'rewrite') hop.rewrites.push({ field: s.field, from: s.from, to: s.to });
-      else if (s.kind === 'conntrack') hop.conntrack.push({ zone: s.zone, state: formatCtState(s.state, CT_STATE_ALL), mark: s.mark });
+      else if (s.kind === 'conntrack') hop.conntrack.push({ zone: s.zone, state: formatCtState(s.state, s.state), mark: s.mark });
     }
     for (let i = 0; i < r.outCount; i++) {
       const port = r.outPorts[i];
