@@ -114,7 +114,7 @@ export interface TraceHop {
   inPort: number;
   tables: TraceTableStep[];
   rewrites: { field: string; from: number; to: number }[];
-  /** Each `ct` the packet went through: its zone, the state it found (`+trk+new`) and the mark. */
+  /** Each `ct` the packet went through: its zone, the state it found (`+new+trk`) and the mark. */
   conntrack: { zone: number; state: string; mark: number }[];
   outputs: { port: number; to: ExitTarget; headers: HeaderSummary }[];
   /** Why this copy stopped here without an output. */
