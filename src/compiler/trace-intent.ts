@@ -8,6 +8,8 @@
 import {
   compileMatch,
   ConjunctionClauses,
+  CT_STATE,
+  formatCtState,
   isConjunctionClause,
   createPacketKey,
   extractKey,
@@ -25,7 +27,7 @@ import {
   type FlowEntry,
   type GroupEntry,
 } from '../flow/index.js';
-import { createExecResult, PipelineExecutor, trimResult, type DropReason, type FlowHandle, type TraceStep } from '../flow/execute.js';
+import { createExecResult, PipelineExecutor, trimResult, type ConntrackHook, type DropReason, type FlowHandle, type TraceStep } from '../flow/execute.js';
 import type { Intent, Topology } from '../model/index.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS, MPLS_LSE_LEN } from '../net/packet/constants.js';
 import { buildArpReply, buildArpRequest } from '../net/packet/arp.js';
@@ -81,6 +83,11 @@ export interface TraceOptions {
   groups?: ReadonlyMap<number, readonly GroupEntry[]>;
   /** Bound on switches visited (a forwarding loop is reported, not followed forever). Default 64. */
   maxHops?: number;
+  /**
+   * What every `ct` finds (CT_STATE bits; default TRK | NEW, a new connection, as ofproto/trace
+   * assumes): trace TRK | EST | RPL to follow a reply of an allowed connection.
+   */
+  ctState?: number;
 }
 
 export interface TraceTableStep {
@@ -110,6 +117,8 @@ export interface TraceHop {
   inPort: number;
   tables: TraceTableStep[];
   rewrites: { field: string; from: number; to: number }[];
+  /** Each `ct` the packet went through: its zone, the state it found (`+new+trk`) and the mark. */
+  conntrack: { zone: number; state: string; mark: number }[];
   outputs: { port: number; to: ExitTarget; headers: HeaderSummary }[];
   /** Why this copy stopped here without an output. */
   drop?: DropReason;
@@ -145,6 +154,18 @@ interface Compiled {
 
 /** Compiled matches per flow object: engine flows keep their identity, so repeated traces reuse them. */
 const compiledMatches = new WeakMap<FlowEntry, CompiledMatch>();
+
+/** A connection tracker that finds `state` for every packet (the trace follows one assumed state). */
+function fixedConntrack(state: number): ConntrackHook {
+  return {
+    track(key, _frame, zone, commit, mark) {
+      key[K.CT_STATE] = state;
+      key[K.CT_ZONE] = zone;
+      key[K.CT_MARK] = commit && mark !== undefined ? (mark.value & mark.mask) >>> 0 : 0;
+      return true;
+    },
+  };
+}
 
 function lookupFor(flows: readonly FlowEntry[]): (table: number, key: Uint32Array) => FlowHandle | undefined {
   const byTable: Compiled[][] = Array.from({ length: TABLE_COUNT }, () => []);
@@ -220,6 +241,7 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
         ports: sw?.ports.map((p) => p.number) ?? [],
         tableMiss: (t) => PIPELINE[t]?.miss ?? 'drop',
         tableCount: TABLE_COUNT,
+        conntrack: fixedConntrack(opts.ctState ?? CT_STATE.TRK | CT_STATE.NEW),
       });
       executors.set(dpid, ex);
     }
@@ -239,7 +261,7 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
     const name = byDpid.get(dpid)?.name ?? `dpid ${dpid}`;
     const steps: TraceStep[] = [];
     const r = trimResult(executor(dpid).run(f, inPort, createExecResult(), { trace: steps, mutable: false }));
-    const hop: TraceHop = { dpid, switch: name, inPort, tables: [], rewrites: [], outputs: [] };
+    const hop: TraceHop = { dpid, switch: name, inPort, tables: [], rewrites: [], conntrack: [], outputs: [] };
     let lastFlow: FlowEntry | undefined;
     let lastTable = -1;
     for (const s of steps) {
@@ -254,6 +276,7 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
             : { table: tableName(s.table), miss: s.miss },
         );
       } else if (s.kind === 'rewrite') hop.rewrites.push({ field: s.field, from: s.from, to: s.to });
+      else if (s.kind === 'conntrack') hop.conntrack.push({ zone: s.zone, state: formatCtState(s.state, s.state), mark: s.mark });
     }
     for (let i = 0; i < r.outCount; i++) {
       const port = r.outPorts[i];

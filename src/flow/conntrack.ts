@@ -121,6 +121,7 @@ const ICMP_ERRORS = new Set<number>([3, 4, 5, 11, 12]);
 const ICMP_REPLY_BIT = 0x100;
 
 const STATE_INVALID = CT_STATE.TRK | CT_STATE.INV;
+const INITIAL_BUCKETS = 1024;
 
 function tupleHash(zone: number, proto: number, src: number, dst: number, sport: number, dport: number): number {
   let h = Math.imul(src ^ 0x9e3779b9, 0x85ebca6b);
@@ -132,7 +133,10 @@ function tupleHash(zone: number, proto: number, src: number, dst: number, sport:
 }
 
 export class ConnTable {
-  private readonly buckets = new Map<number, Entry>();
+  /** Open hashing: a power-of-two array of chains, doubled when entries outnumber buckets. */
+  private buckets: (Entry | undefined)[] = new Array<Entry | undefined>(INITIAL_BUCKETS).fill(undefined);
+  private bucketMask = INITIAL_BUCKETS - 1;
+  private entries = 0;
   private readonly conns = new Set<Conn>();
   private readonly zoneCounts = new Map<number, number>();
   private readonly zoneLimits = new Map<number, number>();
@@ -329,7 +333,7 @@ export class ConnTable {
   /** The entry of the current tuple in `zone`, dropping it when expired. */
   private find(zone: number, now: number): Entry | undefined {
     const { tProto: proto, tSrc: src, tDst: dst, tSport: sport, tDport: dport } = this;
-    let e = this.buckets.get(tupleHash(zone, proto, src, dst, sport, dport));
+    let e = this.buckets[tupleHash(zone, proto, src, dst, sport, dport) & this.bucketMask];
     while (e !== undefined) {
       const c = e.conn;
       if (e.src === src && e.dst === dst && e.sport === sport && e.dport === dport && c.proto === proto && c.zone === zone) {
@@ -363,19 +367,38 @@ export class ConnTable {
   }
 
   private link(e: Entry): void {
-    e.next = this.buckets.get(e.hash);
-    this.buckets.set(e.hash, e);
+    if (++this.entries > this.buckets.length) this.grow();
+    const i = e.hash & this.bucketMask;
+    e.next = this.buckets[i];
+    this.buckets[i] = e;
   }
 
   private unlink(e: Entry): void {
-    let head = this.buckets.get(e.hash);
+    this.entries--;
+    const i = e.hash & this.bucketMask;
+    let head = this.buckets[i];
     if (head === e) {
-      if (e.next === undefined) this.buckets.delete(e.hash);
-      else this.buckets.set(e.hash, e.next);
+      this.buckets[i] = e.next;
       return;
     }
     while (head !== undefined && head.next !== e) head = head.next;
     if (head !== undefined) head.next = e.next;
+  }
+
+  private grow(): void {
+    const old = this.buckets;
+    const size = old.length * 2;
+    this.buckets = new Array<Entry | undefined>(size).fill(undefined);
+    this.bucketMask = size - 1;
+    for (let b of old) {
+      while (b !== undefined) {
+        const next = b.next;
+        const i = b.hash & this.bucketMask;
+        b.next = this.buckets[i];
+        this.buckets[i] = b;
+        b = next;
+      }
+    }
   }
 
   private remove(c: Conn): void {

@@ -55,6 +55,10 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
   private ttlExpired = false;
   /** The table a `ct` asked the lookup to start over in after this pass, or -1. */
   private recircTable = -1;
+  /** The ct fields the recirculated pass starts with. */
+  private recircState = 0;
+  private recircZone = 0;
+  private recircMark = 0;
 
   constructor(readonly env: PipelineEnv<H>) {
     for (let i = 0; i <= MAX_GROUP_DEPTH; i++) this.scratch.push(new Uint32Array(KEY_WORDS));
@@ -130,6 +134,10 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
         return;
       }
       this.trace?.push({ kind: 'recirculate', table });
+      const key = this.key;
+      key[K.CT_STATE] = this.recircState;
+      key[K.CT_ZONE] = this.recircZone;
+      key[K.CT_MARK] = this.recircMark;
       this.walk(table);
     }
   }
@@ -215,7 +223,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
           break;
         case 'ct':
           this.trace?.push({ kind: 'action', action: a });
-          if (!this.conntrack(a.zone, a.commit === true, a.mark)) return false;
+          if (!this.conntrack(a.zone, a.commit === true, a.mark, a.table !== undefined)) return false;
           if (a.table !== undefined) {
             if (depth === 0) this.recircTable = a.table;
             else this.trace?.push({ kind: 'action', action: a, skipped: 'a ct in a group bucket does not recirculate' });
@@ -230,8 +238,11 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     return true;
   }
 
-  /** Returns false when the packet is dropped (its zone is full). */
-  private conntrack(zone: number, commit: boolean, mark: CtMark | undefined): boolean {
+  /**
+   * Returns false when the packet is dropped (its zone is full). As in Open vSwitch, what ct finds is
+   * visible only in the pass a recirculation starts; the current pass goes on untracked (ct fields 0).
+   */
+  private conntrack(zone: number, commit: boolean, mark: CtMark | undefined, recirculates: boolean): boolean {
     const key = this.key;
     const ct = this.env.conntrack;
     if (ct === undefined) {
@@ -244,6 +255,14 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
       return false;
     }
     this.trace?.push({ kind: 'conntrack', zone, state: key[K.CT_STATE], mark: key[K.CT_MARK] });
+    if (recirculates) {
+      this.recircState = key[K.CT_STATE];
+      this.recircZone = key[K.CT_ZONE];
+      this.recircMark = key[K.CT_MARK];
+    }
+    key[K.CT_STATE] = 0;
+    key[K.CT_ZONE] = 0;
+    key[K.CT_MARK] = 0;
     return true;
   }
 

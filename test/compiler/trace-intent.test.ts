@@ -97,3 +97,29 @@ describe('traceIntent', () => {
     expect(trace.drops.map((d) => d.reason)).toEqual(['malformed']);
   });
 });
+
+describe('traceIntent through ct and a conjunction', () => {
+  it('follows ct recirculation with the assumed state and lists it per hop', async () => {
+    const { CT_STATE, TABLE, conjunction, ct, nextTable } = await import('../../src/flow/index.js');
+    const [r1, r4] = [ep('r1'), ep('r4')];
+    const tables = new Map(compiler.tables());
+    const IP = { ethType: 0x0800 };
+    const sg = TABLE.SG_EGRESS;
+    const extra = [
+      { table: sg, priority: 500, cookie: 0, match: { ...IP, ipv4Src: r1.ip }, actions: [conjunction(5, 1, 2)] },
+      { table: sg, priority: 500, cookie: 0, match: { ...IP, ipv4Dst: r4.ip }, actions: [conjunction(5, 2, 2)] },
+      { table: sg, priority: 500, cookie: 0, match: { ...IP, conjId: 5 }, actions: [ct(3, { table: nextTable(sg) })] },
+    ];
+    tables.set(r1.dpid, [...(tables.get(r1.dpid) ?? []), ...extra]);
+    const packet = { kind: 'udp' as const, ethSrc: r1.mac, ethDst: GATEWAY_MAC, ipv4Src: r1.ip, ipv4Dst: r4.ip, ttl: 64 };
+    const fresh = traceIntent(tables, t, { dpid: r1.dpid, inPort: r1.port, packet }, opts);
+    expect(fresh.hops[0].conntrack).toEqual([{ zone: 3, state: '+new+trk', mark: 0 }]);
+    expect(fresh.exits.map((e) => e.to)).toEqual([{ kind: 'endpoint', endpoint: 'r4' }]);
+    const est = traceIntent(tables, t, { dpid: r1.dpid, inPort: r1.port, packet }, { ...opts, ctState: CT_STATE.TRK | CT_STATE.EST });
+    expect(est.hops[0].conntrack).toEqual([{ zone: 3, state: '+est+trk', mark: 0 }]);
+    // Another destination: the conjunction is incomplete, no ct.
+    const r2 = ep('r2');
+    const other = traceIntent(tables, t, { dpid: r1.dpid, inPort: r1.port, packet: { ...packet, ipv4Dst: r2.ip } }, opts);
+    expect(other.hops[0].conntrack).toEqual([]);
+  });
+});

@@ -180,3 +180,34 @@ describe('connection table', () => {
     expect(key[K.CT_STATE]).toBe(TRK | INV);
   });
 });
+
+describe('ct in flow text', () => {
+  it('formats ct_state as Open vSwitch does, and ct and conjunction actions', async () => {
+    const { formatCtState, formatFlow, ct, conjunction } = await import('../../src/flow/index.js');
+    expect(formatCtState(TRK | EST, TRK | EST | NEW)).toBe('-new+est+trk');
+    expect(
+      formatFlow({ table: 10, priority: 5, cookie: 1, match: { ethType: 0x0800, ctState: { value: TRK | NEW, mask: TRK | NEW } }, actions: [ct(3, { commit: true, mark: { value: 1, mask: 1 } }), conjunction(4, 1, 2)] }),
+    ).toContain('ctState=+new+trk actions=ct(commit,zone=3,mark=0x1/0x1),conjunction(4,1/2)');
+  });
+});
+
+describe('ct and conjunction validation', () => {
+  it('checkActions and checkFlow refuse what Open vSwitch refuses', async () => {
+    const { checkActions, checkFlow, ct, conjunction, output } = await import('../../src/flow/index.js');
+    const codes = (actions: Parameters<typeof checkActions>[0]) => checkActions(actions).map((p) => p.field);
+    expect(codes([ct(1, { commit: true, mark: { value: 1, mask: 1 } }), ct(2, { table: 3 })])).toEqual([]);
+    expect(codes([ct(0x10000)])).toEqual(['actions[0]']);
+    expect(codes([ct(1, { table: 3 }), output(1)])).toEqual(['actions[0]']);
+    expect(codes([ct(1, { table: 255 })])).toEqual(['actions[0]']);
+    expect(codes([ct(1, { mark: { value: 1, mask: 1 } })])).toEqual(['actions[0]']);
+    expect(codes([conjunction(1, 1, 2), conjunction(2, 3, 3)])).toEqual([]);
+    expect(codes([conjunction(1, 0, 2)])).toEqual(['actions[0]']);
+    expect(codes([conjunction(1, 3, 2)])).toEqual(['actions[0]']);
+    expect(codes([conjunction(1, 1, 1)])).toEqual(['actions[0]']);
+    expect(codes([conjunction(1, 1, 65)])).toEqual(['actions[0]']);
+    expect(codes([conjunction(1, 1, 2), output(1)])).toEqual(['actions[0]']);
+    const flow = (match: object) => ({ table: 0, priority: 1, cookie: 0, match, actions: [ct(1)] });
+    expect(checkFlow(flow({ ethType: 0x0800 }), 4)).toEqual([]);
+    expect(checkFlow(flow({}), 4).map((p) => [p.code, p.field])).toEqual([['OVC_ERR_FLOW_BAD_ACTION', 'flow.actions[0]']]);
+  });
+});

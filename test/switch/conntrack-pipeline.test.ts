@@ -92,7 +92,7 @@ describe('ct in the pipeline', () => {
 
   it('bounds recirculation', () => {
     const tables = new FlowTables(2, createFlowClassifier, () => 0);
-    tables.apply({ command: 'add', flow: flow(0, 1, {}, [ct(1, { table: 0 })]) });
+    tables.apply({ command: 'add', flow: flow(0, 1, IP, [ct(1, { table: 0 })]) });
     const exec = createPipelineExecutor({ lookup: (t, k) => tables.lookup(t, k), ports: [1], tableMiss: 'drop', tableCount: 2 });
     const r = exec.run(buildUdpFrame({ srcMac: 1, dstMac: 2, srcIp: 3, dstIp: 4, srcPort: 5, dstPort: 6 }), 1, createExecResult());
     expect(r.drop).toBe('recirculationLimit');
