@@ -10,7 +10,7 @@ import { buildApi } from '../api/server.js';
 import { topologyJson } from '../api/schemas/topology.js';
 import { createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
-import { endpointEvents, linkEvents } from '../controller/events.js';
+import { endpointEvents, linkEvents, securityEvents } from '../controller/events.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS, type ProberController } from '../controller/health-prober.js';
 import { ControllerMetrics, createStatsPoller, switchNamesOf, timedStore } from '../controller/metrics/index.js';
@@ -121,6 +121,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
+    for (const e of securityEvents(changes)) controller.events.emit(e);
     for (const e of linkEvents(changes)) controller.events.emit(e);
   });
   // Scale from zero: packets for a function with no instance wait here until one registers.

@@ -31,6 +31,10 @@ export const COOKIE_KIND = {
   GATEWAY: 9,
   /** A VNI block's flows: admitting the labelled frames of its VPCs on every up link port (docs/vpc.md). */
   TENANT_BLOCK: 10,
+  /** A VPC's security-group rules: conjunctive-match results and their cidr and port clauses (docs/security-groups.md). */
+  SECURITY_GROUP: 13,
+  /** A network ACL's flows: its numbered rules and the default deny, for its subnet's endpoints. */
+  NETWORK_ACL: 14,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -109,6 +113,15 @@ export function gatewayCookie(name: string): number {
 /** A VNI block's cookie: the block number itself is its id (0..255, no hash needed). */
 export function tenantBlockCookie(block: number): number {
   return makeCookie('TENANT_BLOCK', block);
+}
+
+/** The security-group rules of the VPC `vpcId` (one owner per VPC: conjunctive matches share clauses). */
+export function securityRulesCookie(vpcId: string): number {
+  return makeCookie('SECURITY_GROUP', ownerId48(vpcId));
+}
+
+export function networkAclCookie(id: string): number {
+  return makeCookie('NETWORK_ACL', ownerId48(id));
 }
 
 /** The owner kind a cookie names, or undefined for a cookie outside the scheme (e.g. 0). */

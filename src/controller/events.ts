@@ -34,7 +34,11 @@ export type ControllerEventBody =
   /** The health prober took a backend out of a load balancer's pool (`misses` echo requests in a row unanswered). */
   | { type: 'backend.unhealthy'; loadBalancerId: string; endpointId: string; misses: number }
   /** The health prober put a backend it had taken out back into the pool (`successes` answers in a row). */
-  | { type: 'backend.healthy'; loadBalancerId: string; endpointId: string; successes: number };
+  | { type: 'backend.healthy'; loadBalancerId: string; endpointId: string; successes: number }
+  /** A security group was created, had its rules or name changed, or was deleted (docs/security-groups.md). */
+  | { type: 'security-group.changed'; securityGroupId: string; vpcId: string; op: 'add' | 'update' | 'delete' }
+  /** A network ACL was created, had its rules replaced, or was deleted. */
+  | { type: 'network-acl.changed'; networkAclId: string; subnetId: string; op: 'add' | 'update' | 'delete' };
 
 export type ControllerEventType = ControllerEventBody['type'];
 
@@ -65,6 +69,8 @@ const TYPES: Record<ControllerEventType, true> = {
   'packets.dropped': true,
   'backend.unhealthy': true,
   'backend.healthy': true,
+  'security-group.changed': true,
+  'network-acl.changed': true,
 };
 export const CONTROLLER_EVENT_TYPES = Object.keys(TYPES) as readonly ControllerEventType[];
 
@@ -175,6 +181,21 @@ export class ControllerEvents {
       });
     });
   }
+}
+
+/** security-group.changed / network-acl.changed from one intent transaction. Wire it with intent.onChange. */
+export function securityEvents(changes: readonly CommittedChange[]): ControllerEventBody[] {
+  const out: ControllerEventBody[] = [];
+  for (const c of changes) {
+    if (c.kind === 'securityGroup') {
+      const g = c.op === 'delete' ? c.before : c.after;
+      out.push({ type: 'security-group.changed', securityGroupId: g.id, vpcId: g.vpcId, op: c.op });
+    } else if (c.kind === 'networkAcl') {
+      const acl = c.op === 'delete' ? c.before : c.after;
+      out.push({ type: 'network-acl.changed', networkAclId: acl.id, subnetId: acl.subnetId, op: c.op });
+    }
+  }
+  return out;
 }
 
 /**

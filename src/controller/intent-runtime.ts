@@ -43,6 +43,10 @@ export function toCompilerChange(c: CommittedChange): IntentChange {
       return { kind: 'elasticIp', op: c.op, elasticIp: c.after };
     case 'loadBalancer':
       return { kind: 'loadBalancer', op: c.op, loadBalancer: c.after };
+    case 'securityGroup':
+      return { kind: 'securityGroup', op: c.op, securityGroup: c.after };
+    case 'networkAcl':
+      return { kind: 'networkAcl', op: c.op, networkAcl: c.after };
   }
 }
 

@@ -8,3 +8,4 @@ export * from './mutate-topology.js';
 export * from './generate-topology.js';
 export * from './intent.js';
 export * from './backend-health.js';
+export * from './security.js';

@@ -3,3 +3,4 @@ export * from './vpc.js';
 export * from './endpoint.js';
 export * from './topology.js';
 export * from './elastic-ip.js';
+export * from './security.js';

@@ -5,6 +5,7 @@
 import type { Intent, Topology } from '../../model/index.js';
 import { createFabricContext, type FabricContext } from '../fabric-context.js';
 import { IntentState } from '../intent-state.js';
+import { SecurityState } from '../security-state.js';
 import { ServiceState } from '../service-state.js';
 import { topologyGateways, type ServingGateway } from './exits.js';
 import { Presence } from './presence.js';
@@ -16,12 +17,15 @@ export class CompileState {
   gateways: readonly ServingGateway[] = [];
   readonly intent: IntentState;
   readonly services = new ServiceState();
+  readonly security = new SecurityState();
   readonly presence = new Presence();
 
   constructor(topology: Topology, intent: Intent) {
     this.intent = new IntentState(topology, intent);
     for (const x of intent.elasticIps?.values() ?? []) this.services.putElasticIp(x);
     for (const lb of intent.loadBalancers?.values() ?? []) this.services.putLoadBalancer(lb);
+    for (const g of intent.securityGroups?.values() ?? []) this.security.putGroup(g);
+    for (const acl of intent.networkAcls?.values() ?? []) this.security.putAcl(acl);
     this.setTopology(topology);
   }
 
@@ -41,6 +45,8 @@ export class CompileState {
       endpoints: new Map(this.intent.endpoints),
       elasticIps: new Map(this.services.elasticIps),
       loadBalancers: new Map(this.services.loadBalancers),
+      securityGroups: new Map(this.security.groups),
+      networkAcls: new Map(this.security.acls),
     };
   }
 }

@@ -4,7 +4,7 @@
  * builds one.
  */
 import type { FlowEntry, GroupEntry, GroupMod } from '../../flow/index.js';
-import type { ElasticIp, Endpoint, Intent, LinkSelector, LoadBalancer, Subnet, Topology, Vpc } from '../../model/index.js';
+import type { ElasticIp, Endpoint, Intent, LinkSelector, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Topology, Vpc } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import type { OwnerName } from '../owner-registry.js';
 
@@ -19,6 +19,10 @@ export type IntentChange =
   | { kind: 'elasticIp'; op: 'delete'; id: string }
   | { kind: 'loadBalancer'; op: 'add' | 'update'; loadBalancer: LoadBalancer }
   | { kind: 'loadBalancer'; op: 'delete'; id: string }
+  | { kind: 'securityGroup'; op: 'add' | 'update'; securityGroup: SecurityGroup }
+  | { kind: 'securityGroup'; op: 'delete'; id: string }
+  | { kind: 'networkAcl'; op: 'add' | 'update'; networkAcl: NetworkAcl }
+  | { kind: 'networkAcl'; op: 'delete'; id: string }
   /** A link named by its id (`s1:2~s2:1`) or either end; throws OVC_ERR_TOPO_UNKNOWN_LINK if none. */
   | { kind: 'link'; op: 'up' | 'down'; link: LinkSelector }
   /** A whole new topology (switches, links, hosts): every owner is recompiled. */

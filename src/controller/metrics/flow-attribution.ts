@@ -34,6 +34,8 @@ const KIND_LABEL: Record<OwnerName['kind'], string> = {
   loadBalancer: 'load_balancer',
   gateway: 'gateway',
   tenantBlock: 'tenant_block',
+  securityGroup: 'security_group',
+  networkAcl: 'network_acl',
 };
 
 export function isDropFlow(f: FlowEntry): boolean {

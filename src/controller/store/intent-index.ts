@@ -7,7 +7,7 @@
  * replace values in place, and the store loads in seq order. Lists and pagination rely on it.
  */
 import { Cidr } from '../../net/index.js';
-import type { ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Vpc } from '../../model/index.js';
+import type { ElasticIp, Endpoint, Intent, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Vpc } from '../../model/index.js';
 
 /** `dpid:port`, the key of a switch port. */
 export function portKey(dpid: number, port: number): string {
@@ -24,6 +24,12 @@ export class IntentIndex {
   readonly endpoints = new Map<string, Endpoint>();
   readonly elasticIps = new Map<string, ElasticIp>();
   readonly loadBalancers = new Map<string, LoadBalancer>();
+  readonly securityGroups = new Map<string, SecurityGroup>();
+  readonly networkAcls = new Map<string, NetworkAcl>();
+  /** VPC id -> its default group's id. */
+  readonly defaultGroupOf = new Map<string, string>();
+  /** Subnet id -> its network ACL's id. */
+  readonly aclOfSubnet = new Map<string, string>();
   readonly vnis = new Set<number>();
   readonly macOwner = new Map<number, string>();
   readonly portOwner = new Map<string, string>();
@@ -43,6 +49,8 @@ export class IntentIndex {
     for (const e of intent.endpoints.values()) this.putEndpoint(e);
     for (const x of intent.elasticIps?.values() ?? []) this.elasticIps.set(x.id, x);
     for (const lb of intent.loadBalancers?.values() ?? []) this.loadBalancers.set(lb.id, lb);
+    for (const g of intent.securityGroups?.values() ?? []) this.putSecurityGroup(g);
+    for (const acl of intent.networkAcls?.values() ?? []) this.putNetworkAcl(acl);
   }
 
   snapshot(): Intent {
@@ -52,6 +60,8 @@ export class IntentIndex {
       endpoints: new Map(this.endpoints),
       elasticIps: new Map(this.elasticIps),
       loadBalancers: new Map(this.loadBalancers),
+      securityGroups: new Map(this.securityGroups),
+      networkAcls: new Map(this.networkAcls),
     };
     return this.cached;
   }
@@ -73,6 +83,32 @@ export class IntentIndex {
 
   removeLoadBalancer(id: string): void {
     this.loadBalancers.delete(id);
+    this.cached = undefined;
+  }
+
+  putSecurityGroup(g: SecurityGroup): void {
+    this.securityGroups.set(g.id, g);
+    if (g.isDefault) this.defaultGroupOf.set(g.vpcId, g.id);
+    this.cached = undefined;
+  }
+
+  removeSecurityGroup(id: string): void {
+    const g = this.securityGroups.get(id);
+    if (g?.isDefault && this.defaultGroupOf.get(g.vpcId) === id) this.defaultGroupOf.delete(g.vpcId);
+    this.securityGroups.delete(id);
+    this.cached = undefined;
+  }
+
+  putNetworkAcl(acl: NetworkAcl): void {
+    this.networkAcls.set(acl.id, acl);
+    this.aclOfSubnet.set(acl.subnetId, acl.id);
+    this.cached = undefined;
+  }
+
+  removeNetworkAcl(id: string): void {
+    const acl = this.networkAcls.get(id);
+    if (acl && this.aclOfSubnet.get(acl.subnetId) === id) this.aclOfSubnet.delete(acl.subnetId);
+    this.networkAcls.delete(id);
     this.cached = undefined;
   }
 

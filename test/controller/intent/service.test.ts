@@ -24,7 +24,7 @@ interface State {
   topology: Topology;
 }
 
-const FIELD = { vpc: 'vpcs', subnet: 'subnets', endpoint: 'endpoints', elasticIp: 'elasticIps', loadBalancer: 'loadBalancers' } as const;
+const FIELD = { vpc: 'vpcs', subnet: 'subnets', endpoint: 'endpoints', elasticIp: 'elasticIps', loadBalancer: 'loadBalancers', securityGroup: 'securityGroups', networkAcl: 'networkAcls' } as const;
 
 function replay(state: State, c: CommittedChange): State {
   if (c.kind === 'topology') {

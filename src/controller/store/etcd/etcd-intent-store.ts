@@ -71,7 +71,7 @@ function decodeWrite(w: TxWrite): StoreWrite {
 }
 
 function emptyObjects(): { [K in IdKind]: Map<string, StoredObjects[K]> } {
-  return { vpc: new Map(), subnet: new Map(), endpoint: new Map(), elasticIp: new Map(), loadBalancer: new Map() };
+  return { vpc: new Map(), subnet: new Map(), endpoint: new Map(), elasticIp: new Map(), loadBalancer: new Map(), securityGroup: new Map(), networkAcl: new Map() };
 }
 
 /** Objects of a kind in id-seq order (etcd lists keys as text: `ep-10` before `ep-2`). */
@@ -125,6 +125,8 @@ class EtcdIntentStore implements IntentStore {
       endpoints: bySeq('endpoint', objects.endpoint) as Map<string, Endpoint>,
       elasticIps: bySeq('elasticIp', objects.elasticIp),
       loadBalancers: bySeq('loadBalancer', objects.loadBalancer),
+      securityGroups: bySeq('securityGroup', objects.securityGroup),
+      networkAcls: bySeq('networkAcl', objects.networkAcl),
     };
     return { intent, topology, lastSeq, revision };
   }
