@@ -86,7 +86,8 @@ export function attributeFlow(flow: FlowEntry, dpid: number, ctx: AttributionCon
       const e = ctx.intent.endpoints.get(owner.name);
       if (!e || e.dpid !== dpid) return out;
       if (flow.table === TABLE.INGRESS) out.push({ kind: 'endpoint', id: e.id, direction: drop ? 'dropped' : 'sent' });
-      else if (flow.table === TABLE.FORWARD && flow.actions.some((a) => a.type === 'output' && a.port === e.port)) {
+      // EGRESS outputs what reaches the endpoint, from its own switch and from links alike.
+      else if (flow.table === TABLE.EGRESS && flow.actions.some((a) => a.type === 'output' && a.port === e.port)) {
         out.push({ kind: 'endpoint', id: e.id, direction: 'received' });
       }
       return out;
