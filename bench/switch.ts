@@ -15,13 +15,18 @@
  *
  * --rules N installs N extra non-matching rules above the forwarding rule, so a linear classifier
  * scans them all on every frame (the classifier issue compares 10 and 10k).
+ *
+ * The switch also runs with connection tracking in the same rounds (--ct 0 leaves it out): IP goes through
+ * ct(zone=1, table=1), where a new connection from port 1 is committed and forwarded and an
+ * established one forwarded (the security-group shape), and prints the ratio with/without ct
+ * (docs/conntrack.md; target >= 0.8).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createExecResult, createPipelineExecutor } from '../src/flow/execute.js';
-import { createPacketKey, extractKey, output, type FlowEntry } from '../src/flow/index.js';
+import { CT_STATE, createPacketKey, ct, extractKey, output, type FlowEntry } from '../src/flow/index.js';
 import { buildUdpFrame } from '../src/net/index.js';
 import { DEFAULT_TABLE_COUNT, FlowTables, createFlowClassifier, createSoftSwitch, type InstalledFlow } from '../src/switch/index.js';
 
@@ -62,7 +67,17 @@ export function extraRules(n: number): FlowEntry[] {
   return rules;
 }
 
-async function runSwitch(sinkPort: number, rules: number): Promise<number> {
+/** The stateful pipeline of --ct: track in table 0, commit new connections from port 1, pass established ones. */
+export function ctRules(): FlowEntry[] {
+  const { TRK, NEW, EST } = CT_STATE;
+  return [
+    { table: 0, priority: 100, match: { inPort: 1, ethType: 0x0800 }, actions: [ct(1, { table: 1 })], cookie: 0 },
+    { table: 1, priority: 20, match: { ethType: 0x0800, inPort: 1, ctState: { value: TRK | NEW, mask: TRK | NEW } }, actions: [ct(1, { commit: true }), output(2)], cookie: 0 },
+    { table: 1, priority: 10, match: { inPort: 1, ctState: { value: TRK | EST, mask: TRK | EST } }, actions: [output(2)], cookie: 0 },
+  ];
+}
+
+async function runSwitch(sinkPort: number, rules: number, withCt: boolean): Promise<number> {
   const sw = createSoftSwitch(
     {
       dpid: 1,
@@ -76,7 +91,8 @@ async function runSwitch(sinkPort: number, rules: number): Promise<number> {
   );
   await sw.start();
   for (const flow of extraRules(rules)) sw.applyFlowMod({ command: 'add', flow });
-  sw.applyFlowMod({ command: 'add', flow: { table: 0, priority: 100, match: { inPort: 1 }, actions: [output(2)], cookie: 0 } });
+  if (withCt) for (const flow of ctRules()) sw.applyFlowMod({ command: 'add', flow });
+  else sw.applyFlowMod({ command: 'add', flow: { table: 0, priority: 100, match: { inPort: 1 }, actions: [output(2)], cookie: 0 } });
   return sw.ports()[0].local.port;
 }
 
@@ -87,7 +103,7 @@ async function child(): Promise<void> {
     return;
   }
   const sinkPort = Number(arg('sink', '0'));
-  const port = kind === 'relay' ? await runRelay(sinkPort) : await runSwitch(sinkPort, Number(arg('rules', '0')));
+  const port = kind === 'relay' ? await runRelay(sinkPort) : await runSwitch(sinkPort, Number(arg('rules', '0')), kind === 'switch-ct');
   process.stdout.write(`${JSON.stringify({ port })}\n`);
   process.on('disconnect', () => process.exit(0));
   process.stdin.on('end', () => process.exit(0));
@@ -101,7 +117,7 @@ interface Result {
   lost: number;
 }
 
-async function measure(kind: 'relay' | 'switch', size: number, durationMs: number, window: number, rules: number): Promise<Result> {
+async function measure(kind: 'relay' | 'switch' | 'switch-ct', size: number, durationMs: number, window: number, rules: number): Promise<Result> {
   const sink = dgram.createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
   await new Promise<void>((r) => sink.bind(0, LO, r));
   const proc = spawn(process.execPath, [bundlePath, '--child', kind, '--sink', String(sink.address().port), '--rules', String(rules)], {
@@ -224,17 +240,21 @@ async function main(): Promise<void> {
   const window = Number(arg('window', '256'));
   const rules = Number(arg('rules', '0'));
   const sizes = arg('sizes', '64,1400').split(',').map(Number);
+  const withCt = arg('ct', '1') === '1';
   console.log(`softswitch vs plain dgram relay (${durationMs} ms per run, best of ${rounds}, window ${window}, ${rules} extra rules)`);
   console.log('size   relay frames/s   switch frames/s   switch/relay');
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(15);
   for (const size of sizes) {
     let relay = 0;
     let sw = 0;
+    let swCt = 0;
     for (let r = 0; r < rounds; r++) {
       relay = Math.max(relay, (await measure('relay', size, durationMs, window, 0)).framesPerSec);
       sw = Math.max(sw, (await measure('switch', size, durationMs, window, rules)).framesPerSec);
+      if (withCt) swCt = Math.max(swCt, (await measure('switch-ct', size, durationMs, window, rules)).framesPerSec);
     }
     console.log(`${String(size).padStart(4)} B ${fmt(relay)}   ${fmt(sw)}   ${(sw / relay).toFixed(2).padStart(12)}`);
+    if (withCt) console.log(`       with ct:        ${fmt(swCt)}   with/without ct ${(swCt / sw).toFixed(2)} (target >= 0.80)`);
   }
   const costProc = spawn(process.execPath, [bundlePath, '--child', 'cost', '--rules', String(rules)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const cost = await firstJsonLine<{ extract: number; pipeline: number }>(costProc, 'cost');

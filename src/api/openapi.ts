@@ -39,6 +39,8 @@ const TAGS = [
   { name: 'elastic-ips', description: "Public addresses from the gateways' pools, 1:1 NAT to an endpoint or a load balancer" },
   { name: 'load-balancers', description: "Virtual IPs over a function's instances, weighted by revision, with backend health" },
   { name: 'volumes', description: 'Storage volumes served by storage endpoints, and their attachments to the endpoints that mount them' },
+  { name: 'security-groups', description: 'Stateful allow rules attached to endpoints, able to name other groups (docs/security-groups.md)' },
+  { name: 'network-acls', description: "A subnet's stateless numbered allow/deny rules" },
   { name: 'trace', description: "A packet's path through the compiled flow tables" },
   { name: 'events', description: 'Controller events as a server-sent-event stream, and webhook subscriptions' },
   { name: 'tokens', description: 'API tokens and their scopes (admin)' },

@@ -38,6 +38,10 @@ export const SLOT_FULL_MASK: readonly number[] = [
   0xffffffff, // ARP_SHA_LO
   0xffff, // ARP_THA_HI
   0xffffffff, // ARP_THA_LO
+  0xffffffff, // CT_STATE
+  0xffff, // CT_ZONE
+  0xffffffff, // CT_MARK
+  0xffffffff, // CONJ_ID
 ];
 
 /** The longest common prefix mask of lo and hi within a slot's width: every value in [lo, hi] shares it. */

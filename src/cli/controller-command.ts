@@ -10,7 +10,7 @@ import { buildApi } from '../api/server.js';
 import { topologyJson } from '../api/schemas/topology.js';
 import { createTokenService } from '../controller/auth/index.js';
 import { Controller } from '../controller/controller.js';
-import { endpointEvents, linkEvents, volumeEvents } from '../controller/events.js';
+import { endpointEvents, linkEvents, securityEvents, volumeEvents } from '../controller/events.js';
 import { watchVolumeTargets } from '../controller/volume-targets.js';
 import { coldTargetOfCookie, functionKey, traceBetweenJson, traceJson } from '../compiler/index.js';
 import { createHealthProber, DEFAULT_HEALTH_INTERVAL_MS, type ProberController } from '../controller/health-prober.js';
@@ -123,6 +123,7 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const offVolumeTargets = watchVolumeTargets({ events: controller.events, intent: () => intent.intent() });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
+    for (const e of securityEvents(changes)) controller.events.emit(e);
     for (const e of linkEvents(changes)) controller.events.emit(e);
     for (const e of volumeEvents(changes)) controller.events.emit(e);
   });

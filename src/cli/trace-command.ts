@@ -31,6 +31,7 @@ export interface TraceBetweenJson {
       inPort: number;
       tables: { table: string; flow?: { priority: number; owner?: { kind: string; name: string }; text: string }; miss?: string }[];
       rewrites: { field: string; from: string | number; to: string | number }[];
+      conntrack?: { zone: number; state: string; mark: number }[];
       outputs: { port: number; to: Target }[];
       drop?: string;
     }[];
@@ -77,6 +78,7 @@ export function formatTraceBetween(r: TraceBetweenJson): string[] {
       else lines.push(`  ${t.table.padEnd(8)} miss (${t.miss ?? 'drop'})`);
     }
     for (const w of hop.rewrites) lines.push(`  rewrite ${w.field}: ${w.from} -> ${w.to}`);
+    for (const c of hop.conntrack ?? []) lines.push(`  ct zone ${c.zone}: ${c.state}${c.mark !== 0 ? ` mark 0x${c.mark.toString(16)}` : ''}`);
     for (const o of hop.outputs) lines.push(`  out port ${o.port} -> ${targetText(o.to)}`);
     if (hop.drop) lines.push(`  dropped: ${hop.drop}`);
   }

@@ -7,9 +7,9 @@
  *   FORWARD, traffic that entered here:  push the VPC's two labels, out towards the destination.
  *   TENANT, traffic from a link (the block flow popped the top label, tenant-block-node.ts), matched on
  *   block metadata + bottom label + destination MAC:
- *     at the destination's switch:  pop the bottom label, out of the port. Open vSwitch re-parses a
- *       packet for any lookup (or L3 action) after its last label is popped, with a recirculation, so
- *       the last pop is always in the flow that outputs it.
+ *     at the destination's switch:  pop the bottom label, the VPC's metadata, on to the destination-side
+ *       checks (ACL_INGRESS): they match L3/L4 fields, which Open vSwitch re-parses after the last
+ *       pop with a recirculation; EGRESS outputs.
  *     on the way:  push the top label back, out towards the destination (the frame never lost its
  *       bottom label).
  */
@@ -20,7 +20,7 @@ import { blockLabel, blockMetadata, POP_VNI_LABEL, vniBlock, vniLabel, vniMetada
 const metadataByVni = new Map<number, MaskedValue>();
 const labelActionsByVni = new Map<number, Map<number, Action[]>>();
 const relayActionsByBlock = new Map<number, Map<number, Action[]>>();
-const deliverActionsByPort = new Map<number, Action[]>();
+const DELIVER_ACTIONS = Object.freeze([POP_VNI_LABEL]) as Action[];
 
 function memo<T>(table: Map<number, Map<number, T>>, a: number, b: number, make: () => T): T {
   let inner = table.get(a);
@@ -48,11 +48,9 @@ export function relayActions(vni: number, port: number): Action[] {
   return memo(relayActionsByBlock, block, port, () => [pushMpls(ETH_TYPE_MPLS), setField('mplsLabel', blockLabel(block)), output(port)]);
 }
 
-/** A labelled frame at its destination's switch: pop the last label, output on `port`. */
-export function deliverActions(port: number): Action[] {
-  let actions = deliverActionsByPort.get(port);
-  if (!actions) deliverActionsByPort.set(port, (actions = Object.freeze([POP_VNI_LABEL, output(port)]) as Action[]));
-  return actions;
+/** A labelled frame at its destination's switch: pop the last label (then on to the destination-side checks). */
+export function deliverActions(): Action[] {
+  return DELIVER_ACTIONS;
 }
 
 /** TENANT's match for a VPC's labelled frames to one MAC (after the block flow popped the top label). */

@@ -15,10 +15,15 @@
  *            gateway -> the reply, out of the asking port. Unknown -> table-miss drop.
  *   ROUTE    metadata = vni, eth_dst = GATEWAY_MAC, ip_dst = an endpoint -> eth_src = gateway,
  *            eth_dst = endpoint, dec_ttl -> FORWARD. To the gateway MAC for nobody -> drop.
- *   FORWARD  metadata = vni, eth_dst = endpoint -> its port on its own switch; elsewhere push the VPC's
- *            label stack and output towards it (traffic that entered the fabric at this switch).
+ *   FORWARD  metadata = vni, eth_dst = endpoint -> on its own switch, the destination-side checks
+ *            (ACL_INGRESS, SG_INGRESS); elsewhere push the VPC's label stack and output towards it
+ *            (traffic that entered the fabric at this switch).
+ *   EGRESS   metadata = vni, eth_dst = endpoint -> out of its port (after the destination-side checks).
+ * A filtered endpoint (in a security group) also has its SG_EGRESS/SG_INGRESS flows on its switch and,
+ * when a rule names one of its groups, its address as a clause on every present switch
+ * (compile-security.ts); the node compiles them and hands them in (`security`).
  */
-import { decTtl, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
+import { decTtl, nextTable, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
@@ -29,6 +34,8 @@ import { PRIORITY } from './priorities.js';
 import { vniGroup } from './vpc-encoding.js';
 
 const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
+/** Local delivery goes through the destination-side checks (ACL_INGRESS, SG_INGRESS) to EGRESS. */
+const AFTER_FORWARD = nextTable(TABLE.FORWARD);
 const DEC_TTL = decTtl();
 /** Drop flows' (empty) action list: one frozen array for all of them. */
 const NO_ACTIONS: Action[] = [];
@@ -101,6 +108,8 @@ export interface EndpointPlan {
   towards: ReadonlyMap<number, number>;
   /** Switches that receive the endpoint's labelled frames from a link (its own switch among them). */
   receivers: readonly number[];
+  /** Security-group flows: on its own switch, and on every present switch (compile-security.ts). */
+  security?: { home: readonly FlowEntry[]; everywhere: readonly FlowEntry[] };
 }
 
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
@@ -136,8 +145,10 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
       actions: NO_ACTIONS,
       cookie,
     },
-    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: outputTo(e.port), cookie },
+    { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: NO_ACTIONS, gotoTable: AFTER_FORWARD, cookie },
+    { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputTo(e.port), cookie },
   ];
+  if (plan.security) local.push(...plan.security.home);
   out.set(homeDpid, local);
 
   const arp: FlowEntry = {
@@ -169,19 +180,20 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
   let answerAndRoute: FlowEntry[] | undefined;
+  const everywhere = plan.security?.everywhere ?? [];
   for (const dpid of plan.presentDpids) {
     if (dpid === homeDpid) {
-      local.push(arp, route);
+      local.push(arp, route, ...everywhere);
       continue;
     }
     const port = plan.towards.get(dpid);
-    if (port === undefined) out.set(dpid, (answerAndRoute ??= [arp, route]));
-    else out.set(dpid, presentByPort.get(port, () => [arp, route, forwardOn(port)]));
+    if (port === undefined) out.set(dpid, (answerAndRoute ??= [arp, route, ...everywhere]));
+    else out.set(dpid, presentByPort.get(port, () => [arp, route, ...everywhere, forwardOn(port)]));
   }
   // Switches receiving its labelled frames: its own delivers them, the others pass them on.
   for (const dpid of plan.receivers) {
     if (dpid === homeDpid) {
-      local.push({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(e.port), cookie });
+      local.push({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie });
       continue;
     }
     const port = plan.towards.get(dpid);

@@ -35,6 +35,10 @@ export const COOKIE_KIND = {
   VOLUME: 11,
   /** An attachment's flows: its endpoint's way to the volume's targets on the volume's ports (ACCESS). */
   ATTACHMENT: 12,
+  /** A VPC's security-group rules: conjunctive-match results and their cidr and port clauses (docs/security-groups.md). */
+  SECURITY_GROUP: 13,
+  /** A network ACL's flows: its numbered rules and the default deny, for its subnet's endpoints. */
+  NETWORK_ACL: 14,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -121,6 +125,15 @@ export function attachmentCookie(id: string): number {
 /** A VNI block's cookie: the block number itself is its id (0..255, no hash needed). */
 export function tenantBlockCookie(block: number): number {
   return makeCookie('TENANT_BLOCK', block);
+}
+
+/** The security-group rules of the VPC `vpcId` (one owner per VPC: conjunctive matches share clauses). */
+export function securityRulesCookie(vpcId: string): number {
+  return makeCookie('SECURITY_GROUP', ownerId48(vpcId));
+}
+
+export function networkAclCookie(id: string): number {
+  return makeCookie('NETWORK_ACL', ownerId48(id));
 }
 
 /** The owner kind a cookie names, or undefined for a cookie outside the scheme (e.g. 0). */

@@ -8,7 +8,9 @@
  * The engine (incremental/engine.ts) knows no owner kind. Each kind is one node in its own file,
  * registered below: what it compiles, which changes touch its owners, and, for endpoints, elastic IPs
  * and load balancers, where it makes its VPC present (incremental/presence.ts). A new kind of intent
- * (an IntentChange variant) is a new node file and one line in NODES.
+ * (an IntentChange variant) is a new node file and one line in NODES. Security groups and network ACLs
+ * (securityGroupNode, networkAclNode) own their rules' flows; an endpoint's own security flows are the
+ * endpoint's.
  */
 import type { Intent, Topology } from '../model/index.js';
 import type { SwitchTables } from './compile-fabric.js';
@@ -21,6 +23,8 @@ import { endpointNode } from './incremental/endpoint-node.js';
 import { gatewayNode } from './incremental/gateway-node.js';
 import { attachmentNode } from './incremental/attachment-node.js';
 import { loadBalancerNode } from './incremental/load-balancer-node.js';
+import { networkAclNode } from './incremental/network-acl-node.js';
+import { securityGroupNode } from './incremental/security-group-node.js';
 import { subnetNode } from './incremental/subnet-node.js';
 import { tenantBlockNode } from './incremental/tenant-block-node.js';
 import { underlayNode } from './incremental/underlay-node.js';
@@ -44,6 +48,8 @@ const NODES: readonly ((state: CompileState) => EngineNode)[] = [
   loadBalancerNode,
   volumeNode,
   attachmentNode,
+  securityGroupNode,
+  networkAclNode,
 ];
 
 export function createIncrementalCompiler(topology: Topology, intent: Intent): IncrementalCompiler {

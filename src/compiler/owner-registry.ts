@@ -4,11 +4,28 @@
  */
 import { cookieKind, type CookieKind } from './cookies.js';
 
-export type OwnerKind = 'fabric' | 'link' | 'host' | 'endpoint' | 'subnet' | 'vpc' | 'elasticIp' | 'loadBalancer' | 'gateway' | 'tenantBlock' | 'volume' | 'attachment';
+export type OwnerKind =
+  | 'fabric'
+  | 'link'
+  | 'host'
+  | 'endpoint'
+  | 'subnet'
+  | 'vpc'
+  | 'elasticIp'
+  | 'loadBalancer'
+  | 'gateway'
+  | 'tenantBlock'
+  | 'volume'
+  | 'attachment'
+  | 'securityGroup'
+  | 'networkAcl';
 
 export interface OwnerName {
   kind: OwnerKind;
-  /** The owner's id: endpoint/subnet/VPC id, host name, link id (`s1:2~s2:1`), VNI block number; '' for the fabric. */
+  /**
+   * The owner's id: endpoint/subnet/VPC id, host name, link id (`s1:2~s2:1`), VNI block number, network
+   * ACL id; for security-group rules the VPC id; '' for the fabric.
+   */
   name: string;
 }
 
@@ -25,6 +42,8 @@ const KIND_OF: Record<CookieKind, OwnerKind> = {
   TENANT_BLOCK: 'tenantBlock',
   VOLUME: 'volume',
   ATTACHMENT: 'attachment',
+  SECURITY_GROUP: 'securityGroup',
+  NETWORK_ACL: 'networkAcl',
 };
 
 export class OwnerRegistry {

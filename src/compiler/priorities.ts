@@ -73,6 +73,28 @@ export const PRIORITY = {
   FORWARD_UNICAST: 100,
   /** FORWARD: broadcast and multicast destinations (ARP requests never get here): dropped, counted. */
   FORWARD_GROUP_DROP: 10,
+  /** EGRESS: metadata vni, an endpoint's MAC -> out of its port. */
+  EGRESS_ENDPOINT: 100,
+  /** ACL_EGRESS/ACL_INGRESS: rule number n of a network ACL is ACL_RULE_BASE - n (lowest number first). */
+  ACL_RULE_BASE: 40_000,
+  /** ACL_EGRESS/ACL_INGRESS: IPv4 from (to) a subnet with an ACL that no rule matched: denied. */
+  ACL_DEFAULT_DENY: 10,
+  /** SG_EGRESS: a filtered endpoint's ICMP echo reply to its subnet's gateway (a health probe's answer), untracked. */
+  SG_HEALTH_REPLY: 400,
+  /** SG_*: a packet conntrack calls invalid (a stray TCP segment, say), to or from a filtered endpoint: dropped. */
+  SG_INVALID_DROP: 300,
+  /** SG_*: an ICMP error about a tracked connection (+rel): passes. */
+  SG_RELATED: 290,
+  /** SG_*: a rule with nothing to match but its direction (any protocol, anywhere), or the gateway's health probes. */
+  SG_ALLOW_DIRECT: 250,
+  /** SG_*: clauses and results of conjunctive matches for rules naming a cidr or anywhere. */
+  SG_CONJ_CIDR: 210,
+  /** SG_*: clauses and results of conjunctive matches for rules naming a group. */
+  SG_CONJ_GROUP: 200,
+  /** SG_*: a tracked packet of a filtered endpoint no rule allowed: dropped, counted under the endpoint. */
+  SG_DROP: 100,
+  /** SG_*: IPv4 from (SG_EGRESS) or to (SG_INGRESS) a filtered endpoint: through conntrack in its zone, then this table again. */
+  SG_TRACK: 50,
   /**
    * Every table: the miss behaviour PIPELINE declares (drop, go to the next table, or the controller)
    * as an explicit lowest-priority flow. Switches differ in what a bare miss does (OpenFlow 1.3 drops,

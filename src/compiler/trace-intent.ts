@@ -7,6 +7,10 @@
  */
 import {
   compileMatch,
+  ConjunctionClauses,
+  CT_STATE,
+  formatCtState,
+  isConjunctionClause,
   createPacketKey,
   extractKey,
   EXTRACT_OK,
@@ -23,7 +27,7 @@ import {
   type FlowEntry,
   type GroupEntry,
 } from '../flow/index.js';
-import { createExecResult, PipelineExecutor, trimResult, type DropReason, type FlowHandle, type TraceStep } from '../flow/execute.js';
+import { createExecResult, PipelineExecutor, trimResult, type ConntrackHook, type DropReason, type FlowHandle, type TraceStep } from '../flow/execute.js';
 import type { Intent, Topology } from '../model/index.js';
 import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_MPLS, MPLS_LSE_LEN } from '../net/packet/constants.js';
 import { buildArpReply, buildArpRequest } from '../net/packet/arp.js';
@@ -31,6 +35,7 @@ import { buildIcmpEchoFrame } from '../net/packet/icmp.js';
 import { buildTcpFrame } from '../net/packet/tcp.js';
 import { buildUdpFrame } from '../net/packet/udp.js';
 import type { OwnerName } from './owner-registry.js';
+import { explainSecurityFlow } from './trace-security.js';
 import { vniOfLabels } from './vpc-encoding.js';
 
 /** A packet to trace, described by its headers (the API's JSON body, addresses as numbers). */
@@ -78,6 +83,11 @@ export interface TraceOptions {
   groups?: ReadonlyMap<number, readonly GroupEntry[]>;
   /** Bound on switches visited (a forwarding loop is reported, not followed forever). Default 64. */
   maxHops?: number;
+  /**
+   * What every `ct` finds (CT_STATE bits; default TRK | NEW, a new connection, as ofproto/trace
+   * assumes): trace TRK | EST | RPL to follow a reply of an allowed connection.
+   */
+  ctState?: number;
 }
 
 export interface TraceTableStep {
@@ -85,6 +95,8 @@ export interface TraceTableStep {
   /** The matched flow, or undefined on a table miss. */
   flow?: { cookie: number; priority: number; owner?: OwnerName; text: string };
   miss?: string;
+  /** At a security-group or network-ACL verdict: the rule that allowed or dropped the packet. */
+  rule?: string;
 }
 
 /**
@@ -105,6 +117,8 @@ export interface TraceHop {
   inPort: number;
   tables: TraceTableStep[];
   rewrites: { field: string; from: number; to: number }[];
+  /** Each `ct` the packet went through: its zone, the state it found (`+new+trk`) and the mark. */
+  conntrack: { zone: number; state: string; mark: number }[];
   outputs: { port: number; to: ExitTarget; headers: HeaderSummary }[];
   /** Why this copy stopped here without an output. */
   drop?: DropReason;
@@ -115,7 +129,7 @@ export interface IntentTrace {
   /** Where copies of the packet left the fabric (to a host, an endpoint or an unknown port). */
   exits: { dpid: number; switch: string; port: number; to: ExitTarget; headers: HeaderSummary; frame: Uint8Array }[];
   /** 'linkDown': output onto a link that is down (the compiler never does that; stale tables might). */
-  drops: { dpid: number; switch: string; reason: DropReason | 'linkDown'; table?: string; owner?: OwnerName }[];
+  drops: { dpid: number; switch: string; reason: DropReason | 'linkDown'; table?: string; owner?: OwnerName; rule?: string }[];
   /** True when the walk hit maxHops (a loop). */
   truncated: boolean;
 }
@@ -141,6 +155,18 @@ interface Compiled {
 /** Compiled matches per flow object: engine flows keep their identity, so repeated traces reuse them. */
 const compiledMatches = new WeakMap<FlowEntry, CompiledMatch>();
 
+/** A connection tracker that finds `state` for every packet (the trace follows one assumed state). */
+function fixedConntrack(state: number): ConntrackHook {
+  return {
+    track(key, _frame, zone, commit, mark) {
+      key[K.CT_STATE] = state;
+      key[K.CT_ZONE] = zone;
+      key[K.CT_MARK] = commit && mark !== undefined ? (mark.value & mark.mask) >>> 0 : 0;
+      return true;
+    },
+  };
+}
+
 function lookupFor(flows: readonly FlowEntry[]): (table: number, key: Uint32Array) => FlowHandle | undefined {
   const byTable: Compiled[][] = Array.from({ length: TABLE_COUNT }, () => []);
   for (const flow of flows) {
@@ -149,9 +175,20 @@ function lookupFor(flows: readonly FlowEntry[]): (table: number, key: Uint32Arra
     byTable[flow.table]?.push({ flow, match });
   }
   for (const t of byTable) t.sort((x, y) => y.flow.priority - x.flow.priority);
-  return (table, key) => {
-    for (const c of byTable[table] ?? []) if (keyMatches(key, c.match)) return c;
+  const conj = byTable.map((t) => {
+    const clauses = new ConjunctionClauses<Compiled>();
+    for (const c of t) if (isConjunctionClause(c.flow.actions)) clauses.add(c, c.flow.priority, c.match, c.flow.actions);
+    return clauses;
+  });
+  const ordinary = (table: number, key: Uint32Array): Compiled | undefined => {
+    for (const c of byTable[table] ?? []) if (keyMatches(key, c.match) && !isConjunctionClause(c.flow.actions)) return c;
     return undefined;
+  };
+  return (table, key) => {
+    const hard = ordinary(table, key);
+    const clauses = conj[table];
+    if (clauses === undefined || clauses.size === 0) return hard;
+    return clauses.resolve(key, hard, hard === undefined ? -1 : hard.flow.priority, (k) => ordinary(table, k));
   };
 }
 
@@ -204,6 +241,7 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
         ports: sw?.ports.map((p) => p.number) ?? [],
         tableMiss: (t) => PIPELINE[t]?.miss ?? 'drop',
         tableCount: TABLE_COUNT,
+        conntrack: fixedConntrack(opts.ctState ?? CT_STATE.TRK | CT_STATE.NEW),
       });
       executors.set(dpid, ex);
     }
@@ -223,19 +261,22 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
     const name = byDpid.get(dpid)?.name ?? `dpid ${dpid}`;
     const steps: TraceStep[] = [];
     const r = trimResult(executor(dpid).run(f, inPort, createExecResult(), { trace: steps, mutable: false }));
-    const hop: TraceHop = { dpid, switch: name, inPort, tables: [], rewrites: [], outputs: [] };
+    const hop: TraceHop = { dpid, switch: name, inPort, tables: [], rewrites: [], conntrack: [], outputs: [] };
     let lastFlow: FlowEntry | undefined;
     let lastTable = -1;
     for (const s of steps) {
       if (s.kind === 'table') {
         lastTable = s.table;
         lastFlow = s.flow;
+        const owner = s.flow && describe(s.flow.cookie);
+        const rule = s.flow && explainSecurityFlow(s.flow, owner, opts.intent);
         hop.tables.push(
           s.flow
-            ? { table: tableName(s.table), flow: { cookie: s.flow.cookie, priority: s.flow.priority, owner: describe(s.flow.cookie), text: formatFlow(s.flow) } }
+            ? { table: tableName(s.table), flow: { cookie: s.flow.cookie, priority: s.flow.priority, owner, text: formatFlow(s.flow) }, ...(rule ? { rule } : {}) }
             : { table: tableName(s.table), miss: s.miss },
         );
       } else if (s.kind === 'rewrite') hop.rewrites.push({ field: s.field, from: s.from, to: s.to });
+      else if (s.kind === 'conntrack') hop.conntrack.push({ zone: s.zone, state: formatCtState(s.state, s.state), mark: s.mark });
     }
     for (let i = 0; i < r.outCount; i++) {
       const port = r.outPorts[i];
@@ -258,12 +299,15 @@ export function traceIntent(tables: ReadonlyMap<number, readonly FlowEntry[]>, t
     }
     if (r.drop !== undefined && r.outCount === 0) {
       hop.drop = r.drop;
+      const owner = lastFlow ? describe(lastFlow.cookie) : undefined;
+      const rule = lastFlow && explainSecurityFlow(lastFlow, owner, opts.intent);
       result.drops.push({
         dpid,
         switch: name,
         reason: r.drop,
         table: lastTable >= 0 ? tableName(lastTable) : undefined,
-        owner: lastFlow ? describe(lastFlow.cookie) : undefined,
+        owner,
+        ...(rule ? { rule } : {}),
       });
     }
     result.hops.push(hop);

@@ -42,7 +42,11 @@ export type ControllerEventBody =
   /** A volume's target stopped serving: it failed its health probes, or its switch or link went down. */
   | { type: 'volume.target-down'; volumeId: string; endpointId: string; reason: string }
   /** A target that was down serves again. */
-  | { type: 'volume.target-up'; volumeId: string; endpointId: string };
+  | { type: 'volume.target-up'; volumeId: string; endpointId: string }
+  /** A security group was created, had its rules or name changed, or was deleted (docs/security-groups.md). */
+  | { type: 'security-group.changed'; securityGroupId: string; vpcId: string; op: 'add' | 'update' | 'delete' }
+  /** A network ACL was created, had its rules replaced, or was deleted. */
+  | { type: 'network-acl.changed'; networkAclId: string; subnetId: string; op: 'add' | 'update' | 'delete' };
 
 export type ControllerEventType = ControllerEventBody['type'];
 
@@ -77,6 +81,8 @@ const TYPES: Record<ControllerEventType, true> = {
   'volume.detached': true,
   'volume.target-down': true,
   'volume.target-up': true,
+  'security-group.changed': true,
+  'network-acl.changed': true,
 };
 export const CONTROLLER_EVENT_TYPES = Object.keys(TYPES) as readonly ControllerEventType[];
 
@@ -187,6 +193,21 @@ export class ControllerEvents {
       });
     });
   }
+}
+
+/** security-group.changed / network-acl.changed from one intent transaction. Wire it with intent.onChange. */
+export function securityEvents(changes: readonly CommittedChange[]): ControllerEventBody[] {
+  const out: ControllerEventBody[] = [];
+  for (const c of changes) {
+    if (c.kind === 'securityGroup') {
+      const g = c.op === 'delete' ? c.before : c.after;
+      out.push({ type: 'security-group.changed', securityGroupId: g.id, vpcId: g.vpcId, op: c.op });
+    } else if (c.kind === 'networkAcl') {
+      const acl = c.op === 'delete' ? c.before : c.after;
+      out.push({ type: 'network-acl.changed', networkAclId: acl.id, subnetId: acl.subnetId, op: c.op });
+    }
+  }
+  return out;
 }
 
 /**

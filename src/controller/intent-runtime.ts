@@ -47,6 +47,10 @@ export function toCompilerChange(c: CommittedChange): IntentChange {
       return { kind: 'volume', op: c.op, volume: c.after };
     case 'attachment':
       return { kind: 'attachment', op: c.op, attachment: c.after };
+    case 'securityGroup':
+      return { kind: 'securityGroup', op: c.op, securityGroup: c.after };
+    case 'networkAcl':
+      return { kind: 'networkAcl', op: c.op, networkAcl: c.after };
   }
 }
 

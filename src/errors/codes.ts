@@ -121,6 +121,14 @@ export const ERROR_CODES = {
   OVC_ERR_TRACE_UNKNOWN_END: { status: 404, doc: 'a trace or ping end is no endpoint id, host name or known address' },
   OVC_ERR_TRACE_AMBIGUOUS_END: { status: 409, doc: 'an address names several endpoints or hosts (name one by id instead)' },
   OVC_ERR_LAB_ATTACH: { status: 409, doc: 'a test host cannot be attached there (no softswitch lab, the endpoint already has one, or the lab refused)' },
+  // security groups and network ACLs (docs/security-groups.md)
+  OVC_ERR_SECURITY_GROUP_NOT_FOUND: { status: 404, doc: 'no security group with that id (in that VPC)' },
+  OVC_ERR_SECURITY_GROUP_IN_USE: { status: 409, doc: 'a security group cannot be deleted while endpoints are in it or another group\'s rule names it' },
+  OVC_ERR_SECURITY_GROUP_DEFAULT: { status: 409, doc: 'a VPC\'s default group goes only with its VPC' },
+  OVC_ERR_SECURITY_BAD_RULE: { status: 400, doc: 'a rule is malformed: ports on a protocol without ports, a bad port range, both cidr and group, or an ACL rule number out of range or repeated' },
+  OVC_ERR_SECURITY_ACL_NOT_FOUND: { status: 404, doc: 'no network ACL with that id' },
+  OVC_ERR_SECURITY_ACL_EXISTS: { status: 409, doc: 'the subnet already has a network ACL (change that one)' },
+  OVC_ERR_SECURITY_VPC_HAS_GROUPS: { status: 409, doc: 'a VPC cannot be deleted while security groups other than its default are in it' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

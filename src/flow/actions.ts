@@ -33,7 +33,38 @@ export type Action =
   | { type: 'pushMpls'; ethType: number }
   /** Pop the top label stack entry; `ethType` becomes the frame's (the payload's type once the bottom entry goes). */
   | { type: 'popMpls'; ethType: number }
-  | { type: 'decTtl' };
+  | { type: 'decTtl' }
+  /**
+   * Connection tracking in `zone` (Open vSwitch's `ct`): with `commit`, record the connection (and
+   * set its mark under `mark.mask`); with `table`, continue the lookup in that table with ctState,
+   * ctZone and ctMark filled in (a recirculation, so it is the flow's last action). As in Open
+   * vSwitch, the current pass goes on untracked: what ct found is seen only in the pass `table` starts.
+   */
+  | { type: 'ct'; zone: number; table?: number; commit?: boolean; mark?: CtMark }
+  /**
+   * One clause of conjunctive match `id` (Open vSwitch's `conjunction(id, clause/nClauses)`, clause
+   * 1-based): when a packet matches a flow carrying one of these in every clause of `id` at one
+   * priority, the table's flow matching `conjId = id` runs. A flow with conjunction actions has no
+   * other actions.
+   */
+  | { type: 'conjunction'; id: number; clause: number; nClauses: number };
+
+/** The mark a committing `ct` writes: the `mask` bits of the connection's mark become `value`'s. */
+export interface CtMark {
+  value: number;
+  mask: number;
+}
+
+export interface CtOptions {
+  table?: number;
+  commit?: boolean;
+  mark?: CtMark;
+}
+
+/** The highest table id (OpenFlow's 0-254; 255 is OFPTT_ALL). */
+export const MAX_TABLE_ID = 254;
+/** Open vSwitch allows conjunctions of 2 to 64 clauses. */
+export const MAX_CONJUNCTION_CLAUSES = 64;
 
 export const output = (port: number, maxLen?: number): Action =>
   maxLen === undefined ? { type: 'output', port } : { type: 'output', port, maxLen };
@@ -46,6 +77,16 @@ export const pushMpls = (ethType = 0x8847): Action => ({ type: 'pushMpls', ethTy
 export const popMpls = (ethType: number): Action => ({ type: 'popMpls', ethType });
 export const decTtl = (): Action => ({ type: 'decTtl' });
 export const group = (groupId: number): Action => ({ type: 'group', groupId });
+export const ct = (zone: number, options: CtOptions = {}): Action => ({
+  type: 'ct',
+  zone,
+  ...(options.table === undefined ? {} : { table: options.table }),
+  ...(options.commit === true ? { commit: true } : {}),
+  ...(options.mark === undefined ? {} : { mark: { value: options.mark.value, mask: options.mark.mask } }),
+});
+export const conjunction = (id: number, clause: number, nClauses: number): Action => ({ type: 'conjunction', id, clause, nClauses });
+
+const isU32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 
 export function checkActions(actions: readonly Action[], path = 'actions'): ProblemDetail[] {
   const problems: ProblemDetail[] = [];
@@ -77,6 +118,26 @@ export function checkActions(actions: readonly Action[], path = 'actions'): Prob
         break;
       case 'popVlan':
       case 'decTtl':
+        break;
+      case 'ct':
+        if (!Number.isInteger(a.zone) || a.zone < 0 || a.zone > 0xffff) bad(`ct zone ${a.zone} does not fit 16 bits`);
+        if (a.table !== undefined) {
+          if (!Number.isInteger(a.table) || a.table < 0 || a.table > MAX_TABLE_ID) bad(`ct table ${a.table} is not a table id`);
+          if (i !== actions.length - 1) bad(`ct with a table must be the last action`);
+        }
+        if (a.mark !== undefined) {
+          if (a.commit !== true) bad(`ct mark needs commit`);
+          if (!isU32(a.mark.value) || !isU32(a.mark.mask)) bad(`ct mark does not fit 32 bits`);
+        }
+        break;
+      case 'conjunction':
+        if (!isU32(a.id)) bad(`conjunction id ${a.id} does not fit 32 bits`);
+        if (!Number.isInteger(a.nClauses) || a.nClauses < 2 || a.nClauses > MAX_CONJUNCTION_CLAUSES) {
+          bad(`conjunction needs 2 to ${MAX_CONJUNCTION_CLAUSES} clauses, not ${a.nClauses}`);
+        } else if (!Number.isInteger(a.clause) || a.clause < 1 || a.clause > a.nClauses) {
+          bad(`conjunction clause ${a.clause} is not in 1..${a.nClauses}`);
+        }
+        if (actions.some((o) => o.type !== 'conjunction')) bad(`a conjunction flow carries only conjunction actions`);
         break;
       default:
         bad(`unknown action ${(a as { type: string }).type}`);

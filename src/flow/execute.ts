@@ -10,10 +10,10 @@
  * a select group's bucket is chosen by select-bucket.ts.
  */
 import { ETH_TYPE_IPV4, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MULTICAST, ETH_TYPE_QINQ, ETH_TYPE_VLAN, MPLS_LSE_LEN, decrementTtl } from '../net/index.js';
-import { PORT, type Action } from './actions.js';
+import { PORT, type Action, type CtMark } from './actions.js';
 import { MISSING_HEADER, headerOffset, readKeyField, writeFrameField, writeKeyField } from './field-write.js';
-import { FIELDS, WRITE, type FieldName } from './fields.js';
-import type { Bucket, FlowEntry, GroupEntry } from './flow-entry.js';
+import { CT_STATE, FIELDS, WRITE, type FieldName } from './fields.js';
+import type { Bucket, GroupEntry } from './flow-entry.js';
 import {
   EXTRACT_MPLS_TOO_DEEP,
   EXTRACT_OK,
@@ -26,99 +26,16 @@ import {
   type PacketKey,
 } from './packet-key.js';
 import { flowHash, selectBucket } from './select-bucket.js';
-import type { MissBehaviour } from './pipeline.js';
+import { createExecResult, trimResult, type DropReason, type ExecResult, type FlowHandle, type PacketInCause, type PipelineEnv, type RunOptions, type TraceStep } from './execute-env.js';
 
 // Callers of the executor also choose buckets as it does (the group tests, the load-balancer benchmark).
 export { flowHash, selectBucket } from './select-bucket.js';
-
-/** What a table lookup returns: the flow plus whatever the caller hangs on it (counters, ids). */
-export interface FlowHandle {
-  readonly flow: FlowEntry;
-}
-
-export type TableMissPolicy = MissBehaviour | ((table: number) => MissBehaviour);
-
-export interface PipelineEnv<H extends FlowHandle = FlowHandle> {
-  /** The best flow of `table` for this key (a Classifier lookup), or undefined on a miss. */
-  lookup(table: number, key: PacketKey): H | undefined;
-  group?(groupId: number): GroupEntry | undefined;
-  /** Every port FLOOD and ALL send to (the ingress port is left out). */
-  ports: readonly number[];
-  /** Port liveness for fast-failover buckets; every port is live when absent. */
-  isPortLive?(port: number): boolean;
-  /** What a table miss does: drop, send to the controller, or try the next table. */
-  tableMiss: TableMissPolicy;
-  /** Tables are 0..tableCount-1 ('next' past the last one drops). */
-  tableCount: number;
-}
-
-/** Why nothing left; 'mplsTooDeep': an MPLS label stack deeper than MAX_MPLS_LABELS (packet-key.ts). */
-export type DropReason = 'malformed' | 'mplsTooDeep' | 'tableMiss' | 'noOutput' | 'ttlExpired' | 'groupMissing' | 'groupLoop';
-export const DROP_REASONS: readonly DropReason[] = ['malformed', 'mplsTooDeep', 'tableMiss', 'noOutput', 'ttlExpired', 'groupMissing', 'groupLoop'];
-
-export type PacketInCause = 'noMatch' | 'action' | 'invalidTtl';
-
-export interface PacketInRecord {
-  table: number;
-  reason: PacketInCause;
-  cookie: number;
-  metadata: number;
-  frame: Uint8Array;
-}
-
-/**
- * The outcome of one frame, reused between runs: outputs as parallel arrays (port i gets frame i, for
- * i < outCount; frames may be shared between outputs and must not be written by the caller),
- * packet-ins, the flows that matched in table order (the first matchedCount), and why nothing left,
- * if nothing did. The arrays keep their length between runs (truncating a V8 array to 0 frees its
- * store, and regrowing it costs more than the whole lookup): read the counts, or trimResult() first.
- */
-export interface ExecResult<H extends FlowHandle = FlowHandle> {
-  outPorts: number[];
-  outFrames: Uint8Array[];
-  outCount: number;
-  packetIns: PacketInRecord[];
-  matched: H[];
-  matchedCount: number;
-  drop: DropReason | undefined;
-}
-
-export function createExecResult<H extends FlowHandle = FlowHandle>(): ExecResult<H> {
-  return { outPorts: [], outFrames: [], outCount: 0, packetIns: [], matched: [], matchedCount: 0, drop: undefined };
-}
-
-/** Cut the arrays to their counts (slow paths: trace, packet-out, tests), so they can be read whole. */
-export function trimResult<H extends FlowHandle>(r: ExecResult<H>): ExecResult<H> {
-  r.outPorts.length = r.outCount;
-  r.outFrames.length = r.outCount;
-  r.matched.length = r.matchedCount;
-  return r;
-}
-
-export type TraceStep =
-  | { kind: 'table'; table: number; flow: FlowEntry | undefined; miss?: MissBehaviour }
-  | { kind: 'action'; action: Action; skipped?: string }
-  /** 'vlan' and 'mpls': tags or label stack entries before and after a push or pop. */
-  | { kind: 'rewrite'; field: FieldName | 'vlan' | 'mpls' | 'ipTtl'; from: number; to: number }
-  | { kind: 'metadata'; from: number; to: number }
-  | { kind: 'group'; groupId: number; type: GroupEntry['type'] | 'missing'; bucket: number }
-  | { kind: 'output'; port: number }
-  | { kind: 'packetIn'; reason: PacketInCause }
-  | { kind: 'drop'; reason: DropReason };
-
-export interface RunOptions {
-  /** May the executor write into the given frame? (The softswitch owns each received datagram.) */
-  mutable?: boolean;
-  tunnelId?: number;
-  metadata?: number;
-  /** First table (default 0). */
-  table?: number;
-  /** Collect every step here (trace mode; slower, for the controller's trace and debugging). */
-  trace?: TraceStep[];
-}
+export * from './execute-env.js';
 
 /** Groups may chain (a bucket's action names another group): this deep and no deeper. */
 export const MAX_GROUP_DEPTH = 8;
+/** Passes through the pipeline one frame may take: the first plus this many `ct` recirculations. */
+export const MAX_RECIRCULATIONS = 8;
 /** A goto chain cannot loop (goto must go forward), but 'next' misses and packet-out TABLE can: bound it. */
 const MAX_TABLE_HOPS = 256;
 
@@ -136,6 +53,12 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
   private hops = 0;
   private pendingDrop: DropReason | undefined;
   private ttlExpired = false;
+  /** The table a `ct` asked the lookup to start over in after this pass, or -1. */
+  private recircTable = -1;
+  /** The ct fields the recirculated pass starts with. */
+  private recircState = 0;
+  private recircZone = 0;
+  private recircMark = 0;
 
   constructor(readonly env: PipelineEnv<H>) {
     for (let i = 0; i <= MAX_GROUP_DEPTH; i++) this.scratch.push(new Uint32Array(KEY_WORDS));
@@ -149,7 +72,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
   /** Run a frame received on `inPort` through the tables. */
   run(frame: Uint8Array, inPort: number, result: ExecResult<H>, opts: RunOptions = {}): ExecResult<H> {
     if (!this.begin(frame, inPort, result, opts)) return result;
-    this.walk(opts.table ?? 0);
+    this.walkPasses(opts.table ?? 0);
     return this.finish();
   }
 
@@ -161,6 +84,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     if (!this.begin(frame, inPort, result, opts)) return result;
     this.table = 0;
     this.applyActions(actions, 0, true);
+    if (this.recircTable >= 0) this.walkPasses(-1);
     return this.finish();
   }
 
@@ -179,6 +103,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     this.hops = 0;
     this.pendingDrop = undefined;
     this.ttlExpired = false;
+    this.recircTable = -1;
     const extracted = extractKey(frame, inPort, opts.tunnelId ?? 0, this.key);
     if (extracted !== EXTRACT_OK) {
       r.drop = extracted === EXTRACT_MPLS_TOO_DEEP ? 'mplsTooDeep' : 'malformed';
@@ -196,6 +121,25 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
       this.trace?.push({ kind: 'drop', reason: r.drop });
     }
     return r;
+  }
+
+  /** A pass from `firstTable` (none when -1), then one per `ct` recirculation, bounded. */
+  private walkPasses(firstTable: number): void {
+    if (firstTable >= 0) this.walk(firstTable);
+    for (let pass = 0; this.recircTable >= 0; pass++) {
+      const table = this.recircTable;
+      this.recircTable = -1;
+      if (pass === MAX_RECIRCULATIONS || table >= this.env.tableCount) {
+        this.pendingDrop = 'recirculationLimit';
+        return;
+      }
+      this.trace?.push({ kind: 'recirculate', table });
+      const key = this.key;
+      key[K.CT_STATE] = this.recircState;
+      key[K.CT_ZONE] = this.recircZone;
+      key[K.CT_MARK] = this.recircMark;
+      this.walk(table);
+    }
   }
 
   private walk(firstTable: number): void {
@@ -245,7 +189,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
       switch (a.type) {
         case 'output':
           this.trace?.push({ kind: 'action', action: a });
-          if (a.port === PORT.TABLE && packetOut) this.walk(0);
+          if (a.port === PORT.TABLE && packetOut) this.walkPasses(0);
           else this.output(a.port);
           break;
         case 'group':
@@ -277,8 +221,48 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
           this.trace?.push({ kind: 'action', action: a });
           if (!this.decTtl()) return false;
           break;
+        case 'ct':
+          this.trace?.push({ kind: 'action', action: a });
+          if (!this.conntrack(a.zone, a.commit === true, a.mark, a.table !== undefined)) return false;
+          if (a.table !== undefined) {
+            if (depth === 0) this.recircTable = a.table;
+            else this.trace?.push({ kind: 'action', action: a, skipped: 'a ct in a group bucket does not recirculate' });
+          }
+          break;
+        case 'conjunction':
+          // A clause flow only counts towards its conjunction in the lookup; as a flow it does nothing.
+          this.trace?.push({ kind: 'action', action: a, skipped: 'a conjunction clause acts only through the lookup' });
+          break;
       }
     }
+    return true;
+  }
+
+  /**
+   * Returns false when the packet is dropped (its zone is full). As in Open vSwitch, what ct finds is
+   * visible only in the pass a recirculation starts; the current pass goes on untracked (ct fields 0).
+   */
+  private conntrack(zone: number, commit: boolean, mark: CtMark | undefined, recirculates: boolean): boolean {
+    const key = this.key;
+    const ct = this.env.conntrack;
+    if (ct === undefined) {
+      key[K.CT_STATE] = CT_STATE.TRK | CT_STATE.NEW;
+      key[K.CT_ZONE] = zone;
+      key[K.CT_MARK] = commit && mark !== undefined ? (mark.value & mark.mask) >>> 0 : 0;
+    } else if (!ct.track(key, this.frame, zone, commit, mark)) {
+      this.pendingDrop = 'conntrackLimit';
+      this.trace?.push({ kind: 'drop', reason: 'conntrackLimit' });
+      return false;
+    }
+    this.trace?.push({ kind: 'conntrack', zone, state: key[K.CT_STATE], mark: key[K.CT_MARK] });
+    if (recirculates) {
+      this.recircState = key[K.CT_STATE];
+      this.recircZone = key[K.CT_ZONE];
+      this.recircMark = key[K.CT_MARK];
+    }
+    key[K.CT_STATE] = 0;
+    key[K.CT_ZONE] = 0;
+    key[K.CT_MARK] = 0;
     return true;
   }
 

@@ -153,7 +153,21 @@ export const FIELDS = {
   mplsLabel: exact(20, K.MPLS_LABEL, MPLS, wordBitsAt(HEADER.MPLS, 0, 0xfffff000)),
   mplsTc: exact(3, K.MPLS_TC, MPLS, bitsAt(HEADER.MPLS, 2, 0x0e00)),
   mplsBos: exact(1, K.MPLS_BOS, MPLS),
+  /** Connection-tracking state bits (CT_STATE): filled by a `ct` action, never by set-field. */
+  ctState: masked(32, [K.CT_STATE]),
+  ctZone: exact(16, K.CT_ZONE),
+  /** The tracked connection's mark: written only by a committing `ct` action's `mark`. */
+  ctMark: masked(32, [K.CT_MARK]),
+  /** The id of the conjunctive match whose every clause matched (Open vSwitch's conj_id). */
+  conjId: exact(32, K.CONJ_ID),
 } as const satisfies Record<string, FieldSpec>;
+
+/**
+ * Bits of `ctState`, with Open vSwitch's values (so the Nicira codec passes them through): a packet
+ * that went through `ct` is `TRK` plus `NEW`, `EST` or `INV`; `REL` for an ICMP error about a tracked
+ * connection; `RPL` when it travels in the reply direction.
+ */
+export const CT_STATE = { NEW: 0x01, EST: 0x02, REL: 0x04, RPL: 0x08, INV: 0x10, TRK: 0x20 } as const;
 
 export type FieldName = keyof typeof FIELDS;
 export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];

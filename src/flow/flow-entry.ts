@@ -6,6 +6,7 @@ import { OvercastError, type ProblemDetail } from '../errors/index.js';
 import { checkActions, CONTROLLER_MAX_LEN_NO_BUFFER, PORT, type Action } from './actions.js';
 import { FIELDS, FIELD_NAMES } from './fields.js';
 import { and48, checkMatch, matchKey, normalizeMatch, type FieldMatch, type Match, type MaskedValue } from './match.js';
+import { ETH_TYPE_IPV4 } from './packet-key.js';
 
 export interface FlowEntry {
   table: number;
@@ -118,6 +119,16 @@ function sameAction(a: Action, b: Action): boolean {
     case 'popVlan':
     case 'decTtl':
       return b.type === a.type;
+    case 'ct':
+      return (
+        b.type === 'ct' &&
+        a.zone === b.zone &&
+        a.table === b.table &&
+        (a.commit === true) === (b.commit === true) &&
+        sameWrite(a.mark, b.mark)
+      );
+    case 'conjunction':
+      return b.type === 'conjunction' && a.id === b.id && a.clause === b.clause && a.nClauses === b.nClauses;
   }
 }
 
@@ -198,6 +209,11 @@ export function checkFlow(f: FlowEntry, tableCount: number, path = 'flow'): Prob
   }
   if (!Number.isInteger(f.priority) || f.priority < 0 || f.priority > MAX_PRIORITY) {
     problems.push({ code: 'OVC_ERR_FLOW_BAD_MATCH', message: `priority ${f.priority} out of range`, field: `${path}.priority` });
+  }
+  // Open vSwitch refuses a ct on a flow not limited to IP (OFPBAC_MATCH_INCONSISTENT); so does Overcast.
+  const ctAt = f.actions.findIndex((a) => a.type === 'ct');
+  if (ctAt >= 0 && f.match.ethType !== ETH_TYPE_IPV4) {
+    problems.push({ code: 'OVC_ERR_FLOW_BAD_ACTION', message: 'a flow with ct must match ethType 0x0800', field: `${path}.actions[${ctAt}]` });
   }
   return problems;
 }

@@ -3,7 +3,7 @@
  * for the reserved ones. Used by the REST API, the CLI and logs; never on the datapath.
  */
 import { PORT, type Action } from './actions.js';
-import { FIELDS, FIELD_NAMES, fullMask, type FieldName } from './fields.js';
+import { CT_STATE, FIELDS, FIELD_NAMES, fullMask, type FieldName } from './fields.js';
 import type { FlowEntry } from './flow-entry.js';
 import { fieldMask, fieldValue } from './match.js';
 import { tableName } from './pipeline.js';
@@ -28,6 +28,16 @@ export function formatFieldValue(field: FieldName, value: number): string {
   return String(value);
 }
 
+const CT_STATE_NAMES = Object.entries(CT_STATE).map(([name, bit]): [string, number] => [name.toLowerCase(), bit]);
+
+/** ct_state as Open vSwitch writes it: `+trk+est-new` (bits the mask covers, set or clear). */
+export function formatCtState(value: number, mask = fullMask('ctState')): string {
+  let s = '';
+  for (const [name, bit] of CT_STATE_NAMES) if ((mask & bit) !== 0) s += `${(value & bit) !== 0 ? '+' : '-'}${name}`;
+  const other = (mask & ~Object.values(CT_STATE).reduce((a, b) => a | b, 0)) >>> 0;
+  return other === 0 ? s : `${s}(0x${hex(value & other, 1)}/0x${hex(other, 1)})`;
+}
+
 export function formatPort(port: number): string {
   return RESERVED_PORT_NAMES.get(port) ?? String(port);
 }
@@ -37,8 +47,12 @@ export function formatMatch(match: FlowEntry['match']): string {
   for (const name of FIELD_NAMES) {
     const m = match[name];
     if (m === undefined) continue;
-    const v = formatFieldValue(name, fieldValue(m));
     const mask = fieldMask(name, m);
+    if (name === 'ctState') {
+      parts.push(`ctState=${formatCtState(fieldValue(m), mask)}`);
+      continue;
+    }
+    const v = formatFieldValue(name, fieldValue(m));
     parts.push(mask === fullMask(name) ? `${name}=${v}` : `${name}=${v}/${formatFieldValue(name, mask)}`);
   }
   return parts.join(',') || '*';
@@ -64,6 +78,15 @@ export function formatAction(a: Action): string {
       return `pop_mpls:0x${hex(a.ethType, 4)}`;
     case 'decTtl':
       return 'dec_ttl';
+    case 'ct': {
+      const args = a.commit === true ? ['commit'] : [];
+      args.push(`zone=${a.zone}`);
+      if (a.mark !== undefined) args.push(`mark=0x${hex(a.mark.value, 1)}/0x${hex(a.mark.mask, 1)}`);
+      if (a.table !== undefined) args.push(`table=${tableName(a.table)}`);
+      return `ct(${args.join(',')})`;
+    }
+    case 'conjunction':
+      return `conjunction(${a.id},${a.clause}/${a.nClauses})`;
   }
 }
 

@@ -10,4 +10,7 @@ export * from './format.js';
 export * from './execute.js';
 export * from './maglev.js';
 export * from './token-bucket.js';
+export * from './conntrack.js';
+export * from './conntrack-tcp.js';
+export * from './conjunction.js';
 export * from './flow-index.js';

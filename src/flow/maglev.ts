@@ -311,6 +311,10 @@ function actionName(a: Action): string {
       return `popMpls:${a.ethType}`;
     case 'decTtl':
       return 'decTtl';
+    case 'ct':
+      return `ct:${a.zone}:${a.table ?? ''}:${a.commit === true ? 1 : 0}:${a.mark === undefined ? '' : `${a.mark.value}/${a.mark.mask}`}`;
+    case 'conjunction':
+      return `conj:${a.id}:${a.clause}/${a.nClauses}`;
   }
 }
 

@@ -52,17 +52,26 @@ export const K = {
   MPLS_TC: 13,
   MPLS_TTL: 14,
   /**
+   * Connection-tracking metadata: zero until a `ct` action fills them (Open vSwitch's ct_state,
+   * ct_zone, ct_mark), then visible to the lookup the `ct` action continues in.
+   */
+  CT_STATE: 22,
+  CT_ZONE: 23,
+  CT_MARK: 24,
+  /** The conjunctive match that fired (Open vSwitch's conj_id); set only during a table's lookup. */
+  CONJ_ID: 25,
+  /**
    * Byte offset of the L3 header in the frame (after Ethernet and any VLAN tag; for MPLS, after the
    * whole label stack); 0 when none.
    */
-  L3_OFFSET: 22,
+  L3_OFFSET: 26,
   /** Byte offset of the L4 header; 0 when none (fragments other than the first have none). */
-  L4_OFFSET: 23,
+  L4_OFFSET: 27,
 } as const;
 
-export const KEY_WORDS = 24;
+export const KEY_WORDS = 28;
 /** Slots that are header fields (matchable); the offsets after them are bookkeeping for actions. */
-export const MATCHABLE_WORDS = 22;
+export const MATCHABLE_WORDS = 26;
 
 export type PacketKey = Uint32Array;
 

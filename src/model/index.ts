@@ -9,3 +9,4 @@ export * from './generate-topology.js';
 export * from './intent.js';
 export * from './volume.js';
 export * from './backend-health.js';
+export * from './security.js';

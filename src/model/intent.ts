@@ -4,6 +4,7 @@
  * them, the compiler turns them (with the topology) into flows. IDs are strings chosen by the store.
  */
 import type { Attachment, Volume } from './volume.js';
+import type { NetworkAcl, SecurityGroup } from './security.js';
 
 /** A tenant network. Its id is also the tenant number carried between switches (`vni`). */
 export interface Vpc {
@@ -42,6 +43,11 @@ export interface Endpoint {
   readonly ip: number;
   /** e.g. { function: "resize", revision: "v2" }. */
   readonly labels: Readonly<Record<string, string>>;
+  /**
+   * The security groups it is in (ids, docs/security-groups.md). Absent: its VPC's default group (an
+   * endpoint stored before groups existed).
+   */
+  readonly securityGroups?: readonly string[];
 }
 
 /**
@@ -97,6 +103,8 @@ export interface Intent {
   /** Absent means none (intent written before volumes existed). */
   readonly volumes?: ReadonlyMap<string, Volume>;
   readonly attachments?: ReadonlyMap<string, Attachment>;
+  readonly securityGroups?: ReadonlyMap<string, SecurityGroup>;
+  readonly networkAcls?: ReadonlyMap<string, NetworkAcl>;
 }
 
 /**
@@ -110,4 +118,21 @@ export const GATEWAY_MAC = 0x0a0000000001;
 
 export function emptyIntent(): Intent {
   return { vpcs: new Map(), subnets: new Map(), endpoints: new Map() };
+}
+
+/** The default group of each VPC that has one, by VPC id. */
+export function defaultGroupsByVpc(intent: Intent): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const g of intent.securityGroups?.values() ?? []) if (g.isDefault) out.set(g.vpcId, g.id);
+  return out;
+}
+
+/**
+ * The groups an endpoint is in: those it names, or (naming none: an endpoint stored before groups
+ * existed) its VPC's default group. Groups that do not exist are skipped; an endpoint in no group is
+ * not filtered (an intent without groups forwards as it did before they existed).
+ */
+export function groupsOfEndpoint(e: Endpoint, intent: Intent, defaults: ReadonlyMap<string, string>): string[] {
+  const named = e.securityGroups ?? [defaults.get(e.vpcId) ?? ''];
+  return named.filter((g) => intent.securityGroups?.has(g) === true);
 }

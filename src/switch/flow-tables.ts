@@ -1,7 +1,8 @@
 /**
  * The softswitch's flow tables: one classifier per table, OpenFlow 1.3 flow-mod semantics (add
  * replaces an identical flow; modify and delete, strict or not, with cookie, out-port and out-group
- * filters), per-flow counters and idle/hard timeouts against an injected clock.
+ * filters), per-flow counters and idle/hard timeouts against an injected clock. Conjunction clause
+ * flows stay out of the classifiers, in each table's ConjunctionClauses, which finishes its lookups.
  */
 import { CachedClassifier, type Classifier } from '../classifier/index.js';
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
@@ -11,6 +12,8 @@ import {
   checkFlow,
   checkMatch,
   compileMatch,
+  ConjunctionClauses,
+  isConjunctionClause,
   FlowIndex,
   matchCovers,
   type CompiledMatch,
@@ -44,6 +47,9 @@ export interface FlowFilter {
 
 export class FlowTables {
   private readonly tables: Classifier<InstalledFlow>[] = [];
+  /** Per table: its conjunction clause flows and the ordinary lookup they re-run with conjId set. */
+  private readonly conj: ConjunctionClauses<InstalledFlow>[] = [];
+  private readonly relookups: ((key: PacketKey) => InstalledFlow | undefined)[] = [];
   /** By identity (table, priority, canonical match): FlowIndex, no string per flow. */
   private readonly byIdentity = new FlowIndex<InstalledFlow>(undefined, (x) => x.flow);
   /** Flows with an idle or hard timeout: the only ones the sweep looks at. */
@@ -55,7 +61,12 @@ export class FlowTables {
     createClassifier: ClassifierFactory,
     private readonly now: () => number,
   ) {
-    for (let t = 0; t < tableCount; t++) this.tables.push(createClassifier<InstalledFlow>());
+    for (let t = 0; t < tableCount; t++) {
+      const c = createClassifier<InstalledFlow>();
+      this.tables.push(c);
+      this.conj.push(new ConjunctionClauses<InstalledFlow>());
+      this.relookups.push((key) => c.lookup(key)?.payload);
+    }
   }
 
   get size(): number {
@@ -65,7 +76,11 @@ export class FlowTables {
   /** The fast path: the best flow of a table for a packet key. */
   lookup(table: number, key: PacketKey): InstalledFlow | undefined {
     const c = this.tables[table];
-    return c === undefined ? undefined : c.lookup(key)?.payload;
+    if (c === undefined) return undefined;
+    const hard = c.lookup(key)?.payload;
+    const conj = this.conj[table];
+    if (conj.size === 0) return hard;
+    return conj.resolve(key, hard, hard === undefined ? -1 : hard.flow.priority, this.relookups[table]);
   }
 
   flows(): IterableIterator<InstalledFlow> {
@@ -136,11 +151,22 @@ export class FlowTables {
       installedAtMs: now,
       lastHitMs: now,
     };
-    this.tables[flow.table].insert({ id: installed.id, priority: flow.priority, match: installed.compiled, payload: installed });
+    this.place(installed);
     this.byIdentity.set(installed);
     if (flow.idleTimeoutSec || flow.hardTimeoutSec) this.timed.add(installed);
     // OpenFlow: an add that replaces a flow resets it; the old one is not reported as removed.
     return [];
+  }
+
+  /** Into the table's classifier, or its conjunction clauses when the flow is one. */
+  private place(f: InstalledFlow): void {
+    const flow = f.flow;
+    if (isConjunctionClause(flow.actions)) this.conj[flow.table].add(f, flow.priority, f.compiled, flow.actions);
+    else this.tables[flow.table].insert({ id: f.id, priority: flow.priority, match: f.compiled, payload: f });
+  }
+
+  private unplace(f: InstalledFlow): void {
+    if (!this.conj[f.flow.table].remove(f)) this.tables[f.flow.table].remove(f.id);
   }
 
   private replaceInstructions(f: InstalledFlow, from: FlowEntry): void {
@@ -151,11 +177,14 @@ export class FlowTables {
     else delete next.writeMetadata;
     if (from.meterId !== undefined) next.meterId = from.meterId;
     else delete next.meterId;
+    const moves = isConjunctionClause(f.flow.actions) !== isConjunctionClause(next.actions) || isConjunctionClause(next.actions);
+    if (moves) this.unplace(f);
     f.flow = next;
+    if (moves) this.place(f);
   }
 
   private remove(f: InstalledFlow): void {
-    this.tables[f.flow.table].remove(f.id);
+    this.unplace(f);
     this.byIdentity.delete(f.flow);
     this.timed.delete(f);
   }

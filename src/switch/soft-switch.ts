@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { OvercastError } from '../errors/index.js';
 import { createExecResult, createPipelineExecutor, trimResult, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
-import { K, PORT, TokenBucket, type Action, type FlowMod, type GroupMod, type TokenBucketOptions } from '../flow/index.js';
+import { ConnTable, K, PORT, TokenBucket, type Action, type ConntrackOptions, type ConntrackStats, type FlowMod, type GroupMod, type TokenBucketOptions } from '../flow/index.js';
 import type { ControllerRole, Msg, PortDesc, PortStats } from '../protocol/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { Bundles } from './bundles.js';
@@ -55,6 +55,8 @@ export interface SoftSwitchOptions {
    * smaller one; never changed on a live switch.
    */
   maglevSize?: number;
+  /** Connection tracking for `ct` actions: per-state timeouts and the per-zone connection limit. */
+  conntrack?: ConntrackOptions;
 }
 
 export interface SoftSwitchComponents {
@@ -86,6 +88,7 @@ export interface SwitchStats {
   /** Packets sent to the controller. */
   packetIns: number;
   lookups: ReturnType<FlowTables['lookupStats']>;
+  conntrack: ConntrackStats;
 }
 
 export interface SoftSwitch {
@@ -127,6 +130,8 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   private readonly portByNo = new Map<number, UdpPort>();
   private readonly portNos: number[];
   private readonly exec: PipelineExecutor<InstalledFlow>;
+  /** The connection table `ct` actions consult; expired connections leave on each sweep. */
+  readonly conntrack: ConnTable;
   private readonly result: ExecResult<InstalledFlow> = createExecResult<InstalledFlow>();
   private readonly outResult: ExecResult<InstalledFlow> = createExecResult<InstalledFlow>();
   private readonly links: ControllerLink[] = [];
@@ -176,8 +181,10 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     for (const p of this.portList) this.portByNo.set(p.portNo, p);
     this.portNos = this.portList.map((p) => p.portNo);
     const tableMiss = opts.tableMiss ?? 'controller';
+    this.conntrack = new ConnTable(opts.conntrack ?? {}, this.clock);
     this.exec = createPipelineExecutor<InstalledFlow>({
       lookup: (table, key) => this.tables.lookup(table, key),
+      conntrack: this.conntrack,
       group: (id) => this.groups.get(id),
       ports: this.portNos,
       isPortLive: (p) => this.portByNo.get(p)?.isLive() ?? false,
@@ -377,6 +384,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       channels: this.links.map((l) => ({ ...l.client.stats(), controller: l.address, role: l.role })),
       packetIns: this.packetInsSent,
       lookups: this.tables.lookupStats(),
+      conntrack: { ...this.conntrack.stats },
     };
   }
 
@@ -400,6 +408,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   }
 
   sweep(): void {
+    this.conntrack.expire();
     for (const { flow, reason } of this.tables.expire()) {
       this.logger.debug({ cookie: flow.flow.cookie, table: flow.flow.table, reason }, 'flow expired');
       this.send({

@@ -30,6 +30,7 @@ describe('endpoints', () => {
       mac: '06:00:00:00:00:01',
       ip: '10.0.1.2',
       labels: { function: 'resize', revision: 'v1' },
+      securityGroups: ['sg-1'],
     });
     const b = await create({ port: 3 });
     const c = await create({ port: 4 });

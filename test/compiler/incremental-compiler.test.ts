@@ -17,7 +17,7 @@ import {
 } from '../../src/compiler/index.js';
 import { flowKey, sameFlowBody, type FlowEntry } from '../../src/flow/index.js';
 import { buildUdpFrame } from '../../src/net/packet/udp.js';
-import { type Endpoint, type Intent, type Topology } from '../../src/model/index.js';
+import { type Endpoint, type Intent, type SecurityRule, type Topology } from '../../src/model/index.js';
 import { createFrameSim, endpoint, ip, subnet, twoVpcIntent, vpc, vpcTopology } from './vpc-fixture.js';
 
 const topology = vpcTopology();
@@ -78,7 +78,17 @@ function applyToIntent(intent: Intent, c: IntentChange): Intent {
     if (c.op === 'delete') endpoints.delete(c.id);
     else endpoints.set(c.endpoint.id, c.endpoint);
   }
-  return { vpcs, subnets, endpoints };
+  const securityGroups = new Map(intent.securityGroups);
+  if (c.kind === 'securityGroup') {
+    if (c.op === 'delete') securityGroups.delete(c.id);
+    else securityGroups.set(c.securityGroup.id, c.securityGroup);
+  }
+  const networkAcls = new Map(intent.networkAcls);
+  if (c.kind === 'networkAcl') {
+    if (c.op === 'delete') networkAcls.delete(c.id);
+    else networkAcls.set(c.networkAcl.id, c.networkAcl);
+  }
+  return { vpcs, subnets, endpoints, securityGroups, networkAcls };
 }
 
 // Small pools so that changes collide: 3 VPCs over 2 VNIs, 4 subnets, 8 endpoints over few ports/IPs/MACs.
@@ -106,8 +116,56 @@ const arbEndpoint: fc.Arbitrary<Endpoint> = fc
     host: fc.constantFrom(1, 10, 11, 12, 13, 14, 15),
   })
   .map((r) => endpoint(r.id, r.strayVpc ?? SUBNET_VPC[r.subnetId], r.subnetId, r.dpid, r.port, r.mac, ip(10, 0, r.subnetId === 's1' ? 1 : 0, r.host)));
+// Security groups: g0 and g2 are va's and vb's default groups; rules from a small pool name groups,
+// cidrs (one equal to an endpoint's /32), ports (ranges that split into prefixes) so that clauses meet.
+const groupIds = ['g0', 'g1', 'g2', 'g3'];
+const GROUP_VPC: Record<string, string> = { g0: 'va', g1: 'va', g2: 'vb', g3: 'vb' };
+const arbRule: fc.Arbitrary<SecurityRule> = fc
+  .record({
+    direction: fc.constantFrom('ingress', 'egress') as fc.Arbitrary<'ingress' | 'egress'>,
+    protocol: fc.constantFrom('tcp', 'udp', 'icmp', 'any') as fc.Arbitrary<SecurityRule['protocol']>,
+    ports: fc.option(fc.constantFrom({ from: 80, to: 80 }, { from: 8000, to: 8100 }), { freq: 2 }),
+    other: fc.constantFrom<Pick<SecurityRule, 'cidr' | 'group'>>({}, { cidr: { network: ip(10, 0, 0, 0), prefixLength: 8 } }, { cidr: { network: ip(10, 0, 0, 10), prefixLength: 32 } }, { group: 'g0' }, { group: 'g1' }, { group: 'g2' }),
+  })
+  .map(({ direction, protocol, ports, other }) => ({ direction, protocol, ...(ports && (protocol === 'tcp' || protocol === 'udp') ? { ports } : {}), ...other }));
+const arbGroupChange: fc.Arbitrary<IntentChange> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ id: fc.constantFrom(...groupIds), rules: fc.array(arbRule, { maxLength: 4 }) })
+      .map(({ id, rules }): IntentChange => ({ kind: 'securityGroup', op: 'add', securityGroup: { id, vpcId: GROUP_VPC[id], name: id, rules, isDefault: id === 'g0' || id === 'g2' } })),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...groupIds).map((id): IntentChange => ({ kind: 'securityGroup', op: 'delete', id })) },
+);
+const arbAclChange: fc.Arbitrary<IntentChange> = fc.oneof(
+  fc
+    .record({
+      id: fc.constantFrom('a0', 'a1'),
+      subnetId: fc.constantFrom('s0', 's2'),
+      rules: fc.array(
+        fc.record({ number: fc.constantFrom(10, 20, 30), action: fc.constantFrom('allow', 'deny') as fc.Arbitrary<'allow' | 'deny'>, rule: arbRule }),
+        { maxLength: 3 },
+      ),
+    })
+    .map(({ id, subnetId, rules }): IntentChange => ({
+      kind: 'networkAcl',
+      op: 'add',
+      networkAcl: {
+        id,
+        subnetId,
+        rules: rules.map(({ number, action, rule }, i) => ({ number: number + i, action, direction: rule.direction, protocol: rule.protocol, ...(rule.ports ? { ports: rule.ports } : {}), cidr: rule.cidr ?? { network: 0, prefixLength: 0 } })),
+      },
+    })),
+  fc.constantFrom('a0', 'a1').map((id): IntentChange => ({ kind: 'networkAcl', op: 'delete', id })),
+);
 const arbEndpointChange: fc.Arbitrary<IntentChange> = fc.oneof(
   { weight: 3, arbitrary: arbEndpoint.map((endpoint): IntentChange => ({ kind: 'endpoint', op: 'add', endpoint })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(arbEndpoint, fc.option(fc.subarray(groupIds, { minLength: 1 }), { freq: 3 }))
+      .map(([endpoint, groups]): IntentChange => ({ kind: 'endpoint', op: 'add', endpoint: groups ? { ...endpoint, securityGroups: groups } : endpoint })),
+  },
   { weight: 1, arbitrary: fc.constantFrom('e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7').map((id): IntentChange => ({ kind: 'endpoint', op: 'delete', id })) },
 );
 const arbLinkChange: fc.Arbitrary<IntentChange> = fc
@@ -118,6 +176,8 @@ const arbChange = fc.oneof(
   { weight: 1, arbitrary: arbSubnetChange },
   { weight: 8, arbitrary: arbEndpointChange },
   { weight: 1, arbitrary: arbLinkChange },
+  { weight: 3, arbitrary: arbGroupChange },
+  { weight: 1, arbitrary: arbAclChange },
 );
 
 describe('incremental == full recompute', () => {
@@ -144,7 +204,7 @@ describe('incremental == full recompute', () => {
           for (const flows of tables.values()) expect(new Set(flows.map(flowKey)).size).toBe(flows.length);
         }
       }),
-      { numRuns: 30 },
+      { numRuns: 60 },
     );
   });
 });

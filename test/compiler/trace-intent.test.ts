@@ -34,10 +34,17 @@ describe('traceIntent', () => {
     // red's VNI 1: block 0 on top (label 16), VNI 1 at the bottom (label 17).
     expect(first.outputs[0]).toMatchObject({ port: 5, to: { kind: 'switch', switch: 'spine1', port: 1 }, headers: { ethType: 0x8847, mplsLabel: 16, mplsBos: 0, mplsDepth: 2, vni: 1 } });
     // The spine: the block's flow pops the top label, r4's TENANT flow pushes it back towards leaf3,
-    // where r4's own pops the last one and outputs (no lookup after the last pop).
+    // where r4's own pops the last one and goes through the destination-side checks (misses: no ACL,
+    // no security group) to EGRESS, which outputs.
     expect(trace.hops[1].tables.map((s) => s.flow?.owner)).toEqual([{ kind: 'tenantBlock', name: '0' }, { kind: 'endpoint', name: 'r4' }]);
     expect(trace.hops[1].outputs[0].headers).toMatchObject({ mplsLabel: 16, mplsDepth: 2, vni: 1 });
-    expect(trace.hops[2].tables.map((s) => [s.table, s.flow?.owner?.name])).toEqual([['INGRESS', '0'], ['TENANT', 'r4']]);
+    expect(trace.hops[2].tables.map((s) => [s.table, s.flow?.owner?.name])).toEqual([
+      ['INGRESS', '0'],
+      ['TENANT', 'r4'],
+      ['ACL_INGRESS', ''],
+      ['SG_INGRESS', ''],
+      ['EGRESS', 'r4'],
+    ]);
     expect(trace.exits).toHaveLength(1);
     expect(trace.exits[0]).toMatchObject({
       switch: 'leaf3',
@@ -88,5 +95,31 @@ describe('traceIntent', () => {
   it('malformed bytes are reported as a drop, not thrown', () => {
     const trace = traceIntent(compiler.tables(), t, { dpid: 101, inPort: 7, packet: new Uint8Array(5) }, opts);
     expect(trace.drops.map((d) => d.reason)).toEqual(['malformed']);
+  });
+});
+
+describe('traceIntent through ct and a conjunction', () => {
+  it('follows ct recirculation with the assumed state and lists it per hop', async () => {
+    const { CT_STATE, TABLE, conjunction, ct, nextTable } = await import('../../src/flow/index.js');
+    const [r1, r4] = [ep('r1'), ep('r4')];
+    const tables = new Map(compiler.tables());
+    const IP = { ethType: 0x0800 };
+    const sg = TABLE.SG_EGRESS;
+    const extra = [
+      { table: sg, priority: 500, cookie: 0, match: { ...IP, ipv4Src: r1.ip }, actions: [conjunction(5, 1, 2)] },
+      { table: sg, priority: 500, cookie: 0, match: { ...IP, ipv4Dst: r4.ip }, actions: [conjunction(5, 2, 2)] },
+      { table: sg, priority: 500, cookie: 0, match: { ...IP, conjId: 5 }, actions: [ct(3, { table: nextTable(sg) })] },
+    ];
+    tables.set(r1.dpid, [...(tables.get(r1.dpid) ?? []), ...extra]);
+    const packet = { kind: 'udp' as const, ethSrc: r1.mac, ethDst: GATEWAY_MAC, ipv4Src: r1.ip, ipv4Dst: r4.ip, ttl: 64 };
+    const fresh = traceIntent(tables, t, { dpid: r1.dpid, inPort: r1.port, packet }, opts);
+    expect(fresh.hops[0].conntrack).toEqual([{ zone: 3, state: '+new+trk', mark: 0 }]);
+    expect(fresh.exits.map((e) => e.to)).toEqual([{ kind: 'endpoint', endpoint: 'r4' }]);
+    const est = traceIntent(tables, t, { dpid: r1.dpid, inPort: r1.port, packet }, { ...opts, ctState: CT_STATE.TRK | CT_STATE.EST });
+    expect(est.hops[0].conntrack).toEqual([{ zone: 3, state: '+est+trk', mark: 0 }]);
+    // Another destination: the conjunction is incomplete, no ct.
+    const r2 = ep('r2');
+    const other = traceIntent(tables, t, { dpid: r1.dpid, inPort: r1.port, packet: { ...packet, ipv4Dst: r2.ip } }, opts);
+    expect(other.hops[0].conntrack).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { createShopVpc, notYet, patch, plugHost, post, startLab, type PlugOptions, waitFor } from './lab-client.js';
+import { createShopVpc, get, notYet, patch, plugHost, post, startLab, type PlugOptions, waitFor } from './lab-client.js';
 
 /** The outside host's stream sends four datagrams, then yields this long (pacing, not waiting). */
 const SEND_PACE_MS = 2;
@@ -30,6 +30,10 @@ describe('elastic IP lab', () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-demo.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
     const api = lab.apiUrl;
     const shop = await createShopVpc(api);
+    // The VPC's default group lets in only its members (docs/security-groups.md): the instances serve
+    // the outside, so their group lets UDP in from anywhere.
+    const { items } = await get<{ items: { id: string; rules: unknown[] }[] }>(`${api}/v1/security-groups?vpc=${shop.vpc}`);
+    await patch(`${api}/v1/security-groups/${items[0].id}`, { rules: [...items[0].rules, { direction: 'ingress', protocol: 'udp', cidr: '0.0.0.0/0' }] });
     const epA = await shop.addFunction({ dpid: 2, port: 1, ip: '10.1.0.10', mac: '06:00:00:00:00:0a' });
     const epB = await shop.addFunction({ dpid: 1, port: 1, ip: '10.1.0.11', mac: '06:00:00:00:00:0b' });
     outside = await plug('s1', 9, { name: 'outside', mac: '02:00:00:00:01:10', ip: '198.51.100.10', prefix: 24, gateway: '198.51.100.1' });

@@ -12,7 +12,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
 import type { TestHost, ReceivedDatagram } from '../../src/host/index.js';
 import { buildUdpFrame, formatIpv4, parseIpv4, parseMac } from '../../src/net/index.js';
-import { createShopVpc, notYet, openEventStream, plugHost, post, startLab, switchesInSync, type PlugOptions, type ShopVpc, waitFor } from './lab-client.js';
+import { createShopVpc, get, notYet, openEventStream, patch, plugHost, post, startLab, switchesInSync, type PlugOptions, type ShopVpc, waitFor } from './lab-client.js';
+
+/**
+ * The VPC's default group lets in only its members (docs/security-groups.md): instances serving the
+ * outside get UDP in from anywhere.
+ */
+async function openToOutside(api: string, vpc: string): Promise<void> {
+  const { items } = await get<{ items: { id: string; rules: unknown[] }[] }>(`${api}/v1/security-groups?vpc=${vpc}`);
+  await patch(`${api}/v1/security-groups/${items[0].id}`, { rules: [...items[0].rules, { direction: 'ingress', protocol: 'udp', cidr: '0.0.0.0/0' }] });
+}
 
 const CONNECTIONS = 3000;
 const FIRST_PORT = 20_000;
@@ -59,6 +68,7 @@ describe('load balancer behind an elastic IP, end to end', () => {
     lab = await startLab({ topologyFile: 'topologies/gateway-demo.yaml', logLevel: 'warn', readyTimeoutMs: 60_000 });
     const api = lab.apiUrl;
     shop = await createShopVpc(api);
+    await openToOutside(api, shop.vpc);
     vpc = shop.vpc;
     outside = await plug('s1', 9, { name: 'outside', mac: OUTSIDE_MAC, ip: OUTSIDE_IP, prefix: 24, gateway: '198.51.100.1' });
     // Four instances of "web": v1 on s1:1, s2:1, s2:2; v2 on s1:2. Each echoes back what it receives.

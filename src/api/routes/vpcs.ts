@@ -11,16 +11,18 @@ import { CreateSubnetBody, CreateVpcBody, SubnetJson, SubnetParams, UpdateVpcBod
 import { registerElasticIpRoutes, type ServiceRouteOptions } from './elastic-ips.js';
 import { registerEndpointRoutes } from './endpoints.js';
 import { registerLoadBalancerRoutes } from './load-balancers.js';
+import { registerSecurityGroupRoutes } from './security-groups.js';
 import { registerTopologyAdminRoutes } from './topology-admin.js';
 import { registerVolumeRoutes } from './volumes.js';
 
-/** Every intent route: VPCs, subnets, endpoints, elastic IPs, load balancers, volumes, topology admin. */
+/** Every intent route: VPCs, subnets, endpoints, elastic IPs, load balancers, volumes, security groups and ACLs, topology admin. */
 export function registerIntentRoutes(app: FastifyInstance, intent: IntentService, options: ServiceRouteOptions = {}): void {
   registerVpcRoutes(app, intent);
   registerEndpointRoutes(app, intent);
   registerElasticIpRoutes(app, intent, options);
   registerLoadBalancerRoutes(app, intent, options);
   registerVolumeRoutes(app, intent, options);
+  registerSecurityGroupRoutes(app, intent, options);
   registerTopologyAdminRoutes(app, intent);
 }
 

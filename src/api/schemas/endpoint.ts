@@ -20,6 +20,13 @@ export const EndpointJson = Type.Object({
   mac: Type.String({ examples: ['06:00:00:00:00:01'] }),
   ip: Type.String({ examples: ['10.0.1.2'] }),
   labels: Labels,
+  securityGroups: Type.Array(Type.String(), { description: 'The security groups it is in (docs/security-groups.md)' }),
+});
+
+const SecurityGroupIds = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+  minItems: 1,
+  maxItems: 16,
+  description: "Security group ids of the endpoint's VPC, replacing its groups whole. Default on create: the VPC's default group",
 });
 
 export const CreateEndpointBody = StrictObject({
@@ -31,12 +38,14 @@ export const CreateEndpointBody = StrictObject({
   mac: Type.Optional(Type.String({ maxLength: 17, description: 'Default: a free locally administered MAC' })),
   ip: Type.Optional(Type.String({ maxLength: 15, description: "Default: the subnet's lowest free address" })),
   labels: Type.Optional(Labels),
+  securityGroups: Type.Optional(SecurityGroupIds),
 });
 
 export const UpdateEndpointBody = StrictObject({
   dpid: Type.Optional(Dpid),
   port: Type.Optional(PortNumber),
   labels: Type.Optional(Labels),
+  securityGroups: Type.Optional(SecurityGroupIds),
 });
 
 export const EndpointQuery = StrictObject({
@@ -49,5 +58,16 @@ export const EndpointQuery = StrictObject({
 });
 
 export function endpointJson(e: Endpoint) {
-  return { id: e.id, kind: e.kind, vpc: e.vpcId, subnet: e.subnetId, dpid: e.dpid, port: e.port, mac: formatMac(e.mac), ip: formatIpv4(e.ip), labels: e.labels };
+  return {
+    id: e.id,
+    kind: e.kind,
+    vpc: e.vpcId,
+    subnet: e.subnetId,
+    dpid: e.dpid,
+    port: e.port,
+    mac: formatMac(e.mac),
+    ip: formatIpv4(e.ip),
+    labels: e.labels,
+    securityGroups: e.securityGroups ?? [],
+  };
 }

@@ -4,3 +4,4 @@ export * from './endpoint.js';
 export * from './topology.js';
 export * from './elastic-ip.js';
 export * from './volume.js';
+export * from './security.js';

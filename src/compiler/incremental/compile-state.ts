@@ -5,6 +5,7 @@
 import type { Intent, Topology } from '../../model/index.js';
 import { createFabricContext, type FabricContext } from '../fabric-context.js';
 import { IntentState } from '../intent-state.js';
+import { SecurityState } from '../security-state.js';
 import { ServiceState } from '../service-state.js';
 import { VolumeState } from '../volume-state.js';
 import { topologyGateways, type ServingGateway } from './exits.js';
@@ -18,6 +19,7 @@ export class CompileState {
   readonly intent: IntentState;
   readonly services = new ServiceState();
   readonly volumes = new VolumeState();
+  readonly security = new SecurityState();
   readonly presence = new Presence();
 
   constructor(topology: Topology, intent: Intent) {
@@ -26,6 +28,8 @@ export class CompileState {
     for (const lb of intent.loadBalancers?.values() ?? []) this.services.putLoadBalancer(lb);
     for (const v of intent.volumes?.values() ?? []) this.volumes.putVolume(v);
     for (const a of intent.attachments?.values() ?? []) this.volumes.putAttachment(a);
+    for (const g of intent.securityGroups?.values() ?? []) this.security.putGroup(g);
+    for (const acl of intent.networkAcls?.values() ?? []) this.security.putAcl(acl);
     this.setTopology(topology);
   }
 
@@ -47,6 +51,8 @@ export class CompileState {
       loadBalancers: new Map(this.services.loadBalancers),
       volumes: new Map(this.volumes.volumes),
       attachments: new Map(this.volumes.attachments),
+      securityGroups: new Map(this.security.groups),
+      networkAcls: new Map(this.security.acls),
     };
   }
 }

@@ -3,8 +3,8 @@
  * deltas, the current tables). The engine (./engine.ts) implements it; ../incremental-compiler.ts
  * builds one.
  */
+import type { Attachment, ElasticIp, Endpoint, Intent, LinkSelector, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Topology, Volume, Vpc } from '../../model/index.js';
 import type { FlowEntry, GroupEntry, GroupMod } from '../../flow/index.js';
-import type { Attachment, ElasticIp, Endpoint, Intent, LinkSelector, LoadBalancer, Subnet, Topology, Volume, Vpc } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import type { OwnerName } from '../owner-registry.js';
 
@@ -23,6 +23,10 @@ export type IntentChange =
   | { kind: 'volume'; op: 'delete'; id: string }
   | { kind: 'attachment'; op: 'add' | 'update'; attachment: Attachment }
   | { kind: 'attachment'; op: 'delete'; id: string }
+  | { kind: 'securityGroup'; op: 'add' | 'update'; securityGroup: SecurityGroup }
+  | { kind: 'securityGroup'; op: 'delete'; id: string }
+  | { kind: 'networkAcl'; op: 'add' | 'update'; networkAcl: NetworkAcl }
+  | { kind: 'networkAcl'; op: 'delete'; id: string }
   /** A link named by its id (`s1:2~s2:1`) or either end; throws OVC_ERR_TOPO_UNKNOWN_LINK if none. */
   | { kind: 'link'; op: 'up' | 'down'; link: LinkSelector }
   /** A whole new topology (switches, links, hosts): every owner is recompiled. */

@@ -2,8 +2,10 @@
  * Endpoints' owners: one per active endpoint (its port security, ARP answers, routes and forwarding,
  * compile-vpc-flows.ts). An active endpoint places its VPC on its own switch.
  * Reads: itself, its VPC (VNI, activity), its subnet, rivals claiming its port, IP or MAC, subnet
- * gateways at its IP, the VPC's presence, paths (a new topology recompiles every owner).
+ * gateways at its IP, the VPC's presence, paths (a new topology recompiles every owner), its security
+ * groups and the rules naming them (security-group-node.ts marks it when they change).
  */
+import { compileEndpointSecurity, compileRemoteClauses } from '../compile-security.js';
 import { compileEndpointFlows } from '../compile-vpc-flows.js';
 import { endpointCookie } from '../cookies.js';
 import type { CompileState } from './compile-state.js';
@@ -46,6 +48,14 @@ export function endpointNode(state: CompileState): EngineNode {
       if (!vpc || !subnet) return undefined;
       const cookie = endpointCookie(id);
       const towards = presence.towards(e.vpcId, at.homes[0]);
+      const groups = state.security.groupsOf(e);
+      const security =
+        groups.length === 0
+          ? undefined
+          : {
+              home: compileEndpointSecurity({ vni: vpc.vni, ip: e.ip, port: e.port, groups, gateway: subnet.gateway }, cookie),
+              everywhere: compileRemoteClauses(vpc.vni, e.ip, state.security.rulesNaming(e.vpcId, groups), cookie),
+            };
       const flows = compileEndpointFlows(
         {
           endpoint: e,
@@ -55,6 +65,7 @@ export function endpointNode(state: CompileState): EngineNode {
           presentDpids: presence.present(e.vpcId).dpids,
           towards: towards.ports,
           receivers: towards.receivers,
+          security,
         },
         cookie,
       );

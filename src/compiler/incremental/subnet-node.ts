@@ -21,6 +21,7 @@ export function subnetNode(state: CompileState): EngineNode {
       const { id, old, now } = applyObjectChange(target, s.subnets, (x) => s.putSubnet(x), (x) => s.deleteSubnet(x));
       dirty.mark('subnet', id);
       dirty.markAll('endpoint', s.endpointsBySubnet.get(id));
+      dirty.markAll('networkAcl', state.security.aclsBySubnet.get(id));
       for (const sub of [old, now]) {
         if (!sub) continue;
         dirty.markAll('subnet', s.gatewayClaimants(sub.vpcId, sub.gateway));

@@ -10,6 +10,7 @@ import { idSeq } from '../store/intent-store.js';
 import type { CommittedChange } from './changes.js';
 import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
+import { checkEndpointGroups } from './security-groups.js';
 import { collect } from './validation.js';
 import { detachAllOf } from './volumes.js';
 
@@ -27,12 +28,16 @@ export interface CreateEndpointInput {
   /** Default: the subnet's lowest free address. */
   ip?: string;
   labels?: Record<string, string>;
+  /** Security group ids; default: the VPC's default group. */
+  securityGroups?: string[];
 }
 /** A move (either or both of dpid and port) and/or a relabel (labels are replaced whole). */
 export interface UpdateEndpointInput {
   dpid?: number;
   port?: number;
   labels?: Record<string, string>;
+  /** Replaces the endpoint's security groups whole. */
+  securityGroups?: string[];
 }
 export interface EndpointFilter {
   vpc?: string;
@@ -93,7 +98,9 @@ export class EndpointResource {
       mac = collect(problems, () => parseMac(input.mac as string, 'body.mac'));
       if (mac !== undefined) this.checkMac(problems, mac);
     }
-    if (problems.length > 0 || !vpc || !subnet) throw OvercastError.fromProblems(problems);
+    const defaultId = vpc && index.defaultGroupOf.get(vpc.id);
+    const groups = vpc && checkEndpointGroups(problems, index, vpc.id, input.securityGroups ?? (defaultId ? [defaultId] : []), 'body.securityGroups');
+    if (problems.length > 0 || !vpc || !subnet || !groups) throw OvercastError.fromProblems(problems);
     const address = ip ?? index.lowestFreeIp(subnet);
     if (address === undefined) throw new OvercastError('OVC_ERR_SUBNET_EXHAUSTED', `subnet ${subnet.id} (${formatCidr(cidrOf(subnet))}) has no free address`, 'body.subnet');
     const s = subnet;
@@ -107,6 +114,7 @@ export class EndpointResource {
       mac: mac ?? this.allocateMac(idSeq('endpoint', id) ?? 0),
       ip: address,
       labels: { ...(input.labels ?? {}) },
+      securityGroups: groups,
     }));
   }
 
@@ -120,9 +128,11 @@ export class EndpointResource {
     const port = input.port ?? before.port;
     const problems: ProblemDetail[] = [];
     if (dpid !== before.dpid || port !== before.port) this.checkPlacement(problems, dpid, port, id);
+    const groups = input.securityGroups && checkEndpointGroups(problems, this.ctx.index, before.vpcId, input.securityGroups, 'body.securityGroups');
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
-    const after: Endpoint = { ...before, dpid, port, labels: input.labels ? { ...input.labels } : before.labels };
-    if (dpid === before.dpid && port === before.port && sameLabels(before.labels, after.labels)) return before;
+    const after: Endpoint = { ...before, dpid, port, labels: input.labels ? { ...input.labels } : before.labels, ...(groups ? { securityGroups: groups } : {}) };
+    const sameGroups = groups === undefined || (before.securityGroups !== undefined && groups.join() === before.securityGroups.join());
+    if (dpid === before.dpid && port === before.port && sameLabels(before.labels, after.labels) && sameGroups) return before;
     tx.commit([{ kind: 'endpoint', op: 'update', before, after }]);
     return after;
   }

@@ -1,9 +1,9 @@
 /**
  * The intent service: the one place that validates and applies a change to the intent (VPCs, subnets,
- * endpoints, elastic IPs, load balancers, volumes) or to the topology. Callers reach each resource by name
- * (`await intent.vpcs.create(...)`, `await intent.topology.addLink(...)`); each resource is a module of
- * this folder that validates against the committed state and hands its changes to the one commit path
- * here:
+ * endpoints, elastic IPs, load balancers, volumes, security groups, network ACLs) or to the topology.
+ * Callers reach each resource by name (`await intent.vpcs.create(...)`, `await intent.topology.addLink(...)`);
+ * each resource is a module of this folder that validates against the committed state and hands its
+ * changes to the one commit path here:
  *
  *   validate against the applied state -> one store transaction, guarded by the revision validated
  *   against -> the store's watch applies it to the in-memory index -> the change listeners
@@ -24,10 +24,12 @@ import { IntentIndex } from '../store/intent-index.js';
 import { ID_KINDS, formatId, type IdCounters, type IdKind, type IntentStore, type StoreBatch, type StoreWrite, type StoredState } from '../store/intent-store.js';
 import { PlacementIndex } from '../store/placement-index.js';
 import type { CommittedChange, CommittedChangeListener, IntentObjects, ObjectKind } from './changes.js';
-import type { IntentContext, IntentDraft } from './context.js';
+import type { IntentContext, IntentDraft, IntentView } from './context.js';
 import { ElasticIpResource } from './elastic-ips.js';
 import { EndpointResource } from './endpoints.js';
 import { LoadBalancerResource } from './load-balancers.js';
+import { NetworkAclResource } from './network-acls.js';
+import { SecurityGroupResource, defaultGroup, missingDefaultGroups } from './security-groups.js';
 import { OrderedLists, paginate, type Page, type PageRequest } from './pagination.js';
 import { SubnetResource } from './subnets.js';
 import { TopologyResource } from './topology.js';
@@ -42,6 +44,8 @@ const RESOURCES = {
   elasticIps: ElasticIpResource,
   loadBalancers: LoadBalancerResource,
   volumes: VolumeResource,
+  securityGroups: SecurityGroupResource,
+  networkAcls: NetworkAclResource,
   topology: TopologyResource,
 } satisfies Record<string, new (ctx: IntentContext) => object>;
 
@@ -112,6 +116,9 @@ export async function createIntentService(options: IntentServiceOptions, compone
   await state.write((tx) => {
     if (!state.hasTopology) tx.commit([{ kind: 'topology', before: EMPTY_TOPOLOGY, topology: seed }]);
   });
+  // A VPC stored before security groups existed gets its default group, and its endpoints that name
+  // no group join it (docs/security-groups.md); a controller that finds this done commits nothing.
+  await state.write((tx) => addMissingDefaultGroups(state.index, tx));
   const resources = Object.fromEntries(Object.entries(RESOURCES).map(([name, Resource]) => [name, new Resource(state)])) as IntentResources;
   return {
     ...resources,
@@ -126,6 +133,16 @@ export async function createIntentService(options: IntentServiceOptions, compone
 }
 
 const EMPTY_TOPOLOGY: Topology = { name: 'overcast', switches: [], links: [], hosts: [] };
+
+function addMissingDefaultGroups(index: IntentView, tx: IntentDraft): void {
+  const defaults = new Map(index.defaultGroupOf);
+  for (const vpc of missingDefaultGroups(index)) defaults.set(vpc.id, tx.create('securityGroup', (id) => defaultGroup(vpc, id)).id);
+  tx.commit(
+    [...index.endpoints.values()]
+      .filter((e) => e.securityGroups === undefined && defaults.has(e.vpcId))
+      .map((e): CommittedChange => ({ kind: 'endpoint', op: 'update', before: e, after: { ...e, securityGroups: [defaults.get(e.vpcId) ?? ''] } })),
+  );
+}
 const NONE = new Map<string, never>();
 
 /**
@@ -146,6 +163,8 @@ const KINDS: { [K in ObjectKind]: KindOps<IntentObjects[K]> } = {
   loadBalancer: { index: (i, x) => i.putLoadBalancer(x), unindex: (i, id) => i.removeLoadBalancer(id), all: (t) => t.loadBalancers ?? NONE },
   volume: { index: (i, x) => i.putVolume(x), unindex: (i, id) => i.removeVolume(id), all: (t) => t.volumes ?? NONE },
   attachment: { index: (i, x) => i.putAttachment(x), unindex: (i, id) => i.removeAttachment(id), all: (t) => t.attachments ?? NONE },
+  securityGroup: { index: (i, x) => i.putSecurityGroup(x), unindex: (i, id) => i.removeSecurityGroup(id), all: (t) => t.securityGroups ?? NONE },
+  networkAcl: { index: (i, x) => i.putNetworkAcl(x), unindex: (i, id) => i.removeNetworkAcl(id), all: (t) => t.networkAcls ?? NONE },
 };
 
 function all<K extends ObjectKind>(kind: K, intent: Intent): ReadonlyMap<string, IntentObjects[K]> {

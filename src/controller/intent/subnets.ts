@@ -6,7 +6,7 @@ import { cidrOf } from '../store/intent-index.js';
 import type { IntentContext, IntentDraft } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
 import { collect } from './validation.js';
-import { requireVpc } from './vpcs.js';
+import { subnetDeletes, requireVpc } from './vpcs.js';
 
 /** A subnet must hold network, gateway, one endpoint and broadcast. */
 export const MAX_SUBNET_PREFIX = 30;
@@ -77,7 +77,7 @@ export class SubnetResource {
       const before = this.get(vpcId, subnetId);
       const n = this.ctx.index.endpointCountOfSubnet(subnetId);
       if (n > 0) throw new OvercastError('OVC_ERR_SUBNET_HAS_ENDPOINTS', `subnet ${subnetId} still has ${n} endpoints`, 'params.subnetId');
-      tx.commit([{ kind: 'subnet', op: 'delete', before }]);
+      tx.commit(subnetDeletes(this.ctx.index, before));
     });
   }
 }

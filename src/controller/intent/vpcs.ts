@@ -6,6 +6,7 @@ import { cidrOf } from '../store/intent-index.js';
 import type { CommittedChange } from './changes.js';
 import type { IntentContext, IntentDraft, IntentView } from './context.js';
 import type { Page, PageRequest } from './pagination.js';
+import { defaultGroup } from './security-groups.js';
 
 export interface CreateVpcInput {
   name: string;
@@ -31,6 +32,15 @@ export function subnetsOf(index: IntentView, vpcId: string): Subnet[] {
   return [...index.subnetIdsOf(vpcId)].map((s) => index.subnets.get(s)).filter((s): s is Subnet => s !== undefined);
 }
 
+/** A subnet's delete with its network ACL's before it. */
+export function subnetDeletes(index: IntentView, subnet: Subnet): CommittedChange[] {
+  const aclId = index.aclOfSubnet.get(subnet.id);
+  const acl = aclId === undefined ? undefined : index.networkAcls.get(aclId);
+  const out: CommittedChange[] = acl ? [{ kind: 'networkAcl', op: 'delete', before: acl }] : [];
+  out.push({ kind: 'subnet', op: 'delete', before: subnet });
+  return out;
+}
+
 export class VpcResource {
   constructor(private readonly ctx: IntentContext) {}
 
@@ -52,7 +62,10 @@ export class VpcResource {
         const holder = [...this.ctx.index.vpcs.values()].find((v) => v.vni === vni);
         throw new OvercastError('OVC_ERR_VPC_VNI_TAKEN', `VNI ${vni} is ${holder?.id ?? 'another VPC'}'s`, 'body.vni');
       }
-      return tx.create('vpc', (id) => ({ id, name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni }));
+      const vpc = tx.create('vpc', (id) => ({ id, name: input.name, cidr: { network: cidr.network, prefixLength: cidr.prefixLength }, vni }));
+      // Its default group (docs/security-groups.md), in the same transaction.
+      tx.create('securityGroup', (id) => defaultGroup(vpc, id));
+      return vpc;
     });
   }
 
@@ -77,7 +90,10 @@ export class VpcResource {
     return after;
   }
 
-  /** Deletes the VPC and its (empty) subnets; refused while it has endpoints or load balancers. */
+  /**
+   * Deletes the VPC, its (empty) subnets with their network ACLs and its default security group;
+   * refused while it has endpoints, load balancers or other security groups.
+   */
   delete(id: string): Promise<void> {
     return this.ctx.write((tx) => this.deleteIn(tx, id));
   }
@@ -89,7 +105,11 @@ export class VpcResource {
     if (n > 0) throw new OvercastError('OVC_ERR_VPC_HAS_ENDPOINTS', `VPC ${id} still has ${n} endpoints`, 'params.id');
     const lb = [...index.loadBalancers.values()].find((l) => l.vpcId === id);
     if (lb) throw new OvercastError('OVC_ERR_VPC_HAS_LOAD_BALANCERS', `VPC ${id} still has load balancer ${lb.id}`, 'params.id');
-    const subnets = subnetsOf(index, id).map((s): CommittedChange => ({ kind: 'subnet', op: 'delete', before: s }));
-    tx.commit([...subnets, { kind: 'vpc', op: 'delete', before }]);
+    const groups = [...index.securityGroups.values()].filter((g) => g.vpcId === id);
+    const other = groups.find((g) => !g.isDefault);
+    if (other) throw new OvercastError('OVC_ERR_SECURITY_VPC_HAS_GROUPS', `VPC ${id} still has security group ${other.id}`, 'params.id');
+    const subnets = subnetsOf(index, id).flatMap((s) => subnetDeletes(index, s));
+    const defaults = groups.map((g): CommittedChange => ({ kind: 'securityGroup', op: 'delete', before: g }));
+    tx.commit([...subnets, ...defaults, { kind: 'vpc', op: 'delete', before }]);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Which metric a flow's counters feed. Every flow's cookie names its owner (the compiler's cookie
  * registry), and the owner's flows play known parts: an endpoint's ingress flows count what it sends,
- * its forwarding flow on its own switch what it receives; a load balancer's flows into its select
+ * its EGRESS flow on its own switch what it receives; a load balancer's flows into its select
  * group count requests to the VIP, its return flows (matching one backend's address) that backend's
  * answers; an elastic IP's DNAT flows count inbound, its SNAT exits outbound; a flow with no action
  * and no next table is a drop. Pure: the flow, the switch it is on and the intent in, targets out.
@@ -36,6 +36,8 @@ const KIND_LABEL: Record<OwnerName['kind'], string> = {
   tenantBlock: 'tenant_block',
   volume: 'volume',
   attachment: 'attachment',
+  securityGroup: 'security_group',
+  networkAcl: 'network_acl',
 };
 
 export function isDropFlow(f: FlowEntry): boolean {
@@ -89,8 +91,8 @@ export function attributeFlow(flow: FlowEntry, dpid: number, ctx: AttributionCon
       const e = ctx.intent.endpoints.get(owner.name);
       if (!e || e.dpid !== dpid) return out;
       if (flow.table === TABLE.INGRESS) out.push({ kind: 'endpoint', id: e.id, direction: drop ? 'dropped' : 'sent' });
-      // Delivery: FORWARD outputs what entered at this switch, TENANT what came over a link (a frame takes one of them).
-      else if ((flow.table === TABLE.FORWARD || flow.table === TABLE.TENANT) && flow.actions.some((a) => a.type === 'output' && a.port === e.port)) {
+      // EGRESS outputs what reaches the endpoint, from its own switch and from links alike.
+      else if (flow.table === TABLE.EGRESS && flow.actions.some((a) => a.type === 'output' && a.port === e.port)) {
         out.push({ kind: 'endpoint', id: e.id, direction: 'received' });
       }
       return out;

@@ -36,6 +36,10 @@ export const OVS_FIELD_NAMES: { readonly [F in FieldName]: string } = {
   mplsLabel: 'mpls_label',
   mplsTc: 'mpls_tc',
   mplsBos: 'mpls_bos',
+  ctState: 'ct_state',
+  ctZone: 'ct_zone',
+  ctMark: 'ct_mark',
+  conjId: 'conj_id',
 };
 
 const RESERVED_PORTS = new Map<number, string>([
@@ -66,7 +70,7 @@ function ip(n: number): string {
 export function ofctlValue(field: FieldName, v: number): string {
   if (FIELDS[field].bits === 48) return mac(v);
   if (field === 'ipv4Src' || field === 'ipv4Dst' || field === 'arpSpa' || field === 'arpTpa') return ip(v >>> 0);
-  if (field === 'inPort' || field === 'mplsLabel') return String(v);
+  if (field === 'inPort' || field === 'mplsLabel' || field === 'ctZone' || field === 'conjId') return String(v);
   return hex(v);
 }
 
@@ -105,6 +109,15 @@ export function ofctlAction(a: Action): string {
       return `pop_mpls:${hex(a.ethType)}`;
     case 'decTtl':
       return 'dec_ttl';
+    case 'ct': {
+      const args = a.commit === true ? ['commit'] : [];
+      args.push(`zone=${a.zone}`);
+      if (a.table !== undefined) args.push(`table=${a.table}`);
+      if (a.mark !== undefined) args.push(`exec(set_field:${hex(a.mark.value)}/${hex(a.mark.mask)}->ct_mark)`);
+      return `ct(${args.join(',')})`;
+    }
+    case 'conjunction':
+      return `conjunction(${a.id},${a.clause}/${a.nClauses})`;
   }
 }
 

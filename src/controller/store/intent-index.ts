@@ -7,7 +7,7 @@
  * replace values in place, and the store loads in seq order. Lists and pagination rely on it.
  */
 import { Cidr } from '../../net/index.js';
-import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Volume, Vpc } from '../../model/index.js';
+import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Volume, Vpc } from '../../model/index.js';
 
 /** `dpid:port`, the key of a switch port. */
 export function portKey(dpid: number, port: number): string {
@@ -40,6 +40,12 @@ export class IntentIndex {
   readonly loadBalancers = new Map<string, LoadBalancer>();
   readonly volumes = new Map<string, Volume>();
   readonly attachments = new Map<string, Attachment>();
+  readonly securityGroups = new Map<string, SecurityGroup>();
+  readonly networkAcls = new Map<string, NetworkAcl>();
+  /** VPC id -> its default group's id. */
+  readonly defaultGroupOf = new Map<string, string>();
+  /** Subnet id -> its network ACL's id. */
+  readonly aclOfSubnet = new Map<string, string>();
   readonly vnis = new Set<number>();
   readonly macOwner = new Map<number, string>();
   readonly portOwner = new Map<string, string>();
@@ -65,6 +71,8 @@ export class IntentIndex {
     for (const lb of intent.loadBalancers?.values() ?? []) this.loadBalancers.set(lb.id, lb);
     for (const v of intent.volumes?.values() ?? []) this.putVolume(v);
     for (const a of intent.attachments?.values() ?? []) this.putAttachment(a);
+    for (const g of intent.securityGroups?.values() ?? []) this.putSecurityGroup(g);
+    for (const acl of intent.networkAcls?.values() ?? []) this.putNetworkAcl(acl);
   }
 
   snapshot(): Intent {
@@ -76,6 +84,8 @@ export class IntentIndex {
       loadBalancers: new Map(this.loadBalancers),
       volumes: new Map(this.volumes),
       attachments: new Map(this.attachments),
+      securityGroups: new Map(this.securityGroups),
+      networkAcls: new Map(this.networkAcls),
     };
     return this.cached;
   }
@@ -150,6 +160,32 @@ export class IntentIndex {
   /** The volumes an endpoint is a target of (ids). */
   volumeIdsOfTarget(endpointId: string): ReadonlySet<string> {
     return this.volumesByTarget.get(endpointId) ?? NO_IDS;
+  }
+
+  putSecurityGroup(g: SecurityGroup): void {
+    this.securityGroups.set(g.id, g);
+    if (g.isDefault) this.defaultGroupOf.set(g.vpcId, g.id);
+    this.cached = undefined;
+  }
+
+  removeSecurityGroup(id: string): void {
+    const g = this.securityGroups.get(id);
+    if (g?.isDefault && this.defaultGroupOf.get(g.vpcId) === id) this.defaultGroupOf.delete(g.vpcId);
+    this.securityGroups.delete(id);
+    this.cached = undefined;
+  }
+
+  putNetworkAcl(acl: NetworkAcl): void {
+    this.networkAcls.set(acl.id, acl);
+    this.aclOfSubnet.set(acl.subnetId, acl.id);
+    this.cached = undefined;
+  }
+
+  removeNetworkAcl(id: string): void {
+    const acl = this.networkAcls.get(id);
+    if (acl && this.aclOfSubnet.get(acl.subnetId) === id) this.aclOfSubnet.delete(acl.subnetId);
+    this.networkAcls.delete(id);
+    this.cached = undefined;
   }
 
   subnetIdsOf(vpcId: string): ReadonlySet<string> {

@@ -7,10 +7,20 @@
  * The store only persists and orders; the intent service (src/controller/intent/service.ts)
  * validates, and applies what the watch delivers to its in-memory state. docs/cluster.md.
  */
-import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, Subnet, Topology, Volume, Vpc } from '../../model/index.js';
+import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Topology, Volume, Vpc } from '../../model/index.js';
 
 /** Id prefixes; an id is `<prefix>-<seq>`. */
-export const ID_PREFIX = { vpc: 'vpc', subnet: 'subnet', endpoint: 'ep', elasticIp: 'eip', loadBalancer: 'lb', volume: 'vol', attachment: 'att' } as const;
+export const ID_PREFIX = {
+  vpc: 'vpc',
+  subnet: 'subnet',
+  endpoint: 'ep',
+  elasticIp: 'eip',
+  loadBalancer: 'lb',
+  volume: 'vol',
+  attachment: 'att',
+  securityGroup: 'sg',
+  networkAcl: 'acl',
+} as const;
 export type IdKind = keyof typeof ID_PREFIX;
 export const ID_KINDS = Object.keys(ID_PREFIX) as readonly IdKind[];
 
@@ -23,6 +33,8 @@ export interface StoredObjects {
   loadBalancer: LoadBalancer;
   volume: Volume;
   attachment: Attachment;
+  securityGroup: SecurityGroup;
+  networkAcl: NetworkAcl;
 }
 
 /** One record a transaction writes: an object put (`value`) or deleted (no `value`), or the topology. */
@@ -108,4 +120,4 @@ export function formatId(kind: IdKind, seq: number): string {
   return `${ID_PREFIX[kind]}-${seq}`;
 }
 
-export const NO_IDS: IdCounters = { vpc: 0, subnet: 0, endpoint: 0, elasticIp: 0, loadBalancer: 0, volume: 0, attachment: 0 };
+export const NO_IDS: IdCounters = { vpc: 0, subnet: 0, endpoint: 0, elasticIp: 0, loadBalancer: 0, volume: 0, attachment: 0, securityGroup: 0, networkAcl: 0 };

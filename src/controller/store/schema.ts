@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -180,6 +180,29 @@ CREATE TABLE IF NOT EXISTS volume_attachments (
 CREATE INDEX IF NOT EXISTS volume_attachments_endpoint ON volume_attachments (endpoint_id);
 `;
 
+/**
+ * Version 9: security groups and network ACLs (docs/security-groups.md; version 8 is the volumes').
+ * Rules are JSON lists, replaced whole like a load balancer's weights. An endpoint's groups are a JSON
+ * list of group ids; NULL (an endpoint stored before groups existed) means its VPC's default group.
+ */
+const SCHEMA_V9 = `
+CREATE TABLE IF NOT EXISTS security_groups (
+  id         TEXT PRIMARY KEY,
+  seq        INTEGER NOT NULL UNIQUE,
+  vpc_id     TEXT NOT NULL REFERENCES vpcs(id),
+  name       TEXT NOT NULL,
+  is_default INTEGER NOT NULL CHECK (is_default IN (0, 1)),
+  rules      TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX IF NOT EXISTS security_groups_default ON security_groups (vpc_id) WHERE is_default = 1;
+CREATE TABLE IF NOT EXISTS network_acls (
+  id        TEXT PRIMARY KEY,
+  seq       INTEGER NOT NULL UNIQUE,
+  subnet_id TEXT NOT NULL UNIQUE REFERENCES subnets(id),
+  rules     TEXT NOT NULL
+) STRICT;
+`;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -196,6 +219,12 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
     if (version < 6) db.exec(SCHEMA_V6);
     if (version < 7) db.exec(SCHEMA_V7);
     if (version < 8) db.exec(SCHEMA_V8);
+    if (version < 9) {
+      db.exec(SCHEMA_V9);
+      // A file whose version was set back by hand may have the column already.
+      const columns = db.pragma('table_info(endpoints)') as { name: string }[];
+      if (!columns.some((c) => c.name === 'security_groups')) db.exec('ALTER TABLE endpoints ADD COLUMN security_groups TEXT');
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();
 }

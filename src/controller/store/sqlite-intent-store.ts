@@ -1,5 +1,6 @@
 /**
- * The intent store: the intent objects (VPCs ... volumes) and the topology in one SQLite file (better-sqlite3).
+ * The intent store: VPCs, subnets, endpoints, elastic IPs, load balancers, volumes and attachments,
+ * security groups, network ACLs and the topology in one SQLite file (better-sqlite3).
  * Every change is one transaction, committed (and, with synchronous=FULL, fsynced) before the caller
  * acknowledges it; WAL mode keeps a crash between statements from leaving anything half-written: after
  * a kill -9 the file holds exactly the committed transactions.
@@ -13,7 +14,25 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Attachment, AttachmentMode, ElasticIp, Endpoint, EndpointKind, LbProtocol, LoadBalancer, Subnet, Topology, Volume, VolumeProtocol, VolumeQos, Vpc } from '../../model/index.js';
+import type {
+  AclRule,
+  Attachment,
+  AttachmentMode,
+  ElasticIp,
+  Endpoint,
+  EndpointKind,
+  LbProtocol,
+  LoadBalancer,
+  NetworkAcl,
+  SecurityGroup,
+  SecurityRule,
+  Subnet,
+  Topology,
+  Volume,
+  VolumeProtocol,
+  VolumeQos,
+  Vpc,
+} from '../../model/index.js';
 import { ID_KINDS, type CommitResult, type IdCounters, type IdKind, type IntentStore, type StoreBatch, type StoreTransaction, type StoreWatchHandlers, type StoreWrite, type StoredState, idSeq } from './intent-store.js';
 import { migrate } from './schema.js';
 import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
@@ -46,6 +65,10 @@ interface RowWriter {
   deleteVolume(id: string): void;
   putAttachment(a: Attachment): void;
   deleteAttachment(id: string): void;
+  putSecurityGroup(g: SecurityGroup): void;
+  deleteSecurityGroup(id: string): void;
+  putNetworkAcl(acl: NetworkAcl): void;
+  deleteNetworkAcl(id: string): void;
   putTopology(topology: Topology): void;
   setSeq(kind: IdKind, seq: number): void;
 }
@@ -107,6 +130,19 @@ interface EndpointRow {
   mac: number;
   ip: number;
   labels: string;
+  security_groups: string | null;
+}
+interface SecurityGroupRow {
+  id: string;
+  vpc_id: string;
+  name: string;
+  is_default: number;
+  rules: string;
+}
+interface NetworkAclRow {
+  id: string;
+  subnet_id: string;
+  rules: string;
 }
 
 /** Opens (creating if needed) the store at a file path, or an in-memory one for `':memory:'`. */
@@ -155,10 +191,11 @@ class SqliteStore implements SqliteIntentStore {
          prefix_length = excluded.prefix_length, gateway = excluded.gateway`,
     );
     const putEndpoint = db.prepare(
-      `INSERT INTO endpoints (id, seq, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels)
-       VALUES (@id, @seq, @kind, @vpcId, @subnetId, @dpid, @port, @mac, @ip, @labels)
+      `INSERT INTO endpoints (id, seq, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels, security_groups)
+       VALUES (@id, @seq, @kind, @vpcId, @subnetId, @dpid, @port, @mac, @ip, @labels, @securityGroups)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, vpc_id = excluded.vpc_id, subnet_id = excluded.subnet_id,
-         dpid = excluded.dpid, port = excluded.port, mac = excluded.mac, ip = excluded.ip, labels = excluded.labels`,
+         dpid = excluded.dpid, port = excluded.port, mac = excluded.mac, ip = excluded.ip, labels = excluded.labels,
+         security_groups = excluded.security_groups`,
     );
     const delVpc = db.prepare('DELETE FROM vpcs WHERE id = ?');
     const delSubnet = db.prepare('DELETE FROM subnets WHERE id = ?');
@@ -186,6 +223,16 @@ class SqliteStore implements SqliteIntentStore {
        ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode`,
     );
     const delAttachment = db.prepare('DELETE FROM volume_attachments WHERE id = ?');
+    const putSg = db.prepare(
+      `INSERT INTO security_groups (id, seq, vpc_id, name, is_default, rules) VALUES (@id, @seq, @vpcId, @name, @isDefault, @rules)
+       ON CONFLICT (id) DO UPDATE SET vpc_id = excluded.vpc_id, name = excluded.name, is_default = excluded.is_default, rules = excluded.rules`,
+    );
+    const delSg = db.prepare('DELETE FROM security_groups WHERE id = ?');
+    const putAcl = db.prepare(
+      `INSERT INTO network_acls (id, seq, subnet_id, rules) VALUES (@id, @seq, @subnetId, @rules)
+       ON CONFLICT (id) DO UPDATE SET subnet_id = excluded.subnet_id, rules = excluded.rules`,
+    );
+    const delAcl = db.prepare('DELETE FROM network_acls WHERE id = ?');
     const putTopology = db.prepare('INSERT INTO topology (id, doc) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc');
 
     const seqOf = (kind: IdKind, id: string): number => {
@@ -223,6 +270,7 @@ class SqliteStore implements SqliteIntentStore {
           mac: e.mac,
           ip: e.ip,
           labels: JSON.stringify(e.labels),
+          securityGroups: e.securityGroups ? JSON.stringify(e.securityGroups) : null,
         });
       },
       deleteEndpoint: (id) => {
@@ -273,6 +321,18 @@ class SqliteStore implements SqliteIntentStore {
       deleteAttachment: (id) => {
         delAttachment.run(id);
       },
+      putSecurityGroup: (g) => {
+        putSg.run({ id: g.id, seq: seqOf('securityGroup', g.id), vpcId: g.vpcId, name: g.name, isDefault: g.isDefault ? 1 : 0, rules: JSON.stringify(g.rules) });
+      },
+      deleteSecurityGroup: (id) => {
+        delSg.run(id);
+      },
+      putNetworkAcl: (acl) => {
+        putAcl.run({ id: acl.id, seq: seqOf('networkAcl', acl.id), subnetId: acl.subnetId, rules: JSON.stringify(acl.rules) });
+      },
+      deleteNetworkAcl: (id) => {
+        delAcl.run(id);
+      },
       putTopology: (t) => {
         putTopology.run(encodeTopologyDocument(t));
       },
@@ -310,8 +370,9 @@ class SqliteStore implements SqliteIntentStore {
         subnets.set(r.id, { id: r.id, vpcId: r.vpc_id, name: r.name, cidr: { network: r.network, prefixLength: r.prefix_length }, gateway: r.gateway });
       }
       const endpoints = new Map<string, Endpoint>();
-      const endpointRows = db.prepare<[], EndpointRow>('SELECT id, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels FROM endpoints ORDER BY seq').all();
+      const endpointRows = db.prepare<[], EndpointRow>('SELECT id, kind, vpc_id, subnet_id, dpid, port, mac, ip, labels, security_groups FROM endpoints ORDER BY seq').all();
       for (const r of endpointRows) {
+        const groups = r.security_groups === null ? {} : { securityGroups: JSON.parse(r.security_groups) as string[] };
         endpoints.set(r.id, {
           id: r.id,
           kind: r.kind as EndpointKind,
@@ -322,6 +383,7 @@ class SqliteStore implements SqliteIntentStore {
           mac: r.mac,
           ip: r.ip,
           labels: JSON.parse(r.labels) as Record<string, string>,
+          ...groups,
         });
       }
       const elasticIps = new Map<string, ElasticIp>();
@@ -355,10 +417,18 @@ class SqliteStore implements SqliteIntentStore {
       for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode FROM volume_attachments ORDER BY seq').all()) {
         attachments.set(r.id, { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode });
       }
+      const securityGroups = new Map<string, SecurityGroup>();
+      for (const r of db.prepare<[], SecurityGroupRow>('SELECT id, vpc_id, name, is_default, rules FROM security_groups ORDER BY seq').all()) {
+        securityGroups.set(r.id, { id: r.id, vpcId: r.vpc_id, name: r.name, isDefault: r.is_default === 1, rules: JSON.parse(r.rules) as SecurityRule[] });
+      }
+      const networkAcls = new Map<string, NetworkAcl>();
+      for (const r of db.prepare<[], NetworkAclRow>('SELECT id, subnet_id, rules FROM network_acls ORDER BY seq').all()) {
+        networkAcls.set(r.id, { id: r.id, subnetId: r.subnet_id, rules: JSON.parse(r.rules) as AclRule[] });
+      }
       const doc = db.prepare<[], { doc: string }>('SELECT doc FROM topology WHERE id = 1').get();
       const seq = (kind: IdKind) => Number(db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(`seq.${kind}`)?.value ?? '0');
       return {
-        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers, volumes, attachments },
+        intent: { vpcs, subnets, endpoints, elasticIps, loadBalancers, volumes, attachments, securityGroups, networkAcls },
         topology: doc ? decodeTopologyDocument(doc.doc) : undefined,
         lastSeq: Object.fromEntries(ID_KINDS.map((k) => [k, seq(k)])) as unknown as IdCounters,
         revision: this.revision(),
@@ -407,5 +477,9 @@ function writeRow(w: RowWriter, x: StoreWrite): void {
       return x.value ? w.putVolume(x.value) : w.deleteVolume(x.id);
     case 'attachment':
       return x.value ? w.putAttachment(x.value) : w.deleteAttachment(x.id);
+    case 'securityGroup':
+      return x.value ? w.putSecurityGroup(x.value) : w.deleteSecurityGroup(x.id);
+    case 'networkAcl':
+      return x.value ? w.putNetworkAcl(x.value) : w.deleteNetworkAcl(x.id);
   }
 }

@@ -61,6 +61,10 @@ export const FIELD_WIRE: { readonly [F in FieldName]: number } = {
   mplsLabel: 24,
   mplsTc: 25,
   mplsBos: 26,
+  ctState: 27,
+  ctZone: 28,
+  ctMark: 29,
+  conjId: 30,
 };
 const WIRE_FIELD: FieldName[] = [];
 for (const name of FIELD_NAMES) WIRE_FIELD[FIELD_WIRE[name]] = name;
@@ -138,6 +142,14 @@ export function encodeAction(a: Action): IAction {
       return { popMpls: { ethType: a.ethType } };
     case 'decTtl':
       return { decTtl: {} };
+    case 'ct': {
+      const ct: overcast.native.ICt = { zone: a.zone, commit: a.commit === true };
+      if (a.table !== undefined) ct.table = a.table;
+      if (a.mark !== undefined) ct.mark = { value: a.mark.value, mask: a.mark.mask };
+      return { ct };
+    }
+    case 'conjunction':
+      return { conjunction: { id: a.id, clause: a.clause, nClauses: a.nClauses } };
   }
 }
 
@@ -185,7 +197,17 @@ function decodeOther(a: IAction): Action {
   if (a.pushMpls) return { type: 'pushMpls', ethType: a.pushMpls.ethType ?? 0 };
   if (a.popMpls) return { type: 'popMpls', ethType: a.popMpls.ethType ?? 0 };
   if (a.decTtl) return { type: 'decTtl' };
+  if (a.ct) return decodeCt(a.ct);
+  if (a.conjunction) return { type: 'conjunction', id: a.conjunction.id ?? 0, clause: a.conjunction.clause ?? 0, nClauses: a.conjunction.nClauses ?? 0 };
   throw new WireError('action without a body');
+}
+
+function decodeCt(c: overcast.native.ICt): Action {
+  const out: Action = { type: 'ct', zone: c.zone ?? 0 };
+  if (c.table != null) out.table = c.table;
+  if (c.commit === true) out.commit = true;
+  if (c.mark != null) out.mark = { value: c.mark.value ?? 0, mask: c.mark.mask ?? 0 };
+  return out;
 }
 
 export const encodeActions = (actions: readonly Action[]): IAction[] => actions.map(encodeAction);

@@ -1,14 +1,19 @@
 /**
  * Actions (OpenFlow 1.3 §7.2.5) for the flow model's Action union. `copyField` becomes Nicira's
- * NXAST_REG_MOVE (Open vSwitch has no OF1.5 copy-field in OF1.3), copying the whole field.
+ * NXAST_REG_MOVE (Open vSwitch has no OF1.5 copy-field in OF1.3), copying the whole field; `ct` and
+ * `conjunction` are Nicira's NXAST_CT and NXAST_CONJUNCTION (nicira-actions.ts).
  */
 import { FIELDS, PORT, copyField, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, type Action } from '../../flow/index.js';
 import { OvercastError } from '../../errors/index.js';
 import { NX_VENDOR_ID, NXAST_REG_MOVE, OFPAT } from './constants.js';
 import { fieldOfHeader, oxmSpecOf, readSetFieldOxm, regMoveHeader, writeOxmValue } from './oxm.js';
+import { readNxAction, writeNxConjunction, writeNxCt } from './nicira-actions.js';
 import { malformed, unsupported, type Reader, type Writer } from './wire.js';
 
-/** Largest encoded action (reg_move, set-field of an experimenter field are 24 bytes). */
+/**
+ * Largest encoded action but ct (reg_move, set-field of an experimenter field are 24 bytes); a ct with
+ * a mark takes more, and the writer grows for it.
+ */
 export const MAX_ACTION_BYTES = 24;
 
 const DEFAULT_MAX_LEN = 0xffff;
@@ -75,6 +80,12 @@ export function writeAction(w: Writer, a: Action): void {
       w.u32((OFPAT.DEC_NW_TTL << 16) | 8);
       w.u32(0);
       return;
+    case 'ct':
+      writeNxCt(w, a);
+      return;
+    case 'conjunction':
+      writeNxConjunction(w, a);
+      return;
   }
 }
 
@@ -135,8 +146,7 @@ export function readAction(r: Reader): Action {
     case OFPAT.EXPERIMENTER: {
       const experimenter = body.u32();
       if (experimenter !== NX_VENDOR_ID) throw unsupported(`experimenter action 0x${experimenter.toString(16)}`);
-      if (len !== 24) throw unsupported('reg_move with non-OXM field headers');
-      return readRegMove(body);
+      return readNxAction(body, len, readRegMove);
     }
     default:
       throw unsupported(`action type ${type}`);

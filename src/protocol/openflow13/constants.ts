@@ -125,6 +125,11 @@ export const OFPPR = { add: 0, delete: 1, modify: 2 } as const;
 /** Nicira's vendor id and the reg_move subtype (Open vSwitch's copy-field in OF1.3). */
 export const NX_VENDOR_ID = 0x00002320;
 export const NXAST_REG_MOVE = 6;
+/** Nicira subtypes for connection tracking and conjunctive match (nicira-actions.ts). */
+export const NXAST_REG_LOAD = 7;
+export const NXAST_REG_LOAD2 = 33;
+export const NXAST_CONJUNCTION = 34;
+export const NXAST_CT = 35;
 
 /** ONF's experimenter id: bundles in OF1.3 (EXT-230) and the tcp_flags OXM (EXT-109). */
 export const ONF_EXPERIMENTER_ID = 0x4f4e4600;

@@ -12,6 +12,8 @@ import { malformed, unsupported, type Reader, type Writer } from './wire.js';
 
 export const OFPXMC_OPENFLOW_BASIC = 0x8000;
 export const OFPXMC_EXPERIMENTER = 0xffff;
+/** Open vSwitch's NXM_NX class: its extension fields (ct_state, conj_id...) in plain OXM form. */
+export const OFPXMC_NXM_1 = 0x0001;
 
 export interface OxmSpec {
   name: FieldName;
@@ -34,8 +36,8 @@ export interface OxmSpec {
 const oxmHeader = (cls: number, field: number, hasMask: boolean, len: number): number =>
   ((cls << 16) | (field << 9) | (hasMask ? 0x100 : 0) | len) >>> 0;
 
-function spec(name: FieldName, field: number, bytes: number, experimenter?: number): OxmSpec {
-  const cls = experimenter === undefined ? OFPXMC_OPENFLOW_BASIC : OFPXMC_EXPERIMENTER;
+function spec(name: FieldName, field: number, bytes: number, experimenter?: number, nxmClass?: number): OxmSpec {
+  const cls = experimenter === undefined ? (nxmClass ?? OFPXMC_OPENFLOW_BASIC) : OFPXMC_EXPERIMENTER;
   const extra = experimenter === undefined ? 0 : 4;
   const full = fullMask(name);
   const bits: number = FIELDS[name].bits;
@@ -82,6 +84,11 @@ const BY_NAME: Record<FieldName, OxmSpec> = {
   mplsLabel: spec('mplsLabel', 34, 4),
   mplsTc: spec('mplsTc', 35, 1),
   mplsBos: spec('mplsBos', 36, 1),
+  // Nicira extensions (NXM_NX_CT_STATE, NXM_NX_CT_ZONE, NXM_NX_CT_MARK, NXM_NX_CONJ_ID).
+  ctState: spec('ctState', 105, 4, undefined, OFPXMC_NXM_1),
+  ctZone: spec('ctZone', 106, 2, undefined, OFPXMC_NXM_1),
+  ctMark: spec('ctMark', 107, 4, undefined, OFPXMC_NXM_1),
+  conjId: spec('conjId', 37, 4, undefined, OFPXMC_NXM_1),
 };
 
 /** In the catalogue's order, which puts every prerequisite (eth_type, ip_proto) before its dependants. */

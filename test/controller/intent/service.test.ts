@@ -24,7 +24,17 @@ interface State {
   topology: Topology;
 }
 
-const FIELD = { vpc: 'vpcs', subnet: 'subnets', endpoint: 'endpoints', elasticIp: 'elasticIps', loadBalancer: 'loadBalancers', volume: 'volumes', attachment: 'attachments' } as const;
+const FIELD = {
+  vpc: 'vpcs',
+  subnet: 'subnets',
+  endpoint: 'endpoints',
+  elasticIp: 'elasticIps',
+  loadBalancer: 'loadBalancers',
+  volume: 'volumes',
+  attachment: 'attachments',
+  securityGroup: 'securityGroups',
+  networkAcl: 'networkAcls',
+} as const;
 
 function replay(state: State, c: CommittedChange): State {
   if (c.kind === 'topology') {

@@ -2,7 +2,9 @@
  * One switch's verdict on one frame, in a form both judges can give: the outputs (port, and which
  * header fields differ from the input frame, with their new values) and packet-ins; nothing = drop.
  * Our side comes from the pipeline executor (src/flow/execute.ts) over the FlowEntry tables; Open
- * vSwitch's from the "Datapath actions:" line of `ofproto/trace` on a bridge holding the same tables.
+ * vSwitch's from the "Datapath actions:" lines of `ofproto/trace` on a bridge holding the same tables
+ * (one per pass: a `ct` with a table recirculates, and the trace resumes with the ct state it is
+ * given by --ct-next, or trk|new; our judge gives its `ct` actions that same state).
  * An MPLS frame is described by its ethertype, its label stack entries (whole 32-bit words: label,
  * traffic class, bottom of stack, TTL) and the IPv4 packet under the stack (the only payload the fabric
  * labels), so a push or a pop changes exactly the stack fields on both sides.
@@ -10,7 +12,19 @@
 import { LinearClassifier } from '../../../src/classifier/index.js';
 import { createExecResult, createPipelineExecutor, type FlowHandle } from '../../../src/flow/execute.js';
 import { vniOfLabels } from '../../../src/compiler/index.js';
-import { compileMatch, createPacketKey, extractKey, K, PIPELINE, TABLE_COUNT, type FlowEntry, type PacketKey } from '../../../src/flow/index.js';
+import {
+  CT_STATE,
+  compileMatch,
+  ConjunctionClauses,
+  createPacketKey,
+  extractKey,
+  isConjunctionClause,
+  K,
+  PIPELINE,
+  TABLE_COUNT,
+  type FlowEntry,
+  type PacketKey,
+} from '../../../src/flow/index.js';
 import { parseIpv4 } from '../../../src/net/ipv4.js';
 import { parseMac } from '../../../src/net/mac.js';
 
@@ -109,19 +123,43 @@ function sortOutputs(v: Verdict): Verdict {
   return v;
 }
 
-/** Our verdict: the shared pipeline executor over one switch's flows. */
-export function createOurJudge(flows: readonly FlowEntry[], ports: readonly number[]) {
+/**
+ * Our verdict: the shared pipeline executor over one switch's flows, conjunctive matches resolved as
+ * the softswitch does. Every `ct` answers `ctState` (default trk|new, what ofproto/trace assumes).
+ */
+export function createOurJudge(flows: readonly FlowEntry[], ports: readonly number[], ctState: number = CT_STATE.TRK | CT_STATE.NEW) {
   const byTable = new Map<number, LinearClassifier<FlowHandle>>();
+  const conj = new Map<number, ConjunctionClauses<FlowHandle>>();
   flows.forEach((flow, id) => {
+    const match = compileMatch(flow.match);
+    if (isConjunctionClause(flow.actions)) {
+      let c = conj.get(flow.table);
+      if (!c) conj.set(flow.table, (c = new ConjunctionClauses<FlowHandle>()));
+      c.add({ flow }, flow.priority, match, flow.actions);
+      return;
+    }
     let c = byTable.get(flow.table);
     if (!c) byTable.set(flow.table, (c = new LinearClassifier<FlowHandle>()));
-    c.insert({ id, priority: flow.priority, match: compileMatch(flow.match), payload: { flow } });
+    c.insert({ id, priority: flow.priority, match, payload: { flow } });
   });
   const exec = createPipelineExecutor({
-    lookup: (table, key) => byTable.get(table)?.lookup(key)?.payload,
+    lookup: (table, key) => {
+      const ordinary = (k: PacketKey) => byTable.get(table)?.lookup(k)?.payload;
+      const hard = ordinary(key);
+      const clauses = conj.get(table);
+      return clauses === undefined ? hard : clauses.resolve(key, hard, hard?.flow.priority ?? -1, ordinary);
+    },
     ports,
     tableMiss: (table) => PIPELINE[table]?.miss ?? 'drop',
     tableCount: TABLE_COUNT,
+    conntrack: {
+      track(key, _frame, zone, commit, mark) {
+        key[K.CT_STATE] = ctState;
+        key[K.CT_ZONE] = zone;
+        key[K.CT_MARK] = commit && mark !== undefined ? (mark.value & mark.mask) >>> 0 : 0;
+        return true;
+      },
+    },
   });
   return (frame: Uint8Array, inPort: number): Verdict => {
     const before = frameFields(frame, inPort);
@@ -185,13 +223,18 @@ const SET_FIELDS: Record<string, Record<string, [VerdictField, (v: string) => nu
  * cannot pass unnoticed.
  */
 export function ovsVerdict(trace: string, input: Fields, odpToOf: Map<number, number>): Verdict {
-  const line = trace.split('\n').find((l) => l.startsWith('Datapath actions:'));
-  if (!line) throw new Error(`no "Datapath actions" in trace:\n${trace}`);
-  const actions = line.slice('Datapath actions:'.length).trim();
+  const lines = trace.split('\n').filter((l) => l.startsWith('Datapath actions:'));
+  if (lines.length === 0) throw new Error(`no "Datapath actions" in trace:\n${trace}`);
+  // One line per pass; a recirculated pass continues from the packet the one before left.
+  const actions = lines.flatMap((line) => {
+    const text = line.slice('Datapath actions:'.length).trim();
+    return text === 'drop' ? [] : splitTopLevel(text);
+  });
   const state: Fields = { ...input };
   const outputs: Verdict['outputs'] = [];
-  if (actions === 'drop') return { outputs };
-  for (const a of splitTopLevel(actions)) {
+  for (const a of actions) {
+    // Connection tracking changes no header; its state reaches the next pass (judged by --ct-next).
+    if (/^ct(\(.*\))?$/.test(a) || /^recirc\(0x[0-9a-f]+\)$/.test(a)) continue;
     if (/^\d+$/.test(a)) {
       const of = odpToOf.get(Number(a));
       if (of === undefined) throw new Error(`datapath port ${a} is not on this bridge`);

@@ -31,8 +31,12 @@ describe('IntentService change records', () => {
     const ep = await svc.endpoints.create({ kind: 'function', vpc: vpc.id, subnet: subnet.id, dpid: 1, port: 2, labels: { function: 'f' } });
     const moved = await svc.endpoints.update(ep.id, { port: 3 });
     await svc.endpoints.delete(ep.id);
+    const sg = svc.securityGroups.get('sg-1');
     expect(batches).toEqual([
-      [{ kind: 'vpc', op: 'add', after: vpc }],
+      [
+        { kind: 'vpc', op: 'add', after: vpc },
+        { kind: 'securityGroup', op: 'add', after: sg },
+      ],
       [{ kind: 'vpc', op: 'update', before: vpc, after: renamed }],
       [{ kind: 'subnet', op: 'add', after: subnet }],
       [{ kind: 'endpoint', op: 'add', after: ep }],
@@ -47,12 +51,14 @@ describe('IntentService change records', () => {
     const vpc = await svc.vpcs.create({ name: 'a', cidr: '10.0.0.0/16' });
     const s1 = await svc.subnets.create(vpc.id, { cidr: '10.0.1.0/24' });
     const s2 = await svc.subnets.create(vpc.id, { cidr: '10.0.2.0/24' });
+    const sg = svc.securityGroups.get('sg-1');
     batches.length = 0;
     await svc.vpcs.delete(vpc.id);
     expect(batches).toEqual([
       [
         { kind: 'subnet', op: 'delete', before: s1 },
         { kind: 'subnet', op: 'delete', before: s2 },
+        { kind: 'securityGroup', op: 'delete', before: sg },
         { kind: 'vpc', op: 'delete', before: vpc },
       ],
     ]);

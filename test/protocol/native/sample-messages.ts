@@ -1,5 +1,5 @@
 /** One sample of every native message type, shared by the round-trip and the fuzzing tests. */
-import { PORT, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
+import { CT_STATE, PORT, conjunction, ct, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, copyField, toController, type FlowEntry } from '../../../src/flow/index.js';
 import type { Msg } from '../../../src/protocol/index.js';
 
 export const SAMPLE_FLOW: FlowEntry = {
@@ -37,6 +37,22 @@ export const SAMPLE_MESSAGES: Msg[] = [
   { type: 'flowMod', xid: 5, flowMod: { command: 'delete', flow: { table: 0, priority: 0, match: {}, actions: [], cookie: 0 }, allTables: true } },
   { type: 'flowMod', xid: 5, flowMod: { command: 'modify', flow: SAMPLE_FLOW } },
   { type: 'flowMod', xid: 5, flowMod: { command: 'modifyStrict', flow: SAMPLE_FLOW } },
+  {
+    type: 'flowMod',
+    xid: 6,
+    flowMod: {
+      command: 'add',
+      flow: {
+        table: 10,
+        priority: 5,
+        cookie: 13,
+        match: { ethType: 0x0800, ctState: { value: CT_STATE.TRK | CT_STATE.NEW, mask: CT_STATE.TRK | CT_STATE.NEW }, ctZone: 3, ctMark: { value: 1, mask: 1 } },
+        actions: [ct(3, { commit: true, mark: { value: 1, mask: 1 } }), ct(4), ct(3, { table: 11 })],
+      },
+    },
+  },
+  { type: 'flowMod', xid: 7, flowMod: { command: 'add', flow: { table: 10, priority: 5, cookie: 13, match: { ipv4Src: 1, ethType: 0x0800 }, actions: [conjunction(9, 2, 3)] } } },
+  { type: 'flowMod', xid: 8, flowMod: { command: 'add', flow: { table: 10, priority: 5, cookie: 13, match: { conjId: 9 }, actions: [output(1)] } } },
   {
     type: 'groupMod',
     xid: 6,

@@ -16,7 +16,8 @@ import {
 } from '../../../src/protocol/openflow13/index.js';
 import { ovsAvailable, startOvs, type OvsInstance } from '../../support/ovs.js';
 import { notYet, waitFor } from '../../support/wait-for.js';
-import { ARP_RESPONDER, TCP_FLOW, UDP_ICMP_FLOWS } from './sample-messages.js';
+import { ofctlFlow } from '../../../src/controller/openflow13/ofctl-syntax.js';
+import { ARP_RESPONDER, CT_FLOWS, TCP_FLOW, UDP_ICMP_FLOWS } from './sample-messages.js';
 
 const HAVE_OVS = ovsAvailable() && process.getuid?.() === 0;
 if (!HAVE_OVS) console.warn('Open vSwitch not installed or not root: skipping the live ovs-vswitchd codec tests');
@@ -136,6 +137,26 @@ describe.skipIf(!HAVE_OVS)('live Open vSwitch', () => {
     expect(dump).toContain('move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[]');
     expect(dump).toContain('tcp_flags=+syn-ack');
     expect(dump).toContain(`cookie=0x${ARP_RESPONDER.cookie.toString(16)}`);
+  });
+
+  it('installs ct and conjunction flows as encoded, and as ovs-ofctl parses our text for them', async () => {
+    conn.send(encodeFlowModsBatch(CT_FLOWS.map((flow): FlowMod => ({ command: 'add', flow })), 500));
+    await conn.request({ type: 'barrierRequest', xid: 599 });
+    expect(conn.unsolicited.filter((m) => m.type === 'error')).toEqual([]);
+    const replies = await conn.request({ type: 'flowStatsRequest', xid: 600, match: {}, tableId: 255 });
+    const installed = replies.flatMap((r) => (r.type === 'flowStatsReply' ? r.flows.map((s) => s.flow) : [])).filter((f) => CT_FLOWS.some((c) => c.cookie === f.cookie));
+    const byKey = (f: FlowEntry) => `${f.table}/${f.priority}/${f.cookie}`;
+    const norm = (fs: FlowEntry[]) => fs.map((f) => ({ ...f, match: normalizeMatch(f.match) })).sort((a, b) => byKey(a).localeCompare(byKey(b)));
+    expect(norm(installed)).toEqual(norm(CT_FLOWS));
+    const dump = await ovs.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br0');
+    expect(dump).toContain('actions=ct(commit,zone=7,exec(load:0x5->NXM_NX_CT_MARK[0..7])),output:3');
+    expect(dump).toContain('actions=conjunction(42,1/2),conjunction(43,2/3)');
+    // The same flows as ofctl-syntax text on a second bridge: Open vSwitch dumps both alike.
+    await ovs.addBridge('br1', { ports: ['q1', 'q2', 'q3'], datapathId: 0x43n });
+    for (const f of CT_FLOWS) await ovs.ofctl('-O', 'OpenFlow13', 'add-flow', 'br1', ofctlFlow(f));
+    const cookies = new Set(CT_FLOWS.map((f) => `cookie=0x${f.cookie.toString(16)},`));
+    const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => cookies.has(l.split(' ')[0])).sort();
+    expect(lines(await ovs.ofctl('-O', 'OpenFlow13', '--no-stats', 'dump-flows', 'br1'))).toEqual(lines(dump));
   });
 
   it('gets a PACKET_IN for a table miss sent to the controller, and an ERROR quoting a bad request', async () => {

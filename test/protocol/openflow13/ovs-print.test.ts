@@ -61,6 +61,14 @@ const EXPECT: Record<number, string[]> = {
   47: ['ONFT_BUNDLE_ADD_MESSAGE', 'OFPT_FLOW_MOD (OF1.3) (xid=0x2f): ADD table:2 priority=5,tcp'],
   49: ['actions=push_mpls:0x8847,set_field:116->mpls_label,push_mpls:0x8847,set_field:5->mpls_tc,set_field:4111->mpls_label,output:2'],
   50: ['ADD priority=150,mpls,in_port=2,vlan_tci=0x0000/0x1fff,mpls_label=4111,mpls_bos=0 cookie:0x7 actions=pop_mpls:0x8847,write_metadata:0x2000001/0xffffffff,goto_table:1'],
+  52: ['ADD table:5 priority=10,ct_state=-trk,ip cookie:0x9 actions=ct(table=6,zone=7)'],
+  53: ['ADD table:6 priority=20,ct_state=+new-inv+trk,ct_zone=7,ip cookie:0xa actions=ct(commit,zone=7,exec(load:0x5->NXM_NX_CT_MARK[0..7])),output:3'],
+  54: [
+    'ct_state=+est+trk,ct_mark=0x5/0xff,ip cookie:0xb actions=ct(commit,zone=8,exec(set_field:0x12345678->ct_mark)),' +
+      'ct(commit,zone=9,exec(load:0x1->NXM_NX_CT_MARK[0..3],load:0x1->NXM_NX_CT_MARK[16..19])),output:3',
+  ],
+  55: ['ADD table:7 priority=30,ip,nw_src=10.0.0.1 cookie:0xc actions=conjunction(42,1/2),conjunction(43,2/3)'],
+  56: ['ADD table:7 priority=30,conj_id=42 cookie:0xd actions=output:4'],
   51: ['ADD table:1 priority=100,mpls,metadata=0x2000001,mpls_label=116,mpls_tc=5,mpls_bos=1 cookie:0x8 actions=pop_mpls:0x0800,write_metadata:0x10f/0xffffffff,goto_table:6'],
 };
 

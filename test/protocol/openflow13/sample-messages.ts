@@ -1,5 +1,5 @@
 /** One sample of every message type, shared by the round-trip and the Open vSwitch oracle tests. */
-import { PORT, copyField, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, toController, type FlowEntry } from '../../../src/flow/index.js';
+import { CT_STATE, PORT, conjunction, copyField, ct, decTtl, group, output, popMpls, popVlan, pushMpls, pushVlan, setField, toController, type FlowEntry } from '../../../src/flow/index.js';
 import type { Of13Message, Of13PortDesc } from '../../../src/protocol/openflow13/index.js';
 
 export const ARP_RESPONDER: FlowEntry = {
@@ -94,6 +94,27 @@ export const MPLS_FLOWS: FlowEntry[] = [
     writeMetadata: { value: 0x10f, mask: 0xffffffff },
     gotoTable: 6,
   },
+];
+
+/** Connection tracking and conjunctive match: Nicira fields and actions. */
+export const CT_FLOWS: FlowEntry[] = [
+  { table: 5, priority: 10, cookie: 9, match: { ethType: 0x0800, ctState: { value: 0, mask: CT_STATE.TRK } }, actions: [ct(7, { table: 6 })] },
+  {
+    table: 6,
+    priority: 20,
+    cookie: 10,
+    match: { ethType: 0x0800, ctState: { value: CT_STATE.TRK | CT_STATE.NEW, mask: CT_STATE.TRK | CT_STATE.NEW | CT_STATE.INV }, ctZone: 7 },
+    actions: [ct(7, { commit: true, mark: { value: 0x5, mask: 0xff } }), output(3)],
+  },
+  {
+    table: 6,
+    priority: 20,
+    cookie: 11,
+    match: { ethType: 0x0800, ctState: { value: CT_STATE.TRK | CT_STATE.EST, mask: CT_STATE.TRK | CT_STATE.EST }, ctMark: { value: 0x5, mask: 0xff } },
+    actions: [ct(8, { commit: true, mark: { value: 0x12345678, mask: 0xffffffff } }), ct(9, { commit: true, mark: { value: 0x10001, mask: 0xf000f } }), output(3)],
+  },
+  { table: 7, priority: 30, cookie: 12, match: { ethType: 0x0800, ipv4Src: 0x0a000001 }, actions: [conjunction(42, 1, 2), conjunction(43, 2, 3)] },
+  { table: 7, priority: 30, cookie: 13, match: { conjId: 42 }, actions: [output(4)] },
 ];
 
 export const PORT_P1: Of13PortDesc = {
@@ -243,4 +264,5 @@ export const SAMPLE_MESSAGES: Of13Message[] = [
   },
   { type: 'experimenter', xid: 48, experimenter: 0x2320, expType: 20, data: Buffer.from('0000000000000000', 'hex') },
   ...MPLS_FLOWS.map((flow, i): Of13Message => ({ type: 'flowMod', xid: 49 + i, command: 'add', flow })),
+  ...CT_FLOWS.map((flow, i): Of13Message => ({ type: 'flowMod', xid: 52 + i, command: 'add', flow })),
 ];

@@ -71,7 +71,17 @@ function decodeWrite(w: TxWrite): StoreWrite {
 }
 
 function emptyObjects(): { [K in IdKind]: Map<string, StoredObjects[K]> } {
-  return { vpc: new Map(), subnet: new Map(), endpoint: new Map(), elasticIp: new Map(), loadBalancer: new Map(), volume: new Map(), attachment: new Map() };
+  return {
+    vpc: new Map(),
+    subnet: new Map(),
+    endpoint: new Map(),
+    elasticIp: new Map(),
+    loadBalancer: new Map(),
+    volume: new Map(),
+    attachment: new Map(),
+    securityGroup: new Map(),
+    networkAcl: new Map(),
+  };
 }
 
 /** Objects of a kind in id-seq order (etcd lists keys as text: `ep-10` before `ep-2`). */
@@ -127,6 +137,8 @@ class EtcdIntentStore implements IntentStore {
       loadBalancers: bySeq('loadBalancer', objects.loadBalancer),
       volumes: bySeq('volume', objects.volume),
       attachments: bySeq('attachment', objects.attachment),
+      securityGroups: bySeq('securityGroup', objects.securityGroup),
+      networkAcls: bySeq('networkAcl', objects.networkAcl),
     };
     return { intent, topology, lastSeq, revision };
   }

@@ -533,7 +533,11 @@ export namespace overcast {
             ARP_THA = 23,
             MPLS_LABEL = 24,
             MPLS_TC = 25,
-            MPLS_BOS = 26
+            MPLS_BOS = 26,
+            CT_STATE = 27,
+            CT_ZONE = 28,
+            CT_MARK = 29,
+            CONJ_ID = 30
         }
 
         /** Properties of a MatchField. */
@@ -910,6 +914,12 @@ export namespace overcast {
 
             /** Action popMpls */
             popMpls?: (overcast.native.IMplsAction|null);
+
+            /** Action ct */
+            ct?: (overcast.native.ICt|null);
+
+            /** Action conjunction */
+            conjunction?: (overcast.native.IConjunction|null);
         }
 
         /** Represents an Action. */
@@ -948,8 +958,14 @@ export namespace overcast {
             /** Action popMpls. */
             public popMpls?: (overcast.native.IMplsAction|null);
 
+            /** Action ct. */
+            public ct?: (overcast.native.ICt|null);
+
+            /** Action conjunction. */
+            public conjunction?: (overcast.native.IConjunction|null);
+
             /** Action action. */
-            public action?: ("output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|"pushMpls"|"popMpls");
+            public action?: ("output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|"pushMpls"|"popMpls"|"ct"|"conjunction");
 
             /**
              * Creates a new Action instance using the specified properties.
@@ -975,6 +991,177 @@ export namespace overcast {
              * @throws {$protobuf.util.ProtocolError} If required fields are missing
              */
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.Action;
+        }
+
+        /** Properties of a CtMark. */
+        interface ICtMark {
+
+            /** CtMark value */
+            value?: (number|null);
+
+            /** CtMark mask */
+            mask?: (number|null);
+        }
+
+        /** Represents a CtMark. */
+        class CtMark implements ICtMark {
+
+            /**
+             * Constructs a new CtMark.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.ICtMark);
+
+            /** CtMark value. */
+            public value: number;
+
+            /** CtMark mask. */
+            public mask: number;
+
+            /**
+             * Creates a new CtMark instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns CtMark instance
+             */
+            public static create(properties?: overcast.native.ICtMark): overcast.native.CtMark;
+
+            /**
+             * Encodes the specified CtMark message. Does not implicitly {@link overcast.native.CtMark.verify|verify} messages.
+             * @param message CtMark message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.ICtMark, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a CtMark message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns CtMark
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.CtMark;
+        }
+
+        /** Properties of a Ct. */
+        interface ICt {
+
+            /** Ct zone */
+            zone?: (number|null);
+
+            /** Ct table */
+            table?: (number|null);
+
+            /** Ct commit */
+            commit?: (boolean|null);
+
+            /** Ct mark */
+            mark?: (overcast.native.ICtMark|null);
+        }
+
+        /** Represents a Ct. */
+        class Ct implements ICt {
+
+            /**
+             * Constructs a new Ct.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.ICt);
+
+            /** Ct zone. */
+            public zone: number;
+
+            /** Ct table. */
+            public table?: (number|null);
+
+            /** Ct commit. */
+            public commit: boolean;
+
+            /** Ct mark. */
+            public mark?: (overcast.native.ICtMark|null);
+
+            /**
+             * Creates a new Ct instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Ct instance
+             */
+            public static create(properties?: overcast.native.ICt): overcast.native.Ct;
+
+            /**
+             * Encodes the specified Ct message. Does not implicitly {@link overcast.native.Ct.verify|verify} messages.
+             * @param message Ct message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.ICt, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Ct message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Ct
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.Ct;
+        }
+
+        /** Properties of a Conjunction. */
+        interface IConjunction {
+
+            /** Conjunction id */
+            id?: (number|null);
+
+            /** Conjunction clause */
+            clause?: (number|null);
+
+            /** Conjunction nClauses */
+            nClauses?: (number|null);
+        }
+
+        /** Represents a Conjunction. */
+        class Conjunction implements IConjunction {
+
+            /**
+             * Constructs a new Conjunction.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IConjunction);
+
+            /** Conjunction id. */
+            public id: number;
+
+            /** Conjunction clause. */
+            public clause: number;
+
+            /** Conjunction nClauses. */
+            public nClauses: number;
+
+            /**
+             * Creates a new Conjunction instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Conjunction instance
+             */
+            public static create(properties?: overcast.native.IConjunction): overcast.native.Conjunction;
+
+            /**
+             * Encodes the specified Conjunction message. Does not implicitly {@link overcast.native.Conjunction.verify|verify} messages.
+             * @param message Conjunction message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IConjunction, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Conjunction message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Conjunction
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.Conjunction;
         }
 
         /** Properties of a Flow. */

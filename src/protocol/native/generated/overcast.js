@@ -1358,6 +1358,10 @@ export const overcast = $root.overcast = (() => {
          * @property {number} MPLS_LABEL=24 MPLS_LABEL value
          * @property {number} MPLS_TC=25 MPLS_TC value
          * @property {number} MPLS_BOS=26 MPLS_BOS value
+         * @property {number} CT_STATE=27 CT_STATE value
+         * @property {number} CT_ZONE=28 CT_ZONE value
+         * @property {number} CT_MARK=29 CT_MARK value
+         * @property {number} CONJ_ID=30 CONJ_ID value
          */
         native.Field = (function() {
             const valuesById = {}, values = Object.create(valuesById);
@@ -1388,6 +1392,10 @@ export const overcast = $root.overcast = (() => {
             values[valuesById[24] = "MPLS_LABEL"] = 24;
             values[valuesById[25] = "MPLS_TC"] = 25;
             values[valuesById[26] = "MPLS_BOS"] = 26;
+            values[valuesById[27] = "CT_STATE"] = 27;
+            values[valuesById[28] = "CT_ZONE"] = 28;
+            values[valuesById[29] = "CT_MARK"] = 29;
+            values[valuesById[30] = "CONJ_ID"] = 30;
             return values;
         })();
 
@@ -2332,6 +2340,8 @@ export const overcast = $root.overcast = (() => {
              * @property {overcast.native.IEmpty|null} [decTtl] Action decTtl
              * @property {overcast.native.IMplsAction|null} [pushMpls] Action pushMpls
              * @property {overcast.native.IMplsAction|null} [popMpls] Action popMpls
+             * @property {overcast.native.ICt|null} [ct] Action ct
+             * @property {overcast.native.IConjunction|null} [conjunction] Action conjunction
              */
 
             /**
@@ -2421,17 +2431,33 @@ export const overcast = $root.overcast = (() => {
              */
             Action.prototype.popMpls = null;
 
+            /**
+             * Action ct.
+             * @member {overcast.native.ICt|null|undefined} ct
+             * @memberof overcast.native.Action
+             * @instance
+             */
+            Action.prototype.ct = null;
+
+            /**
+             * Action conjunction.
+             * @member {overcast.native.IConjunction|null|undefined} conjunction
+             * @memberof overcast.native.Action
+             * @instance
+             */
+            Action.prototype.conjunction = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Action action.
-             * @member {"output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|"pushMpls"|"popMpls"|undefined} action
+             * @member {"output"|"group"|"setField"|"copyField"|"pushVlan"|"popVlan"|"decTtl"|"pushMpls"|"popMpls"|"ct"|"conjunction"|undefined} action
              * @memberof overcast.native.Action
              * @instance
              */
             Object.defineProperty(Action.prototype, "action", {
-                get: $util.oneOfGetter($oneOfFields = ["output", "group", "setField", "copyField", "pushVlan", "popVlan", "decTtl", "pushMpls", "popMpls"]),
+                get: $util.oneOfGetter($oneOfFields = ["output", "group", "setField", "copyField", "pushVlan", "popVlan", "decTtl", "pushMpls", "popMpls", "ct", "conjunction"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -2481,6 +2507,10 @@ export const overcast = $root.overcast = (() => {
                     $root.overcast.native.MplsAction.encode(message.pushMpls, writer.uint32(/* id 8, wireType 2 =*/66).fork(), q + 1).ldelim();
                 if (message.popMpls != null && Object.hasOwnProperty.call(message, "popMpls"))
                     $root.overcast.native.MplsAction.encode(message.popMpls, writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
+                if (message.ct != null && Object.hasOwnProperty.call(message, "ct"))
+                    $root.overcast.native.Ct.encode(message.ct, writer.uint32(/* id 10, wireType 2 =*/82).fork(), q + 1).ldelim();
+                if (message.conjunction != null && Object.hasOwnProperty.call(message, "conjunction"))
+                    $root.overcast.native.Conjunction.encode(message.conjunction, writer.uint32(/* id 11, wireType 2 =*/90).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -2554,6 +2584,14 @@ export const overcast = $root.overcast = (() => {
                             message.popMpls = $root.overcast.native.MplsAction.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
+                    case 10: {
+                            message.ct = $root.overcast.native.Ct.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 11: {
+                            message.conjunction = $root.overcast.native.Conjunction.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -2568,6 +2606,468 @@ export const overcast = $root.overcast = (() => {
             };
 
             return Action;
+        })();
+
+        native.CtMark = (function() {
+
+            /**
+             * Properties of a CtMark.
+             * @memberof overcast.native
+             * @interface ICtMark
+             * @property {number|null} [value] CtMark value
+             * @property {number|null} [mask] CtMark mask
+             */
+
+            /**
+             * Constructs a new CtMark.
+             * @memberof overcast.native
+             * @classdesc Represents a CtMark.
+             * @implements ICtMark
+             * @constructor
+             * @param {overcast.native.ICtMark=} [properties] Properties to set
+             */
+            function CtMark(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * CtMark value.
+             * @member {number} value
+             * @memberof overcast.native.CtMark
+             * @instance
+             */
+            CtMark.prototype.value = 0;
+
+            /**
+             * CtMark mask.
+             * @member {number} mask
+             * @memberof overcast.native.CtMark
+             * @instance
+             */
+            CtMark.prototype.mask = 0;
+
+            /**
+             * Creates a new CtMark instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.CtMark
+             * @static
+             * @param {overcast.native.ICtMark=} [properties] Properties to set
+             * @returns {overcast.native.CtMark} CtMark instance
+             */
+            CtMark.create = function create(properties) {
+                return new CtMark(properties);
+            };
+
+            /**
+             * Encodes the specified CtMark message. Does not implicitly {@link overcast.native.CtMark.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.CtMark
+             * @static
+             * @param {overcast.native.ICtMark} message CtMark message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            CtMark.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.value != null && Object.hasOwnProperty.call(message, "value"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.value);
+                if (message.mask != null && Object.hasOwnProperty.call(message, "mask"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.mask);
+                return writer;
+            };
+
+            /**
+             * Decodes a CtMark message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.CtMark
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.CtMark} CtMark
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            CtMark.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.CtMark();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.value = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.mask = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return CtMark;
+        })();
+
+        native.Ct = (function() {
+
+            /**
+             * Properties of a Ct.
+             * @memberof overcast.native
+             * @interface ICt
+             * @property {number|null} [zone] Ct zone
+             * @property {number|null} [table] Ct table
+             * @property {boolean|null} [commit] Ct commit
+             * @property {overcast.native.ICtMark|null} [mark] Ct mark
+             */
+
+            /**
+             * Constructs a new Ct.
+             * @memberof overcast.native
+             * @classdesc Represents a Ct.
+             * @implements ICt
+             * @constructor
+             * @param {overcast.native.ICt=} [properties] Properties to set
+             */
+            function Ct(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Ct zone.
+             * @member {number} zone
+             * @memberof overcast.native.Ct
+             * @instance
+             */
+            Ct.prototype.zone = 0;
+
+            /**
+             * Ct table.
+             * @member {number|null|undefined} table
+             * @memberof overcast.native.Ct
+             * @instance
+             */
+            Ct.prototype.table = null;
+
+            /**
+             * Ct commit.
+             * @member {boolean} commit
+             * @memberof overcast.native.Ct
+             * @instance
+             */
+            Ct.prototype.commit = false;
+
+            /**
+             * Ct mark.
+             * @member {overcast.native.ICtMark|null|undefined} mark
+             * @memberof overcast.native.Ct
+             * @instance
+             */
+            Ct.prototype.mark = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Ct.prototype, "_table", {
+                get: $util.oneOfGetter($oneOfFields = ["table"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(Ct.prototype, "_mark", {
+                get: $util.oneOfGetter($oneOfFields = ["mark"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new Ct instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.Ct
+             * @static
+             * @param {overcast.native.ICt=} [properties] Properties to set
+             * @returns {overcast.native.Ct} Ct instance
+             */
+            Ct.create = function create(properties) {
+                return new Ct(properties);
+            };
+
+            /**
+             * Encodes the specified Ct message. Does not implicitly {@link overcast.native.Ct.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.Ct
+             * @static
+             * @param {overcast.native.ICt} message Ct message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Ct.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.zone != null && Object.hasOwnProperty.call(message, "zone"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.zone);
+                if (message.table != null && Object.hasOwnProperty.call(message, "table"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.table);
+                if (message.commit != null && Object.hasOwnProperty.call(message, "commit"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.commit);
+                if (message.mark != null && Object.hasOwnProperty.call(message, "mark"))
+                    $root.overcast.native.CtMark.encode(message.mark, writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes a Ct message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.Ct
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.Ct} Ct
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Ct.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.Ct();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.zone = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.table = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.commit = reader.bool();
+                            break;
+                        }
+                    case 4: {
+                            message.mark = $root.overcast.native.CtMark.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return Ct;
+        })();
+
+        native.Conjunction = (function() {
+
+            /**
+             * Properties of a Conjunction.
+             * @memberof overcast.native
+             * @interface IConjunction
+             * @property {number|null} [id] Conjunction id
+             * @property {number|null} [clause] Conjunction clause
+             * @property {number|null} [nClauses] Conjunction nClauses
+             */
+
+            /**
+             * Constructs a new Conjunction.
+             * @memberof overcast.native
+             * @classdesc Represents a Conjunction.
+             * @implements IConjunction
+             * @constructor
+             * @param {overcast.native.IConjunction=} [properties] Properties to set
+             */
+            function Conjunction(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Conjunction id.
+             * @member {number} id
+             * @memberof overcast.native.Conjunction
+             * @instance
+             */
+            Conjunction.prototype.id = 0;
+
+            /**
+             * Conjunction clause.
+             * @member {number} clause
+             * @memberof overcast.native.Conjunction
+             * @instance
+             */
+            Conjunction.prototype.clause = 0;
+
+            /**
+             * Conjunction nClauses.
+             * @member {number} nClauses
+             * @memberof overcast.native.Conjunction
+             * @instance
+             */
+            Conjunction.prototype.nClauses = 0;
+
+            /**
+             * Creates a new Conjunction instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.Conjunction
+             * @static
+             * @param {overcast.native.IConjunction=} [properties] Properties to set
+             * @returns {overcast.native.Conjunction} Conjunction instance
+             */
+            Conjunction.create = function create(properties) {
+                return new Conjunction(properties);
+            };
+
+            /**
+             * Encodes the specified Conjunction message. Does not implicitly {@link overcast.native.Conjunction.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.Conjunction
+             * @static
+             * @param {overcast.native.IConjunction} message Conjunction message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Conjunction.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.id);
+                if (message.clause != null && Object.hasOwnProperty.call(message, "clause"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.clause);
+                if (message.nClauses != null && Object.hasOwnProperty.call(message, "nClauses"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.nClauses);
+                return writer;
+            };
+
+            /**
+             * Decodes a Conjunction message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.Conjunction
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.Conjunction} Conjunction
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Conjunction.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.Conjunction();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.id = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.clause = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.nClauses = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return Conjunction;
         })();
 
         native.Flow = (function() {

@@ -1,0 +1,154 @@
+/**
+ * Security groups and network ACLs as forwarding behaviour: frames through the compiled tables on
+ * the softswitch's flow tables with connection tracking (security-fixture.ts), on one switch and
+ * across the leaf-spine fabric, with the intent changed under open connections.
+ */
+import { describe, expect, it } from 'vitest';
+import { createIncrementalCompiler, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
+import type { Endpoint, Intent, NetworkAcl, SecurityGroup, SecurityRule } from '../../src/model/index.js';
+import { createStatefulSim, handshake, SYN, tcp, udp, type StatefulSim } from './security-fixture.js';
+import { endpoint, ip, subnet, vpc, vpcTopology } from './vpc-fixture.js';
+
+const ANYWHERE = { network: 0, prefixLength: 0 };
+
+function group(id: string, rules: SecurityRule[], isDefault = false): SecurityGroup {
+  return { id, vpcId: 'red', name: id, rules, isDefault };
+}
+
+/** red: web (w1 on leaf1, w2 on leaf2) and db (d1 on leaf1, d2 on leaf3) in two subnets, c1 a client. */
+function world(groups: SecurityGroup[], members: Record<string, string[]>, acls: NetworkAcl[] = []) {
+  const topology = vpcTopology();
+  const eps = [
+    endpoint('w1', 'red', 'red-a', 101, 7, 0x0200000a0001, ip(10, 0, 0, 10)),
+    endpoint('w2', 'red', 'red-a', 102, 7, 0x0200000a0002, ip(10, 0, 0, 11)),
+    endpoint('d1', 'red', 'red-b', 101, 8, 0x0200000a0003, ip(10, 0, 1, 10)),
+    endpoint('d2', 'red', 'red-b', 103, 7, 0x0200000a0004, ip(10, 0, 1, 11)),
+    endpoint('c1', 'red', 'red-a', 101, 9, 0x0200000a0005, ip(10, 0, 0, 12)),
+  ].map((e): Endpoint => (members[e.id] ? { ...e, securityGroups: members[e.id] } : e));
+  const intent: Intent = {
+    vpcs: new Map([['red', vpc('red', 1)]]),
+    subnets: new Map([subnet('red-a', 'red', 0), subnet('red-b', 'red', 1)].map((s) => [s.id, s])),
+    endpoints: new Map(eps.map((e) => [e.id, e])),
+    securityGroups: new Map(groups.map((g) => [g.id, g])),
+    networkAcls: new Map(acls.map((a) => [a.id, a])),
+  };
+  const compiler = createIncrementalCompiler(topology, intent);
+  const sim = createStatefulSim(topology, intent);
+  sim.install(compiler.tables());
+  const ep = (id: string) => intent.endpoints.get(id) as Endpoint;
+  const trace = (from: Endpoint, frame: Uint8Array) =>
+    traceIntent(compiler.tables(), compiler.topology(), { dpid: from.dpid, inPort: from.port, packet: frame }, { describeCookie: (c) => compiler.describeCookie(c), intent: compiler.intent() });
+  return { compiler, sim, ep, trace, apply: (c: Parameters<IncrementalCompiler['apply']>[0]) => applyAndInstall(compiler, sim, c) };
+}
+
+function applyAndInstall(compiler: IncrementalCompiler, sim: StatefulSim, change: Parameters<IncrementalCompiler['apply']>[0]): void {
+  compiler.apply(change);
+  sim.install(compiler.tables());
+}
+
+const DEFAULT = group('sg-1', [
+  { direction: 'ingress', protocol: 'any', group: 'sg-1' },
+  { direction: 'egress', protocol: 'any', cidr: ANYWHERE },
+], true);
+const WEB = group('sg-2', [
+  { direction: 'ingress', protocol: 'tcp', ports: { from: 80, to: 80 }, group: 'sg-4' },
+  { direction: 'egress', protocol: 'any', cidr: ANYWHERE },
+]);
+const DB = group('sg-3', [
+  { direction: 'ingress', protocol: 'tcp', ports: { from: 5432, to: 5432 }, group: 'sg-2' },
+  { direction: 'egress', protocol: 'any', cidr: ANYWHERE },
+]);
+/** Clients: egress only. */
+const CLIENTS = group('sg-4', [{ direction: 'egress', protocol: 'any', cidr: ANYWHERE }]);
+
+describe('security groups', () => {
+  it('the default group: members reach each other both ways, on one switch and across the fabric', () => {
+    const { sim, ep } = world([DEFAULT], {});
+    expect(sim.send(ep('w1'), udp(ep('w1'), ep('c1'), 5000, 53))).toEqual(['c1']);
+    expect(sim.send(ep('c1'), udp(ep('c1'), ep('w1'), 53, 5000))).toEqual(['w1']);
+    expect(sim.send(ep('w1'), udp(ep('w1'), ep('d2'), 5001, 53))).toEqual(['d2']);
+    expect(sim.send(ep('d2'), udp(ep('d2'), ep('w1'), 7, 7))).toEqual(['w1']);
+  });
+
+  it('a handshake a group rule allows succeeds and its replies pass; a port no rule allows is dropped', () => {
+    const { sim, ep } = world([DEFAULT, WEB, DB, CLIENTS], { w1: ['sg-2'], w2: ['sg-2'], d1: ['sg-3'], d2: ['sg-3'], c1: ['sg-4'] });
+    // c1 -> w2:80 across the fabric, c1 -> w1:80 on one switch.
+    expect(handshake(sim, ep('c1'), ep('w2'), 40000, 80).got).toEqual([['w2'], ['c1'], ['w2'], ['w2'], ['c1']]);
+    expect(handshake(sim, ep('c1'), ep('w1'), 40001, 80).got).toEqual([['w1'], ['c1'], ['w1'], ['w1'], ['c1']]);
+    // web -> db:5432 (a rule naming the web group), both places.
+    expect(handshake(sim, ep('w1'), ep('d2'), 40002, 5432).got).toEqual([['d2'], ['w1'], ['d2'], ['d2'], ['w1']]);
+    expect(handshake(sim, ep('w2'), ep('d1'), 40003, 5432).got).toEqual([['d1'], ['w2'], ['d1'], ['d1'], ['w2']]);
+    // Not allowed: c1 -> w1:22, c1 -> d1:5432 (clients are not web), d1 -> w1:80 (db is not a client).
+    expect(handshake(sim, ep('c1'), ep('w1'), 40004, 22).got[0]).toEqual([]);
+    expect(handshake(sim, ep('c1'), ep('d1'), 40005, 5432).got[0]).toEqual([]);
+    expect(handshake(sim, ep('d1'), ep('w1'), 40006, 80).got[0]).toEqual([]);
+    // A "reply" from a web server's port 80 to a client that opened nothing is not one: web's egress
+    // lets it out, the client's group (egress only) does not let it in.
+    expect(sim.send(ep('w1'), udp(ep('w1'), ep('c1'), 80, 40007))).toEqual([]);
+    expect(sim.send(ep('w2'), udp(ep('w2'), ep('d1'), 53, 53))).toEqual([]);
+  });
+
+  it('UDP request and response through an egress-only group', () => {
+    const { sim, ep } = world([DEFAULT, CLIENTS, group('sg-5', [{ direction: 'ingress', protocol: 'udp', ports: { from: 53, to: 53 }, cidr: { network: ip(10, 0, 0, 0), prefixLength: 16 } }])], { c1: ['sg-4'], d2: ['sg-5'] });
+    expect(sim.send(ep('c1'), udp(ep('c1'), ep('d2'), 33000, 53))).toEqual(['d2']);
+    expect(sim.send(ep('d2'), udp(ep('d2'), ep('c1'), 53, 33000))).toEqual(['c1']);
+    // The client's group lets nothing in but replies; the server's group lets nothing out but replies.
+    expect(sim.send(ep('d2'), udp(ep('d2'), ep('c1'), 53, 33001))).toEqual([]);
+  });
+
+  it('an established connection is cut when its rule goes, and when its client leaves the named group', () => {
+    const { sim, ep, apply } = world([DEFAULT, WEB, DB, CLIENTS], { w1: ['sg-2'], w2: ['sg-2'], d1: ['sg-3'], d2: ['sg-3'], c1: ['sg-4'] });
+    const c = handshake(sim, ep('c1'), ep('w2'), 41000, 80);
+    expect(c.got[4]).toEqual(['c1']);
+    expect(c.more()).toEqual(['w2']);
+    apply({ kind: 'securityGroup', op: 'update', securityGroup: { ...WEB, rules: WEB.rules.slice(1) } });
+    expect(c.more()).toEqual([]);
+    apply({ kind: 'securityGroup', op: 'update', securityGroup: WEB });
+    const d = handshake(sim, ep('w1'), ep('d2'), 41001, 5432);
+    expect(d.more()).toEqual(['d2']);
+    apply({ kind: 'endpoint', op: 'update', endpoint: { ...ep('w1'), securityGroups: ['sg-1'] } });
+    expect(d.more()).toEqual([]);
+  });
+});
+
+describe('trace', () => {
+  it('names the group rule or ACL entry that allowed or dropped the packet', () => {
+    const acl: NetworkAcl = {
+      id: 'acl-1',
+      subnetId: 'red-b',
+      rules: [
+        { number: 10, action: 'deny', direction: 'ingress', protocol: 'tcp', ports: { from: 5432, to: 5432 }, cidr: { network: ip(10, 0, 0, 11), prefixLength: 32 } },
+        { number: 20, action: 'allow', direction: 'ingress', protocol: 'any', cidr: ANYWHERE },
+      ],
+    };
+    const { ep, trace } = world([DEFAULT, WEB, DB, CLIENTS], { w1: ['sg-2'], w2: ['sg-2'], d1: ['sg-3'], d2: ['sg-3'], c1: ['sg-4'] }, [acl]);
+    const rules = (t: ReturnType<typeof trace>) => t.hops.flatMap((h) => h.tables.flatMap((s) => (s.rule ? [`${s.table}: ${s.rule}`] : [])));
+    const allowed = trace(ep('c1'), tcp(ep('c1'), ep('w2'), { srcPort: 1, dstPort: 80, flags: SYN }));
+    expect(allowed.exits.map((x) => x.to)).toEqual([{ kind: 'endpoint', endpoint: 'w2' }]);
+    expect(rules(allowed)).toEqual(['SG_EGRESS: security group sg-4 rule 0: allow egress any to 0.0.0.0/0', 'SG_INGRESS: security group sg-2 rule 0: allow ingress tcp 80 from group sg-4']);
+    const refused = trace(ep('c1'), tcp(ep('c1'), ep('w1'), { srcPort: 1, dstPort: 22, flags: SYN }));
+    expect(refused.drops.map((d) => [d.table, d.rule])).toEqual([['SG_INGRESS', 'security groups sg-2 of w1: no rule allows it']]);
+    const denied = trace(ep('w2'), tcp(ep('w2'), ep('d1'), { srcPort: 1, dstPort: 5432, flags: SYN }));
+    expect(denied.drops.map((d) => [d.table, d.rule])).toEqual([['ACL_INGRESS', 'network ACL acl-1 rule 10: deny ingress tcp 5432 from 10.0.0.11/32']]);
+  });
+});
+
+describe('network ACLs', () => {
+  it('a deny wins over a group allow; numbers order the rules; no rule matched is denied', () => {
+    const acl: NetworkAcl = {
+      id: 'acl-1',
+      subnetId: 'red-b',
+      rules: [
+        { number: 10, action: 'deny', direction: 'ingress', protocol: 'tcp', ports: { from: 5432, to: 5432 }, cidr: { network: ip(10, 0, 0, 11), prefixLength: 32 } },
+        { number: 20, action: 'allow', direction: 'ingress', protocol: 'any', cidr: ANYWHERE },
+        { number: 10, action: 'allow', direction: 'egress', protocol: 'tcp', cidr: ANYWHERE },
+      ],
+    };
+    const { sim, ep } = world([DEFAULT, WEB, DB, CLIENTS], { w1: ['sg-2'], w2: ['sg-2'], d1: ['sg-3'], d2: ['sg-3'], c1: ['sg-4'] }, [acl]);
+    // w2 (10.0.0.11) is denied by rule 10 although its group is allowed; w1 passes by rule 20.
+    expect(handshake(sim, ep('w2'), ep('d1'), 42000, 5432).got[0]).toEqual([]);
+    expect(handshake(sim, ep('w1'), ep('d1'), 42001, 5432).got).toEqual([['d1'], ['w1'], ['d1'], ['d1'], ['w1']]);
+    // Egress from red-b: tcp only; UDP out of d1 meets the default deny.
+    expect(sim.send(ep('d1'), udp(ep('d1'), ep('w1'), 53, 53))).toEqual([]);
+  });
+});
