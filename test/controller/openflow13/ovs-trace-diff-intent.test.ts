@@ -269,6 +269,8 @@ interface Tally {
   controller: number;
   select: number;
   dpHashTraces: number;
+  /** Frames Open vSwitch ran through a second pass outside a select group (the pop before delivery). */
+  secondPass: number;
   /** dec_ttl exceptions: OVS's unsent OFPR_INVALID_TTL packet-ins, read as drops (group-verdict.ts). */
   invalidTtl: number;
   /** Cross-VPC frames that left towards the other VPC (must stay 0). */
@@ -295,7 +297,7 @@ describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofp
   /** Every probe on every bridge, OVS against the executor on the compiler's current tables. */
   async function compareAll(label: string): Promise<{ tally: Map<Feature, Tally>; mismatches: Mismatch[] }> {
     const current = compiler.intent();
-  const tally = new Map<Feature, Tally>(FEATURES.map((f) => [f, { compared: 0, forwarded: 0, dropped: 0, rewritten: 0, controller: 0, select: 0, dpHashTraces: 0, invalidTtl: 0, leaks: 0 }]));
+  const tally = new Map<Feature, Tally>(FEATURES.map((f) => [f, { compared: 0, forwarded: 0, dropped: 0, rewritten: 0, controller: 0, select: 0, dpHashTraces: 0, secondPass: 0, invalidTtl: 0, leaks: 0 }]));
   const mismatches: Mismatch[] = [];
   const tables = compiler.tables();
   const groups = compiler.groups();
@@ -324,6 +326,16 @@ describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofp
       if (p.leakTo && v.outputs.some((o) => o.port === p.leakTo?.port || vniOfFields({ ...input, ...o.changed }) === p.leakTo?.vni)) t.leaks++;
       const miss = (ovs: unknown, oursShown: unknown = v) => mismatches.push({ sw: sw.name, feature: p.feature, what: p.what, ovs, ours: oursShown });
 
+      // A recirculation without a select group is the pipeline's own second pass: a frame from a link
+      // delivered here pops its last label and goes on to the destination's checks, which Open vSwitch
+      // runs after re-parsing it. ofproto/trace stops at that recirculation, so what OVS is held to is
+      // the first pass: both labels popped to IPv4, then the recirculation.
+      if (recirculates(trace) && ours.selects.length === 0) {
+        t.secondPass++;
+        const actions = trace.split('\n').find((l) => l.startsWith('Datapath actions:')) ?? '';
+        if (!/pop_mpls\(eth_type=0x8847\),pop_mpls\(eth_type=0x800\),recirc\(0x[0-9a-f]+\)$/.test(actions)) miss(actions);
+        continue;
+      }
       if (!recirculates(trace)) {
         if (ours.selects.length > 0) miss(ovsVerdict(trace, input, odpToOf), { ...v, selects: ours.selects });
         else {
@@ -358,7 +370,7 @@ describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofp
   }
   const lines = FEATURES.map((f) => {
     const t = tally.get(f) as Tally;
-    return `  ${f.padEnd(13)} ${String(t.compared).padStart(5)} compared: ${t.forwarded} forwarded, ${t.dropped} dropped, ${t.rewritten} rewritten, ${t.controller} to controller, ${t.select} via select groups (${t.dpHashTraces} dp_hash traces), ${t.invalidTtl} ttl exceptions, ${t.leaks} leaks`;
+    return `  ${f.padEnd(13)} ${String(t.compared).padStart(5)} compared: ${t.forwarded} forwarded, ${t.dropped} dropped, ${t.rewritten} rewritten, ${t.controller} to controller, ${t.select} via select groups (${t.dpHashTraces} dp_hash traces), ${t.secondPass} in two passes, ${t.invalidTtl} ttl exceptions, ${t.leaks} leaks`;
   });
   const total = [...tally.values()].reduce((s, t) => s + t.compared, 0);
   console.log(`ovs-trace-diff-intent (${label}): ${total} frames compared on ${topology.switches.length} bridges, ${mismatches.length} mismatches\n${lines.join('\n')}`);
@@ -381,9 +393,11 @@ describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofp
     expect(t('arp').rewritten).toBeGreaterThan(10);
     expect(t('labelled-link').forwarded).toBeGreaterThan(10);
     expect(t('labelled-link').dropped).toBeGreaterThan(30);
-    // One datapath pass for labelled frames: the last pop is in the flow that outputs (a recirculation
-    // outside a select group would be a mismatch above; this says so plainly).
+    // No select group on these paths; labelled frames relayed to another switch take one pass, those
+    // delivered here a second one after the pop (the destination's ACL and security-group checks).
     expect(t('labelled-link').select + t('vpc-unicast').select + t('vpc-routed').select + t('eip-outbound').select).toBe(0);
+    expect(t('labelled-link').secondPass).toBeGreaterThan(0);
+    expect(t('labelled-link').secondPass).toBeLessThanOrEqual(t('labelled-link').forwarded);
     expect(t('eip-inbound').rewritten).toBeGreaterThan(3);
     expect(t('eip-outbound').rewritten).toBeGreaterThan(3);
     expect(t('lb').select).toBeGreaterThan(20);
