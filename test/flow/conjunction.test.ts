@@ -92,7 +92,8 @@ describe('ConjunctionClauses', () => {
         expect(key[K.CONJ_ID]).toBe(0);
         if (got !== hard) viaConjunction++;
       }),
-      { numRuns: 1000 },
+      // Seeded: the share of runs a conjunction wins is asserted below, and must not hang on luck.
+      { numRuns: 1000, seed: 20261207 },
     );
     // The domains are small enough that conjunctions complete and win in a fair share of the runs.
     expect(viaConjunction).toBeGreaterThan(10);
