@@ -17,14 +17,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Controller } from '../src/controller/controller.js';
 import { createIntentService } from '../src/controller/intent/index.js';
-import { startIntentRuntime } from '../src/controller/intent-runtime.js';
-import { listenNative } from '../src/controller/native/native-server.js';
 import { formatId, openIntentStore, openIntentStoreInDir, type IdKind, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
 import type { Intent, Topology } from '../src/model/index.js';
 import { ovnTopology, ovnWorkload } from './ovn-workload.lib.js';
-import { runSwitchHostIfChild, startSwitchHosts } from './switch-host.lib.js';
+import { startInstalledController } from './installed-controller.lib.js';
+import { runSwitchHostIfChild } from './switch-host.lib.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -100,15 +98,8 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   const store = durable ? openIntentStoreInDir(dir) : openIntentStore(':memory:');
   await seed(store, work.intent);
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
-  const controller = new Controller({ logger, nowMs: () => performance.now() });
-  const t0 = performance.now();
-  const runtime = await startIntentRuntime(intent, controller, logger);
-  const server = await listenNative(controller, '127.0.0.1', 0, logger);
-  const hosts = await startSwitchHosts({ workers: WORKERS, switches: topology.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port });
-  const inSync = () => controller.status().every((s) => s.connected && s.installedFlows === s.desiredFlows);
-  await controller.events.waitFor(inSync, 600_000).catch(() => undefined);
-  while (!inSync()) await new Promise((r) => setTimeout(r, 50));
-  const firstSyncMs = performance.now() - t0;
+  const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger });
+  const { runtime, hosts, firstSyncMs } = installed;
 
   // One endpoint at a time into a VPC in turn (subnet 0), on a leaf in turn, then deleted again.
   const vpcIds = [...intent.intent().vpcs.keys()];
@@ -124,15 +115,10 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
     await intent.endpoints.delete(ep.id);
     await runtime.settled();
   }
-  const flows = controller.status().map((s) => s.installedFlows);
-  const stats = await hosts.stats();
-  if (stats.some((s) => !s.connected)) throw new Error('a switch lost its channel');
+  const flows = installed.installedFlows();
   const controllerRssMb = process.memoryUsage().rss / 2 ** 20;
   const switchRssMb = hosts.rssMb();
-  await hosts.stop();
-  runtime.stop();
-  controller.close();
-  await server.close();
+  await installed.stop();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   samples.sort((a, b) => a - b);

@@ -15,15 +15,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Controller } from '../src/controller/controller.js';
 import { createIntentService } from '../src/controller/intent/index.js';
-import { startIntentRuntime } from '../src/controller/intent-runtime.js';
-import { listenNative } from '../src/controller/native/native-server.js';
 import { openIntentStoreInDir, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
 import { createIncrementalCompiler } from '../src/compiler/index.js';
 import type { Endpoint, Intent, SecurityGroup, SecurityRule, Topology } from '../src/model/index.js';
 import { ovnTopology } from './ovn-workload.lib.js';
-import { runSwitchHostIfChild, startSwitchHosts } from './switch-host.lib.js';
+import { startInstalledController } from './installed-controller.lib.js';
+import { runSwitchHostIfChild } from './switch-host.lib.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -146,15 +144,8 @@ async function run(withRules: boolean): Promise<Result> {
   const store = openIntentStoreInDir(dir);
   await seed(store, work);
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
-  const controller = new Controller({ logger, nowMs: () => performance.now() });
-  const t1 = performance.now();
-  const runtime = await startIntentRuntime(intent, controller, logger);
-  const server = await listenNative(controller, '127.0.0.1', 0, logger);
-  const hosts = await startSwitchHosts({ workers: WORKERS, switches: topology.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port });
-  const inSync = () => controller.status().every((s) => s.connected && s.installedFlows === s.desiredFlows);
-  await controller.events.waitFor(inSync, 900_000).catch(() => undefined);
-  while (!inSync()) await new Promise((r) => setTimeout(r, 50));
-  const firstSyncMs = performance.now() - t1;
+  const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger, syncTimeoutMs: 900_000 });
+  const { runtime, firstSyncMs } = installed;
 
   // One membership change at a time: an endpoint moves to another group (then the next one).
   const samples: number[] = [];
@@ -167,12 +158,7 @@ async function run(withRules: boolean): Promise<Result> {
     await runtime.settled();
     samples.push(performance.now() - t);
   }
-  const stats = await hosts.stats();
-  if (stats.some((s) => !s.connected)) throw new Error('a switch lost its channel');
-  await hosts.stop();
-  runtime.stop();
-  controller.close();
-  await server.close();
+  await installed.stop();
   intent.close();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -17,13 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { createIncrementalCompiler } from '../src/compiler/index.js';
-import { Controller } from '../src/controller/controller.js';
 import { createIntentService } from '../src/controller/intent/index.js';
-import { startIntentRuntime } from '../src/controller/intent-runtime.js';
-import { listenNative } from '../src/controller/native/native-server.js';
 import { formatId, openIntentStoreInDir, type IdKind, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
 import { generateLeafSpine, type Intent, type Topology } from '../src/model/index.js';
-import { runSwitchHostIfChild, startSwitchHosts } from './switch-host.lib.js';
+import { startInstalledController } from './installed-controller.lib.js';
+import { runSwitchHostIfChild } from './switch-host.lib.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => {
@@ -138,15 +136,8 @@ async function run(volumes: number): Promise<Result> {
   const baselineMs = timeCompile(t, bare);
   const heapPerAttachmentB = (compilerHeap(t, all) - compilerHeap(t, bare)) / volumes;
 
-  const controller = new Controller({ logger, nowMs: () => performance.now() });
-  const t0 = performance.now();
-  const runtime = await startIntentRuntime(intent, controller, logger);
-  const server = await listenNative(controller, '127.0.0.1', 0, logger);
-  const hosts = await startSwitchHosts({ workers: WORKERS, switches: t.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port });
-  const inSync = () => controller.status().every((s) => s.connected && s.installedFlows === s.desiredFlows);
-  await controller.events.waitFor(inSync, 600_000).catch(() => undefined);
-  while (!inSync()) await new Promise((r) => setTimeout(r, 50));
-  const firstSyncMs = performance.now() - t0;
+  const installed = await startInstalledController(intent, t, { workers: WORKERS, logger });
+  const { runtime, firstSyncMs } = installed;
 
   const volumeIds = [...all.volumes?.keys() ?? []];
   const attach: number[] = [];
@@ -162,13 +153,8 @@ async function run(volumes: number): Promise<Result> {
     await runtime.settled();
     detach.push(performance.now() - t1);
   }
-  const flows = controller.status().map((s) => s.installedFlows);
-  const stats = await hosts.stats();
-  if (stats.some((s) => !s.connected)) throw new Error('a switch lost its channel');
-  await hosts.stop();
-  runtime.stop();
-  controller.close();
-  await server.close();
+  const flows = installed.installedFlows();
+  await installed.stop();
   intent.close();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
