@@ -372,40 +372,32 @@ export async function startLab(o: LabOptions): Promise<LabHandle> {
     const sw = labPlan.switches.find((x) => x.name === spec.switch);
     const port = sw?.ports.find((p) => p.number === spec.port);
     if (!sw || !port) throw new Error(`no port ${spec.switch}:${spec.port} in the lab`);
+    // Where the host sends, and what wires the switch port to it once it reports its data port: on a
+    // bridge a frame relay on the port; on a softswitch the port itself (a host attached again to a
+    // port binds the data port the one before it had, since a port bound to port 0 takes one peer only).
+    let proc: LabProcess;
+    let wire: (dataPort: number) => Promise<void>;
     if (ovsLab) {
-      // On a bridge: a frame relay on the port, the host sending to it and the relay to the host.
       const relay = await ovsLab.attachRelay(spec.switch, spec.port, loopback(0));
-      const proc: LabProcess = { name: spec.name, args: hostArgs(spec, relay.address()) };
-      attached.set(spec.name, { proc, url: '' });
-      try {
-        const r = await startProcess(proc, 'host', runDir, startTimeoutMs);
-        relay.setPeer(loopback(r.dataPort));
-        const url = `http://${LOOPBACK}:${r.controlPort}`;
-        attached.set(spec.name, { proc, url });
-        attachedPlans.set(spec.name, { ...spec, control: loopback(r.controlPort) });
-        writePlan();
-        return url;
-      } catch (e) {
-        attached.delete(spec.name);
-        await stopProcess(proc);
-        throw e;
-      }
+      proc = { name: spec.name, args: hostArgs(spec, relay.address()) };
+      wire = async (dataPort) => relay.setPeer(loopback(dataPort));
+    } else {
+      const switchProc = mustSwitch(spec.switch);
+      const key = portKey(spec.switch, spec.port);
+      const known = peers.get(key);
+      proc = { name: spec.name, args: hostArgs(spec, port.bind, known?.port ?? 0) };
+      wire = async (dataPort) => {
+        if (known) return;
+        const data = loopback(dataPort);
+        peers.set(key, data);
+        await setPeers(switchProc, [{ number: spec.port, peer: data }], runDir, startTimeoutMs);
+      };
     }
-    const switchProc = mustSwitch(spec.switch);
-    // A host attached again to a port binds the data port the one before it had (a restarted
-    // instance): the switch port keeps its peer (a port bound to port 0 takes one peer only).
-    const key = portKey(spec.switch, spec.port);
-    const known = peers.get(key);
-    const proc: LabProcess = { name: spec.name, args: hostArgs(spec, port.bind, known?.port ?? 0) };
     // Registered before it answers, so a stop in between still stops it.
     attached.set(spec.name, { proc, url: '' });
     try {
       const r = await startProcess(proc, 'host', runDir, startTimeoutMs);
-      if (!known) {
-        const data = loopback(r.dataPort);
-        peers.set(key, data);
-        await setPeers(switchProc, [{ number: spec.port, peer: data }], runDir, startTimeoutMs);
-      }
+      await wire(r.dataPort);
       const url = `http://${LOOPBACK}:${r.controlPort}`;
       attached.set(spec.name, { proc, url });
       attachedPlans.set(spec.name, { ...spec, control: loopback(r.controlPort) });
