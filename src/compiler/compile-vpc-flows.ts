@@ -45,6 +45,8 @@ Object.freeze(NO_ACTIONS);
 // several switches (an endpoint's ARP answer + route pair is the same list on every switch of its VPC).
 export { OwnerFlows };
 
+const NO_FLOWS: readonly FlowEntry[] = Object.freeze([]);
+
 function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
   into.push(dpid, flow);
 }
@@ -117,6 +119,8 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   const out = new OwnerFlows();
   const meta = metadataOf(vni);
   const toEndpoint = { metadata: vni, ethDst: e.mac };
+  // The home switch's list is built once at its full length at the end (an array grown by push
+  // keeps spare room, owner-flows.ts).
   const local: FlowEntry[] = [
     {
       table: TABLE.INGRESS,
@@ -148,8 +152,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: NO_ACTIONS, gotoTable: AFTER_FORWARD, cookie },
     { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputTo(e.port), cookie },
   ];
-  if (plan.security) local.push(...plan.security.home);
-  out.set(homeDpid, local);
+  out.set(homeDpid, local); // replaced by the whole list at the end; set first, the switches' order stays
 
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -180,29 +183,32 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
   let answerAndRoute: FlowEntry[] | undefined;
-  const everywhere = plan.security?.everywhere ?? [];
+  const everywhere = plan.security?.everywhere ?? NO_FLOWS;
+  let homePresent = false;
+  let deliver: FlowEntry | undefined;
   for (const dpid of plan.presentDpids) {
     if (dpid === homeDpid) {
-      local.push(arp, route, ...everywhere);
+      homePresent = true;
       continue;
     }
     const port = plan.towards.get(dpid);
-    if (port === undefined) out.set(dpid, (answerAndRoute ??= [arp, route, ...everywhere]));
-    else out.set(dpid, presentByPort.get(port, () => [arp, route, ...everywhere, forwardOn(port)]));
+    if (port === undefined) out.set(dpid, (answerAndRoute ??= everywhere.length === 0 ? [arp, route] : [arp, route].concat(everywhere)));
+    else out.set(dpid, presentByPort.get(port, () => (everywhere.length === 0 ? [arp, route, forwardOn(port)] : [arp, route].concat(everywhere, [forwardOn(port)]))));
   }
   // Switches receiving its labelled frames: its own delivers them, the others pass them on.
   for (const dpid of plan.receivers) {
     if (dpid === homeDpid) {
-      local.push({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie });
+      deliver = { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie };
       continue;
     }
     const port = plan.towards.get(dpid);
     if (port === undefined) continue;
     const flows = out.get(dpid);
     if (flows === undefined) out.set(dpid, transitByPort.get(port, () => [relayOn(port)]));
-    else out.set(dpid, [...flows, relayOn(port)]); // a present switch on the way: a list of its own
+    else out.set(dpid, flows.concat([relayOn(port)])); // a present switch on the way: a list of its own
   }
-  return out;
+  const home = local.concat(plan.security?.home ?? NO_FLOWS, homePresent ? [arp, route] : NO_FLOWS, homePresent ? everywhere : NO_FLOWS, deliver ? [deliver] : NO_FLOWS);
+  return out.set(homeDpid, home);
 }
 
 /** The distributed gateway's ARP answers for one subnet, on every switch where its VPC is present. */
