@@ -76,26 +76,28 @@ function inPortMatch(port: number): Match {
   return m;
 }
 
-/**
- * One value per port number, made once: an endpoint's flows leave a switch by one or two ports (every
- * leaf's uplink to the same spine has the same number), so one slot and a Map only beyond it.
- */
-class PerPort<T> {
-  private port = -1;
-  private value: T | undefined;
-  private more: Map<number, T> | undefined;
+/** What an endpoint's flows do on the switches that send towards it on one port: made once per port. */
+interface ByPort {
+  port: number;
+  /** FORWARD: push the labels, out of the port. */
+  forward?: FlowEntry;
+  /** TENANT: pass a labelled frame on, out of the port. */
+  relay?: FlowEntry;
+  /** A present switch's list (ARP answer, route, forward). */
+  present?: FlowEntry[];
+  /** A switch on the way's list (relay). */
+  transit?: FlowEntry[];
+}
 
-  get(port: number, make: () => T): T {
-    if (port === this.port) return this.value as T;
-    if (this.port === -1) {
-      this.port = port;
-      return (this.value = make());
-    }
-    this.more ??= new Map();
-    let v = this.more.get(port);
-    if (v === undefined) this.more.set(port, (v = make()));
-    return v;
-  }
+/**
+ * The ByPort of a port: an endpoint's flows leave a switch by one or two ports (every leaf's uplink to
+ * the same spine has the same number), so a short list searched in order.
+ */
+function byPort(ports: ByPort[], port: number): ByPort {
+  for (const p of ports) if (p.port === port) return p;
+  const p: ByPort = { port };
+  ports.push(p);
+  return p;
 }
 
 export interface EndpointPlan {
@@ -119,8 +121,35 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   const out = new OwnerFlows();
   const meta = metadataOf(vni);
   const toEndpoint = { metadata: vni, ethDst: e.mac };
-  // The home switch's list is built once at its full length at the end (an array grown by push
-  // keeps spare room, owner-flows.ts).
+  const selfDrop: FlowEntry = {
+    table: TABLE.ARP,
+    priority: PRIORITY.VPC_ARP_SELF_DROP,
+    match: { metadata: vni, inPort: e.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: e.ip },
+    actions: NO_ACTIONS,
+    cookie,
+  };
+  const arp: FlowEntry = {
+    table: TABLE.ARP,
+    priority: PRIORITY.VPC_ARP_REPLY,
+    match: { metadata: vni, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: subnetMatch(subnet), arpTpa: e.ip },
+    actions: arpReplyActions(e.mac, e.ip),
+    cookie,
+  };
+  const route: FlowEntry = {
+    table: TABLE.ROUTE,
+    priority: PRIORITY.ROUTE_ENDPOINT,
+    match: { metadata: vni, ethDst: GATEWAY_MAC, ethType: ETH_TYPE_IPV4, ipv4Dst: e.ip },
+    actions: [SET_GATEWAY_SRC, setField('ethDst', e.mac), DEC_TTL],
+    gotoTable: TABLE.FORWARD,
+    cookie,
+  };
+  const labelled = labelledMatch(vni, e.mac);
+  // The home switch's list is made once, at its full length (an array grown by push keeps spare
+  // room, owner-flows.ts), and set first: the other switches follow in the plan's order.
+  const homePresent = plan.presentDpids.includes(homeDpid);
+  const deliver: FlowEntry | undefined = plan.receivers.includes(homeDpid)
+    ? { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie }
+    : undefined;
   const local: FlowEntry[] = [
     {
       table: TABLE.INGRESS,
@@ -142,73 +171,49 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     },
     { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: inPortMatch(e.port), actions: NO_ACTIONS, cookie },
     // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
-    {
-      table: TABLE.ARP,
-      priority: PRIORITY.VPC_ARP_SELF_DROP,
-      match: { metadata: vni, inPort: e.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: e.ip },
-      actions: NO_ACTIONS,
-      cookie,
-    },
+    selfDrop,
     { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: NO_ACTIONS, gotoTable: AFTER_FORWARD, cookie },
     { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputTo(e.port), cookie },
   ];
-  out.set(homeDpid, local); // replaced by the whole list at the end; set first, the switches' order stays
+  const everywhere = plan.security?.everywhere ?? NO_FLOWS;
+  const home =
+    !plan.security && homePresent && deliver
+      ? [local[0], local[1], local[2], selfDrop, local[4], local[5], arp, route, deliver]
+      : local.concat(plan.security?.home ?? NO_FLOWS, homePresent ? [arp, route] : NO_FLOWS, homePresent ? everywhere : NO_FLOWS, deliver ? [deliver] : NO_FLOWS);
+  out.set(homeDpid, home);
 
-  const arp: FlowEntry = {
-    table: TABLE.ARP,
-    priority: PRIORITY.VPC_ARP_REPLY,
-    match: { metadata: vni, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: subnetMatch(subnet), arpTpa: e.ip },
-    actions: arpReplyActions(e.mac, e.ip),
-    cookie,
-  };
-  const route: FlowEntry = {
-    table: TABLE.ROUTE,
-    priority: PRIORITY.ROUTE_ENDPOINT,
-    match: { metadata: vni, ethDst: GATEWAY_MAC, ethType: ETH_TYPE_IPV4, ipv4Dst: e.ip },
-    actions: [SET_GATEWAY_SRC, setField('ethDst', e.mac), DEC_TTL],
-    gotoTable: TABLE.FORWARD,
-    cookie,
-  };
   // One flow, and one list, per output port: switches sending on the same port number (every leaf's
   // uplink to spine 1, say) share them.
-  const forwardByPort = new PerPort<FlowEntry>();
-  const forwardOn = (port: number): FlowEntry =>
-    forwardByPort.get(port, () => ({ table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie }));
-  const labelled = labelledMatch(vni, e.mac);
-  const relayByPort = new PerPort<FlowEntry>();
-  const relayOn = (port: number): FlowEntry =>
-    relayByPort.get(port, () => ({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie }));
-  const presentByPort = new PerPort<FlowEntry[]>();
-  const transitByPort = new PerPort<FlowEntry[]>();
+  const ports: ByPort[] = [];
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
   let answerAndRoute: FlowEntry[] | undefined;
-  const everywhere = plan.security?.everywhere ?? NO_FLOWS;
-  let homePresent = false;
-  let deliver: FlowEntry | undefined;
   for (const dpid of plan.presentDpids) {
-    if (dpid === homeDpid) {
-      homePresent = true;
-      continue;
-    }
+    if (dpid === homeDpid) continue;
     const port = plan.towards.get(dpid);
-    if (port === undefined) out.set(dpid, (answerAndRoute ??= everywhere.length === 0 ? [arp, route] : [arp, route].concat(everywhere)));
-    else out.set(dpid, presentByPort.get(port, () => (everywhere.length === 0 ? [arp, route, forwardOn(port)] : [arp, route].concat(everywhere, [forwardOn(port)]))));
-  }
-  // Switches receiving its labelled frames: its own delivers them, the others pass them on.
-  for (const dpid of plan.receivers) {
-    if (dpid === homeDpid) {
-      deliver = { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie };
+    if (port === undefined) {
+      out.set(dpid, (answerAndRoute ??= everywhere.length === 0 ? [arp, route] : [arp, route].concat(everywhere)));
       continue;
     }
+    const p = byPort(ports, port);
+    if (!p.present) {
+      const forward = (p.forward ??= { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie });
+      p.present = everywhere.length === 0 ? [arp, route, forward] : [arp, route].concat(everywhere, [forward]);
+    }
+    out.set(dpid, p.present);
+  }
+  // Switches receiving its labelled frames: its own delivers them (above), the others pass them on.
+  for (const dpid of plan.receivers) {
+    if (dpid === homeDpid) continue;
     const port = plan.towards.get(dpid);
     if (port === undefined) continue;
+    const p = byPort(ports, port);
+    const relay = (p.relay ??= { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie });
     const flows = out.get(dpid);
-    if (flows === undefined) out.set(dpid, transitByPort.get(port, () => [relayOn(port)]));
-    else out.set(dpid, flows.concat([relayOn(port)])); // a present switch on the way: a list of its own
+    if (flows === undefined) out.set(dpid, (p.transit ??= [relay]));
+    else out.set(dpid, flows.concat([relay])); // a present switch on the way: a list of its own
   }
-  const home = local.concat(plan.security?.home ?? NO_FLOWS, homePresent ? [arp, route] : NO_FLOWS, homePresent ? everywhere : NO_FLOWS, deliver ? [deliver] : NO_FLOWS);
-  return out.set(homeDpid, home);
+  return out;
 }
 
 /** The distributed gateway's ARP answers for one subnet, on every switch where its VPC is present. */
