@@ -118,7 +118,8 @@ export interface EndpointPlan {
 
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
   const { endpoint: e, subnet, vni, homeDpid } = plan;
-  const out = new OwnerFlows();
+  // At most one list per present or receiving switch: room for them all at once.
+  const out = new OwnerFlows(plan.presentDpids.length + plan.receivers.length);
   const meta = metadataOf(vni);
   const toEndpoint = { metadata: vni, ethDst: e.mac };
   const selfDrop: FlowEntry = {
@@ -188,7 +189,9 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
   let answerAndRoute: FlowEntry[] | undefined;
-  for (const dpid of plan.presentDpids) {
+  const present = plan.presentDpids;
+  for (let i = 0; i < present.length; i++) {
+    const dpid = present[i];
     if (dpid === homeDpid) continue;
     const port = plan.towards.get(dpid);
     if (port === undefined) {
@@ -203,7 +206,9 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     out.set(dpid, p.present);
   }
   // Switches receiving its labelled frames: its own delivers them (above), the others pass them on.
-  for (const dpid of plan.receivers) {
+  const receivers = plan.receivers;
+  for (let i = 0; i < receivers.length; i++) {
+    const dpid = receivers[i];
     if (dpid === homeDpid) continue;
     const port = plan.towards.get(dpid);
     if (port === undefined) continue;

@@ -7,7 +7,8 @@
  *
  * Arrays are kept at their exact size while they are short: a JavaScript array grown by push reserves
  * room for 16 more elements (136 bytes), which a quarter of a million owners, each with a few lists,
- * would retain for nothing. Short arrays grow by an exact copy instead; long ones by push.
+ * would retain for nothing. Short arrays grow by an exact copy instead (or into the room a builder
+ * reserved for the switches it may reach); long ones by push.
  */
 import type { FlowEntry } from '../flow/index.js';
 
@@ -29,12 +30,18 @@ export function appended<T>(xs: T[], x: T): T[] {
 }
 
 export class OwnerFlows {
-  /** dpid, list, dpid, list, ... in the order the switches were set. */
-  private entries: (number | FlowEntry[])[] = [];
+  /** dpid, list, dpid, list, ... in the order the switches were set (2 * size of them in use). */
+  private entries: (number | FlowEntry[])[];
+  private count = 0;
   private index: Map<number, number> | undefined;
 
+  /** `room`: how many switches the owner may reach at most (the builder's bound), reserved up front. */
+  constructor(room = 0) {
+    this.entries = room > 0 ? new Array<number | FlowEntry[]>(2 * Math.min(room, EXACT_UP_TO)) : [];
+  }
+
   get size(): number {
-    return this.entries.length >> 1;
+    return this.count;
   }
 
   /** The i-th switch (0 <= i < size), in the order they were set. */
@@ -50,7 +57,8 @@ export class OwnerFlows {
   private find(dpid: number): number {
     if (this.index) return this.index.get(dpid) ?? -1;
     const e = this.entries;
-    for (let i = 0; i < e.length; i += 2) if (e[i] === dpid) return i >> 1;
+    const n = 2 * this.count;
+    for (let i = 0; i < n; i += 2) if (e[i] === dpid) return i >> 1;
     return -1;
   }
 
@@ -70,8 +78,11 @@ export class OwnerFlows {
       return this;
     }
     const e = this.entries;
-    const n = e.length;
-    if (n >= 2 * EXACT_UP_TO) {
+    const n = 2 * this.count;
+    if (n + 2 <= e.length) {
+      e[n] = dpid;
+      e[n + 1] = flows;
+    } else if (n >= 2 * EXACT_UP_TO) {
       e.push(dpid, flows);
     } else {
       const out = new Array<number | FlowEntry[]>(n + 2);
@@ -80,7 +91,7 @@ export class OwnerFlows {
       out[n + 1] = flows;
       this.entries = out;
     }
-    const size = this.entries.length >> 1;
+    const size = ++this.count;
     if (this.index) this.index.set(dpid, size - 1);
     else if (size > INDEX_FROM) {
       const index = new Map<number, number>();
@@ -104,7 +115,8 @@ export class OwnerFlows {
 
   forEach(fn: (flows: FlowEntry[], dpid: number) => void): void {
     const e = this.entries;
-    for (let i = 0; i < e.length; i += 2) fn(e[i + 1] as FlowEntry[], e[i] as number);
+    const n = 2 * this.count;
+    for (let i = 0; i < n; i += 2) fn(e[i + 1] as FlowEntry[], e[i] as number);
   }
 
   keys(): number[] {
@@ -115,7 +127,7 @@ export class OwnerFlows {
 
   *[Symbol.iterator](): IterableIterator<[number, FlowEntry[]]> {
     const e = this.entries;
-    for (let i = 0; i < e.length; i += 2) yield [e[i] as number, e[i + 1] as FlowEntry[]];
+    for (let i = 0; i < 2 * this.count; i += 2) yield [e[i] as number, e[i + 1] as FlowEntry[]];
   }
 
   /** An owner's flows from per-switch tables (the underlay's builders return a Map). */

@@ -121,11 +121,12 @@ export class Engine implements IncrementalCompiler {
       const ids = dirty.of(node.name);
       if (!ids) continue;
       const placed = presence.placements(node.name);
-      for (const id of ids) {
+      const readers = this.placingReaders;
+      ids.forEach((id) => {
         const before = placed.get(id);
-        for (const reader of this.placingReaders) reader.placing?.(node.name, id, before, dirty);
+        for (let r = 0; r < readers.length; r++) readers[r].placing?.(node.name, id, before, dirty);
         presence.move(placed, id, before, node.place?.(id, before), moved);
-      }
+      });
     }
     for (const vpcId of moved) {
       presence.invalidate(vpcId);
@@ -134,7 +135,9 @@ export class Engine implements IncrementalCompiler {
     for (let i = 0; i < this.nodes.length; i++) {
       const node = this.nodes[i];
       const ids = dirty.of(node.name);
-      if (ids) for (const id of ids) this.replaceOwner(this.owners[i], id, node.compile(id));
+      const owners = this.owners[i];
+      // forEach, not for-of: no iterator result per owner (a full compile walks a quarter of a million).
+      if (ids) ids.forEach((id) => this.replaceOwner(owners, id, node.compile(id)));
     }
   }
 
