@@ -23,7 +23,7 @@
  * when a rule names one of its groups, its address as a clause on every present switch
  * (compile-security.ts); the node compiles them and hands them in (`security`).
  */
-import { decTtl, nextTable, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
+import { decTtl, nextTable, setField, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
@@ -31,6 +31,7 @@ import { arpReplyActions } from './arp-reply.js';
 import { deliverActions, labelActions, labelledMatch, metadataOf, relayActions } from './compile-tenant.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
+import { outputList } from './shared-actions.js';
 import { vniGroup } from './vpc-encoding.js';
 
 const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
@@ -62,14 +63,8 @@ function subnetMatch(subnet: Subnet): MaskedValue {
   return m;
 }
 
-/** Per port number: out of it, and the match on it (frozen, shared by every endpoint on that port number). */
-const outputByPort = new Map<number, Action[]>();
+/** Per port number: the match on it (frozen, shared by every endpoint on that port number). */
 const inPortMatches = new Map<number, Match>();
-function outputTo(port: number): Action[] {
-  let a = outputByPort.get(port);
-  if (!a) outputByPort.set(port, (a = Object.freeze([output(port)]) as Action[]));
-  return a;
-}
 function inPortMatch(port: number): Match {
   let m = inPortMatches.get(port);
   if (!m) inPortMatches.set(port, (m = Object.freeze({ inPort: port })));
@@ -174,7 +169,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
     selfDrop,
     { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: NO_ACTIONS, gotoTable: AFTER_FORWARD, cookie },
-    { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputTo(e.port), cookie },
+    { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputList(e.port), cookie },
   ];
   const everywhere = plan.security?.everywhere ?? NO_FLOWS;
   const home =
