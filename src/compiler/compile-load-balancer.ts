@@ -50,6 +50,7 @@ import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from '
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
+import { DEC_TTL, sharedGroup, sharedSetField } from './shared-actions.js';
 import { vniMetadata } from './vpc-encoding.js';
 
 /** Groups per dpid. */
@@ -125,6 +126,32 @@ function l4Fields(lb: LoadBalancer): { proto: number; src: FieldName; dst: Field
   return lb.protocol === 'tcp' ? { proto: IP_PROTO_TCP, src: 'tcpSrc', dst: 'tcpDst' } : { proto: IP_PROTO_UDP, src: 'udpSrc', dst: 'udpDst' };
 }
 
+/** A bucket's way to its backend: HOME (out of its port) or the label group's id. */
+const HOME = -1;
+const SET_GATEWAY_SRC = sharedSetField('ethSrc', GATEWAY_MAC);
+
+/** One backend's buckets, by way. */
+class BucketMemo {
+  private readonly byWay = new Map<number, Bucket>();
+
+  get(way: number, make: () => Bucket): Bucket {
+    let b = this.byWay.get(way);
+    if (!b) this.byWay.set(way, (b = Object.freeze(make())));
+    return b;
+  }
+}
+
+/** A bucket's actions: the backend's address (and port), the gateway's MAC as source, then on its way. */
+function bucketActions(lb: LoadBalancer, dst: FieldName, b: LbBackend, way: number): Action[] {
+  const e = b.endpoint;
+  const last = way === HOME ? output(e.port) : sharedGroup(way);
+  const rewrite = sharedSetField('ipv4Dst', e.ip);
+  const toMac = setField('ethDst', e.mac);
+  return Object.freeze(
+    lb.backendPort !== lb.port ? [rewrite, sharedSetField(dst, lb.backendPort), SET_GATEWAY_SRC, toMac, DEC_TTL, last] : [rewrite, SET_GATEWAY_SRC, toMac, DEC_TTL, last],
+  ) as Action[];
+}
+
 function push<T>(into: Map<number, T[]>, dpid: number, x: T): void {
   const xs = into.get(dpid);
   if (xs) xs.push(x);
@@ -138,7 +165,7 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const { proto, src, dst } = l4Fields(lb);
   const groupId = loadBalancerGroupId(lb.id);
   const weights = backendWeights(lb, plan.pool);
-  const live = plan.pool.map((b, i) => ({ b, w: weights[i] })).filter((x) => x.w > 0);
+  const live = plan.pool.map((b, i) => ({ b, w: weights[i], buckets: new BucketMemo() })).filter((x) => x.w > 0);
   const grouped = new Set<number>();
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -157,18 +184,12 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       continue;
     }
     const buckets: Bucket[] = [];
-    for (const { b, w } of live) {
-      const e = b.endpoint;
-      const actions: Action[] = [setField('ipv4Dst', e.ip)];
-      if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
-      actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
-      if (b.homeDpid === dpid) actions.push(output(e.port));
-      else {
-        const labelGroup = plan.labelGroupTowards(dpid, b.homeDpid);
-        if (labelGroup === undefined) continue; // cut off from this backend: not in this switch's pool
-        actions.push(group(labelGroup));
-      }
-      buckets.push({ weight: w, actions });
+    for (const x of live) {
+      // A backend's bucket is the same on every switch that reaches it the same way (out of its port
+      // at its home, through one label group elsewhere): one frozen object per way.
+      const way = x.b.homeDpid === dpid ? HOME : plan.labelGroupTowards(dpid, x.b.homeDpid);
+      if (way === undefined) continue; // cut off from this backend: not in this switch's pool
+      buckets.push(x.buckets.get(way, () => ({ weight: x.w, actions: bucketActions(lb, dst, x.b, way) })));
     }
     if (buckets.length === 0) {
       flows.push(dpid, cold);

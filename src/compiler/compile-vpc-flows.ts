@@ -23,7 +23,7 @@
  * when a rule names one of its groups, its address as a clause on every present switch
  * (compile-security.ts); the node compiles them and hands them in (`security`).
  */
-import { decTtl, nextTable, setField, output, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
+import { decTtl, nextTable, setField, TABLE, type Action, type FlowEntry, type GroupEntry, type MaskedValue, type Match } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Subnet } from '../model/index.js';
 import { prefixMask } from '../net/cidr.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4 } from '../net/packet/constants.js';
@@ -31,6 +31,7 @@ import { arpReplyActions } from './arp-reply.js';
 import { deliverActions, labelActions, labelledMatch, metadataOf, relayActions } from './compile-tenant.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
+import { outputList } from './shared-actions.js';
 import { vniGroup } from './vpc-encoding.js';
 
 const SET_GATEWAY_SRC = setField('ethSrc', GATEWAY_MAC);
@@ -44,6 +45,8 @@ Object.freeze(NO_ACTIONS);
 // An owner's flows per dpid (./owner-flows.ts). The lists are read-only once built: one list may serve
 // several switches (an endpoint's ARP answer + route pair is the same list on every switch of its VPC).
 export { OwnerFlows };
+
+const NO_FLOWS: readonly FlowEntry[] = Object.freeze([]);
 
 function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
   into.push(dpid, flow);
@@ -60,40 +63,36 @@ function subnetMatch(subnet: Subnet): MaskedValue {
   return m;
 }
 
-/** Per port number: out of it, and the match on it (frozen, shared by every endpoint on that port number). */
-const outputByPort = new Map<number, Action[]>();
+/** Per port number: the match on it (frozen, shared by every endpoint on that port number). */
 const inPortMatches = new Map<number, Match>();
-function outputTo(port: number): Action[] {
-  let a = outputByPort.get(port);
-  if (!a) outputByPort.set(port, (a = Object.freeze([output(port)]) as Action[]));
-  return a;
-}
 function inPortMatch(port: number): Match {
   let m = inPortMatches.get(port);
   if (!m) inPortMatches.set(port, (m = Object.freeze({ inPort: port })));
   return m;
 }
 
-/**
- * One value per port number, made once: an endpoint's flows leave a switch by one or two ports (every
- * leaf's uplink to the same spine has the same number), so one slot and a Map only beyond it.
- */
-class PerPort<T> {
-  private port = -1;
-  private value: T | undefined;
-  private more: Map<number, T> | undefined;
+/** What an endpoint's flows do on the switches that send towards it on one port: made once per port. */
+interface ByPort {
+  port: number;
+  /** FORWARD: push the labels, out of the port. */
+  forward?: FlowEntry;
+  /** TENANT: pass a labelled frame on, out of the port. */
+  relay?: FlowEntry;
+  /** A present switch's list (ARP answer, route, forward). */
+  present?: FlowEntry[];
+  /** A switch on the way's list (relay). */
+  transit?: FlowEntry[];
+}
 
-  get(port: number, make: () => T): T {
-    if (port === this.port) return this.value as T;
-    if (this.port === -1) {
-      this.port = port;
-      return (this.value = make());
-    }
-    this.more ??= new Map();
-    let v = this.more.get(port);
-    if (v === undefined) this.more.set(port, (v = make()));
-    return v;
-  }
+/**
+ * The ByPort of a port: an endpoint's flows leave a switch by one or two ports (every leaf's uplink to
+ * the same spine has the same number), so a short list searched in order.
+ */
+function byPort(ports: ByPort[], port: number): ByPort {
+  for (const p of ports) if (p.port === port) return p;
+  const p: ByPort = { port };
+  ports.push(p);
+  return p;
 }
 
 export interface EndpointPlan {
@@ -114,9 +113,39 @@ export interface EndpointPlan {
 
 export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerFlows {
   const { endpoint: e, subnet, vni, homeDpid } = plan;
-  const out = new OwnerFlows();
+  // At most one list per present or receiving switch: room for them all at once.
+  const out = new OwnerFlows(plan.presentDpids.length + plan.receivers.length);
   const meta = metadataOf(vni);
   const toEndpoint = { metadata: vni, ethDst: e.mac };
+  const selfDrop: FlowEntry = {
+    table: TABLE.ARP,
+    priority: PRIORITY.VPC_ARP_SELF_DROP,
+    match: { metadata: vni, inPort: e.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: e.ip },
+    actions: NO_ACTIONS,
+    cookie,
+  };
+  const arp: FlowEntry = {
+    table: TABLE.ARP,
+    priority: PRIORITY.VPC_ARP_REPLY,
+    match: { metadata: vni, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: subnetMatch(subnet), arpTpa: e.ip },
+    actions: arpReplyActions(e.mac, e.ip),
+    cookie,
+  };
+  const route: FlowEntry = {
+    table: TABLE.ROUTE,
+    priority: PRIORITY.ROUTE_ENDPOINT,
+    match: { metadata: vni, ethDst: GATEWAY_MAC, ethType: ETH_TYPE_IPV4, ipv4Dst: e.ip },
+    actions: [SET_GATEWAY_SRC, setField('ethDst', e.mac), DEC_TTL],
+    gotoTable: TABLE.FORWARD,
+    cookie,
+  };
+  const labelled = labelledMatch(vni, e.mac);
+  // The home switch's list is made once, at its full length (an array grown by push keeps spare
+  // room, owner-flows.ts), and set first: the other switches follow in the plan's order.
+  const homePresent = plan.presentDpids.includes(homeDpid);
+  const deliver: FlowEntry | undefined = plan.receivers.includes(homeDpid)
+    ? { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie }
+    : undefined;
   const local: FlowEntry[] = [
     {
       table: TABLE.INGRESS,
@@ -138,69 +167,51 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
     },
     { table: TABLE.INGRESS, priority: PRIORITY.INGRESS_ENDPOINT_SPOOF_DROP, match: inPortMatch(e.port), actions: NO_ACTIONS, cookie },
     // Asking for its own address (gratuitous ARP, duplicate probe) must not hear "someone has it".
-    {
-      table: TABLE.ARP,
-      priority: PRIORITY.VPC_ARP_SELF_DROP,
-      match: { metadata: vni, inPort: e.port, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpTpa: e.ip },
-      actions: NO_ACTIONS,
-      cookie,
-    },
+    selfDrop,
     { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: NO_ACTIONS, gotoTable: AFTER_FORWARD, cookie },
-    { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputTo(e.port), cookie },
+    { table: TABLE.EGRESS, priority: PRIORITY.EGRESS_ENDPOINT, match: toEndpoint, actions: outputList(e.port), cookie },
   ];
-  if (plan.security) local.push(...plan.security.home);
-  out.set(homeDpid, local);
+  const everywhere = plan.security?.everywhere ?? NO_FLOWS;
+  const home =
+    !plan.security && homePresent && deliver
+      ? [local[0], local[1], local[2], selfDrop, local[4], local[5], arp, route, deliver]
+      : local.concat(plan.security?.home ?? NO_FLOWS, homePresent ? [arp, route] : NO_FLOWS, homePresent ? everywhere : NO_FLOWS, deliver ? [deliver] : NO_FLOWS);
+  out.set(homeDpid, home);
 
-  const arp: FlowEntry = {
-    table: TABLE.ARP,
-    priority: PRIORITY.VPC_ARP_REPLY,
-    match: { metadata: vni, ethType: ETH_TYPE_ARP, arpOp: ARP_OP_REQUEST, arpSpa: subnetMatch(subnet), arpTpa: e.ip },
-    actions: arpReplyActions(e.mac, e.ip),
-    cookie,
-  };
-  const route: FlowEntry = {
-    table: TABLE.ROUTE,
-    priority: PRIORITY.ROUTE_ENDPOINT,
-    match: { metadata: vni, ethDst: GATEWAY_MAC, ethType: ETH_TYPE_IPV4, ipv4Dst: e.ip },
-    actions: [SET_GATEWAY_SRC, setField('ethDst', e.mac), DEC_TTL],
-    gotoTable: TABLE.FORWARD,
-    cookie,
-  };
   // One flow, and one list, per output port: switches sending on the same port number (every leaf's
   // uplink to spine 1, say) share them.
-  const forwardByPort = new PerPort<FlowEntry>();
-  const forwardOn = (port: number): FlowEntry =>
-    forwardByPort.get(port, () => ({ table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie }));
-  const labelled = labelledMatch(vni, e.mac);
-  const relayByPort = new PerPort<FlowEntry>();
-  const relayOn = (port: number): FlowEntry =>
-    relayByPort.get(port, () => ({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie }));
-  const presentByPort = new PerPort<FlowEntry[]>();
-  const transitByPort = new PerPort<FlowEntry[]>();
+  const ports: ByPort[] = [];
   // Every present switch answers ARP and routes; those with a way to the endpoint also forward what
   // enters there.
   let answerAndRoute: FlowEntry[] | undefined;
-  const everywhere = plan.security?.everywhere ?? [];
-  for (const dpid of plan.presentDpids) {
-    if (dpid === homeDpid) {
-      local.push(arp, route, ...everywhere);
-      continue;
-    }
+  const present = plan.presentDpids;
+  for (let i = 0; i < present.length; i++) {
+    const dpid = present[i];
+    if (dpid === homeDpid) continue;
     const port = plan.towards.get(dpid);
-    if (port === undefined) out.set(dpid, (answerAndRoute ??= [arp, route, ...everywhere]));
-    else out.set(dpid, presentByPort.get(port, () => [arp, route, ...everywhere, forwardOn(port)]));
-  }
-  // Switches receiving its labelled frames: its own delivers them, the others pass them on.
-  for (const dpid of plan.receivers) {
-    if (dpid === homeDpid) {
-      local.push({ table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: deliverActions(), writeMetadata: meta, gotoTable: TABLE.ACL_INGRESS, cookie });
+    if (port === undefined) {
+      out.set(dpid, (answerAndRoute ??= everywhere.length === 0 ? [arp, route] : [arp, route].concat(everywhere)));
       continue;
     }
+    const p = byPort(ports, port);
+    if (!p.present) {
+      const forward = (p.forward ??= { table: TABLE.FORWARD, priority: PRIORITY.FORWARD_UNICAST, match: toEndpoint, actions: labelActions(vni, port), cookie });
+      p.present = everywhere.length === 0 ? [arp, route, forward] : [arp, route].concat(everywhere, [forward]);
+    }
+    out.set(dpid, p.present);
+  }
+  // Switches receiving its labelled frames: its own delivers them (above), the others pass them on.
+  const receivers = plan.receivers;
+  for (let i = 0; i < receivers.length; i++) {
+    const dpid = receivers[i];
+    if (dpid === homeDpid) continue;
     const port = plan.towards.get(dpid);
     if (port === undefined) continue;
+    const p = byPort(ports, port);
+    const relay = (p.relay ??= { table: TABLE.TENANT, priority: PRIORITY.TENANT_UNICAST, match: labelled, actions: relayActions(vni, port), cookie });
     const flows = out.get(dpid);
-    if (flows === undefined) out.set(dpid, transitByPort.get(port, () => [relayOn(port)]));
-    else out.set(dpid, [...flows, relayOn(port)]); // a present switch on the way: a list of its own
+    if (flows === undefined) out.set(dpid, (p.transit ??= [relay]));
+    else out.set(dpid, flows.concat([relay])); // a present switch on the way: a list of its own
   }
   return out;
 }

@@ -39,7 +39,6 @@ function subnetWellFormed(s: Subnet): boolean {
     && Number.isInteger(s.gateway) && s.gateway >= 0 && s.gateway <= 0xffffffff;
 }
 
-const portKey = (dpid: number, port: number) => `${dpid}:${port}`;
 
 export class IntentState {
   readonly vpcs = new Map<string, Vpc>();
@@ -55,8 +54,8 @@ export class IntentState {
   private readonly ipClaims = new ScopedClaims<string, number>();
   private readonly macClaims = new ScopedClaims<string, number>();
   private switchByDpid = new Map<number, SwitchSpec>();
-  /** `dpid:port` of every port with a link or a topology host: never an endpoint's. */
-  private reservedPorts = new Set<string>();
+  /** Per dpid, every port with a link, a topology host or a gateway: never an endpoint's (no key string per lookup). */
+  private reservedPorts = new Map<number, Set<number>>();
 
   constructor(topology: Topology, intent: Intent) {
     this.setTopology(topology);
@@ -68,12 +67,19 @@ export class IntentState {
   setTopology(topology: Topology): void {
     this.switchByDpid = new Map(topology.switches.map((s) => [s.dpid, s]));
     const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
-    const reserved = new Set<string>();
+    const reserved = new Map<number, Set<number>>();
+    const reserve = (at: { switch: string; port: number }) => {
+      const dpid = dpidOf.get(at.switch) ?? -1;
+      let ports = reserved.get(dpid);
+      if (!ports) reserved.set(dpid, (ports = new Set()));
+      ports.add(at.port);
+    };
     for (const l of topology.links) {
-      for (const end of [l.a, l.b]) reserved.add(portKey(dpidOf.get(end.switch) ?? -1, end.port));
+      reserve(l.a);
+      reserve(l.b);
     }
-    for (const h of topology.hosts) reserved.add(portKey(dpidOf.get(h.attach.switch) ?? -1, h.attach.port));
-    for (const g of topology.gateways ?? []) reserved.add(portKey(dpidOf.get(g.attach.switch) ?? -1, g.attach.port));
+    for (const h of topology.hosts) reserve(h.attach);
+    for (const g of topology.gateways ?? []) reserve(g.attach);
     this.reservedPorts = reserved;
   }
 
@@ -183,7 +189,7 @@ export class IntentState {
     if (!subnet || subnet.vpcId !== e.vpcId || !subnetWellFormed(subnet)) return undefined;
     const sw = this.switchByDpid.get(e.dpid);
     if (!sw) return undefined;
-    if (!Number.isInteger(e.port) || e.port < 1 || e.port >= PORT.MAX || this.reservedPorts.has(portKey(e.dpid, e.port))) return undefined;
+    if (!Number.isInteger(e.port) || e.port < 1 || e.port >= PORT.MAX || this.reservedPorts.get(e.dpid)?.has(e.port) === true) return undefined;
     if (!Number.isInteger(e.mac) || e.mac <= 0 || e.mac > 0xffffffffffff || Math.floor(e.mac / GROUP_BIT) % 2 === 1 || e.mac === GATEWAY_MAC) {
       return undefined;
     }

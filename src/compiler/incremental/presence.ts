@@ -37,7 +37,19 @@ export interface PresentSwitches {
   readonly dpids: readonly number[];
 }
 
-const NOWHERE: PresentSwitches = { names: [], dpids: [] };
+/**
+ * A set of present switches with the ways to each of its switches: derived from the set and the
+ * fabric alone, so VPCs present on the same switches share one (on OVN's workload most VPCs are present
+ * on every leaf: a handful of these serve ten thousand VPCs).
+ */
+interface Shape extends PresentSwitches {
+  /** Per home switch: the switches sending towards it and those receiving. */
+  readonly towards: Map<string, Towards>;
+}
+
+const NOWHERE: Shape = { names: [], dpids: [], towards: new Map() };
+/** Past this many shapes (a fabric of many switches, much churn), the table starts over. */
+const MAX_SHAPES = 65536;
 
 /** The way to one home switch from every switch where a VPC is present. */
 export interface Towards {
@@ -53,15 +65,15 @@ export class Presence {
   /** Per VPC: owners per switch name. */
   private readonly counts = new Map<string, Map<string, number>>();
   /** Per VPC: its present switches (dropped when its presence or the topology changes). */
-  private readonly presentCache = new Map<string, PresentSwitches>();
-  /** Per VPC, per home switch: the switches sending towards it and those receiving. */
-  private readonly towardsCache = new Map<string, Map<string, Towards>>();
+  private readonly presentCache = new Map<string, Shape>();
+  /** Shapes by their switch names (dropped when the topology changes). */
+  private readonly shapes = new Map<string, Shape>();
   private fabric!: FabricContext;
 
   setFabric(fabric: FabricContext): void {
     this.fabric = fabric;
     this.presentCache.clear();
-    this.towardsCache.clear();
+    this.shapes.clear();
   }
 
   /** The placements of one kind's owners, by owner id (the same map for the compiler's lifetime). */
@@ -90,18 +102,23 @@ export class Presence {
   /** Forgets what was derived from a VPC's presence (after it changed). */
   invalidate(vpcId: string): void {
     this.presentCache.delete(vpcId);
-    this.towardsCache.delete(vpcId);
   }
 
   /** The switches where the VPC is present, by dpid. */
-  present(vpcId: string): PresentSwitches {
+  present(vpcId: string): Shape {
     let cached = this.presentCache.get(vpcId);
     if (!cached) {
       const at = this.counts.get(vpcId);
       if (!at) return NOWHERE;
       const dpidOf = this.fabric.dpidOf;
       const names = [...at.keys()].sort((x, y) => (dpidOf.get(x) ?? 0) - (dpidOf.get(y) ?? 0));
-      cached = { names, dpids: names.map((n) => dpidOf.get(n) ?? 0) };
+      const key = names.join('\n');
+      cached = this.shapes.get(key);
+      if (!cached) {
+        if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
+        cached = { names, dpids: names.map((n) => dpidOf.get(n) ?? 0), towards: new Map() };
+        this.shapes.set(key, cached);
+      }
       this.presentCache.set(vpcId, cached);
     }
     return cached;
@@ -114,16 +131,15 @@ export class Presence {
    * walked.
    */
   towards(vpcId: string, home: string): Towards {
-    let perHome = this.towardsCache.get(vpcId);
-    if (!perHome) this.towardsCache.set(vpcId, (perHome = new Map()));
-    let out = perHome.get(home);
+    const shape = this.present(vpcId);
+    let out = shape.towards.get(home);
     if (out) return out;
     const ports = new Map<number, number>();
     const receiving = new Set<number>();
     const seen = new Set<string>();
     const hops = this.fabric.nextHopsTo(home);
     const dpidOf = this.fabric.dpidOf;
-    for (const from of this.present(vpcId).names) {
+    for (const from of shape.names) {
       let at = from;
       while (at !== home && !seen.has(at)) {
         const hop = hops.get(at);
@@ -135,7 +151,7 @@ export class Presence {
       }
     }
     out = { ports, receivers: [...receiving].sort((x, y) => x - y) };
-    perHome.set(home, out);
+    shape.towards.set(home, out);
     return out;
   }
 
