@@ -12,7 +12,7 @@
  * a clause flow costs the same whatever the number of flows: a level's clauses are an unordered
  * array (the answer does not depend on their order) and each clause knows its slot, so a removal
  * moves the last clause into the hole (docs/security-groups.md: a membership change replaces a few
- * clause flows among ~180,000).
+ * clause flows on leaves holding ~92,000 each, 19,000 to 27,000 per table and priority).
  */
 import type { Action } from './actions.js';
 import { keyMatches, type CompiledMatch } from './match.js';
