@@ -5,7 +5,9 @@
  *   - a full compile from scratch: time, flows per switch, heap retained;
  *   - one membership change request (an endpoint moved to another group over the intent service, the
  *     SQLite store with fsync, the incremental compiler, flow-mods and barriers over TCP to the
- *     softswitches in worker processes) -> every changed switch's barrier reply: p50/p99.
+ *     softswitches in worker processes) -> every changed switch's barrier reply: p50/p99; and apart,
+ *     its two parts: the store's commit (validation, the SQLite transaction and its fsync) and the
+ *     install after it (compile, push, the softswitches applying the flow-mods, barrier replies).
  * Baseline in the same run: the same workload with no group rules (only each VPC's default group),
  * so the ratio shows what the rules cost.
  *
@@ -122,6 +124,9 @@ interface Result {
   flows: number[];
   p50: number;
   p99: number;
+  /** The store's commit (up to the store's watchers) and the rest (up to the barrier replies). */
+  commit: { p50: number; p99: number };
+  install: { p50: number; p99: number };
   firstSyncMs: number;
 }
 
@@ -143,12 +148,24 @@ async function run(withRules: boolean): Promise<Result> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overcast-bench-sg-'));
   const store = openIntentStoreInDir(dir);
   await seed(store, work);
+  // Watchers hear a commit in the order they registered: this one, before the intent service's,
+  // marks the end of the store's part of a change.
+  let committedAt = 0;
+  const unwatch = store.watch((await store.load()).revision, {
+    batch: () => {
+      committedAt = performance.now();
+    },
+    reset: () => undefined,
+    error: () => undefined,
+  });
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
   const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger, syncTimeoutMs: 900_000 });
   const { runtime, firstSyncMs } = installed;
 
   // One membership change at a time: an endpoint moves to another group (then the next one).
   const samples: number[] = [];
+  const commits: number[] = [];
+  const installs: number[] = [];
   const random = prng(11);
   for (let i = 0; i < CHANGES; i++) {
     const ep = `ep-${1 + Math.floor(random() * ENDPOINTS)}`;
@@ -156,14 +173,21 @@ async function run(withRules: boolean): Promise<Result> {
     const t = performance.now();
     await intent.endpoints.update(ep, { securityGroups: [group] });
     await runtime.settled();
-    samples.push(performance.now() - t);
+    const done = performance.now();
+    samples.push(done - t);
+    commits.push(committedAt - t);
+    installs.push(done - committedAt);
   }
+  unwatch();
   await installed.stop();
   intent.close();
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
-  samples.sort((a, b) => a - b);
-  return { compileMs, heapMb, flows, p50: percentile(samples, 50), p99: percentile(samples, 99), firstSyncMs };
+  const p50p99 = (xs: number[]) => {
+    xs.sort((a, b) => a - b);
+    return { p50: percentile(xs, 50), p99: percentile(xs, 99) };
+  };
+  return { compileMs, heapMb, flows, ...p50p99(samples), commit: p50p99(commits), install: p50p99(installs), firstSyncMs };
 }
 
 async function main(): Promise<void> {
@@ -172,15 +196,16 @@ async function main(): Promise<void> {
   );
   const baseline = await run(false);
   const full = await run(true);
-  console.log(`rules      compile ms   heap MB   first sync   change p50 ms   p99 ms   flows per switch`);
+  console.log(`rules      compile ms   heap MB   first sync   change p50 ms   p99 ms   commit p50/p99   install p50/p99   flows per switch`);
+  const pair = (x: { p50: number; p99: number }) => `${x.p50.toFixed(2)} / ${x.p99.toFixed(2)}`.padStart(16);
   const line = (name: string, r: Result) =>
     console.log(
-      `${name.padEnd(9)} ${r.compileMs.toFixed(0).padStart(10)}  ${r.heapMb.toFixed(0).padStart(8)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.p50.toFixed(2).padStart(13)}  ${r.p99.toFixed(2).padStart(7)}   ${r.flows.join(', ')}`,
+      `${name.padEnd(9)} ${r.compileMs.toFixed(0).padStart(10)}  ${r.heapMb.toFixed(0).padStart(8)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.p50.toFixed(2).padStart(13)}  ${r.p99.toFixed(2).padStart(7)}  ${pair(r.commit)}  ${pair(r.install)}   ${r.flows.join(', ')}`,
     );
   line('none', baseline);
   line(`${RULES}/group`, full);
   console.log(`rules' cost: compile x${(full.compileMs / baseline.compileMs).toFixed(2)}, change p99 x${(full.p99 / baseline.p99).toFixed(2)}`);
-  console.log(`target: membership change p99 < 5 ms -> ${full.p99 < 5 ? 'met' : 'not met'}`);
+  console.log(`target: membership change p99 < 5 ms -> ${full.p99 < 5 ? 'met' : 'not met'} (after the store's commit: p99 ${full.install.p99.toFixed(2)} ms -> ${full.install.p99 < 5 ? 'met' : 'not met'})`);
 }
 
 if (!runSwitchHostIfChild()) await main();

@@ -383,7 +383,8 @@ class CommittedState implements IntentContext {
 
   private toChange(w: StoreWrite): CommittedChange | undefined {
     if (w.kind === 'topology') return { kind: 'topology', before: this.placement.topology, topology: w.value };
-    const before = all(w.kind, this.index.snapshot()).get(w.id);
+    // The index's own maps (an Intent too): a snapshot here would copy every map once per write.
+    const before = all(w.kind, this.index).get(w.id);
     if (w.value === undefined) return before ? ({ kind: w.kind, op: 'delete', before } as CommittedChange) : undefined;
     return (before ? { kind: w.kind, op: 'update', before, after: w.value } : { kind: w.kind, op: 'add', after: w.value }) as CommittedChange;
   }
