@@ -9,12 +9,15 @@
  * is seen as absence before a later frame on the same path that does arrive (frames on one path keep
  * their order), never by waiting.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
 import { buildTcpFrame, buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
 import { notYet, patch, post, received, switchesInSync, startLab, waitFor, type Received } from './lab-client.js';
 
+const run = promisify(execFile);
 const GATEWAY_MAC = 0x0a0000000001;
 const SYN = 0x02;
 const ACK = 0x10;
@@ -139,11 +142,24 @@ describe.each(kinds)('security groups and network ACLs on %s', (_label, switches
     await handshake(c, n, false, 40001, 80);
   });
 
-  it.skipIf(skip)('a port the group does not allow is dropped', async () => {
+  it.skipIf(skip)('a port the group does not allow is dropped, and leaves no connection in the zone', async () => {
     await c.send(tcpFrom(c, w, false, { srcPort: 40002, dstPort: 22, flags: SYN, seq: 1000, ack: 0 }));
     await c.send(udpFrom(c, w, false, 40003, 9));
     await w.receives('the UDP marker sent after the SYN', c, { proto: 'udp', srcPort: 40003, dstPort: 9, flags: 0 });
     expect(w.count(c, { proto: 'tcp', srcPort: 40002, dstPort: 22, flags: SYN })).toBe(0);
+    // On one switch (c in zone 1, n in zone 2: zones are port numbers).
+    await c.send(tcpFrom(c, n, false, { srcPort: 40004, dstPort: 22, flags: SYN, seq: 1000, ack: 0 }));
+    await c.send(udpFrom(c, n, false, 40005, 9));
+    await n.receives('the UDP marker sent after the SYN', c, { proto: 'udp', srcPort: 40005, dstPort: 9, flags: 0 });
+    expect(n.count(c, { proto: 'tcp', srcPort: 40004, dstPort: 22, flags: SYN })).toBe(0);
+    if (lab.ovs) {
+      // Open vSwitch's userspace conntrack: the allowed marker is committed in both zones, the denied
+      // SYN only in c's (its group lets everything out), none in n's.
+      const { stdout } = await run('ovs-appctl', ['dpctl/dump-conntrack'], { env: { ...process.env, ...lab.ovs.env } });
+      const zones = (ports: string) => stdout.split('\n').filter((e) => e.includes(ports)).map((e) => /zone=(\d+)/.exec(e)?.[1] ?? '0').sort();
+      expect(zones('sport=40005,dport=9'), stdout).toEqual(['1', '2']);
+      expect(zones('sport=40004,dport=22'), stdout).toEqual(['1']);
+    }
   });
 
   it.skipIf(skip)('UDP request and response through an egress-only group; nothing unsolicited comes back', async () => {
