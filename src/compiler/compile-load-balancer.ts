@@ -7,9 +7,12 @@
  *   NAT_LB   metadata = vni, ip_dst = VIP, protocol, dst port -> the LB's select group on this switch;
  *            with no backend in the pool -> the controller, under the LB's cookie (scale from zero).
  *   group    select, one bucket per backend, weight = its revision's weight shared among the
- *            revision's backends; the bucket delivers completely (a group cannot goto-table): ip_dst
- *            (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then out of
- *            the backend's port, or towards its switch through the VPC's label group on that port
+ *            revision's backends; a bucket cannot goto-table: ip_dst (and the port) rewritten,
+ *            eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then, for a backend on this switch,
+ *            ct(zone = the backend's zone, table = ACL_INGRESS): the recirculation continues the
+ *            pipeline with the rewritten packet, through the backend's ACL and security groups to
+ *            EGRESS (as OVN's load balancers recirculate from their buckets; on a gateway serving the
+ *            LB's elastic IP, out of the backend's port), or towards its switch through the VPC's label group on that port
  *            (vpc-encoding.ts vniGroup: an OpenFlow 1.3 bucket is an action set, one push_mpls each
  *            with its set-fields after it, so each label is pushed by a group of its own). The
  *            softswitch picks the bucket by Maglev over the 5-tuple hash, so a connection keeps its
@@ -30,6 +33,7 @@
  *            backends' switches to the nearest exits.
  */
 import {
+  ct,
   decTtl,
   group,
   output,
@@ -47,6 +51,7 @@ import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
+import { endpointZone } from './compile-security.js';
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
@@ -140,6 +145,10 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const weights = backendWeights(lb, plan.pool);
   const live = plan.pool.map((b, i) => ({ b, w: weights[i] })).filter((x) => x.w > 0);
   const grouped = new Set<number>();
+  // A gateway serving the LB's elastic IP runs the group from its uplink flow too, which writes the
+  // VPC's metadata after the group: a bucket recirculating there would carry the uplink's. Its local
+  // buckets output directly (docs/security-groups.md).
+  const checkedGateway = new Set(plan.outside?.gateways.map((g) => g.dpid) ?? []);
   const arp: FlowEntry = {
     table: TABLE.ARP,
     priority: PRIORITY.LB_ARP_REPLY,
@@ -162,7 +171,7 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       const actions: Action[] = [setField('ipv4Dst', e.ip)];
       if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
       actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
-      if (b.homeDpid === dpid) actions.push(output(e.port));
+      if (b.homeDpid === dpid) actions.push(...(checkedGateway.has(dpid) ? [output(e.port)] : [ct(endpointZone(e.port), { table: TABLE.ACL_INGRESS })]));
       else {
         const labelGroup = plan.labelGroupTowards(dpid, b.homeDpid);
         if (labelGroup === undefined) continue; // cut off from this backend: not in this switch's pool

@@ -70,6 +70,9 @@ function udpFrom(a: Host, b: Host, routed: boolean, srcPort: number, dstPort: nu
   return buildUdpFrame({ srcMac: a.mac, dstMac: routed ? GATEWAY_MAC : b.mac, srcIp: a.ip, dstIp: b.ip, srcPort, dstPort, payload: Buffer.from('x') });
 }
 
+const DENIED_VIP = '10.1.0.200';
+const ALLOWED_VIP = '10.1.0.201';
+
 const kinds = [
   ['softswitches', 'soft'],
   ['Open vSwitch bridges', 'ovs'],
@@ -80,8 +83,8 @@ describe.each(kinds)('security groups and network ACLs on %s', (_label, switches
   let lab: LabHandle;
   let api: string;
   let web: string;
-  /** c: a client (egress only); w: web on another leaf; n: web on c's leaf; d: DNS; s: web in subnet b behind an ACL. */
-  let c: Host, w: Host, n: Host, d: Host, s: Host;
+  /** c: a client (egress only); w: web on another leaf; n: web on c's leaf; d: DNS; s: web in subnet b behind an ACL; f: an LB backend on c's leaf. */
+  let c: Host, w: Host, n: Host, d: Host, s: Host, f: Host;
 
   beforeAll(async () => {
     if (skip) return;
@@ -105,9 +108,9 @@ describe.each(kinds)('security groups and network ACLs on %s', (_label, switches
         { number: 10, action: 'allow', direction: 'egress', protocol: 'any', cidr: '0.0.0.0/0' },
       ],
     });
-    const plug = async (name: string, sw: string, port: number, subnet: string, ip: string, mac: string, groups: string[]) => {
+    const plug = async (name: string, sw: string, port: number, subnet: string, ip: string, mac: string, groups: string[], kind: Record<string, unknown> = { kind: 'container' }) => {
       const dpid = lab.plan.switches.find((x) => x.name === sw)?.dpid;
-      const ep = await post<{ id: string }>(`${api}/v1/endpoints`, { kind: 'container', vpc, subnet, dpid, port, ip, mac, securityGroups: groups });
+      const ep = await post<{ id: string }>(`${api}/v1/endpoints`, { ...kind, vpc, subnet, dpid, port, ip, mac, securityGroups: groups });
       const gateway = ip.replace(/\.\d+$/, '.1');
       const url = await lab.attachHost({ name, mac, ip: `${ip}/24`, gateway, switch: sw, port, endpoint: ep.id });
       return new Host(url, parseMac(mac), parseIpv4(ip), ip);
@@ -117,6 +120,11 @@ describe.each(kinds)('security groups and network ACLs on %s', (_label, switches
     n = await plug('n', 'leaf1', 2, a, '10.1.0.12', '06:00:00:00:01:0c', [web]);
     d = await plug('d', 'leaf3', 1, a, '10.1.0.13', '06:00:00:00:01:0d', [dns]);
     s = await plug('s', 'leaf4', 1, b, '10.1.1.10', '06:00:00:00:01:1a', [web]);
+    // A load balancer's only backend, on the client's own switch, in the web group (udp 9 from
+    // clients, not 7000): one VIP on a port the group denies, one on a port it allows.
+    f = await plug('f', 'leaf1', 3, a, '10.1.0.20', '06:00:00:00:01:14', [web], { kind: 'function', labels: { function: 'api', revision: 'v1' } });
+    await post(`${api}/v1/load-balancers`, { vpc, vip: DENIED_VIP, protocol: 'udp', port: 7000, function: 'api' });
+    await post(`${api}/v1/load-balancers`, { vpc, vip: ALLOWED_VIP, protocol: 'udp', port: 9, function: 'api' });
     await switchesInSync(api, 60_000);
   }, 180_000);
 
@@ -176,6 +184,22 @@ describe.each(kinds)('security groups and network ACLs on %s', (_label, switches
     await c.send(udpFrom(c, s, true, 40011, 9));
     await s.receives('the UDP marker sent after the SYN', c, { proto: 'udp', srcPort: 40011, dstPort: 9, flags: 0 });
     expect(s.count(c, { proto: 'tcp', srcPort: 40010, dstPort: 80, flags: SYN })).toBe(0);
+  });
+
+  it.skipIf(skip)('through a VIP, a backend on the client\'s own switch gets only what its group allows', async () => {
+    const toVip = (vip: string, srcPort: number, dstPort: number) =>
+      buildUdpFrame({ srcMac: c.mac, dstMac: GATEWAY_MAC, srcIp: c.ip, dstIp: parseIpv4(vip), srcPort, dstPort, payload: Buffer.from('x') });
+    // The pool fills once the backend is healthy: until then datagrams to the VIP wait at the controller.
+    let tries = 0;
+    await waitFor('a datagram through the allowed VIP at the backend', async () => {
+      await c.send(toVip(ALLOWED_VIP, 41000 + (tries++ % 100), 9));
+      f.seen.push(...(await received(f.url)));
+      return f.seen.some((r) => r.proto === 'udp' && r.dstPort === 9) || notYet({ tries, seen: f.seen });
+    }, { timeoutMs: 30_000 });
+    await c.send(toVip(DENIED_VIP, 41200, 7000));
+    await c.send(toVip(ALLOWED_VIP, 41201, 9));
+    await f.receives('the marker through the allowed VIP, sent after the denied datagram', c, { proto: 'udp', srcPort: 41201, dstPort: 9, flags: 0 });
+    expect(f.seen.filter((r) => r.dstPort === 7000)).toEqual([]);
   });
 
   it.skipIf(skip)('an established connection is cut when its rule goes (once the PATCH answers)', async () => {
