@@ -7,9 +7,12 @@
  *   NAT_LB   metadata = vni, ip_dst = VIP, protocol, dst port -> the LB's select group on this switch;
  *            with no backend in the pool -> the controller, under the LB's cookie (scale from zero).
  *   group    select, one bucket per backend, weight = its revision's weight shared among the
- *            revision's backends; the bucket delivers completely (a group cannot goto-table): ip_dst
- *            (and the port) rewritten, eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then out of
- *            the backend's port, or towards its switch through the VPC's label group on that port
+ *            revision's backends; a bucket cannot goto-table: ip_dst (and the port) rewritten,
+ *            eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then, for a backend on this switch,
+ *            ct(zone = the backend's zone, table = ACL_INGRESS): the recirculation continues the
+ *            pipeline with the rewritten packet, through the backend's ACL and security groups to
+ *            EGRESS (as OVN's load balancers recirculate from their buckets; on a gateway serving the
+ *            LB's elastic IP, out of the backend's port), or towards its switch through the VPC's label group on that port
  *            (vpc-encoding.ts vniGroup: an OpenFlow 1.3 bucket is an action set, one push_mpls each
  *            with its set-fields after it, so each label is pushed by a group of its own). The
  *            softswitch picks the bucket by Maglev over the 5-tuple hash, so a connection keeps its
@@ -30,6 +33,7 @@
  *            backends' switches to the nearest exits.
  */
 import {
+  ct,
   decTtl,
   group,
   output,
@@ -47,6 +51,7 @@ import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
+import { endpointZone } from './compile-security.js';
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
@@ -126,8 +131,12 @@ function l4Fields(lb: LoadBalancer): { proto: number; src: FieldName; dst: Field
   return lb.protocol === 'tcp' ? { proto: IP_PROTO_TCP, src: 'tcpSrc', dst: 'tcpDst' } : { proto: IP_PROTO_UDP, src: 'udpSrc', dst: 'udpDst' };
 }
 
-/** A bucket's way to its backend: HOME (out of its port) or the label group's id. */
+/**
+ * A bucket's way to its backend: HOME_CHECKED (into the backend's conntrack zone and on through its
+ * ingress checks), HOME (straight out of its port) or the label group's id.
+ */
 const HOME = -1;
+const HOME_CHECKED = -2;
 const SET_GATEWAY_SRC = sharedSetField('ethSrc', GATEWAY_MAC);
 
 /** One backend's buckets, by way. */
@@ -144,7 +153,7 @@ class BucketMemo {
 /** A bucket's actions: the backend's address (and port), the gateway's MAC as source, then on its way. */
 function bucketActions(lb: LoadBalancer, dst: FieldName, b: LbBackend, way: number): Action[] {
   const e = b.endpoint;
-  const last = way === HOME ? output(e.port) : sharedGroup(way);
+  const last = way === HOME ? output(e.port) : way === HOME_CHECKED ? ct(endpointZone(e.port), { table: TABLE.ACL_INGRESS }) : sharedGroup(way);
   const rewrite = sharedSetField('ipv4Dst', e.ip);
   const toMac = setField('ethDst', e.mac);
   return Object.freeze(
@@ -167,6 +176,10 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const weights = backendWeights(lb, plan.pool);
   const live = plan.pool.map((b, i) => ({ b, w: weights[i], buckets: new BucketMemo() })).filter((x) => x.w > 0);
   const grouped = new Set<number>();
+  // A gateway serving the LB's elastic IP runs the group from its uplink flow too, which writes the
+  // VPC's metadata after the group: a bucket recirculating there would carry the uplink's. Its local
+  // buckets output directly (docs/security-groups.md).
+  const checkedGateway = new Set(plan.outside?.gateways.map((g) => g.dpid) ?? []);
   const arp: FlowEntry = {
     table: TABLE.ARP,
     priority: PRIORITY.LB_ARP_REPLY,
@@ -185,9 +198,10 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
     }
     const buckets: Bucket[] = [];
     for (const x of live) {
-      // A backend's bucket is the same on every switch that reaches it the same way (out of its port
-      // at its home, through one label group elsewhere): one frozen object per way.
-      const way = x.b.homeDpid === dpid ? HOME : plan.labelGroupTowards(dpid, x.b.homeDpid);
+      // A backend's bucket is the same on every switch that reaches it the same way (through its
+      // ingress checks at its home, out of its port at a gateway serving the LB's elastic IP, through
+      // one label group elsewhere): one frozen object per way.
+      const way = x.b.homeDpid === dpid ? (checkedGateway.has(dpid) ? HOME : HOME_CHECKED) : plan.labelGroupTowards(dpid, x.b.homeDpid);
       if (way === undefined) continue; // cut off from this backend: not in this switch's pool
       buckets.push(x.buckets.get(way, () => ({ weight: x.w, actions: bucketActions(lb, dst, x.b, way) })));
     }

@@ -3,16 +3,20 @@
  * direction; the rules decide every packet, not only a connection's first:
  *
  *   SG_EGRESS (source switch) / SG_INGRESS (destination switch), per filtered local endpoint E:
- *     TRACK   IPv4 from (to) E -> ct(zone = E's zone, commit, table = this table)
+ *     TRACK   IPv4 from (to) E -> ct(zone = E's zone, table = this table), no commit
  *     then, tracked in E's zone: +inv -> drop; +rel -> on; a packet in its connection's original
  *     direction (-rpl) passes when a rule of E's groups for this direction allows it; a reply (+rpl)
  *     passes when a rule of the other direction allows the connection it answers (ports and ends
  *     swapped); else drop.
+ *   SG_EGRESS_COMMIT / SG_INGRESS_COMMIT (the next tables), per filtered local endpoint E:
+ *     COMMIT  +trk+new in E's zone, from (to) E -> ct(zone = E's zone, commit), on
  *
  * Since every packet is checked against the rules in force, removing a rule or leaving a group cuts
  * the established connections it allowed at the next packet, with no mark to age; conntrack only
- * says which way a packet goes (and drops what it calls invalid). Committing on the first pass, before
- * the rules, records denied attempts too (they time out; the per-zone limit bounds them per endpoint).
+ * says which way a packet goes (and drops what it calls invalid). Only a packet the rules let through
+ * reaches the commit table, so a denied attempt leaves nothing in E's zone. The commit is a table of
+ * its own because a conjunctive rule's result flow is shared by every member, while a ct zone is an
+ * immediate of its flow: the per-endpoint commit flow names the zone.
  *
  * A rule is a conjunctive match (Open vSwitch's conjunction) of up to three clauses, so that a group
  * named by another group's rule costs flows in proportion to members plus rules, never their product:
@@ -42,6 +46,9 @@ const ANY_TRACKED = Object.freeze({ value: TRACKED, mask: TRACKED });
 type SgTable = typeof TABLE.SG_EGRESS | typeof TABLE.SG_INGRESS;
 const LOCAL_FIELD = { [TABLE.SG_EGRESS]: 'ipv4Src', [TABLE.SG_INGRESS]: 'ipv4Dst' } as const;
 const REMOTE_FIELD = { [TABLE.SG_EGRESS]: 'ipv4Dst', [TABLE.SG_INGRESS]: 'ipv4Src' } as const;
+const COMMIT_TABLE = { [TABLE.SG_EGRESS]: TABLE.SG_EGRESS_COMMIT, [TABLE.SG_INGRESS]: TABLE.SG_INGRESS_COMMIT } as const;
+/** A packet that may start a connection, not yet committed: neither a reply, related, nor invalid. */
+const NEW = Object.freeze({ value: TRACKED | CT_STATE.NEW, mask: TRACKED | CT_STATE.NEW | CT_STATE.RPL | CT_STATE.REL | CT_STATE.INV });
 
 /**
  * An endpoint's conntrack zone on its switch: its port number (unique on the switch, so the zones of
@@ -147,10 +154,18 @@ export function compileEndpointSecurity(plan: EndpointSecurityPlan, cookie: numb
     const local = { [LOCAL_FIELD[table]]: plan.ip } as Match;
     const inZone = (ctState: Match['ctState'], extra: Match = {}): Match => ({ ethType: ETH_TYPE_IPV4, ...local, ctZone: zone, ctState, ...extra });
     out.push(
-      { table, priority: PRIORITY.SG_TRACK, match: { metadata: plan.vni, ethType: ETH_TYPE_IPV4, ...local }, actions: [ct(zone, { commit: true, table })], cookie },
+      { table, priority: PRIORITY.SG_TRACK, match: { metadata: plan.vni, ethType: ETH_TYPE_IPV4, ...local }, actions: [ct(zone, { table })], cookie },
       { table, priority: PRIORITY.SG_INVALID_DROP, match: inZone(INVALID), actions: NO_ACTIONS, cookie },
       { table, priority: PRIORITY.SG_RELATED, match: inZone(RELATED), actions: NO_ACTIONS, gotoTable: nextTable(table), cookie },
       { table, priority: PRIORITY.SG_DROP, match: inZone(ANY_TRACKED), actions: NO_ACTIONS, cookie },
+      {
+        table: COMMIT_TABLE[table],
+        priority: PRIORITY.SG_COMMIT,
+        match: { metadata: plan.vni, ...inZone(NEW) },
+        actions: [ct(zone, { commit: true })],
+        gotoTable: nextTable(COMMIT_TABLE[table]),
+        cookie,
+      },
     );
     // The gateway's health probes: echo requests in; their replies out untracked (the controller sends
     // the requests as packet-outs to the port, so conntrack never sees them).

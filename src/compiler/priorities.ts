@@ -95,6 +95,8 @@ export const PRIORITY = {
   SG_DROP: 100,
   /** SG_*: IPv4 from (SG_EGRESS) or to (SG_INGRESS) a filtered endpoint: through conntrack in its zone, then this table again. */
   SG_TRACK: 50,
+  /** SG_*_COMMIT: a new connection of a filtered endpoint that its SG table allowed: committed in its zone. */
+  SG_COMMIT: 100,
   /**
    * Every table: the miss behaviour PIPELINE declares (drop, go to the next table, or the controller)
    * as an explicit lowest-priority flow. Switches differ in what a bare miss does (OpenFlow 1.3 drops,

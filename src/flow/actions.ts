@@ -37,8 +37,9 @@ export type Action =
   /**
    * Connection tracking in `zone` (Open vSwitch's `ct`): with `commit`, record the connection (and
    * set its mark under `mark.mask`); with `table`, continue the lookup in that table with ctState,
-   * ctZone and ctMark filled in (a recirculation, so it is the flow's last action). As in Open
-   * vSwitch, the current pass goes on untracked: what ct found is seen only in the pass `table` starts.
+   * ctZone and ctMark filled in (a recirculation, so it is the flow's last action; in a select group's
+   * bucket run by a flow, the bucket's packet recirculates). As in Open vSwitch, the current pass goes
+   * on untracked: what ct found is seen only in the pass `table` starts.
    */
   | { type: 'ct'; zone: number; table?: number; commit?: boolean; mark?: CtMark }
   /**

@@ -55,6 +55,10 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
   private ttlExpired = false;
   /** The table a `ct` asked the lookup to start over in after this pass, or -1. */
   private recircTable = -1;
+  /** A select group's bucket run straight from a flow is running (it may recirculate). */
+  private inSelectBucket = false;
+  /** That bucket asked for a recirculation: the rest of its flow does not touch its packet. */
+  private bucketRecirculates = false;
   /** The ct fields the recirculated pass starts with. */
   private recircState = 0;
   private recircZone = 0;
@@ -104,6 +108,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     this.pendingDrop = undefined;
     this.ttlExpired = false;
     this.recircTable = -1;
+    this.bucketRecirculates = false;
     const extracted = extractKey(frame, inPort, opts.tunnelId ?? 0, this.key);
     if (extracted !== EXTRACT_OK) {
       r.drop = extracted === EXTRACT_MPLS_TOO_DEEP ? 'mplsTooDeep' : 'malformed';
@@ -129,6 +134,7 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     for (let pass = 0; this.recircTable >= 0; pass++) {
       const table = this.recircTable;
       this.recircTable = -1;
+      this.bucketRecirculates = false;
       if (pass === MAX_RECIRCULATIONS || table >= this.env.tableCount) {
         this.pendingDrop = 'recirculationLimit';
         return;
@@ -170,6 +176,8 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
       this.trace?.push({ kind: 'table', table, flow: f });
       this.cookie = f.cookie;
       if (f.actions.length > 0 && !this.applyActions(f.actions, 0, false)) return;
+      // The packet a bucket froze for its recirculation is past this flow's instructions.
+      if (this.bucketRecirculates) return;
       const wm = f.writeMetadata;
       if (wm !== undefined) {
         const from = key[K.METADATA];
@@ -226,7 +234,10 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
           if (!this.conntrack(a.zone, a.commit === true, a.mark, a.table !== undefined)) return false;
           if (a.table !== undefined) {
             if (depth === 0) this.recircTable = a.table;
-            else this.trace?.push({ kind: 'action', action: a, skipped: 'a ct in a group bucket does not recirculate' });
+            else if (depth === 1 && this.inSelectBucket) {
+              this.recircTable = a.table;
+              this.bucketRecirculates = true;
+            } else this.trace?.push({ kind: 'action', action: a, skipped: 'a ct in this group bucket does not recirculate' });
           }
           break;
         case 'conjunction':
@@ -326,8 +337,13 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
         break;
       case 'select': {
         const i = selectBucket(buckets, flowHash(this.key), this.isBucketLive);
+        // A select group run by a flow (not by another group's bucket) may recirculate from its
+        // bucket, as Open vSwitch does (OVN's load balancers): a `ct` with a table there continues
+        // the pipeline with the bucket's packet.
+        this.inSelectBucket = depth === 0;
         if (i >= 0) this.runBucket(g, i, depth);
         else this.pendingDrop = 'noOutput';
+        this.inSelectBucket = false;
         break;
       }
       case 'fastFailover':
@@ -357,6 +373,9 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
     const frame = this.frame;
     this.shared = true;
     this.applyActions(g.buckets[index].actions, depth + 1, false);
+    // A bucket that recirculates hands its packet, as it is, to the next pass (Open vSwitch freezes
+    // the packet at the ct).
+    if (this.bucketRecirculates) return;
     this.ttlExpired = false;
     this.frame = frame;
     this.shared = true;

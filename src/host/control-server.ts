@@ -1,7 +1,7 @@
 /**
  * The test host's control API (plain HTTP + JSON on its control port), so `overcast lab ping`, the
- * lab's REST routes and the e2e tests can make a host ping, send UDP, or inject a raw frame,
- * and read what it received. One host = one process = one container, as deployed.
+ * lab's REST routes and the e2e tests can make a host ping, send UDP, or inject a raw frame (a
+ * crafted TCP segment, say), and read the UDP datagrams and TCP segments it received. One host = one process = one container, as deployed.
  */
 import http from 'node:http';
 import { formatIpv4, formatMac, parseIpv4 } from '../net/index.js';
@@ -89,6 +89,8 @@ export function createHostControlServer(host: TestHost): http.Server {
     'GET /received': (_body, url) => {
       const list = host.received.map((d) => ({
         atMs: d.atMs,
+        proto: d.proto,
+        tcpFlags: d.tcpFlags,
         srcMac: formatMac(d.srcMac),
         srcIp: formatIpv4(d.srcIp),
         dstIp: formatIpv4(d.dstIp),

@@ -1,7 +1,9 @@
 /**
  * A test host: one UDP socket attached to a switch port (every datagram is one Ethernet frame). It
- * answers ARP and ICMP echo, resolves neighbours by ARP, sends and receives UDP, and checks every
- * checksum it receives (so tests prove rewrites are right on the receiving side, not assumed).
+ * answers ARP and ICMP echo, resolves neighbours by ARP, sends UDP (and any frame a test crafts),
+ * records the UDP datagrams and TCP segments it receives (it runs no TCP: a test plays both ends of a
+ * connection with crafted frames), and checks every checksum it receives (so tests prove rewrites are
+ * right on the receiving side, not assumed).
  */
 import dgram from 'node:dgram';
 import type { Logger } from 'pino';
@@ -34,12 +36,16 @@ export interface TestHostOptions {
   gateway?: number;
   bind: SocketAddress;
   peer: SocketAddress;
-  /** Remember at most this many received UDP datagrams. */
+  /** Remember at most this many received UDP datagrams and TCP segments. */
   receivedLimit?: number;
 }
 
+/** A UDP datagram or a TCP segment the host received. */
 export interface ReceivedDatagram {
   atMs: number;
+  proto: 'udp' | 'tcp';
+  /** The TCP flags byte (0 for UDP). */
+  tcpFlags: number;
   srcMac: number;
   srcIp: number;
   dstIp: number;
@@ -47,7 +53,7 @@ export interface ReceivedDatagram {
   dstPort: number;
   ttl: number;
   payload: Buffer;
-  /** IP header and UDP checksums both verified. */
+  /** IP header and UDP (or TCP) checksums both verified. */
   checksumsOk: boolean;
 }
 
@@ -60,6 +66,7 @@ export interface HostCounters {
   arpRequestsAnswered: number;
   echoRequestsAnswered: number;
   udpReceived: number;
+  tcpReceived: number;
 }
 
 export interface PingOutcome {
@@ -86,6 +93,7 @@ export class TestHost {
     arpRequestsAnswered: 0,
     echoRequestsAnswered: 0,
     udpReceived: 0,
+    tcpReceived: 0,
   };
   readonly received: ReceivedDatagram[] = [];
   private readonly socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
@@ -255,7 +263,7 @@ export class TestHost {
     const l4Ok = p.udp || p.tcp || p.icmp ? verifyL4Checksum(frame, p.ip.offset) : true;
     if (!verifyIpv4Checksum(frame, p.ip.offset) || !l4Ok) {
       this.counters.rxBadChecksum++;
-      if (!p.udp) return; // UDP is still recorded, flagged, so a test can say what was wrong
+      if (!p.udp && !p.tcp) return; // UDP and TCP are still recorded, flagged, so a test can say what was wrong
     }
     if (p.icmp) {
       if (p.icmp.type === ICMP_ECHO_REQUEST) {
@@ -273,23 +281,26 @@ export class TestHost {
       }
       return;
     }
-    if (p.udp) {
-      this.counters.udpReceived++;
-      const d: ReceivedDatagram = {
-        atMs: this.components.nowMs(),
-        srcMac: p.eth.src,
-        srcIp: p.ip.src,
-        dstIp: p.ip.dst,
-        srcPort: p.udp.srcPort,
-        dstPort: p.udp.dstPort,
-        ttl: p.ip.ttl,
-        payload: Buffer.from(p.payload),
-        checksumsOk: l4Ok && verifyIpv4Checksum(frame, p.ip.offset),
-      };
-      if (this.received.length >= (this.options.receivedLimit ?? DEFAULT_RECEIVED_LIMIT)) this.received.shift();
-      this.received.push(d);
-      for (const l of this.udpListeners) l(d);
-    }
+    const l4 = p.udp ?? p.tcp;
+    if (!l4) return;
+    if (p.udp) this.counters.udpReceived++;
+    else this.counters.tcpReceived++;
+    const d: ReceivedDatagram = {
+      atMs: this.components.nowMs(),
+      proto: p.udp ? 'udp' : 'tcp',
+      tcpFlags: p.tcp?.flags ?? 0,
+      srcMac: p.eth.src,
+      srcIp: p.ip.src,
+      dstIp: p.ip.dst,
+      srcPort: l4.srcPort,
+      dstPort: l4.dstPort,
+      ttl: p.ip.ttl,
+      payload: Buffer.from(p.payload),
+      checksumsOk: l4Ok && verifyIpv4Checksum(frame, p.ip.offset),
+    };
+    if (this.received.length >= (this.options.receivedLimit ?? DEFAULT_RECEIVED_LIMIT)) this.received.shift();
+    this.received.push(d);
+    if (p.udp) for (const l of this.udpListeners) l(d);
   }
 
   private learn(ipAddr: number, mac: number): void {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { coldFunctionOfCookie, createIncrementalCompiler, loadBalancerCookie, type IncrementalCompiler } from '../../src/compiler/index.js';
 import { TABLE } from '../../src/flow/index.js';
-import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../../src/model/index.js';
+import { GATEWAY_MAC, type Endpoint, type LoadBalancer, type NetworkAcl, type SecurityGroup, type SecurityRule } from '../../src/model/index.js';
 import { buildUdpFrame, isMalformed, parseFrame, verifyIpv4Checksum, verifyL4Checksum } from '../../src/net/index.js';
 import { ip } from './vpc-fixture.js';
 import { createServiceSim, fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
@@ -68,6 +68,33 @@ describe('load balancer', () => {
     expect(p.eth.src).toBe(GATEWAY_MAC);
     expect(p.ip?.ttl).toBe(63);
     expect(verifyIpv4Checksum(d[0].frame, 14) && verifyL4Checksum(d[0].frame, 14)).toBe(true);
+  });
+
+  it('a backend on the client\'s own switch gets only what its security groups and ACL allow', () => {
+    const local = { ...fnEndpoint('local', client.dpid, 13, 50, { function: 'resize', revision: 'v1' }), securityGroups: ['sg-9'] };
+    const sim = (rules: SecurityRule[], acls: NetworkAcl[] = []) => {
+      const group: SecurityGroup = { id: 'sg-9', vpcId: 'red', name: 'api', rules, isDefault: false };
+      const c = createIncrementalCompiler(topology, { ...serviceIntent([client, local]), securityGroups: new Map([[group.id, group]]), networkAcls: new Map(acls.map((a) => [a.id, a])), loadBalancers: new Map([['lb-1', lb()]]) });
+      return createServiceSim(topology, c.tables(), c.groups(), [client, local]);
+    };
+    // Rules without conjunctive clauses: this simulator's classifier does not resolve conjunctions
+    // (test/compiler/security-groups.test.ts and the end-to-end test cover ports and groups).
+    const anywhere = { network: 0, prefixLength: 0 };
+    const allowAll: SecurityRule = { direction: 'ingress', protocol: 'any', cidr: anywhere };
+    expect(sim([allowAll]).send(client.dpid, client.port, conn(1)).map((d) => d.to)).toEqual(['endpoint:local']);
+    // The group lets nothing in: the VIP's traffic is dropped at the backend.
+    expect(sim([{ direction: 'egress', protocol: 'any', cidr: anywhere }]).send(client.dpid, client.port, conn(1))).toEqual([]);
+    // The subnet's ACL denies the client: dropped although the group allows it.
+    const acl: NetworkAcl = {
+      id: 'acl-1',
+      subnetId: 'red-a',
+      rules: [
+        { number: 10, action: 'deny', direction: 'ingress', protocol: 'udp', cidr: { network: client.ip, prefixLength: 32 } },
+        { number: 20, action: 'allow', direction: 'ingress', protocol: 'any', cidr: anywhere },
+        { number: 10, action: 'allow', direction: 'egress', protocol: 'any', cidr: anywhere },
+      ],
+    };
+    expect(sim([allowAll], [acl]).send(client.dpid, client.port, conn(1))).toEqual([]);
   });
 
   it('the reply reaches the client from the VIP and the service port', () => {

@@ -15,6 +15,8 @@ export interface StatefulSim {
   install(tables: ReadonlyMap<number, readonly FlowEntry[]>): void;
   /** Sends from an endpoint; returns the ids of the endpoints that received it ([] when dropped). */
   send(from: Endpoint, frame: Uint8Array): string[];
+  /** A switch's connection table. */
+  conntrack(dpid: number): ConnTable;
 }
 
 export function createStatefulSim(topology: Topology, intent: Intent): StatefulSim {
@@ -45,6 +47,11 @@ export function createStatefulSim(topology: Topology, intent: Intent): StatefulS
   for (const e of intent.endpoints.values()) at.set(`${e.dpid}:${e.port}`, e.id);
   return {
     install,
+    conntrack: (dpid) => {
+      const sw = switches.get(dpid);
+      if (!sw) throw new Error(`no switch ${dpid}`);
+      return sw.conntrack;
+    },
     send(from, frame) {
       const received: string[] = [];
       const queue = [{ dpid: from.dpid, port: from.port, frame }];

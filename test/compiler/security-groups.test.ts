@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createIncrementalCompiler, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
+import { compileEndpointSecurity, endpointZone } from '../../src/compiler/compile-security.js';
+import { CT_STATE, TABLE } from '../../src/flow/index.js';
 import type { Endpoint, Intent, NetworkAcl, SecurityGroup, SecurityRule } from '../../src/model/index.js';
 import { createStatefulSim, handshake, SYN, tcp, udp, type StatefulSim } from './security-fixture.js';
 import { endpoint, ip, subnet, vpc, vpcTopology } from './vpc-fixture.js';
@@ -108,6 +110,46 @@ describe('security groups', () => {
     expect(d.more()).toEqual(['d2']);
     apply({ kind: 'endpoint', op: 'update', endpoint: { ...ep('w1'), securityGroups: ['sg-1'] } });
     expect(d.more()).toEqual([]);
+  });
+});
+
+describe('committing connections', () => {
+  it('tracks without a commit in the SG tables and commits a new connection in the table after, in the zone', () => {
+    const flows = compileEndpointSecurity({ vni: 1, ip: ip(10, 0, 0, 10), port: 7, groups: [WEB], gateway: ip(10, 0, 0, 1) }, 42);
+    const cts = flows.flatMap((f) => f.actions.flatMap((a) => (a.type === 'ct' ? [{ table: f.table, commit: a.commit === true, zone: a.zone, recirculates: a.table !== undefined }] : [])));
+    expect(cts).toEqual([
+      { table: TABLE.SG_EGRESS, commit: false, zone: 7, recirculates: true },
+      { table: TABLE.SG_EGRESS_COMMIT, commit: true, zone: 7, recirculates: false },
+      { table: TABLE.SG_INGRESS, commit: false, zone: 7, recirculates: true },
+      { table: TABLE.SG_INGRESS_COMMIT, commit: true, zone: 7, recirculates: false },
+    ]);
+    for (const f of flows.filter((x) => x.table === TABLE.SG_EGRESS_COMMIT || x.table === TABLE.SG_INGRESS_COMMIT)) {
+      // Only a new connection (not a reply, related or invalid packet) of this endpoint's zone.
+      expect(f.match.ctZone).toBe(7);
+      expect(f.match.ctState).toEqual({ value: CT_STATE.TRK | CT_STATE.NEW, mask: CT_STATE.TRK | CT_STATE.NEW | CT_STATE.RPL | CT_STATE.REL | CT_STATE.INV });
+      expect(f.gotoTable).toBe(f.table + 1);
+    }
+  });
+
+  it('a denied first packet leaves no entry in the endpoint\'s zone (a port scan fills nothing); an allowed one is committed', () => {
+    const { sim, ep } = world([DEFAULT, WEB, CLIENTS, group('sg-6', [{ direction: 'ingress', protocol: 'tcp', ports: { from: 80, to: 80 }, cidr: ANYWHERE }])], { w1: ['sg-2'], w2: ['sg-2'], c1: ['sg-4'], d2: ['sg-6'] });
+    const zoneOf = (id: string) => sim.conntrack(ep(id).dpid).zoneCount(endpointZone(ep(id).port));
+    // c1 scans w2 (across the fabric) and w1 (on its own switch): web lets in tcp 80 only.
+    for (let port = 1; port <= 50; port++) {
+      if (port === 80) continue;
+      expect(sim.send(ep('c1'), tcp(ep('c1'), ep('w2'), { srcPort: 30000 + port, dstPort: port, flags: SYN }))).toEqual([]);
+      expect(sim.send(ep('c1'), tcp(ep('c1'), ep('w1'), { srcPort: 31000 + port, dstPort: port, flags: SYN }))).toEqual([]);
+    }
+    expect(zoneOf('w2')).toBe(0);
+    expect(zoneOf('w1')).toBe(0);
+    // d2's group lets nothing out: its SYN is denied at its own switch and leaves no entry there either.
+    expect(sim.send(ep('d2'), tcp(ep('d2'), ep('w2'), { srcPort: 32000, dstPort: 80, flags: SYN }))).toEqual([]);
+    expect(zoneOf('d2')).toBe(0);
+    // An allowed SYN is committed at both ends, in each end's zone.
+    const before = zoneOf('c1');
+    expect(sim.send(ep('c1'), tcp(ep('c1'), ep('w2'), { srcPort: 33000, dstPort: 80, flags: SYN }))).toEqual(['w2']);
+    expect(zoneOf('w2')).toBe(1);
+    expect(zoneOf('c1')).toBe(before + 1);
   });
 });
 

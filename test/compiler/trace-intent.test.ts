@@ -24,12 +24,13 @@ describe('traceIntent', () => {
       ['ACL_EGRESS', 'fabric'],
       ['ACCESS', 'fabric'],
       ['SG_EGRESS', 'fabric'],
+      ['SG_EGRESS_COMMIT', 'fabric'],
       ['NAT_LB', 'fabric'],
       ['ROUTE', 'endpoint'],
       ['FORWARD', 'endpoint'],
     ]);
     expect(first.tables[0].flow?.owner).toEqual({ kind: 'endpoint', name: 'r1' });
-    expect(first.tables[5].flow?.owner).toEqual({ kind: 'endpoint', name: 'r4' });
+    expect(first.tables[6].flow?.owner).toEqual({ kind: 'endpoint', name: 'r4' });
     expect(first.rewrites.map((r) => r.field)).toEqual(['ethSrc', 'ethDst', 'ipTtl', 'mpls', 'mplsLabel', 'mpls', 'mplsLabel']);
     // red's VNI 1: block 0 on top (label 16), VNI 1 at the bottom (label 17).
     expect(first.outputs[0]).toMatchObject({ port: 5, to: { kind: 'switch', switch: 'spine1', port: 1 }, headers: { ethType: 0x8847, mplsLabel: 16, mplsBos: 0, mplsDepth: 2, vni: 1 } });
@@ -43,6 +44,7 @@ describe('traceIntent', () => {
       ['TENANT', 'r4'],
       ['ACL_INGRESS', ''],
       ['SG_INGRESS', ''],
+      ['SG_INGRESS_COMMIT', ''],
       ['EGRESS', 'r4'],
     ]);
     expect(trace.exits).toHaveLength(1);

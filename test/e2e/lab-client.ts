@@ -83,6 +83,9 @@ export async function createShopVpc(api: string): Promise<ShopVpc> {
 }
 
 export interface Received {
+  proto: 'udp' | 'tcp';
+  /** The TCP flags byte (0 for UDP). */
+  tcpFlags: number;
   srcIp: string;
   srcPort: number;
   dstPort: number;

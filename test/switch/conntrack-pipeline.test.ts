@@ -7,7 +7,9 @@ import {
   createPacketKey,
   ct,
   extractKey,
+  group,
   output,
+  setField,
   type FlowEntry,
   type Match,
 } from '../../src/flow/index.js';
@@ -96,6 +98,25 @@ describe('ct in the pipeline', () => {
     const exec = createPipelineExecutor({ lookup: (t, k) => tables.lookup(t, k), ports: [1], tableMiss: 'drop', tableCount: 2 });
     const r = exec.run(buildUdpFrame({ srcMac: 1, dstMac: 2, srcIp: 3, dstIp: 4, srcPort: 5, dstPort: 6 }), 1, createExecResult());
     expect(r.drop).toBe('recirculationLimit');
+  });
+
+  it('a select bucket\'s ct with a table recirculates with the bucket\'s packet (a load balancer\'s local backend)', () => {
+    // Table 0: to the VIP (10.0.0.100) -> select group 1, whose bucket rewrites to the backend and
+    // recirculates into table 1 (tracked in zone 7), which lets the backend's port 80 through only.
+    const tables = new FlowTables(2, createFlowClassifier, () => 0);
+    tables.apply({ command: 'add', flow: { ...flow(0, 10, { ...IP, ipv4Dst: 0x0a000064 }, [group(1)]), writeMetadata: { value: 9, mask: 0xff } } });
+    tables.apply({ command: 'add', flow: flow(1, 20, { ...IP, ipv4Dst: 0x0a000002, ipProto: 6, tcpDst: 80, ctZone: 7, ctState: { value: TRK | NEW, mask: TRK | NEW } }, [output(2)]) });
+    const groups = new Map([[1, { groupId: 1, type: 'select' as const, buckets: [{ weight: 1, actions: [setField('ipv4Dst', 0x0a000002), ct(7, { table: 1 })] }] }]]);
+    const trace: TraceStep[] = [];
+    const exec = createPipelineExecutor({ lookup: (t, k) => tables.lookup(t, k), group: (id) => groups.get(id), ports: [1, 2], tableMiss: 'drop', tableCount: 2, conntrack: new ConnTable({}, () => 0) });
+    const to = (dstPort: number) => buildTcpFrame({ srcMac: 1, dstMac: 2, srcIp: 0x0a000001, dstIp: 0x0a000064, srcPort: 40000, dstPort, seq: 1, flags: TCP_SYN });
+    const r = trimResult(exec.run(to(80), 1, createExecResult(), { trace }));
+    expect(r.outPorts).toEqual([2]);
+    expect(Buffer.from(r.outFrames[0]).readUInt32BE(30)).toBe(0x0a000002);
+    // The recirculated pass carries the metadata as it was at the ct: the flow's write_metadata
+    // comes after its actions (Open vSwitch's instruction order).
+    expect(trace.filter((t) => t.kind === 'metadata')).toEqual([]);
+    expect(trimResult(exec.run(to(22), 1, createExecResult())).drop).toBe('tableMiss');
   });
 });
 

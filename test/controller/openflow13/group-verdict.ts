@@ -78,8 +78,9 @@ export function createGroupJudge(flows: readonly FlowEntry[], groups: readonly G
     pinned(frame, inPort, groupId, bucket) {
       const g = byId.get(groupId);
       if (!g) throw new Error(`no group ${groupId}`);
-      // An indirect group of that one bucket: the same actions on a clone, no choice left.
-      pin = { groupId, group: { ...g, type: 'indirect', buckets: [g.buckets[bucket]] } };
+      // A select group of that one bucket: the same actions, no choice left, and a bucket that
+      // recirculates (a ct with a table: a load balancer's local backend) still does.
+      pin = { groupId, group: { ...g, buckets: [{ ...g.buckets[bucket], weight: Math.max(1, g.buckets[bucket].weight ?? 1) }] } };
       try {
         return run(frame, inPort);
       } finally {
@@ -119,7 +120,7 @@ export function withoutInvalidTtl(trace: string): { trace: string; invalidTtl: n
  * Why a bucket is NOT order-free, or undefined when it is. OVS applies an OpenFlow 1.3 bucket's
  * actions as an action SET (push_vlan, then dec_ttl, then the set_fields, then output: the spec's
  * action-set order), the executor as a LIST. The two agree when no kind of action repeats (set_field
- * per field), output comes last, a VLAN id is only set after a push, and an MPLS label only after a
+ * per field), output (or a load balancer's recirculating ct) comes last, a VLAN id is only set after a push, and an MPLS label only after a
  * push_mpls, with no IPv4 set-field or dec_ttl beside it (they would land on the label stack).
  */
 export function bucketOrderProblem(b: Bucket): string | undefined {
@@ -133,6 +134,7 @@ export function bucketOrderProblem(b: Bucket): string | undefined {
     seen.add(kind);
     if (a.type === 'copyField') return 'copyField has no action-set slot';
     if (a.type === 'output' && i !== b.actions.length - 1) return 'output before the end';
+    if (a.type === 'ct' && i !== b.actions.length - 1) return 'ct before the end';
     if (a.type === 'pushVlan') pushed = true;
     if (a.type === 'setField' && a.field === 'vlanVid' && !pushed) return 'vlan id set before the push';
     if (a.type === 'pushMpls') pushedMpls = true;
