@@ -10,10 +10,11 @@
  * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
  * every owner too, and the delta still holds only what changed.
  */
-import { FlowIndex, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
+import { FlowIndex, sameFlow, sameFlowBody, sameGroup, sameMeter, type FlowEntry, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import type { OwnerGroups } from '../compile-load-balancer.js';
+import type { OwnerMeters } from '../compile-volume-qos.js';
 import { OwnerFlows } from '../owner-flows.js';
 import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
@@ -28,7 +29,11 @@ interface PendingDelta {
   add: FlowEntry[];
   remove: FlowEntry[];
   groupMods?: GroupMod[];
+  meterMods?: MeterMod[];
 }
+
+/** What the engine diffs by id per switch, besides flows: groups and meters. */
+type IdCommand = 'add' | 'modify' | 'delete';
 
 const EMPTY_FLOWS = new OwnerFlows();
 const NO_FLOWS: FlowEntry[] = [];
@@ -47,6 +52,7 @@ export class Engine implements IncrementalCompiler {
    */
   private readonly flowCounts = new Map<number, number>();
   private readonly groupTables = new Map<number, Map<number, GroupEntry>>();
+  private readonly meterTables = new Map<number, Map<number, MeterEntry>>();
   /** Names by cookie, built when first asked after a change (a full compile registers nothing). */
   private registry: OwnerRegistry | undefined;
   private delta: Map<number, PendingDelta> | undefined;
@@ -94,7 +100,7 @@ export class Engine implements IncrementalCompiler {
         const added = new FlowIndex(d.add);
         d.remove = d.remove.filter((f) => !added.has(f));
       }
-      if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0) delta.delete(dpid);
+      if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0 && (d.meterMods?.length ?? 0) === 0) delta.delete(dpid);
     }
     return delta;
   }
@@ -155,7 +161,12 @@ export class Engine implements IncrementalCompiler {
       }
     }
     for (let i = 0; i < oldFlows.size; i++) if (!newFlows.has(oldFlows.dpidAt(i))) this.diffSwitch(oldFlows.dpidAt(i), oldFlows.listAt(i), []);
-    if (old?.groups || fresh?.groups) this.diffGroups(old?.groups, fresh?.groups);
+    if (old?.groups || fresh?.groups) {
+      this.diffById(old?.groups, fresh?.groups, this.groupTables, (g) => g.groupId, sameGroup, (d, command, group) => (d.groupMods ??= []).push({ command, group }));
+    }
+    if (old?.meters || fresh?.meters) {
+      this.diffById(old?.meters, fresh?.meters, this.meterTables, (m) => m.meterId, sameMeter, (d, command, meter) => (d.meterMods ??= []).push({ command, meter }));
+    }
     this.registry = undefined;
     if (fresh && kept.size > 0) {
       fresh.flows = kept;
@@ -194,29 +205,38 @@ export class Engine implements IncrementalCompiler {
     return kept;
   }
 
-  /** Replaces an owner's groups on every switch and records group-mods for the difference. */
-  private diffGroups(before: OwnerGroups | undefined, after: OwnerGroups | undefined): void {
+  /**
+   * Replaces an owner's groups or meters on every switch (in `tables`, by id) and records a mod for
+   * each difference.
+   */
+  private diffById<T>(
+    before: Map<number, T[]> | undefined,
+    after: Map<number, T[]> | undefined,
+    tables: Map<number, Map<number, T>>,
+    idOf: (x: T) => number,
+    same: (a: T, b: T) => boolean,
+    record: (d: PendingDelta, command: IdCommand, x: T) => void,
+  ): void {
     const dpids = new Set<number>([...(before?.keys() ?? []), ...(after?.keys() ?? [])]);
     for (const dpid of dpids) {
-      const old = new Map((before?.get(dpid) ?? []).map((g) => [g.groupId, g]));
+      const old = new Map((before?.get(dpid) ?? []).map((x) => [idOf(x), x]));
       const fresh = after?.get(dpid) ?? [];
-      let table = this.groupTables.get(dpid);
-      if (!table) this.groupTables.set(dpid, (table = new Map()));
-      const mods: GroupMod[] = [];
-      for (const g of fresh) {
-        const prev = old.get(g.groupId);
-        old.delete(g.groupId);
-        if (prev && sameGroup(prev, g)) continue;
-        table.set(g.groupId, g);
-        mods.push({ command: prev ? 'modify' : 'add', group: g });
+      let table = tables.get(dpid);
+      if (!table) tables.set(dpid, (table = new Map()));
+      const d = this.deltaFor(dpid);
+      for (const x of fresh) {
+        const id = idOf(x);
+        const prev = old.get(id);
+        old.delete(id);
+        if (prev && same(prev, x)) continue;
+        table.set(id, x);
+        if (d) record(d, prev ? 'modify' : 'add', x);
       }
-      for (const g of old.values()) {
-        table.delete(g.groupId);
-        mods.push({ command: 'delete', group: g });
+      for (const [id, x] of old) {
+        table.delete(id);
+        if (d) record(d, 'delete', x);
       }
-      if (table.size === 0) this.groupTables.delete(dpid);
-      const d = mods.length > 0 ? this.deltaFor(dpid) : undefined;
-      if (d) (d.groupMods ??= []).push(...mods);
+      if (table.size === 0) tables.delete(dpid);
     }
   }
 
@@ -262,6 +282,12 @@ export class Engine implements IncrementalCompiler {
   groups(): Map<number, GroupEntry[]> {
     const out = new Map<number, GroupEntry[]>();
     for (const [dpid, t] of this.groupTables) out.set(dpid, [...t.values()]);
+    return out;
+  }
+
+  meters(): Map<number, MeterEntry[]> {
+    const out = new Map<number, MeterEntry[]>();
+    for (const [dpid, t] of this.meterTables) out.set(dpid, [...t.values()]);
     return out;
   }
 
