@@ -13,8 +13,6 @@
 import { FlowIndex, sameFlow, sameFlowBody, sameGroup, sameMeter, type FlowEntry, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
-import type { OwnerGroups } from '../compile-load-balancer.js';
-import type { OwnerMeters } from '../compile-volume-qos.js';
 import { OwnerFlows } from '../owner-flows.js';
 import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
