@@ -48,12 +48,13 @@ export function attachmentNode(state: CompileState): EngineNode {
       const grants: AttachmentGrant[] = [];
       const granted = new Set<string>();
       const names: { cookie: number; name: OwnerName }[] = [];
-      const meters: MeterEntry[] = [];
+      let meters: MeterEntry[] | undefined;
       for (const id of mine.size === 1 ? mine : [...mine].sort()) {
         const v = vs.volumes.get(vs.attachments.get(id)?.volumeId ?? '');
         if (!v) continue;
         const cookie = attachmentCookie(id);
-        const meter = compileQosMeter(v.qos, attachmentMeterId(id), cookie);
+        // Most volumes have no qos: no meter id is worked out for them.
+        const meter = v.qos ? compileQosMeter(v.qos, attachmentMeterId(id), cookie) : undefined;
         const before = grants.length;
         for (const t of v.targets) {
           const te = s.endpoints.get(t);
@@ -67,13 +68,13 @@ export function attachmentNode(state: CompileState): EngineNode {
         }
         if (grants.length > before) {
           names.push({ cookie, name: { kind: 'attachment', name: id } });
-          if (meter) meters.push(meter);
+          if (meter) (meters ??= []).push(meter);
         }
       }
       if (names.length === 0) return undefined;
       const [first, ...also] = names;
       const flows = compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants });
-      return { flows, ...(meters.length > 0 ? { meters: new Map([[e.dpid, meters]]) } : {}), ...first, ...(also.length > 0 ? { also } : {}) };
+      return { flows, ...(meters ? { meters: new Map([[e.dpid, meters]]) } : {}), ...first, ...(also.length > 0 ? { also } : {}) };
     },
   };
 }
