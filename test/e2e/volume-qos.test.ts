@@ -87,6 +87,7 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
       got += (await received(hosts.target.url)).filter((d) => d.dstPort === ISCSI_PORT).length;
       return got >= passed || notYet({ got, passed, dropped, seconds });
     });
+    console.log(`volume-qos (${switches}): ${metered} metered in ${seconds.toFixed(2)} s, ${got} through, ${dropped} dropped by the band (rate ${PPS} pps, burst ${BURST})`);
     expect(got).toBe(passed);
     expect(got).toBeGreaterThan(0);
     expect(got).toBeLessThanOrEqual(PPS * seconds * 1.5 + BURST);
