@@ -66,6 +66,8 @@ export interface AttachmentGrant {
   targetIp: number;
   port: number;
   cookie: number;
+  /** The granting attachment's meter (its volume's qos, compile-volume-qos.ts), if any. */
+  meterId?: number;
 }
 
 export interface AttachmentPlan {
@@ -83,7 +85,8 @@ export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
   if (plan.grants.length === 0) return out;
   const flows: FlowEntry[] = [];
   const { vni, ip } = plan;
-  for (const { targetIp, port, cookie } of plan.grants) {
+  for (const { targetIp, port, cookie, meterId } of plan.grants) {
+    const meter = meterId === undefined ? undefined : { meterId };
     flows.push(
       {
         table: TABLE.ACCESS,
@@ -91,6 +94,7 @@ export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
         match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: ip, ipv4Dst: targetIp, ipProto: IP_PROTO_TCP, tcpDst: port },
         actions: NO_ACTIONS,
         gotoTable: ON,
+        ...meter,
         cookie,
       },
       {
@@ -99,6 +103,7 @@ export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
         match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: ip, ipv4Dst: targetIp, ipProto: IP_PROTO_UDP, udpDst: port },
         actions: NO_ACTIONS,
         gotoTable: ON,
+        ...meter,
         cookie,
       },
     );

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { SwitchDelta } from '../compiler/index.js';
-import { FlowIndex, type FlowEntry, type GroupEntry } from '../flow/index.js';
+import { FlowIndex, type FlowEntry, type GroupEntry, type MeterEntry } from '../flow/index.js';
 import { createAdmissionCounters, type AdmissionCounters } from './channel/admission-counters.js';
 import { ControllerEvents } from './events.js';
 import { PacketInEvents } from './packet-in-events.js';
@@ -16,6 +16,8 @@ import { SwitchSession, type DesiredSource, type LastSync, type SyncResult } fro
 export interface DesiredTables {
   flows: FlowEntry[];
   groups: GroupEntry[];
+  /** Meters by id (absent: none). */
+  meters?: MeterEntry[];
 }
 
 /**
@@ -26,11 +28,13 @@ export interface DesiredTables {
 class DesiredState implements DesiredSource {
   readonly flowIndex = new FlowIndex();
   readonly groupsById = new Map<number, GroupEntry>();
+  readonly metersById = new Map<number, MeterEntry>();
 
   static of(t: DesiredTables): DesiredState {
     const d = new DesiredState();
     for (const f of t.flows) d.flowIndex.set(f);
     for (const g of t.groups) d.groupsById.set(g.groupId, g);
+    for (const m of t.meters ?? []) d.metersById.set(m.meterId, m);
     return d;
   }
 
@@ -42,12 +46,20 @@ class DesiredState implements DesiredSource {
     return this.groupsById.values();
   }
 
+  meters(): Iterable<MeterEntry> {
+    return this.metersById.values();
+  }
+
   apply(delta: SwitchDelta): void {
     for (const f of delta.remove) this.flowIndex.delete(f);
     for (const f of delta.add) this.flowIndex.set(f);
     for (const m of delta.groupMods ?? []) {
       if (m.command === 'delete') this.groupsById.delete(m.group.groupId);
       else this.groupsById.set(m.group.groupId, m.group);
+    }
+    for (const m of delta.meterMods ?? []) {
+      if (m.command === 'delete') this.metersById.delete(m.meter.meterId);
+      else this.metersById.set(m.meter.meterId, m.meter);
     }
   }
 }
@@ -141,14 +153,14 @@ export class Controller {
       const state = this.stateFor(dpid);
       state.apply(delta);
       const session = this.sessions.get(dpid);
-      if (session && this.pushesTo(session)) pushes.push(this.report(session, session.delta(delta.add, delta.remove, delta.groupMods ?? [], state)));
+      if (session && this.pushesTo(session)) pushes.push(this.report(session, session.delta(delta.add, delta.remove, delta.groupMods ?? [], state, delta.meterMods ?? [])));
     }
     await Promise.all(pushes);
   }
 
   desiredFor(dpid: number): DesiredTables {
     const d = this.desired.get(dpid);
-    return d ? { flows: [...d.flows()], groups: [...d.groups()] } : { flows: [], groups: [] };
+    return d ? { flows: [...d.flows()], groups: [...d.groups()], meters: [...d.meters()] } : { flows: [], groups: [], meters: [] };
   }
 
   desiredFlowCount(dpid: number): number {
@@ -180,7 +192,7 @@ export class Controller {
       if (this.sessions.has(dpid) || now - at < after) continue;
       this.leftAtMs.delete(dpid);
       const d = this.desired.get(dpid);
-      if (d && d.flowIndex.size === 0 && d.groupsById.size === 0) this.desired.delete(dpid);
+      if (d && d.flowIndex.size === 0 && d.groupsById.size === 0 && d.metersById.size === 0) this.desired.delete(dpid);
     }
   }
 

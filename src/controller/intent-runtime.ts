@@ -13,7 +13,7 @@ import {
   type IntentTrace,
   type TracePacket,
 } from '../compiler/index.js';
-import type { GroupEntry } from '../flow/index.js';
+import type { GroupEntry, MeterEntry } from '../flow/index.js';
 import type { Controller, DesiredTables } from './controller.js';
 import type { CommittedChange, IntentService } from './intent/index.js';
 import { PortStates, linkChanges, operationalLinks } from './link-state.js';
@@ -54,8 +54,17 @@ export function toCompilerChange(c: CommittedChange): IntentChange {
   }
 }
 
-export function tablesToDesired(tables: ReadonlyMap<number, readonly { table: number }[]>, groups?: ReadonlyMap<number, readonly GroupEntry[]>): Map<number, DesiredTables> {
-  return new Map([...tables].map(([dpid, flows]) => [dpid, { flows: [...flows] as DesiredTables['flows'], groups: [...(groups?.get(dpid) ?? [])] }]));
+export function tablesToDesired(
+  tables: ReadonlyMap<number, readonly { table: number }[]>,
+  groups?: ReadonlyMap<number, readonly GroupEntry[]>,
+  meters?: ReadonlyMap<number, readonly MeterEntry[]>,
+): Map<number, DesiredTables> {
+  return new Map(
+    [...tables].map(([dpid, flows]) => [
+      dpid,
+      { flows: [...flows] as DesiredTables['flows'], groups: [...(groups?.get(dpid) ?? [])], meters: [...(meters?.get(dpid) ?? [])] },
+    ]),
+  );
 }
 
 /** What the runtime reports as it works (metrics); every member optional. */
@@ -68,7 +77,7 @@ export interface IntentRuntimeHooks {
 export async function startIntentRuntime(intent: IntentService, controller: Controller, logger: Logger, hooks: IntentRuntimeHooks = {}): Promise<IntentRuntime> {
   const nowMs = hooks.nowMs ?? (() => performance.now());
   let compiler = createIncrementalCompiler(intent.topology.get(), intent.intent());
-  await controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups()));
+  await controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups(), compiler.meters()));
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
     pending.add(p);
@@ -84,7 +93,7 @@ export async function startIntentRuntime(intent: IntentService, controller: Cont
     } catch (err) {
       logger.error({ err, change: change.kind }, 'incremental compile failed; recompiling everything');
       compiler = createIncrementalCompiler(intent.topology.get(), intent.intent());
-      track(controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups())));
+      track(controller.setDesired(tablesToDesired(compiler.tables(), compiler.groups(), compiler.meters())));
     }
   };
 

@@ -3,7 +3,7 @@
  * channel or OpenFlow 1.3). Sessions and the reconcile loop are written against this contract only;
  * each channel has one adapter that implements it.
  */
-import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod } from '../flow/index.js';
+import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod, MeterEntry, MeterMod, MeterStats } from '../flow/index.js';
 
 export interface SwitchPort {
   number: number;
@@ -88,6 +88,8 @@ export interface SwitchConnection {
   /** Queue flow-mods; they go out in large writes (corked) without waiting. */
   sendFlowMods(mods: readonly FlowMod[]): void;
   sendGroupMods(mods: readonly GroupMod[]): void;
+  /** Queue meter-mods (both channels have them; a connection without meters is one no meter is desired on). */
+  sendMeterMods?(mods: readonly MeterMod[]): void;
   /**
    * Resolves when the switch has processed everything sent before. Rejects when the switch refused any
    * of it (a SwitchRefusedError naming the first refused message), on timeout, and on close.
@@ -96,6 +98,10 @@ export interface SwitchConnection {
   packetOut(frame: Buffer, inPort: number, actions: Action[]): void;
   flowStats(): Promise<FlowStatsEntry[]>;
   groupStats(): Promise<GroupEntry[]>;
+  /** The switch's meters as it holds them (no cookies): what a reconcile diffs against. */
+  meterConfig?(): Promise<MeterEntry[]>;
+  /** Each meter's counters: packets in, and per band what it dropped. */
+  meterStats?(): Promise<MeterStats[]>;
   portStats(): Promise<PortStatsEntry[]>;
   on<E extends keyof SwitchConnectionEvents>(event: E, listener: SwitchConnectionEvents[E]): void;
   close(reason?: string): void;

@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   OVC_ERR_CHANNEL_TLS_OPTIONS: { status: 400, doc: 'a switch channel needs --tls-cert, --tls-key and --tls-ca together, or --insecure-tcp (plain TCP, development only), not both' },
   OVC_ERR_SWITCH_BAD_GROUP: { status: 400, doc: 'a group-mod adds an existing group, changes a missing one, or has a bad bucket' },
   OVC_ERR_SWITCH_NO_GROUP: { status: 400, doc: 'a flow-mod forwards to a group the switch does not have' },
+  OVC_ERR_SWITCH_BAD_METER: { status: 400, doc: 'a meter-mod adds an existing meter, changes a missing one, or has a bad id or band' },
+  OVC_ERR_SWITCH_NO_METER: { status: 400, doc: 'a flow-mod sends its packets through a meter the switch does not have' },
   OVC_ERR_SWITCH_STALE_ROLE: { status: 409, doc: 'a role request carries a generation id older than one the switch has seen: a newer master was elected' },
   OVC_ERR_SWITCH_BAD_BUNDLE: { status: 400, doc: 'a bundle message names no open bundle or comes out of order' },
   OVC_ERR_PROTO_UNEXPECTED: { status: 400, doc: 'a well-formed control-channel message this side does not accept (e.g. a reply sent to a switch)' },

@@ -27,6 +27,11 @@ export interface PipelineEnv<H extends FlowHandle = FlowHandle> {
   /** The best flow of `table` for this key (a Classifier lookup), or undefined on a miss. */
   lookup(table: number, key: PacketKey): H | undefined;
   group?(groupId: number): GroupEntry | undefined;
+  /**
+   * A flow's meter instruction: may a packet of `bytes` pass meter `meterId` (false: a band drops it,
+   * counted in the meter's band stats)? Without it every meter passes (the controller's trace).
+   */
+  meter?(meterId: number, bytes: number): boolean;
   /** Every port FLOOD and ALL send to (the ingress port is left out). */
   ports: readonly number[];
   /** Port liveness for fast-failover buckets; every port is live when absent. */
@@ -44,6 +49,7 @@ export interface PipelineEnv<H extends FlowHandle = FlowHandle> {
 
 /** Why nothing left; 'mplsTooDeep': an MPLS label stack deeper than MAX_MPLS_LABELS (packet-key.ts). */
 /** 'conntrackLimit': a `ct` commit found its zone full; 'recirculationLimit': more `ct` passes than MAX_RECIRCULATIONS. */
+/** 'meter': a band of the matched flow's meter dropped it (over the band's rate). */
 export type DropReason =
   | 'malformed'
   | 'mplsTooDeep'
@@ -53,7 +59,8 @@ export type DropReason =
   | 'groupMissing'
   | 'groupLoop'
   | 'conntrackLimit'
-  | 'recirculationLimit';
+  | 'recirculationLimit'
+  | 'meter';
 export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
   'mplsTooDeep',
@@ -64,6 +71,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'groupLoop',
   'conntrackLimit',
   'recirculationLimit',
+  'meter',
 ];
 
 export type PacketInCause = 'noMatch' | 'action' | 'invalidTtl';
@@ -111,6 +119,8 @@ export type TraceStep =
   /** 'vlan' and 'mpls': tags or label stack entries before and after a push or pop. */
   | { kind: 'rewrite'; field: FieldName | 'vlan' | 'mpls' | 'ipTtl'; from: number; to: number }
   | { kind: 'metadata'; from: number; to: number }
+  /** A flow's meter instruction: the meter the packet went through, and whether it passed. */
+  | { kind: 'meter'; meterId: number; passed: boolean }
   /** What a `ct` action found: the ct fields the packet carries from then on. */
   | { kind: 'conntrack'; zone: number; state: number; mark: number }
   /** A `ct` with a table: the lookup starts over there (a new pass). */

@@ -175,6 +175,17 @@ export class PipelineExecutor<H extends FlowHandle = FlowHandle> {
       const f = h.flow;
       this.trace?.push({ kind: 'table', table, flow: f });
       this.cookie = f.cookie;
+      // OpenFlow 1.3: the meter instruction runs first; a packet a band drops goes no further.
+      const meterId = f.meterId;
+      if (meterId !== undefined) {
+        const passed = env.meter === undefined || env.meter(meterId, this.frame.length);
+        this.trace?.push({ kind: 'meter', meterId, passed });
+        if (!passed) {
+          this.res.drop = 'meter';
+          this.trace?.push({ kind: 'drop', reason: 'meter' });
+          return;
+        }
+      }
       if (f.actions.length > 0 && !this.applyActions(f.actions, 0, false)) return;
       // The packet a bucket froze for its recirculation is past this flow's instructions.
       if (this.bucketRecirculates) return;

@@ -14,3 +14,4 @@ export * from './conntrack.js';
 export * from './conntrack-tcp.js';
 export * from './conjunction.js';
 export * from './flow-index.js';
+export * from './meter.js';

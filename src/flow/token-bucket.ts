@@ -21,16 +21,24 @@ export class TokenBucket {
     this.lastMs = nowMs();
   }
 
-  /** Spend one token; false when none is left (the caller drops and counts). */
-  take(): boolean {
+  /**
+   * Spend `cost` tokens (default one: a packet; a meter in kilobits spends a frame's size); false when
+   * fewer are left (the caller drops and counts, and nothing is spent).
+   */
+  take(cost = 1): boolean {
+    if (!this.has(cost)) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  /** Are `cost` tokens there now (after refilling for the time gone by)? Spends nothing. */
+  has(cost = 1): boolean {
     const now = this.nowMs();
     const elapsed = now - this.lastMs;
     if (elapsed > 0) {
       this.tokens = Math.min(this.options.burst, this.tokens + (elapsed * this.options.ratePerSec) / 1000);
       this.lastMs = now;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.tokens >= cost;
   }
 }

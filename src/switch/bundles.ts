@@ -7,6 +7,7 @@ import { OvercastError, type ProblemDetail } from '../errors/index.js';
 import type { BundleMod } from '../protocol/index.js';
 import type { FlowTables } from './flow-tables.js';
 import type { GroupTable } from './groups.js';
+import type { MeterTable } from './meters.js';
 
 /** A bundle left open without commit or discard is dropped when the channel closes. */
 export const MAX_OPEN_BUNDLES = 64;
@@ -18,6 +19,8 @@ export class Bundles {
   constructor(
     private readonly tables: FlowTables,
     private readonly groups: GroupTable,
+    /** The meters a staged flow-mod may name (meter-mods themselves are not bundled). */
+    private readonly meters?: MeterTable,
   ) {}
 
   openBundle(id: number): void {
@@ -52,9 +55,9 @@ export class Bundles {
     const exists = (gid: number) => present.get(gid) ?? this.groups.get(gid) !== undefined;
     mods.forEach((m, i) => {
       if (m.type === 'flowMod') {
-        problems.push(...this.tables.check(m.flowMod, `bundle[${i}].flowMod`), ...this.groups.checkFlowMod(m.flowMod, `bundle[${i}].flowMod`, exists));
-      }
-      else {
+        const path = `bundle[${i}].flowMod`;
+        problems.push(...this.tables.check(m.flowMod, path), ...this.groups.checkFlowMod(m.flowMod, path, exists), ...(this.meters?.checkFlowMod(m.flowMod, path) ?? []));
+      } else {
         problems.push(...this.groups.check(m.groupMod, `bundle[${i}].groupMod`, exists));
         present.set(m.groupMod.group.groupId, m.groupMod.command !== 'delete');
       }

@@ -1,20 +1,23 @@
 /**
- * What the softswitch does with each controller message: flow-mods, group-mods, barriers, packet-outs,
+ * What the softswitch does with each controller message: flow-mods, group-mods, meter-mods, barriers, packet-outs,
  * stats, bundles, roles. Every refusal is an Error message carrying the OvercastError's code and the
  * refused message's xid, counted under drops_total{reason="channelRefused"}; nothing thrown here
  * reaches the channel's receive loop.
  */
 import type { Logger } from 'pino';
 import { OvercastError, isOvercastError, type ErrorCode } from '../errors/index.js';
-import { compileMatch, type Action, type FlowEntry, type FlowMod, type GroupEntry } from '../flow/index.js';
+import { compileMatch, type Action, type FlowEntry, type FlowMod, type GroupEntry, type MeterMod } from '../flow/index.js';
 import type { ControllerRole, FlowStats, Msg, MsgOf, PortDesc, PortStats } from '../protocol/index.js';
 import type { Bundles } from './bundles.js';
 import { CHANNEL_DROP, countDrop, type DropCounters } from './counters.js';
 import type { FlowTables, InstalledFlow } from './flow-tables.js';
 import type { GroupTable } from './groups.js';
+import type { MeterTable } from './meters.js';
 
 /** Flow stats go out in replies of at most this many flows (well under MAX_FRAME_BYTES). */
 export const FLOW_STATS_PER_REPLY = 1000;
+/** Meter configs and stats go out in replies of at most this many meters. */
+export const METERS_PER_REPLY = 1000;
 /** Group descriptions go out in replies of at most this many buckets in all (well under MAX_FRAME_BYTES). */
 export const GROUP_DESC_BUCKETS_PER_REPLY = 4096;
 
@@ -23,6 +26,7 @@ export interface AgentContext {
   readonly tableCount: number;
   readonly tables: FlowTables;
   readonly groups: GroupTable;
+  readonly meters: MeterTable;
   readonly bundles: Bundles;
   readonly logger: Logger;
   /** drops_total{reason}: every refused message counts under CHANNEL_DROP.REFUSED. */
@@ -54,9 +58,9 @@ function refuseWith(ctx: AgentContext, xid: number, code: ErrorCode, message: st
   ctx.send({ type: 'error', xid, code, message });
 }
 
-/** A flow-mod checked against the tables and against the groups it forwards to, then applied. */
-export function applyFlowMod(ctx: Pick<AgentContext, 'tables' | 'groups'>, mod: FlowMod): void {
-  const problems = [...ctx.tables.check(mod), ...ctx.groups.checkFlowMod(mod)];
+/** A flow-mod checked against the tables, the groups it forwards to and its meter, then applied. */
+export function applyFlowMod(ctx: Pick<AgentContext, 'tables' | 'groups' | 'meters'>, mod: FlowMod): void {
+  const problems = [...ctx.tables.check(mod), ...ctx.groups.checkFlowMod(mod), ...ctx.meters.checkFlowMod(mod)];
   if (problems.length > 0) throw OvercastError.fromProblems(problems);
   ctx.tables.applyChecked(mod);
 }
@@ -64,6 +68,19 @@ export function applyFlowMod(ctx: Pick<AgentContext, 'tables' | 'groups'>, mod: 
 function deleteFlowsOfGroup(ctx: AgentContext, groupId: number): void {
   const any: FlowEntry = { table: 0, priority: 0, match: {}, actions: [], cookie: 0 };
   ctx.tables.applyChecked({ command: 'delete', flow: any, allTables: true, outGroup: groupId });
+}
+
+/** OpenFlow: deleting a meter removes the flows that use it. */
+function deleteFlowsOfMeter(ctx: AgentContext, meterId: number): void {
+  for (const f of [...ctx.tables.flows()]) {
+    if (f.flow.meterId === meterId) ctx.tables.applyChecked({ command: 'deleteStrict', flow: f.flow });
+  }
+}
+
+/** A meter-mod applied (see MeterTable.check); a delete takes the meter's flows with it. */
+export function applyMeterMod(ctx: Pick<AgentContext, 'tables' | 'meters'>, mod: MeterMod): void {
+  ctx.meters.apply(mod);
+  if (mod.command === 'delete') deleteFlowsOfMeter(ctx as AgentContext, mod.meter.meterId);
 }
 
 export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
@@ -83,6 +100,14 @@ export function handleControlMessage(ctx: AgentContext, msg: Msg): void {
         // OpenFlow: deleting a group removes the flows that forward to it.
         if (msg.groupMod.command === 'delete') deleteFlowsOfGroup(ctx, msg.groupMod.group.groupId);
         return;
+      case 'meterMod':
+        if (ctx.role === 'slave') return refuseSlave(ctx, xid);
+        applyMeterMod(ctx, msg.meterMod);
+        return;
+      case 'meterConfigRequest':
+        return inParts(ctx.meters.entries(), (meters, more) => ctx.send({ type: 'meterConfigReply', xid, meters, more }));
+      case 'meterStatsRequest':
+        return meterStats(ctx, xid, msg.meterId);
       case 'barrierRequest':
         // Messages are applied synchronously in arrival order: everything before is done.
         ctx.send({ type: 'barrierReply', xid });
@@ -133,6 +158,22 @@ function flowStats(ctx: AgentContext, msg: MsgOf<'flowStatsRequest'>): void {
     const chunk = flows.slice(i, i + FLOW_STATS_PER_REPLY);
     ctx.send({ type: 'flowStatsReply', xid: msg.xid, flows: chunk, more: i + FLOW_STATS_PER_REPLY < flows.length });
   }
+}
+
+/** Sends `items` in replies of at most METERS_PER_REPLY (one empty reply when there are none). */
+function inParts<T>(items: T[], send: (part: T[], more: boolean) => void): void {
+  for (let i = 0; i < items.length || i === 0; i += METERS_PER_REPLY) send(items.slice(i, i + METERS_PER_REPLY), i + METERS_PER_REPLY < items.length);
+}
+
+function meterStats(ctx: AgentContext, xid: number, meterId: number | undefined): void {
+  const stats = ctx.meters.stats(meterId);
+  const flowCount = new Map<number, number>();
+  for (const f of ctx.tables.flows()) {
+    const id = f.flow.meterId;
+    if (id !== undefined) flowCount.set(id, (flowCount.get(id) ?? 0) + 1);
+  }
+  for (const s of stats) s.flowCount = flowCount.get(s.meterId) ?? 0;
+  inParts(stats, (meters, more) => ctx.send({ type: 'meterStatsReply', xid, meters, more }));
 }
 
 function groupDesc(ctx: AgentContext, xid: number): void {

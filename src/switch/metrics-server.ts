@@ -82,6 +82,7 @@ export function createSwitchRegistry(sw: SoftSwitch): Registry {
   counter('overcast_softswitch_packet_ins_total', 'Packets sent to the controller', [], (add) => add({}, sw.stats().packetIns));
   gauge('overcast_softswitch_flows', 'Flows installed', () => sw.stats().flows);
   gauge('overcast_softswitch_groups', 'Groups installed', () => sw.stats().groups);
+  gauge('overcast_softswitch_meters', 'Meters installed', () => sw.stats().meters);
   gauge('overcast_softswitch_controller_connected', 'Whether the control channel is up (1) or not (0)', () => (sw.connected ? 1 : 0));
   return registry;
 }

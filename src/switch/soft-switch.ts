@@ -6,17 +6,18 @@
 import type { Logger } from 'pino';
 import { OvercastError } from '../errors/index.js';
 import { createExecResult, createPipelineExecutor, trimResult, type ExecResult, type PipelineExecutor, type RunOptions } from '../flow/execute.js';
-import { ConnTable, K, PORT, TokenBucket, type Action, type ConntrackOptions, type ConntrackStats, type FlowMod, type GroupMod, type TokenBucketOptions } from '../flow/index.js';
+import { ConnTable, K, PORT, TokenBucket, type Action, type ConntrackOptions, type ConntrackStats, type FlowMod, type GroupMod, type MeterMod, type MeterStats, type TokenBucketOptions } from '../flow/index.js';
 import type { ControllerRole, Msg, PortDesc, PortStats } from '../protocol/index.js';
 import type { BackoffOptions } from './backoff.js';
 import { Bundles } from './bundles.js';
 import { ChannelClient, type ChannelClientTls, type ChannelStats } from './channel-client.js';
 import { createFlowClassifier, type ClassifierFactory } from './classifier-factory.js';
-import { applyFlowMod, handleControlMessage, type AgentContext } from './control-agent.js';
+import { applyFlowMod, applyMeterMod, handleControlMessage, type AgentContext } from './control-agent.js';
 import { RoleArbiter, type RoleHolder } from './controller-roles.js';
 import { CHANNEL_DROP, countDrop, type DropCounters, type PortCounters } from './counters.js';
 import { FlowTables, type InstalledFlow } from './flow-tables.js';
 import { GroupTable } from './groups.js';
+import { MeterTable } from './meters.js';
 import type { UdpPortSpec } from './port-spec.js';
 import { PORT_RECV_BUFFER_BYTES, UdpPort, buildProbeFrame } from './udp-port.js';
 
@@ -80,6 +81,7 @@ export interface SwitchStats {
   dpid: number;
   flows: number;
   groups: number;
+  meters: number;
   ports: PortInfo[];
   drops: DropCounters;
   channel: ChannelStats | undefined;
@@ -104,6 +106,9 @@ export interface SoftSwitch {
   /** Local flow-mod/group-mod, as if from the controller (benchmarks, standalone use). Throws OvercastError. */
   applyFlowMod(mod: FlowMod): void;
   applyGroupMod(mod: GroupMod): void;
+  applyMeterMod(mod: MeterMod): void;
+  /** Each meter's counters (packets in, per band what it dropped), in id order. */
+  meterStats(): MeterStats[];
   /** Expire timed-out flows and report port liveness changes now (also runs every sweepIntervalMs). */
   sweep(): void;
   /** Point a port at a new peer address (resolves once its socket sends there). */
@@ -123,6 +128,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
   readonly tableCount: number;
   readonly tables: FlowTables;
   readonly groups: GroupTable;
+  readonly meters: MeterTable;
   readonly bundles: Bundles;
   readonly logger: Logger;
   readonly drops: DropCounters = {};
@@ -166,7 +172,9 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
     const meter = opts.packetInMeter ?? DEFAULT_PACKET_IN_METER;
     // Real time, whatever clock the flow timeouts use (tests move that one by hand).
     this.packetInMeter = meter ? new TokenBucket(meter, () => performance.now()) : undefined;
-    this.bundles = new Bundles(this.tables, this.groups);
+    // Meters run on real time too: a rate is packets or kilobits per second of the wire.
+    this.meters = new MeterTable(() => performance.now());
+    this.bundles = new Bundles(this.tables, this.groups, this.meters);
     const onFrame = (port: UdpPort, frame: Buffer) => {
       try {
         this.onFrame(port, frame);
@@ -186,6 +194,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       lookup: (table, key) => this.tables.lookup(table, key),
       conntrack: this.conntrack,
       group: (id) => this.groups.get(id),
+      meter: (id, bytes) => this.meters.pass(id, bytes),
       ports: this.portNos,
       isPortLive: (p) => this.portByNo.get(p)?.isLive() ?? false,
       tableMiss,
@@ -378,6 +387,7 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
       dpid: this.dpid,
       flows: this.tables.size,
       groups: this.groups.size,
+      meters: this.meters.size,
       ports: this.ports(),
       drops: { ...this.drops },
       channel: this.links[0]?.client.stats(),
@@ -398,6 +408,14 @@ class SoftSwitchImpl implements SoftSwitch, AgentContext {
 
   applyGroupMod(mod: GroupMod): void {
     this.groups.apply(mod);
+  }
+
+  applyMeterMod(mod: MeterMod): void {
+    applyMeterMod(this, mod);
+  }
+
+  meterStats(): MeterStats[] {
+    return this.meters.stats();
   }
 
   async setPortPeer(portNo: number, peer: { host: string; port: number }): Promise<void> {

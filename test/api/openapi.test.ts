@@ -118,6 +118,7 @@ describe('the OpenAPI document', () => {
       '/v1/stats/links',
       '/v1/switches',
       '/v1/switches/{dpid}/flows',
+      '/v1/switches/{dpid}/meters',
       '/v1/tokens',
       '/v1/tokens/{id}',
       '/v1/topology',

@@ -1,13 +1,13 @@
 /**
  * incremental == full recompute with elastic IPs, load balancers, volumes and attachments in the change
  * mix (conflicts on purpose: shared public IPs, shared endpoints, shared VIPs, volumes sharing targets,
- * one endpoint attached to several volumes granting the same ports), groups included; deltas replayed
- * controller-style (flows and group mods) give the same tables.
+ * one endpoint attached to several volumes granting the same ports, volumes' qos as meters), groups and
+ * meters included; deltas replayed controller-style (flows, group mods and meter mods) give the same tables.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createIncrementalCompiler, fullCompile, type IntentChange, type TablesDelta } from '../../src/compiler/index.js';
-import { flowKey, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
+import { flowKey, type FlowEntry, type GroupEntry, type MeterEntry } from '../../src/flow/index.js';
 import type { Attachment, ElasticIp, Endpoint, Intent, LoadBalancer, Volume } from '../../src/model/index.js';
 import { ip, subnet, vpc } from './vpc-fixture.js';
 import { fnEndpoint, gatewayTopology, serviceIntent, twoGatewayTopology } from './service-fixture.js';
@@ -21,12 +21,12 @@ const topologies = [
 function canonical(tables: ReadonlyMap<number, readonly FlowEntry[]>): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const [dpid, flows] of tables) {
-    out.set(dpid, flows.map((f) => `${flowKey(f)} => ${f.cookie} ${JSON.stringify([f.actions, f.writeMetadata ?? null, f.gotoTable ?? null])}`).sort());
+    out.set(dpid, flows.map((f) => `${flowKey(f)} => ${f.cookie} ${JSON.stringify([f.actions, f.writeMetadata ?? null, f.gotoTable ?? null, f.meterId ?? null])}`).sort());
   }
   return out;
 }
 
-function canonicalGroups(groups: ReadonlyMap<number, readonly GroupEntry[]>): Map<number, string[]> {
+function canonicalGroups(groups: ReadonlyMap<number, readonly (GroupEntry | MeterEntry)[]>): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const [dpid, gs] of groups) if (gs.length > 0) out.set(dpid, gs.map((g) => JSON.stringify(g)).sort());
   return out;
@@ -75,8 +75,13 @@ const arbLb: fc.Arbitrary<LoadBalancer> = fc
     return eip === null ? lb : { ...lb, elasticIpId: eip };
   });
 const arbVolume: fc.Arbitrary<Volume> = fc
-  .record({ id: fc.constantFrom('v1', 'v2', 'v3'), targets: fc.subarray(epIds, { minLength: 1, maxLength: 3 }), ports: fc.constantFrom([2049, 111], [3260], [2049]) })
-  .map(({ id, targets, ports }): Volume => ({ id, name: id, protocol: 'nfs', targets, ports }));
+  .record({
+    id: fc.constantFrom('v1', 'v2', 'v3'),
+    targets: fc.subarray(epIds, { minLength: 1, maxLength: 3 }),
+    ports: fc.constantFrom([2049, 111], [3260], [2049]),
+    qos: fc.option(fc.constantFrom({ pps: 100 }, { pps: 250 }, { mbps: 10 }, { mbps: 5, pps: 100 }), { freq: 2 }),
+  })
+  .map(({ id, targets, ports, qos }): Volume => ({ id, name: id, protocol: 'nfs', targets, ports, ...(qos ? { qos } : {}) }));
 const arbAttachment: fc.Arbitrary<Attachment> = fc
   .record({ id: fc.constantFrom('a1', 'a2', 'a3', 'a4'), volumeId: fc.constantFrom('v1', 'v2', 'v3', 'v9'), endpointId: fc.constantFrom(...epIds) })
   .map(({ id, volumeId, endpointId }): Attachment => ({ id, volumeId, endpointId, mode: 'rw' }));
@@ -100,7 +105,7 @@ const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
 );
 
 describe.each(topologies)('incremental == full recompute with elastic IPs, load balancers and volumes (%s)', (_name, topology) => {
-  it('after every change; flow deltas and group mods replay onto the installed tables', () => {
+  it('after every change; flow deltas, group mods and meter mods replay onto the installed tables', () => {
     fc.assert(
       fc.property(fc.array(arbChange, { minLength: 1, maxLength: 20 }), (changes) => {
         let intent: Intent = serviceIntent([]);
@@ -108,6 +113,7 @@ describe.each(topologies)('incremental == full recompute with elastic IPs, load 
         const installed = new Map([...compiler.tables()].map(([d, fs]) => [d, new Map(fs.map((f) => [flowKey(f), f]))]));
         // The VNI block's label groups are there from the start.
         const installedGroups = new Map([...compiler.groups()].map(([d, gs]) => [d, new Map(gs.map((g): [number, GroupEntry] => [g.groupId, g]))]));
+        const installedMeters = new Map<number, Map<number, MeterEntry>>();
         const replay = (delta: TablesDelta) => {
           for (const [dpid, d] of delta) {
             const t = installed.get(dpid) ?? new Map<string, FlowEntry>();
@@ -120,6 +126,15 @@ describe.each(topologies)('incremental == full recompute with elastic IPs, load 
               if (m.command === 'delete') g.delete(m.group.groupId);
               else g.set(m.group.groupId, m.group);
             }
+            const meters = installedMeters.get(dpid) ?? new Map<number, MeterEntry>();
+            installedMeters.set(dpid, meters);
+            for (const m of d.meterMods ?? []) {
+              expect(meters.has(m.meter.meterId)).toBe(m.command !== 'add');
+              if (m.command === 'delete') meters.delete(m.meter.meterId);
+              else meters.set(m.meter.meterId, m.meter);
+            }
+            // A flow never names a meter the switch does not have once the delta is applied.
+            for (const f of d.add) if (f.meterId !== undefined) expect(meters.has(f.meterId)).toBe(true);
             for (const f of d.add) t.set(flowKey(f), f);
             for (const f of d.remove) t.delete(flowKey(f));
           }
@@ -132,6 +147,12 @@ describe.each(topologies)('incremental == full recompute with elastic IPs, load 
           expect(canonicalGroups(compiler.groups())).toEqual(canonicalGroups(full.groups()));
           expect(canonical(new Map([...installed].map(([d, t]) => [d, [...t.values()]])))).toEqual(canonical(compiler.tables()));
           expect(canonicalGroups(new Map([...installedGroups].map(([d, g]) => [d, [...g.values()]])))).toEqual(canonicalGroups(compiler.groups()));
+          expect(canonicalGroups(compiler.meters())).toEqual(canonicalGroups(full.meters()));
+          expect(canonicalGroups(new Map([...installedMeters].map(([d, m]) => [d, [...m.values()]])))).toEqual(canonicalGroups(compiler.meters()));
+          for (const [dpid, flows] of compiler.tables()) {
+            const ids = new Set((compiler.meters().get(dpid) ?? []).map((m) => m.meterId));
+            for (const f of flows) if (f.meterId !== undefined) expect(ids.has(f.meterId)).toBe(true);
+          }
         }
       }),
       { numRuns: 40 },

@@ -28,6 +28,22 @@ const FlowsJson = Type.Object({
   flows: Type.Array(Type.Object({ table: Type.Integer(), priority: Type.Integer(), packets: Type.Number(), bytes: Type.Number(), text: Type.String({ description: 'The flow in ovs-ofctl syntax' }) }, Open)),
 });
 
+const MetersJson = Type.Object({
+  dpid: Type.Integer(),
+  meters: Type.Array(
+    Type.Object(
+      {
+        meterId: Type.Integer(),
+        flowCount: Type.Integer(),
+        packetsIn: Type.Number(),
+        bytesIn: Type.Number(),
+        bands: Type.Array(Type.Object({ packets: Type.Number(), bytes: Type.Number() }), { description: 'What each band dropped' }),
+      },
+      Open,
+    ),
+  ),
+});
+
 const SwitchListQuery = StrictObject({
   ...PageQuery,
   cursor: Type.Optional(Type.String({ maxLength: 20, pattern: '^[0-9]+$', description: 'The `next` of the previous page (a dpid)' })),
@@ -104,6 +120,26 @@ export function registerSwitchRoutes(app: FastifyInstance, { controller }: ApiSe
         dpid,
         flows: stats.map((s) => ({ ...s.flow, packets: s.packets, bytes: s.bytes, text: formatFlow(s.flow) })),
       };
+    },
+  );
+
+  app.get(
+    '/v1/switches/:dpid/meters',
+    {
+      schema: {
+        tags: ['switches'],
+        operationId: 'listSwitchMeters',
+        summary: 'Meters installed on a switch, with their counters',
+        description: "Read from the switch now: each meter's packets and bytes in, and what each of its drop bands dropped (docs/volumes.md, QoS).",
+        params: DpidParams,
+        response: { 200: MetersJson },
+      },
+    },
+    async (request) => {
+      const { dpid } = request.params as { dpid: number };
+      const session = controller.session(dpid);
+      if (!session) throw new OvercastError('OVC_ERR_SWITCH_NOT_CONNECTED', `switch ${dpid} is not connected`, 'params.dpid');
+      return { dpid, meters: (await session.connection.meterStats?.()) ?? [] };
     },
   );
 }

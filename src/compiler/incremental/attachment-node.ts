@@ -7,10 +7,13 @@
  * and traces still name the attachment.
  * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
  * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
- * re-placed), its VPC (VNI, activity).
+ * re-placed), its VPC (VNI, activity). A volume with qos gives each of its attachments a meter on
+ * the endpoint's switch, which that attachment's grants carry (compile-volume-qos.ts).
  */
 import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
+import { attachmentMeterId, compileQosMeter } from '../compile-volume-qos.js';
 import { attachmentCookie } from '../cookies.js';
+import type { MeterEntry } from '../../flow/index.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
@@ -45,10 +48,13 @@ export function attachmentNode(state: CompileState): EngineNode {
       const grants: AttachmentGrant[] = [];
       const granted = new Set<string>();
       const names: { cookie: number; name: OwnerName }[] = [];
+      let meters: MeterEntry[] | undefined;
       for (const id of mine.size === 1 ? mine : [...mine].sort()) {
         const v = vs.volumes.get(vs.attachments.get(id)?.volumeId ?? '');
         if (!v) continue;
         const cookie = attachmentCookie(id);
+        // Most volumes have no qos: no meter id is worked out for them.
+        const meter = v.qos ? compileQosMeter(v.qos, attachmentMeterId(id), cookie) : undefined;
         const before = grants.length;
         for (const t of v.targets) {
           const te = s.endpoints.get(t);
@@ -57,14 +63,18 @@ export function attachmentNode(state: CompileState): EngineNode {
             const key = `${t}|${port}`;
             if (!validPort(port) || granted.has(key)) continue;
             granted.add(key);
-            grants.push({ targetIp: te.ip, port, cookie });
+            grants.push(meter ? { targetIp: te.ip, port, cookie, meterId: meter.meterId } : { targetIp: te.ip, port, cookie });
           }
         }
-        if (grants.length > before) names.push({ cookie, name: { kind: 'attachment', name: id } });
+        if (grants.length > before) {
+          names.push({ cookie, name: { kind: 'attachment', name: id } });
+          if (meter) (meters ??= []).push(meter);
+        }
       }
       if (names.length === 0) return undefined;
       const [first, ...also] = names;
-      return { flows: compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants }), ...first, ...(also.length > 0 ? { also } : {}) };
+      const flows = compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants });
+      return { flows, ...(meters ? { meters: new Map([[e.dpid, meters]]) } : {}), ...first, ...(also.length > 0 ? { also } : {}) };
     },
   };
 }

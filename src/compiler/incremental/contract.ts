@@ -4,7 +4,7 @@
  * builds one.
  */
 import type { Attachment, ElasticIp, Endpoint, Intent, LinkSelector, LoadBalancer, NetworkAcl, SecurityGroup, Subnet, Topology, Volume, Vpc } from '../../model/index.js';
-import type { FlowEntry, GroupEntry, GroupMod } from '../../flow/index.js';
+import type { FlowEntry, GroupEntry, GroupMod, MeterEntry, MeterMod } from '../../flow/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import type { OwnerName } from '../owner-registry.js';
 
@@ -42,6 +42,8 @@ export interface SwitchDelta {
   remove: readonly FlowEntry[];
   /** Load balancers' select groups: adds/modifies go before the flows, deletes after (the session orders them). */
   groupMods?: readonly GroupMod[];
+  /** Attachments' meters: adds/modifies go before the flows, deletes after (the session orders them). */
+  meterMods?: readonly MeterMod[];
 }
 
 export type TablesDelta = Map<number, SwitchDelta>;
@@ -62,6 +64,8 @@ export interface IncrementalCompiler {
   table(dpid: number): FlowEntry[];
   /** The current groups of every switch that has any. */
   groups(): Map<number, GroupEntry[]>;
+  /** The current meters of every switch that has any. */
+  meters(): Map<number, MeterEntry[]>;
   topology(): Topology;
   intent(): Intent;
   /** Which owner a cookie names. */

@@ -5,6 +5,7 @@
  * them afterwards, each once however often it was marked.
  */
 import type { OwnerGroups } from '../compile-load-balancer.js';
+import type { OwnerMeters } from '../compile-volume-qos.js';
 import { OwnerFlows } from '../owner-flows.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { IntentChange } from './contract.js';
@@ -13,10 +14,11 @@ import type { Placement } from './presence.js';
 /** One node per owner kind; an intent change of kind K goes to node K. */
 export type NodeName = 'underlay' | 'gateway' | 'tenantBlock' | Exclude<IntentChange['kind'], 'link' | 'topology'>;
 
-/** One owner's freshly compiled flows (and groups), under its cookie. */
+/** One owner's freshly compiled flows (and groups and meters), under its cookie. */
 export interface CompiledOwner {
   flows: OwnerFlows;
   groups?: OwnerGroups;
+  meters?: OwnerMeters;
   cookie: number;
   name: OwnerName;
   /**

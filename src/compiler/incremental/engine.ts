@@ -10,10 +10,9 @@
  * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
  * every owner too, and the delta still holds only what changed.
  */
-import { FlowIndex, sameFlow, sameFlowBody, sameGroup, type FlowEntry, type GroupEntry, type GroupMod } from '../../flow/index.js';
+import { FlowIndex, sameFlow, sameFlowBody, sameGroup, sameMeter, type FlowEntry, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
-import type { OwnerGroups } from '../compile-load-balancer.js';
 import { OwnerFlows } from '../owner-flows.js';
 import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
@@ -28,11 +27,14 @@ interface PendingDelta {
   add: FlowEntry[];
   remove: FlowEntry[];
   groupMods?: GroupMod[];
+  meterMods?: MeterMod[];
 }
+
+/** What the engine diffs by id per switch, besides flows: groups and meters. */
+type IdCommand = 'add' | 'modify' | 'delete';
 
 const EMPTY_FLOWS = new OwnerFlows();
 const NO_FLOWS: FlowEntry[] = [];
-const NO_GROUPS: readonly GroupEntry[] = [];
 
 export class Engine implements IncrementalCompiler {
   private readonly byName = new Map<NodeName, EngineNode>();
@@ -48,6 +50,7 @@ export class Engine implements IncrementalCompiler {
    */
   private readonly flowCounts = new Map<number, number>();
   private readonly groupTables = new Map<number, Map<number, GroupEntry>>();
+  private readonly meterTables = new Map<number, Map<number, MeterEntry>>();
   /** Names by cookie, built when first asked after a change (a full compile registers nothing). */
   private registry: OwnerRegistry | undefined;
   private delta: Map<number, PendingDelta> | undefined;
@@ -95,7 +98,7 @@ export class Engine implements IncrementalCompiler {
         const added = new FlowIndex(d.add);
         d.remove = d.remove.filter((f) => !added.has(f));
       }
-      if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0) delta.delete(dpid);
+      if (d.add.length === 0 && d.remove.length === 0 && (d.groupMods?.length ?? 0) === 0 && (d.meterMods?.length ?? 0) === 0) delta.delete(dpid);
     }
     return delta;
   }
@@ -159,7 +162,12 @@ export class Engine implements IncrementalCompiler {
       }
     }
     for (let i = 0; i < oldFlows.size; i++) if (!newFlows.has(oldFlows.dpidAt(i))) this.diffSwitch(oldFlows.dpidAt(i), oldFlows.listAt(i), []);
-    if (old?.groups || fresh?.groups) this.diffGroups(old?.groups, fresh?.groups);
+    if (old?.groups || fresh?.groups) {
+      this.diffById(old?.groups, fresh?.groups, this.groupTables, (g) => g.groupId, sameGroup, (d, command, group) => (d.groupMods ??= []).push({ command, group }));
+    }
+    if (old?.meters || fresh?.meters) {
+      this.diffById(old?.meters, fresh?.meters, this.meterTables, (m) => m.meterId, sameMeter, (d, command, meter) => (d.meterMods ??= []).push({ command, meter }));
+    }
     this.registry = undefined;
     if (fresh && kept.size > 0) {
       fresh.flows = kept;
@@ -198,40 +206,60 @@ export class Engine implements IncrementalCompiler {
     return kept;
   }
 
-  /** Replaces an owner's groups on every switch and records group-mods for the difference. */
-  private diffGroups(before: OwnerGroups | undefined, after: OwnerGroups | undefined): void {
-    if (after) for (const [dpid, fresh] of after) this.diffGroupsOn(dpid, before?.get(dpid), fresh);
-    if (before) for (const [dpid, old] of before) if (!after?.has(dpid)) this.diffGroupsOn(dpid, old, NO_GROUPS);
+  /**
+   * Replaces an owner's groups or meters on every switch (in `tables`, by id) and records a mod for
+   * each difference while a change is applied (a full compile needs none).
+   */
+  private diffById<T>(
+    before: Map<number, T[]> | undefined,
+    after: Map<number, T[]> | undefined,
+    tables: Map<number, Map<number, T>>,
+    idOf: (x: T) => number,
+    same: (a: T, b: T) => boolean,
+    record: (d: PendingDelta, command: IdCommand, x: T) => void,
+  ): void {
+    const on = (dpid: number, old: readonly T[] | undefined, fresh: readonly T[]) => this.diffByIdOn(dpid, old, fresh, tables, idOf, same, record);
+    if (after) for (const [dpid, fresh] of after) on(dpid, before?.get(dpid), fresh);
+    if (before) for (const [dpid, old] of before) if (!after?.has(dpid)) on(dpid, old, []);
   }
 
-  /** One switch's part of diffGroups; group-mods only while a change is applied (a full compile needs none). */
-  private diffGroupsOn(dpid: number, before: readonly GroupEntry[] | undefined, fresh: readonly GroupEntry[]): void {
-    let table = this.groupTables.get(dpid);
-    if (!table) this.groupTables.set(dpid, (table = new Map()));
+  /** One switch's part of diffById; a new owner's entries go in without a map of the old ones. */
+  private diffByIdOn<T>(
+    dpid: number,
+    before: readonly T[] | undefined,
+    fresh: readonly T[],
+    tables: Map<number, Map<number, T>>,
+    idOf: (x: T) => number,
+    same: (a: T, b: T) => boolean,
+    record: (d: PendingDelta, command: IdCommand, x: T) => void,
+  ): void {
+    let table = tables.get(dpid);
+    if (!table) tables.set(dpid, (table = new Map()));
     const recording = this.delta !== undefined;
-    const mods: GroupMod[] = [];
+    const mods: [IdCommand, T][] = [];
     if (!before || before.length === 0) {
-      for (const g of fresh) {
-        table.set(g.groupId, g);
-        if (recording) mods.push({ command: 'add', group: g });
+      for (const x of fresh) {
+        table.set(idOf(x), x);
+        if (recording) mods.push(['add', x]);
       }
     } else {
-      const old = new Map(before.map((g) => [g.groupId, g]));
-      for (const g of fresh) {
-        const prev = old.get(g.groupId);
-        old.delete(g.groupId);
-        if (prev && sameGroup(prev, g)) continue;
-        table.set(g.groupId, g);
-        mods.push({ command: prev ? 'modify' : 'add', group: g });
+      const old = new Map(before.map((x) => [idOf(x), x]));
+      for (const x of fresh) {
+        const id = idOf(x);
+        const prev = old.get(id);
+        old.delete(id);
+        if (prev && same(prev, x)) continue;
+        table.set(id, x);
+        if (recording) mods.push([prev ? 'modify' : 'add', x]);
       }
-      for (const g of old.values()) {
-        table.delete(g.groupId);
-        mods.push({ command: 'delete', group: g });
+      for (const [id, x] of old) {
+        table.delete(id);
+        if (recording) mods.push(['delete', x]);
       }
     }
-    if (table.size === 0) this.groupTables.delete(dpid);
+    if (table.size === 0) tables.delete(dpid);
     const d = mods.length > 0 ? this.deltaFor(dpid) : undefined;
-    if (d) (d.groupMods ??= []).push(...mods);
+    if (d) for (const [command, x] of mods) record(d, command, x);
   }
 
   private deltaFor(dpid: number): PendingDelta | undefined {
@@ -276,6 +304,12 @@ export class Engine implements IncrementalCompiler {
   groups(): Map<number, GroupEntry[]> {
     const out = new Map<number, GroupEntry[]>();
     for (const [dpid, t] of this.groupTables) out.set(dpid, [...t.values()]);
+    return out;
+  }
+
+  meters(): Map<number, MeterEntry[]> {
+    const out = new Map<number, MeterEntry[]>();
+    for (const [dpid, t] of this.meterTables) out.set(dpid, [...t.values()]);
     return out;
   }
 

@@ -4,7 +4,7 @@
  * refusal is kept and fails the next barrier with a SwitchRefusedError naming the refused message, so
  * a barrier never reports as installed what the switch did not take.
  */
-import type { FlowMod, GroupMod } from '../../flow/index.js';
+import type { FlowMod, GroupMod, MeterMod } from '../../flow/index.js';
 
 /** Spans of sent messages remembered until a barrier covers them (a bound for callers that never ask for one). */
 export const MAX_SENT_SPANS = 4096;
@@ -40,6 +40,10 @@ export class SwitchRefusedError extends Error {
 export function describeFlowMod(mod: FlowMod): string {
   const f = mod.flow;
   return `flow-mod ${mod.command} table ${f.table} priority ${f.priority} cookie 0x${f.cookie.toString(16)} match ${JSON.stringify(f.match)}`;
+}
+
+export function describeMeterMod(mod: MeterMod): string {
+  return `meter-mod ${mod.command} meter ${mod.meter.meterId} (${mod.meter.unit}, ${mod.meter.bands.map((b) => `${b.type} ${b.rate}/${b.burst}`).join(', ')})`;
 }
 
 export function describeGroupMod(mod: GroupMod): string {

@@ -6,7 +6,7 @@
  */
 import type net from 'node:net';
 import type { Logger } from 'pino';
-import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod } from '../../flow/index.js';
+import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod, type MeterStats } from '../../flow/index.js';
 import {
   FrameDecoder,
   HANDSHAKE_MAX_FRAME_BYTES,
@@ -21,7 +21,7 @@ import {
   type PortDesc,
 } from '../../protocol/index.js';
 import { ChannelConnection, createChannelCounters, type ChannelOptions, type InboundKind } from '../channel/connection.js';
-import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
+import { SwitchRefusedError, describeFlowMod, describeGroupMod, describeMeterMod } from '../channel/refusals.js';
 import type { ClusterRole, FlowStatsEntry, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 
 /** Malformed frames tolerated before the connection is closed. */
@@ -72,6 +72,13 @@ export class NativeConnection extends ChannelConnection<Msg> {
     this.track(first, mods.length, (i) => describeGroupMod(mods[i]));
   }
 
+  sendMeterMods(mods: readonly MeterMod[]): void {
+    if (mods.length === 0) return;
+    const first = this.reserveXids(mods.length);
+    for (let i = 0; i < mods.length; i++) this.send({ type: 'meterMod', xid: (first + i) >>> 0, meterMod: mods[i] });
+    this.track(first, mods.length, (i) => describeMeterMod(mods[i]));
+  }
+
   packetOut(frame: Buffer, inPort: number, actions: Action[]): void {
     const xid = this.xid();
     const bytes = frame.length;
@@ -93,6 +100,16 @@ export class NativeConnection extends ChannelConnection<Msg> {
   async groupStats(): Promise<GroupEntry[]> {
     const replies = await this.request({ type: 'groupDescRequest', xid: 0 });
     return replies.flatMap((r) => (r.type === 'groupDescReply' ? r.groups : []));
+  }
+
+  async meterConfig(): Promise<MeterEntry[]> {
+    const replies = await this.request({ type: 'meterConfigRequest', xid: 0 });
+    return replies.flatMap((r) => (r.type === 'meterConfigReply' ? r.meters : []));
+  }
+
+  async meterStats(): Promise<MeterStats[]> {
+    const replies = await this.request({ type: 'meterStatsRequest', xid: 0 });
+    return replies.flatMap((r) => (r.type === 'meterStatsReply' ? r.meters : []));
   }
 
   async portStats(): Promise<PortStatsEntry[]> {
@@ -159,6 +176,8 @@ export class NativeConnection extends ChannelConnection<Msg> {
       case 'flowStatsReply':
       case 'portStatsReply':
       case 'groupDescReply':
+      case 'meterConfigReply':
+      case 'meterStatsReply':
         return msg.more ? 'part' : 'message';
       default:
         return 'message';

@@ -10,7 +10,7 @@
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import { of13 } from '../../protocol/index.js';
-import { PORT, type Action, type FlowMod, type GroupEntry, type GroupMod, type TokenBucketOptions } from '../../flow/index.js';
+import { METER_ID_MAX, PORT, type Action, type FlowMod, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod, type MeterStats, type TokenBucketOptions } from '../../flow/index.js';
 import {
   ChannelConnection,
   DEFAULT_PACKET_IN_BUDGET,
@@ -19,7 +19,7 @@ import {
   type ChannelOptions,
   type InboundKind,
 } from '../channel/connection.js';
-import { SwitchRefusedError, describeFlowMod, describeGroupMod } from '../channel/refusals.js';
+import { SwitchRefusedError, describeFlowMod, describeGroupMod, describeMeterMod } from '../channel/refusals.js';
 import type { ClusterRole, FlowStatsEntry, PacketInEvent, PortStatsEntry, SwitchFeatures, SwitchPort } from '../switch-connection.js';
 import { isFlowStatsReplyFrame, splitFlowStatsReply } from './foreign-flows.js';
 
@@ -198,6 +198,13 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
     this.track(first, mods.length, (i) => describeGroupMod(mods[i]));
   }
 
+  sendMeterMods(mods: readonly MeterMod[]): void {
+    if (mods.length === 0) return;
+    const first = this.reserveXids(mods.length);
+    for (let i = 0; i < mods.length; i++) this.send(of13.toOf13MeterMod(mods[i], (first + i) >>> 0));
+    this.track(first, mods.length, (i) => describeMeterMod(mods[i]));
+  }
+
   packetOut(frame: Buffer, inPort: number, actions: Action[]): void {
     const xid = this.xid();
     const bytes = frame.length;
@@ -229,6 +236,17 @@ export class Of13Connection extends ChannelConnection<Msg, Of13Counters> {
   async groupStats(): Promise<GroupEntry[]> {
     const replies = await this.request({ type: 'groupDescRequest', xid: 0 });
     return replies.flatMap((r) => (r.type === 'groupDescReply' ? r.groups : []));
+  }
+
+  /** The flows' meters (ids up to OFPM_MAX): the controller meter of packet-ins is not one of them. */
+  async meterConfig(): Promise<MeterEntry[]> {
+    const replies = await this.request({ type: 'meterConfigRequest', xid: 0, meterId: of13.OFPM_ALL });
+    return replies.flatMap((r) => (r.type === 'meterConfigReply' ? r.meters.filter((m) => m.meterId <= METER_ID_MAX).map(of13.meterEntryOf) : []));
+  }
+
+  async meterStats(): Promise<MeterStats[]> {
+    const replies = await this.request({ type: 'meterStatsRequest', xid: 0, meterId: of13.OFPM_ALL });
+    return replies.flatMap((r) => (r.type === 'meterStatsReply' ? r.stats.filter((m) => m.meterId <= METER_ID_MAX).map(of13.meterStatsOf) : []));
   }
 
   async portStats(): Promise<PortStatsEntry[]> {

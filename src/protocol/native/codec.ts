@@ -25,6 +25,7 @@ import {
   toWire,
   u64,
 } from './flow-codec.js';
+import { decodeMeter, decodeMeterMod, decodeMeterStats, encodeMeter, encodeMeterMod, encodeMeterStats } from './meter-codec.js';
 import type {
   BundleCtrlType,
   ControllerRole,
@@ -155,6 +156,16 @@ function toProto(m: Msg): IMessage {
       return { xid, groupDescRequest: {} };
     case 'groupDescReply':
       return { xid, groupDescReply: { groups: m.groups.map(encodeGroup), more: m.more } };
+    case 'meterMod':
+      return { xid, meterMod: encodeMeterMod(m.meterMod) };
+    case 'meterConfigRequest':
+      return { xid, meterConfigRequest: {} };
+    case 'meterConfigReply':
+      return { xid, meterConfigReply: { meters: m.meters.map(encodeMeter), more: m.more } };
+    case 'meterStatsRequest':
+      return { xid, meterStatsRequest: m.meterId !== undefined ? { meterId: m.meterId } : {} };
+    case 'meterStatsReply':
+      return { xid, meterStatsReply: { meters: m.meters.map(encodeMeterStats), more: m.more } };
     case 'bundleControl':
       return { xid, bundleControl: { bundleId: m.bundleId, type: toWire(BUNDLE_CTRL_TYPES, m.ctrl, 'bundle control') } };
     case 'bundleAdd':
@@ -266,6 +277,19 @@ function fromProto(p: overcast.native.Message): Msg {
       return { type: 'groupDescRequest', xid };
     case 'groupDescReply':
       return { type: 'groupDescReply', xid, groups: (p.groupDescReply?.groups ?? []).map(decodeGroup), more: p.groupDescReply?.more ?? false };
+    case 'meterMod':
+      return { type: 'meterMod', xid, meterMod: decodeMeterMod(p.meterMod) };
+    case 'meterConfigRequest':
+      return { type: 'meterConfigRequest', xid };
+    case 'meterConfigReply':
+      return { type: 'meterConfigReply', xid, meters: (p.meterConfigReply?.meters ?? []).map(decodeMeter), more: p.meterConfigReply?.more ?? false };
+    case 'meterStatsRequest': {
+      const out: Msg = { type: 'meterStatsRequest', xid };
+      if (p.meterStatsRequest?.meterId != null) out.meterId = p.meterStatsRequest.meterId;
+      return out;
+    }
+    case 'meterStatsReply':
+      return { type: 'meterStatsReply', xid, meters: (p.meterStatsReply?.meters ?? []).map(decodeMeterStats), more: p.meterStatsReply?.more ?? false };
     case 'bundleControl':
       return {
         type: 'bundleControl',

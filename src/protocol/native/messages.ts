@@ -4,7 +4,7 @@
  * Flow and group bodies are the channel-neutral model from src/flow, so the OpenFlow codec maps the
  * same values.
  */
-import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod, Match } from '../../flow/index.js';
+import type { Action, FlowEntry, FlowMod, GroupEntry, GroupMod, Match, MeterEntry, MeterMod, MeterStats } from '../../flow/index.js';
 
 export interface PortDesc {
   portNo: number;
@@ -86,6 +86,11 @@ export type Msg =
   | { type: 'portStatsReply'; xid: number; ports: PortStats[]; more: boolean }
   | { type: 'groupDescRequest'; xid: number }
   | { type: 'groupDescReply'; xid: number; groups: GroupEntry[]; /** More replies with this xid follow. */ more: boolean }
+  | { type: 'meterMod'; xid: number; meterMod: MeterMod }
+  | { type: 'meterConfigRequest'; xid: number }
+  | { type: 'meterConfigReply'; xid: number; meters: MeterEntry[]; /** More replies with this xid follow. */ more: boolean }
+  | { type: 'meterStatsRequest'; xid: number; /** Undefined = every meter. */ meterId?: number }
+  | { type: 'meterStatsReply'; xid: number; meters: MeterStats[]; more: boolean }
   | { type: 'bundleControl'; xid: number; bundleId: number; ctrl: BundleCtrlType }
   | { type: 'bundleAdd'; xid: number; bundleId: number; mod: BundleMod }
   | { type: 'roleRequest'; xid: number; role: ControllerRole; generationId: number }

@@ -114,6 +114,8 @@ export const OFPMP = {
   FLOW: 1,
   PORT_STATS: 4,
   GROUP_DESC: 7,
+  METER: 9,
+  METER_CONFIG: 10,
   PORT_DESC: 13,
 } as const;
 export const OFPMPF_MORE = 1;

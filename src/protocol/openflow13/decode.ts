@@ -12,8 +12,6 @@ import {
   OFPG_ANY,
   OFPGC,
   OFPHET_VERSIONBITMAP,
-  OFPMBT_DROP,
-  OFPMBT_DSCP_REMARK,
   OFPMC,
   OFPMP,
   OFPMPF_MORE,
@@ -31,7 +29,8 @@ import { readActions } from './action-codec.js';
 import { readFlowModBody } from './flow-mod-codec.js';
 import { groupTypeOf, readBuckets, readGroupDescEntry } from './group-codec.js';
 import { readInstructions } from './instruction-codec.js';
-import type { Of13FlowStats, Of13Malformed, MeterBand, Of13Message } from './messages.js';
+import type { Of13FlowStats, Of13Malformed, Of13Message } from './messages.js';
+import { readMeterBands, readMeterConfig, readMeterStats } from './meter-codec.js';
 import { readMatch } from './oxm.js';
 import { PORT_DESC_LEN, PORT_STATS_LEN, readPortDesc, readPortStats } from './port-codec.js';
 import { DecodeError, malformed, Reader, unsupported } from './wire.js';
@@ -109,6 +108,12 @@ function readMultipart(r: Reader, xid: number, isRequest: boolean): Of13Message 
         return { type: 'portDescRequest', ...common };
       case OFPMP.GROUP_DESC:
         return { type: 'groupDescRequest', ...common };
+      case OFPMP.METER_CONFIG:
+      case OFPMP.METER: {
+        const meterId = r.u32();
+        r.skip(4);
+        return { type: mpType === OFPMP.METER ? 'meterStatsRequest' : 'meterConfigRequest', ...common, meterId };
+      }
       case OFPMP.PORT_STATS: {
         const portNo = r.u32();
         r.skip(4);
@@ -171,6 +176,16 @@ function readMultipart(r: Reader, xid: number, isRequest: boolean): Of13Message 
       const groups = [];
       while (r.remaining > 0) groups.push(readGroupDescEntry(r));
       return { type: 'groupDescReply', ...common, groups };
+    }
+    case OFPMP.METER_CONFIG: {
+      const meters = [];
+      while (r.remaining > 0) meters.push(readMeterConfig(r));
+      return { type: 'meterConfigReply', ...common, meters };
+    }
+    case OFPMP.METER: {
+      const stats = [];
+      while (r.remaining > 0) stats.push(readMeterStats(r));
+      return { type: 'meterStatsReply', ...common, stats };
     }
     default:
       throw unsupported(`multipart reply type ${mpType}`);
@@ -281,22 +296,7 @@ function readBody(r: Reader, type: number, xid: number, version: number, depth: 
       const command = lookup(METER_COMMANDS, r.u16(), 'meter command');
       const flags = r.u16();
       const meterId = r.u32();
-      const bands: MeterBand[] = [];
-      while (r.remaining > 0) {
-        const bandType = r.u16();
-        const len = r.u16();
-        if (len !== 16) throw malformed(`meter band length ${len}`);
-        const rate = r.u32();
-        const burstSize = r.u32();
-        if (bandType === OFPMBT_DROP) {
-          r.skip(4);
-          bands.push({ type: 'drop', rate, burstSize });
-        } else if (bandType === OFPMBT_DSCP_REMARK) {
-          const precLevel = r.u8();
-          r.skip(3);
-          bands.push({ type: 'dscpRemark', rate, burstSize, precLevel });
-        } else throw unsupported(`meter band type ${bandType}`);
-      }
+      const bands = readMeterBands(r);
       return { type: 'meterMod', xid, command, flags, meterId, bands };
     }
     case OFPT.MULTIPART_REQUEST:

@@ -11,8 +11,6 @@ import {
   OFPGC,
   OFPGT,
   OFPHET_VERSIONBITMAP,
-  OFPMBT_DROP,
-  OFPMBT_DSCP_REMARK,
   OFPMC,
   OFPMP,
   OFPMPF_MORE,
@@ -28,6 +26,7 @@ import { writeActions } from './action-codec.js';
 import { writeFlowMod, writeHeader } from './flow-mod-codec.js';
 import { writeBuckets, writeGroupDescEntry } from './group-codec.js';
 import { writeInstructions } from './instruction-codec.js';
+import { writeMeterBands, writeMeterConfig, writeMeterStats } from './meter-codec.js';
 import type { MultipartCommon, Of13Message } from './messages.js';
 import { writeMatch } from './oxm.js';
 import { writePortDesc, writePortStats } from './port-codec.js';
@@ -154,17 +153,7 @@ export function writeOf13(w: Writer, msg: Of13Message): void {
       w.u16(OFPMC[msg.command]);
       w.u16(msg.flags);
       w.u32(msg.meterId);
-      for (const band of msg.bands) {
-        w.u16(band.type === 'drop' ? OFPMBT_DROP : OFPMBT_DSCP_REMARK);
-        w.u16(16);
-        w.u32(band.rate);
-        w.u32(band.burstSize);
-        if (band.type === 'drop') w.u32(0);
-        else {
-          w.u8(band.precLevel);
-          w.zeros(3);
-        }
-      }
+      writeMeterBands(w, msg.bands);
       break;
     case 'flowStatsRequest':
       start = multipart(w, OFPT.MULTIPART_REQUEST, msg.xid, OFPMP.FLOW, msg);
@@ -222,6 +211,20 @@ export function writeOf13(w: Writer, msg: Of13Message): void {
     case 'groupDescReply':
       start = multipart(w, OFPT.MULTIPART_REPLY, msg.xid, OFPMP.GROUP_DESC, msg);
       for (const g of msg.groups) writeGroupDescEntry(w, g);
+      break;
+    case 'meterConfigRequest':
+    case 'meterStatsRequest':
+      start = multipart(w, OFPT.MULTIPART_REQUEST, msg.xid, msg.type === 'meterConfigRequest' ? OFPMP.METER_CONFIG : OFPMP.METER, msg);
+      w.u32(msg.meterId);
+      w.u32(0);
+      break;
+    case 'meterConfigReply':
+      start = multipart(w, OFPT.MULTIPART_REPLY, msg.xid, OFPMP.METER_CONFIG, msg);
+      for (const m of msg.meters) writeMeterConfig(w, m);
+      break;
+    case 'meterStatsReply':
+      start = multipart(w, OFPT.MULTIPART_REPLY, msg.xid, OFPMP.METER, msg);
+      for (const m of msg.stats) writeMeterStats(w, m);
       break;
     case 'descRequest':
       start = multipart(w, OFPT.MULTIPART_REQUEST, msg.xid, OFPMP.DESC, msg);

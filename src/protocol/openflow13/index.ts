@@ -6,3 +6,4 @@ export { encodeFlowMod, encodeFlowModsBatch, encodeBundledFlowModsBatch, writeFl
 export { createOf13FrameSplitter, type FrameSplitResult, type FrameSplitterOptions, type Of13FrameSplitter } from './frame-splitter.js';
 export { OXM_SPECS, oxmSpecOf, type OxmSpec } from './oxm.js';
 export { Writer } from './wire.js';
+export { meterEntryOf, meterStatsOf, toOf13MeterMod } from './meter-codec.js';

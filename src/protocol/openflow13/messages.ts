@@ -144,6 +144,25 @@ export interface MeterMod {
   bands: MeterBand[];
 }
 
+/** One meter as OFPMP_METER_CONFIG reports it. */
+export interface Of13MeterConfig {
+  /** OFPMF_* bits. */
+  flags: number;
+  meterId: number;
+  bands: MeterBand[];
+}
+
+/** One meter's counters as OFPMP_METER reports them (-1: not kept). */
+export interface Of13MeterStats {
+  meterId: number;
+  flowCount: number;
+  packetInCount: number;
+  byteInCount: number;
+  durationSec: number;
+  durationNsec: number;
+  bands: { packetBandCount: number; byteBandCount: number }[];
+}
+
 export interface MultipartCommon {
   xid: number;
   /** OFPMPF_REQ_MORE / OFPMPF_REPLY_MORE: more parts of this request or reply follow. */
@@ -216,6 +235,24 @@ export interface GroupDescRequest extends MultipartCommon {
 export interface GroupDescReply extends MultipartCommon {
   type: 'groupDescReply';
   groups: GroupEntry[];
+}
+
+/** OFPMP_METER_CONFIG and OFPMP_METER: one meter, or OFPM_ALL. */
+export interface MeterConfigRequest extends MultipartCommon {
+  type: 'meterConfigRequest';
+  meterId: number;
+}
+export interface MeterConfigReply extends MultipartCommon {
+  type: 'meterConfigReply';
+  meters: Of13MeterConfig[];
+}
+export interface MeterStatsRequest extends MultipartCommon {
+  type: 'meterStatsRequest';
+  meterId: number;
+}
+export interface MeterStatsReply extends MultipartCommon {
+  type: 'meterStatsReply';
+  stats: Of13MeterStats[];
 }
 
 export interface DescRequest extends MultipartCommon {
@@ -315,6 +352,10 @@ export type Of13Message =
   | PortStatsReply
   | GroupDescRequest
   | GroupDescReply
+  | MeterConfigRequest
+  | MeterConfigReply
+  | MeterStatsRequest
+  | MeterStatsReply
   | DescRequest
   | DescReply
   | BarrierRequest

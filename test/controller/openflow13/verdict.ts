@@ -235,6 +235,8 @@ export function ovsVerdict(trace: string, input: Fields, odpToOf: Map<number, nu
   for (const a of actions) {
     // Connection tracking changes no header; its state reaches the next pass (judged by --ct-next).
     if (/^ct(\(.*\))?$/.test(a) || /^recirc\(0x[0-9a-f]+\)$/.test(a)) continue;
+    // A flow's meter changes no header; ofproto/trace passes it, as the executor does without a meter table.
+    if (/^meter\(\d+\)$/.test(a)) continue;
     if (/^\d+$/.test(a)) {
       const of = odpToOf.get(Number(a));
       if (of === undefined) throw new Error(`datapath port ${a} is not on this bridge`);

@@ -30,7 +30,7 @@ describe('native codec', () => {
 
   it('covers every message type', () => {
     const types = new Set(samples.map((m) => m.type));
-    expect(types.size).toBe(24);
+    expect(types.size).toBe(29);
   });
 
   it('gives every flow field a distinct wire number', () => {

@@ -95,4 +95,11 @@ export const SAMPLE_MESSAGES: Msg[] = [
     ],
     more: true,
   },
+  { type: 'meterMod', xid: 14, meterMod: { command: 'add', meter: { meterId: 3, unit: 'pktps', bands: [{ type: 'drop', rate: 200, burst: 20 }] } } },
+  { type: 'meterMod', xid: 14, meterMod: { command: 'delete', meter: { meterId: 4, unit: 'kbps', bands: [] } } },
+  { type: 'meterConfigRequest', xid: 15 },
+  { type: 'meterConfigReply', xid: 15, meters: [{ meterId: 9, unit: 'kbps', bands: [{ type: 'drop', rate: 8000, burst: 800 }, { type: 'drop', rate: 16000, burst: 1600 }] }], more: false },
+  { type: 'meterStatsRequest', xid: 16, meterId: 9 },
+  { type: 'meterStatsRequest', xid: 16 },
+  { type: 'meterStatsReply', xid: 16, meters: [{ meterId: 9, flowCount: 2, packetsIn: 2 ** 40, bytesIn: 10, bands: [{ packets: 7, bytes: 700 }] }], more: true },
 ];

@@ -2,7 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FIELDS, FIELD_NAMES, fullMask, normalizeMatch, output, setField, type FieldName, type FlowEntry, type FlowMod, type Match } from '../../../src/flow/index.js';
 import {
+  OFPMF,
   OFPT,
+  meterEntryOf,
+  toOf13MeterMod,
   createOf13FrameSplitter,
   decodeOf13,
   encodeBundledFlowModsBatch,
@@ -286,5 +289,16 @@ describe('set-field values', () => {
   it('round-trips a 48-bit MAC set-field and a tunnel id', () => {
     const flow: FlowEntry = { ...TCP_FLOW, actions: [setField('ethDst', 0xffffffffffff), setField('tunnelId', 0xffffffff)] };
     expect(decodeOf13(encodeFlowMod({ command: 'add', flow }, 1))).toMatchObject({ flow: { actions: flow.actions } });
+  });
+});
+
+describe('meters between the channel-neutral model and OpenFlow 1.3', () => {
+  it('a meter-mod carries its unit, BURST and STATS; a config read back is the same meter', () => {
+    const meter = { meterId: 3, unit: 'pktps' as const, bands: [{ type: 'drop' as const, rate: 200, burst: 20 }], cookie: 9 };
+    const mod = toOf13MeterMod({ command: 'add', meter }, 5);
+    expect(mod).toEqual({ type: 'meterMod', xid: 5, command: 'add', flags: OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS, meterId: 3, bands: [{ type: 'drop', rate: 200, burstSize: 20 }] });
+    expect(meterEntryOf({ flags: mod.flags, meterId: 3, bands: mod.bands })).toEqual({ meterId: 3, unit: 'pktps', bands: meter.bands });
+    expect(toOf13MeterMod({ command: 'delete', meter: { ...meter, unit: 'kbps' } }, 6)).toMatchObject({ flags: 0, bands: [] });
+    expect(meterEntryOf({ flags: OFPMF.KBPS | OFPMF.BURST, meterId: 4, bands: [] }).unit).toBe('kbps');
   });
 });

@@ -247,6 +247,22 @@ export const SAMPLE_MESSAGES: Of13Message[] = [
       { groupId: 2, type: 'fastFailover', buckets: [{ watchPort: 1, actions: [output(1)] }] },
     ],
   },
+  { type: 'meterConfigRequest', xid: 60, meterId: 0xffffffff },
+  {
+    type: 'meterConfigReply',
+    xid: 61,
+    meters: [
+      { flags: 0b1110, meterId: 3, bands: [{ type: 'drop', rate: 200, burstSize: 20 }] },
+      { flags: 0b1101, meterId: 4, bands: [{ type: 'drop', rate: 8000, burstSize: 800 }, { type: 'dscpRemark', rate: 9000, burstSize: 900, precLevel: 1 }] },
+    ],
+  },
+  { type: 'meterStatsRequest', xid: 62, meterId: 3 },
+  {
+    type: 'meterStatsReply',
+    xid: 63,
+    more: true,
+    stats: [{ meterId: 3, flowCount: 2, packetInCount: 1000, byteInCount: 2 ** 40, durationSec: 5, durationNsec: 6, bands: [{ packetBandCount: 800, byteBandCount: 80_000 }] }],
+  },
   { type: 'descRequest', xid: 39 },
   { type: 'descReply', xid: 40, mfrDesc: 'Nicira, Inc.', hwDesc: 'Open vSwitch', swDesc: '3.1.0', serialNum: 'None', dpDesc: 'None' },
   { type: 'barrierRequest', xid: 41 },

@@ -84,6 +84,21 @@ export namespace overcast {
 
             /** Message groupDescReply */
             groupDescReply?: (overcast.native.IGroupDescReply|null);
+
+            /** Message meterMod */
+            meterMod?: (overcast.native.IMeterMod|null);
+
+            /** Message meterConfigRequest */
+            meterConfigRequest?: (overcast.native.IEmpty|null);
+
+            /** Message meterConfigReply */
+            meterConfigReply?: (overcast.native.IMeterConfigReply|null);
+
+            /** Message meterStatsRequest */
+            meterStatsRequest?: (overcast.native.IMeterStatsRequest|null);
+
+            /** Message meterStatsReply */
+            meterStatsReply?: (overcast.native.IMeterStatsReply|null);
         }
 
         /** Represents a Message. */
@@ -170,8 +185,23 @@ export namespace overcast {
             /** Message groupDescReply. */
             public groupDescReply?: (overcast.native.IGroupDescReply|null);
 
+            /** Message meterMod. */
+            public meterMod?: (overcast.native.IMeterMod|null);
+
+            /** Message meterConfigRequest. */
+            public meterConfigRequest?: (overcast.native.IEmpty|null);
+
+            /** Message meterConfigReply. */
+            public meterConfigReply?: (overcast.native.IMeterConfigReply|null);
+
+            /** Message meterStatsRequest. */
+            public meterStatsRequest?: (overcast.native.IMeterStatsRequest|null);
+
+            /** Message meterStatsReply. */
+            public meterStatsReply?: (overcast.native.IMeterStatsReply|null);
+
             /** Message body. */
-            public body?: ("hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|"groupDescRequest"|"groupDescReply");
+            public body?: ("hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|"groupDescRequest"|"groupDescReply"|"meterMod"|"meterConfigRequest"|"meterConfigReply"|"meterStatsRequest"|"meterStatsReply");
 
             /**
              * Creates a new Message instance using the specified properties.
@@ -1594,6 +1624,445 @@ export namespace overcast {
              * @throws {$protobuf.util.ProtocolError} If required fields are missing
              */
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.GroupDescReply;
+        }
+
+        /** MeterUnit enum. */
+        enum MeterUnit {
+            METER_KBPS = 0,
+            METER_PKTPS = 1
+        }
+
+        /** Properties of a MeterBand. */
+        interface IMeterBand {
+
+            /** MeterBand rate */
+            rate?: (number|null);
+
+            /** MeterBand burst */
+            burst?: (number|null);
+        }
+
+        /** Represents a MeterBand. */
+        class MeterBand implements IMeterBand {
+
+            /**
+             * Constructs a new MeterBand.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterBand);
+
+            /** MeterBand rate. */
+            public rate: number;
+
+            /** MeterBand burst. */
+            public burst: number;
+
+            /**
+             * Creates a new MeterBand instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterBand instance
+             */
+            public static create(properties?: overcast.native.IMeterBand): overcast.native.MeterBand;
+
+            /**
+             * Encodes the specified MeterBand message. Does not implicitly {@link overcast.native.MeterBand.verify|verify} messages.
+             * @param message MeterBand message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterBand, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterBand message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterBand
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterBand;
+        }
+
+        /** Properties of a Meter. */
+        interface IMeter {
+
+            /** Meter meterId */
+            meterId?: (number|null);
+
+            /** Meter unit */
+            unit?: (overcast.native.MeterUnit|null);
+
+            /** Meter bands */
+            bands?: (overcast.native.IMeterBand[]|null);
+        }
+
+        /** Represents a Meter. */
+        class Meter implements IMeter {
+
+            /**
+             * Constructs a new Meter.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeter);
+
+            /** Meter meterId. */
+            public meterId: number;
+
+            /** Meter unit. */
+            public unit: overcast.native.MeterUnit;
+
+            /** Meter bands. */
+            public bands: overcast.native.IMeterBand[];
+
+            /**
+             * Creates a new Meter instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Meter instance
+             */
+            public static create(properties?: overcast.native.IMeter): overcast.native.Meter;
+
+            /**
+             * Encodes the specified Meter message. Does not implicitly {@link overcast.native.Meter.verify|verify} messages.
+             * @param message Meter message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeter, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Meter message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Meter
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.Meter;
+        }
+
+        /** MeterModCommand enum. */
+        enum MeterModCommand {
+            METER_ADD = 0,
+            METER_MODIFY = 1,
+            METER_DELETE = 2
+        }
+
+        /** Properties of a MeterMod. */
+        interface IMeterMod {
+
+            /** MeterMod command */
+            command?: (overcast.native.MeterModCommand|null);
+
+            /** MeterMod meter */
+            meter?: (overcast.native.IMeter|null);
+        }
+
+        /** Represents a MeterMod. */
+        class MeterMod implements IMeterMod {
+
+            /**
+             * Constructs a new MeterMod.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterMod);
+
+            /** MeterMod command. */
+            public command: overcast.native.MeterModCommand;
+
+            /** MeterMod meter. */
+            public meter?: (overcast.native.IMeter|null);
+
+            /**
+             * Creates a new MeterMod instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterMod instance
+             */
+            public static create(properties?: overcast.native.IMeterMod): overcast.native.MeterMod;
+
+            /**
+             * Encodes the specified MeterMod message. Does not implicitly {@link overcast.native.MeterMod.verify|verify} messages.
+             * @param message MeterMod message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterMod, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterMod message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterMod
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterMod;
+        }
+
+        /** Properties of a MeterConfigReply. */
+        interface IMeterConfigReply {
+
+            /** MeterConfigReply meters */
+            meters?: (overcast.native.IMeter[]|null);
+
+            /** MeterConfigReply more */
+            more?: (boolean|null);
+        }
+
+        /** Represents a MeterConfigReply. */
+        class MeterConfigReply implements IMeterConfigReply {
+
+            /**
+             * Constructs a new MeterConfigReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterConfigReply);
+
+            /** MeterConfigReply meters. */
+            public meters: overcast.native.IMeter[];
+
+            /** MeterConfigReply more. */
+            public more: boolean;
+
+            /**
+             * Creates a new MeterConfigReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterConfigReply instance
+             */
+            public static create(properties?: overcast.native.IMeterConfigReply): overcast.native.MeterConfigReply;
+
+            /**
+             * Encodes the specified MeterConfigReply message. Does not implicitly {@link overcast.native.MeterConfigReply.verify|verify} messages.
+             * @param message MeterConfigReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterConfigReply, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterConfigReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterConfigReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterConfigReply;
+        }
+
+        /** Properties of a MeterStatsRequest. */
+        interface IMeterStatsRequest {
+
+            /** MeterStatsRequest meterId */
+            meterId?: (number|null);
+        }
+
+        /** Represents a MeterStatsRequest. */
+        class MeterStatsRequest implements IMeterStatsRequest {
+
+            /**
+             * Constructs a new MeterStatsRequest.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterStatsRequest);
+
+            /** MeterStatsRequest meterId. */
+            public meterId?: (number|null);
+
+            /**
+             * Creates a new MeterStatsRequest instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterStatsRequest instance
+             */
+            public static create(properties?: overcast.native.IMeterStatsRequest): overcast.native.MeterStatsRequest;
+
+            /**
+             * Encodes the specified MeterStatsRequest message. Does not implicitly {@link overcast.native.MeterStatsRequest.verify|verify} messages.
+             * @param message MeterStatsRequest message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterStatsRequest, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterStatsRequest message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterStatsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterStatsRequest;
+        }
+
+        /** Properties of a MeterBandStats. */
+        interface IMeterBandStats {
+
+            /** MeterBandStats packets */
+            packets?: (number|Long|null);
+
+            /** MeterBandStats bytes */
+            bytes?: (number|Long|null);
+        }
+
+        /** Represents a MeterBandStats. */
+        class MeterBandStats implements IMeterBandStats {
+
+            /**
+             * Constructs a new MeterBandStats.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterBandStats);
+
+            /** MeterBandStats packets. */
+            public packets: (number|Long);
+
+            /** MeterBandStats bytes. */
+            public bytes: (number|Long);
+
+            /**
+             * Creates a new MeterBandStats instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterBandStats instance
+             */
+            public static create(properties?: overcast.native.IMeterBandStats): overcast.native.MeterBandStats;
+
+            /**
+             * Encodes the specified MeterBandStats message. Does not implicitly {@link overcast.native.MeterBandStats.verify|verify} messages.
+             * @param message MeterBandStats message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterBandStats, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterBandStats message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterBandStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterBandStats;
+        }
+
+        /** Properties of a MeterStats. */
+        interface IMeterStats {
+
+            /** MeterStats meterId */
+            meterId?: (number|null);
+
+            /** MeterStats flowCount */
+            flowCount?: (number|null);
+
+            /** MeterStats packetsIn */
+            packetsIn?: (number|Long|null);
+
+            /** MeterStats bytesIn */
+            bytesIn?: (number|Long|null);
+
+            /** MeterStats bands */
+            bands?: (overcast.native.IMeterBandStats[]|null);
+        }
+
+        /** Represents a MeterStats. */
+        class MeterStats implements IMeterStats {
+
+            /**
+             * Constructs a new MeterStats.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterStats);
+
+            /** MeterStats meterId. */
+            public meterId: number;
+
+            /** MeterStats flowCount. */
+            public flowCount: number;
+
+            /** MeterStats packetsIn. */
+            public packetsIn: (number|Long);
+
+            /** MeterStats bytesIn. */
+            public bytesIn: (number|Long);
+
+            /** MeterStats bands. */
+            public bands: overcast.native.IMeterBandStats[];
+
+            /**
+             * Creates a new MeterStats instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterStats instance
+             */
+            public static create(properties?: overcast.native.IMeterStats): overcast.native.MeterStats;
+
+            /**
+             * Encodes the specified MeterStats message. Does not implicitly {@link overcast.native.MeterStats.verify|verify} messages.
+             * @param message MeterStats message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterStats, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterStats message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterStats;
+        }
+
+        /** Properties of a MeterStatsReply. */
+        interface IMeterStatsReply {
+
+            /** MeterStatsReply meters */
+            meters?: (overcast.native.IMeterStats[]|null);
+
+            /** MeterStatsReply more */
+            more?: (boolean|null);
+        }
+
+        /** Represents a MeterStatsReply. */
+        class MeterStatsReply implements IMeterStatsReply {
+
+            /**
+             * Constructs a new MeterStatsReply.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: overcast.native.IMeterStatsReply);
+
+            /** MeterStatsReply meters. */
+            public meters: overcast.native.IMeterStats[];
+
+            /** MeterStatsReply more. */
+            public more: boolean;
+
+            /**
+             * Creates a new MeterStatsReply instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns MeterStatsReply instance
+             */
+            public static create(properties?: overcast.native.IMeterStatsReply): overcast.native.MeterStatsReply;
+
+            /**
+             * Encodes the specified MeterStatsReply message. Does not implicitly {@link overcast.native.MeterStatsReply.verify|verify} messages.
+             * @param message MeterStatsReply message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: overcast.native.IMeterStatsReply, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a MeterStatsReply message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns MeterStatsReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): overcast.native.MeterStatsReply;
         }
 
         /** PacketInReason enum. */

@@ -57,6 +57,11 @@ export const overcast = $root.overcast = (() => {
              * @property {overcast.native.IFlowRemoved|null} [flowRemoved] Message flowRemoved
              * @property {overcast.native.IEmpty|null} [groupDescRequest] Message groupDescRequest
              * @property {overcast.native.IGroupDescReply|null} [groupDescReply] Message groupDescReply
+             * @property {overcast.native.IMeterMod|null} [meterMod] Message meterMod
+             * @property {overcast.native.IEmpty|null} [meterConfigRequest] Message meterConfigRequest
+             * @property {overcast.native.IMeterConfigReply|null} [meterConfigReply] Message meterConfigReply
+             * @property {overcast.native.IMeterStatsRequest|null} [meterStatsRequest] Message meterStatsRequest
+             * @property {overcast.native.IMeterStatsReply|null} [meterStatsReply] Message meterStatsReply
              */
 
             /**
@@ -274,17 +279,57 @@ export const overcast = $root.overcast = (() => {
              */
             Message.prototype.groupDescReply = null;
 
+            /**
+             * Message meterMod.
+             * @member {overcast.native.IMeterMod|null|undefined} meterMod
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.meterMod = null;
+
+            /**
+             * Message meterConfigRequest.
+             * @member {overcast.native.IEmpty|null|undefined} meterConfigRequest
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.meterConfigRequest = null;
+
+            /**
+             * Message meterConfigReply.
+             * @member {overcast.native.IMeterConfigReply|null|undefined} meterConfigReply
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.meterConfigReply = null;
+
+            /**
+             * Message meterStatsRequest.
+             * @member {overcast.native.IMeterStatsRequest|null|undefined} meterStatsRequest
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.meterStatsRequest = null;
+
+            /**
+             * Message meterStatsReply.
+             * @member {overcast.native.IMeterStatsReply|null|undefined} meterStatsReply
+             * @memberof overcast.native.Message
+             * @instance
+             */
+            Message.prototype.meterStatsReply = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Message body.
-             * @member {"hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|"groupDescRequest"|"groupDescReply"|undefined} body
+             * @member {"hello"|"error"|"echoRequest"|"echoReply"|"featuresRequest"|"featuresReply"|"flowMod"|"groupMod"|"barrierRequest"|"barrierReply"|"packetIn"|"packetOut"|"portStatus"|"flowStatsRequest"|"flowStatsReply"|"portStatsRequest"|"portStatsReply"|"bundleControl"|"bundleAdd"|"roleRequest"|"roleReply"|"flowRemoved"|"groupDescRequest"|"groupDescReply"|"meterMod"|"meterConfigRequest"|"meterConfigReply"|"meterStatsRequest"|"meterStatsReply"|undefined} body
              * @memberof overcast.native.Message
              * @instance
              */
             Object.defineProperty(Message.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["hello", "error", "echoRequest", "echoReply", "featuresRequest", "featuresReply", "flowMod", "groupMod", "barrierRequest", "barrierReply", "packetIn", "packetOut", "portStatus", "flowStatsRequest", "flowStatsReply", "portStatsRequest", "portStatsReply", "bundleControl", "bundleAdd", "roleRequest", "roleReply", "flowRemoved", "groupDescRequest", "groupDescReply"]),
+                get: $util.oneOfGetter($oneOfFields = ["hello", "error", "echoRequest", "echoReply", "featuresRequest", "featuresReply", "flowMod", "groupMod", "barrierRequest", "barrierReply", "packetIn", "packetOut", "portStatus", "flowStatsRequest", "flowStatsReply", "portStatsRequest", "portStatsReply", "bundleControl", "bundleAdd", "roleRequest", "roleReply", "flowRemoved", "groupDescRequest", "groupDescReply", "meterMod", "meterConfigRequest", "meterConfigReply", "meterStatsRequest", "meterStatsReply"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -366,6 +411,16 @@ export const overcast = $root.overcast = (() => {
                     $root.overcast.native.Empty.encode(message.groupDescRequest, writer.uint32(/* id 32, wireType 2 =*/258).fork(), q + 1).ldelim();
                 if (message.groupDescReply != null && Object.hasOwnProperty.call(message, "groupDescReply"))
                     $root.overcast.native.GroupDescReply.encode(message.groupDescReply, writer.uint32(/* id 33, wireType 2 =*/266).fork(), q + 1).ldelim();
+                if (message.meterMod != null && Object.hasOwnProperty.call(message, "meterMod"))
+                    $root.overcast.native.MeterMod.encode(message.meterMod, writer.uint32(/* id 34, wireType 2 =*/274).fork(), q + 1).ldelim();
+                if (message.meterConfigRequest != null && Object.hasOwnProperty.call(message, "meterConfigRequest"))
+                    $root.overcast.native.Empty.encode(message.meterConfigRequest, writer.uint32(/* id 35, wireType 2 =*/282).fork(), q + 1).ldelim();
+                if (message.meterConfigReply != null && Object.hasOwnProperty.call(message, "meterConfigReply"))
+                    $root.overcast.native.MeterConfigReply.encode(message.meterConfigReply, writer.uint32(/* id 36, wireType 2 =*/290).fork(), q + 1).ldelim();
+                if (message.meterStatsRequest != null && Object.hasOwnProperty.call(message, "meterStatsRequest"))
+                    $root.overcast.native.MeterStatsRequest.encode(message.meterStatsRequest, writer.uint32(/* id 37, wireType 2 =*/298).fork(), q + 1).ldelim();
+                if (message.meterStatsReply != null && Object.hasOwnProperty.call(message, "meterStatsReply"))
+                    $root.overcast.native.MeterStatsReply.encode(message.meterStatsReply, writer.uint32(/* id 38, wireType 2 =*/306).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -501,6 +556,26 @@ export const overcast = $root.overcast = (() => {
                         }
                     case 33: {
                             message.groupDescReply = $root.overcast.native.GroupDescReply.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 34: {
+                            message.meterMod = $root.overcast.native.MeterMod.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 35: {
+                            message.meterConfigRequest = $root.overcast.native.Empty.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 36: {
+                            message.meterConfigReply = $root.overcast.native.MeterConfigReply.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 37: {
+                            message.meterStatsRequest = $root.overcast.native.MeterStatsRequest.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 38: {
+                            message.meterStatsReply = $root.overcast.native.MeterStatsReply.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
                     default:
@@ -4279,6 +4354,1178 @@ export const overcast = $root.overcast = (() => {
             };
 
             return GroupDescReply;
+        })();
+
+        /**
+         * MeterUnit enum.
+         * @name overcast.native.MeterUnit
+         * @enum {number}
+         * @property {number} METER_KBPS=0 METER_KBPS value
+         * @property {number} METER_PKTPS=1 METER_PKTPS value
+         */
+        native.MeterUnit = (function() {
+            const valuesById = {}, values = Object.create(valuesById);
+            values[valuesById[0] = "METER_KBPS"] = 0;
+            values[valuesById[1] = "METER_PKTPS"] = 1;
+            return values;
+        })();
+
+        native.MeterBand = (function() {
+
+            /**
+             * Properties of a MeterBand.
+             * @memberof overcast.native
+             * @interface IMeterBand
+             * @property {number|null} [rate] MeterBand rate
+             * @property {number|null} [burst] MeterBand burst
+             */
+
+            /**
+             * Constructs a new MeterBand.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterBand.
+             * @implements IMeterBand
+             * @constructor
+             * @param {overcast.native.IMeterBand=} [properties] Properties to set
+             */
+            function MeterBand(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterBand rate.
+             * @member {number} rate
+             * @memberof overcast.native.MeterBand
+             * @instance
+             */
+            MeterBand.prototype.rate = 0;
+
+            /**
+             * MeterBand burst.
+             * @member {number} burst
+             * @memberof overcast.native.MeterBand
+             * @instance
+             */
+            MeterBand.prototype.burst = 0;
+
+            /**
+             * Creates a new MeterBand instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterBand
+             * @static
+             * @param {overcast.native.IMeterBand=} [properties] Properties to set
+             * @returns {overcast.native.MeterBand} MeterBand instance
+             */
+            MeterBand.create = function create(properties) {
+                return new MeterBand(properties);
+            };
+
+            /**
+             * Encodes the specified MeterBand message. Does not implicitly {@link overcast.native.MeterBand.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterBand
+             * @static
+             * @param {overcast.native.IMeterBand} message MeterBand message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterBand.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.rate != null && Object.hasOwnProperty.call(message, "rate"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.rate);
+                if (message.burst != null && Object.hasOwnProperty.call(message, "burst"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.burst);
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterBand message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterBand
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterBand} MeterBand
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterBand.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterBand();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.rate = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.burst = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterBand;
+        })();
+
+        native.Meter = (function() {
+
+            /**
+             * Properties of a Meter.
+             * @memberof overcast.native
+             * @interface IMeter
+             * @property {number|null} [meterId] Meter meterId
+             * @property {overcast.native.MeterUnit|null} [unit] Meter unit
+             * @property {Array.<overcast.native.IMeterBand>|null} [bands] Meter bands
+             */
+
+            /**
+             * Constructs a new Meter.
+             * @memberof overcast.native
+             * @classdesc Represents a Meter.
+             * @implements IMeter
+             * @constructor
+             * @param {overcast.native.IMeter=} [properties] Properties to set
+             */
+            function Meter(properties) {
+                this.bands = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Meter meterId.
+             * @member {number} meterId
+             * @memberof overcast.native.Meter
+             * @instance
+             */
+            Meter.prototype.meterId = 0;
+
+            /**
+             * Meter unit.
+             * @member {overcast.native.MeterUnit} unit
+             * @memberof overcast.native.Meter
+             * @instance
+             */
+            Meter.prototype.unit = 0;
+
+            /**
+             * Meter bands.
+             * @member {Array.<overcast.native.IMeterBand>} bands
+             * @memberof overcast.native.Meter
+             * @instance
+             */
+            Meter.prototype.bands = $util.emptyArray;
+
+            /**
+             * Creates a new Meter instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.Meter
+             * @static
+             * @param {overcast.native.IMeter=} [properties] Properties to set
+             * @returns {overcast.native.Meter} Meter instance
+             */
+            Meter.create = function create(properties) {
+                return new Meter(properties);
+            };
+
+            /**
+             * Encodes the specified Meter message. Does not implicitly {@link overcast.native.Meter.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.Meter
+             * @static
+             * @param {overcast.native.IMeter} message Meter message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Meter.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.meterId != null && Object.hasOwnProperty.call(message, "meterId"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.meterId);
+                if (message.unit != null && Object.hasOwnProperty.call(message, "unit"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).int32(message.unit);
+                if (message.bands != null && message.bands.length)
+                    for (let i = 0; i < message.bands.length; ++i)
+                        $root.overcast.native.MeterBand.encode(message.bands[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes a Meter message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.Meter
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.Meter} Meter
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Meter.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.Meter();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.meterId = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.unit = reader.int32();
+                            break;
+                        }
+                    case 3: {
+                            if (!(message.bands && message.bands.length))
+                                message.bands = [];
+                            message.bands.push($root.overcast.native.MeterBand.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return Meter;
+        })();
+
+        /**
+         * MeterModCommand enum.
+         * @name overcast.native.MeterModCommand
+         * @enum {number}
+         * @property {number} METER_ADD=0 METER_ADD value
+         * @property {number} METER_MODIFY=1 METER_MODIFY value
+         * @property {number} METER_DELETE=2 METER_DELETE value
+         */
+        native.MeterModCommand = (function() {
+            const valuesById = {}, values = Object.create(valuesById);
+            values[valuesById[0] = "METER_ADD"] = 0;
+            values[valuesById[1] = "METER_MODIFY"] = 1;
+            values[valuesById[2] = "METER_DELETE"] = 2;
+            return values;
+        })();
+
+        native.MeterMod = (function() {
+
+            /**
+             * Properties of a MeterMod.
+             * @memberof overcast.native
+             * @interface IMeterMod
+             * @property {overcast.native.MeterModCommand|null} [command] MeterMod command
+             * @property {overcast.native.IMeter|null} [meter] MeterMod meter
+             */
+
+            /**
+             * Constructs a new MeterMod.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterMod.
+             * @implements IMeterMod
+             * @constructor
+             * @param {overcast.native.IMeterMod=} [properties] Properties to set
+             */
+            function MeterMod(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterMod command.
+             * @member {overcast.native.MeterModCommand} command
+             * @memberof overcast.native.MeterMod
+             * @instance
+             */
+            MeterMod.prototype.command = 0;
+
+            /**
+             * MeterMod meter.
+             * @member {overcast.native.IMeter|null|undefined} meter
+             * @memberof overcast.native.MeterMod
+             * @instance
+             */
+            MeterMod.prototype.meter = null;
+
+            /**
+             * Creates a new MeterMod instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterMod
+             * @static
+             * @param {overcast.native.IMeterMod=} [properties] Properties to set
+             * @returns {overcast.native.MeterMod} MeterMod instance
+             */
+            MeterMod.create = function create(properties) {
+                return new MeterMod(properties);
+            };
+
+            /**
+             * Encodes the specified MeterMod message. Does not implicitly {@link overcast.native.MeterMod.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterMod
+             * @static
+             * @param {overcast.native.IMeterMod} message MeterMod message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterMod.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.command != null && Object.hasOwnProperty.call(message, "command"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).int32(message.command);
+                if (message.meter != null && Object.hasOwnProperty.call(message, "meter"))
+                    $root.overcast.native.Meter.encode(message.meter, writer.uint32(/* id 2, wireType 2 =*/18).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterMod message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterMod
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterMod} MeterMod
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterMod.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterMod();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.command = reader.int32();
+                            break;
+                        }
+                    case 2: {
+                            message.meter = $root.overcast.native.Meter.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterMod;
+        })();
+
+        native.MeterConfigReply = (function() {
+
+            /**
+             * Properties of a MeterConfigReply.
+             * @memberof overcast.native
+             * @interface IMeterConfigReply
+             * @property {Array.<overcast.native.IMeter>|null} [meters] MeterConfigReply meters
+             * @property {boolean|null} [more] MeterConfigReply more
+             */
+
+            /**
+             * Constructs a new MeterConfigReply.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterConfigReply.
+             * @implements IMeterConfigReply
+             * @constructor
+             * @param {overcast.native.IMeterConfigReply=} [properties] Properties to set
+             */
+            function MeterConfigReply(properties) {
+                this.meters = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterConfigReply meters.
+             * @member {Array.<overcast.native.IMeter>} meters
+             * @memberof overcast.native.MeterConfigReply
+             * @instance
+             */
+            MeterConfigReply.prototype.meters = $util.emptyArray;
+
+            /**
+             * MeterConfigReply more.
+             * @member {boolean} more
+             * @memberof overcast.native.MeterConfigReply
+             * @instance
+             */
+            MeterConfigReply.prototype.more = false;
+
+            /**
+             * Creates a new MeterConfigReply instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterConfigReply
+             * @static
+             * @param {overcast.native.IMeterConfigReply=} [properties] Properties to set
+             * @returns {overcast.native.MeterConfigReply} MeterConfigReply instance
+             */
+            MeterConfigReply.create = function create(properties) {
+                return new MeterConfigReply(properties);
+            };
+
+            /**
+             * Encodes the specified MeterConfigReply message. Does not implicitly {@link overcast.native.MeterConfigReply.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterConfigReply
+             * @static
+             * @param {overcast.native.IMeterConfigReply} message MeterConfigReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterConfigReply.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.meters != null && message.meters.length)
+                    for (let i = 0; i < message.meters.length; ++i)
+                        $root.overcast.native.Meter.encode(message.meters[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (message.more != null && Object.hasOwnProperty.call(message, "more"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.more);
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterConfigReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterConfigReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterConfigReply} MeterConfigReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterConfigReply.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterConfigReply();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            if (!(message.meters && message.meters.length))
+                                message.meters = [];
+                            message.meters.push($root.overcast.native.Meter.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 2: {
+                            message.more = reader.bool();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterConfigReply;
+        })();
+
+        native.MeterStatsRequest = (function() {
+
+            /**
+             * Properties of a MeterStatsRequest.
+             * @memberof overcast.native
+             * @interface IMeterStatsRequest
+             * @property {number|null} [meterId] MeterStatsRequest meterId
+             */
+
+            /**
+             * Constructs a new MeterStatsRequest.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterStatsRequest.
+             * @implements IMeterStatsRequest
+             * @constructor
+             * @param {overcast.native.IMeterStatsRequest=} [properties] Properties to set
+             */
+            function MeterStatsRequest(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterStatsRequest meterId.
+             * @member {number|null|undefined} meterId
+             * @memberof overcast.native.MeterStatsRequest
+             * @instance
+             */
+            MeterStatsRequest.prototype.meterId = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(MeterStatsRequest.prototype, "_meterId", {
+                get: $util.oneOfGetter($oneOfFields = ["meterId"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new MeterStatsRequest instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterStatsRequest
+             * @static
+             * @param {overcast.native.IMeterStatsRequest=} [properties] Properties to set
+             * @returns {overcast.native.MeterStatsRequest} MeterStatsRequest instance
+             */
+            MeterStatsRequest.create = function create(properties) {
+                return new MeterStatsRequest(properties);
+            };
+
+            /**
+             * Encodes the specified MeterStatsRequest message. Does not implicitly {@link overcast.native.MeterStatsRequest.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterStatsRequest
+             * @static
+             * @param {overcast.native.IMeterStatsRequest} message MeterStatsRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterStatsRequest.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.meterId != null && Object.hasOwnProperty.call(message, "meterId"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.meterId);
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterStatsRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterStatsRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterStatsRequest} MeterStatsRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterStatsRequest.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterStatsRequest();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.meterId = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterStatsRequest;
+        })();
+
+        native.MeterBandStats = (function() {
+
+            /**
+             * Properties of a MeterBandStats.
+             * @memberof overcast.native
+             * @interface IMeterBandStats
+             * @property {number|Long|null} [packets] MeterBandStats packets
+             * @property {number|Long|null} [bytes] MeterBandStats bytes
+             */
+
+            /**
+             * Constructs a new MeterBandStats.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterBandStats.
+             * @implements IMeterBandStats
+             * @constructor
+             * @param {overcast.native.IMeterBandStats=} [properties] Properties to set
+             */
+            function MeterBandStats(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterBandStats packets.
+             * @member {number|Long} packets
+             * @memberof overcast.native.MeterBandStats
+             * @instance
+             */
+            MeterBandStats.prototype.packets = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * MeterBandStats bytes.
+             * @member {number|Long} bytes
+             * @memberof overcast.native.MeterBandStats
+             * @instance
+             */
+            MeterBandStats.prototype.bytes = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Creates a new MeterBandStats instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterBandStats
+             * @static
+             * @param {overcast.native.IMeterBandStats=} [properties] Properties to set
+             * @returns {overcast.native.MeterBandStats} MeterBandStats instance
+             */
+            MeterBandStats.create = function create(properties) {
+                return new MeterBandStats(properties);
+            };
+
+            /**
+             * Encodes the specified MeterBandStats message. Does not implicitly {@link overcast.native.MeterBandStats.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterBandStats
+             * @static
+             * @param {overcast.native.IMeterBandStats} message MeterBandStats message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterBandStats.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.packets != null && Object.hasOwnProperty.call(message, "packets"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.packets);
+                if (message.bytes != null && Object.hasOwnProperty.call(message, "bytes"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.bytes);
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterBandStats message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterBandStats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterBandStats} MeterBandStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterBandStats.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterBandStats();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.packets = reader.uint64();
+                            break;
+                        }
+                    case 2: {
+                            message.bytes = reader.uint64();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterBandStats;
+        })();
+
+        native.MeterStats = (function() {
+
+            /**
+             * Properties of a MeterStats.
+             * @memberof overcast.native
+             * @interface IMeterStats
+             * @property {number|null} [meterId] MeterStats meterId
+             * @property {number|null} [flowCount] MeterStats flowCount
+             * @property {number|Long|null} [packetsIn] MeterStats packetsIn
+             * @property {number|Long|null} [bytesIn] MeterStats bytesIn
+             * @property {Array.<overcast.native.IMeterBandStats>|null} [bands] MeterStats bands
+             */
+
+            /**
+             * Constructs a new MeterStats.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterStats.
+             * @implements IMeterStats
+             * @constructor
+             * @param {overcast.native.IMeterStats=} [properties] Properties to set
+             */
+            function MeterStats(properties) {
+                this.bands = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterStats meterId.
+             * @member {number} meterId
+             * @memberof overcast.native.MeterStats
+             * @instance
+             */
+            MeterStats.prototype.meterId = 0;
+
+            /**
+             * MeterStats flowCount.
+             * @member {number} flowCount
+             * @memberof overcast.native.MeterStats
+             * @instance
+             */
+            MeterStats.prototype.flowCount = 0;
+
+            /**
+             * MeterStats packetsIn.
+             * @member {number|Long} packetsIn
+             * @memberof overcast.native.MeterStats
+             * @instance
+             */
+            MeterStats.prototype.packetsIn = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * MeterStats bytesIn.
+             * @member {number|Long} bytesIn
+             * @memberof overcast.native.MeterStats
+             * @instance
+             */
+            MeterStats.prototype.bytesIn = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * MeterStats bands.
+             * @member {Array.<overcast.native.IMeterBandStats>} bands
+             * @memberof overcast.native.MeterStats
+             * @instance
+             */
+            MeterStats.prototype.bands = $util.emptyArray;
+
+            /**
+             * Creates a new MeterStats instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterStats
+             * @static
+             * @param {overcast.native.IMeterStats=} [properties] Properties to set
+             * @returns {overcast.native.MeterStats} MeterStats instance
+             */
+            MeterStats.create = function create(properties) {
+                return new MeterStats(properties);
+            };
+
+            /**
+             * Encodes the specified MeterStats message. Does not implicitly {@link overcast.native.MeterStats.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterStats
+             * @static
+             * @param {overcast.native.IMeterStats} message MeterStats message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterStats.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.meterId != null && Object.hasOwnProperty.call(message, "meterId"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.meterId);
+                if (message.flowCount != null && Object.hasOwnProperty.call(message, "flowCount"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.flowCount);
+                if (message.packetsIn != null && Object.hasOwnProperty.call(message, "packetsIn"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.packetsIn);
+                if (message.bytesIn != null && Object.hasOwnProperty.call(message, "bytesIn"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.bytesIn);
+                if (message.bands != null && message.bands.length)
+                    for (let i = 0; i < message.bands.length; ++i)
+                        $root.overcast.native.MeterBandStats.encode(message.bands[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterStats message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterStats
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterStats} MeterStats
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterStats.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterStats();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.meterId = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.flowCount = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.packetsIn = reader.uint64();
+                            break;
+                        }
+                    case 4: {
+                            message.bytesIn = reader.uint64();
+                            break;
+                        }
+                    case 5: {
+                            if (!(message.bands && message.bands.length))
+                                message.bands = [];
+                            message.bands.push($root.overcast.native.MeterBandStats.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterStats;
+        })();
+
+        native.MeterStatsReply = (function() {
+
+            /**
+             * Properties of a MeterStatsReply.
+             * @memberof overcast.native
+             * @interface IMeterStatsReply
+             * @property {Array.<overcast.native.IMeterStats>|null} [meters] MeterStatsReply meters
+             * @property {boolean|null} [more] MeterStatsReply more
+             */
+
+            /**
+             * Constructs a new MeterStatsReply.
+             * @memberof overcast.native
+             * @classdesc Represents a MeterStatsReply.
+             * @implements IMeterStatsReply
+             * @constructor
+             * @param {overcast.native.IMeterStatsReply=} [properties] Properties to set
+             */
+            function MeterStatsReply(properties) {
+                this.meters = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MeterStatsReply meters.
+             * @member {Array.<overcast.native.IMeterStats>} meters
+             * @memberof overcast.native.MeterStatsReply
+             * @instance
+             */
+            MeterStatsReply.prototype.meters = $util.emptyArray;
+
+            /**
+             * MeterStatsReply more.
+             * @member {boolean} more
+             * @memberof overcast.native.MeterStatsReply
+             * @instance
+             */
+            MeterStatsReply.prototype.more = false;
+
+            /**
+             * Creates a new MeterStatsReply instance using the specified properties.
+             * @function create
+             * @memberof overcast.native.MeterStatsReply
+             * @static
+             * @param {overcast.native.IMeterStatsReply=} [properties] Properties to set
+             * @returns {overcast.native.MeterStatsReply} MeterStatsReply instance
+             */
+            MeterStatsReply.create = function create(properties) {
+                return new MeterStatsReply(properties);
+            };
+
+            /**
+             * Encodes the specified MeterStatsReply message. Does not implicitly {@link overcast.native.MeterStatsReply.verify|verify} messages.
+             * @function encode
+             * @memberof overcast.native.MeterStatsReply
+             * @static
+             * @param {overcast.native.IMeterStatsReply} message MeterStatsReply message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MeterStatsReply.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.meters != null && message.meters.length)
+                    for (let i = 0; i < message.meters.length; ++i)
+                        $root.overcast.native.MeterStats.encode(message.meters[i], writer.uint32(/* id 1, wireType 2 =*/10).fork(), q + 1).ldelim();
+                if (message.more != null && Object.hasOwnProperty.call(message, "more"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).bool(message.more);
+                return writer;
+            };
+
+            /**
+             * Decodes a MeterStatsReply message from the specified reader or buffer.
+             * @function decode
+             * @memberof overcast.native.MeterStatsReply
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {overcast.native.MeterStatsReply} MeterStatsReply
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MeterStatsReply.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.overcast.native.MeterStatsReply();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            if (!(message.meters && message.meters.length))
+                                message.meters = [];
+                            message.meters.push($root.overcast.native.MeterStats.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 2: {
+                            message.more = reader.bool();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            return MeterStatsReply;
         })();
 
         /**

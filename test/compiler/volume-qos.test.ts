@@ -1,0 +1,78 @@
+/** A volume's qos as one meter per attachment on the endpoint's switch, carried by its grants. */
+import { describe, expect, it } from 'vitest';
+import { attachmentMeterId, compileQosMeter, createIncrementalCompiler, type IncrementalCompiler } from '../../src/compiler/index.js';
+import { METER_ID_MAX, TABLE } from '../../src/flow/index.js';
+import type { Attachment, Endpoint, Volume } from '../../src/model/index.js';
+import { fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
+
+const topology = gatewayTopology();
+const storage = (id: string, dpid: number, port: number, n: number): Endpoint => ({ ...fnEndpoint(id, dpid, port, n), kind: 'storage' });
+const c1 = fnEndpoint('c1', 101, 7, 1);
+const c2 = fnEndpoint('c2', 102, 7, 2);
+const t1 = storage('t1', 103, 7, 11);
+const all = [c1, c2, t1];
+const vol = (qos?: Volume['qos']): Volume => ({ id: 'vol-1', name: 'home', protocol: 'iscsi', targets: ['t1'], ports: [3260], ...(qos ? { qos } : {}) });
+const att = (id: string, endpointId: string): Attachment => ({ id, volumeId: 'vol-1', endpointId, mode: 'rw' });
+
+function compile(attachments: Attachment[], volume: Volume): IncrementalCompiler {
+  return createIncrementalCompiler(topology, {
+    ...serviceIntent(all),
+    volumes: new Map([[volume.id, volume]]),
+    attachments: new Map(attachments.map((a) => [a.id, a])),
+  });
+}
+
+const grants = (c: IncrementalCompiler, dpid: number) => c.table(dpid).filter((f) => f.table === TABLE.ACCESS && f.match.ipv4Src !== undefined && f.gotoTable !== undefined && f.match.ipv4Dst === t1.ip);
+
+describe('volume qos meters', () => {
+  it('gives each attachment a meter on its endpoint switch, named by the attachment, and its grants carry it', () => {
+    const c = compile([att('att-3', 'c1'), att('att-4', 'c2')], vol({ pps: 200 }));
+    expect(c.meters().get(101)).toEqual([{ meterId: 3, unit: 'pktps', bands: [{ type: 'drop', rate: 200, burst: 20 }], cookie: expect.any(Number) }]);
+    expect(c.meters().get(102)?.map((m) => m.meterId)).toEqual([4]);
+    expect(c.meters().has(103)).toBe(false);
+    expect(grants(c, 101).map((f) => f.meterId)).toEqual([3, 3]);
+    expect(grants(c, 102).map((f) => f.meterId)).toEqual([4, 4]);
+  });
+
+  it('a volume without qos has no meters and unmetered grants', () => {
+    const c = compile([att('att-3', 'c1')], vol());
+    expect(c.meters().size).toBe(0);
+    expect(grants(c, 101).map((f) => f.meterId)).toEqual([undefined, undefined]);
+  });
+
+  it('a qos change is a meter modify and no flow churn; removing it modifies the flows, then deletes the meter', () => {
+    const c = compile([att('att-3', 'c1')], vol({ pps: 200 }));
+    const changed = c.apply({ kind: 'volume', op: 'update', volume: vol({ pps: 500 }) });
+    expect([...changed.keys()]).toEqual([101]);
+    const d = changed.get(101);
+    expect(d?.add).toEqual([]);
+    expect(d?.remove).toEqual([]);
+    expect(d?.meterMods).toEqual([{ command: 'modify', meter: expect.objectContaining({ meterId: 3, bands: [{ type: 'drop', rate: 500, burst: 50 }] }) }]);
+
+    const removed = c.apply({ kind: 'volume', op: 'update', volume: vol() }).get(101);
+    expect(removed?.add.map((f) => f.meterId)).toEqual([undefined, undefined]);
+    expect(removed?.meterMods).toEqual([{ command: 'delete', meter: expect.objectContaining({ meterId: 3 }) }]);
+
+    const detached = compile([att('att-3', 'c1')], vol({ mbps: 10 })).apply({ kind: 'attachment', op: 'delete', id: 'att-3' }).get(101);
+    expect(detached?.remove).toHaveLength(2);
+    expect(detached?.meterMods).toEqual([{ command: 'delete', meter: expect.objectContaining({ meterId: 3, unit: 'kbps' }) }]);
+  });
+
+  it('meters mbps in kilobits (mbps wins when both are given), with a burst of 100 ms and at least one frame', () => {
+    expect(compileQosMeter({ mbps: 10, pps: 100 }, 1, 0)?.bands).toEqual([{ type: 'drop', rate: 10_000, burst: 1000 }]);
+    expect(compileQosMeter({ mbps: 10, pps: 100 }, 1, 0)?.unit).toBe('kbps');
+    expect(compileQosMeter({ pps: 5 }, 1, 0)?.bands).toEqual([{ type: 'drop', rate: 5, burst: 1 }]);
+    expect(compileQosMeter({}, 1, 0)).toBeUndefined();
+    expect(compileQosMeter(undefined, 1, 0)).toBeUndefined();
+  });
+
+  it("derives the meter id from the attachment's number, and hashes any other id into range", () => {
+    expect(attachmentMeterId('att-1')).toBe(1);
+    expect(attachmentMeterId('att-65536')).toBe(65536);
+    for (const id of ['a1', 'att-0', 'att-x', 'att-99999999999']) {
+      const m = attachmentMeterId(id);
+      expect(m).toBeGreaterThanOrEqual(1);
+      expect(m).toBeLessThanOrEqual(METER_ID_MAX);
+    }
+  });
+});
