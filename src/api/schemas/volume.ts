@@ -1,6 +1,7 @@
 /** Volume and attachment JSON shapes, the list query, and formatting from the model. */
 import { Type } from '@sinclair/typebox';
 import { ATTACHMENT_MODES, VOLUME_PROTOCOLS, type Attachment, type Volume } from '../../model/index.js';
+import { formatIpv4 } from '../../net/index.js';
 import { PageQuery, StrictObject } from './common.js';
 
 export const VolumeProtocolJson = Type.Union(
@@ -60,11 +61,22 @@ export const VolumeQuery = StrictObject({
   ...PageQuery,
 });
 
+const MountJson = Type.Object({
+  target: Type.Union([Type.String(), Type.Null()], { description: 'The target (brick) this address reaches; null: the volume\'s healthy targets' }),
+  address: Type.String({ examples: ['10.1.0.9'] }),
+});
+
 export const AttachmentJson = Type.Object({
   id: Type.String({ examples: ['att-1'] }),
   volume: Type.String(),
   endpoint: Type.String(),
   mode: AttachmentModeJson,
+  mountAddress: Type.Union([Type.String(), Type.Null()], {
+    description: "Where the endpoint mounts the volume: an address in its own subnet, translated to the volume's targets (Gluster: its first target's); null for an attachment stored before mount addresses existed",
+    examples: ['10.1.0.9'],
+  }),
+  mountAddresses: Type.Array(MountJson, { description: 'Every mount address: one for nfs, iscsi and nvme-tcp; one per target (brick) for gluster' }),
+  sourceAddress: Type.Union([Type.String(), Type.Null()], { description: "The address the targets see the endpoint's mount traffic from, unique in the storage VPC" }),
 });
 
 export const AttachBody = StrictObject({
@@ -79,5 +91,14 @@ export function volumeJson(v: Volume, vpc: string | undefined, attachments: numb
 }
 
 export function attachmentJson(a: Attachment) {
-  return { id: a.id, volume: a.volumeId, endpoint: a.endpointId, mode: a.mode };
+  const mounts = (a.mounts ?? []).map((m) => ({ target: m.target ?? null, address: formatIpv4(m.ip) }));
+  return {
+    id: a.id,
+    volume: a.volumeId,
+    endpoint: a.endpointId,
+    mode: a.mode,
+    mountAddress: mounts[0]?.address ?? null,
+    mountAddresses: mounts,
+    sourceAddress: a.source ? formatIpv4(a.source.ip) : null,
+  };
 }

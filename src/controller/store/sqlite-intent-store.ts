@@ -17,6 +17,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type {
   AclRule,
   Attachment,
+  MountAddress,
+  MountSource,
   AttachmentMode,
   ElasticIp,
   Endpoint,
@@ -119,6 +121,8 @@ interface AttachmentRow {
   volume_id: string;
   endpoint_id: string;
   mode: string;
+  mounts: string | null;
+  source: string | null;
 }
 interface EndpointRow {
   id: string;
@@ -219,8 +223,9 @@ class SqliteStore implements SqliteIntentStore {
     );
     const delVolume = db.prepare('DELETE FROM volumes WHERE id = ?');
     const putAttachment = db.prepare(
-      `INSERT INTO volume_attachments (id, seq, volume_id, endpoint_id, mode) VALUES (@id, @seq, @volumeId, @endpointId, @mode)
-       ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode`,
+      `INSERT INTO volume_attachments (id, seq, volume_id, endpoint_id, mode, mounts, source) VALUES (@id, @seq, @volumeId, @endpointId, @mode, @mounts, @source)
+       ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode,
+         mounts = excluded.mounts, source = excluded.source`,
     );
     const delAttachment = db.prepare('DELETE FROM volume_attachments WHERE id = ?');
     const putSg = db.prepare(
@@ -316,7 +321,15 @@ class SqliteStore implements SqliteIntentStore {
         delVolume.run(id);
       },
       putAttachment: (a) => {
-        putAttachment.run({ id: a.id, seq: seqOf('attachment', a.id), volumeId: a.volumeId, endpointId: a.endpointId, mode: a.mode });
+        putAttachment.run({
+          id: a.id,
+          seq: seqOf('attachment', a.id),
+          volumeId: a.volumeId,
+          endpointId: a.endpointId,
+          mode: a.mode,
+          mounts: a.mounts ? JSON.stringify(a.mounts) : null,
+          source: a.source ? JSON.stringify(a.source) : null,
+        });
       },
       deleteAttachment: (id) => {
         delAttachment.run(id);
@@ -414,8 +427,10 @@ class SqliteStore implements SqliteIntentStore {
         volumes.set(r.id, r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos });
       }
       const attachments = new Map<string, Attachment>();
-      for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode FROM volume_attachments ORDER BY seq').all()) {
-        attachments.set(r.id, { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode });
+      for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode, mounts, source FROM volume_attachments ORDER BY seq').all()) {
+        const a: Attachment = { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode };
+        // A row from before schema 10 has neither (no mount addresses until attached again).
+        attachments.set(r.id, r.mounts === null || r.source === null ? a : { ...a, mounts: JSON.parse(r.mounts) as MountAddress[], source: JSON.parse(r.source) as MountSource });
       }
       const securityGroups = new Map<string, SecurityGroup>();
       for (const r of db.prepare<[], SecurityGroupRow>('SELECT id, vpc_id, name, is_default, rules FROM security_groups ORDER BY seq').all()) {

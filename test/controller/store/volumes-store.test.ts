@@ -33,7 +33,9 @@ describe('intent store: volumes', () => {
     await svc.endpoints.delete(gone.id);
     await expect(svc.endpoints.delete(target.id)).rejects.toMatchObject({ code: 'OVC_ERR_VOLUME_TARGET_IN_USE' });
     const intent = svc.intent();
-    expect([...(intent.attachments?.values() ?? [])]).toEqual([{ id: 'att-1', volumeId: home.id, endpointId: fn.id, mode: 'ro' }]);
+    expect([...(intent.attachments?.values() ?? [])]).toEqual([
+      { id: 'att-1', volumeId: home.id, endpointId: fn.id, mode: 'ro', mounts: [{ ip: 0x0a000105 }], source: { subnetId: subnet.id, ip: 0x0a000106 } },
+    ]);
     svc.close();
     await store.close();
 
