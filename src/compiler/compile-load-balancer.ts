@@ -32,7 +32,6 @@
 import {
   decTtl,
   group,
-  output,
   setField,
   TABLE,
   toController,
@@ -46,6 +45,7 @@ import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
+import { appendDelivery, type LabelGroupTowards } from './deliver.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
@@ -58,9 +58,22 @@ export type OwnerGroups = Map<number, GroupEntry[]>;
 /** Total of all bucket weights of a pool (OpenFlow bucket weights are 16-bit). */
 export const LB_WEIGHT_SCALE = 60_000;
 
-/** A load balancer's group id: the same on every switch, from its id (never 0, below OFPG_MAX). */
+/**
+ * A select group's id: the same on every switch, from its owner's name (never 0, below the block and
+ * VNI groups' range of vpc-encoding.ts).
+ */
+export function selectGroupId(ownerName: string): number {
+  return (ownerId48(ownerName) % 0x7ffffffe) + 1;
+}
+
+/** A load balancer's group id: the same on every switch, from its id. */
 export function loadBalancerGroupId(lbId: string): number {
-  return (ownerId48(lbId) % 0x7ffffffe) + 1;
+  return selectGroupId(lbId);
+}
+
+/** Each bucket's weight when `n` share a pool equally. */
+export function equalWeight(n: number): number {
+  return Math.max(1, Math.floor(LB_WEIGHT_SCALE / Math.max(1, n)));
 }
 
 export interface LbBackend {
@@ -75,7 +88,7 @@ export interface LoadBalancerPlan {
   /** Switches where the VPC is present, each with its ports towards every backend home (absent: cannot reach). */
   presentDpids: readonly number[];
   /** The VPC's label group on `from` towards the switch `to` (undefined when to === from or unreachable). */
-  labelGroupTowards(from: number, to: number): number | undefined;
+  labelGroupTowards: LabelGroupTowards;
   /** Healthy backends in the pool (weights decided here). */
   pool: readonly LbBackend[];
   /** Every backend of the function, healthy or not: their replies are rewritten back to the VIP. */
@@ -105,7 +118,7 @@ export interface LbOutside {
  */
 export function backendWeights(lb: LoadBalancer, pool: readonly LbBackend[]): number[] {
   const named = Object.keys(lb.weights);
-  if (named.length === 0) return pool.map(() => Math.max(1, Math.floor(LB_WEIGHT_SCALE / Math.max(1, pool.length))));
+  if (named.length === 0) return pool.map(() => equalWeight(pool.length));
   const count = new Map<string, number>();
   for (const b of pool) {
     const r = b.endpoint.labels.revision ?? '';
@@ -161,13 +174,8 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       const e = b.endpoint;
       const actions: Action[] = [setField('ipv4Dst', e.ip)];
       if (lb.backendPort !== lb.port) actions.push(setField(dst, lb.backendPort));
-      actions.push(setField('ethSrc', GATEWAY_MAC), setField('ethDst', e.mac), decTtl());
-      if (b.homeDpid === dpid) actions.push(output(e.port));
-      else {
-        const labelGroup = plan.labelGroupTowards(dpid, b.homeDpid);
-        if (labelGroup === undefined) continue; // cut off from this backend: not in this switch's pool
-        actions.push(group(labelGroup));
-      }
+      // Cut off from this backend: not in this switch's pool.
+      if (!appendDelivery(actions, { mac: e.mac, port: e.port, homeDpid: b.homeDpid }, dpid, plan.labelGroupTowards)) continue;
       buckets.push({ weight: w, actions });
     }
     if (buckets.length === 0) {
