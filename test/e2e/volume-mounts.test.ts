@@ -1,0 +1,125 @@
+/**
+ * Mount addresses with real processes on softswitches: two replicas of an NFS-like volume in a storage
+ * VPC serve a small UDP key-value service (run by the test over the hosts' control APIs); a function in
+ * ANOTHER VPC with the same CIDR (it even holds the first replica's address) mounts the volume and
+ * reads and writes through its mount address: the replicas see the attachment's source address, the
+ * function only its mount address; its VPC neighbour gets nothing from the mount address.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabHandle } from '../../src/lab/index.js';
+import { notYet, post, received, startLab, switchesInSync, waitFor } from './lab-client.js';
+
+const NFS_PORT = 2049;
+
+interface Host {
+  id: string;
+  ip: string;
+  url: string;
+}
+
+describe('volume mount addresses end to end on softswitches', () => {
+  let lab: LabHandle;
+  const hosts: Record<'fn' | 'stranger' | 'r1' | 'r2', Host> = {} as never;
+  let mount: string;
+  let source: string;
+  const store = new Map<string, string>();
+  /** What each replica received: `replica srcIp payload`. */
+  const seen: string[] = [];
+
+  /** One turn of the storage service on both replicas: answers every datagram on the volume's port. */
+  async function serve(): Promise<void> {
+    for (const r of ['r1', 'r2'] as const) {
+      for (const d of await received(hosts[r].url)) {
+        const text = Buffer.from(d.payloadHex, 'hex').toString();
+        seen.push(`${r} ${d.srcIp} ${text}`);
+        if (d.dstPort !== NFS_PORT) continue;
+        const [op, arg] = text.split(' ');
+        let answer = `${r}:error`;
+        if (op === 'put') {
+          const [k, v] = arg.split('=');
+          store.set(k, v);
+          answer = `${r}:ok`;
+        } else if (op === 'get') answer = `${r}:${arg}=${store.get(arg) ?? ''}`;
+        await post(`${hosts[r].url}/udp`, { dst: d.srcIp, srcPort: NFS_PORT, dstPort: d.srcPort, payload: answer });
+      }
+    }
+  }
+
+  /** Sends a request to the mount address and waits for the answer (serving meanwhile): `{from, answer}`. */
+  async function request(payload: string, srcPort: number): Promise<{ srcIp: string; text: string }> {
+    await received(hosts.fn.url);
+    await post(`${hosts.fn.url}/udp`, { dst: mount, srcPort, dstPort: NFS_PORT, payload });
+    const got = await waitFor(`the answer to "${payload}"`, async () => {
+      await serve();
+      const list = (await received(hosts.fn.url)).filter((d) => d.srcPort === NFS_PORT);
+      return list[0] ?? notYet({ seen });
+    });
+    return { srcIp: got.srcIp, text: Buffer.from(got.payloadHex, 'hex').toString() };
+  }
+
+  beforeAll(async () => {
+    lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000, switches: 'soft' });
+    const api = lab.apiUrl;
+    const storageVpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'storage', cidr: '10.0.0.0/16' })).id;
+    const appVpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'apps', cidr: '10.0.0.0/16' })).id;
+    const storageSn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${storageVpc}/subnets`, { cidr: '10.0.1.0/24' });
+    const appSn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${appVpc}/subnets`, { cidr: '10.0.1.0/24' });
+    // The replicas admit the volume's port from the storage subnet, where attachments' source addresses are.
+    const sg = await post<{ id: string }>(`${api}/v1/security-groups`, {
+      name: 'nfs',
+      vpc: storageVpc,
+      rules: [
+        { direction: 'ingress', protocol: 'udp', ports: String(NFS_PORT), cidr: '10.0.1.0/24' },
+        { direction: 'egress', protocol: 'any' },
+      ],
+    });
+    const place = async (name: keyof typeof hosts, kind: string, vpc: string, sn: { id: string; gateway: string }, leaf: string, dpid: number, groups?: string[]) => {
+      const ep = await post<{ id: string; mac: string; ip: string }>(`${api}/v1/endpoints`, { kind, vpc, subnet: sn.id, dpid, port: 1, ...(groups ? { securityGroups: groups } : {}) });
+      const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: leaf, port: 1 });
+      hosts[name] = { id: ep.id, ip: ep.ip, url };
+    };
+    await place('r1', 'storage', storageVpc, storageSn, 'leaf3', 103, [sg.id]);
+    await place('r2', 'storage', storageVpc, storageSn, 'leaf4', 104, [sg.id]);
+    await place('fn', 'function', appVpc, appSn, 'leaf1', 101);
+    await place('stranger', 'container', appVpc, appSn, 'leaf2', 102);
+    const volume = (await post<{ id: string }>(`${api}/v1/volumes`, { name: 'home', protocol: 'nfs', targets: [hosts.r1.id, hosts.r2.id], ports: [NFS_PORT] })).id;
+    const att = await post<{ mountAddress: string; sourceAddress: string }>(`${api}/v1/volumes/${volume}/attachments`, { endpoint: hosts.fn.id });
+    mount = att.mountAddress;
+    source = att.sourceAddress;
+    await switchesInSync(api, 60_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  it('the function holds the first replica\'s address in its own VPC and mounts in its own subnet', () => {
+    expect(hosts.fn.ip).toBe(hosts.r1.ip);
+    expect(mount.startsWith('10.0.1.')).toBe(true);
+  });
+
+  it('writes and reads through the mount address: the replica sees the source address, the function the mount address', async () => {
+    const put = await request('put greeting=hello', 40001);
+    expect(put.srcIp).toBe(mount);
+    expect(put.text).toMatch(/^r[12]:ok$/);
+    const got = await request('get greeting', 40002);
+    expect(got).toMatchObject({ srcIp: mount });
+    expect(got.text).toMatch(/^r[12]:greeting=hello$/);
+    expect(seen.filter((s) => !s.includes(` ${source} `))).toEqual([]);
+  });
+
+  it('spreads connections over both replicas', async () => {
+    const by = new Set<string>();
+    for (let port = 41000; port < 41024 && by.size < 2; port++) by.add((await request('get greeting', port)).text.split(':')[0]);
+    expect([...by].sort()).toEqual(['r1', 'r2']);
+  });
+
+  it('a neighbour of the function in its VPC gets nothing from the mount address', async () => {
+    const before = seen.length;
+    // Its switch answers no ARP for the mount address but to the attached function.
+    await expect(post(`${hosts.stranger.url}/udp`, { dst: mount, srcPort: 30000, dstPort: NFS_PORT, payload: 'put greeting=evil' })).rejects.toThrow(/no ARP reply/);
+    // A request of the function sent after it is answered: had the stranger's passed, it would be served first.
+    expect((await request('get greeting', 40003)).text).toMatch(/greeting=hello$/);
+    expect(seen.slice(before).filter((s) => s.includes('evil'))).toEqual([]);
+  });
+});
