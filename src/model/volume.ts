@@ -38,6 +38,11 @@ export interface Volume {
   readonly ports: readonly number[];
   /** Each attachment's rate limit (absent: unlimited). */
   readonly qos?: VolumeQos;
+  /**
+   * Targets out of service (their switch disconnected, their port down, or failing health probes):
+   * mount addresses spread over the others. Absent: none.
+   */
+  readonly unhealthy?: readonly string[];
 }
 
 /**

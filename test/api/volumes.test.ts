@@ -32,7 +32,7 @@ describe('volumes over REST', () => {
     const t1 = await endpoint('storage', 2);
     const t2 = await endpoint('storage', 3);
     const nfs = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes', { name: 'home', protocol: 'nfs', targets: [t1] });
-    expect(nfs).toEqual({ id: 'vol-1', name: 'home', protocol: 'nfs', targets: [t1], ports: [2049, 111], qos: null, vpc, attachments: 0 });
+    expect(nfs).toEqual({ id: 'vol-1', name: 'home', protocol: 'nfs', targets: [t1], ports: [2049, 111], qos: null, vpc, attachments: 0, unhealthyTargets: [] });
     const gl = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes', { name: 'data', protocol: 'gluster', targets: [t1, t2], qos: { mbps: 100 } });
     expect(gl).toMatchObject({ id: 'vol-2', ports: [24007, 24008, 49152], qos: { mbps: 100 } });
     const nv = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes', { name: 'blk', protocol: 'nvme-tcp', targets: [t2], ports: [4420, 4421] });

@@ -91,8 +91,9 @@ const arbVolume: fc.Arbitrary<Volume> = fc
     targets: fc.subarray(epIds, { minLength: 1, maxLength: 3 }),
     ports: fc.constantFrom([2049, 111], [3260], [2049]),
     protocol: fc.constantFrom<Volume['protocol']>('nfs', 'gluster'),
+    unhealthy: fc.subarray(epIds, { maxLength: 2 }),
   })
-  .map(({ id, targets, ports, protocol }): Volume => ({ id, name: id, protocol, targets, ports }));
+  .map(({ id, targets, ports, protocol, unhealthy }): Volume => ({ id, name: id, protocol, targets, ports, ...(unhealthy.length > 0 ? { unhealthy } : {}) }));
 const attIds = ['a1', 'a2', 'a3', 'a4'];
 const arbAttachment: fc.Arbitrary<Attachment> = fc
   .record({

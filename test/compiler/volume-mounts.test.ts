@@ -104,6 +104,14 @@ describe('volume mount addresses', () => {
     expect(c.tables()).toEqual(compile([], [{ ...nfs, targets: ['t2'] }, gluster]).tables());
   });
 
+  it('an unhealthy replica leaves the group: its connections move to the other, and come back', () => {
+    const c = compile([att]);
+    c.apply({ kind: 'volume', op: 'update', volume: { ...nfs, unhealthy: ['t1'] } });
+    for (let port = 1000; port < 1010; port++) expect(deliver(c, client, udp(client, MOUNT, port, 2049))).toEqual(['endpoint:t2 10.0.0.60>10.0.0.22']);
+    c.apply({ kind: 'volume', op: 'update', volume: nfs });
+    expect(c.tables()).toEqual(compile([att]).tables());
+  });
+
   it('gives each Gluster brick its own mount address', () => {
     const c = compile([glusterAtt]);
     expect(deliver(c, client, udp(client, ip(10, 0, 0, 51), 900, 24007))).toEqual(['endpoint:t1 10.0.0.61>10.0.0.21']);

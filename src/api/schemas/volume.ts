@@ -38,6 +38,9 @@ export const VolumeJson = Type.Object({
   qos: Type.Union([QosJson, Type.Null()], { description: 'The rate limit of each attachment, or null (unlimited)' }),
   vpc: Type.Union([Type.String(), Type.Null()], { description: "The targets' VPC (the storage network)" }),
   attachments: Type.Integer({ description: 'How many endpoints are attached' }),
+  unhealthyTargets: Type.Array(Type.String(), {
+    description: "Targets out of service (switch disconnected, port down, or failing health probes): mount addresses spread over the others",
+  }),
 });
 
 export const CreateVolumeBody = StrictObject({
@@ -87,7 +90,17 @@ export const AttachBody = StrictObject({
 export const AttachmentParams = StrictObject({ id: Type.String({ minLength: 1, maxLength: 64 }), attachmentId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export function volumeJson(v: Volume, vpc: string | undefined, attachments: number) {
-  return { id: v.id, name: v.name, protocol: v.protocol, targets: [...v.targets], ports: [...v.ports], qos: v.qos ? { ...v.qos } : null, vpc: vpc ?? null, attachments };
+  return {
+    id: v.id,
+    name: v.name,
+    protocol: v.protocol,
+    targets: [...v.targets],
+    ports: [...v.ports],
+    qos: v.qos ? { ...v.qos } : null,
+    vpc: vpc ?? null,
+    attachments,
+    unhealthyTargets: [...(v.unhealthy ?? [])],
+  };
 }
 
 export function attachmentJson(a: Attachment) {

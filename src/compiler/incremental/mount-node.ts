@@ -9,7 +9,7 @@
  * owners on their changes (markMounts); a re-placed endpoint marks the attachments it is the endpoint
  * or a target of.
  */
-import { mountsPerTarget, type Attachment } from '../../model/index.js';
+import { mountsPerTarget, type Attachment, type Volume } from '../../model/index.js';
 import { compileMountFlows, compileMountReturnFlows, type MountEnd, type MountPlan } from '../compile-mount.js';
 import { mountCookie, mountReturnCookie } from '../cookies.js';
 import type { CompileState } from './compile-state.js';
@@ -68,7 +68,7 @@ function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { 
         const t = m.target === undefined ? undefined : targets.get(m.target);
         return t ? [{ ip: m.ip, targets: [t] }] : [];
       })
-    : a.mounts.slice(0, 1).map((m) => ({ ip: m.ip, targets: live }));
+    : a.mounts.slice(0, 1).map((m) => ({ ip: m.ip, targets: healthy(v, live) }));
   const { fabric } = state;
   return {
     attachmentId: a.id,
@@ -82,6 +82,12 @@ function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { 
     clientVpc: clientVpc.id,
     storageVpc: storageVpc.id,
   };
+}
+
+/** The replicas a single mount address spreads over: the live targets not marked unhealthy. */
+function healthy(v: Volume, live: MountEnd[]): MountEnd[] {
+  const out = v.unhealthy;
+  return out === undefined || out.length === 0 ? live : live.filter((t) => !out.includes(t.id));
 }
 
 function placement(state: CompileState, vpcId: string, dpids: Iterable<number>): Placement | undefined {

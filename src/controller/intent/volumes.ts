@@ -110,9 +110,12 @@ export class VolumeResource {
     if (input.targets !== undefined) this.checkTargets(problems, input.targets, before);
     if (input.qos) checkQos(problems, input.qos);
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
-    const { qos: oldQos, ...rest } = before;
+    const { qos: oldQos, unhealthy: oldUnhealthy, ...rest } = before;
     const qos = input.qos === undefined ? oldQos : (input.qos ?? undefined);
-    const after: Volume = { ...rest, targets: input.targets ? [...input.targets] : before.targets, ...(qos ? { qos: { ...qos } } : {}) };
+    const targets = input.targets ? [...input.targets] : before.targets;
+    // A target that leaves the volume leaves its unhealthy list too.
+    const unhealthy = (oldUnhealthy ?? []).filter((t) => targets.includes(t));
+    const after: Volume = { ...rest, targets, ...(qos ? { qos: { ...qos } } : {}), ...(unhealthy.length > 0 ? { unhealthy } : {}) };
     if (isDeepStrictEqual(after, before)) return before;
     // Gluster attachments have a mount address per target: they follow the new targets in the same transaction.
     const alloc = new MountAllocator(this.ctx.index);
@@ -125,6 +128,24 @@ export class VolumeResource {
     }
     tx.commit([{ kind: 'volume', op: 'update', before, after }, ...remounted]);
     return after;
+  }
+
+  /**
+   * Takes a target out of the volume's mount addresses' replica groups or puts it back (the target
+   * watcher and the health prober call it); a no-op when it already is so.
+   */
+  setTargetHealth(id: string, endpointId: string, healthy: boolean): Promise<Volume> {
+    return this.ctx.write((tx) => {
+      const before = this.get(id);
+      if (!before.targets.includes(endpointId)) throw new OvercastError('OVC_ERR_VOLUME_TARGET_NOT_FOUND', `endpoint ${endpointId} is no target of volume ${id}`, 'params.endpointId');
+      const was = before.unhealthy ?? [];
+      if (was.includes(endpointId) !== healthy) return before;
+      const unhealthy = healthy ? was.filter((t) => t !== endpointId) : [...was, endpointId];
+      const { unhealthy: _old, ...rest } = before;
+      const after: Volume = unhealthy.length > 0 ? { ...rest, unhealthy } : rest;
+      tx.commit([{ kind: 'volume', op: 'update', before, after }]);
+      return after;
+    });
   }
 
   /** Refused while the volume is attached (OVC_ERR_VOLUME_IN_USE). */

@@ -205,9 +205,14 @@ CREATE TABLE IF NOT EXISTS network_acls (
 
 /**
  * Version 10: an attachment's mount addresses and source address (docs/volumes.md), JSON like a
- * volume's targets; NULL for an attachment stored before (it has none until attached again).
+ * volume's targets, NULL for an attachment stored before (it has none until attached again); a
+ * volume's unhealthy targets (JSON, NULL: none).
  */
-const V10_COLUMNS = ['mounts', 'source'] as const;
+const V10_COLUMNS = [
+  ['volume_attachments', 'mounts'],
+  ['volume_attachments', 'source'],
+  ['volumes', 'unhealthy'],
+] as const;
 
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
@@ -232,8 +237,10 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
       if (!columns.some((c) => c.name === 'security_groups')) db.exec('ALTER TABLE endpoints ADD COLUMN security_groups TEXT');
     }
     if (version < 10) {
-      const columns = db.pragma('table_info(volume_attachments)') as { name: string }[];
-      for (const c of V10_COLUMNS) if (!columns.some((x) => x.name === c)) db.exec(`ALTER TABLE volume_attachments ADD COLUMN ${c} TEXT`);
+      for (const [table, column] of V10_COLUMNS) {
+        const columns = db.pragma(`table_info(${table})`) as { name: string }[];
+        if (!columns.some((x) => x.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} TEXT`);
+      }
     }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();

@@ -115,6 +115,7 @@ interface VolumeRow {
   targets: string;
   ports: string;
   qos: string | null;
+  unhealthy: string | null;
 }
 interface AttachmentRow {
   id: string;
@@ -218,8 +219,9 @@ class SqliteStore implements SqliteIntentStore {
     );
     const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
     const putVolume = db.prepare(
-      `INSERT INTO volumes (id, seq, name, protocol, targets, ports, qos) VALUES (@id, @seq, @name, @protocol, @targets, @ports, @qos)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, protocol = excluded.protocol, targets = excluded.targets, ports = excluded.ports, qos = excluded.qos`,
+      `INSERT INTO volumes (id, seq, name, protocol, targets, ports, qos, unhealthy) VALUES (@id, @seq, @name, @protocol, @targets, @ports, @qos, @unhealthy)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, protocol = excluded.protocol, targets = excluded.targets, ports = excluded.ports, qos = excluded.qos,
+         unhealthy = excluded.unhealthy`,
     );
     const delVolume = db.prepare('DELETE FROM volumes WHERE id = ?');
     const putAttachment = db.prepare(
@@ -315,6 +317,7 @@ class SqliteStore implements SqliteIntentStore {
           targets: JSON.stringify(v.targets),
           ports: JSON.stringify(v.ports),
           qos: v.qos ? JSON.stringify(v.qos) : null,
+          unhealthy: v.unhealthy ? JSON.stringify(v.unhealthy) : null,
         });
       },
       deleteVolume: (id) => {
@@ -422,9 +425,10 @@ class SqliteStore implements SqliteIntentStore {
         loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
       }
       const volumes = new Map<string, Volume>();
-      for (const r of db.prepare<[], VolumeRow>('SELECT id, name, protocol, targets, ports, qos FROM volumes ORDER BY seq').all()) {
+      for (const r of db.prepare<[], VolumeRow>('SELECT id, name, protocol, targets, ports, qos, unhealthy FROM volumes ORDER BY seq').all()) {
         const v: Volume = { id: r.id, name: r.name, protocol: r.protocol as VolumeProtocol, targets: JSON.parse(r.targets) as string[], ports: JSON.parse(r.ports) as number[] };
-        volumes.set(r.id, r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos });
+        const withQos = r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos };
+        volumes.set(r.id, r.unhealthy === null ? withQos : { ...withQos, unhealthy: JSON.parse(r.unhealthy) as string[] });
       }
       const attachments = new Map<string, Attachment>();
       for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode, mounts, source FROM volume_attachments ORDER BY seq').all()) {
