@@ -3,11 +3,13 @@
  * VPC serve a small UDP key-value service (run by the test over the hosts' control APIs); a function in
  * ANOTHER VPC with the same CIDR (it even holds the first replica's address) mounts the volume and
  * reads and writes through its mount address: the replicas see the attachment's source address, the
- * function only its mount address; its VPC neighbour gets nothing from the mount address.
+ * function only its mount address; its VPC neighbour gets nothing from the mount address. Then the
+ * replica serving one flow loses its switch: the flow moves to the other replica, and the gap (the
+ * first request left unanswered to the first one answered again) is measured and printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
-import { notYet, post, received, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { notYet, openEventStream, post, received, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 const NFS_PORT = 2049;
 
@@ -55,6 +57,22 @@ describe('volume mount addresses end to end on softswitches', () => {
       return list[0] ?? notYet({ seen });
     });
     return { srcIp: got.srcIp, text: Buffer.from(got.payloadHex, 'hex').toString() };
+  }
+
+  /** One request that counts as lost when unanswered within `lossMs`: the answering replica, or undefined. */
+  async function attempt(payload: string, srcPort: number, lossMs: number): Promise<string | undefined> {
+    await received(hosts.fn.url);
+    await post(`${hosts.fn.url}/udp`, { dst: mount, srcPort, dstPort: NFS_PORT, payload });
+    const deadline = performance.now() + lossMs;
+    while (performance.now() < deadline) {
+      await serve();
+      // The answer to this very request (`rN:key=value`): a late answer to a lost one does not count.
+      const key = payload.split(' ')[1];
+      const texts = (await received(hosts.fn.url)).filter((d) => d.srcPort === NFS_PORT).map((d) => Buffer.from(d.payloadHex, 'hex').toString());
+      const answer = texts.find((t) => t.split(':')[1]?.startsWith(`${key}=`));
+      if (answer) return answer.split(':')[0];
+    }
+    return undefined;
   }
 
   beforeAll(async () => {
@@ -122,4 +140,33 @@ describe('volume mount addresses end to end on softswitches', () => {
     expect((await request('get greeting', 40003)).text).toMatch(/greeting=hello$/);
     expect(seen.slice(before).filter((s) => s.includes('evil'))).toEqual([]);
   });
+
+  it('a replica whose switch dies leaves: its flow moves to the other replica (gap measured)', async () => {
+    const stream = await openEventStream(lab.apiUrl, 'volume.*');
+    const FLOW_PORT = 45000;
+    // A request unanswered this long is lost: the resolution of the gap measured.
+    const LOSS_MS = 100;
+    const first = await attempt('get start', FLOW_PORT, 2000);
+    expect(first === 'r1' || first === 'r2').toBe(true);
+    const victim = first === 'r1' ? 'leaf3' : 'leaf4';
+    const survivor = first === 'r1' ? 'r2' : 'r1';
+    const killedAt = performance.now();
+    const dying = lab.killSwitch(victim);
+    // Requests every attempt on the same flow (same 5-tuple, same Maglev slot) until the survivor answers.
+    const log: { sentAt: number; by: string | undefined }[] = [];
+    await waitFor(`${survivor} to answer the flow`, async () => {
+      const sentAt = performance.now();
+      const by = await attempt(`get k${log.length}`, FLOW_PORT, LOSS_MS);
+      log.push({ sentAt, by });
+      return by === survivor || notYet({ log: log.slice(-5) });
+    }, { timeoutMs: 20_000 });
+    await dying;
+    const lost = log.find((x) => x.by === undefined);
+    const back = log[log.length - 1];
+    const gapMs = back.sentAt - (lost?.sentAt ?? back.sentAt);
+    console.log(`volume failover: ${victim} killed; first lost request ${lost ? (lost.sentAt - killedAt).toFixed(0) : '-'} ms after, first answered by ${survivor} ${(back.sentAt - killedAt).toFixed(0)} ms after: gap ${gapMs.toFixed(0)} ms (${log.length} requests)`);
+    expect(gapMs).toBeLessThan(10_000);
+    expect(await stream.waitForEvent('volume.target-down')).toMatchObject({ endpointId: hosts[first as 'r1' | 'r2'].id });
+    await stream.close();
+  }, 60_000);
 });
