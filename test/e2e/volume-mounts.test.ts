@@ -4,8 +4,9 @@
  * ANOTHER VPC with the same CIDR (it even holds the first replica's address) mounts the volume and
  * reads and writes through its mount address: the replicas see the attachment's source address, the
  * function only its mount address; its VPC neighbour gets nothing from the mount address. Then the
- * replica serving one flow loses its switch: the flow moves to the other replica, and the gap (the
- * first request left unanswered to the first one answered again) is measured and printed.
+ * replica serving one flow loses its host (its port goes down), then its switch: each time the flow
+ * moves to the other replica, and the gap (the first request left unanswered to the first one
+ * answered again) is measured and printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
@@ -29,6 +30,7 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
   const hosts: Record<'fn' | 'stranger' | 'r1' | 'r2', Host> = {} as never;
+  const specs: Record<string, Parameters<LabHandle['attachHost']>[0]> = {};
   let mount: string;
   let source: string;
   const store = new Map<string, string>();
@@ -38,7 +40,8 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
   /** One turn of the storage service on both replicas: answers every datagram on the volume's port. */
   async function serve(): Promise<void> {
     for (const r of ['r1', 'r2'] as const) {
-      for (const d of await received(hosts[r].url)) {
+      // A replica stopped by the failover test has no control API until it is started again.
+      for (const d of await received(hosts[r].url).catch(() => [])) {
         const text = Buffer.from(d.payloadHex, 'hex').toString();
         seen.push(`${r} ${d.srcIp} ${text}`);
         if (d.dstPort !== NFS_PORT) continue;
@@ -101,7 +104,8 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
     });
     const place = async (name: keyof typeof hosts, kind: string, vpc: string, sn: { id: string; gateway: string }, leaf: string, dpid: number, groups?: string[]) => {
       const ep = await post<{ id: string; mac: string; ip: string }>(`${api}/v1/endpoints`, { kind, vpc, subnet: sn.id, dpid, port: 1, ...(groups ? { securityGroups: groups } : {}) });
-      const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: leaf, port: 1 });
+      specs[name] = { name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: leaf, port: 1 };
+      const url = await lab.attachHost(specs[name]);
       hosts[name] = { id: ep.id, ip: ep.ip, url };
     };
     await place('r1', 'storage', storageVpc, storageSn, 'leaf3', 103, [sg.id]);
@@ -152,32 +156,59 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
   });
 
   // Open vSwitch labs run every bridge in one ovs-vswitchd: a single switch cannot be killed.
-  it.skipIf(skip || switches === 'ovs')('a replica whose switch dies leaves: its flow moves to the other replica (gap measured)', async () => {
-    const stream = await openEventStream(lab.apiUrl, 'volume.*');
+  /**
+   * Finds the replica serving one flow, kills it with `kill`, and sends on that flow until the other
+   * replica answers: returns the victim and the gap (first lost request to first answered one).
+   */
+  async function failover(what: string, kill: (victim: 'r1' | 'r2') => Promise<void>): Promise<{ victim: 'r1' | 'r2'; gapMs: number }> {
     const FLOW_PORT = 45000;
     // A request unanswered this long is lost: the resolution of the gap measured.
     const LOSS_MS = 100;
     const first = await attempt('get start', FLOW_PORT, 2000);
     expect(first === 'r1' || first === 'r2').toBe(true);
-    const victim = first === 'r1' ? 'leaf3' : 'leaf4';
-    const survivor = first === 'r1' ? 'r2' : 'r1';
+    const victim = first as 'r1' | 'r2';
+    const survivor = victim === 'r1' ? 'r2' : 'r1';
     const killedAt = performance.now();
-    const dying = lab.killSwitch(victim);
-    // Requests every attempt on the same flow (same 5-tuple, same Maglev slot) until the survivor answers.
+    const dying = kill(victim);
+    // Requests on the same flow (same 5-tuple, same Maglev slot) until the survivor answers.
     const log: { sentAt: number; by: string | undefined }[] = [];
-    await waitFor(`${survivor} to answer the flow`, async () => {
-      const sentAt = performance.now();
-      const by = await attempt(`get k${log.length}`, FLOW_PORT, LOSS_MS);
-      log.push({ sentAt, by });
-      return by === survivor || notYet({ log: log.slice(-5) });
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      `${survivor} to answer the flow`,
+      async () => {
+        const sentAt = performance.now();
+        const by = await attempt(`get k${log.length}`, FLOW_PORT, LOSS_MS);
+        log.push({ sentAt, by });
+        return by === survivor || notYet({ log: log.slice(-5) });
+      },
+      { timeoutMs: 20_000 },
+    );
     await dying;
     const lost = log.find((x) => x.by === undefined);
     const back = log[log.length - 1];
     const gapMs = back.sentAt - (lost?.sentAt ?? back.sentAt);
-    console.log(`volume failover: ${victim} killed; first lost request ${lost ? (lost.sentAt - killedAt).toFixed(0) : '-'} ms after, first answered by ${survivor} ${(back.sentAt - killedAt).toFixed(0)} ms after: gap ${gapMs.toFixed(0)} ms (${log.length} requests)`);
+    console.log(
+      `volume failover (${what}): first lost request ${lost ? (lost.sentAt - killedAt).toFixed(0) : '-'} ms after, first answered by ${survivor} ${(back.sentAt - killedAt).toFixed(0)} ms after: gap ${gapMs.toFixed(0)} ms (${log.length} requests)`,
+    );
+    return { victim, gapMs };
+  }
+
+  it.skipIf(skip || switches === 'ovs')('a replica whose host stops leaves (its port goes down); back when it is started again', async () => {
+    const stream = await openEventStream(lab.apiUrl, 'volume.*');
+    const { victim, gapMs } = await failover('replica host stopped', (r) => lab.detachHost(r));
     expect(gapMs).toBeLessThan(10_000);
-    expect(await stream.waitForEvent('volume.target-down')).toMatchObject({ endpointId: hosts[first as 'r1' | 'r2'].id });
+    expect(await stream.waitForEvent('volume.target-down')).toMatchObject({ endpointId: hosts[victim].id, reason: expect.stringMatching(/down/) });
+    // The same host again on its port: its port comes up and it rejoins the group.
+    const spec = specs[victim];
+    hosts[victim].url = await lab.attachHost(spec);
+    expect(await stream.waitForEvent('volume.target-up')).toMatchObject({ endpointId: hosts[victim].id });
+    await stream.close();
+  }, 60_000);
+
+  it.skipIf(skip || switches === 'ovs')('a replica whose switch dies leaves: its flow moves to the other replica (gap measured)', async () => {
+    const stream = await openEventStream(lab.apiUrl, 'volume.*');
+    const { victim, gapMs } = await failover('replica switch killed', (r) => lab.killSwitch(r === 'r1' ? 'leaf3' : 'leaf4'));
+    expect(gapMs).toBeLessThan(10_000);
+    expect(await stream.waitForEvent('volume.target-down')).toMatchObject({ endpointId: hosts[victim].id });
     await stream.close();
   }, 60_000);
 });
