@@ -120,7 +120,12 @@ export async function runControllerCommand(o: ControllerCommandOptions, logger: 
   const offTopology = intent.onChange((changes) => {
     if (changes.some((c) => c.kind === 'topology')) cluster.rebalance();
   });
-  const offVolumeTargets = watchVolumeTargets({ events: controller.events, intent: () => intent.intent() });
+  const offVolumeTargets = watchVolumeTargets({
+    events: controller.events,
+    intent: () => intent.intent(),
+    setTargetHealth: (volumeId, endpointId, healthy) => intent.volumes.setTargetHealth(volumeId, endpointId, healthy),
+    onError: (err) => logger.debug({ err }, 'volume target health not applied'),
+  });
   const offEndpointEvents = intent.onChange((changes) => {
     for (const e of endpointEvents(changes)) controller.events.emit(e);
     for (const e of securityEvents(changes)) controller.events.emit(e);

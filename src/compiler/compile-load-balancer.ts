@@ -50,12 +50,13 @@ import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
+import { appendDeliveryTail, type LabelGroupTowards } from './deliver.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
 import { endpointZone } from './compile-security.js';
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
-import { DEC_TTL, sharedGroup, sharedSetField } from './shared-actions.js';
+import { sharedGroup, sharedSetField } from './shared-actions.js';
 import { vniMetadata } from './vpc-encoding.js';
 
 /** Groups per dpid. */
@@ -64,9 +65,22 @@ export type OwnerGroups = Map<number, GroupEntry[]>;
 /** Total of all bucket weights of a pool (OpenFlow bucket weights are 16-bit). */
 export const LB_WEIGHT_SCALE = 60_000;
 
-/** A load balancer's group id: the same on every switch, from its id (never 0, below OFPG_MAX). */
+/**
+ * A select group's id: the same on every switch, from its owner's name (never 0, below the block and
+ * VNI groups' range of vpc-encoding.ts).
+ */
+export function selectGroupId(ownerName: string): number {
+  return (ownerId48(ownerName) % 0x7ffffffe) + 1;
+}
+
+/** A load balancer's group id: the same on every switch, from its id. */
 export function loadBalancerGroupId(lbId: string): number {
-  return (ownerId48(lbId) % 0x7ffffffe) + 1;
+  return selectGroupId(lbId);
+}
+
+/** Each bucket's weight when `n` share a pool equally. */
+export function equalWeight(n: number): number {
+  return Math.max(1, Math.floor(LB_WEIGHT_SCALE / Math.max(1, n)));
 }
 
 export interface LbBackend {
@@ -81,7 +95,7 @@ export interface LoadBalancerPlan {
   /** Switches where the VPC is present, each with its ports towards every backend home (absent: cannot reach). */
   presentDpids: readonly number[];
   /** The VPC's label group on `from` towards the switch `to` (undefined when to === from or unreachable). */
-  labelGroupTowards(from: number, to: number): number | undefined;
+  labelGroupTowards: LabelGroupTowards;
   /** Healthy backends in the pool (weights decided here). */
   pool: readonly LbBackend[];
   /** Every backend of the function, healthy or not: their replies are rewritten back to the VIP. */
@@ -111,7 +125,7 @@ export interface LbOutside {
  */
 export function backendWeights(lb: LoadBalancer, pool: readonly LbBackend[]): number[] {
   const named = Object.keys(lb.weights);
-  if (named.length === 0) return pool.map(() => Math.max(1, Math.floor(LB_WEIGHT_SCALE / Math.max(1, pool.length))));
+  if (named.length === 0) return pool.map(() => equalWeight(pool.length));
   const count = new Map<string, number>();
   for (const b of pool) {
     const r = b.endpoint.labels.revision ?? '';
@@ -137,7 +151,6 @@ function l4Fields(lb: LoadBalancer): { proto: number; src: FieldName; dst: Field
  */
 const HOME = -1;
 const HOME_CHECKED = -2;
-const SET_GATEWAY_SRC = sharedSetField('ethSrc', GATEWAY_MAC);
 
 /** One backend's buckets, by way. */
 class BucketMemo {
@@ -154,11 +167,10 @@ class BucketMemo {
 function bucketActions(lb: LoadBalancer, dst: FieldName, b: LbBackend, way: number): Action[] {
   const e = b.endpoint;
   const last = way === HOME ? output(e.port) : way === HOME_CHECKED ? ct(endpointZone(e.port), { table: TABLE.ACL_INGRESS }) : sharedGroup(way);
-  const rewrite = sharedSetField('ipv4Dst', e.ip);
-  const toMac = setField('ethDst', e.mac);
-  return Object.freeze(
-    lb.backendPort !== lb.port ? [rewrite, sharedSetField(dst, lb.backendPort), SET_GATEWAY_SRC, toMac, DEC_TTL, last] : [rewrite, SET_GATEWAY_SRC, toMac, DEC_TTL, last],
-  ) as Action[];
+  const actions: Action[] = [sharedSetField('ipv4Dst', e.ip)];
+  if (lb.backendPort !== lb.port) actions.push(sharedSetField(dst, lb.backendPort));
+  appendDeliveryTail(actions, e.mac, last);
+  return Object.freeze(actions) as Action[];
 }
 
 function push<T>(into: Map<number, T[]>, dpid: number, x: T): void {

@@ -39,6 +39,10 @@ export const COOKIE_KIND = {
   SECURITY_GROUP: 13,
   /** A network ACL's flows: its numbered rules and the default deny, for its subnet's endpoints. */
   NETWORK_ACL: 14,
+  /** An attachment's mount translation at its endpoint's switch: the mount address's ARP, DNAT/SNAT to the targets. */
+  MOUNT: 15,
+  /** An attachment's mount translation at its targets' switches: the source address's ARP, the replies translated back. */
+  MOUNT_RETURN: 16,
 } as const;
 
 export type CookieKind = keyof typeof COOKIE_KIND;
@@ -120,6 +124,16 @@ export function volumeCookie(id: string): number {
 
 export function attachmentCookie(id: string): number {
   return makeCookie('ATTACHMENT', ownerId48(id));
+}
+
+/** An attachment's mount translation at its endpoint's switch (its owner is named after the attachment). */
+export function mountCookie(attachmentId: string): number {
+  return makeCookie('MOUNT', ownerId48(attachmentId));
+}
+
+/** An attachment's mount translation at its targets' switches. */
+export function mountReturnCookie(attachmentId: string): number {
+  return makeCookie('MOUNT_RETURN', ownerId48(attachmentId));
 }
 
 /** A VNI block's cookie: the block number itself is its id (0..255, no hash needed). */

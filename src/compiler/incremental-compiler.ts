@@ -23,6 +23,7 @@ import { endpointNode } from './incremental/endpoint-node.js';
 import { gatewayNode } from './incremental/gateway-node.js';
 import { attachmentNode } from './incremental/attachment-node.js';
 import { loadBalancerNode } from './incremental/load-balancer-node.js';
+import { mountNode, mountReturnNode } from './incremental/mount-node.js';
 import { networkAclNode } from './incremental/network-acl-node.js';
 import { securityGroupNode } from './incremental/security-group-node.js';
 import { subnetNode } from './incremental/subnet-node.js';
@@ -48,6 +49,8 @@ const NODES: readonly ((state: CompileState) => EngineNode)[] = [
   loadBalancerNode,
   volumeNode,
   attachmentNode,
+  mountNode,
+  mountReturnNode,
   securityGroupNode,
   networkAclNode,
 ];

@@ -44,6 +44,8 @@ const KIND_OF: Record<CookieKind, OwnerKind> = {
   ATTACHMENT: 'attachment',
   SECURITY_GROUP: 'securityGroup',
   NETWORK_ACL: 'networkAcl',
+  MOUNT: 'attachment',
+  MOUNT_RETURN: 'attachment',
 };
 
 export class OwnerRegistry {

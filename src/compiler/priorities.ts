@@ -49,6 +49,12 @@ export const PRIORITY = {
   EIP_SNAT: 110,
   /** FORWARD: an elastic IP's egress frames (addressed to its pseudo MAC): SNAT at the gateway, or on towards it. */
   EIP_EGRESS: 100,
+  /** ARP (VPC): answer for a volume's mount address (client's switch) or an attachment's source address (targets' switches). */
+  MOUNT_ARP_REPLY: 160,
+  /** NAT_LB: an attached endpoint to its mount address on a volume port -> source and destination translated to a target. */
+  MOUNT_DNAT: 210,
+  /** NAT_LB: a target's reply to an attachment's source address from a volume port -> translated back to the mount address. */
+  MOUNT_RETURN: 180,
   /** ACCESS: replication between the targets of one volume (anything, from one target to another) -> on. */
   ACCESS_REPLICA: 210,
   /** ACCESS: an attached endpoint to a target of its volume on one of the volume's ports (TCP or UDP) -> on. */

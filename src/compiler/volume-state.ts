@@ -48,6 +48,10 @@ class MultiIndex {
     return this.byKey.keys();
   }
 
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
   /** Calls `fn` with each id of the key, allocating nothing. */
   forEach(key: string, fn: (id: string) => void): void {
     const ids = this.byKey.get(key);
@@ -166,6 +170,16 @@ export class VolumeState {
       const a = this.attachments.get(id);
       if (a) fn(a);
     });
+  }
+
+  /** Is the volume attached at all? */
+  isAttached(volumeId: string): boolean {
+    return this.byVolume.has(volumeId);
+  }
+
+  /** Is the endpoint attached to a volume? */
+  isAttachedEndpoint(endpointId: string): boolean {
+    return this.byEndpoint.has(endpointId);
   }
 
   attachmentsOfEndpoint(endpointId: string): ReadonlySet<string> {

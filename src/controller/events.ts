@@ -251,7 +251,8 @@ export function linkEvents(changes: readonly CommittedChange[]): ControllerEvent
 export function volumeEvents(changes: readonly CommittedChange[]): ControllerEventBody[] {
   const out: ControllerEventBody[] = [];
   for (const c of changes) {
-    if (c.kind !== 'attachment') continue;
+    // An update only moves a Gluster attachment's mount addresses with its volume's targets: no event.
+    if (c.kind !== 'attachment' || c.op === 'update') continue;
     if (c.op !== 'add') out.push({ type: 'volume.detached', volumeId: c.before.volumeId, attachmentId: c.before.id, endpointId: c.before.endpointId });
     if (c.op !== 'delete') out.push({ type: 'volume.attached', volumeId: c.after.volumeId, attachmentId: c.after.id, endpointId: c.after.endpointId, mode: c.after.mode });
   }

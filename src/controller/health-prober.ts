@@ -1,13 +1,15 @@
 /**
- * Health probes for load-balancer backends (docs/load-balancing.md, "Health probes"). Every interval the
+ * Health probes for load-balancer backends (docs/load-balancing.md, "Health probes") and volume targets
+ * (docs/volumes.md, "Replicas"). Every interval the
  * controller sends each backend an ICMP echo request from its subnet's gateway (gateway IP,
  * GATEWAY_MAC) as a packet-out on the backend's own switch, out of the backend's port. The backend
  * answers towards the gateway; the compiler's health-reply flow (src/compiler/compile-health.ts) lifts
  * the answer back to us as a packet-in, matched here by switch, addresses, echo id and sequence.
  *
  * `unhealthyAfter` unanswered probes in a row take the backend out of every load balancer it serves
- * (`intent.loadBalancers.setBackendHealth`, so the change is stored, compiled and installed like a REST one);
- * `healthyAfter` answers in a row put it back. The prober only returns backends it took out itself
+ * (`intent.loadBalancers.setBackendHealth`, so the change is stored, compiled and installed like a REST one)
+ * and a target out of its volumes' replica groups (`intent.volumes.setTargetHealth`, with
+ * `volume.target-down`); `healthyAfter` answers in a row put it back. The prober only returns backends it took out itself
  * (`LoadBalancer.unhealthyByProbe`, stored with the intent, so this holds across controller restarts): a
  * backend marked unhealthy over REST stays out until REST says otherwise. A switch that is not
  * connected is not probed and its backends' counts stand still: no verdict without a probe.
@@ -20,7 +22,7 @@ import { output, PORT, type Action } from '../flow/index.js';
 import { GATEWAY_MAC, type Endpoint, type Intent } from '../model/index.js';
 import { buildIcmpEchoFrame, ICMP_ECHO_REPLY, isMalformed, parseFrame } from '../net/index.js';
 import type { ControllerEvents } from './events.js';
-import type { IntentService, LoadBalancerResource } from './intent/index.js';
+import type { IntentService, LoadBalancerResource, VolumeResource } from './intent/index.js';
 import type { PacketInEvent, SwitchConnection } from './switch-connection.js';
 import type { TimerHandle } from './timers.js';
 
@@ -54,7 +56,11 @@ export interface ProberController {
 
 export interface HealthProberComponents {
   controller: ProberController;
-  intent: Pick<IntentService, 'intent'> & { readonly loadBalancers: Pick<LoadBalancerResource, 'setBackendHealth'> };
+  intent: Pick<IntentService, 'intent'> & {
+    readonly loadBalancers: Pick<LoadBalancerResource, 'setBackendHealth'>;
+    /** Volume targets are probed when given. */
+    readonly volumes?: Pick<VolumeResource, 'setTargetHealth'>;
+  };
   /** Monotonic milliseconds. */
   nowMs(): number;
   setInterval?(fn: () => void, ms: number): TimerHandle;
@@ -102,6 +108,8 @@ interface Target {
   /** The probe awaiting an answer. */
   outstanding?: { seq: number; sentAtMs: number };
   loadBalancers: string[];
+  /** The volumes it is a target of. */
+  volumes: string[];
 }
 
 /** Endpoint id -> the load balancers it is a backend of (same rule as the compiler's members). */
@@ -120,6 +128,19 @@ function backendsOf(intent: Intent): Map<string, string[]> {
     if (fn === undefined) continue;
     const lbs = byFunction.get(`${e.vpcId}\u0000${fn}`);
     if (lbs) out.set(e.id, lbs);
+  }
+  return out;
+}
+
+/** Endpoint id -> the volumes it is a target of. */
+function volumeTargetsOf(intent: Intent): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const v of intent.volumes?.values() ?? []) {
+    for (const t of v.targets) {
+      const list = out.get(t);
+      if (list) list.push(v.id);
+      else out.set(t, [v.id]);
+    }
   }
   return out;
 }
@@ -165,9 +186,37 @@ export function createHealthProber(options: HealthProberOptions, components: Hea
     );
   };
 
+  const setVolumeHealth = (volumeId: string, endpointId: string, healthy: boolean, count: number) => {
+    const key = `${volumeId}/${endpointId}`;
+    const volumes = intent.volumes;
+    if (!volumes || committing.has(key)) return;
+    committing.add(key);
+    void volumes.setTargetHealth(volumeId, endpointId, healthy).then(
+      () => {
+        committing.delete(key);
+        if (healthy) stats.markedHealthy++;
+        else stats.markedUnhealthy++;
+        controller.events.emit(
+          healthy ? { type: 'volume.target-up', volumeId, endpointId } : { type: 'volume.target-down', volumeId, endpointId, reason: `${count} health probes unanswered` },
+        );
+      },
+      (err: unknown) => {
+        committing.delete(key);
+        logger?.debug({ err, volumeId, endpointId }, 'volume target health verdict not applied');
+      },
+    );
+  };
+
   /** Apply the verdict the counts give, against the current intent (REST may have changed it). */
   const decide = (t: Target) => {
     if (t.misses < unhealthyAfter && t.successes < healthyAfter) return;
+    const vols = intent.intent().volumes;
+    for (const volumeId of t.volumes) {
+      const out = vols?.get(volumeId)?.unhealthy?.includes(t.endpoint.id);
+      if (out === undefined && !vols?.has(volumeId)) continue;
+      if (t.misses >= unhealthyAfter && !out) setVolumeHealth(volumeId, t.endpoint.id, false, t.misses);
+      else if (t.successes >= healthyAfter && out) setVolumeHealth(volumeId, t.endpoint.id, true, t.successes);
+    }
     const lbs = intent.intent().loadBalancers;
     for (const lbId of t.loadBalancers) {
       const lb = lbs?.get(lbId);
@@ -186,23 +235,27 @@ export function createHealthProber(options: HealthProberOptions, components: Hea
   /** Bring the target list in line with the intent: new backends, moved ones (counts restart), gone ones. */
   const refresh = (current: Intent) => {
     const backends = backendsOf(current);
+    const served = intent.volumes ? volumeTargetsOf(current) : new Map<string, string[]>();
     for (const [id, t] of targets) {
       const e = current.endpoints.get(id);
       const moved = e !== undefined && (e.dpid !== t.endpoint.dpid || e.port !== t.endpoint.port || e.mac !== t.endpoint.mac || e.ip !== t.endpoint.ip);
-      if (!e || !backends.has(id) || moved) {
+      if (!e || !(backends.has(id) || served.has(id)) || moved) {
         forget(t);
         targets.delete(id);
       }
     }
-    for (const [id, lbs] of backends) {
+    for (const id of new Set([...backends.keys(), ...served.keys()])) {
       const e = current.endpoints.get(id);
       const subnet = e ? current.subnets.get(e.subnetId) : undefined;
       if (!e || !subnet) continue;
+      const lbs = backends.get(id) ?? [];
+      const volumes = served.get(id) ?? [];
       const t = targets.get(id);
       if (t) {
         t.loadBalancers = lbs;
+        t.volumes = volumes;
         t.gateway = subnet.gateway;
-      } else targets.set(id, { endpoint: e, gateway: subnet.gateway, misses: 0, successes: 0, loadBalancers: lbs });
+      } else targets.set(id, { endpoint: e, gateway: subnet.gateway, misses: 0, successes: 0, loadBalancers: lbs, volumes });
     }
   };
 

@@ -116,7 +116,7 @@ export const ERROR_CODES = {
   OVC_ERR_VOLUME_IN_USE: { status: 409, doc: 'a volume cannot be deleted while it is attached (detach it first)' },
   OVC_ERR_VOLUME_ALREADY_ATTACHED: { status: 409, doc: 'the endpoint is already attached to that volume' },
   OVC_ERR_VOLUME_NOT_ATTACHED: { status: 404, doc: 'no attachment with that id on that volume' },
-  OVC_ERR_VOLUME_OTHER_VPC: { status: 409, doc: "the endpoint (or a new target) is in another VPC than the volume's targets and attachments" },
+  OVC_ERR_VOLUME_OTHER_VPC: { status: 409, doc: "new targets of an attached volume are in another VPC than its storage VPC (its attachments' source addresses are there)" },
   OVC_ERR_VOLUME_BAD_PORTS: { status: 400, doc: 'volume ports are distinct integers 1..65535 (at most 64 of them)' },
   OVC_ERR_VOLUME_BAD_QOS: { status: 400, doc: 'qos mbps and pps are positive integers' },
   OVC_ERR_VOLUME_TARGET_IN_USE: { status: 409, doc: 'the endpoint is a target of a volume (remove it from the volume first)' },

@@ -38,12 +38,46 @@ export interface Volume {
   readonly ports: readonly number[];
   /** Each attachment's rate limit (absent: unlimited). */
   readonly qos?: VolumeQos;
+  /**
+   * Targets out of service (their switch disconnected, their port down, or failing health probes):
+   * mount addresses spread over the others. Absent: none.
+   */
+  readonly unhealthy?: readonly string[];
 }
 
-/** A volume mounted by an endpoint: the endpoint reaches the volume's targets on its ports. */
+/**
+ * Does each target of a volume of this protocol get a mount address of its own? Gluster clients talk
+ * to every brick; the other protocols' clients talk to one address, spread over the replicas.
+ */
+export function mountsPerTarget(protocol: VolumeProtocol): boolean {
+  return protocol === 'gluster';
+}
+
+/** One mount address of an attachment: in the endpoint's own subnet, for one target (Gluster) or all. */
+export interface MountAddress {
+  readonly ip: number;
+  /** The target this address reaches (Gluster's bricks); absent: the volume's healthy targets. */
+  readonly target?: string;
+}
+
+/** The address an attachment's traffic comes from at the targets: unique in the storage VPC. */
+export interface MountSource {
+  readonly subnetId: string;
+  readonly ip: number;
+}
+
+/**
+ * A volume mounted by an endpoint: the endpoint reaches the volume's targets on its ports through its
+ * mount addresses (translated to the targets and back); an endpoint in the targets' own VPC also
+ * reaches the targets' own addresses.
+ */
 export interface Attachment {
   readonly id: string;
   readonly volumeId: string;
   readonly endpointId: string;
   readonly mode: AttachmentMode;
+  /** In the endpoint's subnet: one, or one per target (mountsPerTarget). Absent: stored before schema 10. */
+  readonly mounts?: readonly MountAddress[];
+  /** Where its translated traffic comes from, in the storage VPC (absent with `mounts`). */
+  readonly source?: MountSource;
 }

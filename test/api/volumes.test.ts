@@ -32,7 +32,7 @@ describe('volumes over REST', () => {
     const t1 = await endpoint('storage', 2);
     const t2 = await endpoint('storage', 3);
     const nfs = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes', { name: 'home', protocol: 'nfs', targets: [t1] });
-    expect(nfs).toEqual({ id: 'vol-1', name: 'home', protocol: 'nfs', targets: [t1], ports: [2049, 111], qos: null, vpc, attachments: 0 });
+    expect(nfs).toEqual({ id: 'vol-1', name: 'home', protocol: 'nfs', targets: [t1], ports: [2049, 111], qos: null, vpc, attachments: 0, unhealthyTargets: [] });
     const gl = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes', { name: 'data', protocol: 'gluster', targets: [t1, t2], qos: { mbps: 100 } });
     expect(gl).toMatchObject({ id: 'vol-2', ports: [24007, 24008, 49152], qos: { mbps: 100 } });
     const nv = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes', { name: 'blk', protocol: 'nvme-tcp', targets: [t2], ports: [4420, 4421] });
@@ -82,7 +82,16 @@ describe('volumes over REST', () => {
     const fn2 = await endpoint('container', 4);
     await ok(api.app, 'POST', '/v1/volumes', { name: 'home', protocol: 'nfs', targets: [t1] });
     const a = await ok<Record<string, unknown>>(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: fn });
-    expect(a).toEqual({ id: 'att-1', volume: 'vol-1', endpoint: fn, mode: 'rw' });
+    // Mount and source addresses: the lowest free ones of the endpoint's and the first target's subnets.
+    expect(a).toEqual({
+      id: 'att-1',
+      volume: 'vol-1',
+      endpoint: fn,
+      mode: 'rw',
+      mountAddress: '10.0.0.5',
+      mountAddresses: [{ target: null, address: '10.0.0.5' }],
+      sourceAddress: '10.0.0.6',
+    });
     expect(await ok(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: fn2, mode: 'ro' })).toMatchObject({ id: 'att-2', mode: 'ro' });
     expect(await ok(api.app, 'GET', '/v1/volumes/vol-1')).toMatchObject({ attachments: 2 });
     expect(await ok(api.app, 'GET', '/v1/volumes/vol-1/attachments?limit=1')).toEqual({ items: [a], next: 'att-1' });
@@ -111,17 +120,41 @@ describe('volumes over REST', () => {
     ]);
   });
 
-  it('keeps a volume in one VPC: attachments and new targets from another VPC are refused', async () => {
+  it('mounts from another VPC with an overlapping CIDR; an attached volume keeps its storage VPC', async () => {
     const t1 = await endpoint('storage', 2);
     const otherSubnet = (await ok<{ id: string }>(api.app, 'POST', `/v1/vpcs/${other}/subnets`, { cidr: '10.0.0.0/24' })).id;
     const far = await endpoint('function', 3, other, otherSubnet);
     const farTarget = await endpoint('storage', 4, other, otherSubnet);
+    // A load balancer's VIP in the client's subnet is never handed out as a mount address.
+    await ok(api.app, 'POST', '/v1/load-balancers', { vpc: other, vip: '10.0.0.4', port: 80, protocol: 'tcp', function: 'web' });
     await ok(api.app, 'POST', '/v1/volumes', { name: 'home', protocol: 'nfs', targets: [t1] });
-    expect((await call(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: far })).json()).toMatchObject({ code: 'OVC_ERR_VOLUME_OTHER_VPC', field: 'body.endpoint' });
-    const near = await endpoint('function', 5);
-    await ok(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: near });
+    // far is 10.0.0.2 in its VPC, farTarget .3, the VIP .4: the mount address is .5; the source is .3 in the storage VPC.
+    expect(await ok(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: far })).toMatchObject({ mountAddress: '10.0.0.5', sourceAddress: '10.0.0.3' });
+    // Endpoints allocated afterwards skip both; one asking for a mount address by hand is refused.
+    expect(await ok(api.app, 'POST', '/v1/endpoints', { kind: 'function', vpc, subnet, dpid: 1, port: 6 })).toMatchObject({ ip: '10.0.0.4' });
+    expect((await call(api.app, 'POST', '/v1/endpoints', { kind: 'function', vpc: other, subnet: otherSubnet, dpid: 1, port: 7, ip: '10.0.0.5' })).json()).toMatchObject({ code: 'OVC_ERR_ENDPOINT_IP_TAKEN', field: 'body.ip' });
     expect((await call(api.app, 'PATCH', '/v1/volumes/vol-1', { targets: [farTarget] })).json()).toMatchObject({ code: 'OVC_ERR_VOLUME_OTHER_VPC', field: 'body.targets' });
     expect(await ok(api.app, 'GET', '/v1/volumes/vol-1')).toMatchObject({ targets: [t1] });
+    // Detached, its addresses are free again.
+    await ok(api.app, 'DELETE', '/v1/volumes/vol-1/attachments/att-1');
+    expect(await ok(api.app, 'POST', '/v1/endpoints', { kind: 'function', vpc, subnet, dpid: 1, port: 7 })).toMatchObject({ ip: '10.0.0.3' });
+  });
+
+  it('gives a Gluster attachment one mount address per brick, following the volume\'s targets', async () => {
+    const t1 = await endpoint('storage', 2);
+    const t2 = await endpoint('storage', 3);
+    const t3 = await endpoint('storage', 4);
+    const fn = await endpoint('function', 5);
+    await ok(api.app, 'POST', '/v1/volumes', { name: 'data', protocol: 'gluster', targets: [t1, t2] });
+    const a = await ok(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: fn });
+    expect(a).toMatchObject({ mountAddress: '10.0.0.6', mountAddresses: [{ target: t1, address: '10.0.0.6' }, { target: t2, address: '10.0.0.7' }], sourceAddress: '10.0.0.8' });
+    await ok(api.app, 'PATCH', '/v1/volumes/vol-1', { targets: [t2, t3] });
+    expect(await ok(api.app, 'GET', '/v1/volumes/vol-1/attachments/att-1')).toMatchObject({
+      mountAddresses: [{ target: t2, address: '10.0.0.7' }, { target: t3, address: '10.0.0.9' }],
+      sourceAddress: '10.0.0.8',
+    });
+    // Moving the mounts is no attach or detach.
+    expect(volumeEvents(seen)).toEqual([{ type: 'volume.attached', volumeId: 'vol-1', attachmentId: 'att-1', endpointId: fn, mode: 'rw' }]);
   });
 
   it('survives a restart: volumes and attachments are stored', async () => {
@@ -131,7 +164,9 @@ describe('volumes over REST', () => {
     await ok(api.app, 'POST', '/v1/volumes/vol-1/attachments', { endpoint: fn, mode: 'ro' });
     const loaded = await api.store.load();
     expect([...(loaded.intent.volumes?.values() ?? [])]).toEqual([{ id: 'vol-1', name: 'home', protocol: 'nfs', targets: [t1], ports: [2049, 111], qos: { mbps: 10, pps: 100 } }]);
-    expect([...(loaded.intent.attachments?.values() ?? [])]).toEqual([{ id: 'att-1', volumeId: 'vol-1', endpointId: fn, mode: 'ro' }]);
+    expect([...(loaded.intent.attachments?.values() ?? [])]).toEqual([
+      { id: 'att-1', volumeId: 'vol-1', endpointId: fn, mode: 'ro', mounts: [{ ip: 0x0a000004 }], source: { subnetId: subnet, ip: 0x0a000005 } },
+    ]);
     expect(loaded.lastSeq).toMatchObject({ volume: 1, attachment: 1 });
   });
 });

@@ -63,8 +63,19 @@ function applyToIntent(intent: Intent, c: IntentChange): Intent {
 
 const epIds = ['e0', 'e1', 'e2', 'e3', 'e4'];
 const arbEndpoint: fc.Arbitrary<Endpoint> = fc
-  .record({ i: fc.integer({ min: 0, max: 4 }), dpid: fc.constantFrom(101, 102, 103, 104), port: fc.constantFrom(7, 8, 9), rev: fc.constantFrom('v1', 'v2'), fn: fc.constantFrom('resize', 'other') })
-  .map(({ i, dpid, port, rev, fn }) => fnEndpoint(epIds[i], dpid, port, i + 1, { function: fn, revision: rev }));
+  .record({
+    i: fc.integer({ min: 0, max: 4 }),
+    dpid: fc.constantFrom(101, 102, 103, 104),
+    port: fc.constantFrom(7, 8, 9),
+    rev: fc.constantFrom('v1', 'v2'),
+    fn: fc.constantFrom('resize', 'other'),
+    blue: fc.integer({ min: 0, max: 2 }).map((x) => x === 0),
+  })
+  .map(({ i, dpid, port, rev, fn, blue }) => {
+    const e = fnEndpoint(epIds[i], dpid, port, i + 1, { function: fn, revision: rev });
+    // Blue overlaps red's CIDR: its endpoints mount red's volumes through mount addresses.
+    return blue ? { ...e, vpcId: 'blue', subnetId: 'blue-a' } : e;
+  });
 const arbEip: fc.Arbitrary<ElasticIp> = fc
   .record({ id: fc.constantFrom('x1', 'x2', 'x3'), host: fc.constantFrom(5, 6, 40), ep: fc.option(fc.constantFrom(...epIds, 'nobody'), { freq: 4 }) })
   .map(({ id, host, ep }) => (ep === null ? { id, publicIp: ip(203, 0, 113, host) } : { id, publicIp: ip(203, 0, 113, host), endpointId: ep }));
@@ -79,12 +90,39 @@ const arbVolume: fc.Arbitrary<Volume> = fc
     id: fc.constantFrom('v1', 'v2', 'v3'),
     targets: fc.subarray(epIds, { minLength: 1, maxLength: 3 }),
     ports: fc.constantFrom([2049, 111], [3260], [2049]),
+    protocol: fc.constantFrom<Volume['protocol']>('nfs', 'gluster'),
+    unhealthy: fc.subarray(epIds, { maxLength: 2 }),
     qos: fc.option(fc.constantFrom({ pps: 100 }, { pps: 250 }, { mbps: 10 }, { mbps: 5, pps: 100 }), { freq: 2 }),
   })
-  .map(({ id, targets, ports, qos }): Volume => ({ id, name: id, protocol: 'nfs', targets, ports, ...(qos ? { qos } : {}) }));
+  .map(
+    ({ id, targets, ports, protocol, unhealthy, qos }): Volume => ({
+      id,
+      name: id,
+      protocol,
+      targets,
+      ports,
+      ...(unhealthy.length > 0 ? { unhealthy } : {}),
+      ...(qos ? { qos } : {}),
+    }),
+  );
+const attIds = ['a1', 'a2', 'a3', 'a4'];
 const arbAttachment: fc.Arbitrary<Attachment> = fc
-  .record({ id: fc.constantFrom('a1', 'a2', 'a3', 'a4'), volumeId: fc.constantFrom('v1', 'v2', 'v3', 'v9'), endpointId: fc.constantFrom(...epIds) })
-  .map(({ id, volumeId, endpointId }): Attachment => ({ id, volumeId, endpointId, mode: 'rw' }));
+  .record({
+    i: fc.integer({ min: 0, max: 3 }),
+    volumeId: fc.constantFrom('v1', 'v2', 'v3', 'v9'),
+    endpointId: fc.constantFrom(...epIds),
+    // Mount addresses: none (stored before schema 10), one (single-address), one per brick (any targets: stale ones included).
+    mounts: fc.constantFrom<(string | undefined)[] | null>(null, [undefined], ['e0', 'e1'], ['e2', 'e3', 'e4']),
+  })
+  .map(({ i, volumeId, endpointId, mounts }): Attachment => {
+    const a: Attachment = { id: attIds[i], volumeId, endpointId, mode: 'rw' };
+    if (mounts === null) return a;
+    return {
+      ...a,
+      mounts: mounts.map((target, k) => ({ ip: ip(10, 0, 0, 100 + 8 * i + k), ...(target === undefined ? {} : { target }) })),
+      source: { subnetId: 'red-a', ip: ip(10, 0, 0, 150 + i) },
+    };
+  });
 const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   { weight: 4, arbitrary: arbEndpoint.map((endpoint): IntentChange => ({ kind: 'endpoint', op: 'update', endpoint })) },
   { weight: 1, arbitrary: fc.constantFrom(...epIds).map((id): IntentChange => ({ kind: 'endpoint', op: 'delete', id })) },
@@ -95,7 +133,7 @@ const arbChange: fc.Arbitrary<IntentChange> = fc.oneof(
   { weight: 2, arbitrary: arbVolume.map((volume): IntentChange => ({ kind: 'volume', op: 'update', volume })) },
   { weight: 1, arbitrary: fc.constantFrom('v1', 'v2', 'v3').map((id): IntentChange => ({ kind: 'volume', op: 'delete', id })) },
   { weight: 3, arbitrary: arbAttachment.map((attachment): IntentChange => ({ kind: 'attachment', op: 'update', attachment })) },
-  { weight: 1, arbitrary: fc.constantFrom('a1', 'a2', 'a3', 'a4').map((id): IntentChange => ({ kind: 'attachment', op: 'delete', id })) },
+  { weight: 1, arbitrary: fc.constantFrom(...attIds).map((id): IntentChange => ({ kind: 'attachment', op: 'delete', id })) },
   {
     weight: 1,
     arbitrary: fc
@@ -108,7 +146,8 @@ describe.each(topologies)('incremental == full recompute with elastic IPs, load 
   it('after every change; flow deltas, group mods and meter mods replay onto the installed tables', () => {
     fc.assert(
       fc.property(fc.array(arbChange, { minLength: 1, maxLength: 20 }), (changes) => {
-        let intent: Intent = serviceIntent([]);
+        const base = serviceIntent([]);
+        let intent: Intent = { ...base, vpcs: new Map([...base.vpcs, ['blue', vpc('blue', 2)]]), subnets: new Map([...base.subnets, ['blue-a', subnet('blue-a', 'blue', 0)]]) };
         const compiler = createIncrementalCompiler(topology, intent);
         const installed = new Map([...compiler.tables()].map(([d, fs]) => [d, new Map(fs.map((f) => [flowKey(f), f]))]));
         // The VNI block's label groups are there from the start.

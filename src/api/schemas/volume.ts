@@ -1,6 +1,7 @@
 /** Volume and attachment JSON shapes, the list query, and formatting from the model. */
 import { Type } from '@sinclair/typebox';
 import { ATTACHMENT_MODES, VOLUME_PROTOCOLS, type Attachment, type Volume } from '../../model/index.js';
+import { formatIpv4 } from '../../net/index.js';
 import { PageQuery, StrictObject } from './common.js';
 
 export const VolumeProtocolJson = Type.Union(
@@ -37,6 +38,9 @@ export const VolumeJson = Type.Object({
   qos: Type.Union([QosJson, Type.Null()], { description: 'The rate limit of each attachment, or null (unlimited)' }),
   vpc: Type.Union([Type.String(), Type.Null()], { description: "The targets' VPC (the storage network)" }),
   attachments: Type.Integer({ description: 'How many endpoints are attached' }),
+  unhealthyTargets: Type.Array(Type.String(), {
+    description: "Targets out of service (switch disconnected, port down, or failing health probes): mount addresses spread over the others",
+  }),
 });
 
 export const CreateVolumeBody = StrictObject({
@@ -60,11 +64,22 @@ export const VolumeQuery = StrictObject({
   ...PageQuery,
 });
 
+const MountJson = Type.Object({
+  target: Type.Union([Type.String(), Type.Null()], { description: 'The target (brick) this address reaches; null: the volume\'s healthy targets' }),
+  address: Type.String({ examples: ['10.1.0.9'] }),
+});
+
 export const AttachmentJson = Type.Object({
   id: Type.String({ examples: ['att-1'] }),
   volume: Type.String(),
   endpoint: Type.String(),
   mode: AttachmentModeJson,
+  mountAddress: Type.Union([Type.String(), Type.Null()], {
+    description: "Where the endpoint mounts the volume: an address in its own subnet, translated to the volume's targets (Gluster: its first target's); null for an attachment stored before mount addresses existed",
+    examples: ['10.1.0.9'],
+  }),
+  mountAddresses: Type.Array(MountJson, { description: 'Every mount address: one for nfs, iscsi and nvme-tcp; one per target (brick) for gluster' }),
+  sourceAddress: Type.Union([Type.String(), Type.Null()], { description: "The address the targets see the endpoint's mount traffic from, unique in the storage VPC" }),
 });
 
 export const AttachBody = StrictObject({
@@ -75,9 +90,28 @@ export const AttachBody = StrictObject({
 export const AttachmentParams = StrictObject({ id: Type.String({ minLength: 1, maxLength: 64 }), attachmentId: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export function volumeJson(v: Volume, vpc: string | undefined, attachments: number) {
-  return { id: v.id, name: v.name, protocol: v.protocol, targets: [...v.targets], ports: [...v.ports], qos: v.qos ? { ...v.qos } : null, vpc: vpc ?? null, attachments };
+  return {
+    id: v.id,
+    name: v.name,
+    protocol: v.protocol,
+    targets: [...v.targets],
+    ports: [...v.ports],
+    qos: v.qos ? { ...v.qos } : null,
+    vpc: vpc ?? null,
+    attachments,
+    unhealthyTargets: [...(v.unhealthy ?? [])],
+  };
 }
 
 export function attachmentJson(a: Attachment) {
-  return { id: a.id, volume: a.volumeId, endpoint: a.endpointId, mode: a.mode };
+  const mounts = (a.mounts ?? []).map((m) => ({ target: m.target ?? null, address: formatIpv4(m.ip) }));
+  return {
+    id: a.id,
+    volume: a.volumeId,
+    endpoint: a.endpointId,
+    mode: a.mode,
+    mountAddress: mounts[0]?.address ?? null,
+    mountAddresses: mounts,
+    sourceAddress: a.source ? formatIpv4(a.source.ip) : null,
+  };
 }

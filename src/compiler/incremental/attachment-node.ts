@@ -17,6 +17,7 @@ import type { MeterEntry } from '../../flow/index.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
+import { markMounts, markMountVpcs } from './mount-node.js';
 
 const validPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 0xffff;
 
@@ -31,7 +32,13 @@ export function attachmentNode(state: CompileState): EngineNode {
       if (change.kind !== 'attachment') return;
       const target = change.op === 'delete' ? change.id : change.attachment;
       const { old, now } = applyObjectChange(target, vs.attachments, (x) => vs.putAttachment(x), (x) => vs.deleteAttachment(x));
-      for (const x of [old, now]) if (x) dirty.mark('attachment', x.endpointId);
+      for (const x of [old, now]) {
+        if (!x) continue;
+        dirty.mark('attachment', x.endpointId);
+        // Both ends' VPCs have label groups while a mount translation runs between them.
+        markMountVpcs(state, x, dirty);
+      }
+      markMounts(dirty, typeof target === 'string' ? target : target.id);
     },
     // Its VPC is its endpoint's.
     vpcTouched(vpcId, dirty) {

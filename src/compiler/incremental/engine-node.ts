@@ -12,7 +12,7 @@ import type { IntentChange } from './contract.js';
 import type { Placement } from './presence.js';
 
 /** One node per owner kind; an intent change of kind K goes to node K. */
-export type NodeName = 'underlay' | 'gateway' | 'tenantBlock' | Exclude<IntentChange['kind'], 'link' | 'topology'>;
+export type NodeName = 'underlay' | 'gateway' | 'tenantBlock' | 'mount' | 'mountReturn' | Exclude<IntentChange['kind'], 'link' | 'topology'>;
 
 /** One owner's freshly compiled flows (and groups and meters), under its cookie. */
 export interface CompiledOwner {

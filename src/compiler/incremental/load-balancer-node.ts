@@ -12,7 +12,7 @@ import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
 import { gatewaysServing, routesToExits } from './exits.js';
 import { gatewayPlacement } from './presence.js';
-import { vniGroupId } from '../vpc-encoding.js';
+import { labelGroupTowards } from './label-groups.js';
 
 export function loadBalancerNode(state: CompileState): EngineNode {
   const s = state.intent;
@@ -99,14 +99,7 @@ export function loadBalancerNode(state: CompileState): EngineNode {
           lb,
           vni: vpc.vni,
           presentDpids: state.presence.present(lb.vpcId).dpids,
-          labelGroupTowards: (from, to) => {
-            const toName = fabric.switchNameOf.get(to);
-            const fromName = fabric.switchNameOf.get(from);
-            if (toName === undefined || fromName === undefined) return undefined;
-            const port = fabric.nextHopsTo(toName).get(fromName)?.outPort;
-            const slot = port === undefined ? undefined : fabric.linkPortSlots.get(from)?.get(port);
-            return slot === undefined ? undefined : vniGroupId(vpc.vni, slot);
-          },
+          labelGroupTowards: (from, to) => labelGroupTowards(fabric, vpc.vni, from, to),
           pool,
           members,
           outside,

@@ -9,6 +9,7 @@ import { compileVolumeFlows, type VolumeTarget } from '../compile-volume.js';
 import { volumeCookie } from '../cookies.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type Dirty, type EngineNode } from './engine-node.js';
+import { markMounts } from './mount-node.js';
 
 export function volumeNode(state: CompileState): EngineNode {
   const s = state.intent;
@@ -17,8 +18,12 @@ export function volumeNode(state: CompileState): EngineNode {
   const markTargetsIn = (vpcId: string, dirty: Dirty) => {
     for (const e of s.endpointsByVpc.get(vpcId) ?? []) dirty.markAll('volume', vs.volumesOfTarget(e));
   };
-  /** The grants of the volume's attached endpoints list its targets and ports. */
-  const markAttachments = (volumeId: string, dirty: Dirty) => vs.forEachAttachmentOf(volumeId, (a) => dirty.mark('attachment', a.endpointId));
+  /** The grants and mount translations of the volume's attachments list its targets and ports. */
+  const markAttachments = (volumeId: string, dirty: Dirty) =>
+    vs.forEachAttachmentOf(volumeId, (a) => {
+      dirty.mark('attachment', a.endpointId);
+      markMounts(dirty, a.id);
+    });
   return {
     name: 'volume',
     ids: () => vs.volumes.keys(),
@@ -27,7 +32,12 @@ export function volumeNode(state: CompileState): EngineNode {
       const target = change.op === 'delete' ? change.id : change.volume;
       // Volumes sharing a target or a pair with it may have won or lost its drop or replication flows.
       let owners: Set<string> | undefined;
-      const { id } = applyObjectChange(target, vs.volumes, (x) => (owners = vs.putVolume(x)), (x) => (owners = vs.deleteVolume(x)));
+      const { id, old, now } = applyObjectChange(target, vs.volumes, (x) => (owners = vs.putVolume(x)), (x) => (owners = vs.deleteVolume(x)));
+      // Its targets' VPCs have label groups while it has targets (mount translations end there).
+      for (const v of [old, now]) for (const t of v?.targets ?? []) {
+        const vpcId = s.endpoints.get(t)?.vpcId;
+        if (vpcId !== undefined) dirty.mark('vpc', vpcId);
+      }
       dirty.mark('volume', id);
       if (owners) dirty.markAll('volume', owners);
       markAttachments(id, dirty);

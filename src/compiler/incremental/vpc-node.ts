@@ -1,9 +1,11 @@
 /**
  * VPCs' owners: one per active VPC (its ROUTE drop on the switches where it is present and, when it
- * has a load balancer, its label groups there, which buckets towards other switches chain to;
+ * has a load balancer or an endpoint with a volume's mount translation (an attached endpoint, a
+ * target), its label groups there, which buckets and translations towards other switches chain to;
  * compile-vpc-flows.ts).
  * Reads: itself, rival VPCs with the same VNI (which may win or lose it), its presence, whether it has
- * a load balancer (the load balancer node marks it), the up links (a new topology recompiles every owner).
+ * a load balancer (the load balancer node marks it) or mounts (the attachment and volume nodes mark
+ * it), the up links (a new topology recompiles every owner).
  */
 import { compileVpcFlows, compileVpcGroups } from '../compile-vpc-flows.js';
 import { vpcCookie } from '../cookies.js';
@@ -13,6 +15,16 @@ import { applyObjectChange, type EngineNode } from './engine-node.js';
 export function vpcNode(state: CompileState): EngineNode {
   const s = state.intent;
   const { presence } = state;
+  const vs = state.volumes;
+  /** Does an endpoint of the VPC attach a volume or serve one (a mount translation starts or ends there)? */
+  const hasMountEnds = (vpcId: string): boolean => {
+    if (vs.attachments.size === 0) return false;
+    for (const e of s.endpointsByVpc.get(vpcId) ?? []) {
+      if (vs.isAttachedEndpoint(e)) return true;
+      for (const v of vs.volumesOfTarget(e)) if (vs.isAttached(v)) return true;
+    }
+    return false;
+  };
   return {
     name: 'vpc',
     ids: () => s.vpcs.keys(),
@@ -32,7 +44,7 @@ export function vpcNode(state: CompileState): EngineNode {
       const { fabric } = state;
       const present = presence.present(id);
       let labelGroups: Map<number, { slot: number }[]> | undefined;
-      if ((state.services.lbsByVpc.get(id)?.size ?? 0) > 0) {
+      if ((state.services.lbsByVpc.get(id)?.size ?? 0) > 0 || hasMountEnds(id)) {
         labelGroups = new Map();
         for (let i = 0; i < present.names.length; i++) {
           const dpid = present.dpids[i];

@@ -8,6 +8,7 @@ import { OvercastError, type ErrorCode, type ProblemDetail } from '../../errors/
 import { ATTACHMENT_MODES, DEFAULT_VOLUME_PORTS, VOLUME_PROTOCOLS, type Attachment, type AttachmentMode, type Volume, type VolumeProtocol, type VolumeQos } from '../../model/index.js';
 import type { CommittedChange } from './changes.js';
 import type { IntentContext, IntentDraft, IntentView } from './context.js';
+import { MountAllocator, remount } from './mount-addresses.js';
 import type { Page, PageRequest } from './pagination.js';
 
 /** A volume serves at most this many ports (each is a few flows per attachment and target). */
@@ -109,12 +110,42 @@ export class VolumeResource {
     if (input.targets !== undefined) this.checkTargets(problems, input.targets, before);
     if (input.qos) checkQos(problems, input.qos);
     if (problems.length > 0) throw OvercastError.fromProblems(problems);
-    const { qos: oldQos, ...rest } = before;
+    const { qos: oldQos, unhealthy: oldUnhealthy, ...rest } = before;
     const qos = input.qos === undefined ? oldQos : (input.qos ?? undefined);
-    const after: Volume = { ...rest, targets: input.targets ? [...input.targets] : before.targets, ...(qos ? { qos: { ...qos } } : {}) };
+    const targets = input.targets ? [...input.targets] : before.targets;
+    // A target that leaves the volume leaves its unhealthy list too.
+    const unhealthy = (oldUnhealthy ?? []).filter((t) => targets.includes(t));
+    const after: Volume = { ...rest, targets, ...(qos ? { qos: { ...qos } } : {}), ...(unhealthy.length > 0 ? { unhealthy } : {}) };
     if (isDeepStrictEqual(after, before)) return before;
-    tx.commit([{ kind: 'volume', op: 'update', before, after }]);
+    // Gluster attachments have a mount address per target: they follow the new targets in the same transaction.
+    const alloc = new MountAllocator(this.ctx.index);
+    const remounted: CommittedChange[] = [];
+    for (const attId of this.ctx.index.attachmentIdsOfVolume(id)) {
+      const a = this.ctx.index.attachments.get(attId);
+      const e = a && this.ctx.index.endpoints.get(a.endpointId);
+      const now = a && e ? remount(alloc, after, a, e) : a;
+      if (a && now !== a && !isDeepStrictEqual(now, a)) remounted.push({ kind: 'attachment', op: 'update', before: a, after: now as Attachment });
+    }
+    tx.commit([{ kind: 'volume', op: 'update', before, after }, ...remounted]);
     return after;
+  }
+
+  /**
+   * Takes a target out of the volume's mount addresses' replica groups or puts it back (the target
+   * watcher and the health prober call it); a no-op when it already is so.
+   */
+  setTargetHealth(id: string, endpointId: string, healthy: boolean): Promise<Volume> {
+    return this.ctx.write((tx) => {
+      const before = this.get(id);
+      if (!before.targets.includes(endpointId)) throw new OvercastError('OVC_ERR_VOLUME_TARGET_NOT_FOUND', `endpoint ${endpointId} is no target of volume ${id}`, 'params.endpointId');
+      const was = before.unhealthy ?? [];
+      if (was.includes(endpointId) !== healthy) return before;
+      const unhealthy = healthy ? was.filter((t) => t !== endpointId) : [...was, endpointId];
+      const { unhealthy: _old, ...rest } = before;
+      const after: Volume = unhealthy.length > 0 ? { ...rest, unhealthy } : rest;
+      tx.commit([{ kind: 'volume', op: 'update', before, after }]);
+      return after;
+    });
   }
 
   /** Refused while the volume is attached (OVC_ERR_VOLUME_IN_USE). */
@@ -140,13 +171,13 @@ export class VolumeResource {
     if (!(ATTACHMENT_MODES as readonly string[]).includes(mode)) report('OVC_ERR_API_VALIDATION', 'body.mode', `mode must be one of ${ATTACHMENT_MODES.join(', ')}`);
     const e = index.endpoints.get(input.endpoint);
     if (!e) report('OVC_ERR_ENDPOINT_NOT_FOUND', 'body.endpoint', `no endpoint ${input.endpoint}`);
-    else {
-      const vpc = volumeVpc(index, v);
-      if (vpc !== undefined && e.vpcId !== vpc) report('OVC_ERR_VOLUME_OTHER_VPC', 'body.endpoint', `endpoint ${e.id} is in ${e.vpcId}, volume ${v.id}'s targets in ${vpc}`);
-      if (this.attachmentOf(v.id, e.id)) report('OVC_ERR_VOLUME_ALREADY_ATTACHED', 'body.endpoint', `endpoint ${e.id} is already attached to volume ${v.id}`);
-    }
-    if (problems.length > 0) throw OvercastError.fromProblems(problems);
-    return tx.create('attachment', (id) => ({ id, volumeId: v.id, endpointId: input.endpoint, mode }));
+    else if (this.attachmentOf(v.id, e.id)) report('OVC_ERR_VOLUME_ALREADY_ATTACHED', 'body.endpoint', `endpoint ${e.id} is already attached to volume ${v.id}`);
+    if (problems.length > 0 || !e) throw OvercastError.fromProblems(problems);
+    // Any VPC may mount it: the mount addresses are in the endpoint's subnet, translated to the targets.
+    const alloc = new MountAllocator(index);
+    const mounts = alloc.mounts(v, e);
+    const source = alloc.source(v);
+    return tx.create('attachment', (id) => ({ id, volumeId: v.id, endpointId: e.id, mode, mounts, source }));
   }
 
   getAttachment(volumeId: string, attachmentId: string): Attachment {
@@ -184,7 +215,10 @@ export class VolumeResource {
     return undefined;
   }
 
-  /** Targets: distinct storage endpoints in one VPC, and (for a volume in use) the VPC of its attachments. */
+  /**
+   * Targets: distinct storage endpoints in one VPC; a volume in use keeps its storage VPC (its
+   * attachments' source addresses are there).
+   */
   private checkTargets(problems: ProblemDetail[], targets: readonly string[], volume: Volume | undefined): void {
     const { index } = this.ctx;
     if (targets.length === 0) problems.push({ code: 'OVC_ERR_API_VALIDATION', message: 'a volume needs at least one target', field: 'body.targets' });
@@ -200,12 +234,9 @@ export class VolumeResource {
     if (vpcs.size > 1) problems.push({ code: 'OVC_ERR_VOLUME_TARGETS_SPLIT', message: `targets are in several VPCs: ${[...vpcs].join(', ')}`, field: 'body.targets' });
     if (!volume || vpcs.size !== 1) return;
     const [vpc] = vpcs;
-    for (const a of index.attachmentIdsOfVolume(volume.id)) {
-      const e = index.endpoints.get(index.attachments.get(a)?.endpointId ?? '');
-      if (e && e.vpcId !== vpc) {
-        problems.push({ code: 'OVC_ERR_VOLUME_OTHER_VPC', message: `attached endpoint ${e.id} is in ${e.vpcId}, the new targets in ${vpc}`, field: 'body.targets' });
-        return;
-      }
+    const was = volumeVpc(index, volume);
+    if (was !== undefined && was !== vpc && index.attachmentIdsOfVolume(volume.id).size > 0) {
+      problems.push({ code: 'OVC_ERR_VOLUME_OTHER_VPC', message: `volume ${volume.id} is attached: its targets stay in ${was}, not ${vpc}`, field: 'body.targets' });
     }
   }
 }

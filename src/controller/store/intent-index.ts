@@ -131,10 +131,13 @@ export class IntentIndex {
     if (old) {
       removeFrom(this.attachmentsByVolume, old.volumeId, a.id);
       removeFrom(this.attachmentsByEndpoint, old.endpointId, a.id);
+      this.unindexMounts(old);
     }
     this.attachments.set(a.id, a);
     addTo(this.attachmentsByVolume, a.volumeId, a.id);
     addTo(this.attachmentsByEndpoint, a.endpointId, a.id);
+    // Its mount and source addresses are taken like endpoints' (never allocated twice, never an LB's VIP).
+    for (const [subnetId, ip] of mountAddressesOf(a, this.endpoints.get(a.endpointId)?.subnetId)) this.ipsBySubnet.get(subnetId)?.set(ip, a.id);
     this.cached = undefined;
   }
 
@@ -144,7 +147,14 @@ export class IntentIndex {
     this.attachments.delete(id);
     removeFrom(this.attachmentsByVolume, old.volumeId, id);
     removeFrom(this.attachmentsByEndpoint, old.endpointId, id);
+    this.unindexMounts(old);
     this.cached = undefined;
+  }
+
+  private unindexMounts(a: Attachment): void {
+    for (const [subnetId, ip] of mountAddressesOf(a, this.endpoints.get(a.endpointId)?.subnetId)) {
+      if (this.ipsBySubnet.get(subnetId)?.get(ip) === a.id) this.freeAddress(subnetId, ip);
+    }
   }
 
   /** The attachments of a volume (ids). */
@@ -211,17 +221,24 @@ export class IntentIndex {
     return this.ipsBySubnet.get(subnetId)?.get(ip);
   }
 
-  /** The lowest usable address of the subnet that neither the gateway nor an endpoint holds. */
-  lowestFreeIp(subnet: Subnet): number | undefined {
+  /**
+   * The lowest usable address of the subnet that neither the gateway, an endpoint nor an attachment's
+   * mount or source address holds, and that `skip` (e.g. load balancers' VIPs) does not refuse.
+   */
+  lowestFreeIp(subnet: Subnet, skip?: (ip: number) => boolean): number | undefined {
     const cidr = cidrOf(subnet);
     const taken = this.ipsBySubnet.get(subnet.id);
+    let hinted = false;
     for (let i = this.freeHint.get(subnet.id) ?? 0; i < cidr.hostCount; i++) {
       const ip = cidr.hostAt(i);
       if (ip === subnet.gateway || taken?.has(ip)) continue;
-      this.freeHint.set(subnet.id, i);
+      // The hint is the lowest address nobody holds, whether `skip` refuses it or not.
+      if (!hinted) this.freeHint.set(subnet.id, i);
+      hinted = true;
+      if (skip?.(ip)) continue;
       return ip;
     }
-    this.freeHint.set(subnet.id, cidr.hostCount);
+    if (!hinted) this.freeHint.set(subnet.id, cidr.hostCount);
     return undefined;
   }
 
@@ -296,12 +313,24 @@ export class IntentIndex {
   private unindexEndpoint(e: Endpoint): void {
     this.macOwner.delete(e.mac);
     this.portOwner.delete(portKey(e.dpid, e.port));
-    this.ipsBySubnet.get(e.subnetId)?.delete(e.ip);
     this.endpointCount.set(e.vpcId, (this.endpointCount.get(e.vpcId) ?? 1) - 1);
-    const s = this.subnets.get(e.subnetId);
+    this.freeAddress(e.subnetId, e.ip);
+  }
+
+  private freeAddress(subnetId: string, ip: number): void {
+    this.ipsBySubnet.get(subnetId)?.delete(ip);
+    const s = this.subnets.get(subnetId);
     if (s) {
-      const i = cidrOf(s).hostIndex(e.ip);
+      const i = cidrOf(s).hostIndex(ip);
       if (i >= 0 && i < (this.freeHint.get(s.id) ?? 0)) this.freeHint.set(s.id, i);
     }
   }
+}
+
+/** An attachment's addresses as (subnet, address): its mounts in its endpoint's subnet, its source. */
+function mountAddressesOf(a: Attachment, endpointSubnet: string | undefined): [string, number][] {
+  const out: [string, number][] = [];
+  if (endpointSubnet !== undefined) for (const m of a.mounts ?? []) out.push([endpointSubnet, m.ip]);
+  if (a.source) out.push([a.source.subnetId, a.source.ip]);
+  return out;
 }

@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { OvercastError } from '../../errors/index.js';
 
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 const SCHEMA_V1 = `
 CREATE TABLE meta (
@@ -203,6 +203,17 @@ CREATE TABLE IF NOT EXISTS network_acls (
 ) STRICT;
 `;
 
+/**
+ * Version 10: an attachment's mount addresses and source address (docs/volumes.md), JSON like a
+ * volume's targets, NULL for an attachment stored before (it has none until attached again); a
+ * volume's unhealthy targets (JSON, NULL: none).
+ */
+const V10_COLUMNS = [
+  ['volume_attachments', 'mounts'],
+  ['volume_attachments', 'source'],
+  ['volumes', 'unhealthy'],
+] as const;
+
 /** Creates the schema in an empty database, or checks the version of an existing one. */
 export function migrate(db: BetterSqlite3.Database, field?: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
@@ -224,6 +235,12 @@ export function migrate(db: BetterSqlite3.Database, field?: string): void {
       // A file whose version was set back by hand may have the column already.
       const columns = db.pragma('table_info(endpoints)') as { name: string }[];
       if (!columns.some((c) => c.name === 'security_groups')) db.exec('ALTER TABLE endpoints ADD COLUMN security_groups TEXT');
+    }
+    if (version < 10) {
+      for (const [table, column] of V10_COLUMNS) {
+        const columns = db.pragma(`table_info(${table})`) as { name: string }[];
+        if (!columns.some((x) => x.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} TEXT`);
+      }
     }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   })();

@@ -17,6 +17,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type {
   AclRule,
   Attachment,
+  MountAddress,
+  MountSource,
   AttachmentMode,
   ElasticIp,
   Endpoint,
@@ -113,12 +115,15 @@ interface VolumeRow {
   targets: string;
   ports: string;
   qos: string | null;
+  unhealthy: string | null;
 }
 interface AttachmentRow {
   id: string;
   volume_id: string;
   endpoint_id: string;
   mode: string;
+  mounts: string | null;
+  source: string | null;
 }
 interface EndpointRow {
   id: string;
@@ -214,13 +219,15 @@ class SqliteStore implements SqliteIntentStore {
     );
     const delLb = db.prepare('DELETE FROM load_balancers WHERE id = ?');
     const putVolume = db.prepare(
-      `INSERT INTO volumes (id, seq, name, protocol, targets, ports, qos) VALUES (@id, @seq, @name, @protocol, @targets, @ports, @qos)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, protocol = excluded.protocol, targets = excluded.targets, ports = excluded.ports, qos = excluded.qos`,
+      `INSERT INTO volumes (id, seq, name, protocol, targets, ports, qos, unhealthy) VALUES (@id, @seq, @name, @protocol, @targets, @ports, @qos, @unhealthy)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, protocol = excluded.protocol, targets = excluded.targets, ports = excluded.ports, qos = excluded.qos,
+         unhealthy = excluded.unhealthy`,
     );
     const delVolume = db.prepare('DELETE FROM volumes WHERE id = ?');
     const putAttachment = db.prepare(
-      `INSERT INTO volume_attachments (id, seq, volume_id, endpoint_id, mode) VALUES (@id, @seq, @volumeId, @endpointId, @mode)
-       ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode`,
+      `INSERT INTO volume_attachments (id, seq, volume_id, endpoint_id, mode, mounts, source) VALUES (@id, @seq, @volumeId, @endpointId, @mode, @mounts, @source)
+       ON CONFLICT (id) DO UPDATE SET volume_id = excluded.volume_id, endpoint_id = excluded.endpoint_id, mode = excluded.mode,
+         mounts = excluded.mounts, source = excluded.source`,
     );
     const delAttachment = db.prepare('DELETE FROM volume_attachments WHERE id = ?');
     const putSg = db.prepare(
@@ -310,13 +317,22 @@ class SqliteStore implements SqliteIntentStore {
           targets: JSON.stringify(v.targets),
           ports: JSON.stringify(v.ports),
           qos: v.qos ? JSON.stringify(v.qos) : null,
+          unhealthy: v.unhealthy ? JSON.stringify(v.unhealthy) : null,
         });
       },
       deleteVolume: (id) => {
         delVolume.run(id);
       },
       putAttachment: (a) => {
-        putAttachment.run({ id: a.id, seq: seqOf('attachment', a.id), volumeId: a.volumeId, endpointId: a.endpointId, mode: a.mode });
+        putAttachment.run({
+          id: a.id,
+          seq: seqOf('attachment', a.id),
+          volumeId: a.volumeId,
+          endpointId: a.endpointId,
+          mode: a.mode,
+          mounts: a.mounts ? JSON.stringify(a.mounts) : null,
+          source: a.source ? JSON.stringify(a.source) : null,
+        });
       },
       deleteAttachment: (id) => {
         delAttachment.run(id);
@@ -409,13 +425,16 @@ class SqliteStore implements SqliteIntentStore {
         loadBalancers.set(r.id, byProbe.length === 0 ? placed : { ...placed, unhealthyByProbe: byProbe });
       }
       const volumes = new Map<string, Volume>();
-      for (const r of db.prepare<[], VolumeRow>('SELECT id, name, protocol, targets, ports, qos FROM volumes ORDER BY seq').all()) {
+      for (const r of db.prepare<[], VolumeRow>('SELECT id, name, protocol, targets, ports, qos, unhealthy FROM volumes ORDER BY seq').all()) {
         const v: Volume = { id: r.id, name: r.name, protocol: r.protocol as VolumeProtocol, targets: JSON.parse(r.targets) as string[], ports: JSON.parse(r.ports) as number[] };
-        volumes.set(r.id, r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos });
+        const withQos = r.qos === null ? v : { ...v, qos: JSON.parse(r.qos) as VolumeQos };
+        volumes.set(r.id, r.unhealthy === null ? withQos : { ...withQos, unhealthy: JSON.parse(r.unhealthy) as string[] });
       }
       const attachments = new Map<string, Attachment>();
-      for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode FROM volume_attachments ORDER BY seq').all()) {
-        attachments.set(r.id, { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode });
+      for (const r of db.prepare<[], AttachmentRow>('SELECT id, volume_id, endpoint_id, mode, mounts, source FROM volume_attachments ORDER BY seq').all()) {
+        const a: Attachment = { id: r.id, volumeId: r.volume_id, endpointId: r.endpoint_id, mode: r.mode as AttachmentMode };
+        // A row from before schema 10 has neither (no mount addresses until attached again).
+        attachments.set(r.id, r.mounts === null || r.source === null ? a : { ...a, mounts: JSON.parse(r.mounts) as MountAddress[], source: JSON.parse(r.source) as MountSource });
       }
       const securityGroups = new Map<string, SecurityGroup>();
       for (const r of db.prepare<[], SecurityGroupRow>('SELECT id, vpc_id, name, is_default, rules FROM security_groups ORDER BY seq').all()) {

@@ -38,4 +38,26 @@ describe('volume target watch', () => {
     ]);
     off();
   });
+
+  it('takes the target out of its volumes\' replica groups and puts it back; a stored mark is cleared when its switch connects', () => {
+    const events = new ControllerEvents({ nowMs: () => 0 });
+    const marks: string[] = [];
+    let current: Intent = intent;
+    const off = watchVolumeTargets({
+      events,
+      intent: () => current,
+      setTargetHealth: (volumeId, endpointId, healthy) => {
+        marks.push(`${volumeId} ${endpointId} ${healthy ? 'in' : 'out'}`);
+        return Promise.resolve();
+      },
+    });
+    events.emit({ type: 'port.status', dpid: 2, port: 3, up: false, reason: 'link-down' });
+    events.emit({ type: 'port.status', dpid: 2, port: 3, up: true, reason: 'link-up' });
+    expect(marks).toEqual(['vol-1 t2 out', 'vol-1 t2 in']);
+    // Marked out by an earlier controller: its switch connecting puts it back, with no event.
+    current = { ...intent, volumes: new Map([...(intent.volumes ?? [])].map(([id, v]) => [id, { ...v, unhealthy: ['t1'] }])) };
+    events.emit({ type: 'switch.connected', dpid: 1, channel: 'native', remoteAddress: '' });
+    expect(marks.slice(2)).toEqual(['vol-1 t1 in', 'vol-2 t1 in']);
+    off();
+  });
 });

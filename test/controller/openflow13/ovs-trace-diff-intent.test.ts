@@ -3,7 +3,8 @@
  * programmed with the incremental compiler's tables (flows and select groups) equals the softswitch
  * executor's on the same tables, feature by feature: same-VPC unicast, routed across subnets, cross-VPC,
  * ARP, spoofing, labelled (MPLS) frames on links, elastic-IP DNAT/SNAT at the uplink, load-balancer
- * VIPs. The two VPCs' VNIs lie past 4,094 and in two different blocks (top labels).
+ * VIPs, volume mount addresses (blue's b2 mounts a volume served by two replicas in red). The two
+ * VPCs' VNIs lie past 4,094 and in two different blocks (top labels).
  * Select groups compare as sets of per-bucket verdicts (./group-verdict.ts). Skipped without root or
  * Open vSwitch. Each feature's count is printed (and asserted non-trivial).
  */
@@ -34,6 +35,9 @@ const VIP_UDP = ip(10, 0, 0, 200);
 const VIP_TCP = ip(10, 0, 0, 201);
 /** A load balancer with no backend yet (scale from zero): its VIP goes to the controller. */
 const VIP_COLD = ip(10, 0, 0, 202);
+/** b2's mount address in blue (a select group over red's two replicas) and its source address in red. */
+const MOUNT = ip(10, 0, 0, 60);
+const MOUNT_SOURCE = ip(10, 0, 0, 61);
 const PUBLIC_R4 = ip(203, 0, 113, 5);
 const PUBLIC_B1 = ip(203, 0, 113, 6);
 const PUBLIC_FREE = ip(203, 0, 113, 7);
@@ -43,7 +47,7 @@ const PUBLIC_UNKNOWN = ip(203, 0, 113, 9);
 const RED_VNI = 70_000;
 const BLUE_VNI = 0xffffff;
 
-const FEATURES = ['vpc-unicast', 'vpc-routed', 'cross-vpc', 'arp', 'spoof', 'labelled-link', 'eip-inbound', 'eip-outbound', 'lb', 'random'] as const;
+const FEATURES = ['vpc-unicast', 'vpc-routed', 'cross-vpc', 'arp', 'spoof', 'labelled-link', 'eip-inbound', 'eip-outbound', 'lb', 'mount', 'random'] as const;
 type Feature = (typeof FEATURES)[number];
 
 interface Probe {
@@ -73,14 +77,21 @@ const EIPS: ElasticIp[] = [
   { id: 'eip-free', publicIp: PUBLIC_FREE },
 ];
 
+/** A volume's replicas in red's first subnet, on leaves 3 and 4, port 9. */
+const REPLICAS: Endpoint[] = [0, 1].map((n) => ({ id: `st${n}`, kind: 'storage', vpcId: 'red', subnetId: 'red-a', dpid: 103 + n, port: 9, mac: 0x020000c00040 + n, ip: ip(10, 0, 0, 70 + n), labels: {} }));
+
 function fullIntent(): Intent {
   const base = twoVpcIntent({ red: RED_VNI, blue: BLUE_VNI });
   const backends = [backend('lb0', 101, 0, 'v1'), backend('lb1', 102, 1, 'v1'), backend('lb2', 103, 2, 'v2'), backend('lb3', 104, 3, 'v1')];
   return {
     ...base,
-    endpoints: new Map([...base.endpoints, ...backends.map((e) => [e.id, e] as const)]),
+    endpoints: new Map([...base.endpoints, ...[...backends, ...REPLICAS].map((e) => [e.id, e] as const)]),
     elasticIps: new Map(EIPS.map((e) => [e.id, e])),
     loadBalancers: new Map(LBS.map((l) => [l.id, l])),
+    volumes: new Map([['vol-m', { id: 'vol-m', name: 'home', protocol: 'nfs', targets: REPLICAS.map((e) => e.id), ports: [2049] }]]),
+    attachments: new Map([
+      ['att-m', { id: 'att-m', volumeId: 'vol-m', endpointId: 'b2', mode: 'rw', mounts: [{ ip: MOUNT }], source: { subnetId: 'red-a', ip: MOUNT_SOURCE } }],
+    ]),
   };
 }
 
@@ -163,6 +174,22 @@ function probesFor(sw: SwitchSpec, topology: Topology, intent: Intent, linkPorts
     add('lb', `${a.id} -> udp VIP wrong port`, p, udp(a.mac, GATEWAY_MAC, a.ip, VIP_UDP, { dstPort: 81 }));
     add('lb', `${a.id} -> udp VIP over tcp`, p, tcp(a.mac, GATEWAY_MAC, a.ip, VIP_UDP, 3000, 80));
     add('lb', `${a.id} -> tcp VIP ttl 1`, p, buildTcpFrame({ srcMac: a.mac, dstMac: GATEWAY_MAC, srcIp: a.ip, dstIp: VIP_TCP, srcPort: 4000, dstPort: 443, ttl: 1, flags: 2 }));
+    // Mount addresses: b2 (blue) to its mount address, the replicas' replies to its source address.
+    if (a.id === 'b2') {
+      for (let s = 0; s < 4; s++) {
+        add('mount', `${a.id} -> mount udp sport ${s}`, p, udp(a.mac, GATEWAY_MAC, a.ip, MOUNT, { srcPort: 1000 + 7919 * s, dstPort: 2049 }));
+        add('mount', `${a.id} -> mount tcp sport ${s}`, p, tcp(a.mac, GATEWAY_MAC, a.ip, MOUNT, 2000 + 6007 * s, 2049));
+      }
+      add('mount', `${a.id} -> mount wrong port`, p, udp(a.mac, GATEWAY_MAC, a.ip, MOUNT, { dstPort: 22 }));
+      add('mount', `${a.id} who-has the mount address`, p, buildArpRequest({ srcMac: a.mac, srcIp: a.ip, targetIp: MOUNT }));
+    }
+    if (a.vpcId === 'blue' && a.id !== 'b2') add('mount', `${a.id} -> b2's mount address`, p, udp(a.mac, GATEWAY_MAC, a.ip, MOUNT, { dstPort: 2049 }));
+    if (REPLICAS.includes(a)) {
+      add('mount', `${a.id} replies to the source address`, p, udp(a.mac, GATEWAY_MAC, a.ip, MOUNT_SOURCE, { srcPort: 2049, dstPort: 1000 }));
+      add('mount', `${a.id} replies over tcp`, p, tcp(a.mac, GATEWAY_MAC, a.ip, MOUNT_SOURCE, 2049, 2000));
+      add('mount', `${a.id} from another port`, p, udp(a.mac, GATEWAY_MAC, a.ip, MOUNT_SOURCE, { srcPort: 22, dstPort: 1000 }));
+      add('mount', `${a.id} who-has the source address`, p, buildArpRequest({ srcMac: a.mac, srcIp: a.ip, targetIp: MOUNT_SOURCE }));
+    }
     if (backends.includes(a)) {
       const client = all.find((e) => e.id === 'r1') as Endpoint;
       add('lb', `${a.id} replies from 8080`, p, udp(a.mac, GATEWAY_MAC, a.ip, client.ip, { srcPort: 8080, dstPort: 1000 }));
@@ -389,6 +416,7 @@ describe.skipIf(!LIVE)('intent tables (2 VPCs, elastic IPs, load balancers): ofp
     for (const f of FEATURES) expect(t(f).leaks, f).toBe(0);
     expect(t('cross-vpc').dropped).toBeGreaterThan(30);
     expect(t('lb').controller).toBeGreaterThan(3);
+    expect(t('mount').rewritten).toBeGreaterThan(5);
     expect(t('vpc-routed').invalidTtl).toBeGreaterThan(3);
     expect(t('arp').rewritten).toBeGreaterThan(10);
     expect(t('labelled-link').forwarded).toBeGreaterThan(10);
