@@ -46,6 +46,8 @@ export interface MountPlan {
   mounts: readonly { ip: number; targets: readonly MountEnd[] }[];
   /** A VPC's label group on `from` towards `to`. */
   labelGroupTowards(vni: number, from: number, to: number): number | undefined;
+  /** The attachment's qos meter on the endpoint's switch (compile-volume-qos.ts), when its volume has qos. */
+  meterId?: number;
 }
 
 /** The select group of an attachment whose mount address reaches several replicas: the same on every switch. */
@@ -101,6 +103,7 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
           match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: client.ip, ipv4Dst: m.ip, ipProto: l4.proto, [l4.dst]: port },
           actions,
           cookie,
+          ...(plan.meterId === undefined ? {} : { meterId: plan.meterId }),
         });
       }
     }

@@ -8,6 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { createIncrementalCompiler, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
 import { mountGroupId } from '../../src/compiler/compile-mount.js';
+import { PRIORITY } from '../../src/compiler/priorities.js';
+import { TABLE } from '../../src/flow/index.js';
 import { GATEWAY_MAC, type Attachment, type Endpoint, type Volume } from '../../src/model/index.js';
 import { buildArpRequest, buildUdpFrame, formatIpv4, parseFrame } from '../../src/net/index.js';
 import { createServiceSim, fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
@@ -131,4 +133,15 @@ describe('volume mount addresses', () => {
     const nat = trace.hops[0].tables.find((s) => s.table === 'NAT_LB');
     expect(nat?.flow?.owner).toEqual({ kind: 'attachment', name: 'att-1' });
   });
+
+  it("meters the mount translation with the attachment's qos meter, one meter on the client's switch", () => {
+    const c = compile([att], [{ ...nfs, qos: { pps: 100 } }, gluster]);
+    expect(c.meters().get(client.dpid)?.map((m) => m.meterId)).toEqual([1]);
+    const dnat = (c.tables().get(client.dpid) ?? []).filter((f) => f.table === TABLE.NAT_LB && f.priority === PRIORITY.MOUNT_DNAT);
+    expect(dnat.length).toBeGreaterThan(0);
+    expect(new Set(dnat.map((f) => f.meterId))).toEqual(new Set([1]));
+    const unmetered = compile([att]);
+    expect(unmetered.meters().size).toBe(0);
+  });
 });
+

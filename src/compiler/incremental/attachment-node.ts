@@ -8,7 +8,8 @@
  * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
  * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
  * re-placed), its VPC (VNI, activity). A volume with qos gives each of its attachments a meter on
- * the endpoint's switch, which that attachment's grants carry (compile-volume-qos.ts).
+ * the endpoint's switch, which that attachment's grants carry (compile-volume-qos.ts); the meter is
+ * the attachment's mount owner's when that owner compiles (its translation goes through it too).
  */
 import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
 import { attachmentMeterId, compileQosMeter } from '../compile-volume-qos.js';
@@ -17,7 +18,7 @@ import type { MeterEntry } from '../../flow/index.js';
 import type { OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
-import { markMounts, markMountVpcs } from './mount-node.js';
+import { markMounts, markMountVpcs, mountOwnsMeter } from './mount-node.js';
 
 const validPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 0xffff;
 
@@ -57,8 +58,9 @@ export function attachmentNode(state: CompileState): EngineNode {
       const names: { cookie: number; name: OwnerName }[] = [];
       let meters: MeterEntry[] | undefined;
       for (const id of mine.size === 1 ? mine : [...mine].sort()) {
-        const v = vs.volumes.get(vs.attachments.get(id)?.volumeId ?? '');
-        if (!v) continue;
+        const a = vs.attachments.get(id);
+        const v = vs.volumes.get(a?.volumeId ?? '');
+        if (!a || !v) continue;
         const cookie = attachmentCookie(id);
         // Most volumes have no qos: no meter id is worked out for them.
         const meter = v.qos ? compileQosMeter(v.qos, attachmentMeterId(id), cookie) : undefined;
@@ -75,7 +77,7 @@ export function attachmentNode(state: CompileState): EngineNode {
         }
         if (grants.length > before) {
           names.push({ cookie, name: { kind: 'attachment', name: id } });
-          if (meter) (meters ??= []).push(meter);
+          if (meter && !mountOwnsMeter(state, a)) (meters ??= []).push(meter);
         }
       }
       if (names.length === 0) return undefined;

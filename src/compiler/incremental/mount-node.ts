@@ -12,6 +12,7 @@
 import { mountsPerTarget, type Attachment, type Volume } from '../../model/index.js';
 import { compileMountFlows, compileMountReturnFlows, type MountEnd, type MountPlan } from '../compile-mount.js';
 import { mountCookie, mountReturnCookie } from '../cookies.js';
+import { attachmentMeterId, compileQosMeter } from '../compile-volume-qos.js';
 import type { CompileState } from './compile-state.js';
 import type { Dirty, EngineNode } from './engine-node.js';
 import { labelGroupTowards } from './label-groups.js';
@@ -120,6 +121,15 @@ function mountHooks(state: CompileState): Pick<EngineNode, 'ids' | 'vpcTouched' 
   };
 }
 
+/**
+ * Does the attachment's mount owner compile (a live translation with a mount address)? Then it owns the
+ * attachment's qos meter, which the direct grants of the attachment node name too.
+ */
+export function mountOwnsMeter(state: CompileState, a: Attachment): boolean {
+  const plan = planOf(state, a);
+  return plan !== undefined && plan.mounts.length > 0;
+}
+
 export function mountNode(state: CompileState): EngineNode {
   return {
     name: 'mount',
@@ -132,7 +142,12 @@ export function mountNode(state: CompileState): EngineNode {
       const plan = planOf(state, state.volumes.attachments.get(id));
       if (!plan || plan.mounts.length === 0) return undefined;
       const cookie = mountCookie(id);
-      return { ...compileMountFlows(plan, cookie), cookie, name: { kind: 'attachment', name: id } };
+      // The attachment's qos meter is this owner's: mount traffic and the direct grants both go through it.
+      const qos = state.volumes.volumes.get(state.volumes.attachments.get(id)?.volumeId ?? '')?.qos;
+      const meter = qos ? compileQosMeter(qos, attachmentMeterId(id), cookie) : undefined;
+      if (!meter) return { ...compileMountFlows(plan, cookie), cookie, name: { kind: 'attachment', name: id } };
+      const dpid = plan.client.homeDpid;
+      return { ...compileMountFlows({ ...plan, meterId: meter.meterId }, cookie), meters: new Map([[dpid, [meter]]]), cookie, name: { kind: 'attachment', name: id } };
     },
   };
 }
