@@ -44,6 +44,12 @@ describe('endpoints', () => {
     expect(await ok(t.app, 'GET', `/v1/endpoints/${a.id}`)).toEqual(a);
   });
 
+  it("skips a load balancer's VIP when it allocates an address", async () => {
+    await ok(t.app, 'POST', '/v1/load-balancers', { vpc: vpc.id, vip: '10.0.1.3', protocol: 'udp', port: 80, function: 'f' });
+    const ips = [(await create({ port: 2 })).ip, (await create({ port: 3 })).ip];
+    expect(ips).toEqual(['10.0.1.2', '10.0.1.4']);
+  });
+
   it('skips a gateway that is not the first address, and a hand-picked MAC in the allocated range', async () => {
     const s = await ok<Subnet>(t.app, 'POST', `/v1/vpcs/${vpc.id}/subnets`, { cidr: '10.0.9.0/29', gateway: '10.0.9.2' });
     await create({ subnet: s.id, port: 2, mac: '06:00:00:00:00:02' });

@@ -18,8 +18,7 @@ export class MountAllocator {
 
   /** The lowest free address of a subnet (OVC_ERR_SUBNET_EXHAUSTED when there is none). */
   take(subnet: Subnet, field: string): number {
-    const vips = new Set<number>();
-    for (const lb of this.index.loadBalancers.values()) if (lb.vpcId === subnet.vpcId) vips.add(lb.vip);
+    const vips = this.index.loadBalancerVips(subnet.vpcId);
     let mine = this.chosen.get(subnet.id);
     if (!mine) this.chosen.set(subnet.id, (mine = new Set()));
     const taken = mine;

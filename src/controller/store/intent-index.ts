@@ -216,6 +216,13 @@ export class IntentIndex {
     return undefined;
   }
 
+  /** The VIPs of a VPC's load balancers: addresses an allocation in its subnets must skip. */
+  loadBalancerVips(vpcId: string): Set<number> {
+    const vips = new Set<number>();
+    for (const lb of this.loadBalancers.values()) if (lb.vpcId === vpcId) vips.add(lb.vip);
+    return vips;
+  }
+
   /** The endpoint holding `ip` in the subnet, if any. */
   ipOwner(subnetId: string, ip: number): string | undefined {
     return this.ipsBySubnet.get(subnetId)?.get(ip);
