@@ -130,18 +130,18 @@ export interface PortStatus {
 export type Of13FlowMod = { type: 'flowMod'; xid: number; /** OFPFF_* bits. */ flags?: number } & FlowMod;
 export type Of13GroupMod = { type: 'groupMod'; xid: number } & GroupMod;
 
-export type MeterBand =
+export type Of13MeterBand =
   | { type: 'drop'; rate: number; burstSize: number }
   | { type: 'dscpRemark'; rate: number; burstSize: number; precLevel: number };
 
-export interface MeterMod {
+export interface Of13MeterMod {
   type: 'meterMod';
   xid: number;
   command: 'add' | 'modify' | 'delete';
   /** OFPMF_* bits: KBPS 1, PKTPS 2, BURST 4, STATS 8. */
   flags: number;
   meterId: number;
-  bands: MeterBand[];
+  bands: Of13MeterBand[];
 }
 
 /** One meter as OFPMP_METER_CONFIG reports it. */
@@ -149,7 +149,7 @@ export interface Of13MeterConfig {
   /** OFPMF_* bits. */
   flags: number;
   meterId: number;
-  bands: MeterBand[];
+  bands: Of13MeterBand[];
 }
 
 /** One meter's counters as OFPMP_METER reports them (-1: not kept). */
@@ -343,7 +343,7 @@ export type Of13Message =
   | PortStatus
   | Of13FlowMod
   | Of13GroupMod
-  | MeterMod
+  | Of13MeterMod
   | FlowStatsRequest
   | FlowStatsReply
   | PortDescRequest

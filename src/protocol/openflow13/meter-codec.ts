@@ -4,16 +4,16 @@
  * and bands. Overcast's meters always carry OFPMF_BURST (their burst is explicit) and OFPMF_STATS
  * (their band counters are read back).
  */
-import type { MeterEntry, MeterMod as FlowMeterMod, MeterStats } from '../../flow/index.js';
+import type { MeterEntry, MeterMod, MeterStats } from '../../flow/index.js';
 import { OFPMBT_DROP, OFPMBT_DSCP_REMARK, OFPMF } from './constants.js';
-import type { MeterBand, MeterMod, Of13MeterConfig, Of13MeterStats } from './messages.js';
+import type { Of13MeterBand, Of13MeterMod, Of13MeterConfig, Of13MeterStats } from './messages.js';
 import { malformed, unsupported, type Reader, type Writer } from './wire.js';
 
 const BAND_LEN = 16;
 const METER_STATS_LEN = 40;
 const BAND_STATS_LEN = 16;
 
-export function writeMeterBands(w: Writer, bands: readonly MeterBand[]): void {
+export function writeMeterBands(w: Writer, bands: readonly Of13MeterBand[]): void {
   for (const band of bands) {
     w.u16(band.type === 'drop' ? OFPMBT_DROP : OFPMBT_DSCP_REMARK);
     w.u16(BAND_LEN);
@@ -28,8 +28,8 @@ export function writeMeterBands(w: Writer, bands: readonly MeterBand[]): void {
 }
 
 /** Bands until the reader is empty. */
-export function readMeterBands(r: Reader): MeterBand[] {
-  const bands: MeterBand[] = [];
+export function readMeterBands(r: Reader): Of13MeterBand[] {
+  const bands: Of13MeterBand[] = [];
   while (r.remaining > 0) {
     const bandType = r.u16();
     const len = r.u16();
@@ -96,10 +96,10 @@ export function readMeterStats(r: Reader): Of13MeterStats {
 }
 
 /** A channel-neutral meter-mod as OFPT_METER_MOD (a delete carries no bands). */
-export function toOf13MeterMod(mod: FlowMeterMod, xid: number): MeterMod {
+export function toOf13MeterMod(mod: MeterMod, xid: number): Of13MeterMod {
   const m = mod.meter;
   const unit = m.unit === 'kbps' ? OFPMF.KBPS : OFPMF.PKTPS;
-  const bands: MeterBand[] = mod.command === 'delete' ? [] : m.bands.map((b) => ({ type: 'drop', rate: b.rate, burstSize: b.burst }));
+  const bands: Of13MeterBand[] = mod.command === 'delete' ? [] : m.bands.map((b) => ({ type: 'drop', rate: b.rate, burstSize: b.burst }));
   return { type: 'meterMod', xid, command: mod.command, flags: mod.command === 'delete' ? 0 : unit | OFPMF.BURST | OFPMF.STATS, meterId: m.meterId, bands };
 }
 
