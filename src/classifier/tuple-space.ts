@@ -75,6 +75,8 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
   private fusedShape = -1;
   /** Lookups served by the loop since the shape last changed (see `fuseAfter`). */
   private staleLookups = 0;
+  /** Splits of an over-full hash key tried so far: each reads the key's list and may move a table's rules. */
+  splitsTried = 0;
   /** Lookups served by the current fused code. */
   private fusedServed = 0;
   /** The current wait before fusing: `fuseAfter`, grown by churn. */
@@ -498,6 +500,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
    */
   private split(t: TupleTable, h: number, chain: number): void {
     if (chain < t.splitRetryAt) return;
+    this.splitsTried++;
     const colliders = this.sameKeyRules(t, h);
     const movable = colliders.filter((r) => {
       this.store.effective(this.store.rules[r] as ClassifierRule<T>);
@@ -513,5 +516,9 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     }
     // TupleMerge's midpoint split moves every rule of t that fits the new tuple, not just the colliders.
     this.moveFitting(this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : movable, target);
+    // When most colliders did not fit the new tuple, the list is still over the limit: split again only
+    // once it has doubled, or every insert under this key would move the whole table again.
+    const left = this.sameKeyRules(t, h).length;
+    if (left > this.opts.collisionLimit) t.splitRetryAt = left * 2;
   }
 }
