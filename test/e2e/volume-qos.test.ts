@@ -99,13 +99,21 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
       const { flows } = await get<{ flows: { table: number; packets: number; meterId?: number }[] }>(`${lab.apiUrl}/v1/switches/101/flows`);
       return flows.filter((f) => f.table === TABLE.ACCESS && f.meterId === meterId).map((f) => f.packets);
     };
-    const before = await grantPackets();
-    expect(before.length).toBe(2);
+    // An OVS lab port may still be taking the burst in: the counters first settle (two reads alike).
+    let last: number[] = [];
+    const before = await waitFor('the grant counters to settle', async () => {
+      const now = await grantPackets();
+      const settled = now.length === 2 && now.every((p, i) => p === last[i]);
+      last = now;
+      return settled ? now : notYet(now);
+    });
     expect(Math.max(...before)).toBeGreaterThan(0);
     await send(`${lab.apiUrl}/v1/volumes/${volume}`, { qos: { pps: 5000 } }, 'PATCH');
     await switchesInSync(lab.apiUrl, 20_000);
     expect((await meter())?.meterId).toBe(meterId);
+    // A re-added flow would count from zero again.
     const after = await grantPackets();
-    expect(after).toEqual(before);
+    expect(after.length).toBe(2);
+    after.forEach((p, i) => expect(p).toBeGreaterThanOrEqual(before[i]));
   });
 });
