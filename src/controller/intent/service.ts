@@ -193,7 +193,8 @@ class Draft implements IntentDraft {
   constructor(private readonly seqs: IdCounters) {}
 
   commit(changes: readonly CommittedChange[]): void {
-    this.changes.push(...changes);
+    // One by one: a migration commits one change per endpoint, past what a spread call's arguments hold.
+    for (const c of changes) this.changes.push(c);
   }
 
   create<K extends ObjectKind>(kind: K, build: (id: string) => IntentObjects[K]): IntentObjects[K] {

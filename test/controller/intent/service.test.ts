@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createIntentService, type CommittedChange } from '../../../src/controller/intent/index.js';
-import { openIntentStore } from '../../../src/controller/store/index.js';
+import { formatId, openIntentStore, type StoreWrite } from '../../../src/controller/store/index.js';
 import { parseTopology, type Intent, type Topology } from '../../../src/model/index.js';
 import { tempDir } from '../store/fixtures.js';
 
@@ -94,4 +94,28 @@ describe('intent service commit', () => {
       tmp.remove();
     }
   });
+
+  it('opens a store from before security groups with 200,000 endpoints: every one joins its default group', async () => {
+    const store = openIntentStore(':memory:');
+    const state = await store.load();
+    const n = 200_000;
+    const writes: StoreWrite[] = [
+      { kind: 'vpc', id: 'vpc-1', value: { id: 'vpc-1', name: 'big', cidr: { network: 0x0a000000, prefixLength: 8 }, vni: 1 } },
+      { kind: 'subnet', id: 'subnet-1', value: { id: 'subnet-1', vpcId: 'vpc-1', name: 'all', cidr: { network: 0x0a000000, prefixLength: 8 }, gateway: 0x0a000001 } },
+    ];
+    for (let i = 1; i <= n; i++) {
+      const id = formatId('endpoint', i);
+      writes.push({ kind: 'endpoint', id, value: { id, kind: 'function', vpcId: 'vpc-1', subnetId: 'subnet-1', dpid: 1, port: 100 + i, mac: 0x060000000000 + i, ip: 0x0a000001 + i, labels: {} } });
+    }
+    const committed = await store.commit({ basedOn: state.revision, writes, lastSeq: { vpc: 1, subnet: 1, endpoint: n } });
+    expect(committed.ok).toBe(true);
+    const svc = await createIntentService({ seedTopology: TOPOLOGY }, { store });
+    const [group] = [...svc.intent().securityGroups?.values() ?? []];
+    expect(group?.isDefault).toBe(true);
+    const endpoints = [...svc.intent().endpoints.values()];
+    expect(endpoints.length).toBe(n);
+    expect(endpoints.every((e) => e.securityGroups?.[0] === group?.id)).toBe(true);
+    await svc.close();
+  });
 });
+
