@@ -124,6 +124,27 @@ export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, po
   return h;
 }
 
+/** A lab host standing for an endpoint: the endpoint's id and address, the host's control URL. */
+export interface PlacedHost {
+  id: string;
+  ip: string;
+  url: string;
+}
+
+/** One VPC with one /24 subnet on the lab's API. */
+export async function vpcWithSubnet(api: string, name: string, cidr: string, subnetCidr: string): Promise<{ vpc: string; subnet: { id: string; gateway: string } }> {
+  const vpc = String((await post<{ id: string }>(`${api}/v1/vpcs`, { name, cidr })).id);
+  const subnet = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${vpc}/subnets`, { cidr: subnetCidr });
+  return { vpc, subnet };
+}
+
+/** Creates an endpoint on `dpid` port 1 and attaches a lab host for it to `leaf`'s port 1. */
+export async function placeHost(lab: LabHandle, name: string, kind: string, at: { vpc: string; subnet: { id: string; gateway: string } }, dpid: number, leaf: string): Promise<PlacedHost> {
+  const ep = await post<{ id: string; mac: string; ip: string }>(`${lab.apiUrl}/v1/endpoints`, { kind, vpc: at.vpc, subnet: at.subnet.id, dpid, port: 1 });
+  const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: at.subnet.gateway, switch: leaf, port: 1 });
+  return { id: ep.id, ip: ep.ip, url };
+}
+
 /** A server-sent-event stream being read into `text` (every chunk so far, concatenated). */
 export interface EventStream {
   readonly text: () => string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '../../src/flow/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, placeHost, post, received, send, startLab, switchesInSync, vpcWithSubnet, waitFor, type PlacedHost } from './lab-client.js';
 
 const ISCSI_PORT = 3260;
 const PPS = 50;
@@ -33,7 +33,7 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
   let lab: LabHandle;
   let volume: string;
   let meterId: number;
-  const hosts: Record<'fn' | 'target', { id: string; ip: string; url: string }> = {} as never;
+  const hosts: Record<'fn' | 'target', PlacedHost> = {} as never;
 
   const meter = async (): Promise<MeterJson | undefined> =>
     (await get<{ meters: MeterJson[] }>(`${lab.apiUrl}/v1/switches/101/meters`)).meters.find((m) => m.meterId === meterId);
@@ -42,15 +42,9 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
     if (skip) return;
     lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000, switches });
     const api = lab.apiUrl;
-    const vpc = String((await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'apps', cidr: '10.0.0.0/16' })).id);
-    const sn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${vpc}/subnets`, { cidr: '10.0.1.0/24' });
-    const place = async (name: keyof typeof hosts, kind: string, dpid: number, leaf: string) => {
-      const ep = await post<{ id: string; mac: string; ip: string }>(`${api}/v1/endpoints`, { kind, vpc, subnet: sn.id, dpid, port: 1 });
-      const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: leaf, port: 1 });
-      hosts[name] = { id: ep.id, ip: ep.ip, url };
-    };
-    await place('target', 'storage', 103, 'leaf3');
-    await place('fn', 'function', 101, 'leaf1');
+    const apps = await vpcWithSubnet(api, 'apps', '10.0.0.0/16', '10.0.1.0/24');
+    hosts.target = await placeHost(lab, 'target', 'storage', apps, 103, 'leaf3');
+    hosts.fn = await placeHost(lab, 'fn', 'function', apps, 101, 'leaf1');
     volume = (await post<{ id: string }>(`${api}/v1/volumes`, { name: 'db', protocol: 'iscsi', targets: [hosts.target.id], qos: { pps: PPS } })).id;
     const attachment = (await post<{ id: string }>(`${api}/v1/volumes/${volume}/attachments`, { endpoint: hosts.fn.id })).id;
     meterId = Number(attachment.replace('att-', ''));

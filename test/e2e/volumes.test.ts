@@ -10,7 +10,7 @@ import { volumeCookie } from '../../src/compiler/index.js';
 import { TABLE } from '../../src/flow/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, openEventStream, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, openEventStream, placeHost, post, received, send, startLab, switchesInSync, vpcWithSubnet, waitFor, type PlacedHost } from './lab-client.js';
 
 const NFS_PORT = 2049;
 const kinds = [
@@ -18,18 +18,13 @@ const kinds = [
   ['Open vSwitch bridges', 'ovs'],
 ] as const;
 
-interface Host {
-  id: string;
-  ip: string;
-  url: string;
-}
 
 describe.each(kinds)('volumes end to end on %s', (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
   let volume: string;
   let attachment: string;
-  const hosts: Record<'fn' | 'stranger' | 'target', Host> = {} as never;
+  const hosts: Record<'fn' | 'stranger' | 'target', PlacedHost> = {} as never;
   /** The storage service's data: what `put k=v` wrote, what `get k` reads. */
   const store = new Map<string, string>();
   const seenByTarget: string[] = [];
@@ -52,7 +47,7 @@ describe.each(kinds)('volumes end to end on %s', (_label, switches) => {
   }
 
   /** Sends a request from a host to the service and waits for the answer (serving meanwhile). */
-  async function request(from: Host, payload: string, srcPort: number): Promise<string> {
+  async function request(from: PlacedHost, payload: string, srcPort: number): Promise<string> {
     await received(from.url);
     await post(`${from.url}/udp`, { dst: hosts.target.ip, srcPort, dstPort: NFS_PORT, payload });
     const got = await waitFor(`the answer to "${payload}"`, async () => {
@@ -70,7 +65,7 @@ describe.each(kinds)('volumes end to end on %s', (_label, switches) => {
   }
 
   /** Sends from a host and waits until the volume's drop on its switch has counted it; the service never saw it. */
-  async function expectDropped(from: Host, dpid: number, payload: string): Promise<void> {
+  async function expectDropped(from: PlacedHost, dpid: number, payload: string): Promise<void> {
     const before = await dropped(dpid);
     const seen = seenByTarget.length;
     await post(`${from.url}/udp`, { dst: hosts.target.ip, srcPort: 30000, dstPort: NFS_PORT, payload });
@@ -86,16 +81,10 @@ describe.each(kinds)('volumes end to end on %s', (_label, switches) => {
     if (skip) return;
     lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000, switches });
     const api = lab.apiUrl;
-    const vpc = String((await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'apps', cidr: '10.0.0.0/16' })).id);
-    const sn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${vpc}/subnets`, { cidr: '10.0.1.0/24' });
-    const place = async (name: keyof typeof hosts, kind: string, dpid: number, leaf: string) => {
-      const ep = await post<{ id: string; mac: string; ip: string }>(`${api}/v1/endpoints`, { kind, vpc, subnet: sn.id, dpid, port: 1 });
-      const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: leaf, port: 1 });
-      hosts[name] = { id: ep.id, ip: ep.ip, url };
-    };
-    await place('target', 'storage', 103, 'leaf3');
-    await place('fn', 'function', 101, 'leaf1');
-    await place('stranger', 'container', 102, 'leaf2');
+    const apps = await vpcWithSubnet(api, 'apps', '10.0.0.0/16', '10.0.1.0/24');
+    hosts.target = await placeHost(lab, 'target', 'storage', apps, 103, 'leaf3');
+    hosts.fn = await placeHost(lab, 'fn', 'function', apps, 101, 'leaf1');
+    hosts.stranger = await placeHost(lab, 'stranger', 'container', apps, 102, 'leaf2');
     volume = (await post<{ id: string }>(`${api}/v1/volumes`, { name: 'home', protocol: 'nfs', targets: [hosts.target.id], ports: [NFS_PORT] })).id;
     attachment = (await post<{ id: string }>(`${api}/v1/volumes/${volume}/attachments`, { endpoint: hosts.fn.id })).id;
     await switchesInSync(api, 60_000);
