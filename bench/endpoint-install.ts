@@ -129,16 +129,20 @@ async function main(): Promise<void> {
   console.log(
     `add one endpoint, request -> barrier replies from every changed switch (OVN workload, leaf-spine 2x4 + gateway: 6 softswitches in ${WORKERS} worker processes over TCP, ${ADDS} adds per size; load average ${os.loadavg()[0].toFixed(1)})`,
   );
-  const memory = BASELINE_VPCS > 0 ? await run(BASELINE_VPCS, false) : undefined;
-  const rows: [number, Result][] = [];
-  for (const n of SIZES) rows.push([n, await run(n, true)]);
+  // Each row as soon as it is measured: the largest size takes many minutes.
   console.log(`store   VPCs     p50 ms   p99 ms   max ms   first sync   controller RSS   switches RSS   flows per switch`);
   const line = (store: string, n: number, r: Result) =>
     console.log(
       `${store.padEnd(7)} ${String(n).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${r.max.toFixed(2).padStart(7)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.controllerRssMb.toFixed(0).padStart(12)} MB  ${r.switchRssMb.toFixed(0).padStart(10)} MB   ${r.flows.join(', ')}`,
     );
+  const memory = BASELINE_VPCS > 0 ? await run(BASELINE_VPCS, false) : undefined;
   if (memory) line('memory', BASELINE_VPCS, memory);
-  for (const [n, r] of rows) line('sqlite', n, r);
+  const rows: [number, Result][] = [];
+  for (const n of SIZES) {
+    const r = await run(n, true);
+    rows.push([n, r]);
+    line('sqlite', n, r);
+  }
   const [n0, r0] = rows[0];
   if (memory && BASELINE_VPCS === n0) console.log(`fsync'd durability at ${n0} VPCs: p50 x${(r0.p50 / memory.p50).toFixed(2)}`);
   if (rows.length > 1) {
