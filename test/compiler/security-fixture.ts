@@ -8,6 +8,7 @@ import { createExecResult, createPipelineExecutor, type PipelineExecutor } from 
 import { FlowTables, createFlowClassifier } from '../../src/switch/index.js';
 import { buildTcpFrame, buildUdpFrame } from '../../src/net/index.js';
 import { GATEWAY_MAC, type Endpoint, type Intent, type Topology } from '../../src/model/index.js';
+import { linkPeers } from './vpc-fixture.js';
 
 
 export interface StatefulSim {
@@ -36,13 +37,7 @@ export function createStatefulSim(topology: Topology, intent: Intent): StatefulS
       switches.set(sw.dpid, { exec, conntrack });
     }
   };
-  const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
-  const peer = new Map<string, { dpid: number; port: number }>();
-  for (const l of topology.links) {
-    if (!l.up) continue;
-    peer.set(`${dpidOf.get(l.a.switch)}:${l.a.port}`, { dpid: dpidOf.get(l.b.switch) ?? 0, port: l.b.port });
-    peer.set(`${dpidOf.get(l.b.switch)}:${l.b.port}`, { dpid: dpidOf.get(l.a.switch) ?? 0, port: l.a.port });
-  }
+  const peer = linkPeers(topology);
   const at = new Map<string, string>();
   for (const e of intent.endpoints.values()) at.set(`${e.dpid}:${e.port}`, e.id);
   return {

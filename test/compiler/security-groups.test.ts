@@ -153,14 +153,19 @@ describe('committing connections', () => {
   });
 });
 
+/** red-b's ingress ACL in the trace and ACL tests: w2 (10.0.0.11) denied to the database port, the rest allowed. */
+const DB_INGRESS: NetworkAcl['rules'] = [
+  { number: 10, action: 'deny', direction: 'ingress', protocol: 'tcp', ports: { from: 5432, to: 5432 }, cidr: { network: ip(10, 0, 0, 11), prefixLength: 32 } },
+  { number: 20, action: 'allow', direction: 'ingress', protocol: 'any', cidr: ANYWHERE },
+];
+
 describe('trace', () => {
   it('names the group rule or ACL entry that allowed or dropped the packet', () => {
     const acl: NetworkAcl = {
       id: 'acl-1',
       subnetId: 'red-b',
       rules: [
-        { number: 10, action: 'deny', direction: 'ingress', protocol: 'tcp', ports: { from: 5432, to: 5432 }, cidr: { network: ip(10, 0, 0, 11), prefixLength: 32 } },
-        { number: 20, action: 'allow', direction: 'ingress', protocol: 'any', cidr: ANYWHERE },
+        ...DB_INGRESS,
       ],
     };
     const { ep, trace } = world([DEFAULT, WEB, DB, CLIENTS], { w1: ['sg-2'], w2: ['sg-2'], d1: ['sg-3'], d2: ['sg-3'], c1: ['sg-4'] }, [acl]);
@@ -181,8 +186,7 @@ describe('network ACLs', () => {
       id: 'acl-1',
       subnetId: 'red-b',
       rules: [
-        { number: 10, action: 'deny', direction: 'ingress', protocol: 'tcp', ports: { from: 5432, to: 5432 }, cidr: { network: ip(10, 0, 0, 11), prefixLength: 32 } },
-        { number: 20, action: 'allow', direction: 'ingress', protocol: 'any', cidr: ANYWHERE },
+        ...DB_INGRESS,
         { number: 10, action: 'allow', direction: 'egress', protocol: 'tcp', cidr: ANYWHERE },
       ],
     };

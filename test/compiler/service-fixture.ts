@@ -7,7 +7,7 @@ import { LinearClassifier } from '../../src/classifier/index.js';
 import { compileMatch, PIPELINE, TABLE_COUNT, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
 import { createExecResult, createPipelineExecutor, type FlowHandle, type PipelineExecutor } from '../../src/flow/execute.js';
 import type { Endpoint, GatewaySpec, Intent, Topology } from '../../src/model/index.js';
-import { ip, subnet, vpc, vpcTopology } from './vpc-fixture.js';
+import { ip, linkPeers, subnet, vpc, vpcTopology } from './vpc-fixture.js';
 
 export const GW_MAC = 0x0a00000000fe;
 export const ROUTER_MAC = 0x020000000110;
@@ -87,12 +87,7 @@ export function executorsFor(topology: Topology, tables: ReadonlyMap<number, rea
 export function createServiceSim(topology: Topology, tables: ReadonlyMap<number, readonly FlowEntry[]>, groups: ReadonlyMap<number, readonly GroupEntry[]>, endpoints: Iterable<Endpoint>) {
   const executors = executorsFor(topology, tables, groups);
   const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
-  const peer = new Map<string, { dpid: number; port: number }>();
-  for (const l of topology.links) {
-    if (!l.up) continue;
-    peer.set(`${dpidOf.get(l.a.switch)}:${l.a.port}`, { dpid: dpidOf.get(l.b.switch) ?? 0, port: l.b.port });
-    peer.set(`${dpidOf.get(l.b.switch)}:${l.b.port}`, { dpid: dpidOf.get(l.a.switch) ?? 0, port: l.a.port });
-  }
+  const peer = linkPeers(topology);
   const at = new Map<string, string>();
   for (const g of topology.gateways ?? []) at.set(`${dpidOf.get(g.attach.switch)}:${g.attach.port}`, `gateway:${g.name}`);
   for (const e of endpoints) at.set(`${e.dpid}:${e.port}`, `endpoint:${e.id}`);

@@ -12,6 +12,18 @@ import { createExecResult, createPipelineExecutor, type FlowHandle, type Pipelin
 import { blockLabel, vniBlock, vniLabel } from '../../src/compiler/index.js';
 import { generateLeafSpine, type Endpoint, type Intent, type Subnet, type Topology, type Vpc } from '../../src/model/index.js';
 
+/** Each up link's far end, by "dpid:port" of its near end (the simulators hand frames across with it). */
+export function linkPeers(topology: Topology): Map<string, { dpid: number; port: number }> {
+  const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
+  const peer = new Map<string, { dpid: number; port: number }>();
+  for (const l of topology.links) {
+    if (!l.up) continue;
+    peer.set(`${dpidOf.get(l.a.switch)}:${l.a.port}`, { dpid: dpidOf.get(l.b.switch) ?? 0, port: l.b.port });
+    peer.set(`${dpidOf.get(l.b.switch)}:${l.b.port}`, { dpid: dpidOf.get(l.a.switch) ?? 0, port: l.a.port });
+  }
+  return peer;
+}
+
 export function vpcTopology(): Topology {
   const t = generateLeafSpine(2, 4, 4);
   return {
@@ -101,12 +113,7 @@ export function createFrameSim(topology: Topology, tables: ReadonlyMap<number, r
   }
   const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
   const nameOf = new Map(topology.switches.map((s) => [s.dpid, s.name]));
-  const peer = new Map<string, { dpid: number; port: number }>();
-  for (const l of topology.links) {
-    if (!l.up) continue;
-    peer.set(`${dpidOf.get(l.a.switch)}:${l.a.port}`, { dpid: dpidOf.get(l.b.switch) ?? 0, port: l.b.port });
-    peer.set(`${dpidOf.get(l.b.switch)}:${l.b.port}`, { dpid: dpidOf.get(l.a.switch) ?? 0, port: l.a.port });
-  }
+  const peer = linkPeers(topology);
   const at = new Map<string, string>();
   for (const h of topology.hosts) at.set(`${dpidOf.get(h.attach.switch)}:${h.attach.port}`, `host:${h.name}`);
   for (const e of intent.endpoints.values()) at.set(`${e.dpid}:${e.port}`, `endpoint:${e.id}`);
