@@ -46,6 +46,9 @@ describe('endpoints', () => {
 
   it("skips a load balancer's VIP when it allocates an address", async () => {
     await ok(t.app, 'POST', '/v1/load-balancers', { vpc: vpc.id, vip: '10.0.1.3', protocol: 'udp', port: 80, function: 'f' });
+    // A second load balancer on the VIP, then gone: the VIP is still the first one's.
+    const other = await ok<{ id: string }>(t.app, 'POST', '/v1/load-balancers', { vpc: vpc.id, vip: '10.0.1.3', protocol: 'udp', port: 81, function: 'f' });
+    await ok(t.app, 'DELETE', `/v1/load-balancers/${other.id}`, undefined, 204);
     const ips = [(await create({ port: 2 })).ip, (await create({ port: 3 })).ip];
     expect(ips).toEqual(['10.0.1.2', '10.0.1.4']);
   });

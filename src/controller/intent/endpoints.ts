@@ -101,8 +101,8 @@ export class EndpointResource {
     const defaultId = vpc && index.defaultGroupOf.get(vpc.id);
     const groups = vpc && checkEndpointGroups(problems, index, vpc.id, input.securityGroups ?? (defaultId ? [defaultId] : []), 'body.securityGroups');
     if (problems.length > 0 || !vpc || !subnet || !groups) throw OvercastError.fromProblems(problems);
-    const vips = ip === undefined ? index.loadBalancerVips(subnet.vpcId) : undefined;
-    const address = ip ?? index.lowestFreeIp(subnet, (x) => vips?.has(x) === true);
+    const vpcId = subnet.vpcId;
+    const address = ip ?? index.lowestFreeIp(subnet, (x) => index.isLoadBalancerVip(vpcId, x));
     if (address === undefined) throw new OvercastError('OVC_ERR_SUBNET_EXHAUSTED', `subnet ${subnet.id} (${formatCidr(cidrOf(subnet))}) has no free address`, 'body.subnet');
     const s = subnet;
     return tx.create('endpoint', (id) => ({

@@ -18,11 +18,10 @@ export class MountAllocator {
 
   /** The lowest free address of a subnet (OVC_ERR_SUBNET_EXHAUSTED when there is none). */
   take(subnet: Subnet, field: string): number {
-    const vips = this.index.loadBalancerVips(subnet.vpcId);
     let mine = this.chosen.get(subnet.id);
     if (!mine) this.chosen.set(subnet.id, (mine = new Set()));
     const taken = mine;
-    const ip = this.index.lowestFreeIp(subnet, (x) => vips.has(x) || taken.has(x));
+    const ip = this.index.lowestFreeIp(subnet, (x) => this.index.isLoadBalancerVip(subnet.vpcId, x) || taken.has(x));
     if (ip === undefined) throw new OvercastError('OVC_ERR_SUBNET_EXHAUSTED', `subnet ${subnet.id} (${formatCidr(cidrOf(subnet))}) has no free address for a mount`, field);
     taken.add(ip);
     return ip;

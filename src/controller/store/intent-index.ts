@@ -59,6 +59,8 @@ export class IntentIndex {
   private readonly attachmentsByVolume = new Map<string, Set<string>>();
   private readonly attachmentsByEndpoint = new Map<string, Set<string>>();
   private readonly volumesByTarget = new Map<string, Set<string>>();
+  /** Per VPC, its load balancers' VIPs with how many load balancers hold each (one VIP, several ports). */
+  private readonly vipsByVpc = new Map<string, Map<number, number>>();
   /** No VNI below this one is free. */
   private vniFloor = 1;
   private cached: Intent | undefined;
@@ -68,7 +70,7 @@ export class IntentIndex {
     for (const s of intent.subnets.values()) this.putSubnet(s);
     for (const e of intent.endpoints.values()) this.putEndpoint(e);
     for (const x of intent.elasticIps?.values() ?? []) this.elasticIps.set(x.id, x);
-    for (const lb of intent.loadBalancers?.values() ?? []) this.loadBalancers.set(lb.id, lb);
+    for (const lb of intent.loadBalancers?.values() ?? []) this.putLoadBalancer(lb);
     for (const v of intent.volumes?.values() ?? []) this.putVolume(v);
     for (const a of intent.attachments?.values() ?? []) this.putAttachment(a);
     for (const g of intent.securityGroups?.values() ?? []) this.putSecurityGroup(g);
@@ -101,12 +103,23 @@ export class IntentIndex {
   }
 
   putLoadBalancer(lb: LoadBalancer): void {
+    this.removeLoadBalancer(lb.id);
     this.loadBalancers.set(lb.id, lb);
+    let vips = this.vipsByVpc.get(lb.vpcId);
+    if (!vips) this.vipsByVpc.set(lb.vpcId, (vips = new Map()));
+    vips.set(lb.vip, (vips.get(lb.vip) ?? 0) + 1);
     this.cached = undefined;
   }
 
   removeLoadBalancer(id: string): void {
+    const lb = this.loadBalancers.get(id);
+    if (!lb) return;
     this.loadBalancers.delete(id);
+    const vips = this.vipsByVpc.get(lb.vpcId);
+    const n = vips?.get(lb.vip) ?? 0;
+    if (n > 1) vips?.set(lb.vip, n - 1);
+    else vips?.delete(lb.vip);
+    if (vips?.size === 0) this.vipsByVpc.delete(lb.vpcId);
     this.cached = undefined;
   }
 
@@ -216,11 +229,9 @@ export class IntentIndex {
     return undefined;
   }
 
-  /** The VIPs of a VPC's load balancers: addresses an allocation in its subnets must skip. */
-  loadBalancerVips(vpcId: string): Set<number> {
-    const vips = new Set<number>();
-    for (const lb of this.loadBalancers.values()) if (lb.vpcId === vpcId) vips.add(lb.vip);
-    return vips;
+  /** Is `ip` a VIP of one of the VPC's load balancers (an address an allocation in its subnets skips)? */
+  isLoadBalancerVip(vpcId: string, ip: number): boolean {
+    return this.vipsByVpc.get(vpcId)?.has(ip) === true;
   }
 
   /** The endpoint holding `ip` in the subnet, if any. */
