@@ -8,7 +8,6 @@ export { forwardStep } from './compile-forward.js';
 export * from './compile-fabric.js';
 export { arpReplyActions } from './arp-reply.js';
 export * from './vpc-encoding.js';
-export { assignZones, homeZone, MAX_ZONE, TenantZones, type ZoneChanges } from './tenant-zones.js';
 export { compileEndpointFlows, compileSubnetFlows, compileVpcFlows, type EndpointPlan, type OwnerFlows, type VpcPlan } from './compile-vpc-flows.js';
 export { addSubnetHealthFlows, healthReplyFlow } from './compile-health.js';
 export { compileElasticIpFlows, compileGatewayFlows, elasticIpMac, EIP_MAC_BASE, UPLINK_METADATA, type ElasticIpPlan, type GatewayPort } from './compile-elastic-ip.js';

@@ -56,7 +56,6 @@ export const ERROR_CODES = {
   OVC_ERR_VPC_EXHAUSTED: { status: 409, doc: 'every VNI (1..MAX_VNI) is taken: no room for another VPC' },
   OVC_ERR_VPC_BAD_VNI: { status: 400, doc: 'a VNI asked for must be an integer 1..MAX_VNI (16,777,215)' },
   OVC_ERR_VPC_VNI_TAKEN: { status: 409, doc: 'the VNI asked for is another VPC\'s' },
-  OVC_ERR_VPC_ZONES_EXHAUSTED: { status: 409, doc: 'one switch would carry more than 65,535 VPCs, the connection-tracking zones it has' },
   OVC_ERR_SUBNET_NOT_FOUND: { status: 404, doc: 'no subnet with that id in that VPC' },
   OVC_ERR_SUBNET_OVERLAP: { status: 409, doc: 'the subnet overlaps another subnet of the same VPC' },
   OVC_ERR_SUBNET_OUTSIDE_VPC: { status: 400, doc: 'the subnet is not inside its VPC\'s CIDR (or a new VPC CIDR leaves a subnet out)' },
