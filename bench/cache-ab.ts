@@ -8,10 +8,10 @@
  */
 import path from 'node:path';
 import { CachedClassifier, TupleSpaceClassifier, type ClassBenchTrace } from '../src/classifier/index.js';
-import { loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
+import { classBenchDir, loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
 import { lookupAll } from './trace-loop.lib.js';
 
-const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
+const SHARED = path.join(classBenchDir(), 'generated');
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;

@@ -26,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { createPacketKey } from '../src/flow/index.js';
 import * as HEAD from '../src/classifier/index.js';
-import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
+import { classBenchDir, cpuNs, loadClassBenchRules, loadClassBenchTrace, median } from '../src/cli/bench-classifier.js';
 import { UpdateStream } from './update-stream.lib.js';
 
 type ClassifierModule = typeof HEAD;
@@ -46,7 +46,7 @@ const baseOptions = parseOptions(arg('base-options', ''));
 const headOptions = parseOptions(arg('head-options', ''));
 const churn = arg('churn', '');
 const updates = Number(arg('updates', '20000'));
-const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench', 'generated');
+const SHARED = path.join(classBenchDir(), 'generated');
 
 /** A revision's classifier module, extracted and bundled once per revision. */
 async function loadRevision(rev: string): Promise<ClassifierModule> {

@@ -41,7 +41,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import path from 'node:path';
 import {
   CachedClassifier,
   TupleSpaceClassifier,
@@ -53,15 +52,14 @@ import {
   type ClassifierRule,
 } from '../src/classifier/index.js';
 import { createPacketKey } from '../src/flow/index.js';
-import { cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBenchText } from '../src/cli/bench-classifier.js';
+import { classBenchDir, cpuNs, loadClassBenchRules, loadClassBenchTrace, median, readClassBenchText } from '../src/cli/bench-classifier.js';
 import { createProgressLine } from '../src/cli/progress.js';
 import { prng } from '../test/support/prng.js';
 import { runTupleMergeHarness, type HarnessRun } from './tm-harness.lib.js';
 import { lookupAll } from './trace-loop.lib.js';
 import { UpdateStream } from './update-stream.lib.js';
 
-// The repository's sibling shared/ folder, found from the working directory (npm runs benches from the root).
-const SHARED = path.resolve(process.cwd(), '..', 'shared', 'classbench') + '/';
+const SHARED = classBenchDir() + '/';
 const ALGOS = ['linear', 'linear-flat', 'tss', 'pstss', 'tuplemerge', 'tuplemerge+cache'] as const;
 
 interface Args {

@@ -26,6 +26,7 @@
  * malformed file, unknown algorithm; the error code is printed).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { brotliDecompressSync } from 'node:zlib';
 import { isOvercastError } from '../errors/index.js';
 import { createProgressLine, type ProgressLine } from './progress.js';
@@ -83,6 +84,15 @@ export interface ClassifierBenchReport {
 }
 
 /** Read a text file, Brotli-decompressing `.br` files. */
+/**
+ * Where the shared ClassBench sets are: `$OVERCAST_CLASSBENCH`, else the repository's sibling
+ * `shared/classbench` seen from the working directory (npm runs benches and tests from the root; a
+ * git worktree elsewhere sets the variable).
+ */
+export function classBenchDir(): string {
+  return process.env.OVERCAST_CLASSBENCH ?? path.resolve(process.cwd(), '..', 'shared', 'classbench');
+}
+
 export function readClassBenchText(path: string): string {
   const raw = readFileSync(path);
   return (path.endsWith('.br') ? brotliDecompressSync(raw) : raw).toString('latin1');

@@ -18,8 +18,9 @@ import {
   type ClassBenchTrace,
 } from '../../src/classifier/index.js';
 import { isOvercastError } from '../../src/errors/index.js';
+import { classBenchDir } from '../../src/cli/bench-classifier.js';
 
-const CB = '/work/shared/classbench';
+const CB = classBenchDir();
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
