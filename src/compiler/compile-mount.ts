@@ -17,12 +17,17 @@
  *            ip_dst = c, then delivered to C through A's label group (or out of C's port).
  * Only attached endpoints have a translation, so a target admits, translated, exactly its volumes'
  * attached endpoints on its volumes' ports; nothing else crosses between A and B.
+ * A metered attachment (its volume's qos, compile-volume-qos.ts) sends both ways through its meter on
+ * C's switch: the translation to the targets carries it, and so do the replies' EGRESS flows from M
+ * there, or the return translation itself on C's switch when a target shares it (that reply goes
+ * straight out of C's port).
  */
 import { group, setField, TABLE, type Action, type Bucket, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { GATEWAY_MAC } from '../model/index.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
 import { equalWeight, selectGroupId, type OwnerGroups } from './compile-load-balancer.js';
+import { replyMeterFlows } from './compile-volume-qos.js';
 import { appendDelivery, type DeliveryEnd, type LabelGroupTowards } from './deliver.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
@@ -46,7 +51,7 @@ export interface MountPlan {
   mounts: readonly { ip: number; targets: readonly MountEnd[] }[];
   /** A VPC's label group on `from` towards `to`. */
   labelGroupTowards(vni: number, from: number, to: number): number | undefined;
-  /** The attachment's qos meter on the endpoint's switch (compile-volume-qos.ts), when its volume has qos. */
+  /** The attachment's qos meter on the endpoint's switch (compile-volume-qos.ts), when its volume has qos: both owners name it. */
   meterId?: number;
 }
 
@@ -106,6 +111,7 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
           ...(plan.meterId === undefined ? {} : { meterId: plan.meterId }),
         });
       }
+      if (plan.meterId !== undefined) flows.push(...replyMeterFlows({ vni, mac: client.mac, port: client.port }, m.ip, port, plan.meterId, cookie));
     }
   }
   const out = new OwnerFlows();
@@ -123,6 +129,8 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
       const dpid = t.homeDpid;
       const actions: Action[] = [setField('ipv4Src', m.ip), setField('ipv4Dst', client.ip)];
       if (!appendDelivery(actions, client, dpid, (from, to) => plan.labelGroupTowards(plan.clientVni, from, to))) continue;
+      // On the client's switch the reply goes straight out of its port: the meter is here, not in EGRESS.
+      const meter = plan.meterId !== undefined && dpid === client.homeDpid ? { meterId: plan.meterId } : undefined;
       if (!answered.has(dpid)) {
         answered.add(dpid);
         out.push(dpid, arpAnswer(vni, plan.source, cookie));
@@ -134,6 +142,7 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
             priority: PRIORITY.MOUNT_RETURN,
             match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: t.ip, ipv4Dst: plan.source, ipProto: l4.proto, [l4.src]: port },
             actions,
+            ...meter,
             cookie,
           });
         }

@@ -7,12 +7,15 @@
  *     where the VPC is present (ACCESS_TARGET_DROP);
  *   - an attachment: from the attached endpoint to each target of the volume on each of the volume's
  *     ports, TCP and UDP -> on (ACCESS_ATTACHED), on the endpoint's switch (one owner per endpoint
- *     holds the grants of all its attachments, each flow under its attachment's cookie);
+ *     holds the grants of all its attachments, each flow under its attachment's cookie); a metered
+ *     grant also sends the target's replies from that port through the meter in EGRESS
+ *     (compile-volume-qos.ts);
  *   - a volume with several targets: from each target to the others, anything -> on (ACCESS_REPLICA),
  *     on the sending target's switch (replication between replicas and bricks).
  */
 import { nextTable, TABLE, type Action, type FlowEntry } from '../flow/index.js';
 import { ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
+import { replyMeterFlows } from './compile-volume-qos.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
 
@@ -71,10 +74,12 @@ export interface AttachmentGrant {
 }
 
 export interface AttachmentPlan {
-  /** The attached endpoint's address, VNI and switch. */
+  /** The attached endpoint's address, VNI, switch, MAC and port (where metered replies are delivered). */
   ip: number;
   vni: number;
   dpid: number;
+  mac: number;
+  port: number;
   /** Distinct (target address, port) pairs. */
   grants: readonly AttachmentGrant[];
 }
@@ -107,6 +112,7 @@ export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
         cookie,
       },
     );
+    if (meterId !== undefined) flows.push(...replyMeterFlows(plan, targetIp, port, meterId, cookie));
   }
   out.set(plan.dpid, flows);
   return out;

@@ -79,6 +79,8 @@ export const PRIORITY = {
   FORWARD_UNICAST: 100,
   /** FORWARD: broadcast and multicast destinations (ARP requests never get here): dropped, counted. */
   FORWARD_GROUP_DROP: 10,
+  /** EGRESS: a metered volume's reply (from a target or a mount address, a volume port) to an attached endpoint -> its meter, out of its port. */
+  EGRESS_VOLUME_REPLY: 110,
   /** EGRESS: metadata vni, an endpoint's MAC -> out of its port. */
   EGRESS_ENDPOINT: 100,
   /** ACL_EGRESS/ACL_INGRESS: rule number n of a network ACL is ACL_RULE_BASE - n (lowest number first). */

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { attachmentMeterId, compileQosMeter, createIncrementalCompiler, type IncrementalCompiler } from '../../src/compiler/index.js';
 import { METER_ID_MAX, TABLE } from '../../src/flow/index.js';
 import type { Attachment, Endpoint, Volume } from '../../src/model/index.js';
-import { fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
+import { buildUdpFrame } from '../../src/net/index.js';
+import { createServiceSim, fnEndpoint, gatewayTopology, serviceIntent } from './service-fixture.js';
 
 const topology = gatewayTopology();
 const storage = (id: string, dpid: number, port: number, n: number): Endpoint => ({ ...fnEndpoint(id, dpid, port, n), kind: 'storage' });
@@ -34,6 +35,39 @@ describe('volume qos meters', () => {
     expect(grants(c, 102).map((f) => f.meterId)).toEqual([4, 4]);
   });
 
+  it("sends the target's replies from a volume port through the same meter on the endpoint's switch, nothing else", () => {
+    const c = compile([att('att-3', 'c1')], vol({ pps: 200 }));
+    const udp = (from: Endpoint, to: Endpoint, srcPort: number, dstPort: number) =>
+      buildUdpFrame({ srcMac: from.mac, dstMac: to.mac, srcIp: from.ip, dstIp: to.ip, srcPort, dstPort, ttl: 64, payload: Buffer.from('blk') });
+    let seen: string[] = [];
+    let pass = true;
+    const sim = createServiceSim(topology, c.tables(), c.groups(), all, (dpid, meterId) => {
+      seen.push(`${dpid}:${meterId}`);
+      return pass;
+    });
+    const run = (from: Endpoint, frame: Uint8Array) => {
+      seen = [];
+      return { to: sim.send(from.dpid, from.port, frame).map((d) => d.to), meters: seen };
+    };
+    // A write and its reply both count against meter 3 on c1's switch (101), each once.
+    expect(run(c1, udp(c1, t1, 900, 3260))).toEqual({ to: ['endpoint:t1'], meters: ['101:3'] });
+    expect(run(t1, udp(t1, c1, 3260, 900))).toEqual({ to: ['endpoint:c1'], meters: ['101:3'] });
+    // The target's traffic from another port, and to another endpoint, passes no meter.
+    expect(run(t1, udp(t1, c1, 22, 900))).toEqual({ to: ['endpoint:c1'], meters: [] });
+    expect(run(t1, udp(t1, c2, 3260, 900))).toEqual({ to: ['endpoint:c2'], meters: [] });
+    // A meter over its rate drops the reply.
+    pass = false;
+    expect(run(t1, udp(t1, c1, 3260, 900))).toEqual({ to: [], meters: ['101:3'] });
+    // The reply flows are in EGRESS, under the attachment's cookie, and go when the qos goes.
+    const replies = (x: IncrementalCompiler) => x.table(101).filter((f) => f.table === TABLE.EGRESS && f.meterId !== undefined);
+    expect(replies(c).map((f) => [f.match.ipv4Src, f.match.udpSrc ?? f.match.tcpSrc, f.cookie])).toEqual([
+      [t1.ip, 3260, grants(c, 101)[0].cookie],
+      [t1.ip, 3260, grants(c, 101)[0].cookie],
+    ]);
+    c.apply({ kind: 'volume', op: 'update', volume: vol() });
+    expect(replies(c)).toEqual([]);
+  });
+
   it('a volume without qos has no meters and unmetered grants', () => {
     const c = compile([att('att-3', 'c1')], vol());
     expect(c.meters().size).toBe(0);
@@ -54,7 +88,7 @@ describe('volume qos meters', () => {
     expect(removed?.meterMods).toEqual([{ command: 'delete', meter: expect.objectContaining({ meterId: 3 }) }]);
 
     const detached = compile([att('att-3', 'c1')], vol({ mbps: 10 })).apply({ kind: 'attachment', op: 'delete', id: 'att-3' }).get(101);
-    expect(detached?.remove).toHaveLength(2);
+    expect(detached?.remove).toHaveLength(4);
     expect(detached?.meterMods).toEqual([{ command: 'delete', meter: expect.objectContaining({ meterId: 3, unit: 'kbps' }) }]);
   });
 

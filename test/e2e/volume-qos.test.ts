@@ -1,9 +1,10 @@
 /**
  * Volume qos with real processes, on softswitches and on Open vSwitch bridges (OpenFlow 1.3; skipped
  * without root or Open vSwitch): a function host attached to a volume with `qos: {pps}` sends a burst
- * of UDP well above the rate to the volume's target; about the rate gets through (at most rate x
- * time x 1.5 + burst, more than none), the attachment's meter on the function's switch counts the
- * rest in its drop band, and a PATCH of the qos modifies the meter in place (the grant flows keep
+ * of UDP well above the rate to the volume's target, and the target a burst of replies from the
+ * volume's port back; each way about the rate gets through (at most rate x time x 1.5 + burst, more
+ * than none), the attachment's one meter on the function's switch counts the rest in its drop band,
+ * and a PATCH of the qos modifies the meter in place (the grant flows keep
  * their counters: no flow was re-added).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,15 +56,19 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
     await lab?.stop();
   });
 
-  it.skipIf(skip)('a burst well above the rate gets about the rate through; the meter band counts the rest', async () => {
+  /**
+   * `from` sends SENT datagrams from `srcPort` to `to`'s `dstPort`; the attachment's meter sees them
+   * all and its band drops what is over the rate; `to` receives exactly what the meter passed.
+   */
+  const burst = async (from: PlacedHost, to: PlacedHost, srcPort: number, dstPort: number, direction: string) => {
     const before = (await meter()) ?? { packetsIn: 0, bands: [{ packets: 0 }] };
-    await received(hosts.target.url);
+    await received(to.url);
     const started = performance.now();
-    await post(`${hosts.fn.url}/udp`, { dst: hosts.target.ip, srcPort: 40000, dstPort: ISCSI_PORT, payload: 'write block', count: SENT });
+    await post(`${from.url}/udp`, { dst: to.ip, srcPort, dstPort, payload: 'block', count: SENT });
     // Every datagram the switch took reaches the meter; an OVS lab port may lose some of a burst on the
     // way in, so the count is complete when it reaches SENT or stops growing between two reads.
     let last = -1;
-    const m = await waitFor(`meter ${meterId} to see the burst`, async () => {
+    const m = await waitFor(`meter ${meterId} to see the ${direction} burst`, async () => {
       const now = await meter();
       const seen = now ? now.packetsIn - before.packetsIn : 0;
       const done = now && (seen >= SENT || (seen > 0 && seen === last));
@@ -77,15 +82,23 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
     const dropped = m.bands[0].packets - before.bands[0].packets;
     const passed = metered - dropped;
     let got = 0;
-    await waitFor(`the target to receive the ${passed} datagrams the meter passed`, async () => {
-      got += (await received(hosts.target.url)).filter((d) => d.dstPort === ISCSI_PORT).length;
+    await waitFor(`${to.id} to receive the ${passed} datagrams the meter passed`, async () => {
+      got += (await received(to.url)).filter((d) => d.dstPort === dstPort).length;
       return got >= passed || notYet({ got, passed, dropped, seconds });
     });
-    console.log(`volume-qos (${switches}): ${metered} metered in ${seconds.toFixed(2)} s, ${got} through, ${dropped} dropped by the band (rate ${PPS} pps, burst ${BURST})`);
+    console.log(`volume-qos (${switches}, ${direction}): ${metered} metered in ${seconds.toFixed(2)} s, ${got} through, ${dropped} dropped by the band (rate ${PPS} pps, burst ${BURST})`);
     expect(got).toBe(passed);
     expect(got).toBeGreaterThan(0);
     expect(got).toBeLessThanOrEqual(PPS * seconds * 1.5 + BURST);
     expect(dropped).toBeGreaterThan(0);
+  };
+
+  it.skipIf(skip)('a burst of writes well above the rate gets about the rate through; the meter band counts the rest', async () => {
+    await burst(hosts.fn, hosts.target, 40000, ISCSI_PORT, 'writes');
+  });
+
+  it.skipIf(skip)("the target's replies go through the same meter on the function's switch", async () => {
+    await burst(hosts.target, hosts.fn, ISCSI_PORT, 40000, 'replies');
   });
 
   it.skipIf(skip)('a PATCH of the qos modifies the meter in place: the grant flows are not re-added', async () => {

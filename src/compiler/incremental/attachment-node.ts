@@ -8,7 +8,8 @@
  * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
  * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
  * re-placed), its VPC (VNI, activity). A volume with qos gives each of its attachments a meter on
- * the endpoint's switch, which that attachment's grants carry (compile-volume-qos.ts); the meter is
+ * the endpoint's switch, which that attachment's grants and the targets' replies to them carry
+ * (compile-volume-qos.ts); the meter is
  * the attachment's mount owner's when that owner compiles (its translation goes through it too).
  */
 import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
@@ -82,7 +83,7 @@ export function attachmentNode(state: CompileState): EngineNode {
       }
       if (names.length === 0) return undefined;
       const [first, ...also] = names;
-      const flows = compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants });
+      const flows = compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, mac: e.mac, port: e.port, grants });
       return { flows, ...(meters ? { meters: new Map([[e.dpid, meters]]) } : {}), ...first, ...(also.length > 0 ? { also } : {}) };
     },
   };
