@@ -6,7 +6,7 @@
  * names the attachment at the translation.
  */
 import { describe, expect, it } from 'vitest';
-import { createIncrementalCompiler, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
+import { createIncrementalCompiler, SECOND_METER_OFFSET, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
 import { mountGroupId } from '../../src/compiler/compile-mount.js';
 import { PRIORITY } from '../../src/compiler/priorities.js';
 import { TABLE } from '../../src/flow/index.js';
@@ -166,6 +166,12 @@ describe('volume mount addresses', () => {
     const near = { ...qos, targets: ['local'] };
     expect(metered(near, local, udp(local, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: ['101:1'] });
     expect(metered({ ...near, qos: undefined }, local, udp(local, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: [] });
+    // mbps and pps: two meters, each passed once per packet, both ways, remote or near.
+    const both = { ...nfs, qos: { mbps: 10, pps: 100 } };
+    const second = `101:${1 + SECOND_METER_OFFSET}`;
+    expect(metered(both, client, udp(client, MOUNT, 900, 2049)).meters).toEqual([second, '101:1']);
+    expect(metered(both, t1, udp(t1, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: [second, '101:1'] });
+    expect(metered({ ...both, targets: ['local'] }, local, udp(local, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: [second, '101:1'] });
   });
 });
 

@@ -12,7 +12,7 @@
 import { mountsPerTarget, type Attachment, type Volume, type VolumeQos } from '../../model/index.js';
 import { compileMountFlows, compileMountReturnFlows, type MountEnd, type MountPlan } from '../compile-mount.js';
 import { mountCookie, mountReturnCookie } from '../cookies.js';
-import { attachmentMeterId, compileQosMeter, qosLimits } from '../compile-volume-qos.js';
+import { compileQosMeters, qosMeterIds } from '../compile-volume-qos.js';
 import type { CompileState } from './compile-state.js';
 import type { Dirty, EngineNode } from './engine-node.js';
 import { labelGroupTowards } from './label-groups.js';
@@ -82,8 +82,9 @@ function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { 
     labelGroupTowards: (vni, from, to) => labelGroupTowards(fabric, vni, from, to),
     clientVpc: clientVpc.id,
     storageVpc: storageVpc.id,
-    // The meter both owners name, when the volume's qos limits anything (the mount owner holds it).
-    ...(qosLimits(v.qos) ? { meterId: attachmentMeterId(a.id), qos: v.qos } : {}),
+    // The meters both owners name, when the volume's qos limits anything (the mount owner holds them).
+    meterIds: qosMeterIds(v.qos, a.id),
+    ...(v.qos ? { qos: v.qos } : {}),
   };
 }
 
@@ -144,9 +145,8 @@ export function mountNode(state: CompileState): EngineNode {
       const plan = planOf(state, state.volumes.attachments.get(id));
       if (!plan || plan.mounts.length === 0) return undefined;
       const cookie = mountCookie(id);
-      // The attachment's qos meter is this owner's: mount traffic both ways and the direct grants go through it.
-      const meter = plan.meterId === undefined ? undefined : compileQosMeter(plan.qos, plan.meterId, cookie);
-      const meters = meter ? { meters: new Map([[plan.client.homeDpid, [meter]]]) } : {};
+      // The attachment's qos meters are this owner's: mount traffic both ways and the direct grants go through them.
+      const meters = plan.meterIds.length > 0 ? { meters: new Map([[plan.client.homeDpid, compileQosMeters(plan.qos, plan.meterIds, cookie)]]) } : {};
       return { ...compileMountFlows(plan, cookie), ...meters, cookie, name: { kind: 'attachment', name: id } };
     },
   };
