@@ -9,14 +9,16 @@
  * answered again) is measured and printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECOND_METER_OFFSET } from '../../src/compiler/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { GATEWAY_MAC } from '../../src/model/index.js';
 import { buildTcpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { notYet, openEventStream, post, received, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, openEventStream, post, received, startLab, switchesInSync, waitFor } from './lab-client.js';
 
 const NFS_PORT = 2049;
 const TCP_SYN = 0x02;
+const QOS = { mbps: 100, pps: 10_000 };
 
 interface Host {
   id: string;
@@ -36,6 +38,7 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
   const specs: Record<string, Parameters<LabHandle['attachHost']>[0]> = {};
   let mount: string;
   let source: string;
+  let attachment: string;
   const store = new Map<string, string>();
   /** What each replica received: `replica srcIp payload`. */
   const seen: string[] = [];
@@ -116,8 +119,10 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
     await place('r2', 'storage', storageVpc, storageSn, 'leaf4', 104, [sg.id]);
     await place('fn', 'function', appVpc, appSn, 'leaf1', 101);
     await place('stranger', 'container', appVpc, appSn, 'leaf2', 102);
-    const volume = (await post<{ id: string }>(`${api}/v1/volumes`, { name: 'home', protocol: 'nfs', targets: [hosts.r1.id, hosts.r2.id], ports: [NFS_PORT] })).id;
-    const att = await post<{ mountAddress: string; sourceAddress: string }>(`${api}/v1/volumes/${volume}/attachments`, { endpoint: hosts.fn.id });
+    // A qos far above what the tests send: its two meters count, and drop nothing.
+    const volume = (await post<{ id: string }>(`${api}/v1/volumes`, { name: 'home', protocol: 'nfs', targets: [hosts.r1.id, hosts.r2.id], ports: [NFS_PORT], qos: QOS })).id;
+    const att = await post<{ id: string; mountAddress: string; sourceAddress: string }>(`${api}/v1/volumes/${volume}/attachments`, { endpoint: hosts.fn.id });
+    attachment = att.id;
     mount = att.mountAddress;
     source = att.sourceAddress;
     await switchesInSync(api, 60_000);
@@ -140,6 +145,23 @@ describe.each(kinds)('volume mount addresses end to end on %s', (_label, switche
     expect(got).toMatchObject({ srcIp: mount });
     expect(got.text).toMatch(/^r[12]:greeting=hello$/);
     expect(seen.filter((s) => !s.includes(` ${source} `))).toEqual([]);
+  });
+
+  it.skipIf(skip)("a request and its answer through the mount each pass both of the attachment's meters on the function's switch", async () => {
+    const first = Number(attachment.replace('att-', ''));
+    const ids = [first, first + SECOND_METER_OFFSET];
+    const counts = async () => {
+      const { meters } = await get<{ meters: { meterId: number; packetsIn: number }[] }>(`${lab.apiUrl}/v1/switches/101/meters`);
+      return ids.map((id) => meters.find((m) => m.meterId === id)?.packetsIn ?? -1);
+    };
+    const before = await counts();
+    expect(before.every((n) => n >= 0)).toBe(true);
+    expect((await request('get greeting', 40010)).text).toMatch(/greeting=hello$/);
+    // The request and the answer, each through both meters (meter stats are read from the switch now).
+    await waitFor('both meters to count the request and its answer', async () => {
+      const now = await counts();
+      return now.every((n, i) => n - before[i] === 2) || notYet({ before, now });
+    });
   });
 
   // The softswitch picks a select group's bucket by Maglev over the 5-tuple, TCP or UDP. Open vSwitch
