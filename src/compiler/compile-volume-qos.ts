@@ -84,7 +84,7 @@ export function compileQosMeters(qos: VolumeQos | undefined, ids: readonly numbe
     out.push({ meterId: ids[out.length], unit: 'kbps', bands: [{ type: 'drop', rate, burst: burstOf(rate, MIN_BURST_KILOBITS) }], cookie });
   }
   if (limits(qos.pps)) out.push({ meterId: ids[out.length], unit: 'pktps', bands: [{ type: 'drop', rate: qos.pps, burst: burstOf(qos.pps, 1) }], cookie });
-  return out.every((m) => m.meterId !== undefined) ? out : [];
+  return out;
 }
 
 /**

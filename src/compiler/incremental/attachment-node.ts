@@ -8,9 +8,9 @@
  * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
  * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
  * re-placed), its VPC (VNI, activity). A volume with qos gives each of its attachments its meters on
- * the endpoint's switch (two for mbps and pps), which that attachment's grants and the targets' replies
- * to them carry (compile-volume-qos.ts); the meters are
- * the attachment's mount owner's when that owner compiles (its translation goes through it too).
+ * the endpoint's switch (two for mbps and pps), which that attachment's grants and the targets'
+ * replies to them carry (compile-volume-qos.ts); the meters are the attachment's mount owner's when
+ * that owner compiles (its translation goes through them too).
  */
 import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
 import { compileQosMeters, qosMeterIds } from '../compile-volume-qos.js';
