@@ -17,12 +17,18 @@
  *            ip_dst = c, then delivered to C through A's label group (or out of C's port).
  * Only attached endpoints have a translation, so a target admits, translated, exactly its volumes'
  * attached endpoints on its volumes' ports; nothing else crosses between A and B.
+ * A metered attachment (its volume's qos, compile-volume-qos.ts) sends both ways through its meter on
+ * C's switch: the translation to the targets carries it, and so do the replies' EGRESS flows from M
+ * there, or the return translation itself on C's switch when a target shares it (that reply goes
+ * straight out of C's port); a second meter (mbps and pps) rides on ACCESS flows of the same traffic
+ * there, and in SG_INGRESS_COMMIT for the replies reaching EGRESS.
  */
 import { group, setField, TABLE, type Action, type Bucket, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { GATEWAY_MAC } from '../model/index.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
 import { equalWeight, selectGroupId, type OwnerGroups } from './compile-load-balancer.js';
+import { replyMeterFlows, secondMeterFlows } from './compile-volume-qos.js';
 import { appendDelivery, type DeliveryEnd, type LabelGroupTowards } from './deliver.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
@@ -46,8 +52,8 @@ export interface MountPlan {
   mounts: readonly { ip: number; targets: readonly MountEnd[] }[];
   /** A VPC's label group on `from` towards `to`. */
   labelGroupTowards(vni: number, from: number, to: number): number | undefined;
-  /** The attachment's qos meter on the endpoint's switch (compile-volume-qos.ts), when its volume has qos. */
-  meterId?: number;
+  /** The attachment's qos meters on the endpoint's switch (compile-volume-qos.ts: none, one, or two), both owners name them. */
+  meterIds: readonly number[];
 }
 
 /** The select group of an attachment whose mount address reaches several replicas: the same on every switch. */
@@ -72,7 +78,7 @@ function arpAnswer(vni: number, ip: number, cookie: number, from?: number): Flow
 
 /** The client side: on the attached endpoint's switch. */
 export function compileMountFlows(plan: MountPlan, cookie: number): { flows: OwnerFlows; groups: OwnerGroups } {
-  const { client, clientVni: vni } = plan;
+  const { client, clientVni: vni, meterIds } = plan;
   const dpid = client.homeDpid;
   const towards: LabelGroupTowards = (from, to) => plan.labelGroupTowards(plan.storageVni, from, to);
   const flows: FlowEntry[] = [];
@@ -103,8 +109,14 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
           match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: client.ip, ipv4Dst: m.ip, ipProto: l4.proto, [l4.dst]: port },
           actions,
           cookie,
-          ...(plan.meterId === undefined ? {} : { meterId: plan.meterId }),
+          ...(meterIds.length === 0 ? {} : { meterId: meterIds[0] }),
         });
+      }
+      if (meterIds.length === 0) continue;
+      flows.push(...replyMeterFlows({ vni, mac: client.mac, port: client.port }, m.ip, port, meterIds, cookie));
+      if (meterIds.length > 1) {
+        const toMount = { metadata: vni, ipv4Src: client.ip, ipv4Dst: m.ip };
+        flows.push(...secondMeterFlows(TABLE.ACCESS, PRIORITY.ACCESS_ATTACHED, toMount, 'dst', port, meterIds[1], cookie));
       }
     }
   }
@@ -123,6 +135,9 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
       const dpid = t.homeDpid;
       const actions: Action[] = [setField('ipv4Src', m.ip), setField('ipv4Dst', client.ip)];
       if (!appendDelivery(actions, client, dpid, (from, to) => plan.labelGroupTowards(plan.clientVni, from, to))) continue;
+      // On the client's switch the reply goes straight out of its port: the meters are here, not in EGRESS.
+      const near = dpid === client.homeDpid && plan.meterIds.length > 0;
+      const meter = near ? { meterId: plan.meterIds[0] } : undefined;
       if (!answered.has(dpid)) {
         answered.add(dpid);
         out.push(dpid, arpAnswer(vni, plan.source, cookie));
@@ -134,8 +149,13 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
             priority: PRIORITY.MOUNT_RETURN,
             match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: t.ip, ipv4Dst: plan.source, ipProto: l4.proto, [l4.src]: port },
             actions,
+            ...meter,
             cookie,
           });
+        }
+        if (near && plan.meterIds.length > 1) {
+          const fromTarget = { metadata: vni, ipv4Src: t.ip, ipv4Dst: plan.source };
+          for (const f of secondMeterFlows(TABLE.ACCESS, PRIORITY.ACCESS_ATTACHED, fromTarget, 'src', port, plan.meterIds[1], cookie)) out.push(dpid, f);
         }
       }
     }

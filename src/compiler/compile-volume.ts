@@ -7,12 +7,15 @@
  *     where the VPC is present (ACCESS_TARGET_DROP);
  *   - an attachment: from the attached endpoint to each target of the volume on each of the volume's
  *     ports, TCP and UDP -> on (ACCESS_ATTACHED), on the endpoint's switch (one owner per endpoint
- *     holds the grants of all its attachments, each flow under its attachment's cookie);
+ *     holds the grants of all its attachments, each flow under its attachment's cookie); a metered
+ *     grant also sends the target's replies from that port through the meter in EGRESS, and a
+ *     second meter (mbps and pps) rides in NAT_LB and SG_INGRESS_COMMIT (compile-volume-qos.ts);
  *   - a volume with several targets: from each target to the others, anything -> on (ACCESS_REPLICA),
  *     on the sending target's switch (replication between replicas and bricks).
  */
 import { nextTable, TABLE, type Action, type FlowEntry } from '../flow/index.js';
 import { ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
+import { replyMeterFlows, secondMeterFlows } from './compile-volume-qos.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
 
@@ -66,15 +69,17 @@ export interface AttachmentGrant {
   targetIp: number;
   port: number;
   cookie: number;
-  /** The granting attachment's meter (its volume's qos, compile-volume-qos.ts), if any. */
-  meterId?: number;
+  /** The granting attachment's meters (its volume's qos, compile-volume-qos.ts: one or two), if any. */
+  meterIds?: readonly number[];
 }
 
 export interface AttachmentPlan {
-  /** The attached endpoint's address, VNI and switch. */
+  /** The attached endpoint's address, VNI, switch, MAC and port (where metered replies are delivered). */
   ip: number;
   vni: number;
   dpid: number;
+  mac: number;
+  port: number;
   /** Distinct (target address, port) pairs. */
   grants: readonly AttachmentGrant[];
 }
@@ -85,8 +90,8 @@ export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
   if (plan.grants.length === 0) return out;
   const flows: FlowEntry[] = [];
   const { vni, ip } = plan;
-  for (const { targetIp, port, cookie, meterId } of plan.grants) {
-    const meter = meterId === undefined ? undefined : { meterId };
+  for (const { targetIp, port, cookie, meterIds } of plan.grants) {
+    const meter = meterIds === undefined ? undefined : { meterId: meterIds[0] };
     flows.push(
       {
         table: TABLE.ACCESS,
@@ -107,6 +112,12 @@ export function compileAttachmentFlows(plan: AttachmentPlan): OwnerFlows {
         cookie,
       },
     );
+    if (meterIds === undefined) continue;
+    flows.push(...replyMeterFlows(plan, targetIp, port, meterIds, cookie));
+    if (meterIds.length > 1) {
+      const toTarget = { metadata: vni, ipv4Src: ip, ipv4Dst: targetIp };
+      flows.push(...secondMeterFlows(TABLE.NAT_LB, PRIORITY.VOLUME_SECOND_METER, toTarget, 'dst', port, meterIds[1], cookie));
+    }
   }
   out.set(plan.dpid, flows);
   return out;

@@ -57,4 +57,4 @@ export {
   type TracePacketStart,
 } from './trace-ends.js';
 export { traceJson, headerValueText, type IntentTraceJson, type TraceHopJson, type HeaderSummaryJson } from './trace-json.js';
-export { attachmentMeterId, compileQosMeter, QOS_BURST_MS, type OwnerMeters } from './compile-volume-qos.js';
+export { attachmentMeterId, compileQosMeters, qosMeterIds, QOS_BURST_MS, SECOND_METER_OFFSET, type OwnerMeters } from './compile-volume-qos.js';

@@ -79,8 +79,14 @@ export const PRIORITY = {
   FORWARD_UNICAST: 100,
   /** FORWARD: broadcast and multicast destinations (ARP requests never get here): dropped, counted. */
   FORWARD_GROUP_DROP: 10,
+  /** EGRESS: a metered volume's reply (from a target or a mount address, a volume port) to an attached endpoint -> its meter, out of its port. */
+  EGRESS_VOLUME_REPLY: 110,
   /** EGRESS: metadata vni, an endpoint's MAC -> out of its port. */
   EGRESS_ENDPOINT: 100,
+  /** SG_INGRESS_COMMIT: a volume's reply as EGRESS_VOLUME_REPLY -> its qos's second meter, on (below SG_COMMIT: a reply is no new connection). */
+  VOLUME_REPLY_SECOND_METER: 50,
+  /** NAT_LB: an attached endpoint to a target on a volume port -> its qos's second meter, on (below LB_RETURN, above EIP_SNAT_BYPASS, which route it on too). */
+  VOLUME_SECOND_METER: 140,
   /** ACL_EGRESS/ACL_INGRESS: rule number n of a network ACL is ACL_RULE_BASE - n (lowest number first). */
   ACL_RULE_BASE: 40_000,
   /** ACL_EGRESS/ACL_INGRESS: IPv4 from (to) a subnet with an ACL that no rule matched: denied. */

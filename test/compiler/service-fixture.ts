@@ -58,8 +58,16 @@ export interface Delivered {
   frame: Uint8Array;
 }
 
+/** A meter instruction seen by the simulator: may a packet pass meter `meterId` on switch `dpid`? */
+export type SimMeter = (dpid: number, meterId: number, bytes: number) => boolean;
+
 /** One executor per switch over its compiled flows (the reference classifier) and groups. */
-export function executorsFor(topology: Topology, tables: ReadonlyMap<number, readonly FlowEntry[]>, groups: ReadonlyMap<number, readonly GroupEntry[]>): Map<number, PipelineExecutor> {
+export function executorsFor(
+  topology: Topology,
+  tables: ReadonlyMap<number, readonly FlowEntry[]>,
+  groups: ReadonlyMap<number, readonly GroupEntry[]>,
+  meter?: SimMeter,
+): Map<number, PipelineExecutor> {
   const executors = new Map<number, PipelineExecutor>();
   for (const sw of topology.switches) {
     const byTable = new Map<number, LinearClassifier<FlowHandle>>();
@@ -74,6 +82,7 @@ export function executorsFor(topology: Topology, tables: ReadonlyMap<number, rea
       createPipelineExecutor({
         lookup: (table, key) => byTable.get(table)?.lookup(key)?.payload,
         group: (id) => gs.get(id),
+        ...(meter ? { meter: (meterId: number, bytes: number) => meter(sw.dpid, meterId, bytes) } : {}),
         ports: sw.ports.map((p) => p.number),
         tableMiss: (table) => PIPELINE[table]?.miss ?? 'drop',
         tableCount: TABLE_COUNT,
@@ -84,8 +93,14 @@ export function executorsFor(topology: Topology, tables: ReadonlyMap<number, rea
 }
 
 /** Switch-to-switch frame simulator with groups; `at` names what sits on edge ports. */
-export function createServiceSim(topology: Topology, tables: ReadonlyMap<number, readonly FlowEntry[]>, groups: ReadonlyMap<number, readonly GroupEntry[]>, endpoints: Iterable<Endpoint>) {
-  const executors = executorsFor(topology, tables, groups);
+export function createServiceSim(
+  topology: Topology,
+  tables: ReadonlyMap<number, readonly FlowEntry[]>,
+  groups: ReadonlyMap<number, readonly GroupEntry[]>,
+  endpoints: Iterable<Endpoint>,
+  meter?: SimMeter,
+) {
+  const executors = executorsFor(topology, tables, groups, meter);
   const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
   const peer = linkPeers(topology);
   const at = new Map<string, string>();

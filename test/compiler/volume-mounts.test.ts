@@ -6,7 +6,7 @@
  * names the attachment at the translation.
  */
 import { describe, expect, it } from 'vitest';
-import { createIncrementalCompiler, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
+import { createIncrementalCompiler, SECOND_METER_OFFSET, traceIntent, type IncrementalCompiler } from '../../src/compiler/index.js';
 import { mountGroupId } from '../../src/compiler/compile-mount.js';
 import { PRIORITY } from '../../src/compiler/priorities.js';
 import { TABLE } from '../../src/flow/index.js';
@@ -142,6 +142,36 @@ describe('volume mount addresses', () => {
     expect(new Set(dnat.map((f) => f.meterId))).toEqual(new Set([1]));
     const unmetered = compile([att]);
     expect(unmetered.meters().size).toBe(0);
+  });
+
+  it('sends the replies back through the same meter: in EGRESS on the client\'s switch, or in the return translation there', () => {
+    const metered = (volume: Volume, from: Endpoint, frame: Uint8Array) => {
+      const c = compile([att], [volume, gluster]);
+      const seen: string[] = [];
+      const to = createServiceSim(topology, c.tables(), c.groups(), all, (dpid, meterId) => {
+        seen.push(`${dpid}:${meterId}`);
+        return true;
+      })
+        .send(from.dpid, from.port, frame)
+        .map((d) => d.to);
+      return { to, meters: seen };
+    };
+    const qos = { ...nfs, qos: { pps: 100 } };
+    expect(metered(qos, client, udp(client, MOUNT, 900, 2049))).toEqual({ to: [expect.stringMatching(/^endpoint:t[12]$/)], meters: ['101:1'] });
+    // A remote replica's reply: through the meter once, on the client's switch (EGRESS).
+    expect(metered(qos, t1, udp(t1, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: ['101:1'] });
+    // Another source port is no reply of the volume's: no meter.
+    expect(metered(qos, t1, udp(t1, SOURCE, 22, 900))).toEqual({ to: [], meters: [] });
+    // A replica on the client's own switch: its reply is translated and sent out there, through the meter.
+    const near = { ...qos, targets: ['local'] };
+    expect(metered(near, local, udp(local, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: ['101:1'] });
+    expect(metered({ ...near, qos: undefined }, local, udp(local, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: [] });
+    // mbps and pps: two meters, each passed once per packet, both ways, remote or near.
+    const both = { ...nfs, qos: { mbps: 10, pps: 100 } };
+    const second = `101:${1 + SECOND_METER_OFFSET}`;
+    expect(metered(both, client, udp(client, MOUNT, 900, 2049)).meters).toEqual([second, '101:1']);
+    expect(metered(both, t1, udp(t1, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: [second, '101:1'] });
+    expect(metered({ ...both, targets: ['local'] }, local, udp(local, SOURCE, 2049, 900))).toEqual({ to: ['endpoint:client'], meters: [second, '101:1'] });
   });
 });
 

@@ -1,12 +1,15 @@
 /**
  * Volume qos with real processes, on softswitches and on Open vSwitch bridges (OpenFlow 1.3; skipped
  * without root or Open vSwitch): a function host attached to a volume with `qos: {pps}` sends a burst
- * of UDP well above the rate to the volume's target; about the rate gets through (at most rate x
- * time x 1.5 + burst, more than none), the attachment's meter on the function's switch counts the
- * rest in its drop band, and a PATCH of the qos modifies the meter in place (the grant flows keep
- * their counters: no flow was re-added).
+ * of UDP well above the rate to the volume's target, and the target a burst of replies from the
+ * volume's port back; each way about the rate gets through (at most rate x time x 1.5 + burst, more
+ * than none), the attachment's one meter on the function's switch counts the rest in its drop band,
+ * a PATCH of the qos modifies the meter in place (the grant flows keep their counters: no flow was
+ * re-added), and a qos of mbps and pps adds the second, pktps meter in sequence, which holds bursts
+ * both ways to its rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SECOND_METER_OFFSET } from '../../src/compiler/index.js';
 import { TABLE } from '../../src/flow/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
@@ -35,8 +38,8 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
   let meterId: number;
   const hosts: Record<'fn' | 'target', PlacedHost> = {} as never;
 
-  const meter = async (): Promise<MeterJson | undefined> =>
-    (await get<{ meters: MeterJson[] }>(`${lab.apiUrl}/v1/switches/101/meters`)).meters.find((m) => m.meterId === meterId);
+  const meter = async (id = meterId): Promise<MeterJson | undefined> =>
+    (await get<{ meters: MeterJson[] }>(`${lab.apiUrl}/v1/switches/101/meters`)).meters.find((m) => m.meterId === id);
 
   beforeAll(async () => {
     if (skip) return;
@@ -55,16 +58,20 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
     await lab?.stop();
   });
 
-  it.skipIf(skip)('a burst well above the rate gets about the rate through; the meter band counts the rest', async () => {
-    const before = (await meter()) ?? { packetsIn: 0, bands: [{ packets: 0 }] };
-    await received(hosts.target.url);
+  /**
+   * `from` sends SENT datagrams from `srcPort` to `to`'s `dstPort`; the attachment's meter sees them
+   * all and its band drops what is over the rate; `to` receives exactly what the meter passed.
+   */
+  const burst = async (from: PlacedHost, to: PlacedHost, srcPort: number, dstPort: number, direction: string, id = meterId) => {
+    const before = (await meter(id)) ?? { packetsIn: 0, bands: [{ packets: 0 }] };
+    await received(to.url);
     const started = performance.now();
-    await post(`${hosts.fn.url}/udp`, { dst: hosts.target.ip, srcPort: 40000, dstPort: ISCSI_PORT, payload: 'write block', count: SENT });
+    await post(`${from.url}/udp`, { dst: to.ip, srcPort, dstPort, payload: 'block', count: SENT });
     // Every datagram the switch took reaches the meter; an OVS lab port may lose some of a burst on the
     // way in, so the count is complete when it reaches SENT or stops growing between two reads.
     let last = -1;
-    const m = await waitFor(`meter ${meterId} to see the burst`, async () => {
-      const now = await meter();
+    const m = await waitFor(`meter ${id} to see the ${direction} burst`, async () => {
+      const now = await meter(id);
       const seen = now ? now.packetsIn - before.packetsIn : 0;
       const done = now && (seen >= SENT || (seen > 0 && seen === last));
       last = seen;
@@ -77,15 +84,23 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
     const dropped = m.bands[0].packets - before.bands[0].packets;
     const passed = metered - dropped;
     let got = 0;
-    await waitFor(`the target to receive the ${passed} datagrams the meter passed`, async () => {
-      got += (await received(hosts.target.url)).filter((d) => d.dstPort === ISCSI_PORT).length;
+    await waitFor(`${to.id} to receive the ${passed} datagrams the meter passed`, async () => {
+      got += (await received(to.url)).filter((d) => d.dstPort === dstPort).length;
       return got >= passed || notYet({ got, passed, dropped, seconds });
     });
-    console.log(`volume-qos (${switches}): ${metered} metered in ${seconds.toFixed(2)} s, ${got} through, ${dropped} dropped by the band (rate ${PPS} pps, burst ${BURST})`);
+    console.log(`volume-qos (${switches}, ${direction}): ${metered} metered in ${seconds.toFixed(2)} s, ${got} through, ${dropped} dropped by the band (rate ${PPS} pps, burst ${BURST})`);
     expect(got).toBe(passed);
     expect(got).toBeGreaterThan(0);
     expect(got).toBeLessThanOrEqual(PPS * seconds * 1.5 + BURST);
     expect(dropped).toBeGreaterThan(0);
+  };
+
+  it.skipIf(skip)('a burst of writes well above the rate gets about the rate through; the meter band counts the rest', async () => {
+    await burst(hosts.fn, hosts.target, 40000, ISCSI_PORT, 'writes');
+  });
+
+  it.skipIf(skip)("the target's replies go through the same meter on the function's switch", async () => {
+    await burst(hosts.target, hosts.fn, ISCSI_PORT, 40000, 'replies');
   });
 
   it.skipIf(skip)('a PATCH of the qos modifies the meter in place: the grant flows are not re-added', async () => {
@@ -109,5 +124,14 @@ describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
     const after = await grantPackets();
     expect(after.length).toBe(2);
     after.forEach((p, i) => expect(p).toBeGreaterThanOrEqual(before[i]));
+  });
+
+  it.skipIf(skip)('mbps and pps together: the pps meter, second in sequence, holds a burst to its rate both ways', async () => {
+    await send(`${lab.apiUrl}/v1/volumes/${volume}`, { qos: { mbps: 100, pps: PPS } }, 'PATCH');
+    await switchesInSync(lab.apiUrl, 20_000);
+    const second = meterId + SECOND_METER_OFFSET;
+    expect((await meter())?.meterId).toBe(meterId);
+    await burst(hosts.fn, hosts.target, 40001, ISCSI_PORT, 'writes, mbps and pps', second);
+    await burst(hosts.target, hosts.fn, ISCSI_PORT, 40001, 'replies, mbps and pps', second);
   });
 });

@@ -7,12 +7,13 @@
  * and traces still name the attachment.
  * Reads: the endpoint's attachments, the endpoint (address, switch, activity, VPC), their volumes
  * (targets, ports: the volume node marks it), the targets (the volume node marks it when one is
- * re-placed), its VPC (VNI, activity). A volume with qos gives each of its attachments a meter on
- * the endpoint's switch, which that attachment's grants carry (compile-volume-qos.ts); the meter is
- * the attachment's mount owner's when that owner compiles (its translation goes through it too).
+ * re-placed), its VPC (VNI, activity). A volume with qos gives each of its attachments its meters on
+ * the endpoint's switch (two for mbps and pps), which that attachment's grants and the targets'
+ * replies to them carry (compile-volume-qos.ts); the meters are the attachment's mount owner's when
+ * that owner compiles (its translation goes through them too).
  */
 import { compileAttachmentFlows, type AttachmentGrant } from '../compile-volume.js';
-import { attachmentMeterId, compileQosMeter } from '../compile-volume-qos.js';
+import { compileQosMeters, qosMeterIds } from '../compile-volume-qos.js';
 import { attachmentCookie } from '../cookies.js';
 import type { MeterEntry } from '../../flow/index.js';
 import type { OwnerName } from '../owner-registry.js';
@@ -63,7 +64,7 @@ export function attachmentNode(state: CompileState): EngineNode {
         if (!a || !v) continue;
         const cookie = attachmentCookie(id);
         // Most volumes have no qos: no meter id is worked out for them.
-        const meter = v.qos ? compileQosMeter(v.qos, attachmentMeterId(id), cookie) : undefined;
+        const meterIds = qosMeterIds(v.qos, id);
         const before = grants.length;
         for (const t of v.targets) {
           const te = s.endpoints.get(t);
@@ -72,17 +73,17 @@ export function attachmentNode(state: CompileState): EngineNode {
             const key = `${t}|${port}`;
             if (!validPort(port) || granted.has(key)) continue;
             granted.add(key);
-            grants.push(meter ? { targetIp: te.ip, port, cookie, meterId: meter.meterId } : { targetIp: te.ip, port, cookie });
+            grants.push(meterIds.length > 0 ? { targetIp: te.ip, port, cookie, meterIds } : { targetIp: te.ip, port, cookie });
           }
         }
         if (grants.length > before) {
           names.push({ cookie, name: { kind: 'attachment', name: id } });
-          if (meter && !mountOwnsMeter(state, a)) (meters ??= []).push(meter);
+          if (meterIds.length > 0 && !mountOwnsMeter(state, a)) (meters ??= []).push(...compileQosMeters(v.qos, meterIds, cookie));
         }
       }
       if (names.length === 0) return undefined;
       const [first, ...also] = names;
-      const flows = compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, grants });
+      const flows = compileAttachmentFlows({ ip: e.ip, vni: vpc.vni, dpid: e.dpid, mac: e.mac, port: e.port, grants });
       return { flows, ...(meters ? { meters: new Map([[e.dpid, meters]]) } : {}), ...first, ...(also.length > 0 ? { also } : {}) };
     },
   };

@@ -9,10 +9,10 @@
  * owners on their changes (markMounts); a re-placed endpoint marks the attachments it is the endpoint
  * or a target of.
  */
-import { mountsPerTarget, type Attachment, type Volume } from '../../model/index.js';
+import { mountsPerTarget, type Attachment, type Volume, type VolumeQos } from '../../model/index.js';
 import { compileMountFlows, compileMountReturnFlows, type MountEnd, type MountPlan } from '../compile-mount.js';
 import { mountCookie, mountReturnCookie } from '../cookies.js';
-import { attachmentMeterId, compileQosMeter } from '../compile-volume-qos.js';
+import { compileQosMeters, qosMeterIds } from '../compile-volume-qos.js';
 import type { CompileState } from './compile-state.js';
 import type { Dirty, EngineNode } from './engine-node.js';
 import { labelGroupTowards } from './label-groups.js';
@@ -45,7 +45,7 @@ function markEndpoint(state: CompileState, endpointId: string, dirty: Dirty): vo
 }
 
 /** What both owners of an attachment compile from, or undefined when it has no live translation. */
-function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { clientVpc: string; storageVpc: string }) | undefined {
+function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { clientVpc: string; storageVpc: string; qos?: VolumeQos }) | undefined {
   const s = state.intent;
   const active = state.presence.placements('endpoint');
   const v = a && state.volumes.volumes.get(a.volumeId);
@@ -82,6 +82,9 @@ function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { 
     labelGroupTowards: (vni, from, to) => labelGroupTowards(fabric, vni, from, to),
     clientVpc: clientVpc.id,
     storageVpc: storageVpc.id,
+    // The meters both owners name, when the volume's qos limits anything (the mount owner holds them).
+    meterIds: qosMeterIds(v.qos, a.id),
+    ...(v.qos ? { qos: v.qos } : {}),
   };
 }
 
@@ -142,12 +145,9 @@ export function mountNode(state: CompileState): EngineNode {
       const plan = planOf(state, state.volumes.attachments.get(id));
       if (!plan || plan.mounts.length === 0) return undefined;
       const cookie = mountCookie(id);
-      // The attachment's qos meter is this owner's: mount traffic and the direct grants both go through it.
-      const qos = state.volumes.volumes.get(state.volumes.attachments.get(id)?.volumeId ?? '')?.qos;
-      const meter = qos ? compileQosMeter(qos, attachmentMeterId(id), cookie) : undefined;
-      if (!meter) return { ...compileMountFlows(plan, cookie), cookie, name: { kind: 'attachment', name: id } };
-      const dpid = plan.client.homeDpid;
-      return { ...compileMountFlows({ ...plan, meterId: meter.meterId }, cookie), meters: new Map([[dpid, [meter]]]), cookie, name: { kind: 'attachment', name: id } };
+      // The attachment's qos meters are this owner's: mount traffic both ways and the direct grants go through them.
+      const meters = plan.meterIds.length > 0 ? { meters: new Map([[plan.client.homeDpid, compileQosMeters(plan.qos, plan.meterIds, cookie)]]) } : {};
+      return { ...compileMountFlows(plan, cookie), ...meters, cookie, name: { kind: 'attachment', name: id } };
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The volume differential test: Open vSwitch's verdict (`ofproto/trace`) on bridges our controller
- * programmed with the incremental compiler's flows and meters (a volume with qos, one without) equals
- * the softswitch executor's on the same tables: an attached endpoint's grants (metered for the qos
- * volume: the trace shows the meter instruction), the target drops for everyone else, replication
+ * programmed with the incremental compiler's flows and meters (volumes with qos, one with both mbps
+ * and pps: two meters in sequence, one without) equals the softswitch executor's on the same tables:
+ * an attached endpoint's grants (metered for the qos volumes: the trace shows the meter instruction), the target drops for everyone else, replication
  * between targets, other ports. A meter changes no header, and ofproto/trace passes it, as the
  * executor does without a meter table: the verdicts compare forwarding, the meter tests
  * (ovs-meters.test.ts, test/e2e/volume-qos.test.ts) the rates. Skipped without root or Open vSwitch.
@@ -25,7 +25,7 @@ const clients = [fnEndpoint('c1', 101, 7, 1), fnEndpoint('c2', 102, 7, 2), fnEnd
 const targets = [storage('t1', 103, 7, 11), storage('t2', 104, 7, 12)];
 const VOLUMES: Volume[] = [
   { id: 'vol-1', name: 'db', protocol: 'iscsi', targets: ['t1', 't2'], ports: [3260], qos: { pps: 100 } },
-  { id: 'vol-2', name: 'home', protocol: 'nfs', targets: ['t2'], ports: [2049, 111], qos: { mbps: 20 } },
+  { id: 'vol-2', name: 'home', protocol: 'nfs', targets: ['t2'], ports: [2049, 111], qos: { mbps: 20, pps: 1000 } },
   { id: 'vol-3', name: 'scratch', protocol: 'nfs', targets: ['t1'], ports: [2049] },
 ];
 const ATTACHMENTS: Attachment[] = [
@@ -63,7 +63,8 @@ describe.skipIf(!LIVE)('volume tables with meters: ofproto/trace equals the soft
       const metered = (compiler.tables().get(sw.dpid) ?? []).filter((f) => f.meterId !== undefined).length;
       expect(flows.split('\n').filter((l) => /actions=meter:\d+,/.test(l)).length).toBe(metered);
     }
-    expect([...compiler.meters().values()].flat().length).toBe(3);
+    // att-1 and att-3 one meter each (pps), att-2 two (mbps and pps).
+    expect([...compiler.meters().values()].flat().length).toBe(4);
   });
 
   it('every volume probe gets the same verdict on every bridge; metered grants show the meter in the trace', async () => {
@@ -73,6 +74,7 @@ describe.skipIf(!LIVE)('volume tables with meters: ofproto/trace equals the soft
     let compared = 0;
     let forwarded = 0;
     let metered = 0;
+    let twoMeters = 0;
     for (const sw of topology.switches) {
       const judge = createGroupJudge(tables.get(sw.dpid) ?? [], [], sw.ports.map((p) => p.number));
       const odpToOf = odp.get(sw.name);
@@ -90,22 +92,25 @@ describe.skipIf(!LIVE)('volume tables with meters: ofproto/trace equals the soft
               const theirs = ovsVerdict(trace, frameFields(frame, a.port), odpToOf);
               compared++;
               if (ours.outputs.length > 0) forwarded++;
-              const meterFlow = (tables.get(sw.dpid) ?? []).find(
-                (f) => f.meterId !== undefined && f.match.ipv4Src === a.ip && f.match.ipv4Dst === t.ip && (f.match.udpDst === port || f.match.tcpDst === port),
+              // Each meter the frame's flows name (two in sequence for mbps and pps) shows in the trace.
+              const meterIds = new Set(
+                (tables.get(sw.dpid) ?? [])
+                  .filter((f) => f.meterId !== undefined && f.match.ipv4Src === a.ip && f.match.ipv4Dst === t.ip && (f.match.udpDst === port || f.match.tcpDst === port))
+                  .map((f) => f.meterId),
               );
-              if (meterFlow) {
-                metered++;
-                if (!trace.includes(`meter:${meterFlow.meterId}`)) mismatches.push({ sw: sw.name, what: `${a.id}->${t.id}:${port}`, missing: `meter:${meterFlow.meterId}` });
-              }
+              if (meterIds.size > 0) metered++;
+              if (meterIds.size > 1) twoMeters++;
+              for (const id of meterIds) if (!trace.includes(`meter:${id}`)) mismatches.push({ sw: sw.name, what: `${a.id}->${t.id}:${port}`, missing: `meter:${id}` });
               if (JSON.stringify(theirs) !== JSON.stringify(ours)) mismatches.push({ sw: sw.name, what: `${a.id}->${t.id}:${port}`, ovs: theirs, ours });
             }
           }
         }
       }
     }
-    console.log(`ovs-trace-diff-volumes: ${compared} frames compared, ${forwarded} forwarded, ${metered} through a meter, ${mismatches.length} mismatches`);
+    console.log(`ovs-trace-diff-volumes: ${compared} frames compared, ${forwarded} forwarded, ${metered} through a meter (${twoMeters} through two), ${mismatches.length} mismatches`);
     expect(mismatches.slice(0, 5)).toEqual([]);
     expect(metered).toBeGreaterThanOrEqual(8);
+    expect(twoMeters).toBeGreaterThanOrEqual(4);
     expect(forwarded).toBeGreaterThan(metered);
     expect(compared - forwarded).toBeGreaterThan(20);
   }, 90_000);
