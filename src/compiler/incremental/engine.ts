@@ -14,7 +14,7 @@ import { FlowIndex, sameFlow, sameFlowBody, sameGroup, sameMeter, type FlowEntry
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import { OwnerFlows } from '../owner-flows.js';
-import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
+import { OwnerRegistry, type OwnerKind, type OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import type { CompilerStats, IncrementalCompiler, IntentChange, TablesDelta } from './contract.js';
 import { Dirty, type CompiledOwner, type EngineNode, type NodeName } from './engine-node.js';
@@ -324,12 +324,13 @@ export class Engine implements IncrementalCompiler {
   describeCookie(cookie: number): OwnerName | undefined {
     if (!this.registry) {
       const registry = new OwnerRegistry();
-      for (const owners of this.owners) {
-        for (const o of owners.values()) {
-          registry.set(o.cookie, o.name);
+      this.owners.forEach((owners, i) => {
+        const kind = this.nodes[i].name as OwnerKind;
+        owners.forEach((o, id) => {
+          registry.set(o.cookie, o.name ?? { kind, name: id });
           if (o.also) for (const x of o.also) registry.set(x.cookie, x.name);
-        }
-      }
+        });
+      });
       this.registry = registry;
     }
     return this.registry.describe(cookie);
