@@ -34,7 +34,10 @@ export interface CompiledOwner {
 
 export interface EngineNode {
   readonly name: NodeName;
-  /** Every owner the node has now: a full compile and a new topology recompile them all. */
+  /**
+   * Every owner the node has now: a full compile and a new topology recompile them all. Every owner a
+   * hook may mark is among them: a full compile, which marks them all, runs no placing or presence hook.
+   */
   ids(): Iterable<string>;
   /**
    * A change of the node's own intent: updates the working copy and marks what it touches (its owner,

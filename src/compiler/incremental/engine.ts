@@ -7,8 +7,9 @@
  *   3. tells every node which VPCs' presence changed (presenceChanged),
  *   4. recompiles each dirty owner alone and compares its new flows with its old ones, switch by
  *      switch: the delta is exactly what changed.
- * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
- * every owner too, and the delta still holds only what changed.
+ * A full compile is the same run with every owner dirty (and no hooks: they would only mark owners
+ * already marked); a new topology (or a link up/down) marks every owner too, and the delta still holds
+ * only what changed.
  */
 import { FlowIndex, sameFlow, sameFlowBody, sameGroup, sameMeter, type FlowEntry, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
@@ -68,7 +69,7 @@ export class Engine implements IncrementalCompiler {
     this.countSwitches();
     const dirty = new Dirty();
     for (const node of nodes) dirty.markEvery(node.name, node.ids());
-    this.run(dirty);
+    this.run(dirty, true);
   }
 
   apply(change: IntentChange): TablesDelta {
@@ -116,7 +117,11 @@ export class Engine implements IncrementalCompiler {
     for (const sw of this.state.topology.switches) if (!this.flowCounts.has(sw.dpid)) this.flowCounts.set(sw.dpid, 0);
   }
 
-  private run(dirty: Dirty): void {
+  /**
+   * One run over the dirty owners. `everyOwner`: every owner each node lists (`ids()`) is dirty already
+   * (the full compile), so the placing and presence hooks, which only mark owners, are skipped.
+   */
+  private run(dirty: Dirty, everyOwner = false): void {
     for (const vpcId of dirty.vpcs) for (const node of this.vpcReaders) node.vpcTouched?.(vpcId, dirty);
     const presence = this.state.presence;
     const moved = new Set<string>();
@@ -124,16 +129,17 @@ export class Engine implements IncrementalCompiler {
       const ids = dirty.of(node.name);
       if (!ids) continue;
       const placed = presence.placements(node.name);
-      const readers = this.placingReaders;
+      const readers = everyOwner ? [] : this.placingReaders;
       ids.forEach((id) => {
         const before = placed.get(id);
         for (let r = 0; r < readers.length; r++) readers[r].placing?.(node.name, id, before, dirty);
         presence.move(placed, id, before, node.place?.(id, before), moved);
       });
     }
+    const presenceReaders = everyOwner ? [] : this.presenceReaders;
     for (const vpcId of moved) {
       presence.invalidate(vpcId);
-      for (const node of this.presenceReaders) node.presenceChanged?.(vpcId, dirty);
+      for (const node of presenceReaders) node.presenceChanged?.(vpcId, dirty);
     }
     for (let i = 0; i < this.nodes.length; i++) {
       const node = this.nodes[i];
