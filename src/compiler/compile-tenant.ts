@@ -23,7 +23,6 @@ const labelActionsByVni = new Map<number, Map<number, Action[]>>();
 const relayActionsByBlock = new Map<number, Map<number, Action[]>>();
 const DELIVER_ACTIONS = Object.freeze([POP_VNI_LABEL]) as Action[];
 
-
 function memo<T>(table: Map<number, Map<number, T>>, a: number, b: number, make: () => T): T {
   let inner = table.get(a);
   if (!inner) table.set(a, (inner = new Map()));
