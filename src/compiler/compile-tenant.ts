@@ -13,9 +13,10 @@
  *     on the way:  push the top label back, out towards the destination (the frame never lost its
  *       bottom label).
  */
-import { output, pushMpls, setField, TABLE, type Action, type FlowEntry, type MaskedValue, type Match } from '../flow/index.js';
+import { TABLE, type Action, type FlowEntry, type MaskedValue, type Match } from '../flow/index.js';
 import { ETH_TYPE_MPLS } from '../net/packet/constants.js';
-import { blockLabel, blockMetadata, POP_VNI_LABEL, vniBlock, vniLabel, vniMetadata, vniPushActions } from './vpc-encoding.js';
+import { outputList, sharedSetField } from './shared-actions.js';
+import { blockLabel, blockMetadata, POP_VNI_LABEL, PUSH_MPLS_LABEL, vniBlock, vniLabel, vniMetadata, vniPushActions } from './vpc-encoding.js';
 
 const metadataByVni = new Map<number, MaskedValue>();
 const labelActionsByVni = new Map<number, Map<number, Action[]>>();
@@ -37,15 +38,18 @@ export function metadataOf(vni: number): MaskedValue {
   return meta;
 }
 
-/** Push the VPC's label stack, output on `port`. */
+/**
+ * Push the VPC's label stack, output on `port` (vpc-encoding.ts vniPushActions): one list per VNI and
+ * port, made of actions shared with every other list (the push, each label's set-field, the output).
+ */
 export function labelActions(vni: number, port: number): Action[] {
-  return memo(labelActionsByVni, vni, port, () => [...vniPushActions(vni), output(port)]);
+  return memo(labelActionsByVni, vni, port, () => [...vniPushActions(vni), outputList(port)[0]]);
 }
 
 /** A labelled frame on the way: push the block's label back on, output on `port`. */
 export function relayActions(vni: number, port: number): Action[] {
   const block = vniBlock(vni);
-  return memo(relayActionsByBlock, block, port, () => [pushMpls(ETH_TYPE_MPLS), setField('mplsLabel', blockLabel(block)), output(port)]);
+  return memo(relayActionsByBlock, block, port, () => [PUSH_MPLS_LABEL, sharedSetField('mplsLabel', blockLabel(block)), outputList(port)[0]]);
 }
 
 /** A labelled frame at its destination's switch: pop the last label (then on to the destination-side checks). */

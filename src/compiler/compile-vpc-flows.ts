@@ -48,10 +48,6 @@ export { OwnerFlows };
 
 const NO_FLOWS: readonly FlowEntry[] = Object.freeze([]);
 
-function push(into: OwnerFlows, dpid: number, flow: FlowEntry): void {
-  into.push(dpid, flow);
-}
-
 /** A subnet's address space as an ARP sender-IP match: only its own members hear answers (one per subnet object). */
 const subnetMatches = new WeakMap<Subnet, MaskedValue>();
 function subnetMatch(subnet: Subnet): MaskedValue {
@@ -218,7 +214,7 @@ export function compileEndpointFlows(plan: EndpointPlan, cookie: number): OwnerF
 
 /** The distributed gateway's ARP answers for one subnet, on every switch where its VPC is present. */
 export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: readonly number[], cookie: number): OwnerFlows {
-  const out = new OwnerFlows();
+  const out = new OwnerFlows(presentDpids.length);
   if (presentDpids.length === 0) return out;
   const arp: FlowEntry = {
     table: TABLE.ARP,
@@ -227,7 +223,8 @@ export function compileSubnetFlows(subnet: Subnet, vni: number, presentDpids: re
     actions: arpReplyActions(GATEWAY_MAC, subnet.gateway),
     cookie,
   };
-  for (const dpid of presentDpids) push(out, dpid, arp);
+  const flows = [arp]; // the same on every present switch: one list
+  for (const dpid of presentDpids) out.set(dpid, flows);
   return out;
 }
 
@@ -244,7 +241,7 @@ export interface VpcPlan {
 /** A VPC's own flows: the drop for routes to nowhere on every present switch. */
 export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
   const { vni } = plan;
-  const out = new OwnerFlows();
+  const out = new OwnerFlows(plan.presentDpids.length);
   const nowhere: FlowEntry = {
     table: TABLE.ROUTE,
     priority: PRIORITY.ROUTE_NOWHERE_DROP,
@@ -252,7 +249,8 @@ export function compileVpcFlows(plan: VpcPlan, cookie: number): OwnerFlows {
     actions: NO_ACTIONS,
     cookie,
   };
-  for (const dpid of plan.presentDpids) push(out, dpid, nowhere);
+  const flows = [nowhere]; // the same on every present switch: one list
+  for (const dpid of plan.presentDpids) out.set(dpid, flows);
   return out;
 }
 

@@ -16,6 +16,7 @@
 import { group, output, popMpls, pushMpls, setField, type Action, type GroupEntry, type MaskedValue } from '../flow/index.js';
 import { MAX_VNI } from '../model/index.js';
 import { ETH_TYPE_IPV4, ETH_TYPE_MPLS } from '../net/packet/constants.js';
+import { sharedSetField } from './shared-actions.js';
 
 /** The underlay's metadata: frames from the topology's hosts and unlabelled frames from links. */
 export const UNDERLAY_METADATA = 0;
@@ -61,9 +62,15 @@ export function vniMetadata(vni: number): MaskedValue {
   return { value: vni, mask: VNI_METADATA_MASK };
 }
 
-/** The actions that put `vni`'s label stack on a frame (bottom first, then the top), before its output. */
+/** Pushing a label entry (then its label's set-field): one frozen action for every flow and bucket. */
+export const PUSH_MPLS_LABEL: Action = Object.freeze(pushMpls(ETH_TYPE_MPLS));
+
+/**
+ * The actions that put `vni`'s label stack on a frame (bottom first, then the top), before its output:
+ * shared actions (shared-actions.ts), so lists made for many VNIs and ports hold no copies.
+ */
 export function vniPushActions(vni: number): Action[] {
-  return [pushMpls(ETH_TYPE_MPLS), setField('mplsLabel', vniLabel(vni)), pushMpls(ETH_TYPE_MPLS), setField('mplsLabel', blockLabel(vniBlock(vni)))];
+  return [PUSH_MPLS_LABEL, sharedSetField('mplsLabel', vniLabel(vni)), PUSH_MPLS_LABEL, sharedSetField('mplsLabel', blockLabel(vniBlock(vni)))];
 }
 
 /** Popping the top entry (the block) leaves the bottom one: still MPLS. */

@@ -46,7 +46,7 @@ export function elasticIpNode(state: CompileState): EngineNode {
       const { exits, transit, receivers } = routesToExits(state.fabric, gateways, [e.dpid]);
       const cookie = elasticIpCookie(id);
       const flows = compileElasticIpFlows({ publicIp: x.publicIp, endpoint: e, vni: vpc.vni, vpcCidr: vpc.cidr, gateways, exits, transit, receivers }, cookie);
-      return { flows, cookie, name: { kind: 'elasticIp', name: id } };
+      return { flows, cookie };
     },
   };
 }

@@ -69,7 +69,7 @@ export function endpointNode(state: CompileState): EngineNode {
         },
         cookie,
       );
-      return { flows, cookie, name: { kind: 'endpoint', name: id } };
+      return { flows, cookie };
     },
   };
 }

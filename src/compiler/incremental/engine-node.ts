@@ -20,7 +20,11 @@ export interface CompiledOwner {
   groups?: OwnerGroups;
   meters?: OwnerMeters;
   cookie: number;
-  name: OwnerName;
+  /**
+   * The intent object the owner exists for. Absent: the object of the node's own kind named by the
+   * owner's id (the node's name is its OwnerKind), so a quarter of a million owners carry no name object.
+   */
+  name?: OwnerName;
   /**
    * Other cookies its flows carry, each naming the intent object a flow exists for (an endpoint's
    * volume grants are one owner; each flow's cookie names the attachment that granted it).
@@ -30,7 +34,10 @@ export interface CompiledOwner {
 
 export interface EngineNode {
   readonly name: NodeName;
-  /** Every owner the node has now: a full compile and a new topology recompile them all. */
+  /**
+   * Every owner the node has now: a full compile and a new topology recompile them all. Every owner a
+   * hook may mark is among them: a full compile, which marks them all, runs no placing or presence hook.
+   */
   ids(): Iterable<string>;
   /**
    * A change of the node's own intent: updates the working copy and marks what it touches (its owner,

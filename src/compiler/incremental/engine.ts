@@ -7,14 +7,15 @@
  *   3. tells every node which VPCs' presence changed (presenceChanged),
  *   4. recompiles each dirty owner alone and compares its new flows with its old ones, switch by
  *      switch: the delta is exactly what changed.
- * A full compile is the same run with every owner dirty; a new topology (or a link up/down) marks
- * every owner too, and the delta still holds only what changed.
+ * A full compile is the same run with every owner dirty (and no hooks: they would only mark owners
+ * already marked); a new topology (or a link up/down) marks every owner too, and the delta still holds
+ * only what changed.
  */
 import { FlowIndex, sameFlow, sameFlowBody, sameGroup, sameMeter, type FlowEntry, type GroupEntry, type GroupMod, type MeterEntry, type MeterMod } from '../../flow/index.js';
 import { setLinkUp, type Intent, type Topology } from '../../model/index.js';
 import type { SwitchTables } from '../compile-fabric.js';
 import { OwnerFlows } from '../owner-flows.js';
-import { OwnerRegistry, type OwnerName } from '../owner-registry.js';
+import { OwnerRegistry, type OwnerKind, type OwnerName } from '../owner-registry.js';
 import type { CompileState } from './compile-state.js';
 import type { CompilerStats, IncrementalCompiler, IntentChange, TablesDelta } from './contract.js';
 import { Dirty, type CompiledOwner, type EngineNode, type NodeName } from './engine-node.js';
@@ -30,6 +31,11 @@ interface PendingDelta {
   meterMods?: MeterMod[];
 }
 
+/** Owner ids to walk: a node's dirty set, or (the full compile) every owner it has. */
+interface OwnerIds {
+  forEach(fn: (id: string) => void): void;
+}
+
 /** What the engine diffs by id per switch, besides flows: groups and meters. */
 type IdCommand = 'add' | 'modify' | 'delete';
 
@@ -40,7 +46,6 @@ export class Engine implements IncrementalCompiler {
   private readonly byName = new Map<NodeName, EngineNode>();
   /** Each node's owners with flows, by owner id (parallel to `nodes`). */
   private readonly owners: Map<string, OwnerRecord>[];
-  private readonly placers: EngineNode[];
   private readonly vpcReaders: EngineNode[];
   private readonly placingReaders: EngineNode[];
   private readonly presenceReaders: EngineNode[];
@@ -61,14 +66,14 @@ export class Engine implements IncrementalCompiler {
   ) {
     for (const node of nodes) this.byName.set(node.name, node);
     this.owners = nodes.map(() => new Map());
-    this.placers = nodes.filter((n) => n.place);
     this.vpcReaders = nodes.filter((n) => n.vpcTouched);
     this.placingReaders = nodes.filter((n) => n.placing);
     this.presenceReaders = nodes.filter((n) => n.presenceChanged);
     this.countSwitches();
-    const dirty = new Dirty();
-    for (const node of nodes) dirty.markEvery(node.name, node.ids());
-    this.run(dirty);
+    // The full compile: every owner of every node, each once, in arrays (no dirty sets to build), and
+    // no hooks (they would only mark owners already there).
+    const every = nodes.map((node) => Array.from(node.ids()));
+    this.run(new Dirty(), (i) => every[i], false);
   }
 
   apply(change: IntentChange): TablesDelta {
@@ -83,11 +88,11 @@ export class Engine implements IncrementalCompiler {
           this.state.setTopology(next);
           this.countSwitches();
           this.markEveryOwner(dirty);
-          this.run(dirty);
+          this.run(dirty, (i) => dirty.of(this.nodes[i].name), true);
         }
       } else {
         this.byName.get(change.kind)?.change?.(change, dirty);
-        this.run(dirty);
+        this.run(dirty, (i) => dirty.of(this.nodes[i].name), true);
       }
     } finally {
       this.delta = undefined;
@@ -116,28 +121,35 @@ export class Engine implements IncrementalCompiler {
     for (const sw of this.state.topology.switches) if (!this.flowCounts.has(sw.dpid)) this.flowCounts.set(sw.dpid, 0);
   }
 
-  private run(dirty: Dirty): void {
+  /**
+   * One run over the owners `idsOf` gives per node (by its index): the dirty ones (a live set: owners
+   * marked while it is walked are walked too). `hooks`: whether the placing and presence hooks mark
+   * owners (not in the full compile, where every owner is walked anyway).
+   */
+  private run(dirty: Dirty, idsOf: (node: number) => OwnerIds | undefined, hooks: boolean): void {
     for (const vpcId of dirty.vpcs) for (const node of this.vpcReaders) node.vpcTouched?.(vpcId, dirty);
     const presence = this.state.presence;
     const moved = new Set<string>();
-    for (const node of this.placers) {
-      const ids = dirty.of(node.name);
+    for (let i = 0; i < this.nodes.length; i++) {
+      const node = this.nodes[i];
+      const ids = node.place ? idsOf(i) : undefined;
       if (!ids) continue;
       const placed = presence.placements(node.name);
-      const readers = this.placingReaders;
+      const readers = hooks ? this.placingReaders : [];
       ids.forEach((id) => {
         const before = placed.get(id);
         for (let r = 0; r < readers.length; r++) readers[r].placing?.(node.name, id, before, dirty);
         presence.move(placed, id, before, node.place?.(id, before), moved);
       });
     }
+    const presenceReaders = hooks ? this.presenceReaders : [];
     for (const vpcId of moved) {
       presence.invalidate(vpcId);
-      for (const node of this.presenceReaders) node.presenceChanged?.(vpcId, dirty);
+      for (const node of presenceReaders) node.presenceChanged?.(vpcId, dirty);
     }
     for (let i = 0; i < this.nodes.length; i++) {
       const node = this.nodes[i];
-      const ids = dirty.of(node.name);
+      const ids = idsOf(i);
       const owners = this.owners[i];
       // forEach, not for-of: no iterator result per owner (a full compile walks a quarter of a million).
       if (ids) ids.forEach((id) => this.replaceOwner(owners, id, node.compile(id)));
@@ -324,12 +336,13 @@ export class Engine implements IncrementalCompiler {
   describeCookie(cookie: number): OwnerName | undefined {
     if (!this.registry) {
       const registry = new OwnerRegistry();
-      for (const owners of this.owners) {
-        for (const o of owners.values()) {
-          registry.set(o.cookie, o.name);
+      this.owners.forEach((owners, i) => {
+        const kind = this.nodes[i].name as OwnerKind;
+        owners.forEach((o, id) => {
+          registry.set(o.cookie, o.name ?? { kind, name: id });
           if (o.also) for (const x of o.also) registry.set(x.cookie, x.name);
-        }
-      }
+        });
+      });
       this.registry = registry;
     }
     return this.registry.describe(cookie);

@@ -38,7 +38,7 @@ export function subnetNode(state: CompileState): EngineNode {
       const cookie = subnetCookie(id);
       const present = state.presence.present(vpc.id).dpids;
       const flows = addSubnetHealthFlows(compileSubnetFlows(subnet, vpc.vni, present, cookie), subnet, vpc.vni, present, cookie);
-      return { flows, cookie, name: { kind: 'subnet', name: id } };
+      return { flows, cookie };
     },
   };
 }

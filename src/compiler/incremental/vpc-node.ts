@@ -9,6 +9,7 @@
  */
 import { compileVpcFlows, compileVpcGroups } from '../compile-vpc-flows.js';
 import { vpcCookie } from '../cookies.js';
+import type { FabricContext } from '../fabric-context.js';
 import type { CompileState } from './compile-state.js';
 import { applyObjectChange, type EngineNode } from './engine-node.js';
 
@@ -25,6 +26,9 @@ export function vpcNode(state: CompileState): EngineNode {
     }
     return false;
   };
+  /** Per switch, the slots of its up link ports, sorted: the same for every VPC (made again for a new fabric). */
+  const upSlots = new Map<number, readonly { slot: number }[]>();
+  let slotsFabric: FabricContext | undefined;
   return {
     name: 'vpc',
     ids: () => s.vpcs.keys(),
@@ -43,20 +47,29 @@ export function vpcNode(state: CompileState): EngineNode {
       if (!vpc) return undefined;
       const { fabric } = state;
       const present = presence.present(id);
-      let labelGroups: Map<number, { slot: number }[]> | undefined;
+      let labelGroups: Map<number, readonly { slot: number }[]> | undefined;
       if ((state.services.lbsByVpc.get(id)?.size ?? 0) > 0 || hasMountEnds(id)) {
+        if (slotsFabric !== fabric) {
+          slotsFabric = fabric;
+          upSlots.clear();
+        }
         labelGroups = new Map();
         for (let i = 0; i < present.names.length; i++) {
           const dpid = present.dpids[i];
-          const slots = fabric.linkPortSlots.get(dpid);
-          const up = fabric.fabric.upLinks.get(present.names[i]) ?? [];
-          if (slots && up.length > 0) labelGroups.set(dpid, up.map((l) => ({ slot: slots.get(l.port) ?? 0 })).sort((x, y) => x.slot - y.slot));
+          let sorted = upSlots.get(dpid);
+          if (sorted === undefined) {
+            const slots = fabric.linkPortSlots.get(dpid);
+            const up = fabric.fabric.upLinks.get(present.names[i]) ?? [];
+            sorted = slots && up.length > 0 ? up.map((l) => ({ slot: slots.get(l.port) ?? 0 })).sort((x, y) => x.slot - y.slot) : [];
+            upSlots.set(dpid, sorted);
+          }
+          if (sorted.length > 0) labelGroups.set(dpid, sorted);
         }
       }
       const cookie = vpcCookie(id);
       const plan = { vni: vpc.vni, presentDpids: present.dpids, labelGroups };
       const groups = compileVpcGroups(plan, cookie);
-      return { flows: compileVpcFlows(plan, cookie), ...(groups.size > 0 ? { groups } : {}), cookie, name: { kind: 'vpc', name: id } };
+      return { flows: compileVpcFlows(plan, cookie), ...(groups.size > 0 ? { groups } : {}), cookie };
     },
   };
 }
