@@ -20,6 +20,7 @@ import { createIncrementalCompiler } from '../src/compiler/index.js';
 import { createIntentService } from '../src/controller/intent/index.js';
 import { formatId, openIntentStoreInDir, type IdKind, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
 import { generateLeafSpine, type Intent, type Topology } from '../src/model/index.js';
+import { logWorkerGcIfAsked, recordChangePhases } from './change-phases.lib.js';
 import { startInstalledController } from './installed-controller.lib.js';
 import { runSwitchHostIfChild } from './switch-host.lib.js';
 
@@ -31,6 +32,8 @@ const flag = (name: string, fallback: string) => {
 const SIZES = flag('volumes', '1000,16000,64000').split(',').map(Number);
 const ATTACHES = Number(flag('attaches', '300'));
 const WORKERS = Number(flag('workers', '3'));
+/** With `--phases N`: the N slowest attaches and detaches, phase by phase (change-phases.lib.ts). */
+const PHASES = Number(flag('phases', '0'));
 const ENDPOINTS = 4096;
 const TARGETS = 63;
 /** Endpoints with no attachment, which the timed attaches use (each attach is new flows). */
@@ -128,7 +131,9 @@ async function run(volumes: number): Promise<Result> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overcast-bench-volumes-'));
   const store = openIntentStoreInDir(dir);
   const { spare } = await seed(store, volumes);
+  const phases = PHASES > 0 ? recordChangePhases(store, (await store.load()).revision, path.join(dir, 'intent.sqlite')) : undefined;
   const intent = await createIntentService({ seedTopology: t }, { store, logger });
+  const recorder = phases?.attach(intent);
 
   const all = intent.intent();
   const bare: Intent = { ...all, volumes: new Map(), attachments: new Map() };
@@ -138,6 +143,7 @@ async function run(volumes: number): Promise<Result> {
 
   const installed = await startInstalledController(intent, t, { workers: WORKERS, logger });
   const { runtime, firstSyncMs } = installed;
+  recorder?.watchSwitches(installed.controller);
 
   const volumeIds = [...all.volumes?.keys() ?? []];
   const attach: number[] = [];
@@ -145,15 +151,23 @@ async function run(volumes: number): Promise<Result> {
   for (let i = 0; i < ATTACHES; i++) {
     const volume = volumeIds[(i * 7919) % volumeIds.length];
     let t1 = performance.now();
+    recorder?.begin();
     const a = await intent.volumes.attach(volume, { endpoint: spare[i % SPARE] });
     await runtime.settled();
     attach.push(performance.now() - t1);
+    recorder?.end();
     t1 = performance.now();
+    recorder?.begin();
     await intent.volumes.detach(volume, a.id);
     await runtime.settled();
     detach.push(performance.now() - t1);
+    recorder?.end();
   }
   const flows = installed.installedFlows();
+  if (recorder) {
+    console.log(`${volumes} volumes: ${recorder.report(PHASES).join('\n')}`);
+    recorder.stop();
+  }
   await installed.stop();
   intent.close();
   await store.close();
@@ -192,4 +206,5 @@ async function main(): Promise<void> {
   console.log(`target: full recompile of ${n1} attachments < 1 s -> ${r1.fullMs < 1000 ? 'met' : 'not met'} (${r1.fullMs.toFixed(0)} ms, of which volumes ${(r1.fullMs - r1.baselineMs).toFixed(0)} ms)`);
 }
 
+logWorkerGcIfAsked();
 if (!runSwitchHostIfChild()) await main();
