@@ -16,6 +16,7 @@
  */
 import fs from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import type { Controller } from '../src/controller/controller.js';
 import type { IntentService } from '../src/controller/intent/index.js';
 import type { IntentStore } from '../src/controller/store/index.js';
@@ -42,6 +43,13 @@ interface Sample {
   firstWrite: number;
   lastWrite: number;
   replies: Map<number, number>;
+  /** Young-generation bytes in use at start, commit call, committed, indexed, listened, end. */
+  young: number[];
+}
+
+/** Bytes in use in V8's young generation: its growth between two points is what was allocated (no scavenge between). */
+function youngBytes(): number {
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? 0;
 }
 
 /** Epoch ms at high resolution (comparable across processes). */
@@ -83,7 +91,10 @@ export function recordChangePhases(store: IntentStore, revision: number, dbFile:
   let cur: Sample | undefined;
   const commit = store.commit.bind(store);
   store.commit = (t) => {
-    if (cur) cur.commitCall = epochNow();
+    if (cur) {
+      cur.commitCall = epochNow();
+      cur.young.push(youngBytes());
+    }
     // The main database file changes only in a checkpoint (WAL mode).
     const dbMtime = dbFile ? fs.statSync(dbFile).mtimeMs : 0;
     const p = commit(t);
@@ -92,7 +103,10 @@ export function recordChangePhases(store: IntentStore, revision: number, dbFile:
   };
   const unwatch = store.watch(revision, {
     batch: () => {
-      if (cur) cur.committed = epochNow();
+      if (cur) {
+        cur.committed = epochNow();
+        cur.young.push(youngBytes());
+      }
     },
   });
   const gcs: Gc[] = [];
@@ -105,21 +119,28 @@ export function recordChangePhases(store: IntentStore, revision: number, dbFile:
   return {
     attach(intent) {
       const offFirst = intent.onChange(() => {
-        if (cur) cur.indexed = epochNow();
+        if (cur) {
+          cur.indexed = epochNow();
+          cur.young.push(youngBytes());
+        }
       });
       let offLast: (() => void) | undefined;
       return {
         begin() {
           // The runtime's listener registered since attach: this one runs after it.
           offLast ??= intent.onChange(() => {
-            if (cur) cur.listened = epochNow();
+            if (cur) {
+              cur.listened = epochNow();
+              cur.young.push(youngBytes());
+            }
           });
           const now = epochNow();
-          cur = { start: now, commitCall: now, committed: now, indexed: now, listened: now, end: now, checkpoint: false, firstWrite: 0, lastWrite: 0, replies: new Map() };
+          cur = { start: now, commitCall: now, committed: now, indexed: now, listened: now, end: now, checkpoint: false, firstWrite: 0, lastWrite: 0, replies: new Map(), young: [youngBytes()] };
         },
         end() {
           if (!cur) return;
           cur.end = epochNow();
+          cur.young.push(youngBytes());
           samples.push(cur);
           cur = undefined;
         },
@@ -165,6 +186,15 @@ export function recordChangePhases(store: IntentStore, revision: number, dbFile:
               `${f(s.end - s.start)} = ${f(s.commitCall - s.start)} ${f(s.committed - s.commitCall)}${s.checkpoint ? ' ckpt' : '     '} ${f(s.indexed - s.committed)} ${f(s.listened - s.indexed)} ${f(firstWrite - s.listened)} ` +
                 `${f(lastReply - firstWrite)} (first ${f(firstReply - firstWrite)}, ${replies.length} switches) ${f(s.end - lastReply)}${overlap.length ? `  [${overlap.join(', ')}]` : ''}`,
             );
+          }
+          // Allocation per phase: the median over the changes with no scavenge inside (every step grew).
+          const grew = samples.filter((x) => x.young.length === 6 && x.young.every((b, i) => i === 0 || b >= x.young[i - 1]));
+          if (grew.length > 0) {
+            const kb = (i: number) => {
+              const d = grew.map((x) => x.young[i + 1] - x.young[i]).sort((a, b) => a - b);
+              return (d[Math.floor(d.length / 2)] / 1024).toFixed(1);
+            };
+            lines.push(`allocated per change, median of ${grew.length} (KiB): validate ${kb(0)}, sqlite ${kb(1)}, index ${kb(2)}, compile ${kb(3)}, push to settled ${kb(4)}`);
           }
           return lines;
         },
