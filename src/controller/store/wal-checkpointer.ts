@@ -150,6 +150,8 @@ export function startWalCheckpointer(db: BetterSqlite3.Database, options: Checkp
       if (dead) return exited ?? Promise.resolve();
       dead = true;
       exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Whoever awaits the close keeps the process alive until the worker has closed its connection.
+      worker.ref();
       worker.postMessage('close');
       return exited;
     },
