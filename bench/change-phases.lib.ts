@@ -4,7 +4,8 @@
  * barrier reply, and the breakdown of the N slowest changes:
  *
  *   validate   the request to the store's commit call (the write queue, the resource's validation)
- *   sqlite     the store transaction and its fsync (and a checkpoint when one runs in it: `ckpt`)
+ *   sqlite     the store transaction and its fsync (`ckpt`: the database file changed meanwhile, so
+ *              a WAL checkpoint ran in the commit or beside it, in the store's checkpoint worker)
  *   index      the store's watch applying the change to the in-memory index
  *   compile    the change listeners: the incremental compile and the flow-mods queued
  *   sent       the flow-mods and barriers handed to the sockets (per switch: first to last)
