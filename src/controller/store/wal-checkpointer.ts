@@ -4,7 +4,8 @@
  * WAL into the database file and fsyncs it, on the event loop, and its request waits for it. Here the
  * store's connection turns auto-checkpoints off and a worker thread with its own connection to the
  * file runs `wal_checkpoint(PASSIVE)` once the store has been idle for `idleMs` after a commit, or
- * `maxDelayMs` after the first commit not yet checkpointed when commits keep coming. A passive
+ * `maxDelayMs` after the first commit not yet checkpointed when commits keep coming, and every
+ * `sweepMs` for the writes other modules make to the same database. A passive
  * checkpoint takes no writer lock: commits go on while it copies, and the next commit after a
  * complete one starts the WAL over from its beginning.
  *
@@ -20,12 +21,18 @@ import type BetterSqlite3 from 'better-sqlite3';
 export const CHECKPOINT_IDLE_MS = 50;
 /** ...or this long after the first commit it has not copied yet, whichever is first. */
 export const CHECKPOINT_MAX_DELAY_MS = 1000;
+/**
+ * And every this often regardless: the REST API's tokens, idempotency keys and webhooks write to the
+ * same database beside the store's commits, which alone schedule the checkpoints above.
+ */
+export const CHECKPOINT_SWEEP_MS = 30_000;
 /** SQLite's default auto-checkpoint threshold (pages), restored when the worker fails. */
 const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 export interface CheckpointOptions {
   idleMs?: number;
   maxDelayMs?: number;
+  sweepMs?: number;
 }
 
 /** What the last checkpoint found: WAL frames in all, and how many of them are in the database file. */
@@ -72,6 +79,7 @@ type WorkerReply = { ok: true; walFrames: number; copiedFrames: number } | { ok:
 export function startWalCheckpointer(db: BetterSqlite3.Database, options: CheckpointOptions = {}, onError: (err: Error) => void = () => undefined): WalCheckpointer {
   const idleMs = options.idleMs ?? CHECKPOINT_IDLE_MS;
   const maxDelayMs = options.maxDelayMs ?? CHECKPOINT_MAX_DELAY_MS;
+  const sweepMs = options.sweepMs ?? CHECKPOINT_SWEEP_MS;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file: db.name } });
   worker.unref();
@@ -102,10 +110,13 @@ export function startWalCheckpointer(db: BetterSqlite3.Database, options: Checkp
     running = true;
     worker.postMessage('checkpoint');
   };
+  const sweep = setInterval(run, sweepMs);
+  sweep.unref();
   const giveUp = (err: Error) => {
     if (dead) return;
     dead = true;
     clearTimers();
+    clearInterval(sweep);
     if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
     onError(err);
   };
@@ -147,6 +158,7 @@ export function startWalCheckpointer(db: BetterSqlite3.Database, options: Checkp
     },
     close() {
       clearTimers();
+      clearInterval(sweep);
       if (dead) return exited ?? Promise.resolve();
       dead = true;
       exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));

@@ -1,6 +1,7 @@
 /**
  * The WAL is checkpointed off the commit path: never inside a commit, by the worker once the store is
- * idle (or when commits keep coming, within the max delay), and what it copied reloads.
+ * idle (or when commits keep coming, within the max delay; and on a sweep for writes made beside the
+ * store), and what it copied reloads.
  */
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -42,7 +43,7 @@ const dbStat = () => fs.statSync(tmp.file);
 
 describe('WAL checkpoints', () => {
   it('never run inside a commit, however long the WAL grows', async () => {
-    store = openIntentStore(tmp.file, { checkpoint: { idleMs: NEVER_MS, maxDelayMs: NEVER_MS } });
+    store = openIntentStore(tmp.file, { checkpoint: { idleMs: NEVER_MS, maxDelayMs: NEVER_MS, sweepMs: NEVER_MS } });
     const before = dbStat();
     // Well past SQLite's auto-checkpoint threshold of 1,000 pages.
     for (let c = 0; c < 10; c++) await commitVpcs(store, c * 500, 500);
@@ -54,7 +55,7 @@ describe('WAL checkpoints', () => {
   });
 
   it('run in the worker once the store is idle, copying the whole WAL, and what they copied reloads', async () => {
-    store = openIntentStore(tmp.file, { checkpoint: { idleMs: 5, maxDelayMs: NEVER_MS } });
+    store = openIntentStore(tmp.file, { checkpoint: { idleMs: 5, maxDelayMs: NEVER_MS, sweepMs: NEVER_MS } });
     const sizeBefore = dbStat().size;
     await commitVpcs(store, 0, 500);
     const cp = store.checkpointer;
@@ -72,7 +73,7 @@ describe('WAL checkpoints', () => {
   });
 
   it('run within the max delay while commits keep coming', async () => {
-    store = openIntentStore(tmp.file, { checkpoint: { idleMs: NEVER_MS, maxDelayMs: 5 } });
+    store = openIntentStore(tmp.file, { checkpoint: { idleMs: NEVER_MS, maxDelayMs: 5, sweepMs: NEVER_MS } });
     const s = store;
     let next = 0;
     await waitFor(
@@ -85,6 +86,13 @@ describe('WAL checkpoints', () => {
       { timeoutMs: 10_000 },
     );
     expect((await s.load()).intent.vpcs.size).toBe(next);
+  });
+
+  it('run on the sweep for writes made beside the store (tokens, idempotency keys)', async () => {
+    store = openIntentStore(tmp.file, { checkpoint: { idleMs: NEVER_MS, maxDelayMs: NEVER_MS, sweepMs: 5 } });
+    store.database.prepare("INSERT INTO meta (key, value) VALUES ('beside', 'the store')").run();
+    const cp = store.checkpointer;
+    await waitFor('a swept checkpoint', () => (cp?.last && cp.last.walFrames > 0 && cp.last.copiedFrames === cp.last.walFrames ? true : notYet(cp?.last)), { timeoutMs: 10_000 });
   });
 
   it('are not needed in memory', () => {
