@@ -22,6 +22,7 @@ import { openIntentStoreInDir, type IntentStore, type StoreWrite } from '../src/
 import { createIncrementalCompiler } from '../src/compiler/index.js';
 import type { Endpoint, Intent, SecurityGroup, SecurityRule, Topology } from '../src/model/index.js';
 import { ovnTopology } from './ovn-workload.lib.js';
+import { logWorkerGcIfAsked, recordChangePhases } from './change-phases.lib.js';
 import { startInstalledController } from './installed-controller.lib.js';
 import { runSwitchHostIfChild } from './switch-host.lib.js';
 
@@ -35,6 +36,8 @@ const GROUPS = Number(flag('groups', '1000'));
 const RULES = Number(flag('rules', '10'));
 const CHANGES = Number(flag('changes', '200'));
 const WORKERS = Number(flag('workers', '3'));
+/** With `--phases N`: the N slowest changes of each run, phase by phase (change-phases.lib.ts). */
+const PHASES = Number(flag('phases', '0'));
 const PORT_BASE = 100;
 const logger = pino({ level: 'silent' });
 
@@ -158,9 +161,12 @@ async function run(withRules: boolean): Promise<Result> {
     reset: () => undefined,
     error: () => undefined,
   });
+  const phases = PHASES > 0 ? recordChangePhases(store, (await store.load()).revision, path.join(dir, 'intent.sqlite')) : undefined;
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
+  const recorder = phases?.attach(intent);
   const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger, syncTimeoutMs: 900_000 });
   const { runtime, firstSyncMs } = installed;
+  recorder?.watchSwitches(installed.controller);
 
   // One membership change at a time: an endpoint moves to another group (then the next one).
   const samples: number[] = [];
@@ -171,14 +177,20 @@ async function run(withRules: boolean): Promise<Result> {
     const ep = `ep-${1 + Math.floor(random() * ENDPOINTS)}`;
     const group = `sg-${2 + Math.floor(random() * GROUPS)}`;
     const t = performance.now();
+    recorder?.begin();
     await intent.endpoints.update(ep, { securityGroups: [group] });
     await runtime.settled();
     const done = performance.now();
+    recorder?.end();
     samples.push(done - t);
     commits.push(committedAt - t);
     installs.push(done - committedAt);
   }
   unwatch();
+  if (recorder) {
+    console.log(`${withRules ? `${RULES} rules per group` : 'no rules'}: ${recorder.report(PHASES).join('\n')}`);
+    recorder.stop();
+  }
   await installed.stop();
   intent.close();
   await store.close();
@@ -208,4 +220,5 @@ async function main(): Promise<void> {
   console.log(`target: membership change p99 < 5 ms -> ${full.p99 < 5 ? 'met' : 'not met'} (after the store's commit: p99 ${full.install.p99.toFixed(2)} ms -> ${full.install.p99 < 5 ? 'met' : 'not met'})`);
 }
 
+logWorkerGcIfAsked();
 if (!runSwitchHostIfChild()) await main();

@@ -1,8 +1,10 @@
 /**
  * Volumes at the scale storage arrays are sized for: 1k, 16k and 64k volumes, each with one
- * attachment, in one VPC of leaf-spine (2 spines, 4 leaves as softswitches in worker processes over
- * TCP, native channel). 4,096 function endpoints mount them, 63 storage targets serve them (volume i:
- * target i mod 63, endpoint i mod 4096, so every attachment is its own endpoint/target pair).
+ * attachment with its mount and source addresses (as the intent service makes it), on leaf-spine
+ * (2 spines, 4 leaves as softswitches in worker processes over TCP, native channel). 63 storage
+ * targets in a storage VPC serve them; 4,096 function endpoints mount them, half in the storage VPC
+ * and half in a clients VPC across VPCs (volume i: target i mod 63, endpoint i mod 4096, so every
+ * attachment is its own endpoint/target pair).
  *
  * Per size: one attachment made and installed (request -> barrier replies of every switch that
  * changed; the intent service writes the SQLite store, WAL, synchronous=FULL), p50/p99 over the
@@ -10,7 +12,7 @@
  * volumes, the in-run baseline: the difference is the volumes' share); the compiler's heap per
  * attachment (heap with volumes minus without, over the count).
  *
- *   node scripts/run-bench.js volumes -- --volumes 1000,16000,64000 --attaches 300
+ *   node scripts/run-bench.js volumes -- --volumes 1000,16000,64000 --attaches 200
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,8 +20,11 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createIncrementalCompiler } from '../src/compiler/index.js';
 import { createIntentService } from '../src/controller/intent/index.js';
+import { MountAllocator } from '../src/controller/intent/mount-addresses.js';
+import { IntentIndex } from '../src/controller/store/intent-index.js';
 import { formatId, openIntentStoreInDir, type IdKind, type IntentStore, type StoreWrite } from '../src/controller/store/index.js';
-import { generateLeafSpine, type Intent, type Topology } from '../src/model/index.js';
+import { generateLeafSpine, type Attachment, type Endpoint, type Intent, type Subnet, type Topology, type Volume, type Vpc } from '../src/model/index.js';
+import { logWorkerGcIfAsked, recordChangePhases } from './change-phases.lib.js';
 import { startInstalledController } from './installed-controller.lib.js';
 import { runSwitchHostIfChild } from './switch-host.lib.js';
 
@@ -31,6 +36,8 @@ const flag = (name: string, fallback: string) => {
 const SIZES = flag('volumes', '1000,16000,64000').split(',').map(Number);
 const ATTACHES = Number(flag('attaches', '300'));
 const WORKERS = Number(flag('workers', '3'));
+/** With `--phases N`: the N slowest attaches and detaches, phase by phase (change-phases.lib.ts). */
+const PHASES = Number(flag('phases', '0'));
 const ENDPOINTS = 4096;
 const TARGETS = 63;
 /** Endpoints with no attachment, which the timed attaches use (each attach is new flows). */
@@ -52,41 +59,66 @@ function topology(): Topology {
   };
 }
 
-const ip = (n: number) => ((10 << 24) | n) >>> 0;
+const storageIp = (n: number) => ((10 << 24) | n) >>> 0;
+const clientIp = (n: number) => (((172 << 24) | (16 << 16)) + n) >>> 0;
 
-/** The VPC, its subnet (10.0.0.0/16), targets, endpoints and `volumes` volumes with one attachment each, in one transaction. */
-async function seed(store: IntentStore, volumes: number): Promise<{ vpc: string; spare: string[] }> {
+/**
+ * Two VPCs: `storage` (10.0.0.0/8, subnet 10.0.0.0/14) with the targets and half of the function
+ * endpoints, and `clients` (172.16.0.0/12, subnet 172.16.0.0/14) with the other half, which mount
+ * across VPCs. `volumes` volumes with one attachment each, made as the intent service makes them:
+ * mount addresses in the endpoint's subnet and a source address in the storage subnet, allocated by
+ * the service's own allocator. One transaction.
+ */
+async function seed(store: IntentStore, volumes: number): Promise<{ spare: string[] }> {
   const state = await store.load();
   const lastSeq: Record<IdKind, number> = { ...state.lastSeq };
   const nextId = (kind: IdKind) => formatId(kind, ++lastSeq[kind]);
-  const writes: StoreWrite[] = [];
-  const vpc = nextId('vpc');
-  const subnet = nextId('subnet');
-  writes.push({ kind: 'vpc', id: vpc, value: { id: vpc, name: 'storage', vni: 1, cidr: { network: ip(0), prefixLength: 16 } } });
-  writes.push({ kind: 'subnet', id: subnet, value: { id: subnet, vpcId: vpc, name: 's0', cidr: { network: ip(0), prefixLength: 16 }, gateway: ip(1) } });
+  const vpcs = new Map<string, Vpc>();
+  const subnets = new Map<string, Subnet>();
+  const endpoints = new Map<string, Endpoint>();
+  const volumeMap = new Map<string, Volume>();
+  const storage = { vpc: nextId('vpc'), subnet: nextId('subnet') };
+  const clients = { vpc: nextId('vpc'), subnet: nextId('subnet') };
+  vpcs.set(storage.vpc, { id: storage.vpc, name: 'storage', vni: 1, cidr: { network: storageIp(0), prefixLength: 8 } });
+  vpcs.set(clients.vpc, { id: clients.vpc, name: 'clients', vni: 2, cidr: { network: clientIp(0), prefixLength: 12 } });
+  subnets.set(storage.subnet, { id: storage.subnet, vpcId: storage.vpc, name: 's0', cidr: { network: storageIp(0), prefixLength: 14 }, gateway: storageIp(1) });
+  subnets.set(clients.subnet, { id: clients.subnet, vpcId: clients.vpc, name: 'c0', cidr: { network: clientIp(0), prefixLength: 14 }, gateway: clientIp(1) });
   let n = 0;
-  const place = (kind: 'function' | 'storage') => {
+  const place = (kind: 'function' | 'storage', where: { vpc: string; subnet: string }) => {
     const id = nextId('endpoint');
     const i = n++;
-    writes.push({
-      kind: 'endpoint',
-      id,
-      value: { id, kind, vpcId: vpc, subnetId: subnet, dpid: 101 + (i % 4), port: PORT_BASE + Math.floor(i / 4), mac: 0x060000000000 + i + 1, ip: ip(10 + i), labels: {} },
-    });
+    const ip = where === storage ? storageIp(10 + i) : clientIp(10 + i);
+    endpoints.set(id, { id, kind, vpcId: where.vpc, subnetId: where.subnet, dpid: 101 + (i % 4), port: PORT_BASE + Math.floor(i / 4), mac: 0x060000000000 + i + 1, ip, labels: {} });
     return id;
   };
-  const targets = Array.from({ length: TARGETS }, () => place('storage'));
-  const endpoints = Array.from({ length: ENDPOINTS }, () => place('function'));
-  const spare = Array.from({ length: SPARE }, () => place('function'));
+  const targets = Array.from({ length: TARGETS }, () => place('storage', storage));
+  const functions = Array.from({ length: ENDPOINTS }, (_, i) => place('function', i % 2 === 0 ? storage : clients));
+  const spare = Array.from({ length: SPARE }, (_, i) => place('function', i % 2 === 0 ? storage : clients));
   for (let i = 0; i < volumes; i++) {
     const v = nextId('volume');
-    const a = nextId('attachment');
-    writes.push({ kind: 'volume', id: v, value: { id: v, name: `v${i}`, protocol: 'iscsi', targets: [targets[i % TARGETS]], ports: [3260] } });
-    writes.push({ kind: 'attachment', id: a, value: { id: a, volumeId: v, endpointId: endpoints[i % ENDPOINTS], mode: 'rw' } });
+    volumeMap.set(v, { id: v, name: `v${i}`, protocol: 'iscsi', targets: [targets[i % TARGETS]], ports: [3260] });
   }
+  const index = new IntentIndex({ vpcs, subnets, endpoints, volumes: volumeMap });
+  const attachments: Attachment[] = [];
+  for (const [i, v] of [...volumeMap.values()].entries()) {
+    const e = endpoints.get(functions[i % ENDPOINTS]);
+    if (!e) throw new Error('unreachable');
+    // One allocator per attachment, each attachment indexed before the next: the service's order.
+    const alloc = new MountAllocator(index);
+    const a: Attachment = { id: nextId('attachment'), volumeId: v.id, endpointId: e.id, mode: 'rw', mounts: alloc.mounts(v, e), source: alloc.source(v) };
+    index.putAttachment(a);
+    attachments.push(a);
+  }
+  const writes: StoreWrite[] = [
+    ...[...vpcs.values()].map((value): StoreWrite => ({ kind: 'vpc', id: value.id, value })),
+    ...[...subnets.values()].map((value): StoreWrite => ({ kind: 'subnet', id: value.id, value })),
+    ...[...endpoints.values()].map((value): StoreWrite => ({ kind: 'endpoint', id: value.id, value })),
+    ...[...volumeMap.values()].map((value): StoreWrite => ({ kind: 'volume', id: value.id, value })),
+    ...attachments.map((value): StoreWrite => ({ kind: 'attachment', id: value.id, value })),
+  ];
   const r = await store.commit({ basedOn: state.revision, writes, lastSeq });
   if (!r.ok) throw new Error('the store moved while it was seeded');
-  return { vpc, spare };
+  return { spare };
 }
 
 interface Result {
@@ -128,7 +160,9 @@ async function run(volumes: number): Promise<Result> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'overcast-bench-volumes-'));
   const store = openIntentStoreInDir(dir);
   const { spare } = await seed(store, volumes);
+  const phases = PHASES > 0 ? recordChangePhases(store, (await store.load()).revision, path.join(dir, 'intent.sqlite')) : undefined;
   const intent = await createIntentService({ seedTopology: t }, { store, logger });
+  const recorder = phases?.attach(intent);
 
   const all = intent.intent();
   const bare: Intent = { ...all, volumes: new Map(), attachments: new Map() };
@@ -138,6 +172,7 @@ async function run(volumes: number): Promise<Result> {
 
   const installed = await startInstalledController(intent, t, { workers: WORKERS, logger });
   const { runtime, firstSyncMs } = installed;
+  recorder?.watchSwitches(installed.controller);
 
   const volumeIds = [...all.volumes?.keys() ?? []];
   const attach: number[] = [];
@@ -145,15 +180,23 @@ async function run(volumes: number): Promise<Result> {
   for (let i = 0; i < ATTACHES; i++) {
     const volume = volumeIds[(i * 7919) % volumeIds.length];
     let t1 = performance.now();
+    recorder?.begin();
     const a = await intent.volumes.attach(volume, { endpoint: spare[i % SPARE] });
     await runtime.settled();
     attach.push(performance.now() - t1);
+    recorder?.end();
     t1 = performance.now();
+    recorder?.begin();
     await intent.volumes.detach(volume, a.id);
     await runtime.settled();
     detach.push(performance.now() - t1);
+    recorder?.end();
   }
   const flows = installed.installedFlows();
+  if (recorder) {
+    console.log(`${volumes} volumes: ${recorder.report(PHASES).join('\n')}`);
+    recorder.stop();
+  }
   await installed.stop();
   intent.close();
   await store.close();
@@ -175,7 +218,7 @@ async function run(volumes: number): Promise<Result> {
 
 async function main(): Promise<void> {
   console.log(
-    `volumes: attach one endpoint to a volume, request -> barrier replies (leaf-spine 2x4 as softswitches in ${WORKERS} worker processes over TCP; ${ENDPOINTS} endpoints, ${TARGETS} targets, one attachment per volume; ${ATTACHES} attaches per size; load average ${os.loadavg()[0].toFixed(1)})`,
+    `volumes: attach one endpoint to a volume, request -> barrier replies (leaf-spine 2x4 as softswitches in ${WORKERS} worker processes over TCP; ${TARGETS} targets in a storage VPC, ${ENDPOINTS} endpoints half in it and half in a clients VPC, one mounted attachment per volume; ${ATTACHES} attaches per size; load average ${os.loadavg()[0].toFixed(1)})`,
   );
   const rows: [number, Result][] = [];
   for (const n of SIZES) rows.push([n, await run(n)]);
@@ -192,4 +235,5 @@ async function main(): Promise<void> {
   console.log(`target: full recompile of ${n1} attachments < 1 s -> ${r1.fullMs < 1000 ? 'met' : 'not met'} (${r1.fullMs.toFixed(0)} ms, of which volumes ${(r1.fullMs - r1.baselineMs).toFixed(0)} ms)`);
 }
 
+logWorkerGcIfAsked();
 if (!runSwitchHostIfChild()) await main();

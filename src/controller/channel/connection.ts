@@ -2,7 +2,8 @@
  * The controller side of one switch connection, whatever protocol it speaks: requests matched to
  * replies by xid (multipart replies collected, timeouts), barriers, the switch's refusals of messages
  * nobody waits on (kept, failing the next barrier), echo keepalive, batched writes, close, the
- * packet-in / port-status / close listeners and the counters. A channel (native protobuf, OpenFlow
+ * packet-in / port-status / close listeners and the counters. Writes wait for the end of the
+ * event-loop turn to go out together, except that a barrier sends what is queued at once. A channel (native protobuf, OpenFlow
  * 1.3) is a subclass that supplies the codec (the abstract members) and its handshake.
  *
  * Nothing thrown while handling a received message escapes the receive path: it is logged.
@@ -178,12 +179,16 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
     let refused: SwitchRefusedError | undefined;
     // Taken when the reply arrives, not when the promise settles: refusals received after the reply
     // (in the same chunk) belong to the next barrier.
-    await this.request(this.barrierRequest(0), undefined, () => {
+    const replied = this.request(this.barrierRequest(0), undefined, () => {
       this.sent.settle(mark);
       refused = this.refusal?.followedBy(this.refusalCount - 1);
       this.refusal = undefined;
       this.refusalCount = 0;
     });
+    // A barrier ends a batch and someone waits on it: the batch goes to the socket now rather than
+    // at the end of this event-loop turn.
+    this.tx.flush();
+    await replied;
     if (refused) throw refused;
   }
 

@@ -5,6 +5,9 @@
  * acknowledges it; WAL mode keeps a crash between statements from leaving anything half-written: after
  * a kill -9 the file holds exactly the committed transactions.
  *
+ * SQLite's auto-checkpoint is off: a worker thread checkpoints the WAL when the store is idle
+ * (./wal-checkpointer.ts), so no commit waits for a copy of the WAL into the database file.
+ *
  * The store only persists; the IntentService validates. It is read whole once at start (`load`). A
  * transaction commits only when the store's revision (a counter in `meta`, one step per transaction)
  * is the one its writes were validated against; the watch is in process: every commit is delivered to
@@ -38,6 +41,7 @@ import type {
 import { ID_KINDS, type CommitResult, type IdCounters, type IdKind, type IntentStore, type StoreBatch, type StoreTransaction, type StoreWatchHandlers, type StoreWrite, type StoredState, idSeq } from './intent-store.js';
 import { migrate } from './schema.js';
 import { decodeTopologyDocument, encodeTopologyDocument } from './topology-document.js';
+import { startWalCheckpointer, type CheckpointOptions, type WalCheckpointer } from './wal-checkpointer.js';
 
 /** The file inside a data directory (`--data DIR`). */
 export const INTENT_STORE_FILE = 'intent.sqlite';
@@ -49,6 +53,13 @@ export const INTENT_STORE_FILE = 'intent.sqlite';
  */
 export interface SqliteIntentStore extends IntentStore {
   readonly database: BetterSqlite3.Database;
+  /** The WAL's checkpointer (a file in WAL mode; none in memory). */
+  readonly checkpointer: WalCheckpointer | undefined;
+}
+
+export interface SqliteIntentStoreOptions {
+  /** When the WAL is checkpointed (defaults: ./wal-checkpointer.ts). */
+  checkpoint?: CheckpointOptions;
 }
 
 /** The row writes of one SQLite transaction. */
@@ -151,16 +162,16 @@ interface NetworkAclRow {
 }
 
 /** Opens (creating if needed) the store at a file path, or an in-memory one for `':memory:'`. */
-export function openIntentStore(file: string): SqliteIntentStore {
+export function openIntentStore(file: string, options: SqliteIntentStoreOptions = {}): SqliteIntentStore {
   const db = new Database(file);
   try {
-    db.pragma('journal_mode = WAL');
+    const wal = db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     // FULL: a commit is fsynced before it returns (a process kill alone would be safe with NORMAL;
     // FULL also survives a power cut, and changes are rare enough that the fsync is cheap).
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     migrate(db);
-    return new SqliteStore(db);
+    return new SqliteStore(db, wal ? startWalCheckpointer(db, options.checkpoint) : undefined);
   } catch (e) {
     db.close();
     throw e;
@@ -168,9 +179,9 @@ export function openIntentStore(file: string): SqliteIntentStore {
 }
 
 /** Opens the store in a data directory (created if missing). */
-export function openIntentStoreInDir(dir: string): SqliteIntentStore {
+export function openIntentStoreInDir(dir: string, options: SqliteIntentStoreOptions = {}): SqliteIntentStore {
   fs.mkdirSync(dir, { recursive: true });
-  return openIntentStore(path.join(dir, INTENT_STORE_FILE));
+  return openIntentStore(path.join(dir, INTENT_STORE_FILE), options);
 }
 
 class SqliteStore implements SqliteIntentStore {
@@ -180,7 +191,10 @@ class SqliteStore implements SqliteIntentStore {
   private readonly watchers = new Set<StoreWatchHandlers>();
   private readonly getMeta: BetterSqlite3.Statement<[string], { value: string }>;
 
-  constructor(readonly database: BetterSqlite3.Database) {
+  constructor(
+    readonly database: BetterSqlite3.Database,
+    readonly checkpointer: WalCheckpointer | undefined,
+  ) {
     const db = database;
     this.location = `sqlite:${db.name}`;
     // Prepared once; each write is a bound statement.
@@ -459,6 +473,7 @@ class SqliteStore implements SqliteIntentStore {
     // IMMEDIATE: the revision read and the writes hold one lock (another process on the file waits).
     const r = this.tx.immediate(t);
     if (r.ok) {
+      this.checkpointer?.committed();
       const batch: StoreBatch = { revision: r.revision, writes: t.writes, lastSeq: t.lastSeq ?? {} };
       for (const w of [...this.watchers]) w.batch(batch);
     }
@@ -475,6 +490,7 @@ class SqliteStore implements SqliteIntentStore {
   async close(): Promise<void> {
     this.watchers.clear();
     if (this.database.open) this.database.close();
+    await this.checkpointer?.close();
   }
 }
 

@@ -163,4 +163,15 @@ describe('connection core: keepalive, close, writes', () => {
     expect(counter.writes - before).toBe(1);
     expect(peer.received.filter((m) => m.type === 'mod').map((m) => m.body)).toEqual(Array.from({ length: 500 }, (_, i) => `mod ${i}`));
   });
+
+  it('a barrier sends what is queued at once, in one write with it, not at the end of the turn', async () => {
+    const { conn, peer, counter } = await connected(healthy());
+    const before = counter.writes;
+    conn.sendMods(10);
+    const replied = conn.barrier();
+    // Still in the turn that queued them: written already.
+    expect(counter.writes - before).toBe(1);
+    await replied;
+    expect(peer.received.filter((m) => m.type === 'mod' || m.type === 'barrier').map((m) => m.body ?? m.type)).toEqual([...Array.from({ length: 10 }, (_, i) => `mod ${i}`), 'barrier']);
+  });
 });
