@@ -11,6 +11,30 @@ import { VolumeState } from '../volume-state.js';
 import { topologyGateways, type ServingGateway } from './exits.js';
 import { Presence } from './presence.js';
 
+/**
+ * Values derived from the state that several nodes read in one engine run (computed by the first that
+ * asks). They hold still during a run: the intent and topology change only between runs, and a run
+ * places nodes in order, so what a later node reads of an earlier node's placements is final. Outside
+ * a run nothing is kept.
+ */
+export class RunCache<T> {
+  private readonly values = new Map<string, T | undefined>();
+
+  constructor(private readonly state: { readonly running: boolean }) {}
+
+  get<A>(id: string, arg: A, compute: (arg: A) => T | undefined): T | undefined {
+    if (!this.state.running) return compute(arg);
+    if (this.values.has(id)) return this.values.get(id);
+    const value = compute(arg);
+    this.values.set(id, value);
+    return value;
+  }
+
+  clear(): void {
+    this.values.clear();
+  }
+}
+
 export class CompileState {
   topology!: Topology;
   fabric!: FabricContext;
@@ -21,6 +45,9 @@ export class CompileState {
   readonly volumes = new VolumeState();
   readonly security = new SecurityState();
   readonly presence = new Presence();
+  /** Whether the engine is in a run (RunCache keeps values only then). */
+  running = false;
+  private readonly runCaches = new Map<string, RunCache<unknown>>();
 
   constructor(topology: Topology, intent: Intent) {
     this.intent = new IntentState(topology, intent);
@@ -31,6 +58,23 @@ export class CompileState {
     for (const g of intent.securityGroups?.values() ?? []) this.security.putGroup(g);
     for (const acl of intent.networkAcls?.values() ?? []) this.security.putAcl(acl);
     this.setTopology(topology);
+  }
+
+  /** The run cache named `name` (one per name and state). */
+  runCache<T>(name: string): RunCache<T> {
+    let cache = this.runCaches.get(name);
+    if (!cache) this.runCaches.set(name, (cache = new RunCache<unknown>(this)));
+    return cache as RunCache<T>;
+  }
+
+  /** Brackets one engine run: run caches keep values from `beginRun` until `endRun` drops them. */
+  beginRun(): void {
+    this.running = true;
+  }
+
+  endRun(): void {
+    this.running = false;
+    for (const cache of this.runCaches.values()) cache.clear();
   }
 
   setTopology(topology: Topology): void {

@@ -127,6 +127,15 @@ export class Engine implements IncrementalCompiler {
    * owners (not in the full compile, where every owner is walked anyway).
    */
   private run(dirty: Dirty, idsOf: (node: number) => OwnerIds | undefined, hooks: boolean): void {
+    this.state.beginRun();
+    try {
+      this.runNodes(dirty, idsOf, hooks);
+    } finally {
+      this.state.endRun();
+    }
+  }
+
+  private runNodes(dirty: Dirty, idsOf: (node: number) => OwnerIds | undefined, hooks: boolean): void {
     for (const vpcId of dirty.vpcs) for (const node of this.vpcReaders) node.vpcTouched?.(vpcId, dirty);
     const presence = this.state.presence;
     const moved = new Set<string>();

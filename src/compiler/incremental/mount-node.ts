@@ -44,13 +44,23 @@ function markEndpoint(state: CompileState, endpointId: string, dirty: Dirty): vo
   for (const v of vs.volumesOfTarget(endpointId)) vs.forEachAttachmentOf(v, (a) => markMounts(dirty, a.id));
 }
 
-/** What both owners of an attachment compile from, or undefined when it has no live translation. */
-function planOf(state: CompileState, a: Attachment | undefined): (MountPlan & { clientVpc: string; storageVpc: string; qos?: VolumeQos }) | undefined {
+type AttachmentMountPlan = MountPlan & { clientVpc: string; storageVpc: string; qos?: VolumeQos };
+
+/**
+ * What both owners of an attachment compile from, or undefined when it has no live translation. Both
+ * nodes place and compile from it and the attachment node asks whether it has mounts: one plan per
+ * attachment and engine run.
+ */
+function planOf(state: CompileState, a: Attachment | undefined): AttachmentMountPlan | undefined {
+  return a && state.runCache<AttachmentMountPlan>('mount-plan').get(a.id, a, (x) => computePlan(state, x));
+}
+
+function computePlan(state: CompileState, a: Attachment): AttachmentMountPlan | undefined {
   const s = state.intent;
   const active = state.presence.placements('endpoint');
-  const v = a && state.volumes.volumes.get(a.volumeId);
-  const e = a && s.endpoints.get(a.endpointId);
-  if (!a || !v || !e || !a.mounts || !a.source || !active.has(e.id)) return undefined;
+  const v = state.volumes.volumes.get(a.volumeId);
+  const e = s.endpoints.get(a.endpointId);
+  if (!v || !e || !a.mounts || !a.source || !active.has(e.id)) return undefined;
   const clientVpc = s.activeVpc(e.vpcId);
   if (!clientVpc) return undefined;
   const targets = new Map<string, MountEnd>();
