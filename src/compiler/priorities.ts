@@ -25,6 +25,8 @@ export const PRIORITY = {
   INGRESS_UPLINK_ARP_REQUEST: 200,
   /** INGRESS (uplink): IPv4 addressed to the gateway's MAC -> uplink metadata, NAT_LB. */
   INGRESS_UPLINK_IPV4: 100,
+  /** INGRESS (uplink): to a load balancer's public IP, protocol and port -> ip_dst = VIP, its VPC's metadata, NAT_LB. */
+  INGRESS_UPLINK_LB: 150,
   /** INGRESS (uplink): anything else from the outside: dropped, counted under the gateway. */
   INGRESS_UPLINK_DROP: 1,
   /** TENANT: block metadata, a VPC's bottom label, a destination MAC -> popped and out there, or on towards it. */
