@@ -37,7 +37,6 @@
  *            backends' switches to the nearest exits.
  */
 import {
-  ct,
   decTtl,
   group,
   setField,
@@ -53,9 +52,8 @@ import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
-import { appendDeliveryTail, type LabelGroupTowards } from './deliver.js';
+import { appendDeliveryTail, intoIngressChecks, type LabelGroupTowards } from './deliver.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
-import { endpointZone } from './compile-security.js';
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
@@ -168,7 +166,7 @@ class BucketMemo {
 /** A bucket's actions: the backend's address (and port), the gateway's MAC as source, then on its way. */
 function bucketActions(lb: LoadBalancer, dst: FieldName, b: LbBackend, way: number): Action[] {
   const e = b.endpoint;
-  const last = way === HOME ? ct(endpointZone(e.port), { table: TABLE.ACL_INGRESS }) : sharedGroup(way);
+  const last = way === HOME ? intoIngressChecks(e.port) : sharedGroup(way);
   const actions: Action[] = [sharedSetField('ipv4Dst', e.ip)];
   if (lb.backendPort !== lb.port) actions.push(sharedSetField(dst, lb.backendPort));
   appendDeliveryTail(actions, e.mac, last);

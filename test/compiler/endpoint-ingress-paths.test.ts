@@ -178,6 +178,27 @@ const paths: [string, Path][] = [
       replyArrives: `c in:${h.ip}:5000>${c.ip}:4003`,
     },
   ],
+  [
+    "a volume mount to its target on the client's switch",
+    {
+      to: s1,
+      request: () => [m.dpid, m.port, routed(m, MOUNT, 900, 2049)],
+      arrives: `s1 in:${SOURCE}:900>${s1.ip}:2049`,
+      reply: routed(s1, SOURCE, 2049, 900),
+      replyArrives: `m in:${MOUNT}:2049>${m.ip}:900`,
+    },
+  ],
+  [
+    "a volume mount to replicas on the client's switch (a select group)",
+    {
+      to: s1,
+      world: { targets: ['s1', 's2'] },
+      request: () => [m.dpid, m.port, routed(m, MOUNT, 900, 2049)],
+      arrives: `s1 in:${SOURCE}:900>${s1.ip}:2049`,
+      reply: routed(s1, SOURCE, 2049, 900),
+      replyArrives: `m in:${MOUNT}:2049>${m.ip}:900`,
+    },
+  ],
 ];
 
 /** The replica a mount's connection went to (Maglev picks one of s1, s2): the path names s1, so the test follows the frame. */
@@ -206,5 +227,16 @@ describe('every path to an endpoint passes its ACL and security groups', () => {
     const sim = world({ ...p.world, guard: OPEN, acls: [denyUdpIn('acl-a', 'red-a')] });
     const [dpid, port, frame] = p.request();
     expect(arrivals(sim, dpid, port, frame)).toEqual([]);
+  });
+
+  it("a mount's reply passes the client subnet's ACL", () => {
+    const sim = world({ guard: OPEN, acls: [denyUdpIn('acl-blue', 'blue-a')] });
+    expect(arrivals(sim, m.dpid, m.port, routed(m, MOUNT, 900, 2049))).toEqual([`s1 in:${SOURCE}:900>${s1.ip}:2049`]);
+    expect(arrivals(sim, s1.dpid, s1.port, routed(s1, SOURCE, 2049, 900))).toEqual([]);
+  });
+
+  it("a mount's unsolicited reply does not pass the client's group", () => {
+    const sim = world({ guard: OPEN });
+    expect(arrivals(sim, s1.dpid, s1.port, routed(s1, SOURCE, 2049, 901))).toEqual([]);
   });
 });
