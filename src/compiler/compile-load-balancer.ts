@@ -10,9 +10,10 @@
  *            revision's backends; a bucket cannot goto-table: ip_dst (and the port) rewritten,
  *            eth_src = GATEWAY_MAC, eth_dst = backend, dec_ttl, then, for a backend on this switch,
  *            ct(zone = the backend's zone, table = ACL_INGRESS): the recirculation continues the
- *            pipeline with the rewritten packet, through the backend's ACL and security groups to
- *            EGRESS (as OVN's load balancers recirculate from their buckets; on a gateway serving the
- *            LB's elastic IP, out of the backend's port), or towards its switch through the VPC's label group on that port
+ *            pipeline with the rewritten packet (in the VPC's metadata, which every flow running the
+ *            group has written before it), through the backend's ACL and security groups to EGRESS
+ *            (as OVN's load balancers recirculate from their buckets), or towards its switch through
+ *            the VPC's label group on that port
  *            (vpc-encoding.ts vniGroup: an OpenFlow 1.3 bucket is an action set, one push_mpls each
  *            with its set-fields after it, so each label is pushed by a group of its own). The
  *            softswitch picks the bucket by Maglev over the 5-tuple hash, so a connection keeps its
@@ -22,10 +23,13 @@
  *            the port), then ROUTE as usual: clients only ever see the VIP.
  * Behind an elastic IP (`plan.outside`), additionally:
  *   ARP      at each serving gateway: the public IP -> the gateway's MAC (as an elastic IP's).
- *   NAT_LB   at each serving gateway: uplink, ip_dst = public IP, protocol, dst port -> ip_dst = VIP,
- *            metadata = vni, the LB's group (the gateway's switch counts as present, so it has one);
- *            with no group there -> the controller untranslated (the replay of a held packet starts
- *            over at table 0 on the uplink port, so it must still carry the public IP).
+ *   INGRESS  at each serving gateway with the LB's group (the gateway's switch counts as present, so
+ *            it has one unless the pool is empty or cut off): uplink, to the gateway's MAC, ip_dst =
+ *            public IP, protocol, dst port -> ip_dst = VIP, metadata = vni, NAT_LB: from there the
+ *            packet is the VPC's, to the VIP, and meets the VIP's flow like a client's inside.
+ *   NAT_LB   at each serving gateway without the group: uplink, ip_dst = public IP, protocol, dst
+ *            port -> the controller untranslated (the replay of a held packet starts over at table 0
+ *            on the uplink port, so it must still carry the public IP).
  *   NAT_LB   at each backend's switch: the reply to the VPC's own space -> as above (routed); via the
  *            gateway MAC elsewhere -> ip_src = public IP (and the port), eth_dst = the public IP's
  *            pseudo MAC, dec_ttl, FORWARD: the SNAT happens at the backend's switch.
@@ -33,10 +37,8 @@
  *            backends' switches to the nearest exits.
  */
 import {
-  ct,
   decTtl,
   group,
-  output,
   setField,
   TABLE,
   toController,
@@ -50,9 +52,8 @@ import { GATEWAY_MAC, type Endpoint, type LoadBalancer } from '../model/index.js
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { prefixMask } from '../net/cidr.js';
 import { arpReplyActions } from './arp-reply.js';
-import { appendDeliveryTail, type LabelGroupTowards } from './deliver.js';
+import { appendDeliveryTail, intoIngressChecks, type LabelGroupTowards } from './deliver.js';
 import { compileEgress, elasticIpMac, UPLINK_METADATA, type GatewayPort } from './compile-elastic-ip.js';
-import { endpointZone } from './compile-security.js';
 import { ownerId48 } from './cookies.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
@@ -146,11 +147,10 @@ function l4Fields(lb: LoadBalancer): { proto: number; src: FieldName; dst: Field
 }
 
 /**
- * A bucket's way to its backend: HOME_CHECKED (into the backend's conntrack zone and on through its
- * ingress checks), HOME (straight out of its port) or the label group's id.
+ * A bucket's way to its backend: HOME (into the backend's conntrack zone and on through its ingress
+ * checks) or the label group's id.
  */
 const HOME = -1;
-const HOME_CHECKED = -2;
 
 /** One backend's buckets, by way. */
 class BucketMemo {
@@ -166,7 +166,7 @@ class BucketMemo {
 /** A bucket's actions: the backend's address (and port), the gateway's MAC as source, then on its way. */
 function bucketActions(lb: LoadBalancer, dst: FieldName, b: LbBackend, way: number): Action[] {
   const e = b.endpoint;
-  const last = way === HOME ? output(e.port) : way === HOME_CHECKED ? ct(endpointZone(e.port), { table: TABLE.ACL_INGRESS }) : sharedGroup(way);
+  const last = way === HOME ? intoIngressChecks(e.port) : sharedGroup(way);
   const actions: Action[] = [sharedSetField('ipv4Dst', e.ip)];
   if (lb.backendPort !== lb.port) actions.push(sharedSetField(dst, lb.backendPort));
   appendDeliveryTail(actions, e.mac, last);
@@ -188,10 +188,6 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
   const weights = backendWeights(lb, plan.pool);
   const live = plan.pool.map((b, i) => ({ b, w: weights[i], buckets: new BucketMemo() })).filter((x) => x.w > 0);
   const grouped = new Set<number>();
-  // A gateway serving the LB's elastic IP runs the group from its uplink flow too, which writes the
-  // VPC's metadata after the group: a bucket recirculating there would carry the uplink's. Its local
-  // buckets output directly (docs/security-groups.md).
-  const checkedGateway = new Set(plan.outside?.gateways.map((g) => g.dpid) ?? []);
   const arp: FlowEntry = {
     table: TABLE.ARP,
     priority: PRIORITY.LB_ARP_REPLY,
@@ -211,9 +207,8 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
     const buckets: Bucket[] = [];
     for (const x of live) {
       // A backend's bucket is the same on every switch that reaches it the same way (through its
-      // ingress checks at its home, out of its port at a gateway serving the LB's elastic IP, through
-      // one label group elsewhere): one frozen object per way.
-      const way = x.b.homeDpid === dpid ? (checkedGateway.has(dpid) ? HOME : HOME_CHECKED) : plan.labelGroupTowards(dpid, x.b.homeDpid);
+      // ingress checks at its home, through one label group elsewhere): one frozen object per way.
+      const way = x.b.homeDpid === dpid ? HOME : plan.labelGroupTowards(dpid, x.b.homeDpid);
       if (way === undefined) continue; // cut off from this backend: not in this switch's pool
       buckets.push(x.buckets.get(way, () => ({ weight: x.w, actions: bucketActions(lb, dst, x.b, way) })));
     }
@@ -253,12 +248,12 @@ export function compileLoadBalancerFlows(plan: LoadBalancerPlan, cookie: number)
       });
     }
   }
-  if (plan.outside) compileOutside(plan, plan.outside, groupId, grouped, cookie, flows);
+  if (plan.outside) compileOutside(plan, plan.outside, grouped, cookie, flows);
   return { flows, groups };
 }
 
 /** The flows that put the LB behind its elastic IP (see the header). */
-function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, grouped: ReadonlySet<number>, cookie: number, flows: OwnerFlows): void {
+function compileOutside(plan: LoadBalancerPlan, o: LbOutside, grouped: ReadonlySet<number>, cookie: number, flows: OwnerFlows): void {
   const { lb, vni } = plan;
   const { proto, dst } = l4Fields(lb);
   for (const g of o.gateways) {
@@ -269,13 +264,27 @@ function compileOutside(plan: LoadBalancerPlan, o: LbOutside, groupId: number, g
       actions: arpReplyActions(g.mac, o.publicIp),
       cookie,
     });
+    if (grouped.has(g.dpid)) {
+      // Into the VPC before NAT_LB, so the group runs in the VPC's metadata: a bucket towards a
+      // backend on this switch recirculates through its ACL and security groups (docs/security-groups.md).
+      flows.push(g.dpid, {
+        table: TABLE.INGRESS,
+        priority: PRIORITY.INGRESS_UPLINK_LB,
+        match: { inPort: g.port, vlanVid: 0, ethDst: g.mac, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: o.publicIp, [dst]: lb.port },
+        actions: [setField('ipv4Dst', lb.vip)],
+        writeMetadata: vniMetadata(vni),
+        gotoTable: TABLE.NAT_LB,
+        cookie,
+      });
+      continue;
+    }
     // No group on this switch (empty pool, or cut off from every backend): the controller (cold start),
     // with the frame untranslated: the hold replays it from table 0 on this port, through this flow again.
     flows.push(g.dpid, {
       table: TABLE.NAT_LB,
       priority: PRIORITY.EIP_DNAT,
       match: { metadata: UPLINK_METADATA, inPort: g.port, ethType: ETH_TYPE_IPV4, ipProto: proto, ipv4Dst: o.publicIp, [dst]: lb.port },
-      actions: grouped.has(g.dpid) ? [setField('ipv4Dst', lb.vip), group(groupId)] : [toController()],
+      actions: [toController()],
       writeMetadata: vniMetadata(vni),
       cookie,
     });

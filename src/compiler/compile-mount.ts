@@ -7,21 +7,26 @@
  * On C's switch (the mount owner; it places B there):
  *   ARP      metadata = A, request from c for M -> answered with GATEWAY_MAC.
  *   NAT_LB   metadata = A, c -> M, TCP/UDP to a volume port -> ip_src = S, then to one target:
- *            inline when M reaches one (Gluster's per-brick addresses, or a single live replica),
- *            else the attachment's select group (Maglev over the live replicas, one bucket each);
- *            the delivery rewrites ip_dst = t and goes out of T's port or through B's label group
- *            (deliver.ts). No live target: dropped, counted under the attachment.
+ *            inline when M reaches one (Gluster's per-brick addresses, or a single live replica):
+ *            ip_dst = t, delivered through B's label group, or (T on this switch) metadata = B and
+ *            on to FORWARD; else metadata = B and on to ROUTE. No live target: dropped, counted
+ *            under the attachment.
+ *   ROUTE    with several targets: metadata = B, S -> M -> the attachment's select group (Maglev
+ *            over the live replicas, one bucket each: ip_dst = t, then B's label group, or for T on
+ *            this switch a recirculation into ACL_INGRESS in B's metadata, written before the group).
  * On each target's switch (the mount-return owner; it places A there):
  *   ARP      metadata = B, request for S -> answered with GATEWAY_MAC (S may sit in T's subnet).
  *   NAT_LB   metadata = B, t -> S, TCP/UDP from a volume port -> ip_src = M (T's own for Gluster),
- *            ip_dst = c, then delivered to C through A's label group (or out of C's port).
+ *            ip_dst = c, then delivered to C through A's label group, or (C on this switch)
+ *            metadata = A and on to FORWARD.
+ * Every delivery ends in the receiving end's ACL_INGRESS and security groups (deliver.ts), on its
+ * switch as anywhere else.
  * Only attached endpoints have a translation, so a target admits, translated, exactly its volumes'
  * attached endpoints on its volumes' ports; nothing else crosses between A and B.
  * A metered attachment (its volume's qos, compile-volume-qos.ts) sends both ways through its meter on
  * C's switch: the translation to the targets carries it, and so do the replies' EGRESS flows from M
- * there, or the return translation itself on C's switch when a target shares it (that reply goes
- * straight out of C's port); a second meter (mbps and pps) rides on ACCESS flows of the same traffic
- * there, and in SG_INGRESS_COMMIT for the replies reaching EGRESS.
+ * there (every reply reaches C's EGRESS, a target's on C's own switch too); a second meter (mbps and
+ * pps) rides on an ACCESS flow of the requests and on a SG_INGRESS_COMMIT flow of the replies.
  */
 import { group, setField, TABLE, type Action, type Bucket, type FlowEntry, type GroupEntry } from '../flow/index.js';
 import { GATEWAY_MAC } from '../model/index.js';
@@ -29,9 +34,10 @@ import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP
 import { arpReplyActions } from './arp-reply.js';
 import { equalWeight, selectGroupId, type OwnerGroups } from './compile-load-balancer.js';
 import { replyMeterFlows, secondMeterFlows } from './compile-volume-qos.js';
-import { appendDelivery, type DeliveryEnd, type LabelGroupTowards } from './deliver.js';
+import { appendBucketDelivery, appendFlowDelivery, type DeliveryEnd, type LabelGroupTowards } from './deliver.js';
 import { OwnerFlows } from './owner-flows.js';
 import { PRIORITY } from './priorities.js';
+import { vniMetadata } from './vpc-encoding.js';
 
 /** An end of a mount: an endpoint's address, MAC, port and switch. */
 export interface MountEnd extends DeliveryEnd {
@@ -83,23 +89,33 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
   const towards: LabelGroupTowards = (from, to) => plan.labelGroupTowards(plan.storageVni, from, to);
   const flows: FlowEntry[] = [];
   const groups: OwnerGroups = new Map();
-  const toTarget = (t: MountEnd): Action[] | undefined => {
-    const actions: Action[] = [setField('ipv4Dst', t.ip)];
-    return appendDelivery(actions, t, dpid, towards) ? actions : undefined;
-  };
   for (const m of plan.mounts) {
     flows.push(arpAnswer(vni, m.ip, cookie, client.ip));
-    const buckets: Bucket[] = [];
-    for (const t of m.targets) {
-      const actions = toTarget(t);
-      if (actions) buckets.push({ weight: equalWeight(m.targets.length), actions });
-    }
+    const reached = m.targets.filter((t) => t.homeDpid === dpid || towards(dpid, t.homeDpid) !== undefined);
     const actions: Action[] = [];
-    if (buckets.length === 1) actions.push(setField('ipv4Src', plan.source), ...buckets[0].actions);
-    else if (buckets.length > 1) {
+    let then: Pick<FlowEntry, 'writeMetadata' | 'gotoTable'> = {};
+    if (reached.length === 1) {
+      actions.push(setField('ipv4Src', plan.source), setField('ipv4Dst', reached[0].ip));
+      then = appendFlowDelivery(actions, reached[0], plan.storageVni, dpid, towards) ?? {};
+    } else if (reached.length > 1) {
+      // The group runs from ROUTE, in the storage VPC's metadata: a bucket towards a target on this
+      // switch recirculates through its ACL and security groups.
       const groupId = mountGroupId(plan.attachmentId);
+      const buckets: Bucket[] = reached.map((t) => {
+        const b: Action[] = [setField('ipv4Dst', t.ip)];
+        appendBucketDelivery(b, t, dpid, towards);
+        return { weight: equalWeight(reached.length), actions: b };
+      });
       groups.set(dpid, [{ groupId, type: 'select', buckets, cookie } satisfies GroupEntry]);
-      actions.push(setField('ipv4Src', plan.source), group(groupId));
+      actions.push(setField('ipv4Src', plan.source));
+      then = { writeMetadata: vniMetadata(plan.storageVni), gotoTable: TABLE.ROUTE };
+      flows.push({
+        table: TABLE.ROUTE,
+        priority: PRIORITY.MOUNT_GROUP,
+        match: { metadata: plan.storageVni, ethType: ETH_TYPE_IPV4, ipv4Src: plan.source, ipv4Dst: m.ip },
+        actions: [group(groupId)],
+        cookie,
+      });
     }
     for (const port of plan.ports) {
       for (const l4 of L4) {
@@ -108,6 +124,7 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
           priority: PRIORITY.MOUNT_DNAT,
           match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: client.ip, ipv4Dst: m.ip, ipProto: l4.proto, [l4.dst]: port },
           actions,
+          ...then,
           cookie,
           ...(meterIds.length === 0 ? {} : { meterId: meterIds[0] }),
         });
@@ -134,10 +151,8 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
     for (const t of m.targets) {
       const dpid = t.homeDpid;
       const actions: Action[] = [setField('ipv4Src', m.ip), setField('ipv4Dst', client.ip)];
-      if (!appendDelivery(actions, client, dpid, (from, to) => plan.labelGroupTowards(plan.clientVni, from, to))) continue;
-      // On the client's switch the reply goes straight out of its port: the meters are here, not in EGRESS.
-      const near = dpid === client.homeDpid && plan.meterIds.length > 0;
-      const meter = near ? { meterId: plan.meterIds[0] } : undefined;
+      const then = appendFlowDelivery(actions, client, plan.clientVni, dpid, (from, to) => plan.labelGroupTowards(plan.clientVni, from, to));
+      if (!then) continue;
       if (!answered.has(dpid)) {
         answered.add(dpid);
         out.push(dpid, arpAnswer(vni, plan.source, cookie));
@@ -149,13 +164,9 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
             priority: PRIORITY.MOUNT_RETURN,
             match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: t.ip, ipv4Dst: plan.source, ipProto: l4.proto, [l4.src]: port },
             actions,
-            ...meter,
+            ...then,
             cookie,
           });
-        }
-        if (near && plan.meterIds.length > 1) {
-          const fromTarget = { metadata: vni, ipv4Src: t.ip, ipv4Dst: plan.source };
-          for (const f of secondMeterFlows(TABLE.ACCESS, PRIORITY.ACCESS_ATTACHED, fromTarget, 'src', port, plan.meterIds[1], cookie)) out.push(dpid, f);
         }
       }
     }

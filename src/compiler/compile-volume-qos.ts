@@ -2,7 +2,7 @@
  * A volume's qos as meters (docs/volumes.md, "QoS"): each attachment of a volume with qos gets its
  * meters on its endpoint's switch, and every flow that carries the attachment's traffic on that switch
  * names them, both ways: its grants in ACCESS and its mount translation in NAT_LB (requests), and the
- * replies' EGRESS flows below (or the mount's return translation when the target shares the switch),
+ * replies' EGRESS flows below (every reply reaches the endpoint's EGRESS, through its ingress checks),
  * so reads and writes count against one rate, as a cloud volume's throughput limit does.
  *
  * OpenFlow 1.3 gives a meter one unit and a flow one meter instruction: a qos with `mbps` is a kbps
@@ -12,8 +12,7 @@
  * (`secondMeterFlows`; the first meter is the one the single-meter flows carry):
  *   requests to a target:      ACCESS grant (first), NAT_LB (second)
  *   requests to a mount address: ACCESS (second), NAT_LB translation (first)
- *   replies arriving from elsewhere: SG_INGRESS_COMMIT (second), EGRESS (first)
- *   replies of a replica on the switch, through the mount: ACCESS (second), NAT_LB return (first)
+ *   replies:                   SG_INGRESS_COMMIT (second), EGRESS (first)
  * The burst is QOS_BURST_MS of the rate, and at least one full-size frame (kbps) or one packet.
  *
  * A first meter's id is its attachment's number (`att-17` -> 17): unique on the switch (an attachment

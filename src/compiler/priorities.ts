@@ -25,6 +25,8 @@ export const PRIORITY = {
   INGRESS_UPLINK_ARP_REQUEST: 200,
   /** INGRESS (uplink): IPv4 addressed to the gateway's MAC -> uplink metadata, NAT_LB. */
   INGRESS_UPLINK_IPV4: 100,
+  /** INGRESS (uplink): to a load balancer's public IP, protocol and port -> ip_dst = VIP, its VPC's metadata, NAT_LB. */
+  INGRESS_UPLINK_LB: 150,
   /** INGRESS (uplink): anything else from the outside: dropped, counted under the gateway. */
   INGRESS_UPLINK_DROP: 1,
   /** TENANT: block metadata, a VPC's bottom label, a destination MAC -> popped and out there, or on towards it. */
@@ -55,6 +57,12 @@ export const PRIORITY = {
   MOUNT_DNAT: 210,
   /** NAT_LB: a target's reply to an attachment's source address from a volume port -> translated back to the mount address. */
   MOUNT_RETURN: 180,
+  /**
+   * ROUTE: the storage VPC's metadata, from an attachment's source address to its mount address (set
+   * by MOUNT_DNAT) -> the attachment's select group (above ROUTE_ENDPOINT: the mount address may be a
+   * storage endpoint's own).
+   */
+  MOUNT_GROUP: 150,
   /** ACCESS: replication between the targets of one volume (anything, from one target to another) -> on. */
   ACCESS_REPLICA: 210,
   /** ACCESS: an attached endpoint to a target of its volume on one of the volume's ports (TCP or UDP) -> on. */

@@ -7,16 +7,18 @@
  * A group of M members named by N rules then costs M + N flows, not M x N.
  *
  * A table keeps its clause flows here, apart from its classifier, and `resolve` finishes each lookup.
- * Clause flows are scanned priority by priority from the top, down to the ordinary match's priority;
- * the cost is linear in the clause flows above that priority (docs/conntrack.md). Adding or removing
- * a clause flow costs the same whatever the number of flows: a level's clauses are an unordered
- * array (the answer does not depend on their order) and each clause knows its slot, so a removal
- * moves the last clause into the hole (docs/security-groups.md: a membership change replaces a few
- * clause flows on leaves holding ~92,000 each, 19,000 to 27,000 per table and priority).
+ * Clause flows are looked at priority by priority from the top, down to the ordinary match's priority.
+ * Within a priority they are indexed as a tuple space: one subtable per distinct mask, each a hash map
+ * from the masked field values to the clauses with those values, so a lookup costs one hash probe per
+ * mask at each priority (clause flows come in a few shapes: a member's address, a cidr, a port prefix),
+ * not a scan of the priority's clauses (docs/security-groups.md: leaves hold ~92,000 clause flows,
+ * 19,000 to 27,000 per table and priority). Adding or removing a clause flow costs the same whatever
+ * the number of flows: a bucket's clauses are an unordered array (the answer does not depend on their
+ * order) and each clause knows its slot, so a removal moves the last clause into the hole.
  */
 import type { Action } from './actions.js';
 import { keyMatches, type CompiledMatch } from './match.js';
-import { K, type PacketKey } from './packet-key.js';
+import { K, MATCHABLE_WORDS, type PacketKey } from './packet-key.js';
 
 interface Clause<H> {
   handle: H;
@@ -24,13 +26,47 @@ interface Clause<H> {
   /** [id, clause, nClauses] triples, flattened. */
   conj: number[];
   level: Level<H>;
-  /** Its index in level.clauses. */
+  subtable: Subtable<H>;
+  /** Its bucket's hash (of its masked values) and its index in the bucket. */
+  hash: number;
   slot: number;
+}
+
+/** The clauses of one priority with one mask, by the hash of their masked values. */
+interface Subtable<H> {
+  /** The mask's words, as a string: the level's key for this subtable. */
+  signature: string;
+  mask: Uint32Array;
+  /** The indices of the mask's nonzero words (the only ones hashed). */
+  words: Uint8Array;
+  buckets: Map<number, Clause<H>[]>;
+  size: number;
 }
 
 interface Level<H> {
   priority: number;
-  clauses: Clause<H>[];
+  subtables: Subtable<H>[];
+  bySignature: Map<string, Subtable<H>>;
+}
+
+/** The index's contents in a canonical order, for tests: per priority (highest first), per mask, per bucket. */
+export type ClauseIndexShape = { priority: number; subtables: { signature: string; buckets: { hash: number; handles: string[] }[] }[] }[];
+
+function maskSignature(mask: Uint32Array): string {
+  let s = '';
+  for (let i = 0; i < MATCHABLE_WORDS; i++) s += `${mask[i]},`;
+  return s;
+}
+
+/** The hash of `words` of `values` masked by `mask` (a key, or a match's value, already masked). */
+function maskedHash(values: Uint32Array, mask: Uint32Array, words: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    h = Math.imul(h ^ ((values[w] & mask[w]) >>> 0), 0x01000193);
+    h ^= h >>> 15;
+  }
+  return h | 0;
 }
 
 /** Is this action list a conjunction clause (every action a conjunction, at least one)? */
@@ -59,8 +95,13 @@ export class ConjunctionClauses<H> {
     const conj: number[] = [];
     for (const a of actions) if (a.type === 'conjunction') conj.push(a.id, a.clause, a.nClauses);
     const level = this.levelAt(priority);
-    const clause: Clause<H> = { handle, match, conj, level, slot: level.clauses.length };
-    level.clauses.push(clause);
+    const subtable = subtableOf(level, match.mask);
+    const hash = maskedHash(match.value, subtable.mask, subtable.words);
+    let bucket = subtable.buckets.get(hash);
+    if (bucket === undefined) subtable.buckets.set(hash, (bucket = []));
+    const clause: Clause<H> = { handle, match, conj, level, subtable, hash, slot: bucket.length };
+    bucket.push(clause);
+    subtable.size++;
     this.where.set(handle, clause);
   }
 
@@ -69,16 +110,21 @@ export class ConjunctionClauses<H> {
     const clause = this.where.get(handle);
     if (clause === undefined) return false;
     this.where.delete(handle);
-    const level = clause.level;
-    const clauses = level.clauses;
-    const last = clauses.pop() as Clause<H>;
+    const { level, subtable } = clause;
+    const bucket = subtable.buckets.get(clause.hash) as Clause<H>[];
+    const last = bucket.pop() as Clause<H>;
     if (last !== clause) {
-      clauses[clause.slot] = last;
+      bucket[clause.slot] = last;
       last.slot = clause.slot;
     }
-    if (clauses.length === 0) {
-      this.levels.splice(this.levels.indexOf(level), 1);
-      this.byPriority.delete(level.priority);
+    if (bucket.length === 0) subtable.buckets.delete(clause.hash);
+    if (--subtable.size === 0) {
+      level.subtables.splice(level.subtables.indexOf(subtable), 1);
+      level.bySignature.delete(subtable.signature);
+      if (level.subtables.length === 0) {
+        this.levels.splice(this.levels.indexOf(level), 1);
+        this.byPriority.delete(level.priority);
+      }
     }
     return true;
   }
@@ -87,7 +133,7 @@ export class ConjunctionClauses<H> {
   private levelAt(priority: number): Level<H> {
     const found = this.byPriority.get(priority);
     if (found !== undefined) return found;
-    const level: Level<H> = { priority, clauses: [] };
+    const level: Level<H> = { priority, subtables: [], bySignature: new Map() };
     let i = 0;
     while (i < this.levels.length && this.levels[i].priority > priority) i++;
     this.levels.splice(i, 0, level);
@@ -113,6 +159,23 @@ export class ConjunctionClauses<H> {
     return hard;
   }
 
+  /**
+   * The index in a canonical order, each handle by `name` (tests compare it with one rebuilt from the
+   * same clauses).
+   */
+  shape(name: (handle: H) => string): ClauseIndexShape {
+    const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    return this.levels.map((level) => ({
+      priority: level.priority,
+      subtables: [...level.subtables]
+        .sort((a, b) => byString(a.signature, b.signature))
+        .map((t) => ({
+          signature: t.signature,
+          buckets: [...t.buckets].sort(([a], [b]) => a - b).map(([hash, clauses]) => ({ hash, handles: clauses.map((c) => name(c.handle)).sort(byString) })),
+        })),
+    }));
+  }
+
   /** The smallest id whose every clause matches at this level, or -1. */
   private completeAt(level: Level<H>, key: PacketKey): number {
     const seen = this.seen;
@@ -120,21 +183,40 @@ export class ConjunctionClauses<H> {
     seen.clear();
     counts.clear();
     let best = -1;
-    const clauses = level.clauses;
-    for (let i = 0; i < clauses.length; i++) {
-      const c = clauses[i];
-      if (!keyMatches(key, c.match)) continue;
-      const conj = c.conj;
-      for (let j = 0; j < conj.length; j += 3) {
-        const id = conj[j];
-        const tag = id * 64 + conj[j + 1] - 1;
-        if (seen.has(tag)) continue;
-        seen.add(tag);
-        const n = (counts.get(id) ?? 0) + 1;
-        counts.set(id, n);
-        if (n === conj[j + 2] && (best < 0 || id < best)) best = id;
+    const subtables = level.subtables;
+    for (let t = 0; t < subtables.length; t++) {
+      const sub = subtables[t];
+      const clauses = sub.buckets.get(maskedHash(key, sub.mask, sub.words));
+      if (clauses === undefined) continue;
+      for (let i = 0; i < clauses.length; i++) {
+        const c = clauses[i];
+        if (!keyMatches(key, c.match)) continue;
+        const conj = c.conj;
+        for (let j = 0; j < conj.length; j += 3) {
+          const id = conj[j];
+          const tag = id * 64 + conj[j + 1] - 1;
+          if (seen.has(tag)) continue;
+          seen.add(tag);
+          const n = (counts.get(id) ?? 0) + 1;
+          counts.set(id, n);
+          if (n === conj[j + 2] && (best < 0 || id < best)) best = id;
+        }
       }
     }
     return best;
   }
+}
+
+/** The level's subtable for `mask`, made when it has none. */
+function subtableOf<H>(level: Level<H>, mask: Uint32Array): Subtable<H> {
+  const signature = maskSignature(mask);
+  let t = level.bySignature.get(signature);
+  if (t === undefined) {
+    const words: number[] = [];
+    for (let i = 0; i < MATCHABLE_WORDS; i++) if (mask[i] !== 0) words.push(i);
+    t = { signature, mask, words: Uint8Array.from(words), buckets: new Map(), size: 0 };
+    level.subtables.push(t);
+    level.bySignature.set(signature, t);
+  }
+  return t;
 }

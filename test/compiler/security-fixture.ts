@@ -3,7 +3,7 @@
  * resolve conjunctive matches) and a connection table, so a test can open a connection, change the
  * intent, install the new tables and see what the same connection's next packet meets.
  */
-import { PIPELINE, TABLE_COUNT, ConnTable, type FlowEntry } from '../../src/flow/index.js';
+import { PIPELINE, TABLE_COUNT, ConnTable, type FlowEntry, type GroupEntry } from '../../src/flow/index.js';
 import { createExecResult, createPipelineExecutor, type PipelineExecutor } from '../../src/flow/execute.js';
 import { FlowTables, createFlowClassifier } from '../../src/switch/index.js';
 import { buildTcpFrame, buildUdpFrame } from '../../src/net/index.js';
@@ -12,23 +12,30 @@ import { linkPeers } from './vpc-fixture.js';
 
 
 export interface StatefulSim {
-  /** Replaces every switch's flows (connection tables stay). */
-  install(tables: ReadonlyMap<number, readonly FlowEntry[]>): void;
+  /** Replaces every switch's flows and groups (connection tables stay). */
+  install(tables: ReadonlyMap<number, readonly FlowEntry[]>, groups?: ReadonlyMap<number, readonly GroupEntry[]>): void;
   /** Sends from an endpoint; returns the ids of the endpoints that received it ([] when dropped). */
   send(from: Endpoint, frame: Uint8Array): string[];
+  /**
+   * Sends into a switch port (an uplink, say); returns where it left the fabric (an endpoint's id,
+   * `gateway:name` or `port:dpid:port`) with the frame as it left.
+   */
+  sendAt(dpid: number, port: number, frame: Uint8Array): { to: string; frame: Uint8Array }[];
   /** A switch's connection table. */
   conntrack(dpid: number): ConnTable;
 }
 
 export function createStatefulSim(topology: Topology, intent: Intent): StatefulSim {
   const switches = new Map<number, { exec: PipelineExecutor; conntrack: ConnTable }>();
-  const install = (all: ReadonlyMap<number, readonly FlowEntry[]>) => {
+  const install = (all: ReadonlyMap<number, readonly FlowEntry[]>, groups?: ReadonlyMap<number, readonly GroupEntry[]>) => {
     for (const sw of topology.switches) {
+      const gs = new Map((groups?.get(sw.dpid) ?? []).map((g) => [g.groupId, g]));
       const conntrack = switches.get(sw.dpid)?.conntrack ?? new ConnTable({}, () => 0);
       const tables = new FlowTables(TABLE_COUNT, createFlowClassifier, () => 0);
       for (const flow of all.get(sw.dpid) ?? []) tables.apply({ command: 'add', flow });
       const exec = createPipelineExecutor({
         lookup: (t, k) => tables.lookup(t, k),
+        group: (id) => gs.get(id),
         ports: sw.ports.map((p) => p.number),
         tableMiss: (t) => PIPELINE[t]?.miss ?? 'drop',
         tableCount: TABLE_COUNT,
@@ -40,6 +47,8 @@ export function createStatefulSim(topology: Topology, intent: Intent): StatefulS
   const peer = linkPeers(topology);
   const at = new Map<string, string>();
   for (const e of intent.endpoints.values()) at.set(`${e.dpid}:${e.port}`, e.id);
+  const dpidOf = new Map(topology.switches.map((s) => [s.name, s.dpid]));
+  for (const g of topology.gateways ?? []) at.set(`${dpidOf.get(g.attach.switch)}:${g.attach.port}`, `gateway:${g.name}`);
   return {
     install,
     conntrack: (dpid) => {
@@ -47,24 +56,27 @@ export function createStatefulSim(topology: Topology, intent: Intent): StatefulS
       if (!sw) throw new Error(`no switch ${dpid}`);
       return sw.conntrack;
     },
-    send(from, frame) {
-      const received: string[] = [];
-      const queue = [{ dpid: from.dpid, port: from.port, frame }];
-      for (let hops = 0; queue.length > 0; hops++) {
-        if (hops > 64) throw new Error('forwarding loop');
-        const hop = queue.shift() as (typeof queue)[number];
-        const sw = switches.get(hop.dpid) as { exec: PipelineExecutor };
-        const r = sw.exec.run(hop.frame, hop.port, createExecResult());
-        for (let i = 0; i < r.outCount; i++) {
-          const out = Uint8Array.from(r.outFrames[i]);
-          const next = peer.get(`${hop.dpid}:${r.outPorts[i]}`);
-          if (next) queue.push({ dpid: next.dpid, port: next.port, frame: out });
-          else received.push(at.get(`${hop.dpid}:${r.outPorts[i]}`) ?? `port:${hop.dpid}:${r.outPorts[i]}`);
-        }
-      }
-      return received;
-    },
+    send: (from, frame) => sendAt(from.dpid, from.port, frame).map((d) => d.to),
+    sendAt,
   };
+
+  function sendAt(dpid: number, port: number, frame: Uint8Array): { to: string; frame: Uint8Array }[] {
+    const received: { to: string; frame: Uint8Array }[] = [];
+    const queue = [{ dpid, port, frame }];
+    for (let hops = 0; queue.length > 0; hops++) {
+      if (hops > 64) throw new Error('forwarding loop');
+      const hop = queue.shift() as (typeof queue)[number];
+      const sw = switches.get(hop.dpid) as { exec: PipelineExecutor };
+      const r = sw.exec.run(hop.frame, hop.port, createExecResult());
+      for (let i = 0; i < r.outCount; i++) {
+        const out = Uint8Array.from(r.outFrames[i]);
+        const next = peer.get(`${hop.dpid}:${r.outPorts[i]}`);
+        if (next) queue.push({ dpid: next.dpid, port: next.port, frame: out });
+        else received.push({ to: at.get(`${hop.dpid}:${r.outPorts[i]}`) ?? `port:${hop.dpid}:${r.outPorts[i]}`, frame: out });
+      }
+    }
+    return received;
+  }
 }
 
 /** TCP flags (OpenFlow's tcp_flags bits). */

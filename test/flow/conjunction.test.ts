@@ -157,4 +157,84 @@ describe('ConjunctionClauses', () => {
     // Conjunctions complete often enough for the comparison to mean something.
     expect(answered).toBeGreaterThan(300);
   });
+
+  it('its clause index (per priority and mask, by hashed values) equals one rebuilt from scratch after any adds and removes (property)', () => {
+    // Clause flows of several shapes per priority, exact and masked, so that a priority holds several
+    // masks and a mask several values (and a value several clauses).
+    const clauseArb = fc.record({
+      priority: fc.integer({ min: 0, max: 1 }),
+      shape: fc.constantFrom('src' as const, 'net' as const, 'port' as const, 'ports' as const, 'zoneAndDst' as const),
+      value: fc.integer({ min: 0, max: 3 }),
+      id: fc.integer({ min: 1, max: 2 }),
+      clause: fc.integer({ min: 1, max: 2 }),
+    });
+    type Spec = typeof clauseArb extends fc.Arbitrary<infer T> ? T : never;
+    const matchOf = (s: Spec): FlowEntry['match'] => {
+      switch (s.shape) {
+        case 'src':
+          return { ethType: 0x0800, ipv4Src: 0x0a000000 + s.value };
+        case 'net':
+          return { ethType: 0x0800, ipv4Src: { value: 0x0a000000 + (s.value << 4), mask: 0xfffffff0 } };
+        case 'port':
+          return { ethType: 0x0800, ipProto: 6, tcpDst: 8000 + s.value };
+        case 'ports':
+          return { ethType: 0x0800, ipProto: 6, tcpDst: { value: 8000 + (s.value & 6), mask: 0xfffe } };
+        case 'zoneAndDst':
+          return { ethType: 0x0800, ctZone: s.value, ipv4Dst: 0x0a000100 + s.value };
+      }
+    };
+    const stepArb = fc.record({ add: fc.boolean(), at: fc.nat() });
+    // Keys that hit every shape: sources in and around the nets, ports, zones with their destinations.
+    const keys: Uint32Array[] = [];
+    for (let v = 0; v < 4; v++)
+      for (let w = 0; w < 4; w++)
+        for (const src of [0x0a000000 + v, 0x0a000000 + (v << 4) + 3]) {
+          const key = createPacketKey();
+          key[K.ETH_TYPE] = 0x0800;
+          key[K.IP_PROTO] = 6;
+          key[K.IP_SRC] = src;
+          key[K.L4_DST] = 8000 + w;
+          key[K.CT_ZONE] = (v + w) % 4;
+          key[K.IP_DST] = 0x0a000100 + ((v + w) % 4);
+          keys.push(key);
+        }
+    const ordinaryFlows: FlowEntry[] = [1, 2].map((id) => ({ table: 0, priority: 0, cookie: 0, match: { conjId: id }, actions: [output(id)] }));
+    const ordinary = (k: Uint32Array) => ordinaryFlows.find((f) => keyMatches(k, compileMatch(f.match)));
+    let compared = 0;
+    let answered = 0;
+    fc.assert(
+      fc.property(fc.array(clauseArb, { minLength: 1, maxLength: 24 }), fc.array(stepArb, { maxLength: 80 }), (specs, steps) => {
+        const pool: FlowEntry[] = specs.map((x) => ({ table: 0, priority: x.priority, cookie: 0, match: matchOf(x), actions: [conjunction(x.id, x.clause, 2)] }));
+        const name = (f: FlowEntry) => String(pool.indexOf(f));
+        const live = new Set<FlowEntry>();
+        const incremental = new ConjunctionClauses<FlowEntry>();
+        for (const step of steps) {
+          const f = pool[step.at % pool.length];
+          if (step.add) {
+            incremental.add(f, f.priority, compileMatch(f.match), f.actions);
+            live.add(f);
+          } else {
+            expect(incremental.remove(f)).toBe(live.delete(f));
+          }
+        }
+        const rebuilt = new ConjunctionClauses<FlowEntry>();
+        for (const f of pool) if (live.has(f)) rebuilt.add(f, f.priority, compileMatch(f.match), f.actions);
+        expect(incremental.shape(name)).toEqual(rebuilt.shape(name));
+        expect(incremental.size).toBe(live.size);
+        // Every live clause sits in exactly one bucket; nothing removed is left behind.
+        const indexed = incremental.shape(name).flatMap((l) => l.subtables.flatMap((t) => t.buckets.flatMap((b) => b.handles)));
+        expect(indexed.sort()).toEqual([...live].map(name).sort());
+        if (live.size > 0) compared++;
+        // And the index answers as the reference does.
+        for (const key of keys) {
+          const got = incremental.resolve(key, undefined, -1, ordinary);
+          expect(got).toBe(reference([...live, ...ordinaryFlows], key));
+          if (got !== undefined) answered++;
+        }
+      }),
+      { numRuns: 300, seed: 20261209 },
+    );
+    expect(compared).toBeGreaterThan(100);
+    expect(answered).toBeGreaterThan(100);
+  });
 });
