@@ -28,7 +28,7 @@
  * there (every reply reaches C's EGRESS, a target's on C's own switch too); a second meter (mbps and
  * pps) rides on an ACCESS flow of the requests and on a SG_INGRESS_COMMIT flow of the replies.
  */
-import { group, setField, TABLE, type Action, type Bucket, type FlowEntry, type GroupEntry } from '../flow/index.js';
+import { group, setField, TABLE, type Action, type Bucket, type FlowEntry, type GroupEntry, type Match } from '../flow/index.js';
 import { GATEWAY_MAC } from '../model/index.js';
 import { ARP_OP_REQUEST, ETH_TYPE_ARP, ETH_TYPE_IPV4, IP_PROTO_TCP, IP_PROTO_UDP } from '../net/packet/constants.js';
 import { arpReplyActions } from './arp-reply.js';
@@ -67,10 +67,32 @@ export function mountGroupId(attachmentId: string): number {
   return selectGroupId(`mount ${attachmentId}`);
 }
 
-const L4 = [
-  { proto: IP_PROTO_TCP, src: 'tcpSrc', dst: 'tcpDst' },
-  { proto: IP_PROTO_UDP, src: 'udpSrc', dst: 'udpDst' },
-] as const;
+/**
+ * TCP and UDP, in `metadata`, from `src` to `dst`, with the volume port on one side (`dst`: requests,
+ * `src`: replies). Literals of fixed shape (a mount compiles four per port): no computed keys.
+ */
+function volumePortMatches(metadata: number, src: number, dst: number, side: 'src' | 'dst', port: number): Match[] {
+  return side === 'dst'
+    ? [
+        { metadata, ethType: ETH_TYPE_IPV4, ipv4Src: src, ipv4Dst: dst, ipProto: IP_PROTO_TCP, tcpDst: port },
+        { metadata, ethType: ETH_TYPE_IPV4, ipv4Src: src, ipv4Dst: dst, ipProto: IP_PROTO_UDP, udpDst: port },
+      ]
+    : [
+        { metadata, ethType: ETH_TYPE_IPV4, ipv4Src: src, ipv4Dst: dst, ipProto: IP_PROTO_TCP, tcpSrc: port },
+        { metadata, ethType: ETH_TYPE_IPV4, ipv4Src: src, ipv4Dst: dst, ipProto: IP_PROTO_UDP, udpSrc: port },
+      ];
+}
+
+/** A NAT_LB translation flow: its actions, then where the delivery goes on (if anywhere), its meter if any. */
+function translationFlow(priority: number, match: Match, actions: Action[], then: Delivery, cookie: number, meterId?: number): FlowEntry {
+  const f: FlowEntry = { table: TABLE.NAT_LB, priority, match, actions, cookie };
+  if (then.writeMetadata !== undefined) f.writeMetadata = then.writeMetadata;
+  if (then.gotoTable !== undefined) f.gotoTable = then.gotoTable;
+  if (meterId !== undefined) f.meterId = meterId;
+  return f;
+}
+
+type Delivery = Pick<FlowEntry, 'writeMetadata' | 'gotoTable'>;
 
 function arpAnswer(vni: number, ip: number, cookie: number, from?: number): FlowEntry {
   return {
@@ -93,7 +115,7 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
     flows.push(arpAnswer(vni, m.ip, cookie, client.ip));
     const reached = m.targets.filter((t) => t.homeDpid === dpid || towards(dpid, t.homeDpid) !== undefined);
     const actions: Action[] = [];
-    let then: Pick<FlowEntry, 'writeMetadata' | 'gotoTable'> = {};
+    let then: Delivery = {};
     if (reached.length === 1) {
       actions.push(setField('ipv4Src', plan.source), setField('ipv4Dst', reached[0].ip));
       then = appendFlowDelivery(actions, reached[0], plan.storageVni, dpid, towards) ?? {};
@@ -118,16 +140,8 @@ export function compileMountFlows(plan: MountPlan, cookie: number): { flows: Own
       });
     }
     for (const port of plan.ports) {
-      for (const l4 of L4) {
-        flows.push({
-          table: TABLE.NAT_LB,
-          priority: PRIORITY.MOUNT_DNAT,
-          match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: client.ip, ipv4Dst: m.ip, ipProto: l4.proto, [l4.dst]: port },
-          actions,
-          ...then,
-          cookie,
-          ...(meterIds.length === 0 ? {} : { meterId: meterIds[0] }),
-        });
+      for (const match of volumePortMatches(vni, client.ip, m.ip, 'dst', port)) {
+        flows.push(translationFlow(PRIORITY.MOUNT_DNAT, match, actions, then, cookie, meterIds.length === 0 ? undefined : meterIds[0]));
       }
       if (meterIds.length === 0) continue;
       flows.push(...replyMeterFlows({ vni, mac: client.mac, port: client.port }, m.ip, port, meterIds, cookie));
@@ -158,16 +172,7 @@ export function compileMountReturnFlows(plan: MountPlan, cookie: number): OwnerF
         out.push(dpid, arpAnswer(vni, plan.source, cookie));
       }
       for (const port of plan.ports) {
-        for (const l4 of L4) {
-          out.push(dpid, {
-            table: TABLE.NAT_LB,
-            priority: PRIORITY.MOUNT_RETURN,
-            match: { metadata: vni, ethType: ETH_TYPE_IPV4, ipv4Src: t.ip, ipv4Dst: plan.source, ipProto: l4.proto, [l4.src]: port },
-            actions,
-            ...then,
-            cookie,
-          });
-        }
+        for (const match of volumePortMatches(vni, t.ip, plan.source, 'src', port)) out.push(dpid, translationFlow(PRIORITY.MOUNT_RETURN, match, actions, then, cookie));
       }
     }
   }
