@@ -19,6 +19,8 @@ export interface InstalledController {
   hosts: SwitchHosts;
   /** From the runtime's start to every switch in sync. */
   firstSyncMs: number;
+  /** CPU time (s) spent over firstSyncMs: the controller's process, and the switch workers' (their start included). */
+  firstSyncCpuSec: { controller: number; switches: number };
   /** Flows each switch acknowledged, in status order. */
   installedFlows(): number[];
   /** Throws when a switch lost its channel during the run, then stops everything. */
@@ -32,6 +34,7 @@ export async function startInstalledController(
 ): Promise<InstalledController> {
   const controller = new Controller({ logger: o.logger, nowMs: () => performance.now() });
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const runtime = await startIntentRuntime(intent, controller, o.logger);
   const server = await listenNative(controller, '127.0.0.1', 0, o.logger);
   const hosts = await startSwitchHosts({ workers: o.workers, switches: topology.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port });
@@ -39,11 +42,15 @@ export async function startInstalledController(
   await controller.events.waitFor(inSync, o.syncTimeoutMs ?? 600_000).catch(() => undefined);
   while (!inSync()) await new Promise((r) => setTimeout(r, 50));
   const firstSyncMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  await hosts.stats();
+  const firstSyncCpuSec = { controller: (cpu.user + cpu.system) / 1e6, switches: hosts.cpuSec() };
   return {
     controller,
     runtime,
     hosts,
     firstSyncMs,
+    firstSyncCpuSec,
     installedFlows: () => controller.status().map((s) => s.installedFlows),
     async stop() {
       const stats = await hosts.stats();
