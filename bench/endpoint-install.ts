@@ -86,6 +86,7 @@ interface Result {
   flows: number[];
   firstSyncMs: number;
   firstSyncCpuSec: { controller: number; switches: number };
+  firstSyncReconciles: number;
   controllerRssMb: number;
   switchRssMb: number;
 }
@@ -100,7 +101,7 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   await seed(store, work.intent);
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
   const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger });
-  const { runtime, hosts, firstSyncMs, firstSyncCpuSec } = installed;
+  const { runtime, hosts, firstSyncMs, firstSyncCpuSec, firstSyncReconciles } = installed;
 
   // One endpoint at a time into a VPC in turn (subnet 0), on a leaf in turn, then deleted again.
   const vpcIds = [...intent.intent().vpcs.keys()];
@@ -123,7 +124,7 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, firstSyncCpuSec, controllerRssMb, switchRssMb };
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, firstSyncCpuSec, firstSyncReconciles, controllerRssMb, switchRssMb };
 }
 
 async function main(): Promise<void> {
@@ -133,10 +134,10 @@ async function main(): Promise<void> {
   // Each row as soon as it is measured: the largest size takes many minutes.
   // The first sync's CPU seconds (controller / switch workers) beside its wall time: on a shared
   // machine the wall time mostly says how busy the other tenants were.
-  console.log(`store   VPCs     p50 ms   p99 ms   max ms   first sync   CPU ctl / sw   controller RSS   switches RSS   flows per switch   load`);
+  console.log(`store   VPCs     p50 ms   p99 ms   max ms   first sync   CPU ctl / sw   syncs   controller RSS   switches RSS   flows per switch   load`);
   const line = (store: string, n: number, r: Result) =>
     console.log(
-      `${store.padEnd(7)} ${String(n).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${r.max.toFixed(2).padStart(7)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.firstSyncCpuSec.controller.toFixed(0).padStart(5)} / ${r.firstSyncCpuSec.switches.toFixed(0).padStart(3)} s  ${r.controllerRssMb.toFixed(0).padStart(12)} MB  ${r.switchRssMb.toFixed(0).padStart(10)} MB   ${r.flows.join(', ')}   ${os.loadavg()[0].toFixed(1)}`,
+      `${store.padEnd(7)} ${String(n).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${r.max.toFixed(2).padStart(7)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.firstSyncCpuSec.controller.toFixed(0).padStart(5)} / ${r.firstSyncCpuSec.switches.toFixed(0).padStart(3)} s  ${String(r.firstSyncReconciles).padStart(5)}  ${r.controllerRssMb.toFixed(0).padStart(12)} MB  ${r.switchRssMb.toFixed(0).padStart(10)} MB   ${r.flows.join(', ')}   ${os.loadavg()[0].toFixed(1)}`,
     );
   const memory = BASELINE_VPCS > 0 ? await run(BASELINE_VPCS, false) : undefined;
   if (memory) line('memory', BASELINE_VPCS, memory);

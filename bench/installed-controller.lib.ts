@@ -21,6 +21,8 @@ export interface InstalledController {
   firstSyncMs: number;
   /** CPU time (s) spent over firstSyncMs: the controller's process, and the switch workers' (their start included). */
   firstSyncCpuSec: { controller: number; switches: number };
+  /** Reconciles run during the first sync, over all switches: one each when no push failed and had to be retried. */
+  firstSyncReconciles: number;
   /** Flows each switch acknowledged, in status order. */
   installedFlows(): number[];
   /** Throws when a switch lost its channel during the run, then stops everything. */
@@ -45,12 +47,14 @@ export async function startInstalledController(
   const cpu = process.cpuUsage(cpu0);
   await hosts.stats();
   const firstSyncCpuSec = { controller: (cpu.user + cpu.system) / 1e6, switches: hosts.cpuSec() };
+  const firstSyncReconciles = controller.status().reduce((n, s) => n + (s.counters?.syncs ?? 0), 0);
   return {
     controller,
     runtime,
     hosts,
     firstSyncMs,
     firstSyncCpuSec,
+    firstSyncReconciles,
     installedFlows: () => controller.status().map((s) => s.installedFlows),
     async stop() {
       const stats = await hosts.stats();
