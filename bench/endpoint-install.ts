@@ -79,7 +79,20 @@ function withPorts(t: Topology, upTo: number): Topology {
   };
 }
 
+/**
+ * One add split where it spent its time: until `create` resolves (validation, the SQLite commit, and
+ * the runtime's listener: incremental compile, flow-mods encoded and queued), then until every changed
+ * switch's barrier reply (the write, the switch's apply, the replies).
+ */
+interface Phases {
+  totalMs: number;
+  createMs: number;
+  barrierMs: number;
+}
+
 interface Result {
+  /** The slowest adds, split by phase: where the tail goes. */
+  slowest: Phases[];
   p50: number;
   p99: number;
   max: number;
@@ -108,12 +121,16 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   const subnetOf = new Map([...intent.intent().subnets.values()].filter((s) => s.name.endsWith('-s0')).map((s) => [s.vpcId, s.id]));
   const leaves = work.leaves;
   const samples: number[] = [];
+  const phases: Phases[] = [];
   for (let i = 0; i < ADDS; i++) {
     const vpc = vpcIds[(i * 7919) % vpcIds.length];
     const t = performance.now();
     const ep = await intent.endpoints.create({ kind: 'function', vpc, subnet: subnetOf.get(vpc) ?? '', dpid: leaves[i % leaves.length], port: addPortBase + (i % 4) });
+    const created = performance.now();
     await runtime.settled();
-    samples.push(performance.now() - t);
+    const done = performance.now();
+    samples.push(done - t);
+    phases.push({ totalMs: done - t, createMs: created - t, barrierMs: done - created });
     await intent.endpoints.delete(ep.id);
     await runtime.settled();
   }
@@ -124,7 +141,9 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, firstSyncCpuSec, firstSyncReconciles, controllerRssMb, switchRssMb };
+  phases.sort((a, b) => b.totalMs - a.totalMs);
+  return {
+    slowest: phases.slice(0, 3), p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, firstSyncCpuSec, firstSyncReconciles, controllerRssMb, switchRssMb };
 }
 
 async function main(): Promise<void> {
@@ -146,6 +165,7 @@ async function main(): Promise<void> {
     const r = await run(n, true);
     rows.push([n, r]);
     line('sqlite', n, r);
+    console.log(`  slowest adds, create + barriers ms: ${r.slowest.map((p) => `${p.createMs.toFixed(1)} + ${p.barrierMs.toFixed(1)}`).join(', ')}`);
   }
   const [n0, r0] = rows[0];
   if (memory && BASELINE_VPCS === n0) console.log(`fsync'd durability at ${n0} VPCs: p50 x${(r0.p50 / memory.p50).toFixed(2)}`);
