@@ -32,6 +32,8 @@ const flag = (name: string, fallback: string) => {
 const ADDS = Number(flag('adds', '300'));
 const SIZES = flag('vpcs', '1000,10000').split(',').map(Number);
 const WORKERS = Number(flag('workers', '3'));
+/** The switch workers' V8 heap limit (MB; 0: node's default): a worker of two leaves at 10,000 VPCs holds ~4 M flows. */
+const SWITCH_HEAP_MB = Number(flag('switch-heap-mb', '0'));
 /** The in-memory-store baseline runs at the smallest size, or this many VPCs (0: none). */
 const BASELINE_VPCS = Number(flag('baseline-vpcs', flag('vpcs', '1000').split(',')[0]));
 const logger = pino({ level: 'silent' });
@@ -113,7 +115,7 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   const store = durable ? openIntentStoreInDir(dir) : openIntentStore(':memory:');
   await seed(store, work.intent);
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
-  const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger });
+  const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger, ...(SWITCH_HEAP_MB > 0 ? { switchHeapMb: SWITCH_HEAP_MB } : {}) });
   const { runtime, hosts, firstSyncMs, firstSyncCpuSec, firstSyncReconciles } = installed;
 
   // One endpoint at a time into a VPC in turn (subnet 0), on a leaf in turn, then deleted again.

@@ -32,14 +32,14 @@ export interface InstalledController {
 export async function startInstalledController(
   intent: IntentService,
   topology: Topology,
-  o: { workers: number; logger: Logger; syncTimeoutMs?: number },
+  o: { workers: number; logger: Logger; syncTimeoutMs?: number; switchHeapMb?: number },
 ): Promise<InstalledController> {
   const controller = new Controller({ logger: o.logger, nowMs: () => performance.now() });
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const runtime = await startIntentRuntime(intent, controller, o.logger);
   const server = await listenNative(controller, '127.0.0.1', 0, o.logger);
-  const hosts = await startSwitchHosts({ workers: o.workers, switches: topology.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port });
+  const hosts = await startSwitchHosts({ workers: o.workers, switches: topology.switches.map((s) => ({ dpid: s.dpid })), controllerPort: server.port, heapMb: o.switchHeapMb });
   const inSync = () => controller.status().every((s) => s.connected && s.installedFlows === s.desiredFlows);
   await controller.events.waitFor(inSync, o.syncTimeoutMs ?? 600_000).catch(() => undefined);
   while (!inSync()) await new Promise((r) => setTimeout(r, 50));
