@@ -32,6 +32,8 @@ const flag = (name: string, fallback: string) => {
 const ADDS = Number(flag('adds', '300'));
 const SIZES = flag('vpcs', '1000,10000').split(',').map(Number);
 const WORKERS = Number(flag('workers', '3'));
+/** The switch workers' V8 heap limit (MB; 0: node's default): a worker of two leaves at 10,000 VPCs holds ~4 M flows. */
+const SWITCH_HEAP_MB = Number(flag('switch-heap-mb', '0'));
 /** The in-memory-store baseline runs at the smallest size, or this many VPCs (0: none). */
 const BASELINE_VPCS = Number(flag('baseline-vpcs', flag('vpcs', '1000').split(',')[0]));
 const logger = pino({ level: 'silent' });
@@ -79,12 +81,27 @@ function withPorts(t: Topology, upTo: number): Topology {
   };
 }
 
+/**
+ * One add split where it spent its time: until `create` resolves (validation, the SQLite commit, and
+ * the runtime's listener: incremental compile, flow-mods encoded and queued), then until every changed
+ * switch's barrier reply (the write, the switch's apply, the replies).
+ */
+interface Phases {
+  totalMs: number;
+  createMs: number;
+  barrierMs: number;
+}
+
 interface Result {
+  /** The slowest adds, split by phase: where the tail goes. */
+  slowest: Phases[];
   p50: number;
   p99: number;
   max: number;
   flows: number[];
   firstSyncMs: number;
+  firstSyncCpuSec: { controller: number; switches: number };
+  firstSyncReconciles: number;
   controllerRssMb: number;
   switchRssMb: number;
 }
@@ -98,20 +115,24 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   const store = durable ? openIntentStoreInDir(dir) : openIntentStore(':memory:');
   await seed(store, work.intent);
   const intent = await createIntentService({ seedTopology: topology }, { store, logger });
-  const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger });
-  const { runtime, hosts, firstSyncMs } = installed;
+  const installed = await startInstalledController(intent, topology, { workers: WORKERS, logger, ...(SWITCH_HEAP_MB > 0 ? { switchHeapMb: SWITCH_HEAP_MB } : {}) });
+  const { runtime, hosts, firstSyncMs, firstSyncCpuSec, firstSyncReconciles } = installed;
 
   // One endpoint at a time into a VPC in turn (subnet 0), on a leaf in turn, then deleted again.
   const vpcIds = [...intent.intent().vpcs.keys()];
   const subnetOf = new Map([...intent.intent().subnets.values()].filter((s) => s.name.endsWith('-s0')).map((s) => [s.vpcId, s.id]));
   const leaves = work.leaves;
   const samples: number[] = [];
+  const phases: Phases[] = [];
   for (let i = 0; i < ADDS; i++) {
     const vpc = vpcIds[(i * 7919) % vpcIds.length];
     const t = performance.now();
     const ep = await intent.endpoints.create({ kind: 'function', vpc, subnet: subnetOf.get(vpc) ?? '', dpid: leaves[i % leaves.length], port: addPortBase + (i % 4) });
+    const created = performance.now();
     await runtime.settled();
-    samples.push(performance.now() - t);
+    const done = performance.now();
+    samples.push(done - t);
+    phases.push({ totalMs: done - t, createMs: created - t, barrierMs: done - created });
     await intent.endpoints.delete(ep.id);
     await runtime.settled();
   }
@@ -122,7 +143,9 @@ async function run(vpcs: number, durable: boolean): Promise<Result> {
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, controllerRssMb, switchRssMb };
+  phases.sort((a, b) => b.totalMs - a.totalMs);
+  return {
+    slowest: phases.slice(0, 3), p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], flows, firstSyncMs, firstSyncCpuSec, firstSyncReconciles, controllerRssMb, switchRssMb };
 }
 
 async function main(): Promise<void> {
@@ -130,10 +153,12 @@ async function main(): Promise<void> {
     `add one endpoint, request -> barrier replies from every changed switch (OVN workload, leaf-spine 2x4 + gateway: 6 softswitches in ${WORKERS} worker processes over TCP, ${ADDS} adds per size; load average ${os.loadavg()[0].toFixed(1)})`,
   );
   // Each row as soon as it is measured: the largest size takes many minutes.
-  console.log(`store   VPCs     p50 ms   p99 ms   max ms   first sync   controller RSS   switches RSS   flows per switch`);
+  // The first sync's CPU seconds (controller / switch workers) beside its wall time: on a shared
+  // machine the wall time mostly says how busy the other tenants were.
+  console.log(`store   VPCs     p50 ms   p99 ms   max ms   first sync   CPU ctl / sw   syncs   controller RSS   switches RSS   flows per switch   load`);
   const line = (store: string, n: number, r: Result) =>
     console.log(
-      `${store.padEnd(7)} ${String(n).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${r.max.toFixed(2).padStart(7)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.controllerRssMb.toFixed(0).padStart(12)} MB  ${r.switchRssMb.toFixed(0).padStart(10)} MB   ${r.flows.join(', ')}`,
+      `${store.padEnd(7)} ${String(n).padStart(6)}  ${r.p50.toFixed(2).padStart(7)}  ${r.p99.toFixed(2).padStart(7)}  ${r.max.toFixed(2).padStart(7)}  ${(r.firstSyncMs / 1000).toFixed(1).padStart(9)} s  ${r.firstSyncCpuSec.controller.toFixed(0).padStart(5)} / ${r.firstSyncCpuSec.switches.toFixed(0).padStart(3)} s  ${String(r.firstSyncReconciles).padStart(5)}  ${r.controllerRssMb.toFixed(0).padStart(12)} MB  ${r.switchRssMb.toFixed(0).padStart(10)} MB   ${r.flows.join(', ')}   ${os.loadavg()[0].toFixed(1)}`,
     );
   const memory = BASELINE_VPCS > 0 ? await run(BASELINE_VPCS, false) : undefined;
   if (memory) line('memory', BASELINE_VPCS, memory);
@@ -142,6 +167,7 @@ async function main(): Promise<void> {
     const r = await run(n, true);
     rows.push([n, r]);
     line('sqlite', n, r);
+    console.log(`  slowest adds, create + barriers ms: ${r.slowest.map((p) => `${p.createMs.toFixed(1)} + ${p.barrierMs.toFixed(1)}`).join(', ')}`);
   }
   const [n0, r0] = rows[0];
   if (memory && BASELINE_VPCS === n0) console.log(`fsync'd durability at ${n0} VPCs: p50 x${(r0.p50 / memory.p50).toFixed(2)}`);

@@ -18,7 +18,7 @@ export interface HostedSwitch {
 }
 
 type ToChild = { type: 'start'; controllerPort: number; switches: HostedSwitch[] } | { type: 'stats'; id: number } | { type: 'stop' };
-type ToParent = { type: 'ready' } | { type: 'stats'; id: number; stats: SwitchFlowCount[] } | { type: 'stopped' };
+type ToParent = { type: 'ready' } | { type: 'stats'; id: number; stats: SwitchFlowCount[]; cpuSec: number } | { type: 'stopped' };
 
 export interface SwitchFlowCount {
   dpid: number;
@@ -31,7 +31,12 @@ export interface SwitchHosts {
   readonly workers: number;
   /** Every hosted switch's flow and group counts. */
   stats(): Promise<SwitchFlowCount[]>;
-  /** The workers' resident memory (MB), summed. */
+  /**
+   * The CPU time (user + system, s) the workers had used when `stats` last answered, summed: on a
+   * shared machine the wall time of a first sync says more about the other tenants than about us.
+   */
+  cpuSec(): number;
+  /** The workers' resident memory now (MB), summed. */
   rssMb(): number;
   stop(): Promise<void>;
 }
@@ -63,7 +68,8 @@ export function runSwitchHostIfChild(): boolean {
           const st = s.stats();
           return { dpid: st.dpid, flows: st.flows, groups: st.groups, connected: st.channel?.connected ?? false };
         });
-        send({ type: 'stats', id: m.id, stats });
+        const cpu = process.cpuUsage();
+        send({ type: 'stats', id: m.id, stats, cpuSec: (cpu.user + cpu.system) / 1e6 });
       } else {
         await Promise.all(switches.map((s) => s.stop()));
         send({ type: 'stopped' });
@@ -78,10 +84,10 @@ export function runSwitchHostIfChild(): boolean {
 export async function startSwitchHosts(o: { workers: number; switches: HostedSwitch[]; controllerPort: number; heapMb?: number }): Promise<SwitchHosts> {
   const script = process.argv[1];
   const children: ChildProcess[] = [];
-  const rss = new Map<ChildProcess, number>();
   const share = Math.ceil(o.switches.length / o.workers);
   let nextId = 1;
   const pending = new Map<number, (s: SwitchFlowCount[]) => void>();
+  const cpu = new Map<ChildProcess, number>();
   const ready: Promise<void>[] = [];
   for (let w = 0; w < o.workers; w++) {
     const mine = o.switches.slice(w * share, (w + 1) * share);
@@ -97,7 +103,10 @@ export async function startSwitchHosts(o: { workers: number; switches: HostedSwi
         child.once('exit', (code) => reject(new Error(`switch host ${w} exited (${code})`)));
         child.on('message', (m: ToParent) => {
           if (m.type === 'ready') resolve();
-          else if (m.type === 'stats') pending.get(m.id)?.(m.stats);
+          else if (m.type === 'stats') {
+            cpu.set(child, m.cpuSec);
+            pending.get(m.id)?.(m.stats);
+          }
         });
       }),
     );
@@ -120,10 +129,10 @@ export async function startSwitchHosts(o: { workers: number; switches: HostedSwi
             }),
         ),
       );
-      for (const child of children) if (child.pid !== undefined) rss.set(child, readRssMb(child.pid));
       return parts.flat();
     },
-    rssMb: () => [...rss.values()].reduce((a, b) => a + b, 0),
+    cpuSec: () => [...cpu.values()].reduce((a, b) => a + b, 0),
+    rssMb: () => children.reduce((sum, child) => sum + (child.pid === undefined ? 0 : readRssMb(child.pid)), 0),
     async stop() {
       await Promise.all(
         children.map(

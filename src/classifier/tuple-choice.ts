@@ -62,10 +62,19 @@ function shortenPrefix(m: number): number {
 }
 
 /**
+ * The slots a midpoint split may lengthen: the addresses and the narrow fields (ports, protocol). The
+ * other 32-bit slots are identifiers or bit sets (in_port, metadata, MAC halves, ct_state, conj_id):
+ * half an identifier's mask separates nothing (a fabric's VNIs all share their top 16 bits), and the
+ * union of ct_state masks fits only the colliders that test every one of those bits. Those slots
+ * join a split's tuple only as part of what every collider fixes.
+ */
+const SPLIT_SLOTS: readonly boolean[] = Array.from({ length: MATCHABLE_WORDS }, (_, s) => s === K.IP_SRC || s === K.IP_DST || SLOT_FULL_MASK[s] <= 0xffff);
+
+/**
  * The tuple that rules colliding under one hash key (`colliders`) split into. From the tuple they
  * all share: with `split` 'common', that tuple; with 'midpoint' (TupleMerge's split), that tuple with
- * the one field where they differ most lengthened halfway towards the longest, or undefined when they
- * do not differ at all.
+ * the one field of SPLIT_SLOTS where they differ most lengthened halfway towards the longest, or
+ * undefined when they differ in none.
  */
 export function splitTuple<T>(store: RuleRecords<T>, colliders: readonly number[], split: TupleSpaceOptions['split']): Int32Array | undefined {
   const common = new Int32Array(MATCHABLE_WORDS).fill(-1);
@@ -81,6 +90,7 @@ export function splitTuple<T>(store: RuleRecords<T>, colliders: readonly number[
   let best = -1;
   let gain = 0;
   for (let s = 0; s < MATCHABLE_WORDS; s++) {
+    if (!SPLIT_SLOTS[s]) continue;
     const d = popcount(union[s]) - popcount(common[s]);
     if (d > gain) {
       gain = d;

@@ -118,14 +118,15 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     let table: TupleTable | undefined;
     if (this.opts.merge) {
       // A table that asks only for bits this rule fixes: the first in probe order, or the most specific.
+      // A table that hashes nothing (a catch-all's) is one chain: only a rule whose own tuple would
+      // hash nothing joins it, or every rule inserted after a table-miss flow would pile into it.
+      const relaxed = relaxTuple(eff, this.opts, this.scratchMask);
+      const wildcard = hashesNothing(relaxed);
       if (this.opts.choose === 'first') {
-        for (const t of this.tables) if (t.accepts(eff)) { table = t; break; }
-      } else for (const t of this.tables) if (t.accepts(eff) && (table === undefined || t.bits > table.bits)) table = t;
-      table ??= this.tableFor(relaxTuple(eff, this.opts, this.scratchMask));
-      // A rule for a table whose service lists moved out (narrowSplit) follows them, so the lists do
-      // not grow back in the chain and get moved again.
-      const child = table.narrowChild;
-      if (child !== undefined && this.bySignature.get(child.signature) === child && child.accepts(eff)) table = child;
+        for (const t of this.tables) if ((t.n > 0 || wildcard) && t.accepts(eff)) { table = t; break; }
+      } else for (const t of this.tables) if ((t.n > 0 || wildcard) && t.accepts(eff) && (table === undefined || t.bits > table.bits)) table = t;
+      table ??= this.tableFor(relaxed);
+      table = this.followSplits(table, eff);
     } else {
       table = this.tableFor(eff);
     }
@@ -135,6 +136,31 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     // Tried when a list first passes the bar and then every NARROW_RETRY rules, not on every insert
     // into a long list that has no field to split on (the check reads every rule of the list).
     else if (this.opts.merge && chain > this.opts.narrowSplitAt && (chain - this.opts.narrowSplitAt) % NARROW_RETRY === 1) this.narrowSplit(table, h);
+  }
+
+  /**
+   * Where a rule for table t goes once t's over-full lists have moved out (split, narrowSplit): into
+   * the table they moved to when it accepts the rule, and on down, so the lists do not grow back in
+   * t's chain, to be walked by every insert and moved again. Children are more specific than their
+   * parent (they hash every bit it does, and more), so this ends.
+   */
+  private followSplits(t: TupleTable, eff: Int32Array): TupleTable {
+    for (let i = 0; i < t.splitChildren.length; ) {
+      const c = t.splitChildren[i];
+      if (this.bySignature.get(c.signature) !== c) {
+        // Emptied and dropped since: forgotten.
+        t.splitChildren.splice(i, 1);
+        continue;
+      }
+      if (c.accepts(eff)) return this.followSplits(c, eff);
+      i++;
+    }
+    return t;
+  }
+
+  /** Record that some of t's rules moved to target (a more specific table), for followSplits. */
+  private splitInto(t: TupleTable, target: TupleTable): void {
+    if (!t.splitChildren.includes(target)) t.splitChildren.push(target);
   }
 
   /**
@@ -149,7 +175,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     for (let i = 0; i < t.n; i++) mask[t.slots[i]] = t.masks[i];
     mask[slot] = SLOT_FULL_MASK[slot];
     const target = this.tableFor(mask);
-    t.narrowChild = target;
+    this.splitInto(t, target);
     this.moveFitting(Array.from(t.members.subarray(0, t.count)), target);
   }
 
@@ -514,6 +540,7 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
       t.splitRetryAt = colliders.length * 2;
       return;
     }
+    this.splitInto(t, target);
     // TupleMerge's midpoint split moves every rule of t that fits the new tuple, not just the colliders.
     this.moveFitting(this.opts.split === 'midpoint' ? Array.from(t.members.subarray(0, t.count)) : movable, target);
     // When most colliders did not fit the new tuple, the list is still over the limit: split again only
@@ -521,4 +548,10 @@ export class TupleSpaceClassifier<T> implements Classifier<T> {
     const left = this.sameKeyRules(t, h).length;
     if (left > this.opts.collisionLimit) t.splitRetryAt = left * 2;
   }
+}
+
+/** Does a tuple mask hash no bit at all? */
+function hashesNothing(mask: Int32Array): boolean {
+  for (let s = 0; s < mask.length; s++) if (mask[s] !== 0) return false;
+  return true;
 }

@@ -54,8 +54,8 @@ export class TupleTable {
   markCost = 0;
   /** The engine's removal count when this table was last marked whole. */
   markedRemovals = 0;
-  /** Where narrowSplit (tuple-space.ts) moved this table's service lists, for the rules that come later. */
-  narrowChild: TupleTable | undefined = undefined;
+  /** The tables split and narrowSplit (tuple-space.ts) moved this table's lists to, for the rules that come later. */
+  splitChildren: TupleTable[] = [];
   /** A chain must reach this length before a split is tried again (one that moved nothing doubles it). */
   splitRetryAt = 0;
   /** See codegen.ts FusedTable.selective (set by the engine when it fuses). */

@@ -66,7 +66,9 @@ export function checkMatch(match: Match, path = 'match'): ProblemDetail[] {
   const problems: ProblemDetail[] = [];
   const bad = (field: string, message: string) =>
     problems.push({ code: 'OVC_ERR_FLOW_BAD_MATCH', message, field: `${path}.${field}` });
-  for (const [name, m] of Object.entries(match) as [string, FieldMatch | undefined][]) {
+  // Own keys without Object.entries' array per field: a switch checks every flow-mod it is sent.
+  for (const name in match) {
+    const m = (match as Record<string, FieldMatch | undefined>)[name];
     if (m === undefined) continue;
     if (!isFieldName(name)) {
       bad(name, `unknown match field "${name}"`);
@@ -112,6 +114,7 @@ const MAX_SHARED_MASKS = 16384;
 const sharedMasks = new Map<number, Uint32Array[]>();
 let sharedMaskCount = 0;
 
+/** The shared copy of `mask` (which may be scratch space: it is copied before it is kept). */
 function sharedMask(mask: Uint32Array): Uint32Array {
   let h = 0;
   for (let i = 0; i < mask.length; i++) h = (Math.imul(h, 31) + mask[i]) | 0;
@@ -123,30 +126,52 @@ function sharedMask(mask: Uint32Array): Uint32Array {
       if (same) return m;
     }
   }
-  if (sharedMaskCount >= MAX_SHARED_MASKS) return mask;
+  const kept = mask.slice();
+  if (sharedMaskCount >= MAX_SHARED_MASKS) return kept;
   sharedMaskCount++;
-  if (bucket) bucket.push(mask);
-  else sharedMasks.set(h, [mask]);
-  return mask;
+  if (bucket) bucket.push(kept);
+  else sharedMasks.set(h, [kept]);
+  return kept;
 }
 
+/** Where compileMatch puts each field: its slots and full mask, by name (no prototype: any key is safe to look up). */
+interface FieldSlots {
+  hi: number;
+  lo: number;
+  full: number;
+}
+const FIELD_SLOTS = new Map<string, FieldSlots>(
+  FIELD_NAMES.map((name) => {
+    const slots = FIELDS[name].slots;
+    return [name, { hi: slots.length === 2 ? slots[0] : -1, lo: slots[slots.length - 1], full: fullMask(name) }];
+  }),
+);
+const scratchMask = new Uint32Array(MATCHABLE_WORDS);
+
+/**
+ * The match's fields onto packet-key slots. Walks the match's own keys (a flow fixes a few of the
+ * thirty-odd fields) and builds its mask in scratch space, so a flow whose mask is shared, nearly
+ * every one, allocates only its value words: a switch's first sync compiles a million of them.
+ */
 export function compileMatch(match: Match): CompiledMatch {
   const value = new Uint32Array(MATCHABLE_WORDS);
-  const mask = new Uint32Array(MATCHABLE_WORDS);
-  for (const name of FIELD_NAMES) {
-    const m = match[name];
+  const mask = scratchMask;
+  mask.fill(0);
+  for (const name in match) {
+    const m = match[name as FieldName];
     if (m === undefined) continue;
-    const spec = FIELDS[name];
-    const v = fieldValue(m);
-    const mk = fieldMask(name, m);
-    if (spec.slots.length === 2) {
-      const [hi, lo] = spec.slots;
+    const spec = FIELD_SLOTS.get(name);
+    if (spec === undefined) continue;
+    const v = typeof m === 'number' ? m : m.value;
+    const mk = typeof m === 'number' ? spec.full : m.mask;
+    if (spec.hi >= 0) {
+      const { hi, lo } = spec;
       mask[hi] |= Math.floor(mk / 0x100000000) & 0xffff;
       mask[lo] |= mk >>> 0;
       value[hi] |= Math.floor(v / 0x100000000) & 0xffff & mask[hi];
       value[lo] |= (v >>> 0) & mask[lo];
     } else {
-      const slot = spec.slots[0];
+      const slot = spec.lo;
       mask[slot] |= mk >>> 0;
       value[slot] |= (v & mk) >>> 0;
     }
