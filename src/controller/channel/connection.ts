@@ -280,7 +280,12 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
     });
   }
 
-  /** An echo request every echoIntervalMs; too many unanswered in a row close the connection. */
+  /**
+   * An echo request every echoIntervalMs; echoMissesAllowed intervals in a row with nothing heard from
+   * the switch close the connection. Any message counts, not only the echo's reply (as Open vSwitch's
+   * rconn does): a switch applying a large batch answers an echo only after the batch, while the
+   * batch's barrier replies keep proving it alive.
+   */
   protected startKeepalive(): void {
     this.echoTimer = setInterval(() => {
       if (++this.echoMisses > this.echoMissesAllowed) {
@@ -297,6 +302,7 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
   /** One decoded message from the switch. */
   protected receive(msg: M): void {
     this.counters.rxMessages++;
+    this.echoMisses = 0;
     try {
       this.dispatch(msg);
     } catch (err) {
@@ -353,7 +359,6 @@ export abstract class ChannelConnection<M extends ChannelMessage, C extends Chan
         this.send(this.echoReply(msg));
         return;
       case 'echoReply':
-        this.echoMisses = 0;
         if (this.echoSentAtMs !== undefined) this.echoRttMs = performance.now() - this.echoSentAtMs;
         this.echoSentAtMs = undefined;
         this.pending.reply(msg.xid, msg, true);

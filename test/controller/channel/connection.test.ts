@@ -138,6 +138,22 @@ describe('connection core: keepalive, close, writes', () => {
     expect(conn.isClosed).toBe(false);
   });
 
+  it('stays open while the switch sends anything, its echoes unanswered (a switch busy with a batch)', async () => {
+    const { conn, peer } = await connected(
+      (m, p) => {
+        if (m.type === 'hello') p.send({ type: 'hello', xid: m.xid });
+      },
+      { echoIntervalMs: 10, echoMissesAllowed: 1 },
+    );
+    const busy = setInterval(() => peer.send({ type: 'packetIn', xid: 0, body: 'still here' }), 3);
+    cleanups.push(() => clearInterval(busy));
+    await peer.waitFor(() => peer.received.filter((m) => m.type === 'echoRequest').length >= 6);
+    expect(conn.isClosed).toBe(false);
+    clearInterval(busy);
+    // Silence: the misses add up and close it.
+    expect(await new Promise<string>((r) => conn.on('close', r))).toBe('echo keepalive failed');
+  });
+
   it('close fails the requests in flight and tells the listeners', async () => {
     const { conn } = await connected(healthy());
     const pending = conn.ask('neverAnswered');
