@@ -1,7 +1,9 @@
 /**
  * The group table: add/modify/delete with OpenFlow 1.3's checks (add of an existing id, modify of a
- * missing one). A select group's Maglev table is built here, when the group is installed, so no
- * packet pays for it; the executor finds it by the group's bucket list (flow/maglev.ts).
+ * missing one). A select group's Maglev table is built when the first packet selects from it, and
+ * kept with the group's bucket list (flow/maglev.ts): a switch on which ten thousand load balancers
+ * are present takes their groups in without building ten thousand 65,537-slot tables (seconds of CPU
+ * and 128 KiB each) for groups no packet may ever use.
  */
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
 import { checkActions, type FlowMod, type GroupEntry, type GroupMod } from '../flow/index.js';
@@ -90,10 +92,7 @@ export class GroupTable {
       this.groups.delete(mod.group.groupId);
       return;
     }
-    const g = mod.group;
-    // Build before installing: the first packet after the mod finds the table ready. The old
-    // group's table goes with its bucket list.
-    if (g.type === 'select') selectTableFor(g.buckets, this.maglevSize);
-    this.groups.set(g.groupId, g);
+    // The old group's table, if one was built, goes with its bucket list.
+    this.groups.set(mod.group.groupId, mod.group);
   }
 }

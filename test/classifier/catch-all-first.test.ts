@@ -17,6 +17,15 @@ import { describe, expect, it } from 'vitest';
 import { LinearClassifier, TupleSpaceClassifier } from '../../src/classifier/index.js';
 import { compileMatch, K, KEY_WORDS, type Match } from '../../src/flow/index.js';
 
+/** A security-group table's five conntrack-state flows per local endpoint: priority, ct_state value, mask. */
+const CT_STATES = [
+  [300, 48, 48],
+  [290, 36, 52],
+  [250, 32, 56],
+  [200, 40, 56],
+  [100, 32, 32],
+] as const;
+
 const rule = (id: number, priority: number, match: Match) => ({ id, priority, match: compileMatch(match), payload: id });
 
 describe('a table whose first rule is a catch-all', () => {
@@ -49,13 +58,6 @@ describe('a table whose first rule is a catch-all', () => {
     // every insert, each retry reads the table (a leaf with 100 VPCs took seconds, a bench's minutes).
     const c = new TupleSpaceClassifier<number>('tuplemerge');
     c.insert(rule(0, 0, {}));
-    const CT_STATES = [
-      [300, 48, 48],
-      [290, 36, 52],
-      [250, 32, 56],
-      [200, 40, 56],
-      [100, 32, 32],
-    ] as const;
     let id = 1;
     let zone = 100;
     for (let vni = 1; vni <= 30; vni++) {
@@ -122,13 +124,6 @@ describe('a table whose first rule is a catch-all', () => {
  * packet for each conntrack-state flow and the priority that must answer it.
  */
 function securityGroupTable(vpcs: number): { rules: { priority: number; match: Match }[]; probes: { key: Uint32Array; priority: number }[] } {
-  const CT_STATES = [
-    [300, 48, 48],
-    [290, 36, 52],
-    [250, 32, 56],
-    [200, 40, 56],
-    [100, 32, 32],
-  ] as const;
   const rules: { priority: number; match: Match }[] = [{ priority: 0, match: {} }];
   const probes: { key: Uint32Array; priority: number }[] = [];
   let zone = 100;

@@ -124,6 +124,12 @@ export async function plugHost(lab: LabHandle, hosts: TestHost[], sw: string, po
   return h;
 }
 
+/** The switch kinds an end-to-end suite runs on with describe.each: its label and the lab's `switches`. */
+export const SWITCH_KINDS = [
+  ['softswitches', 'soft'],
+  ['Open vSwitch bridges', 'ovs'],
+] as const;
+
 /** A lab host standing for an endpoint: the endpoint's id and address, the host's control URL. */
 export interface PlacedHost {
   id: string;

@@ -10,27 +10,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { notYet, post, received, startLab, switchesInSync, waitFor, type Received } from './lab-client.js';
+import { notYet, type PlacedHost, post, received, type Received, startLab, SWITCH_KINDS, switchesInSync, waitFor } from './lab-client.js';
 
 const ALLOWED_PORT = 2049;
 const DENIED_PORT = 2050;
 
-interface Host {
-  id: string;
-  ip: string;
-  url: string;
-}
-
-const kinds = [
-  ['softswitches', 'soft'],
-  ['Open vSwitch bridges', 'ovs'],
-] as const;
-
-describe.each(kinds)("a volume mount to a target on the client's switch, end to end on %s", (_label, switches) => {
+describe.each(SWITCH_KINDS)("a volume mount to a target on the client's switch, end to end on %s", (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
-  let target: Host;
-  let fn: Host;
+  let target: PlacedHost;
+  let fn: PlacedHost;
   let mount: string;
   let source: string;
   const atTarget: Received[] = [];
@@ -51,7 +40,7 @@ describe.each(kinds)("a volume mount to a target on the client's switch, end to 
         { direction: 'egress', protocol: 'any' },
       ],
     });
-    const place = async (name: string, kind: string, vpc: string, sn: { id: string; gateway: string }, port: number, groups?: string[]): Promise<Host> => {
+    const place = async (name: string, kind: string, vpc: string, sn: { id: string; gateway: string }, port: number, groups?: string[]): Promise<PlacedHost> => {
       const ep = await post<{ id: string; mac: string; ip: string }>(`${api}/v1/endpoints`, { kind, vpc, subnet: sn.id, dpid: 101, port, ...(groups ? { securityGroups: groups } : {}) });
       const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: 'leaf1', port });
       return { id: ep.id, ip: ep.ip, url };

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
 import { buildTcpFrame, buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { notYet, patch, post, received, switchesInSync, startLab, waitFor, type Received } from './lab-client.js';
+import { notYet, patch, post, received, type Received, startLab, SWITCH_KINDS, switchesInSync, waitFor } from './lab-client.js';
 
 const run = promisify(execFile);
 const GATEWAY_MAC = 0x0a0000000001;
@@ -73,12 +73,7 @@ function udpFrom(a: Host, b: Host, routed: boolean, srcPort: number, dstPort: nu
 const DENIED_VIP = '10.1.0.200';
 const ALLOWED_VIP = '10.1.0.201';
 
-const kinds = [
-  ['softswitches', 'soft'],
-  ['Open vSwitch bridges', 'ovs'],
-] as const;
-
-describe.each(kinds)('security groups and network ACLs on %s', (_label, switches) => {
+describe.each(SWITCH_KINDS)('security groups and network ACLs on %s', (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
   let api: string;

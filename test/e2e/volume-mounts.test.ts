@@ -14,27 +14,16 @@ import type { LabHandle } from '../../src/lab/index.js';
 import { GATEWAY_MAC } from '../../src/model/index.js';
 import { buildTcpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, openEventStream, post, received, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, openEventStream, type PlacedHost, post, received, startLab, SWITCH_KINDS, switchesInSync, waitFor } from './lab-client.js';
 
 const NFS_PORT = 2049;
 const TCP_SYN = 0x02;
 const QOS = { mbps: 100, pps: 10_000 };
 
-interface Host {
-  id: string;
-  ip: string;
-  url: string;
-}
-
-const kinds = [
-  ['softswitches', 'soft'],
-  ['Open vSwitch bridges', 'ovs'],
-] as const;
-
-describe.each(kinds)('volume mount addresses end to end on %s', (_label, switches) => {
+describe.each(SWITCH_KINDS)('volume mount addresses end to end on %s', (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
-  const hosts: Record<'fn' | 'stranger' | 'r1' | 'r2', Host> = {} as never;
+  const hosts: Record<'fn' | 'stranger' | 'r1' | 'r2', PlacedHost> = {} as never;
   const specs: Record<string, Parameters<LabHandle['attachHost']>[0]> = {};
   let mount: string;
   let source: string;

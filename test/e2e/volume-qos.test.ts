@@ -13,25 +13,20 @@ import { SECOND_METER_OFFSET } from '../../src/compiler/index.js';
 import { TABLE } from '../../src/flow/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, placeHost, post, received, send, startLab, switchesInSync, vpcWithSubnet, waitFor, type PlacedHost } from './lab-client.js';
+import { get, notYet, type PlacedHost, placeHost, post, received, send, startLab, SWITCH_KINDS, switchesInSync, vpcWithSubnet, waitFor } from './lab-client.js';
 
 const ISCSI_PORT = 3260;
 const PPS = 50;
 /** The meter's burst: QOS_BURST_MS (100 ms) of the rate. */
 const BURST = 5;
 const SENT = 1000;
-const kinds = [
-  ['softswitches', 'soft'],
-  ['Open vSwitch bridges', 'ovs'],
-] as const;
-
 interface MeterJson {
   meterId: number;
   packetsIn: number;
   bands: { packets: number }[];
 }
 
-describe.each(kinds)('volume qos end to end on %s', (_label, switches) => {
+describe.each(SWITCH_KINDS)('volume qos end to end on %s', (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
   let volume: string;

@@ -10,16 +10,11 @@ import { volumeCookie } from '../../src/compiler/index.js';
 import { TABLE } from '../../src/flow/index.js';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, openEventStream, placeHost, post, received, send, startLab, switchesInSync, vpcWithSubnet, waitFor, type PlacedHost } from './lab-client.js';
+import { get, notYet, openEventStream, type PlacedHost, placeHost, post, received, send, startLab, SWITCH_KINDS, switchesInSync, vpcWithSubnet, waitFor } from './lab-client.js';
 
 const NFS_PORT = 2049;
-const kinds = [
-  ['softswitches', 'soft'],
-  ['Open vSwitch bridges', 'ovs'],
-] as const;
 
-
-describe.each(kinds)('volumes end to end on %s', (_label, switches) => {
+describe.each(SWITCH_KINDS)('volumes end to end on %s', (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
   let volume: string;

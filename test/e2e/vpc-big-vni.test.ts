@@ -11,7 +11,7 @@ import type { LabHandle } from '../../src/lab/index.js';
 import { vniLabel } from '../../src/compiler/index.js';
 import { buildUdpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, post, received, send, startLab, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, post, received, send, startLab, SWITCH_KINDS, switchesInSync, waitFor } from './lab-client.js';
 
 const RED_VNI = 70_000;
 const BLUE_VNI = 16_777_215;
@@ -34,12 +34,7 @@ interface FlowJson {
   packets: number;
 }
 
-const kinds = [
-  ['softswitches', 'soft'],
-  ['Open vSwitch bridges', 'ovs'],
-] as const;
-
-describe.each(kinds)('VNIs past 4,094 on leaf-spine, end to end, on %s', (_label, switches) => {
+describe.each(SWITCH_KINDS)('VNIs past 4,094 on leaf-spine, end to end, on %s', (_label, switches) => {
   const skip = switches === 'ovs' && !canRunOvs();
   let lab: LabHandle;
   const placed: Placed[] = [];
