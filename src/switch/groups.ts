@@ -2,8 +2,8 @@
  * The group table: add/modify/delete with OpenFlow 1.3's checks (add of an existing id, modify of a
  * missing one). A select group's Maglev table is built when the first packet selects from it, and
  * kept with the group's bucket list (flow/maglev.ts): a switch on which ten thousand load balancers
- * are present takes their groups in without building ten thousand 65,537-slot tables (seconds of CPU
- * and 128 KiB each) for groups no packet may ever use.
+ * are present takes their groups in without building ten thousand tables of 65,537 slots (128 KiB
+ * each) for groups no packet may ever use.
  */
 import { OvercastError, type ProblemDetail } from '../errors/index.js';
 import { checkActions, type FlowMod, type GroupEntry, type GroupMod } from '../flow/index.js';
