@@ -3,8 +3,9 @@
  * replies by xid (multipart replies collected, timeouts), barriers, the switch's refusals of messages
  * nobody waits on (kept, failing the next barrier), echo keepalive, batched writes, close, the
  * packet-in / port-status / close listeners and the counters. Writes wait for the end of the
- * event-loop turn to go out together, except that a barrier sends what is queued at once. A channel (native protobuf, OpenFlow
- * 1.3) is a subclass that supplies the codec (the abstract members) and its handshake.
+ * event-loop turn to go out together, except that a barrier sends what is queued at once. A channel
+ * (native protobuf, OpenFlow 1.3) is a subclass that supplies the codec (the abstract members) and
+ * its handshake.
  *
  * Nothing thrown while handling a received message escapes the receive path: it is logged.
  */
