@@ -3,6 +3,27 @@ import { describe, expect, it } from 'vitest';
 import { ConjunctionClauses, K, compileMatch, conjunction, createPacketKey, isConjunctionClause, keyMatches, output, type Action, type FlowEntry } from '../../src/flow/index.js';
 
 /**
+ * Adds and removes clauses of `pool` step by step (a remove answers whether the flow was there), and
+ * builds from scratch an index of what is left: the two must agree.
+ */
+function replay(pool: FlowEntry[], steps: readonly { add: boolean; at: number }[]) {
+  const live = new Set<FlowEntry>();
+  const incremental = new ConjunctionClauses<FlowEntry>();
+  for (const step of steps) {
+    const f = pool[step.at % pool.length];
+    if (step.add) {
+      incremental.add(f, f.priority, compileMatch(f.match), f.actions);
+      live.add(f);
+    } else {
+      expect(incremental.remove(f)).toBe(live.delete(f));
+    }
+  }
+  const rebuilt = new ConjunctionClauses<FlowEntry>();
+  for (const f of pool) if (live.has(f)) rebuilt.add(f, f.priority, compileMatch(f.match), f.actions);
+  return { live, incremental, rebuilt };
+}
+
+/**
  * The reference: Open vSwitch's conjunctive match stated directly. The best ordinary flow sets the
  * floor; from the top priority down to it, the first priority where some conjunction has every clause
  * matched wins through a second lookup with conjId set (smallest id on a tie, clause flows ignored).
@@ -131,19 +152,7 @@ describe('ConjunctionClauses', () => {
     fc.assert(
       fc.property(fc.array(clauseArb, { minLength: 1, maxLength: 12 }), fc.array(stepArb, { maxLength: 40 }), (specs, steps) => {
         const pool = specs.map(toFlow);
-        const live = new Set<FlowEntry>();
-        const incremental = new ConjunctionClauses<FlowEntry>();
-        for (const step of steps) {
-          const f = pool[step.at % pool.length];
-          if (step.add) {
-            incremental.add(f, f.priority, compileMatch(f.match), f.actions);
-            live.add(f);
-          } else {
-            expect(incremental.remove(f)).toBe(live.delete(f));
-          }
-        }
-        const rebuilt = new ConjunctionClauses<FlowEntry>();
-        for (const f of pool) if (live.has(f)) rebuilt.add(f, f.priority, compileMatch(f.match), f.actions);
+        const { live, incremental, rebuilt } = replay(pool, steps);
         expect(incremental.size).toBe(rebuilt.size);
         for (const key of keys) {
           const got = incremental.resolve(key, undefined, -1, ordinary);
@@ -206,19 +215,7 @@ describe('ConjunctionClauses', () => {
       fc.property(fc.array(clauseArb, { minLength: 1, maxLength: 24 }), fc.array(stepArb, { maxLength: 80 }), (specs, steps) => {
         const pool: FlowEntry[] = specs.map((x) => ({ table: 0, priority: x.priority, cookie: 0, match: matchOf(x), actions: [conjunction(x.id, x.clause, 2)] }));
         const name = (f: FlowEntry) => String(pool.indexOf(f));
-        const live = new Set<FlowEntry>();
-        const incremental = new ConjunctionClauses<FlowEntry>();
-        for (const step of steps) {
-          const f = pool[step.at % pool.length];
-          if (step.add) {
-            incremental.add(f, f.priority, compileMatch(f.match), f.actions);
-            live.add(f);
-          } else {
-            expect(incremental.remove(f)).toBe(live.delete(f));
-          }
-        }
-        const rebuilt = new ConjunctionClauses<FlowEntry>();
-        for (const f of pool) if (live.has(f)) rebuilt.add(f, f.priority, compileMatch(f.match), f.actions);
+        const { live, incremental, rebuilt } = replay(pool, steps);
         expect(incremental.shape(name)).toEqual(rebuilt.shape(name));
         expect(incremental.size).toBe(live.size);
         // Every live clause sits in exactly one bucket; nothing removed is left behind.
