@@ -144,10 +144,22 @@ export async function vpcWithSubnet(api: string, name: string, cidr: string, sub
   return { vpc, subnet };
 }
 
-/** Creates an endpoint on `dpid` port 1 and attaches a lab host for it to `leaf`'s port 1. */
-export async function placeHost(lab: LabHandle, name: string, kind: string, at: { vpc: string; subnet: { id: string; gateway: string } }, dpid: number, leaf: string): Promise<PlacedHost> {
-  const ep = await post<{ id: string; mac: string; ip: string }>(`${lab.apiUrl}/v1/endpoints`, { kind, vpc: at.vpc, subnet: at.subnet.id, dpid, port: 1 });
-  const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: at.subnet.gateway, switch: leaf, port: 1 });
+/**
+ * Creates an endpoint on `dpid` (port 1 unless told, in the given security groups if any) and
+ * attaches a lab host for it to the same port of `leaf`.
+ */
+export async function placeHost(
+  lab: LabHandle,
+  name: string,
+  kind: string,
+  at: { vpc: string; subnet: { id: string; gateway: string } },
+  dpid: number,
+  leaf: string,
+  o: { port?: number; securityGroups?: string[] } = {},
+): Promise<PlacedHost> {
+  const port = o.port ?? 1;
+  const ep = await post<{ id: string; mac: string; ip: string }>(`${lab.apiUrl}/v1/endpoints`, { kind, vpc: at.vpc, subnet: at.subnet.id, dpid, port, ...(o.securityGroups ? { securityGroups: o.securityGroups } : {}) });
+  const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: at.subnet.gateway, switch: leaf, port });
   return { id: ep.id, ip: ep.ip, url };
 }
 

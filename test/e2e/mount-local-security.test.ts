@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabHandle } from '../../src/lab/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { notYet, type PlacedHost, post, received, type Received, startLab, SWITCH_KINDS, switchesInSync, waitFor } from './lab-client.js';
+import { notYet, placeHost, type PlacedHost, post, received, type Received, startLab, SWITCH_KINDS, switchesInSync, vpcWithSubnet, waitFor } from './lab-client.js';
 
 const ALLOWED_PORT = 2049;
 const DENIED_PORT = 2050;
@@ -28,25 +28,18 @@ describe.each(SWITCH_KINDS)("a volume mount to a target on the client's switch, 
     if (skip) return;
     lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000, switches });
     const api = lab.apiUrl;
-    const storageVpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'storage', cidr: '10.0.0.0/16' })).id;
-    const appVpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'apps', cidr: '10.0.0.0/16' })).id;
-    const storageSn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${storageVpc}/subnets`, { cidr: '10.0.1.0/24' });
-    const appSn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${appVpc}/subnets`, { cidr: '10.0.1.0/24' });
+    const storage = await vpcWithSubnet(api, 'storage', '10.0.0.0/16', '10.0.1.0/24');
+    const apps = await vpcWithSubnet(api, 'apps', '10.0.0.0/16', '10.0.1.0/24');
     const sg = await post<{ id: string }>(`${api}/v1/security-groups`, {
       name: 'nfs',
-      vpc: storageVpc,
+      vpc: storage.vpc,
       rules: [
         { direction: 'ingress', protocol: 'udp', ports: String(ALLOWED_PORT), cidr: '10.0.1.0/24' },
         { direction: 'egress', protocol: 'any' },
       ],
     });
-    const place = async (name: string, kind: string, vpc: string, sn: { id: string; gateway: string }, port: number, groups?: string[]): Promise<PlacedHost> => {
-      const ep = await post<{ id: string; mac: string; ip: string }>(`${api}/v1/endpoints`, { kind, vpc, subnet: sn.id, dpid: 101, port, ...(groups ? { securityGroups: groups } : {}) });
-      const url = await lab.attachHost({ name, mac: ep.mac, ip: `${ep.ip}/24`, gateway: sn.gateway, switch: 'leaf1', port });
-      return { id: ep.id, ip: ep.ip, url };
-    };
-    target = await place('r1', 'storage', storageVpc, storageSn, 1, [sg.id]);
-    fn = await place('fn', 'function', appVpc, appSn, 2);
+    target = await placeHost(lab, 'r1', 'storage', storage, 101, 'leaf1', { port: 1, securityGroups: [sg.id] });
+    fn = await placeHost(lab, 'fn', 'function', apps, 101, 'leaf1', { port: 2 });
     const volume = (await post<{ id: string }>(`${api}/v1/volumes`, { name: 'home', protocol: 'nfs', targets: [target.id], ports: [ALLOWED_PORT, DENIED_PORT] })).id;
     const att = await post<{ mountAddress: string; sourceAddress: string }>(`${api}/v1/volumes/${volume}/attachments`, { endpoint: fn.id });
     mount = att.mountAddress;

@@ -14,7 +14,7 @@ import type { LabHandle } from '../../src/lab/index.js';
 import { GATEWAY_MAC } from '../../src/model/index.js';
 import { buildTcpFrame, parseIpv4, parseMac } from '../../src/net/index.js';
 import { canRunOvs } from '../support/ovs.js';
-import { get, notYet, openEventStream, type PlacedHost, post, received, startLab, SWITCH_KINDS, switchesInSync, waitFor } from './lab-client.js';
+import { get, notYet, openEventStream, type PlacedHost, post, received, startLab, SWITCH_KINDS, switchesInSync, vpcWithSubnet, waitFor } from './lab-client.js';
 
 const NFS_PORT = 2049;
 const TCP_SYN = 0x02;
@@ -84,10 +84,8 @@ describe.each(SWITCH_KINDS)('volume mount addresses end to end on %s', (_label, 
     if (skip) return;
     lab = await startLab({ topologyFile: 'topologies/leaf-spine-vpc.yaml', logLevel: 'warn', readyTimeoutMs: 60_000, switches });
     const api = lab.apiUrl;
-    const storageVpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'storage', cidr: '10.0.0.0/16' })).id;
-    const appVpc = (await post<{ id: string }>(`${api}/v1/vpcs`, { name: 'apps', cidr: '10.0.0.0/16' })).id;
-    const storageSn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${storageVpc}/subnets`, { cidr: '10.0.1.0/24' });
-    const appSn = await post<{ id: string; gateway: string }>(`${api}/v1/vpcs/${appVpc}/subnets`, { cidr: '10.0.1.0/24' });
+    const { vpc: storageVpc, subnet: storageSn } = await vpcWithSubnet(api, 'storage', '10.0.0.0/16', '10.0.1.0/24');
+    const { vpc: appVpc, subnet: appSn } = await vpcWithSubnet(api, 'apps', '10.0.0.0/16', '10.0.1.0/24');
     // The replicas admit the volume's port from the storage subnet, where attachments' source addresses are.
     const sg = await post<{ id: string }>(`${api}/v1/security-groups`, {
       name: 'nfs',
